@@ -1,0 +1,81 @@
+"""The `cockpit` command line. Headless subcommands never import textual.
+
+Each subcommand lives in `cockpit/commands/<module>.py` with `add_arguments(parser)` and
+`run(args) -> int`. A subcommand whose module is not built yet is simply not offered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cockpit import __version__
+
+# (subcommand, module under cockpit.commands, one-line help), in the order --help lists them.
+SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("open", "open", "open the cockpit TUI on the current incident (the default)"),
+    ("demo", "demo", "build the demo incident sandbox and open the cockpit on it"),
+    ("note", "note", "append a note to the current incident"),
+    ("timeline", "timeline", "print the current incident's timeline"),
+    ("incidents", "incidents", "list incidents"),
+    ("search", "search", "search logs, like rg, across files and configured sources"),
+    ("deploys", "deploys", "list recent deploys"),
+    ("rollback", "rollback", "print ranked rollback candidates and their commands (never runs them)"),
+    ("triage", "triage", "read-only triage report: deploys, error patterns, rollback targets"),
+    ("export", "export", "export the incident (postmortem, json, action items)"),
+    ("drill", "drill", "game-day drills: list, build, run, debrief"),
+    ("mcp", "mcp", "serve the read-only tools over MCP (stdio)"),
+    ("serve", "serve", "serve the cockpit in a browser (localhost)"),
+)
+
+EXIT_USAGE = 2
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(f"cockpit.commands.{module}") is not None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cockpit",
+        description="Terminal incident cockpit. Reads in parallel, records everything, "
+        "drafts the words; never executes a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
+    parser.add_argument(
+        "--config", type=Path, metavar="FILE",
+        help="config file (default: $COCKPIT_CONFIG, ./cockpit.toml, then the XDG config dir)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name, help_text in SUBCOMMANDS:
+        if not _available(module_name):
+            continue
+        module = importlib.import_module(f"cockpit.commands.{module_name}")
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module_name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module_name = getattr(args, "_module", None) or "open"
+    module = importlib.import_module(f"cockpit.commands.{module_name}")
+    if module_name == "open" and args.command is None:
+        # `cockpit` alone: fill the open subcommand's defaults.
+        module.add_arguments(defaults := argparse.ArgumentParser(add_help=False))
+        for key, value in vars(defaults.parse_args([])).items():
+            setattr(args, key, value)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `cockpit timeline | head`: the reader went away; not an error worth a traceback.
+        sys.stderr.close()
+        return 0

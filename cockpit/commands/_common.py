@@ -1,0 +1,38 @@
+"""What every subcommand shares: config and store loading that fail with one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+from cockpit.core.config import Config, ConfigError, load_config
+from cockpit.core.store import EventStore, StoreError
+
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit code 2, no traceback."""
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print `cockpit: message` to stderr and exit with `code`."""
+    print(f"cockpit: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config named by `--config` or found in the search order, or exit 2 with one line."""
+    try:
+        return load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def store_from_config(config: Config) -> EventStore:
+    """The incident store the config points at, or exit 2 with one line."""
+    try:
+        return EventStore(config.store_path)
+    except StoreError as exc:
+        fail(str(exc))

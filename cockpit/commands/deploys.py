@@ -1,0 +1,130 @@
+"""`cockpit deploys`: recent deploys from the configured sources, or from any git repo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cockpit.commands._common import config_from_args, fail
+
+if TYPE_CHECKING:
+    from cockpit.core.deploys.model import DeployListing
+
+_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`7d`, `12h`, `30m`, `2w` before `now`, or an ISO date/time (UTC if no offset)."""
+    match = _DURATION.match(text.strip())
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--since {text!r}: expected a duration like 7d, 12h, 30m or an ISO date"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", metavar="S", help="only this service")
+    parser.add_argument(
+        "--since",
+        default="7d",
+        metavar="WHEN",
+        help="how far back: 7d (default), 12h, 30m, or an ISO date",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        metavar="PATH",
+        help="list deploys of any git repository, no config needed",
+    )
+    parser.add_argument(
+        "--tag-pattern",
+        metavar="GLOB",
+        help="deploy tag glob with --repo (default deploy/*/*; `*` stops at `/`)",
+    )
+    parser.add_argument("--limit", type=int, default=200, help="most deploys to list (200)")
+
+
+def format_listing(listing: DeployListing) -> list[str]:
+    """The deploys as aligned text lines, every outside string made visible-safe."""
+    from cockpit.core.deploys.model import iso_utc
+    from cockpit.core.sanitize import visible
+
+    header = ("TIME (UTC)", "SERVICE", "SHA", "VERSION", "REV", "ACTOR", "STATUS", "SOURCE")
+    rows = [header]
+    subjects = [""]
+    for deploy in listing.deploys:
+        rows.append(
+            (
+                iso_utc(deploy.time).replace("T", " ").removesuffix("Z"),
+                visible(deploy.service, 24),
+                deploy.short_sha or "-",
+                visible(deploy.version or "-", 24),
+                visible(deploy.revision or "-", 8),
+                visible(deploy.actor or "-", 20),
+                visible(deploy.status or "-", 12),
+                "+".join(deploy.all_sources),
+            )
+        )
+        subjects.append(visible(deploy.subject or "", 72))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = []
+    for row, subject in zip(rows, subjects, strict=True):
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        lines.append(f"{cells}  {subject}".rstrip())
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.core.deploys import list_deploys, list_repo_deploys
+
+    now = datetime.now(UTC)
+    try:
+        since = parse_since(args.since, now)
+    except argparse.ArgumentTypeError as exc:
+        fail(str(exc))
+    if args.repo is not None:
+        listing = list_repo_deploys(
+            args.repo, tag_pattern=args.tag_pattern, since=since, limit=args.limit
+        )
+        if args.service:
+            listing.deploys = [d for d in listing.deploys if d.service == args.service]
+    else:
+        if args.tag_pattern:
+            fail("--tag-pattern needs --repo PATH (configured services set tag_pattern in config)")
+        config = config_from_args(args)
+        listing = list_deploys(config, service=args.service, since=since, limit=args.limit)
+    if args.json:
+        json.dump(
+            {
+                "deploys": [d.to_json() for d in listing.deploys],
+                "notes": listing.notes,
+                "errors": listing.errors,
+            },
+            sys.stdout,
+            indent=2,
+        )
+        print()
+    else:
+        from cockpit.core.sanitize import visible
+
+        if listing.deploys:
+            print("\n".join(format_listing(listing)))
+        else:
+            print("no deploys found" + (f" since {args.since}" if args.since else ""))
+        for note in listing.notes:
+            print(f"note: {visible(note)}")
+    for error in listing.errors:
+        print(f"cockpit: {error}", file=sys.stderr)
+    return 2 if listing.errors and not listing.deploys else 0

@@ -1,0 +1,126 @@
+"""`cockpit incidents`: list incidents, or open one headless with `--new TITLE`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cockpit.core.store import EventStore, IncidentRecord
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the listing options and `--new`."""
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.add_argument("--all", action="store_true", help="include closed incidents")
+    parser.add_argument(
+        "--new", metavar="TITLE", help="open a new incident with this title and print its id"
+    )
+    parser.add_argument(
+        "--drill", action="store_true", help="with --new: open it as a game-day drill"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """List incidents, or open one and print its id."""
+    from cockpit.commands._common import config_from_args, fail, store_from_config
+
+    if args.drill and args.new is None:
+        fail("--drill only goes with --new TITLE")
+    config = config_from_args(args)
+    with store_from_config(config) as store:
+        if args.new is not None:
+            return _open_incident(
+                store, args.new, config.author, args.drill or config.cockpit.drill
+            )
+        records = store.incidents()
+        current = store.current_incident(drill=config.cockpit.drill)
+    shown = [r for r in records if args.all or r.is_open]
+    if args.json:
+        import json
+
+        rows = [_as_json(r, current is not None and r.id == current.id) for r in shown]
+        # ensure_ascii: titles are outside text; \u escapes keep C1 controls off the terminal.
+        print(json.dumps(rows, indent=2, ensure_ascii=True))
+    elif not shown:
+        scope = "incidents" if args.all else "open incidents"
+        hint = "" if args.all else " (--all includes closed ones)"
+        print(f"no {scope} in {store.path}{hint}")
+    else:
+        for record in shown:
+            print(_as_line(record, current is not None and record.id == current.id))
+    return 0
+
+
+def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> int:
+    from cockpit.commands._common import fail
+    from cockpit.core.sanitize import visible
+    from cockpit.core.store import StoreError
+
+    title = title.strip()
+    if not title:
+        fail('the incident title is empty; use `cockpit incidents --new "TITLE"`')
+    try:
+        record = store.create_incident(title, author, drill=drill)
+    except StoreError as exc:
+        fail(str(exc))
+    # stdout carries only the id, for `ID=$(cockpit incidents --new ...)`; the rest to stderr.
+    print(record.id)
+    import sys
+
+    kind = "drill" if drill else "incident"
+    print(f"saved: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    return 0
+
+
+def _as_json(record: IncidentRecord, current: bool) -> dict[str, Any]:
+    from cockpit.core.store import format_ts
+
+    return {
+        "id": record.id,
+        "title": record.title,
+        "opened_at": format_ts(record.created_at),
+        "opened_by": record.created_by,
+        "status": "open" if record.is_open else "closed",
+        "closed_at": format_ts(record.closed_at) if record.closed_at else None,
+        "drill": record.drill,
+        "current": current,
+    }
+
+
+def _as_line(record: IncidentRecord, current: bool) -> str:
+    """`* 3f2a9c1b7d0e  2026-11-28 14:31Z  open    checkout 500s [drill]`."""
+    from cockpit.core.sanitize import visible
+
+    marker = "*" if current else " "
+    opened = record.created_at.strftime("%Y-%m-%d %H:%MZ")
+    status = "open" if record.is_open else "closed"
+    drill = "  [drill]" if record.drill else ""
+    return f"{marker} {record.id}  {opened}  {status:<6}  {visible(record.title, 200)}{drill}"
+
+
+def target_incident(store: EventStore, ref: str | None, *, drill: bool) -> IncidentRecord:
+    """The incident named by `--incident` (id or unique prefix), else the current open one.
+
+    Exits with one line when there is none, so `note` and `timeline` fail the same way.
+    """
+    from cockpit.commands._common import fail
+    from cockpit.core.sanitize import visible
+    from cockpit.core.store import StoreError
+
+    if ref:
+        try:
+            found = store.find_incident(ref)
+        except StoreError as exc:
+            fail(str(exc))
+        if found is None:
+            listing = "`cockpit incidents --all` lists them"
+            fail(f"no incident '{visible(ref, 80)}' in {store.path}; {listing}")
+        return found
+    current = store.current_incident(drill=drill)
+    if current is None:
+        what = "open drill" if drill else "open incident"
+        fail(
+            f"no {what} in {store.path}; open one with `cockpit incidents --new TITLE` or `cockpit`"
+        )
+    return current

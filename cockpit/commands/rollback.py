@@ -1,0 +1,97 @@
+"""`cockpit rollback`: ranked rollback candidates with explanations and filled commands.
+
+The commands are printed for a human to check and run; the cockpit never executes them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from cockpit.commands._common import config_from_args
+
+if TYPE_CHECKING:
+    from cockpit.core.deploys.rollback import RollbackReport
+
+NOT_EXECUTED = "Commands are printed only: not executed. A human checks and runs them."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service", metavar="S", help="only this service")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def format_report(report: RollbackReport) -> list[str]:
+    """The report as text lines; outside text (versions, actors, subjects) made visible-safe."""
+    from cockpit.core.deploys.model import hhmm
+    from cockpit.core.deploys.rollback import pct
+    from cockpit.core.sanitize import visible
+
+    lines: list[str] = []
+    for analysis in report.analyses:
+        burst = analysis.burst
+        lines.append(
+            f"{analysis.service}: error burst from {hhmm(burst.onset)} UTC "
+            f"({pct(burst.baseline)} -> {pct(burst.peak)}, from {burst.source})"
+        )
+        if analysis.last_good is not None:
+            good = analysis.last_good
+            lines.append(
+                f"  last known-good deploy: {visible(good.label)} at {hhmm(good.time)} UTC "
+                f"{good.time:%Y-%m-%d}"
+            )
+        if not analysis.correlated:
+            lines.append(f"  {analysis.summary.split('; ')[-1]}")
+        for rank, candidate in enumerate(analysis.candidates, start=1):
+            target = candidate.target
+            goal = (
+                f"roll back {candidate.service} to {visible(target.label)}"
+                + (f" (rev {visible(target.revision)})" if target.revision else "")
+                if target
+                else f"no earlier {candidate.service} deploy to roll back to"
+            )
+            flag = "" if candidate.correlated else "  [weak: not correlated]"
+            lines.append(f"  {rank}. {goal}  score {candidate.score:.2f}{flag}")
+            lines.append(f"     why: {visible(candidate.explanation, 400)}")
+            lines.append(f"     score: {candidate.parts.describe()}")
+            for command in candidate.commands:
+                tag = "PROD-CHANGING, not executed" if command.prod_changing else "not executed"
+                lines.append(f"     {command.label} ({tag}): {visible(command.text, 400)}")
+                if command.missing:
+                    lines.append(f"       missing: {', '.join(command.missing)}: fill in by hand")
+                if command.note:
+                    lines.append(f"       note: {visible(command.note)}")
+            if target is not None and not candidate.commands:
+                lines.append(
+                    f"     no rollback template for {candidate.service}: "
+                    "set [services.rollback] command in the config"
+                )
+    if not report.analyses:
+        if report.healthy_services:
+            lines.append(
+                "no error burst in " + ", ".join(report.healthy_services) + ": nothing to roll back"
+            )
+        if report.no_data_services:
+            lines.append("no health data for " + ", ".join(report.no_data_services))
+    for note in report.notes:
+        lines.append(f"note: {visible(note)}")
+    lines.append(NOT_EXECUTED)
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.core.deploys import analyse_rollback
+
+    config = config_from_args(args)
+    _listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
+    if args.json:
+        json.dump(report.to_json() | {"note": NOT_EXECUTED}, sys.stdout, indent=2)
+        print()
+    else:
+        print("\n".join(format_report(report)))
+    for error in report.errors:
+        print(f"cockpit: {error}", file=sys.stderr)
+    return 0

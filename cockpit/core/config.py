@@ -1,0 +1,542 @@
+"""The cockpit's configuration: one typed model, loaded from TOML in a fixed search order.
+
+Search order (first found wins): `--config FILE`, `$COCKPIT_CONFIG`, `./cockpit.toml`, then
+`$XDG_CONFIG_HOME/cockpit/cockpit.toml`. Relative paths inside a config file are resolved
+against the folder that holds that file, so a sandbox or a repo can carry its own config.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import socket
+import tomllib
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV_VAR = "COCKPIT_CONFIG"
+CONFIG_FILE_NAME = "cockpit.toml"
+
+
+class ConfigError(Exception):
+    """A config problem, phrased as one line that names the file, the key and what was expected."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CockpitSection(_Model):
+    """General settings."""
+
+    author: str | None = None
+    """Name recorded on every event; defaults to user@host."""
+    store: Path | None = None
+    """Path of the SQLite incident store; defaults to the XDG data dir."""
+    runbook: Path | None = None
+    """Markdown runbook with one `## Phase` heading per phase; defaults to the shipped one."""
+    drill: bool = False
+    """Marks every incident opened with this config as a drill, kept apart from real ones."""
+
+
+class FileSource(_Model):
+    """Log files on this host: plain text or JSON lines, rotated and gzipped files included."""
+
+    kind: Literal["files"] = "files"
+    name: str
+    """Unique source name, shown in the search pane and used by `--source`."""
+    service: str | None = None
+    """The service these logs belong to."""
+    paths: list[str]
+    """Globs, relative to the config file's folder unless absolute (e.g. `logs/api*.log*`)."""
+
+
+class JournaldSource(_Model):
+    """The systemd journal, read with `journalctl --output=json` (read-only)."""
+
+    kind: Literal["journald"]
+    name: str
+    service: str | None = None
+    units: list[str] = []
+    """systemd units to filter on (`-u UNIT`); empty means the whole journal."""
+    directory: Path | None = None
+    """Read a journal directory instead of the system journal (`--directory`)."""
+    timeout: float = 5.0
+    """Deadline in seconds for one search."""
+
+
+class LokiSource(_Model):
+    """Grafana Loki through `/loki/api/v1/query_range`."""
+
+    kind: Literal["loki"]
+    name: str
+    service: str | None = None
+    url: str
+    """Base URL, e.g. `http://loki:3100`."""
+    selector: str
+    """LogQL stream selector, e.g. `{app="checkout"}`."""
+    org_id: str | None = None
+    """Sent as `X-Scope-OrgID` for multi-tenant Loki."""
+    token_env: str | None = None
+    """Name of the environment variable that holds a bearer token."""
+    timeout: float = 5.0
+    """Deadline in seconds for one search, all pages included."""
+    page_limit: int = 1000
+    """Lines requested per page."""
+
+
+class ElasticsearchSource(_Model):
+    """Elasticsearch or OpenSearch through `_search` with `search_after` paging."""
+
+    kind: Literal["elasticsearch"]
+    name: str
+    service: str | None = None
+    url: str
+    index: str = "logs-*"
+    """Index pattern to search."""
+    time_field: str = "@timestamp"
+    message_field: str = "message"
+    service_field: str | None = None
+    """Field that names the service, for the service filter."""
+    token_env: str | None = None
+    """Name of the environment variable that holds a bearer (or ApiKey) token."""
+    timeout: float = 5.0
+    page_size: int = 1000
+
+
+LogSource = Annotated[
+    FileSource | JournaldSource | LokiSource | ElasticsearchSource, Field(discriminator="kind")
+]
+
+
+class DeploySource(_Model):
+    """Where one service's deploy history comes from."""
+
+    repo: Path | None = None
+    """Git repository holding deploy tags or a deploy branch."""
+    tag_pattern: str | None = None
+    """Glob for deploy tags, e.g. `deploy/checkout/*`."""
+    branch: str | None = None
+    """Deploy branch whose first-parent commits are the deploys."""
+    deploy_log: Path | None = None
+    """A deploy log in JSON lines or CSV (time, service, sha, version, actor, status)."""
+    history_file: Path | None = None
+    """Exported history: `helm history -o json`, `kubectl rollout history` or
+    `argocd app history` output."""
+    history_format: Literal["helm", "kubectl", "argocd"] | None = None
+    history_command: list[str] | None = None
+    """A read-only command whose output is the history, as an argument list (never a shell)."""
+
+
+class RollbackTemplates(_Model):
+    """Rollback command templates.
+
+    Placeholders: {service} {sha} {short_sha} {revision} {version}.
+    """
+
+    command: str | None = None
+    """The rollback command a human runs, e.g.
+    `kubectl rollout undo deploy/{service} --to-revision={revision}`."""
+    dry_run: str | None = None
+    """Its dry-run variant, offered beside it when the tool supports one."""
+    revert: str | None = None
+    """Git revert plus the team's deploy command, e.g.
+    `git revert --no-edit {revert_range} && make deploy SERVICE={service}`; also accepts
+    {bad_sha} {bad_short_sha} (the suspect deploy) and {revert_range} (`target..bad`)."""
+
+
+class ServiceConfig(_Model):
+    """One service: where its deploys come from and how it is rolled back."""
+
+    name: str
+    deploys: DeploySource = DeploySource()
+    rollback: RollbackTemplates = RollbackTemplates()
+
+
+class PrometheusConfig(_Model):
+    """Prometheus, for per-service health."""
+
+    url: str
+    error_ratio_query: str = (
+        'sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[1m]))'
+        ' / sum(rate(http_requests_total{{service="{service}"}}[1m]))'
+    )
+    """PromQL for the error ratio; `{service}` is replaced by the service name."""
+    latency_p95_query: str = (
+        "histogram_quantile(0.95, sum by (le) "
+        '(rate(http_request_duration_seconds_bucket{{service="{service}"}}[1m])))'
+    )
+    """PromQL for p95 latency in seconds."""
+    timeout: float = 5.0
+    max_points: int = 10_000
+    """Upper bound on points per series; the step grows to stay under it."""
+
+
+class HealthConfig(_Model):
+    """How a deploy is judged healthy or unhealthy."""
+
+    window_minutes: int = 10
+    """Minutes compared before and after each deploy."""
+    error_ratio_threshold: float = 0.05
+    """An error ratio above this after a deploy is unhealthy."""
+    error_ratio_jump: float = 5.0
+    """...or a jump by this factor over the window before it."""
+    error_pattern: str = r"(?i)\b(error|fatal|panic|exception)\b|status=5\d\d|\" 5\d\d "
+    """Regex that marks a log line as an error when health comes from logs."""
+    clock_skew_seconds: int = 120
+    """Tolerated clock skew between deploy sources and logs."""
+    correlation_minutes: int = 30
+    """A deploy up to this many minutes before an error burst's onset may have caused it."""
+
+
+class AIConfig(_Model):
+    """The hypothesis model. The key comes only from `ANTHROPIC_API_KEY` and is never stored."""
+
+    model: str = "claude-sonnet-4-5"
+    max_tool_calls: int = 12
+    deadline_seconds: float = 90.0
+    max_tokens: int = 4096
+    skills: list[Path] = []
+    """Markdown triage skill files with the team's own prompts."""
+
+
+class CommsConfig(_Model):
+    """Customer comms drafting."""
+
+    cadence_minutes: int = 30
+    """Minutes between status updates until Monitoring."""
+    internal_domains: list[str] = []
+    """Domains that are internal and must not appear in customer comms."""
+
+
+class Config(_Model):
+    """The whole configuration."""
+
+    cockpit: CockpitSection = CockpitSection()
+    services: list[ServiceConfig] = []
+    sources: list[LogSource] = []
+    prometheus: PrometheusConfig | None = None
+    health: HealthConfig = HealthConfig()
+    ai: AIConfig = AIConfig()
+    comms: CommsConfig = CommsConfig()
+    keymap: dict[str, str] = {}
+    """Binding id to keys, e.g. `"add-note" = "n"`: remaps the TUI's keys."""
+
+    source_path: Path | None = None
+    """The file this config was loaded from (set by the loader, not a config key)."""
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[LogSource]) -> list[LogSource]:
+        seen: set[str] = set()
+        for source in sources:
+            if source.name in seen:
+                raise ValueError(f"duplicate source name {source.name!r}")
+            seen.add(source.name)
+        return sources
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in this config are resolved against."""
+        return self.source_path.parent if self.source_path else Path.cwd()
+
+    def resolve(self, path: Path | str) -> Path:
+        """Resolve a path from the config against the config file's folder."""
+        path = Path(path).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    @property
+    def author(self) -> str:
+        """Who is recorded on events written by this process."""
+        return self.cockpit.author or default_author()
+
+    @property
+    def store_path(self) -> Path:
+        """The SQLite incident store."""
+        if self.cockpit.store is not None:
+            return self.resolve(self.cockpit.store)
+        from platformdirs import user_data_path
+
+        return user_data_path("cockpit") / "incidents.db"
+
+    @property
+    def runbook_path(self) -> Path:
+        """The Markdown runbook."""
+        if self.cockpit.runbook is not None:
+            return self.resolve(self.cockpit.runbook)
+        from cockpit.resources import data_dir
+
+        return data_dir("config") / "runbook.md"
+
+
+def default_author() -> str:
+    """`user@host`, the default attribution for events."""
+    try:
+        user = getpass.getuser()
+    except Exception:
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def xdg_config_file() -> Path:
+    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "cockpit" / CONFIG_FILE_NAME
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """The config file to load, in the documented search order, or None for defaults.
+
+    An explicit `--config` or `$COCKPIT_CONFIG` must exist; the other places are optional.
+    """
+    if explicit is not None:
+        return explicit
+    from_env = os.environ.get(CONFIG_ENV_VAR)
+    if from_env:
+        return Path(from_env)
+    for candidate in (Path.cwd() / CONFIG_FILE_NAME, xdg_config_file()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# -- error messages -------------------------------------------------------------------------
+
+_LOADER_ONLY_KEYS = frozenset({"source_path"})
+"""Config fields the loader sets; a config file may not set them."""
+
+TomlPath = tuple[str | int, ...]
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`X | None` -> X and `Annotated[X, ...]` -> X, repeatedly."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _as_model(annotation: Any) -> type[BaseModel] | None:
+    annotation = _unwrap(annotation)
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
+
+
+def _tagged_member(annotation: Any, tag: str) -> type[BaseModel] | None:
+    """The member of a discriminated union whose `kind` literal is `tag`, if any."""
+    annotation = _unwrap(annotation)
+    if get_origin(annotation) not in (Union, UnionType):
+        return None
+    for member in get_args(annotation):
+        model = _as_model(member)
+        kind = model.model_fields.get("kind") if model else None
+        if kind is not None and tag in get_args(kind.annotation):
+            return model
+    return None
+
+
+def _walk_location(loc: tuple[str | int, ...]) -> tuple[TomlPath, Any]:
+    """Map pydantic's error location to the path as written in TOML, and the type at its parent.
+
+    Pydantic puts a discriminated union's tag into the location (`sources.0.loki.url`); TOML
+    has no such level, so tags are dropped.
+    """
+    annotation: Any = Config
+    toml_path: list[str | int] = []
+    parent: Any = None
+    for part in loc:
+        parent = annotation
+        if isinstance(part, int):
+            args = get_args(_unwrap(annotation))
+            annotation = args[0] if args else None
+            toml_path.append(part)
+            continue
+        member = _tagged_member(annotation, part)
+        if member is not None:
+            annotation = member
+            continue
+        toml_path.append(part)
+        model = _as_model(annotation)
+        if model is not None and part in model.model_fields:
+            annotation = model.model_fields[part].annotation
+        elif get_origin(_unwrap(annotation)) is dict:
+            annotation = get_args(_unwrap(annotation))[1]
+        else:
+            annotation = None
+    return tuple(toml_path), parent
+
+
+def _dotted(toml_path: TomlPath) -> str:
+    """`("sources", 0, "url")` -> `sources[0].url`."""
+    text = ""
+    for part in toml_path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+_ARRAY_HEADER = re.compile(r"^\[\[\s*(?P<name>[^\]]+?)\s*\]\]")
+_TABLE_HEADER = re.compile(r"^\[\s*(?P<name>[^\]]+?)\s*\]")
+_KEY_LINE = re.compile(r"^(?P<key>(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- ]+?))\s*=")
+
+
+def _split_key(key: str) -> tuple[str, ...]:
+    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)", key)
+    return tuple(next(p for p in groups if p) if any(groups) else "" for groups in parts)
+
+
+def _line_of(text: str, toml_path: TomlPath) -> int | None:
+    """Best-effort line of `toml_path` in the TOML text: the key's line, else its table header.
+
+    Tracks `[table]` and `[[array]]` headers (counting array elements) and dotted keys; inline
+    tables point at the line of the key that opens them.
+    """
+    arrays: dict[TomlPath, int] = {}
+    section: TomlPath = ()
+    target = tuple(toml_path)
+    nearest: int | None = None
+    nearest_depth = -1
+
+    def resolve(name: str) -> TomlPath:
+        # `[services.deploys]` belongs to the latest `[[services]]` element: insert its index.
+        parts = _split_key(name)
+        resolved: TomlPath = ()
+        for number, part in enumerate(parts, start=1):
+            resolved += (part,)
+            if resolved in arrays and number < len(parts):
+                resolved += (arrays[resolved],)
+        return resolved
+
+    def consider(path: TomlPath, number: int) -> None:
+        nonlocal nearest, nearest_depth
+        if target[: len(path)] == path and len(path) > nearest_depth:
+            nearest, nearest_depth = number, len(path)
+
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if array := _ARRAY_HEADER.match(stripped):
+            base = resolve(array["name"])
+            arrays[base] = arrays.get(base, -1) + 1
+            section = (*base, arrays[base])
+            consider(section, number)
+        elif table := _TABLE_HEADER.match(stripped):
+            section = resolve(table["name"])
+            consider(section, number)
+        elif key := _KEY_LINE.match(stripped):
+            consider((*section, *_split_key(key["key"])), number)
+    return nearest
+
+
+def _expected_keys(parent: Any) -> str:
+    model = _as_model(parent)
+    if model is None:
+        return ""
+    names = [name for name in model.model_fields if name not in _LOADER_ONLY_KEYS]
+    return "; expected one of: " + ", ".join(names)
+
+
+def _problem(error: Any, toml_path: TomlPath, parent: Any) -> str:
+    where = _dotted(toml_path)
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return f"unknown key {where!r}{_expected_keys(parent)}"
+    if kind == "missing":
+        return f"missing required key {where!r}"
+    if kind == "union_tag_invalid":
+        got = ctx.get("tag")
+        return f"key {where + '.kind'!r}: expected one of {ctx.get('expected_tags')} (got {got!r})"
+    if kind in ("model_type", "dict_type"):
+        return f"key {where!r}: expected a table (got {error.get('input')!r})"
+    if kind == "union_tag_not_found":
+        return f"missing key {where + '.kind'!r}, which says what sort of table this is"
+    message = str(error["msg"])
+    message = message.removeprefix("Value error, ").replace("Input should be ", "expected ", 1)
+    problem = f"key {where!r}: {message}" if where else message
+    value = error.get("input")
+    if not isinstance(value, dict | list) and kind != "value_error":
+        problem += f" (got {value!r})"
+    return problem
+
+
+def _describe_validation_error(path: Path, text: str, error: ValidationError) -> str:
+    """One line for the first problem, with the file, the line where found, and the key."""
+    problems = error.errors()
+    first = problems[0]
+    toml_path, parent = _walk_location(tuple(first["loc"]))
+    line_path = (*toml_path, "kind") if first["type"] == "union_tag_invalid" else toml_path
+    line = _line_of(text, line_path) if toml_path else None
+    where = f"{path}:{line}" if line else str(path)
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {_problem(first, toml_path, parent)}{more}"
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)$")
+
+
+def _describe_syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> str:
+    """`FILE:LINE:COLUMN: TOML syntax error: ...` from tomllib's `(at line L, column C)`."""
+    message = str(error)
+    position = _TOML_POSITION.search(message)
+    if position is None:
+        return f"{path}: TOML syntax error: {message}"
+    reason = message[: position.start()]
+    return f"{path}:{position['line']}:{position['column']}: TOML syntax error: {reason}"
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the config found in the search order; raise ConfigError on any problem."""
+    found = find_config_file(path)
+    if found is None:
+        return Config()
+    if path is None and not found.exists() and os.environ.get(CONFIG_ENV_VAR):
+        raise ConfigError(f"{found}: config file not found (named by ${CONFIG_ENV_VAR})")
+    return load_config_file(found)
+
+
+def load_config_file(path: Path) -> Config:
+    """Load and validate one config file; raise ConfigError naming the file on any problem."""
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, expected a TOML config file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}); expected a TOML config file"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
+    if not text.strip():
+        raise ConfigError(
+            f"{path}: config file is empty; expected TOML (see config/cockpit.example.toml)"
+        )
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(_describe_syntax_error(path, exc)) from None
+    for key in _LOADER_ONLY_KEYS & raw.keys():
+        line = _line_of(text, (key,))
+        where = f"{path}:{line}" if line else str(path)
+        raise ConfigError(f"{where}: unknown key {key!r}; it is set by the loader, not the file")
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation_error(path, text, exc)) from None
+    return config.model_copy(update={"source_path": path.resolve()})

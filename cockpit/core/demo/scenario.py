@@ -1,0 +1,192 @@
+"""Scenarios: what the demo sandbox simulates, and the truth that only scoring may see.
+
+A `Scenario` is a frozen dataclass so drills can load it from TOML (`Scenario.from_mapping`)
+and so two builds with the same scenario, seed and `now` are byte-identical. The `Truth` is
+returned by `build_sandbox` in memory only: nothing in the sandbox directory reveals it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+DEFAULT_SERVICES = ("gateway", "checkout", "payments", "inventory")
+
+
+@dataclass(frozen=True)
+class FaultProfile:
+    """How a fault shows up: the error signatures logged while it lasts, and its cause."""
+
+    name: str
+    error_templates: tuple[str, ...]
+    """Messages of the 5xx lines; `{upstream}` is the bad service's dependency, and `{n}` `{ip}`
+    `{id}` `{ms}` `{port}` vary per line (so signature clustering has something to normalize)."""
+    error_statuses: tuple[int, ...]
+    """The 5xx status used with each template (same order)."""
+    error_durations_ms: tuple[int, ...]
+    """Typical duration of a request failing with each template (same order)."""
+    correlated_deploy: bool
+    """True when a deploy of the bad service causes the fault (rollback is right)."""
+    containment: str
+    """The right containment, for scoring."""
+    root_cause: str
+    """One sentence on the cause, for scoring."""
+
+
+FAULTS: dict[str, FaultProfile] = {
+    "bad_deploy": FaultProfile(
+        name="bad_deploy",
+        error_templates=(
+            "upstream timeout calling {upstream} after {ms}ms (attempt {n}, peer {ip}:{port})",
+            "connection pool exhausted (max=10, waiting={n}) for {upstream}-client",
+            "circuit breaker open for {upstream} (failures={n} in 30s)",
+            "call to {upstream} failed: read timeout on request {id}",
+        ),
+        error_statuses=(504, 503, 503, 502),
+        error_durations_ms=(800, 4, 1, 800),
+        correlated_deploy=True,
+        containment="rollback",
+        root_cause="the deploy lowered the payments client timeout to 800ms and its pool to 10",
+    ),
+    "none": FaultProfile(
+        name="none",
+        error_templates=(
+            "{upstream} api returned 503 Service Unavailable for request {id}",
+            "TLS handshake timeout to {upstream} {ip}:{port} after {ms}ms",
+            "circuit breaker open for {upstream} (failures={n} in 30s)",
+            "dial tcp {ip}:{port}: connect: connection refused ({upstream}, attempt {n})",
+        ),
+        error_statuses=(503, 504, 503, 502),
+        error_durations_ms=(140, 5000, 1, 3),
+        correlated_deploy=False,
+        containment="failover",
+        root_cause="an outage of the external card acquirer; no deploy is involved",
+    ),
+}
+"""Known faults by name. Drills add more (db_pool, memory_leak, tls_expired, ...)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One simulated incident. Every field has a default, so a TOML file names only changes."""
+
+    name: str = "bad-deploy"
+    """Short identifier (`cockpit demo --scenario NAME`)."""
+    title: str = "Checkout: elevated 5xx errors"
+    """The alert's title, used as the incident title."""
+    services: tuple[str, ...] = DEFAULT_SERVICES
+    """Services in the sandbox; the first four get distinct log formats, then they repeat."""
+    bad_service: str = "checkout"
+    """The service whose errors burst."""
+    bad_deploy_back: int = 0
+    """0: the latest deploy of `bad_service` is the bad one; 1: the one before it is, and a
+    harmless deploy of the same service followed it."""
+    fault: str = "bad_deploy"
+    """A key of `FAULTS`: "bad_deploy", or "none" for a burst that no deploy explains."""
+    burst_delay_minutes: int = 3
+    """Minutes between the bad deploy and the start of the error burst."""
+    burst_minutes_before_now: int = 25
+    """How long before `now` the burst starts."""
+    error_ratio_before: float = 0.002
+    """5xx share of requests before the burst (steady background errors)."""
+    error_ratio_after: float = 0.3
+    """5xx share of the bad service's requests once the burst is in full swing."""
+    companion_service: str | None = "inventory"
+    """Another service deployed (harmlessly) close to the bad deploy; None for nobody."""
+    companion_offset_minutes: int = -6
+    """Minutes from the bad deploy to the companion deploy (negative: before it)."""
+    log_hours: int = 6
+    """Hours of logs before `now`."""
+    history_days: int = 7
+    """Days of git history and deploys before `now`."""
+
+    def __post_init__(self) -> None:
+        if self.bad_service not in self.services:
+            raise ValueError(f"scenario {self.name!r}: bad_service {self.bad_service!r} is not in services")
+        if self.fault not in FAULTS:
+            raise ValueError(
+                f"scenario {self.name!r}: unknown fault {self.fault!r} (known: {', '.join(FAULTS)})"
+            )
+        if self.bad_deploy_back not in (0, 1):
+            raise ValueError(f"scenario {self.name!r}: bad_deploy_back must be 0 or 1")
+        if self.companion_service is not None and (
+            self.companion_service not in self.services or self.companion_service == self.bad_service
+        ):
+            raise ValueError(
+                f"scenario {self.name!r}: companion_service must be another service of the scenario"
+            )
+        if not 0 <= self.error_ratio_before < self.error_ratio_after <= 1:
+            raise ValueError(f"scenario {self.name!r}: need 0 <= error_ratio_before < error_ratio_after <= 1")
+        if self.burst_minutes_before_now < 5 or self.burst_minutes_before_now > self.log_hours * 60 - 30:
+            raise ValueError(f"scenario {self.name!r}: burst_minutes_before_now out of range")
+
+    @property
+    def fault_profile(self) -> FaultProfile:
+        return FAULTS[self.fault]
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Scenario:
+        """Build from a TOML table; unknown keys are an error naming the key."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown scenario key {unknown[0]!r}")
+        values = dict(data)
+        if "services" in values:
+            values["services"] = tuple(values["services"])
+        return cls(**values)
+
+
+DEFAULT = Scenario()
+
+SCENARIOS: dict[str, Scenario] = {
+    DEFAULT.name: DEFAULT,
+    "earlier-deploy": Scenario(name="earlier-deploy", bad_deploy_back=1),
+    "no-deploy": Scenario(
+        name="no-deploy",
+        title="Payments: elevated 5xx errors",
+        bad_service="payments",
+        fault="none",
+        companion_service=None,
+    ),
+}
+"""Built-in scenarios for `cockpit demo --scenario`."""
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """One deploy of one service, as every deploy source in the sandbox records it."""
+
+    time: datetime
+    service: str
+    sha: str
+    version: str
+    revision: int
+    actor: str
+    tag: str
+    status: str = "succeeded"
+
+    @property
+    def short_sha(self) -> str:
+        return self.sha[:7]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What really happened. For scoring and tests only: never written into the sandbox."""
+
+    scenario: str
+    fault: str
+    bad_service: str
+    burst_start: datetime
+    bad_deploy: Deploy | None
+    """The deploy that caused the burst; None when no deploy did."""
+    rollback_target: Deploy | None
+    """The last good deploy of the bad service (the bad deploy's predecessor), or None."""
+    containment: str
+    """"rollback" when rolling back to `rollback_target` is right, else e.g. "failover"."""
+    root_cause: str
+    error_signatures: tuple[str, ...] = field(default=())
+    """The error message templates of the burst."""

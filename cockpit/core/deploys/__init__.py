@@ -1,0 +1,107 @@
+"""Deploys and rollback candidates: change history, health correlation, copy-only commands.
+
+`list_deploys` reads every configured source; `analyse_rollback` adds per-minute health (from
+Prometheus and from logs through the search engine) and ranks rollback targets. Nothing in
+this package imports textual or runs anything but read-only readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cockpit.core.config import Config
+from cockpit.core.deploys.health import HealthSeries, health_from_logs, health_from_prometheus
+from cockpit.core.deploys.model import Deploy, DeployError, DeployListing
+from cockpit.core.deploys.rollback import NO_CORRELATION, RollbackReport, rank_candidates
+from cockpit.core.deploys.sources import list_deploys, list_repo_deploys
+
+__all__ = [
+    "NO_CORRELATION",
+    "Deploy",
+    "DeployError",
+    "DeployListing",
+    "HealthData",
+    "RollbackReport",
+    "analyse_rollback",
+    "collect_health",
+    "list_deploys",
+    "list_repo_deploys",
+]
+
+DEFAULT_LOOKBACK = timedelta(hours=6)
+"""How far back health is read for rollback analysis."""
+
+
+@dataclass
+class HealthData:
+    """Per-service series (Prometheus preferred, logs otherwise) plus notes and errors."""
+
+    series: dict[str, HealthSeries]
+    notes: list[str]
+    errors: list[str]
+
+
+def collect_health(
+    config: Config,
+    services: list[str],
+    *,
+    since: datetime,
+    until: datetime,
+    prometheus_transport: object | None = None,
+) -> HealthData:
+    """Read health for `services`; an unreachable Prometheus becomes one error line."""
+    from cockpit.core.deploys.prometheus import PrometheusError
+
+    notes: list[str] = []
+    errors: list[str] = []
+    series: dict[str, HealthSeries] = {}
+    if config.prometheus is not None:
+        try:
+            found, more = health_from_prometheus(
+                config, services, since=since, until=until, transport=prometheus_transport
+            )
+            series.update(found)
+            notes += more
+        except PrometheusError as exc:
+            errors.append(str(exc))
+    missing = [s for s in services if s not in series]
+    if missing:
+        try:
+            found, more = health_from_logs(config, missing, since=since, until=until)
+        except Exception as exc:  # a broken log source must not hide the deploy list
+            errors.append(f"health from logs failed: {exc}")
+        else:
+            series.update(found)
+            notes += more
+    return HealthData(series, notes, errors)
+
+
+def analyse_rollback(
+    config: Config,
+    *,
+    now: datetime,
+    service: str | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    prometheus_transport: object | None = None,
+) -> tuple[DeployListing, RollbackReport]:
+    """Deploys of the last week plus health of the last `lookback`, ranked into candidates."""
+    listing = list_deploys(config, since=now - timedelta(days=7))
+    services = sorted({s.name for s in config.services} | {d.service for d in listing.deploys})
+    health = collect_health(
+        config,
+        services,
+        since=now - lookback,
+        until=now,
+        prometheus_transport=prometheus_transport,
+    )
+    report = rank_candidates(listing.deploys, health.series, config)
+    if service is not None:
+        report.analyses = [
+            a
+            for a in report.analyses
+            if a.service == service or any(c.service == service for c in a.candidates)
+        ]
+    report.notes = listing.notes + health.notes
+    report.errors = listing.errors + health.errors
+    return listing, report

@@ -1,0 +1,335 @@
+"""Deploys and suspect diffs from a git repository, through GitPython, read-only.
+
+Only read-only subcommands run (each argv is checked by `cockpit.core.readers.reader_argv`
+before GitPython starts git), refs and patterns always come after `--end-of-options` so a ref
+named `--output=/tmp/x` is data, never an option, and diffs run with `--no-ext-diff
+--no-textconv` so a repository's config cannot make git start another program. Listings never
+walk the whole history: tags come from one `for-each-ref --count`, a branch from one
+`log --first-parent --max-count`, and no per-commit stats are computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from cockpit.core.deploys.model import Deploy, DeployError, as_utc
+from cockpit.core.readers import ReaderRefused, reader_argv
+from cockpit.core.sanitize import decode_lossy
+
+DEFAULT_LIMIT = 200
+"""Most deploys one listing returns."""
+MAX_SUSPECT_COMMITS = 200
+MAX_SUSPECT_FILES = 500
+MAX_DIFF_LINES = 400
+MAX_DIFF_BYTES = 256_000
+
+_FIELD = "%00"
+_RECORD = "%1e"
+# Git sees no pager, no prompts and no optional locks: a reader must not write the index.
+_GIT_ENV = {"GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+class GitRepo:
+    """A repository opened for reading. Every git process goes through `read`."""
+
+    def __init__(self, path: Path | str, *, what: str = "") -> None:
+        import git  # lazy: GitPython costs ~80 ms to import
+
+        self.path = Path(path).expanduser()
+        label = f"{what}: " if what else ""
+        if not self.path.exists():
+            raise DeployError(f"{label}git repo {self.path} not found")
+        try:
+            self._repo = git.Repo(self.path)
+        except git.InvalidGitRepositoryError:
+            raise DeployError(f"{label}{self.path} is not a git repository") from None
+        except git.NoSuchPathError:
+            raise DeployError(f"{label}git repo {self.path} not found") from None
+        self._label = label
+
+    @property
+    def git_dir(self) -> Path:
+        """The `.git` folder (or the bare repository itself)."""
+        return Path(self._repo.git_dir)
+
+    def read(self, *args: str) -> str:
+        """Run `git ARGS` (a read-only subcommand) and return stdout, decoded lossily."""
+        import git
+
+        argv = ["git", *args]
+        try:
+            reader_argv(argv)  # refuse before GitPython gets a chance to start anything
+        except ReaderRefused as exc:
+            raise DeployError(f"{self._label}{exc}") from None
+        try:
+            out = self._repo.git.execute(
+                argv,
+                with_extended_output=False,
+                stdout_as_string=False,
+                env=_GIT_ENV,
+            )
+        except git.GitCommandError as exc:
+            stderr = decode_lossy(
+                exc.stderr if isinstance(exc.stderr, bytes) else str(exc.stderr).encode()
+            ).strip()
+            stderr = stderr.removeprefix("stderr: ").strip("\n ")
+            first = stderr.splitlines()[0] if stderr else f"exit {exc.status}"
+            raise DeployError(
+                f"{self._label}git {args[0]} failed in {self.path}: {first}"
+            ) from None
+        except git.GitCommandNotFound:
+            raise DeployError(f"{self._label}git is not installed (not found on PATH)") from None
+        return decode_lossy(out if isinstance(out, bytes) else str(out).encode())
+
+    def shallow_depth(self) -> int | None:
+        """How many commits a shallow clone holds, or None for a full clone."""
+        if not (self.git_dir / "shallow").is_file():
+            return None
+        # A shallow clone is small by construction, so counting it is cheap.
+        return int(self.read("rev-list", "--count", "--all").strip() or 0)
+
+
+def _parse_time(text: str) -> datetime:
+    return as_utc(datetime.fromisoformat(text.strip()))
+
+
+def _version_from_tag(tag: str) -> str:
+    return tag.rsplit("/", 1)[-1]
+
+
+def tag_deploys(
+    repo: GitRepo,
+    pattern: str,
+    service: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    since: datetime | None = None,
+) -> list[Deploy]:
+    """Deploy tags matching the glob `pattern` (e.g. `deploy/checkout/*`), newest first.
+
+    One `git for-each-ref --sort=-creatordate --count=N`: cost grows with the number of
+    matching tags, not with the number of commits. `*` does not cross a `/`.
+    """
+    pattern = pattern.replace("{service}", service).replace("<service>", service)
+    ref_pattern = pattern if pattern.startswith("refs/") else f"refs/tags/{pattern}"
+    fields = [
+        "%(refname)",
+        "%(objectname)",
+        "%(*objectname)",
+        "%(creatordate:iso-strict)",
+        "%(taggername)",
+        "%(authorname)",
+        "%(*authorname)",
+        "%(contents:subject)",
+        "%(*subject)",
+    ]
+    out = repo.read(
+        "for-each-ref",
+        "--sort=-creatordate",
+        f"--count={max(1, limit)}",
+        "--format=" + _FIELD.join(fields) + _RECORD,
+        "--end-of-options",
+        ref_pattern,
+    )
+    deploys: list[Deploy] = []
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        parts = record.split("\x00")
+        if len(parts) != len(fields):
+            continue
+        ref, obj, peeled, date, tagger, author, peeled_author, subject, peeled_subject = parts
+        when = _parse_time(date)
+        if since is not None and when < since:
+            break  # sorted newest first
+        tag = ref.removeprefix("refs/tags/")
+        # Ad hoc listings pass no service: `deploy/<service>/<id>` names it.
+        owner = service or (tag.split("/")[-2] if tag.count("/") >= 2 else "")
+        deploys.append(
+            Deploy(
+                service=owner,
+                time=when,
+                sha=peeled or obj,
+                version=_version_from_tag(tag),
+                actor=tagger or peeled_author or author or None,
+                status=None,
+                source="git-tag",
+                ref=tag,
+                subject=(subject or peeled_subject) or None,
+            )
+        )
+    return deploys
+
+
+def branch_deploys(
+    repo: GitRepo,
+    branch: str | None,
+    service: str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    since: datetime | None = None,
+) -> list[Deploy]:
+    """First-parent commits of the deploy branch (HEAD when None; a detached HEAD works)."""
+    rev = branch or "HEAD"
+    args = [
+        "log",
+        "--first-parent",
+        f"--max-count={max(1, limit)}",
+        "--no-color",
+        "--format=%H%x00%cI%x00%an%x00%s%x1e",
+    ]
+    if since is not None:
+        args.append(f"--since={as_utc(since).isoformat()}")
+    out = repo.read(*args, "--end-of-options", rev, "--")
+    deploys: list[Deploy] = []
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        if not record:
+            continue
+        parts = record.split("\x00")
+        if len(parts) != 4:
+            continue
+        sha, date, author, subject = parts
+        deploys.append(
+            Deploy(
+                service=service,
+                time=_parse_time(date),
+                sha=sha,
+                actor=author or None,
+                source="git-branch",
+                ref=branch,
+                subject=subject or None,
+            )
+        )
+    return deploys
+
+
+@dataclass(frozen=True)
+class SuspectCommit:
+    """One commit between the rollback target and the current deploy (untrusted text)."""
+
+    sha: str
+    author: str
+    time: datetime
+    subject: str
+
+
+@dataclass
+class SuspectDiff:
+    """What changed between the rollback target (`base`) and the current deploy (`head`)."""
+
+    base: str
+    head: str
+    commits: list[SuspectCommit] = field(default_factory=list)
+    commit_count: int = 0
+    """All commits in the range; `commits` holds at most MAX_SUSPECT_COMMITS of them."""
+    files: list[tuple[str, str]] = field(default_factory=list)
+    """(status letter, path) pairs; renames show as `old -> new`."""
+    file_count: int = 0
+    shortstat: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def suspect_diff(
+    repo: GitRepo,
+    base: str,
+    head: str,
+    *,
+    max_commits: int = MAX_SUSPECT_COMMITS,
+    max_files: int = MAX_SUSPECT_FILES,
+) -> SuspectDiff:
+    """Commits in `base..head`, the files changed and the shortstat: four git calls in all."""
+    result = SuspectDiff(base=base, head=head)
+    count = repo.read("rev-list", "--count", "--end-of-options", f"{base}..{head}", "--")
+    result.commit_count = int(count.strip() or 0)
+    log = repo.read(
+        "log",
+        f"--max-count={max_commits}",
+        "--no-color",
+        "--format=%H%x00%an%x00%cI%x00%s%x1e",
+        "--end-of-options",
+        f"{base}..{head}",
+        "--",
+    )
+    for record in log.split("\x1e"):
+        parts = record.strip("\n").split("\x00")
+        if len(parts) == 4:
+            sha, author, date, subject = parts
+            result.commits.append(SuspectCommit(sha, author, _parse_time(date), subject))
+    if result.commit_count > len(result.commits):
+        result.notes.append(f"showing {len(result.commits)} of {result.commit_count} commits")
+    names = repo.read(
+        "diff",
+        "--name-status",
+        "-z",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--end-of-options",
+        base,
+        head,
+        "--",
+    )
+    items = names.split("\x00")
+    i = 0
+    while i < len(items) and items[i]:
+        status = items[i]
+        if status[:1] in ("R", "C") and i + 2 < len(items):
+            result.files.append((status[:1], f"{items[i + 1]} -> {items[i + 2]}"))
+            i += 3
+        elif i + 1 < len(items):
+            result.files.append((status[:1], items[i + 1]))
+            i += 2
+        else:
+            break
+    result.file_count = len(result.files)
+    if result.file_count > max_files:
+        result.notes.append(f"showing {max_files} of {result.file_count} files")
+        result.files = result.files[:max_files]
+    result.shortstat = repo.read(
+        "diff",
+        "--shortstat",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--end-of-options",
+        base,
+        head,
+        "--",
+    ).strip()
+    return result
+
+
+def file_diff(
+    repo: GitRepo,
+    base: str,
+    head: str,
+    path: str,
+    *,
+    max_lines: int = MAX_DIFF_LINES,
+    max_bytes: int = MAX_DIFF_BYTES,
+) -> tuple[list[str], str | None]:
+    """The diff of one file between `base` and `head`: (lines, truncation note or None)."""
+    if " -> " in path:
+        path = path.split(" -> ", 1)[1]
+    out = repo.read(
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--end-of-options",
+        base,
+        head,
+        "--",
+        path,
+    )
+    note = None
+    if len(out) > max_bytes:
+        out = out[:max_bytes]
+        note = f"diff cut at {max_bytes} bytes"
+    lines = out.splitlines()
+    if len(lines) > max_lines:
+        note = f"showing {max_lines} of {len(lines)} lines"
+        lines = lines[:max_lines]
+    return lines, note

@@ -1,0 +1,97 @@
+"""Per-service health from Prometheus's `/api/v1/query_range`, with a bounded step."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+from cockpit.core.config import PrometheusConfig
+from cockpit.core.deploys.model import DeployError, as_utc
+
+PROMETHEUS_POINTS_LIMIT = 11_000
+"""Prometheus refuses a range query that would return more points than this per series."""
+MIN_STEP_SECONDS = 60
+
+
+class PrometheusError(DeployError):
+    """Prometheus could not answer; the message names the URL and the reason in one line."""
+
+
+def bounded_step(
+    start: datetime, end: datetime, max_points: int, *, min_step: int = MIN_STEP_SECONDS
+) -> int:
+    """The step in seconds: at least `min_step`, and large enough that the number of points
+    `floor((end - start) / step) + 1` stays within `max_points` (and Prometheus's limit)."""
+    limit = max(2, min(max_points, PROMETHEUS_POINTS_LIMIT))
+    span = max(0.0, (end - start).total_seconds())
+    return max(min_step, math.ceil(span / (limit - 1)))
+
+
+def query_range(
+    config: PrometheusConfig,
+    promql: str,
+    start: datetime,
+    end: datetime,
+    *,
+    step: int | None = None,
+    transport: object | None = None,
+) -> list[tuple[dict[str, str], list[tuple[datetime, float]]]]:
+    """Run one range query; returns (labels, [(time, value)]) per series. NaN samples dropped."""
+    import httpx  # lazy: headless commands that never touch Prometheus do not pay for it
+
+    step = step or bounded_step(start, end, config.max_points)
+    url = config.url.rstrip("/") + "/api/v1/query_range"
+    params = {
+        "query": promql,
+        "start": f"{as_utc(start).timestamp():.3f}",
+        "end": f"{as_utc(end).timestamp():.3f}",
+        "step": str(step),
+    }
+    where = f"prometheus {config.url}"
+    try:
+        kwargs: dict[str, object] = {"timeout": config.timeout}
+        if transport is not None:
+            kwargs["transport"] = transport
+        with httpx.Client(**kwargs) as client:  # type: ignore[arg-type]
+            response = client.get(url, params=params)
+    except httpx.TimeoutException:
+        raise PrometheusError(f"{where}: no answer within {config.timeout:g}s") from None
+    except httpx.HTTPError as exc:
+        raise PrometheusError(f"{where}: unreachable ({type(exc).__name__}: {exc})") from None
+    try:
+        body = response.json()
+    except ValueError:
+        raise PrometheusError(
+            f"{where}: HTTP {response.status_code}, not a Prometheus API answer"
+        ) from None
+    if not isinstance(body, dict) or body.get("status") != "success":
+        error = body.get("error", "") if isinstance(body, dict) else ""
+        raise PrometheusError(f"{where}: query failed (HTTP {response.status_code}): {error}")
+    data = body.get("data") or {}
+    if data.get("resultType") != "matrix":
+        raise PrometheusError(f"{where}: expected a matrix, got {data.get('resultType')!r}")
+    series: list[tuple[dict[str, str], list[tuple[datetime, float]]]] = []
+    for item in data.get("result", []):
+        points: list[tuple[datetime, float]] = []
+        for stamp, raw in item.get("values", []):
+            value = float(raw)
+            if math.isnan(value) or math.isinf(value):
+                continue
+            points.append((datetime.fromtimestamp(float(stamp), tz=UTC), value))
+        series.append((dict(item.get("metric", {})), points))
+    return series
+
+
+def service_query(template: str, service: str) -> str:
+    """Fill `{service}` in a configured PromQL template (`{{` and `}}` are literal braces)."""
+    return template.format(service=service)
+
+
+def ready(url: str, *, timeout: float = 1.0) -> bool:
+    """True when Prometheus answers `/-/ready` with 200."""
+    import httpx
+
+    try:
+        return httpx.get(url.rstrip("/") + "/-/ready", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False

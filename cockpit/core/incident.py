@@ -1,0 +1,232 @@
+"""Incident state as a projection of its events.
+
+Nothing here is stored twice: phase, checklist, notes, pins, copies and the human decisions are
+all folded from the event log, so two processes reading the same log see the same incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from cockpit.core.runbook import Phase
+from cockpit.core.store import Event
+
+
+class Kind(StrEnum):
+    """Event kinds. Names are dotted and in the past tense: they record what happened."""
+
+    OPENED = "incident.opened"
+    DECLARED = "incident.declared"
+    CONTAINED = "incident.contained"
+    RESOLVED = "incident.resolved"
+    PHASE_CHANGED = "phase.changed"
+    ITEM_CHECKED = "checklist.checked"
+    NOTE_ADDED = "note.added"
+    PIN_ADDED = "pin.added"
+    COMMAND_COPIED = "command.copied"
+    SEARCH_RUN = "search.run"
+    INJECT = "drill.inject"
+
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+class Status(StrEnum):
+    """Where the incident stands, derived from the human decisions recorded."""
+
+    OPEN = "open"
+    DECLARED = "declared"
+    CONTAINED = "contained"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An explicit human decision: who made it and when."""
+
+    by: str
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    author: str
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class Pin:
+    """A piece of evidence pinned to the timeline: a log line, a signature, a deploy, a diff."""
+
+    author: str
+    at: datetime
+    source: str
+    text: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CopiedCommand:
+    author: str
+    at: datetime
+    text: str
+    purpose: str
+    findings: tuple[str, ...] = ()
+
+
+@dataclass
+class IncidentState:
+    """Everything the panes show about one incident, rebuilt by folding its events."""
+
+    incident_id: str = ""
+    title: str = ""
+    drill: bool = False
+    opened_at: datetime | None = None
+    severity: str | None = None
+    declared: Decision | None = None
+    contained: Decision | None = None
+    resolved: Decision | None = None
+    phase: Phase = Phase.ASSESS
+    checked: dict[Phase, set[str]] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    pins: list[Pin] = field(default_factory=list)
+    copies: list[CopiedCommand] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    last_seq: int = 0
+
+    @classmethod
+    def from_events(cls, events: list[Event]) -> IncidentState:
+        state = cls()
+        for event in events:
+            state.apply(event)
+        return state
+
+    @property
+    def status(self) -> Status:
+        if self.resolved:
+            return Status.RESOLVED
+        if self.contained:
+            return Status.CONTAINED
+        if self.declared:
+            return Status.DECLARED
+        return Status.OPEN
+
+    def is_checked(self, phase: Phase, item: str) -> bool:
+        return item in self.checked.get(phase, set())
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state. Unknown kinds are kept on the timeline only."""
+        if event.seq <= self.last_seq:
+            return  # already applied: polling can hand the same event over twice
+        self.last_seq = event.seq
+        self.events.append(event)
+        payload = event.payload
+        decision = Decision(event.author, event.ts, str(payload.get("detail", "")))
+        match event.kind:
+            case Kind.OPENED:
+                self.incident_id = event.incident_id
+                self.title = str(payload.get("title", ""))
+                self.drill = bool(payload.get("drill", False))
+                self.opened_at = event.ts
+            case Kind.DECLARED:
+                self.declared = decision
+                self.severity = str(payload.get("severity", "")) or None
+            case Kind.CONTAINED:
+                self.contained = decision
+            case Kind.RESOLVED:
+                self.resolved = decision
+            case Kind.PHASE_CHANGED:
+                self.phase = _phase(payload) or self.phase
+            case Kind.ITEM_CHECKED:
+                phase = _phase(payload)
+                if phase is None:
+                    return  # a phase this version does not know: kept on the timeline only
+                items = self.checked.setdefault(phase, set())
+                item = str(payload.get("item", ""))
+                if payload.get("checked", True):
+                    items.add(item)
+                else:
+                    items.discard(item)
+            case Kind.NOTE_ADDED:
+                self.notes.append(Note(event.author, event.ts, str(payload.get("text", ""))))
+            case Kind.PIN_ADDED:
+                self.pins.append(
+                    Pin(
+                        event.author,
+                        event.ts,
+                        str(payload.get("source", "")),
+                        str(payload.get("text", "")),
+                        _mapping(payload.get("detail")),
+                    )
+                )
+            case Kind.COMMAND_COPIED:
+                self.copies.append(
+                    CopiedCommand(
+                        event.author,
+                        event.ts,
+                        str(payload.get("text", "")),
+                        str(payload.get("purpose", "")),
+                        _strings(payload.get("findings")),
+                    )
+                )
+
+
+def describe(event: Event) -> str:
+    """One line for the timeline: what happened, in words. The caller sanitizes for display."""
+    p = event.payload
+    match event.kind:
+        case Kind.OPENED:
+            return f"incident opened: {p.get('title', '')}" + (" (drill)" if p.get("drill") else "")
+        case Kind.DECLARED:
+            return f"incident DECLARED {p.get('severity', '')}".rstrip() + _detail(p)
+        case Kind.CONTAINED:
+            return "incident marked CONTAINED" + _detail(p)
+        case Kind.RESOLVED:
+            return "incident marked RESOLVED" + _detail(p)
+        case Kind.PHASE_CHANGED:
+            return f"phase -> {str(p.get('phase', '')).capitalize()}"
+        case Kind.ITEM_CHECKED:
+            mark = "checked" if p.get("checked", True) else "unchecked"
+            return f"{mark} [{str(p.get('phase', '')).capitalize()}] {p.get('item', '')}"
+        case Kind.NOTE_ADDED:
+            return f"note: {p.get('text', '')}"
+        case Kind.PIN_ADDED:
+            return f"pinned from {p.get('source', '?')}: {p.get('text', '')}"
+        case Kind.COMMAND_COPIED:
+            findings = _strings(p.get("findings"))
+            flagged = f" [flagged: {'; '.join(findings)}]" if findings else ""
+            purpose = p.get("purpose") or "command"
+            return f"copied, not executed ({purpose}): {p.get('text', '')}{flagged}"
+        case _:
+            summary = p.get("summary") or p.get("text") or ""
+            return f"{event.kind}: {summary}" if summary else event.kind
+
+
+def _phase(payload: dict[str, Any]) -> Phase | None:
+    """The payload's phase, or None when it is missing or not one this version knows."""
+    try:
+        return Phase(str(payload.get("phase", "")))
+    except ValueError:
+        return None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A copy of `value` if it is a JSON object, else empty (a payload is outside input)."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """`value` as a tuple of strings: a list becomes its items, a lone string one item."""
+    if isinstance(value, list | tuple):
+        return tuple(str(item) for item in value)
+    return (str(value),) if value else ()
+
+
+def _detail(payload: dict[str, Any]) -> str:
+    detail = payload.get("detail")
+    return f" ({detail})" if detail else ""

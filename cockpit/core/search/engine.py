@@ -1,0 +1,377 @@
+"""Run one search over every source in parallel, streaming results as they are found.
+
+Each source runs in its own thread, so a slow or broken source never holds up the others and
+reports its own error. Hits reach the caller in coalesced batches (one callback every
+`flush_interval`, from one flusher thread), together with per-source status changes. Counts are
+exact; only the newest `max_hits` hits (by timestamp) are kept, so memory stays bounded
+whatever the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cockpit.core.config import Config, FileSource
+from cockpit.core.search.files import Engine, FileLogSource
+from cockpit.core.search.matcher import validate
+from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
+from cockpit.core.search.timestamps import floor_minute
+
+DEFAULT_MAX_HITS = 5000
+"""Hits kept (the newest, by timestamp) when the caller does not say."""
+MAX_WARNINGS_PER_SOURCE = 20
+"""Warnings kept per source; the rest are counted in one last line."""
+STREAM_BUFFER = 20_000
+"""Hits waiting for the next flush before a lossless search makes sources wait."""
+
+# kind -> (module, class) of the remote sources, imported only when configured.
+REMOTE_SOURCES: dict[str, tuple[str, str]] = {
+    "journald": ("cockpit.core.search.journald", "JournaldLogSource"),
+    "loki": ("cockpit.core.search.loki", "LokiLogSource"),
+    "elasticsearch": ("cockpit.core.search.elasticsearch", "ElasticsearchLogSource"),
+}
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class HitsFound:
+    """A batch of hits, in the order they were found."""
+
+    hits: tuple[Hit, ...]
+    dropped: int = 0
+    """Hits not streamed because the caller asked for a lossy stream and fell behind."""
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    """The sources whose status changed since the last event."""
+
+    statuses: tuple[SourceStatus, ...]
+
+
+@dataclass
+class SearchResult:
+    """The end of a search."""
+
+    statuses: dict[str, SourceStatus]
+    hits: list[Hit]
+    """The newest `max_hits` hits, oldest first."""
+    elapsed: float
+    cancelled: bool = False
+
+    @property
+    def total(self) -> int:
+        """Exact number of matching lines over all sources."""
+        return sum(status.count for status in self.statuses.values())
+
+    @property
+    def errors(self) -> list[str]:
+        """One line per failed source."""
+        return [s.error for s in self.statuses.values() if s.error]
+
+
+@dataclass(frozen=True)
+class SearchFinished:
+    """The last event of a search."""
+
+    result: SearchResult
+
+
+SearchEvent = HitsFound | StatusChanged | SearchFinished
+
+
+class _BrokenSource:
+    """A configured source that could not be built; searching it reports why."""
+
+    def __init__(self, name: str, service: str | None, error: str) -> None:
+        self.name = name
+        self.service = service
+        self.error = error
+
+    def search(self, query: Query, sink: Any, cancel: threading.Event) -> None:
+        raise SourceError(self.error)
+
+
+def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
+    """One `Source` per configured `[[sources]]` entry, in config order.
+
+    A remote source whose module is missing or whose constructor fails becomes a source that
+    reports that error when searched, instead of breaking the others.
+    """
+    sources: list[Source] = []
+    for cfg in config.sources:
+        if isinstance(cfg, FileSource):
+            sources.append(FileLogSource.from_config(cfg, base_dir=config.base_dir, engine=engine))
+            continue
+        module_name, class_name = REMOTE_SOURCES[cfg.kind]
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            sources.append(cls(cfg, base_dir=config.base_dir))
+        except (ImportError, AttributeError) as exc:
+            sources.append(_BrokenSource(
+                cfg.name, cfg.service, f"{cfg.name}: {cfg.kind} sources are not available ({exc})"
+            ))
+        except Exception as exc:
+            sources.append(_BrokenSource(cfg.name, cfg.service, f"{cfg.name}: {exc}"))
+    return sources
+
+
+def adhoc_sources(paths: Sequence[str], *, base_dir: Path | None = None,
+                  engine: Engine = "auto") -> list[Source]:
+    """One file source per command-line PATH (file, directory or glob), named by the PATH."""
+    return [
+        FileLogSource(path, [path], base_dir=base_dir or Path.cwd(), engine=engine, explicit=True)
+        for path in paths
+    ]
+
+
+@dataclass
+class _SourceProgress:
+    name: str
+    state: SourceState = SourceState.PENDING
+    count: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    suppressed_warnings: int = 0
+
+    def status(self) -> SourceStatus:
+        warnings = tuple(self.warnings)
+        if self.suppressed_warnings:
+            warnings += (f"{self.name}: {self.suppressed_warnings} more warnings not shown",)
+        return SourceStatus(self.name, self.state, self.count, self.error, warnings)
+
+
+class _Collector:
+    """Shared state of one search: counts, the newest hits, and what waits to be streamed."""
+
+    def __init__(self, names: Iterable[str], *, max_hits: int, streaming: bool, lossless: bool):
+        self.lock = threading.Condition()
+        self.progress = {name: _SourceProgress(name) for name in names}
+        self.dirty: set[str] = set(self.progress)
+        self.max_hits = max_hits
+        self.newest: list[tuple[datetime, int, Hit]] = []
+        self.sequence = 0
+        self.streaming = streaming
+        self.lossless = lossless
+        self.pending: deque[Hit] = deque(maxlen=None if lossless else max(max_hits, 1000))
+        self.dropped = 0
+        self.wake = threading.Event()
+        self.first_hit_sent = False
+
+    def add_hit(self, name: str, hit: Hit) -> None:
+        with self.lock:
+            self.progress[name].count += 1
+            self.dirty.add(name)
+            if self.max_hits > 0:
+                self.sequence += 1
+                entry = (hit.ts or _NO_TIME, self.sequence, hit)
+                if len(self.newest) < self.max_hits:
+                    heapq.heappush(self.newest, entry)
+                else:
+                    heapq.heappushpop(self.newest, entry)
+            if not self.streaming:
+                return
+            if self.lossless:
+                while len(self.pending) >= STREAM_BUFFER:
+                    self.wake.set()
+                    self.lock.wait(0.5)
+            elif len(self.pending) == self.pending.maxlen:
+                self.dropped += 1
+            self.pending.append(hit)
+            if not self.first_hit_sent:
+                self.first_hit_sent = True
+                self.wake.set()  # the first hit goes out at once
+
+    def add_count(self, name: str, count: int) -> None:
+        with self.lock:
+            self.progress[name].count += count
+            self.dirty.add(name)
+
+    def add_warning(self, name: str, message: str) -> None:
+        with self.lock:
+            progress = self.progress[name]
+            if len(progress.warnings) < MAX_WARNINGS_PER_SOURCE:
+                progress.warnings.append(message)
+            else:
+                progress.suppressed_warnings += 1
+            self.dirty.add(name)
+
+    def set_state(self, name: str, state: SourceState, error: str | None = None) -> None:
+        with self.lock:
+            self.progress[name].state = state
+            self.progress[name].error = error
+            self.dirty.add(name)
+        self.wake.set()
+
+    def drain(self) -> tuple[tuple[Hit, ...], int, tuple[SourceStatus, ...]]:
+        with self.lock:
+            hits = tuple(self.pending)
+            self.pending.clear()
+            dropped, self.dropped = self.dropped, 0
+            statuses = tuple(self.progress[name].status() for name in sorted(self.dirty))
+            self.dirty.clear()
+            self.lock.notify_all()
+        return hits, dropped, statuses
+
+    def statuses(self) -> dict[str, SourceStatus]:
+        with self.lock:
+            return {name: p.status() for name, p in self.progress.items()}
+
+    def newest_hits(self) -> list[Hit]:
+        with self.lock:
+            return [entry[2] for entry in sorted(self.newest)]
+
+
+class _Sink:
+    """What one source reports into (thread-safe through the collector)."""
+
+    def __init__(self, collector: _Collector, name: str) -> None:
+        self._collector = collector
+        self._name = name
+
+    def hit(self, hit: Hit) -> None:
+        self._collector.add_hit(self._name, hit)
+
+    def warn(self, message: str) -> None:
+        self._collector.add_warning(self._name, message)
+
+    def add_count(self, count: int) -> None:
+        self._collector.add_count(self._name, count)
+
+
+def _run_source(
+    source: Source, query: Query, collector: _Collector, cancel: threading.Event,
+    count_only: bool,
+) -> None:
+    name = source.name
+    collector.set_state(name, SourceState.RUNNING)
+    sink = _Sink(collector, name)
+    try:
+        counter = getattr(source, "count", None)
+        if count_only and callable(counter):
+            counter(query, sink, cancel)
+        else:
+            source.search(query, sink, cancel)
+    except SourceError as exc:
+        collector.set_state(name, SourceState.ERROR, str(exc).splitlines()[0] if str(exc) else name)
+        return
+    except Exception as exc:  # a bug in one source must not take the search down
+        collector.set_state(name, SourceState.ERROR, f"{name}: internal error: "
+                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        return
+    collector.set_state(name, SourceState.DONE)
+
+
+def run_search(
+    sources: Sequence[Source],
+    query: Query,
+    on_event: Callable[[SearchEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    max_hits: int = DEFAULT_MAX_HITS,
+    count_only: bool = False,
+    lossless: bool = False,
+    flush_interval: float = 0.05,
+    cancel_grace: float = 2.0,
+) -> SearchResult:
+    """Search every source in parallel; block until all are done (or cancelled).
+
+    `on_event` receives `HitsFound` batches and `StatusChanged` updates from one flusher
+    thread, then a final `SearchFinished`. `lossless=True` streams every hit (sources wait
+    when the caller falls behind); otherwise only the newest hits are streamed when the caller
+    is slow. `count_only` skips building hits where a source can (files). Sources outside
+    `query.services` are not searched. Raises PatternError for an invalid regex.
+    """
+    validate(query)
+    cancel = cancel or threading.Event()
+    selected = [
+        s for s in sources
+        if query.services is None or s.service is None or s.service in query.services
+    ]
+    started = time.perf_counter()
+    collector = _Collector(
+        [s.name for s in selected], max_hits=max_hits,
+        streaming=on_event is not None and not count_only, lossless=lossless,
+    )
+    threads = [
+        threading.Thread(
+            target=_run_source, args=(source, query, collector, cancel, count_only),
+            name=f"search-{source.name}", daemon=True,
+        )
+        for source in selected
+    ]
+    for thread in threads:
+        thread.start()
+
+    def all_done() -> bool:
+        return not any(thread.is_alive() for thread in threads)
+
+    cancelled_at: float | None = None
+    while True:
+        finished = all_done()
+        collector.wake.wait(flush_interval)
+        collector.wake.clear()
+        hits, dropped, statuses = collector.drain()
+        if on_event is not None:
+            if hits or dropped:
+                on_event(HitsFound(hits, dropped))
+            if statuses:
+                on_event(StatusChanged(statuses))
+        if finished:
+            break
+        if cancel.is_set():
+            cancelled_at = cancelled_at or time.perf_counter()
+            if time.perf_counter() - cancelled_at > cancel_grace:
+                break  # a source ignoring cancel is abandoned (its thread is a daemon)
+    result = SearchResult(
+        statuses=collector.statuses(), hits=collector.newest_hits(),
+        elapsed=time.perf_counter() - started, cancelled=cancel.is_set(),
+    )
+    if on_event is not None:
+        on_event(SearchFinished(result))
+    return result
+
+
+def minute_counts(
+    config: Config, query: Query, *, services: Iterable[str] | None = None,
+    sources: Sequence[Source] | None = None,
+) -> dict[str | None, Counter[datetime]]:
+    """Matching lines per service per minute (UTC, timestamp floored to the minute).
+
+    Used for per-minute error and request rates from logs (HealthConfig's `error_pattern`).
+    Lines without a timestamp (even inherited) are not counted; failed sources count nothing
+    (their errors are in `run_search`'s statuses). Raises PatternError for an invalid regex.
+    """
+    if services is not None:
+        query = replace(query, services=frozenset(services))
+    chosen = list(sources) if sources is not None else make_sources(config)
+    service_of = {source.name: source.service for source in chosen}
+    counts: dict[str | None, Counter[datetime]] = defaultdict(Counter)
+    minute_cache: dict[datetime, datetime] = {}
+
+    def on_event(event: SearchEvent) -> None:
+        if not isinstance(event, HitsFound):
+            return
+        for hit in event.hits:
+            if hit.ts is None:
+                continue
+            minute = minute_cache.get(hit.ts)
+            if minute is None:
+                if len(minute_cache) > 100_000:
+                    minute_cache.clear()
+                minute = minute_cache[hit.ts] = floor_minute(hit.ts)
+            service = hit.service if hit.service is not None else service_of.get(hit.source)
+            counts[service][minute] += 1
+
+    run_search(chosen, query, on_event, max_hits=0, lossless=True)
+    return dict(counts)

@@ -1,0 +1,413 @@
+"""The incident store: an append-only event log in SQLite.
+
+Durability rules: WAL journal, `synchronous=FULL`, every write in `BEGIN IMMEDIATE` with a busy
+timeout. `append` returns only after the commit has returned, and callers say "saved" only then,
+so a crash, SIGKILL or dropped SSH session loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 10_000
+
+# Filesystems where SQLite's POSIX locks and WAL shared memory are unreliable.
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smbfs",
+        "smb3",
+        "9p",
+        "fuse.sshfs",
+        "afs",
+        "ceph",
+        "glusterfs",
+        "fuse.glusterfs",
+        "lustre",
+        "gpfs",
+        "davfs",
+        "fuse.s3fs",
+        "virtiofs",
+    }
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS incidents (
+    id          TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    drill       INTEGER NOT NULL DEFAULT 0,
+    closed_at   TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT NOT NULL UNIQUE,
+    incident_id TEXT NOT NULL REFERENCES incidents(id),
+    ts          TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    payload     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_incident ON events(incident_id, seq);
+CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""
+
+
+class StoreError(Exception):
+    """A store problem, phrased as one line naming the database file."""
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the default clock; tests pass a frozen one)."""
+    return datetime.now(UTC)
+
+
+def format_ts(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds, sortable as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    """Inverse of `format_ts`."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One committed event."""
+
+    seq: int
+    """Global, strictly increasing sequence number (the commit order)."""
+    id: str
+    incident_id: str
+    ts: datetime
+    author: str
+    kind: str
+    payload: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The event as plain JSON types (timestamps in `format_ts` form)."""
+        return {
+            "seq": self.seq,
+            "id": self.id,
+            "incident_id": self.incident_id,
+            "ts": format_ts(self.ts),
+            "author": self.author,
+            "kind": self.kind,
+            "payload": self.payload,
+        }
+
+
+@dataclass(frozen=True)
+class IncidentRecord:
+    """One incident's row: identity and lifecycle, not its state (that is the event projection)."""
+
+    id: str
+    title: str
+    created_at: datetime
+    created_by: str
+    drill: bool
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+def filesystem_type(path: Path) -> str | None:
+    """The filesystem type holding `path`, from /proc/self/mounts (Linux), or None if unknown."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    target = os.path.realpath(path)
+    best, best_type = "", None
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, best_type = mount_point, parts[2]
+    return best_type
+
+
+class EventStore:
+    """The append-only event log of every incident, in one SQLite file.
+
+    One instance per thread: sqlite3 connections are not shared across threads here.
+    """
+
+    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+        self.path = Path(path).expanduser()
+        self._clock = clock
+        self._check_location()
+        self._conn = self._connect()
+
+    def _check_location(self) -> None:
+        # Check the filesystem before creating anything, so nothing is left behind on a share.
+        fs_type = filesystem_type(_nearest_existing(self.path))
+        if fs_type in NETWORK_FILESYSTEMS:
+            raise StoreError(
+                f"{self.path}: on a {fs_type} network filesystem, where SQLite locking is"
+                " unreliable; set [cockpit] store to a path on a local disk"
+            )
+        parent = self.path.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: cannot create the store's folder ({exc.strerror})"
+            ) from None
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, expected an SQLite store file")
+        try:
+            # Create with 0600 before SQLite opens it, so the file is never world-readable.
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+        except FileExistsError:
+            _tighten_mode(self.path)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the store ({exc.strerror})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            with self._write(conn):
+                self._check_is_ours(conn)
+                for statement in _SCHEMA.split(";\n"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"{self.path}: not a usable SQLite store ({exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_is_ours(self, conn: sqlite3.Connection) -> None:
+        """Refuse another application's database or one written by a newer cockpit."""
+        tables = {
+            row[0]
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not row[0].startswith("sqlite_")
+        }
+        if tables and not {"incidents", "events"} <= tables:
+            found = ", ".join(sorted(tables)[:5])
+            raise StoreError(
+                f"{self.path}: an SQLite database but not a cockpit store (tables: {found});"
+                " point [cockpit] store at a new or existing cockpit store file"
+            )
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer cockpit (schema {version}, this one knows"
+                f" {SCHEMA_VERSION}); upgrade cockpit"
+            )
+
+    @contextmanager
+    def _write(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """One write transaction: `BEGIN IMMEDIATE` ... `COMMIT`, rolled back on any failure.
+
+        Returns only after COMMIT returned; SQLite errors become a StoreError naming the file.
+        """
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot start a write ({exc})") from None
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self.path}: write failed, nothing saved ({exc})") from None
+            raise
+
+    def close(self) -> None:
+        """Close the connection; the store cannot be used afterwards."""
+        self._conn.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- incidents -------------------------------------------------------------------------
+
+    def create_incident(self, title: str, author: str, *, drill: bool = False) -> IncidentRecord:
+        """Open a new incident and record `incident.opened` as its first event."""
+        now = self._clock()
+        record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
+        with self._write(self._conn):
+            self._conn.execute(
+                "INSERT INTO incidents (id, title, created_at, created_by, drill)"
+                " VALUES (?,?,?,?,?)",
+                (record.id, title, format_ts(now), author, int(drill)),
+            )
+            self._insert_event(
+                record.id, "incident.opened", {"title": title, "drill": drill}, author, now
+            )
+        return record
+
+    def close_incident(self, incident_id: str) -> None:
+        """Mark an incident closed (after it is resolved), so reopening skips it."""
+        with self._write(self._conn):
+            self._conn.execute(
+                "UPDATE incidents SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (format_ts(self._clock()), incident_id),
+            )
+
+    def incidents(self, *, drill: bool | None = None) -> list[IncidentRecord]:
+        """All incidents, newest first; `drill` filters drills in or out."""
+        query = "SELECT id, title, created_at, created_by, drill, closed_at FROM incidents"
+        params: tuple[Any, ...] = ()
+        if drill is not None:
+            query += " WHERE drill = ?"
+            params = (int(drill),)
+        rows = self._conn.execute(
+            query + " ORDER BY created_at DESC, rowid DESC", params
+        ).fetchall()
+        return [self._incident(row) for row in rows]
+
+    def incident(self, incident_id: str) -> IncidentRecord | None:
+        """The incident with exactly this id, or None."""
+        row = self._conn.execute(
+            "SELECT id, title, created_at, created_by, drill, closed_at FROM incidents"
+            " WHERE id = ?",
+            (incident_id,),
+        ).fetchone()
+        return self._incident(row) if row else None
+
+    def current_incident(self, *, drill: bool = False) -> IncidentRecord | None:
+        """The most recent open incident of that kind (real or drill): what reopening resumes."""
+        return next((i for i in self.incidents(drill=drill) if i.is_open), None)
+
+    def find_incident(self, ref: str) -> IncidentRecord | None:
+        """The incident whose id is `ref` or starts with it (a unique prefix), or None.
+
+        Raises StoreError when the prefix matches more than one incident.
+        """
+        exact = self.incident(ref)
+        if exact is not None or not ref:
+            return exact
+        matches = [i for i in self.incidents() if i.id.startswith(ref)]
+        if len(matches) > 1:
+            ids = ", ".join(i.id for i in matches[:5])
+            raise StoreError(f"{self.path}: incident id prefix {ref!r} is ambiguous ({ids})")
+        return matches[0] if matches else None
+
+    @staticmethod
+    def _incident(row: tuple[Any, ...]) -> IncidentRecord:
+        return IncidentRecord(
+            id=row[0],
+            title=row[1],
+            created_at=parse_ts(row[2]),
+            created_by=row[3],
+            drill=bool(row[4]),
+            closed_at=parse_ts(row[5]) if row[5] else None,
+        )
+
+    # -- events ----------------------------------------------------------------------------
+
+    def append(self, incident_id: str, kind: str, payload: dict[str, Any], author: str) -> Event:
+        """Append one event; returns only after the commit returned (the event is durable)."""
+        with self._write(self._conn):
+            return self._insert_event(incident_id, kind, payload, author, self._clock())
+
+    def _insert_event(
+        self, incident_id: str, kind: str, payload: dict[str, Any], author: str, ts: datetime
+    ) -> Event:
+        event_id = uuid.uuid4().hex
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        try:
+            cursor = self._conn.execute(
+                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
+                " VALUES (?,?,?,?,?,?)",
+                (event_id, incident_id, format_ts(ts), author, kind, body),
+            )
+        except sqlite3.IntegrityError:
+            raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None
+        assert cursor.lastrowid is not None
+        return Event(cursor.lastrowid, event_id, incident_id, ts, author, kind, payload)
+
+    def events(self, incident_id: str, *, after_seq: int = 0) -> list[Event]:
+        """The incident's events in commit order, optionally only those after `after_seq`."""
+        rows = self._conn.execute(
+            "SELECT seq, id, incident_id, ts, author, kind, payload FROM events"
+            " WHERE incident_id = ? AND seq > ? ORDER BY seq",
+            (incident_id, after_seq),
+        ).fetchall()
+        return [
+            Event(row[0], row[1], row[2], parse_ts(row[3]), row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
+
+    def data_version(self) -> int:
+        """Changes when another connection commits: a cheap "anything new?" check."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def integrity_check(self) -> str:
+        """`PRAGMA integrity_check`: "ok" for a healthy database file."""
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _nearest_existing(path: Path) -> Path:
+    """`path` or its closest ancestor that exists (the store's folder may not exist yet)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return path
+
+
+def _tighten_mode(path: Path) -> None:
+    """Make an existing store of ours owner-only; SQLite copies its mode to -wal and -shm."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            path.chmod(0o600)
+    except OSError:
+        pass  # not ours or not changeable: SQLite still works, the mode just stays as it was
+
+
+def open_store(path: Path, *, clock: Clock = utc_now) -> EventStore:
+    """Open (creating if needed) the store at `path`."""
+    return EventStore(path, clock=clock)

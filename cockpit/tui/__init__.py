@@ -1,0 +1,1 @@
+"""The cockpit's Textual UI: a thin app and one pane per file under `panes/`."""

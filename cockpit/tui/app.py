@@ -1,0 +1,452 @@
+"""The cockpit app: one screen, every pane, the store link, and the copy-never-execute service.
+
+At 80 columns the panes collapse behind a tab bar (keys 1-6); from 120 columns they share the
+screen. Panes get the incident state pushed down and post requests up; only the app writes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from cockpit.core.clipboard import check_command, osc52_sequences
+from cockpit.core.config import Config, ConfigError, load_config_file
+from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.runbook import Runbook, RunbookError, load_runbook
+from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
+from cockpit.resources import data_dir
+from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
+from cockpit.tui.panes.base import Pane
+from cockpit.tui.panes.checklist import PhaseChecklist
+from cockpit.tui.panes.placeholder import CommsPane, HypothesesPane, PlannedPane
+from cockpit.tui.panes.timeline import TimelinePane
+from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
+from cockpit.tui.widgets import CopyNotice, IncidentHeader
+
+try:  # TEMPORARY while the Search and Deploys panes are being written
+    from cockpit.tui.panes.log_search import LogSearchPane
+except ImportError:
+    class LogSearchPane(PlannedPane):  # type: ignore[no-redef]
+        PANE_TITLE = "Logs"
+        PLAN = "Log search is being built."
+try:
+    from cockpit.tui.panes.deploys import DeploysPane
+except ImportError:
+    class DeploysPane(PlannedPane):  # type: ignore[no-redef]
+        PANE_TITLE = "Deploys"
+        PLAN = "Deploys are being built."
+
+GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
+"""DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
+
+POLL_SECONDS = 0.5
+"""How often the store is checked for events written by another process (pairing)."""
+
+# (pane id, pane class, key): the order of the tabs and of the 1-6 keys.
+PANES: tuple[tuple[str, type[Pane], str], ...] = (
+    ("phases", PhaseChecklist, "1"),
+    ("logs", LogSearchPane, "2"),
+    ("deploys", DeploysPane, "3"),
+    ("hypotheses", HypothesesPane, "4"),
+    ("comms", CommsPane, "5"),
+    ("timeline", TimelinePane, "6"),
+)
+
+APP_HELP = """\
+# Cockpit
+
+A terminal incident cockpit. It reads in parallel, records everything, drafts the words,
+and **never executes a command**: suggested commands are copied to your clipboard (OSC 52)
+and recorded on the timeline. You run them.
+
+| Key | Action |
+| --- | --- |
+| `1`-`6` | go to a pane (Phases, Logs, Deploys, Hypotheses, Comms, Timeline) |
+| `tab` / `shift+tab` | move focus |
+| `n` | add a note to the timeline |
+| `d` | declare the incident, with a severity |
+| `C` / `R` | mark contained / resolved |
+| `ctrl+p` | command palette: every action by name |
+| `F1` | help for the focused pane |
+| `q` | quit (everything saved is already on disk) |
+
+Inside tmux, `set -g set-clipboard on` lets copies reach your own machine's clipboard.
+"""
+
+
+@dataclass
+class IncidentLoaded(Message):
+    """The store is open and the incident's events are read."""
+
+    state: IncidentState
+    runbook: Runbook | None
+    runbook_error: str | None = None
+
+
+@dataclass
+class EventsArrived(Message):
+    """New committed events, from this process or another one."""
+
+    events: list[Event]
+
+
+@dataclass
+class EventSaved(Message):
+    """An event this process wrote is committed: only now may the UI say "saved"."""
+
+    event: Event
+    saved_message: str
+    copy: dict[str, Any] | None = field(default=None)
+
+
+class StoreLink:
+    """The app's one store connection, used from worker threads one at a time."""
+
+    def __init__(self, store: EventStore, incident_id: str) -> None:
+        self.store = store
+        self.incident_id = incident_id
+        self.lock = threading.Lock()
+        self.data_version = store.data_version()
+        self.last_seq = 0
+
+    def append(self, kind: str, payload: dict[str, Any], author: str) -> Event:
+        with self.lock:
+            return self.store.append(self.incident_id, kind, payload, author)
+
+    def new_events(self, *, force: bool = False) -> list[Event]:
+        """Events committed since the last call; cheap when nothing changed elsewhere."""
+        with self.lock:
+            version = self.store.data_version()
+            if version == self.data_version and not force:
+                return []
+            self.data_version = version
+            events = self.store.events(self.incident_id, after_seq=self.last_seq)
+            if events:
+                self.last_seq = events[-1].seq
+            return events
+
+
+class CockpitApp(App[int]):
+    """The cockpit."""
+
+    TITLE = "Cockpit"
+    CSS_PATH: ClassVar[list[str | Path]] = [
+        data_dir("styles") / "cockpit.tcss",
+        *sorted(p for p in data_dir("styles").glob("*.tcss") if p.name != "cockpit.tcss"),
+    ]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *[
+            Binding(key, f"show_pane('{pane_id}')", cls.PANE_TITLE, id=f"pane-{pane_id}",
+                    show=False, tooltip=f"Go to the {cls.PANE_TITLE} pane")
+            for pane_id, cls, key in PANES
+        ],
+        Binding("n", "add_note", "Note", id="add-note", tooltip="Add a note to the timeline"),
+        Binding("d", "declare", "Declare", id="declare",
+                tooltip="Declare the incident with a severity (a recorded human decision)"),
+        Binding("C", "mark_contained", "Contained", id="mark-contained",
+                tooltip="Mark the incident contained (a recorded human decision)"),
+        Binding("R", "mark_resolved", "Resolved", id="mark-resolved",
+                tooltip="Mark the incident resolved (a recorded human decision)"),
+        Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
+    ]
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock = utc_now,
+        incident_id: str | None = None,
+        new_incident_title: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.clock = clock
+        self.author = config.author
+        self._incident_id = incident_id
+        self._new_incident_title = new_incident_title
+        self.link: StoreLink | None = None
+        self.state: IncidentState | None = None
+        if config.keymap:
+            self.set_keymap(config.keymap)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield IncidentHeader(self.clock, id="incident-header")
+        yield Tabs(
+            *[Tab(f"{key} {cls.PANE_TITLE}", id=f"tab-{pane_id}") for pane_id, cls, key in PANES],
+            id="pane-tabs",
+        )
+        classes = {pane_id: cls for pane_id, cls, _key in PANES}
+        with Container(id="panes"):
+            for pane_id in GRID_ORDER:
+                yield classes[pane_id](self.config, self.clock, id=pane_id)
+        yield CopyNotice(id="copy-notice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#phases").add_class("-active")
+        self.query_one(IncidentHeader).drill = self.config.cockpit.drill
+        self._open_incident()
+
+    def panes(self) -> Iterable[Pane]:
+        return self.query("#panes > Pane").results(Pane)
+
+    # -- pane switching ----------------------------------------------------------------------
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.query_one("#pane-tabs", Tabs).active = f"tab-{pane_id}"
+
+    @on(Tabs.TabActivated, "#pane-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id is None:
+            return
+        pane_id = event.tab.id.removeprefix("tab-")
+        for pane in self.panes():
+            pane.set_class(pane.id == pane_id, "-active")
+        pane = self.query_one(f"#{pane_id}", Pane)
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+    def on_descendant_focus(self, event: Widget) -> None:
+        # Keep the tab bar in step when focus moves into another pane (tab, mouse).
+        pane = next((a for a in self.focused.ancestors_with_self if isinstance(a, Pane)), None) \
+            if self.focused else None
+        if pane is not None and pane.id:
+            tabs = self.query_one("#pane-tabs", Tabs)
+            if tabs.active != f"tab-{pane.id}":
+                for other in self.panes():
+                    other.set_class(other is pane, "-active")
+                with tabs.prevent(Tabs.TabActivated):
+                    tabs.active = f"tab-{pane.id}"
+
+    # -- store -------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="store-open", exit_on_error=False,
+          description="Opening the incident store")
+    def _open_incident(self) -> None:
+        store = EventStore(self.config.store_path, clock=self.clock)
+        drill = self.config.cockpit.drill
+        record = store.incident(self._incident_id) if self._incident_id else None
+        if self._incident_id and record is None:
+            raise StoreError(f"{store.path}: no incident with id {self._incident_id!r}")
+        if record is None and self._new_incident_title is None:
+            record = store.current_incident(drill=drill)
+        if record is None:
+            title = self._new_incident_title or "Untitled incident"
+            record = store.create_incident(title, self.author, drill=drill)
+        link = StoreLink(store, record.id)
+        state = IncidentState.from_events(link.new_events(force=True))
+        runbook: Runbook | None = None
+        runbook_error = None
+        try:
+            runbook = load_runbook(self.config.runbook_path)
+        except RunbookError as exc:
+            runbook_error = str(exc)
+        self.link = link
+        self.post_message(IncidentLoaded(state, runbook, runbook_error))
+
+    def on_incident_loaded(self, message: IncidentLoaded) -> None:
+        self.state = message.state
+        for pane in self.panes():
+            if isinstance(pane, PhaseChecklist):
+                pane.runbook = message.runbook
+        if message.runbook_error:
+            self.notify(message.runbook_error, severity="error", timeout=10)
+        self._push_state()
+        self.set_interval(POLL_SECONDS, self._poll_store)
+
+    def _push_state(self) -> None:
+        self.query_one(IncidentHeader).incident = self.state
+        for pane in self.panes():
+            pane.incident = self.state
+
+    def _poll_store(self) -> None:
+        self._read_new_events()
+
+    @work(thread=True, exclusive=True, group="store-poll", exit_on_error=False)
+    def _read_new_events(self, force: bool = False) -> None:
+        if self.link is None:
+            return
+        events = self.link.new_events(force=force)
+        if events:
+            self.post_message(EventsArrived(events))
+
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        if self.state is None:
+            return
+        for event in message.events:
+            self.state.apply(event)
+        self._push_state()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or event.worker.group not in (
+            "store-open", "store-write", "store-poll"
+        ):
+            return
+        error = event.worker.error
+        text = str(error) if isinstance(error, StoreError) else f"store error: {error!r}"
+        if event.worker.group == "store-write":
+            text = f"NOT saved: {text}"
+        self.notify(text, severity="error", timeout=15)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Saving an event")
+    def record(
+        self, kind: str, payload: dict[str, Any], saved_message: str = "saved",
+        copy: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an event in a worker; the UI says "saved" only once the commit returned."""
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        event = self.link.append(kind, payload, self.author)
+        self.post_message(EventSaved(event, saved_message, copy))
+
+    def on_event_saved(self, message: EventSaved) -> None:
+        if message.copy is not None:
+            self.query_one(CopyNotice).show_copy(saved=True, **message.copy)
+        else:
+            self.notify(message.saved_message, timeout=3)
+        self._read_new_events(force=True)
+
+    @on(RecordRequested)
+    def _record_requested(self, message: RecordRequested) -> None:
+        self.record(message.kind, message.payload, message.saved_message)
+
+    @on(PinRequested)
+    def _pin_requested(self, message: PinRequested) -> None:
+        self.record(Kind.PIN_ADDED, {"source": message.source, "text": message.text,
+                                     "detail": message.detail}, "saved: pinned to the timeline")
+
+    # -- copy, never execute -----------------------------------------------------------------
+
+    @on(CopyRequested)
+    def _copy_requested(self, message: CopyRequested) -> None:
+        self.copy_command(message.text, message.purpose, message.detail)
+
+    def copy_command(self, text: str, purpose: str, detail: dict[str, Any] | None = None) -> None:
+        """Copy through OSC 52, show it in full, record it. Nothing here executes anything."""
+        findings = [finding.message for finding in check_command(text)]
+        self.copy_to_clipboard(text)
+        copy = {"text": text, "purpose": purpose, "findings": findings}
+        self.query_one(CopyNotice).show_copy(saved=False, **copy)
+        if findings:
+            self.notify("copied, but flagged: " + "; ".join(findings), severity="warning",
+                        timeout=10)
+        payload = {"text": text, "purpose": purpose, "findings": findings,
+                   "detail": detail or {}}
+        self.record(Kind.COMMAND_COPIED, payload, "saved", copy)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52, plus tmux/screen passthrough wrappers when running inside them."""
+        sequences = osc52_sequences(text, os.environ)
+        super().copy_to_clipboard(text)  # the plain OSC 52, and app.clipboard for tests
+        driver = self._driver  # no public way to write a raw sequence to the terminal
+        if driver is not None:
+            for sequence in sequences[1:]:
+                driver.write(sequence)
+
+    # -- human decisions ---------------------------------------------------------------------
+
+    def action_add_note(self) -> None:
+        def save(text: str | None) -> None:
+            if text:
+                self.record(Kind.NOTE_ADDED, {"text": text}, "saved: note")
+
+        self.push_screen(TextPromptScreen("Add a note to the timeline", "what you saw or did"),
+                         save)
+
+    def action_declare(self) -> None:
+        if self.state and self.state.declared:
+            self.notify(f"already declared {self.state.severity} by {self.state.declared.by}")
+            return
+
+        def save(decision: Any) -> None:
+            if decision is not None:
+                self.record(Kind.DECLARED, {"severity": decision.severity,
+                                            "detail": decision.detail},
+                            f"saved: incident declared {decision.severity}")
+
+        self.push_screen(DeclareScreen(), save)
+
+    def action_mark_contained(self) -> None:
+        self._confirm_decision(Kind.CONTAINED, "contained",
+                               "Mark the incident CONTAINED? Customers should no longer be hurt.",
+                               "how it was contained, e.g. rolled back checkout to 7f3a2c1")
+
+    def action_mark_resolved(self) -> None:
+        self._confirm_decision(Kind.RESOLVED, "resolved",
+                               "Mark the incident RESOLVED? Prod is verified healthy.",
+                               "what verified it, e.g. 5xx back to 0.2% for 30 min")
+
+    def _confirm_decision(self, kind: str, word: str, question: str, placeholder: str) -> None:
+        def save(decision: Any) -> None:
+            if decision is not None:
+                self.record(kind, {"detail": decision.detail}, f"saved: incident {word}")
+
+        self.push_screen(ConfirmScreen(question, placeholder), save)
+
+    # -- help and commands -------------------------------------------------------------------
+
+    def action_pane_help(self) -> None:
+        pane = None
+        if self.focused is not None:
+            pane = next((a for a in self.focused.ancestors_with_self if isinstance(a, Pane)), None)
+        if pane is None:
+            pane = next((p for p in self.panes() if p.has_class("-active")), None)
+        self.push_screen(HelpScreen((pane.HELP if pane and pane.HELP else "") + "\n\n" + APP_HELP))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane_id, cls, key in PANES:
+            yield SystemCommand(f"Go to {cls.PANE_TITLE}", f"Show the {cls.PANE_TITLE} pane ({key})",
+                                lambda pane_id=pane_id: self.action_show_pane(pane_id))
+        yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
+        yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)
+        yield SystemCommand("Mark contained", "Record that the incident is contained (C)",
+                            self.action_mark_contained)
+        yield SystemCommand("Mark resolved", "Record that the incident is resolved (R)",
+                            self.action_mark_resolved)
+        yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
+
+
+def run_tui(
+    config_path: Path | None, *, config: Config | None = None, incident_id: str | None = None,
+    new_incident_title: str | None = None, clock: Callable[[], datetime] = utc_now,
+) -> int:
+    """Open the cockpit. Config and store problems are one line on stderr and exit code 2."""
+    import sys
+
+    try:
+        if config is None:
+            config = load_config_file(config_path) if config_path else Config()
+        EventStore(config.store_path).close()  # fail fast, before the screen switches
+    except (ConfigError, StoreError) as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return 2
+    app = CockpitApp(config, clock=clock, incident_id=incident_id,
+                     new_incident_title=new_incident_title)
+    app.run()
+    return app.return_code or 0

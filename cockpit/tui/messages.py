@@ -1,0 +1,36 @@
+"""Messages any pane posts upward to the app. Panes never reach into their siblings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+
+@dataclass
+class CopyRequested(Message):
+    """Copy `text` to the clipboard (OSC 52): checked, shown in full, recorded; never executed."""
+
+    text: str
+    purpose: str
+    """What the text is, for the timeline: "rollback command", "status update", ..."""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PinRequested(Message):
+    """Pin a piece of evidence (a log line, a signature, a deploy, a diff) to the timeline."""
+
+    source: str
+    text: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RecordRequested(Message):
+    """Append one event of `kind` to the incident's log (the app writes it in a worker)."""
+
+    kind: str
+    payload: dict[str, Any]
+    saved_message: str = "saved"

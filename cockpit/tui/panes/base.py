@@ -1,0 +1,32 @@
+"""What every pane shares: the config, the clock, the incident state (bound down), F1 help."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from cockpit.core.config import Config
+from cockpit.core.incident import IncidentState
+
+
+class Pane(Widget, can_focus=False):
+    """A top-level pane. The app sets `incident` whenever the event log changes."""
+
+    PANE_TITLE: ClassVar[str] = ""
+    """Tab and border title."""
+    HELP: ClassVar[str] = ""
+    """Markdown shown by F1 while this pane has focus."""
+
+    incident: reactive[IncidentState | None] = reactive(None, always_update=True)
+
+    def __init__(
+        self, config: Config, clock: Callable[[], datetime], *, id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.config = config
+        self.clock = clock
+        self.border_title = self.PANE_TITLE

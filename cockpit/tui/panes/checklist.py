@@ -1,0 +1,162 @@
+"""The phase checklist: six phases, the current one highlighted, items checked from the keyboard."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.core.incident import Kind
+from cockpit.core.runbook import Phase, Runbook
+from cockpit.core.sanitize import visible
+from cockpit.tui.messages import RecordRequested
+from cockpit.tui.panes.base import Pane
+
+PHASES = list(Phase)
+
+
+class ChecklistItems(OptionList):
+    """The viewed phase's items (the pane's bindings act on the highlighted one)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="checklist-down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="checklist-up"),
+    ]
+
+
+class PhaseChecklist(Pane):
+    """Assess, Contain, Diagnose, Fix, Verify, Review, with the runbook's items for each."""
+
+    PANE_TITLE = "Phases"
+    HELP = """\
+# Phase checklist
+
+The incident loop: **Assess, Contain, Diagnose, Fix, Verify, Review**. The current phase is
+highlighted; its checklist comes from the team's runbook (`[cockpit] runbook` in the config).
+
+| Key | Action |
+| --- | --- |
+| `up`/`down`, `j`/`k` | move between items |
+| `space` / `x` | check or uncheck the item (recorded with who and when) |
+| `left`/`right`, `h`/`l` | view the previous / next phase |
+| `P` | make the viewed phase the current phase (recorded) |
+| `d` | declare the incident, with a severity (a human decision) |
+| `C` / `R` | mark contained / resolved (human decisions, confirmed) |
+
+Each phase shows what the AI is for in it, and what stays human.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space,x", "toggle", "Check", id="checklist-toggle",
+                tooltip="Check or uncheck the highlighted item (recorded on the timeline)"),
+        Binding("left,h", "view_phase(-1)", "Prev phase", id="checklist-prev-phase",
+                tooltip="View the previous phase's checklist"),
+        Binding("right,l", "view_phase(1)", "Next phase", id="checklist-next-phase",
+                tooltip="View the next phase's checklist"),
+        Binding("P", "enter_viewed_phase", "Enter phase", id="checklist-set-phase",
+                tooltip="Make the viewed phase the incident's current phase (recorded)"),
+    ]
+
+    runbook: reactive[Runbook | None] = reactive(None, always_update=True)
+    viewed: reactive[Phase] = reactive(Phase.ASSESS)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="phase-strip")
+        yield Static(id="phase-reminder")
+        yield ChecklistItems(id="checklist-items")
+
+    def watch_incident(self) -> None:
+        if self.incident is not None and not getattr(self, "_followed_phase", False):
+            # Open on the incident's current phase once; afterwards the human steers the view.
+            self._followed_phase = True
+            self.viewed = self.incident.phase
+        self._refresh_view()
+
+    def watch_runbook(self) -> None:
+        self._refresh_view()
+
+    def watch_viewed(self) -> None:
+        self._refresh_view()
+
+    def _items(self) -> tuple[str, ...]:
+        return self.runbook.checklist(self.viewed) if self.runbook else ()
+
+    def _refresh_view(self) -> None:
+        if not self.is_mounted:
+            return
+        state = self.incident
+        current = state.phase if state else Phase.ASSESS
+        strip = Text()
+        for index, phase in enumerate(PHASES):
+            items = self.runbook.checklist(phase) if self.runbook else ()
+            done = sum(1 for item in items if state and state.is_checked(phase, item))
+            label = f" {phase.title} {done}/{len(items)} "
+            style = ""
+            if phase == current:
+                style = "bold reverse"
+            elif phase == self.viewed:
+                style = "underline"
+            if index:
+                strip.append("›", style="dim")
+            strip.append(label, style=style)
+        self.query_one("#phase-strip", Static).update(strip)
+        viewing = "" if self.viewed == current else f"viewing {self.viewed.title} · "
+        self.query_one("#phase-reminder", Static).update(
+            Text(viewing + self.viewed.reminder, style="italic")
+        )
+        option_list = self.query_one(ChecklistItems)
+        highlighted = option_list.highlighted
+        option_list.clear_options()
+        items = self._items()
+        if not items:
+            option_list.add_option(Option(Text("(no items for this phase in the runbook)"),
+                                          disabled=True))
+            return
+        for item in items:
+            checked = bool(state and state.is_checked(self.viewed, item))
+            mark = "[x] " if checked else "[ ] "
+            prompt = Text(mark, style="bold" if checked else "")
+            prompt.append(visible(item), style="strike dim" if checked else "")
+            option_list.add_option(Option(prompt))
+        if highlighted is not None:
+            option_list.highlighted = min(highlighted, len(items) - 1)
+        else:
+            option_list.highlighted = 0
+
+    def action_toggle(self) -> None:
+        items = self._items()
+        index = self.query_one(ChecklistItems).highlighted
+        if index is None or index >= len(items):
+            return
+        item = items[index]
+        checked = bool(self.incident and self.incident.is_checked(self.viewed, item))
+        verb = "unchecked" if checked else "checked"
+        self.post_message(RecordRequested(
+            Kind.ITEM_CHECKED,
+            {"phase": self.viewed.value, "item": item, "checked": not checked},
+            saved_message=f"saved: {verb} '{item}'",
+        ))
+
+    def action_view_phase(self, step: int) -> None:
+        index = PHASES.index(self.viewed) + step
+        self.viewed = PHASES[max(0, min(len(PHASES) - 1, index))]
+
+    def action_enter_viewed_phase(self) -> None:
+        if self.incident and self.incident.phase == self.viewed:
+            self.notify(f"already in {self.viewed.title}")
+            return
+        self.post_message(RecordRequested(
+            Kind.PHASE_CHANGED, {"phase": self.viewed.value},
+            saved_message=f"saved: phase is now {self.viewed.title}",
+        ))
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_toggle()

@@ -1,0 +1,78 @@
+"""Small app-wide widgets: the incident header and the "copied, not executed" notice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from cockpit.core.incident import IncidentState, Status
+from cockpit.core.sanitize import visible
+
+STATUS_STYLES = {
+    Status.OPEN: "bold",
+    Status.DECLARED: "bold reverse red",
+    Status.CONTAINED: "bold reverse yellow",
+    Status.RESOLVED: "bold reverse green",
+}
+
+
+class IncidentHeader(Static):
+    """Title, status, severity, phase, the UTC clock, and a permanent DRILL banner in drills."""
+
+    incident: reactive[IncidentState | None] = reactive(None, always_update=True)
+    drill: reactive[bool] = reactive(False)
+
+    def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh_header)
+        self.refresh_header()
+
+    def watch_incident(self) -> None:
+        self.refresh_header()
+
+    def watch_drill(self) -> None:
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        state = self.incident
+        line = Text()
+        if self.drill or (state and state.drill):
+            line.append(" DRILL ", style="bold reverse magenta")
+            line.append(" ")
+        if state is None:
+            line.append("loading incident…", style="dim")
+        else:
+            line.append(f" {state.status.value.upper()} ", style=STATUS_STYLES[state.status])
+            if state.severity:
+                line.append(f" {state.severity}", style="bold")
+            line.append(f"  {state.phase.title}  ", style="bold")
+            line.append(visible(state.title, max_len=80))
+        line.append(f"  {self.clock():%H:%M:%SZ}", style="dim")
+        self.update(line)
+
+
+class CopyNotice(Static):
+    """Shows the last copied text in full, marked "copied, not executed", with its findings."""
+
+    def show_copy(self, text: str, purpose: str, findings: list[str], saved: bool) -> None:
+        notice = Text()
+        notice.append(" COPIED, NOT EXECUTED ", style="bold reverse")
+        notice.append(f" {purpose}", style="bold")
+        notice.append(" · saved to timeline" if saved else " · recording…", style="dim")
+        notice.append("\n")
+        notice.append(visible(text, max_len=4000))
+        for finding in findings:
+            notice.append("\n⚠ ", style="bold")
+            notice.append(finding, style="bold")
+        if findings:
+            notice.append("\nRead the flagged parts before you paste it anywhere.", style="italic")
+        self.update(notice)
+        self.add_class("-shown")
+        self.set_class(bool(findings), "-flagged")

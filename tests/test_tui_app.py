@@ -1,0 +1,226 @@
+"""Pilot tests: the shell, the checklist, the timeline, human decisions, copy-never-execute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import RichLog
+
+from cockpit.core.config import Config
+from cockpit.core.incident import Kind
+from cockpit.core.store import EventStore
+from cockpit.tui.app import CockpitApp
+from cockpit.tui.messages import CopyRequested
+from cockpit.tui.panes.checklist import PhaseChecklist
+from cockpit.tui.screens import HelpScreen
+from cockpit.tui.widgets import CopyNotice, IncidentHeader
+from tests.tui_support import FROZEN_NOW, make_app, settle, write_config
+
+
+def stored_events(config: Config) -> list[tuple[str, str, dict[str, object]]]:
+    store = EventStore(config.store_path)
+    try:
+        incident = store.current_incident()
+        assert incident is not None
+        return [(e.kind, e.author, e.payload) for e in store.events(incident.id)]
+    finally:
+        store.close()
+
+
+def timeline_text(app: CockpitApp) -> str:
+    log = app.query_one("#timeline-log", RichLog)
+    return "\n".join(strip.text for strip in log.lines)
+
+
+async def test_opens_a_new_incident_and_resumes_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state is not None and app.state.title == "Checkout 5xx"
+        first_id = app.state.incident_id
+    resumed = make_app(config)
+    async with resumed.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert resumed.state is not None and resumed.state.incident_id == first_id
+        assert "Checkout 5xx" in str(resumed.query_one(IncidentHeader).render())
+
+
+async def test_checking_an_item_is_recorded_with_author(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "space")
+        await settle(pilot)
+        assert app.state is not None
+        assert app.state.is_checked(app.state.phase, "Check the deploys of the last two hours")
+        await pilot.press("space")  # uncheck again
+        await settle(pilot)
+        assert not app.state.is_checked(app.state.phase, "Check the deploys of the last two hours")
+    kinds = [(kind, author, payload.get("checked")) for kind, author, payload in stored_events(config)]
+    assert kinds[-2:] == [(Kind.ITEM_CHECKED, "alice", True), (Kind.ITEM_CHECKED, "alice", False)]
+
+
+async def test_phase_navigation_and_entering_a_phase(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        checklist = app.query_one(PhaseChecklist)
+        await pilot.press("right")
+        assert checklist.viewed.value == "contain"
+        assert app.state is not None and app.state.phase.value == "assess"
+        await pilot.press("P")
+        await settle(pilot)
+        assert app.state.phase.value == "contain"
+    assert stored_events(config)[-1][0] == Kind.PHASE_CHANGED
+
+
+async def test_note_is_saved_and_hostile_text_stays_text(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await pilot.press(*"rolled back [@click=app.quit] \x1b[2J")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        text = timeline_text(app)
+        assert "note: rolled back [@click=app.quit]" in text
+        assert "\x1b" not in text
+        assert app.is_running  # the markup was not followed
+    assert stored_events(config)[-1][0] == Kind.NOTE_ADDED
+
+
+async def test_declare_contain_resolve_are_confirmed_human_decisions(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.press("escape")  # cancelled: nothing recorded
+        await settle(pilot)
+        assert app.state is not None and app.state.declared is None
+        await pilot.press("d")
+        await pilot.press(*"checkout 5xx for 30% of requests")
+        await pilot.press("enter")  # to the severity list
+        await pilot.press("enter")  # SEV1, the first
+        await settle(pilot)
+        assert app.state.severity == "SEV1"
+        assert app.state.declared is not None and app.state.declared.by == "alice"
+        assert app.state.declared.at == FROZEN_NOW
+        await pilot.press("C")
+        await pilot.press(*"rolled back", "enter")
+        await pilot.press("R")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.state.contained is not None and app.state.contained.detail == "rolled back"
+        assert app.state.resolved is not None
+        assert app.state.status.value == "resolved"
+    kinds = [kind for kind, _, _ in stored_events(config)]
+    assert kinds[-3:] == [Kind.DECLARED, Kind.CONTAINED, Kind.RESOLVED]
+
+
+async def test_copy_shows_full_text_records_it_and_flags_lookalikes(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    command = "kubectl rollout undo deployment/checkout --to-revision=41 -n prod"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.query_one(PhaseChecklist).post_message(CopyRequested(command, "rollback command"))
+        await settle(pilot)
+        assert app.clipboard == command
+        notice = str(app.query_one(CopyNotice).render())
+        assert "COPIED, NOT EXECUTED" in notice and command in notice and "saved" in notice
+        assert not app.query_one(CopyNotice).has_class("-flagged")
+        spoofed = "kubесtl delete ns prod"  # Cyrillic е and с
+        app.query_one(PhaseChecklist).post_message(CopyRequested(spoofed, "suggested command"))
+        await settle(pilot)
+        assert app.query_one(CopyNotice).has_class("-flagged")
+    copies = [payload for kind, _, payload in stored_events(config) if kind == Kind.COMMAND_COPIED]
+    assert copies[0]["text"] == command and copies[0]["findings"] == []
+    assert copies[1]["text"] == spoofed and copies[1]["findings"]
+
+
+async def test_events_from_another_process_appear_live(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state is not None
+        partner = EventStore(config.store_path)
+        partner.append(app.state.incident_id, Kind.NOTE_ADDED, {"text": "from bob"}, "bob@host")
+        partner.close()
+        app._poll_store()  # what the 0.5 s interval does
+        await settle(pilot)
+        assert [n.text for n in app.state.notes] == ["from bob"]
+        await pilot.press("6")
+        await settle(pilot)
+        assert "bob@host note: from bob" in timeline_text(app)
+
+
+async def test_narrow_shows_one_pane_wide_shows_all(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = [p.id for p in app.panes() if p.display and p.region.width]
+        assert shown == ["phases"]
+        await pilot.press("3")
+        await pilot.pause()
+        shown = [p.id for p in app.panes() if p.region.width]
+        assert shown == ["deploys"]
+    wide = make_app(config)
+    async with wide.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert sorted(p.id or "" for p in wide.panes() if p.region.width) == sorted(
+            ["phases", "logs", "deploys", "hypotheses", "comms", "timeline"]
+        )
+
+
+async def test_f1_shows_help_for_the_focused_pane(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Phase checklist" in app.screen.markdown
+        await pilot.press("escape")
+        await pilot.press("6", "f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and "# Timeline" in app.screen.markdown
+
+
+async def test_every_binding_has_id_and_tooltip() -> None:
+    from cockpit.tui.app import PANES
+
+    classes: list[type] = [CockpitApp, *[cls for _, cls, _ in PANES]]
+    for cls in classes:
+        for binding in getattr(cls, "BINDINGS", []):
+            assert binding.id, f"{cls.__name__} binding {binding.key} has no id"
+            if binding.show:
+                assert binding.tooltip, f"{cls.__name__} binding {binding.key} has no tooltip"
+
+
+async def test_store_problem_is_one_clear_error_and_the_app_survives(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    import pytest
+
+    config = write_config(tmp_path)
+    mp = pytest.MonkeyPatch()
+    mp.setattr("cockpit.core.store.filesystem_type", lambda path: "nfs4")
+    try:
+        app = make_app(config)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            messages = [n.message for n in app._notifications]
+            assert any("nfs4" in m and "incidents.db" in m for m in messages)
+            assert app.is_running
+    finally:
+        mp.undo()
