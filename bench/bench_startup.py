@@ -48,8 +48,9 @@ def time_to_marker(argv: list[str], marker: bytes, timeout: float = 10.0) -> flo
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"}
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        argv, stdin=follower, stdout=follower, stderr=follower, env=env, start_new_session=True
+    )
     os.close(follower)
     seen = b""
     try:
@@ -79,26 +80,42 @@ def main() -> None:
         config.write_text('[cockpit]\nstore = "incidents.db"\nauthor = "bench"\n')
         baseline = Path(directory) / "five.py"
         baseline.write_text(BASELINE_APP)
-        cockpit_argv = [sys.executable, "-m", "cockpit", "--config", str(config), "open",
-                        "--new", "bench"]
+        cockpit_argv = [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "--config",
+            str(config),
+            "open",
+            "--new",
+            "bench",
+        ]
         help_argv = [sys.executable, "-m", "cockpit", "--help"]
-        results: dict[str, list[float]] = {"cockpit first frame": [], "textual five-pane": [],
-                                           "cockpit --help": []}
+        results: dict[str, list[float]] = {
+            "cockpit first frame": [],
+            "textual five-pane": [],
+            "cockpit --help": [],
+        }
         time_to_marker(cockpit_argv, b"Phases")  # warm the file cache and bytecode
         for _ in range(args.runs):
             results["cockpit first frame"].append(time_to_marker(cockpit_argv, b"Phases"))
-            results["textual five-pane"].append(time_to_marker([sys.executable, str(baseline)],
-                                                               b"Hypotheses"))
+            results["textual five-pane"].append(
+                time_to_marker([sys.executable, str(baseline)], b"Hypotheses")
+            )
             results["cockpit --help"].append(time_to_marker(help_argv, b"usage:"))
 
     medians = {name: statistics.median(times) for name, times in results.items()}
     print(f"{'what':<22}{'median':>10}{'min':>10}{'max':>10}")
     for name, times in results.items():
-        print(f"{name:<22}{medians[name]*1000:>8.0f}ms{min(times)*1000:>8.0f}ms"
-              f"{max(times)*1000:>8.0f}ms")
+        print(
+            f"{name:<22}{medians[name] * 1000:>8.0f}ms{min(times) * 1000:>8.0f}ms"
+            f"{max(times) * 1000:>8.0f}ms"
+        )
     ratio = medians["cockpit first frame"] / medians["textual five-pane"]
-    print(f"\ncockpit first frame / bare Textual five-pane app: {ratio:.2f}x "
-          f"(target: first frame under 600 ms)")
+    print(
+        f"\ncockpit first frame / bare Textual five-pane app: {ratio:.2f}x "
+        f"(target: first frame under 600 ms)"
+    )
     print(f"rerun: python bench/bench_startup.py --runs {args.runs}")
 
 

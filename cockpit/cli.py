@@ -24,7 +24,11 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("incidents", "incidents", "list incidents"),
     ("search", "search", "search logs, like rg, across files and configured sources"),
     ("deploys", "deploys", "list recent deploys"),
-    ("rollback", "rollback", "print ranked rollback candidates and their commands (never runs them)"),
+    (
+        "rollback",
+        "rollback",
+        "print ranked rollback candidates and their commands (never runs them)",
+    ),
     ("triage", "triage", "read-only triage report: deploys, error patterns, rollback targets"),
     ("export", "export", "export the incident (postmortem, json, action items)"),
     ("drill", "drill", "game-day drills: list, build, run, debrief"),
@@ -47,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cockpit {__version__}")
     parser.add_argument(
-        "--config", type=Path, metavar="FILE",
+        "--config",
+        type=Path,
+        metavar="FILE",
         help="config file (default: $COCKPIT_CONFIG, ./cockpit.toml, then the XDG config dir)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -260,7 +260,7 @@ def test_tmux_inside_screen_gets_both_wrappings() -> None:
 def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
     """The sequences written inside a real tmux pane (set-clipboard on) land in its buffer."""
     text = "kubectl rollout undo deployment/checkout --to-revision=41 -n prod # Zürich 🚀"
-    script = tmp_path / "copy.py"
+    script = tmp_path / "write_osc52.py"
     script.write_text(
         "import os, sys\n"
         "from cockpit.core.clipboard import osc52_sequences\n"
@@ -272,7 +272,11 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
     tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
     project = Path(__file__).resolve().parents[1]
     python = shlex.quote(sys.executable)
-    pane_command = f"cd {shlex.quote(str(project))} && {python} {shlex.quote(str(script))}; cat"
+    # If the script fails, still signal, so the test fails on the assertion instead of a timeout.
+    pane_command = (
+        f"PYTHONPATH={shlex.quote(str(project))} {python} {shlex.quote(str(script))}"
+        f" || tmux -L {socket} wait-for -S copied; cat"
+    )
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}
 
     def run(*args: str) -> subprocess.CompletedProcess[bytes]:

@@ -58,7 +58,9 @@ async def test_checking_an_item_is_recorded_with_author(tmp_path: Path) -> None:
         await pilot.press("space")  # uncheck again
         await settle(pilot)
         assert not app.state.is_checked(app.state.phase, "Check the deploys of the last two hours")
-    kinds = [(kind, author, payload.get("checked")) for kind, author, payload in stored_events(config)]
+    kinds = [
+        (kind, author, payload.get("checked")) for kind, author, payload in stored_events(config)
+    ]
     assert kinds[-2:] == [(Kind.ITEM_CHECKED, "alice", True), (Kind.ITEM_CHECKED, "alice", False)]
 
 

@@ -20,15 +20,24 @@ def seeded_app(tmp_path: Path) -> Any:
     config = write_config(tmp_path)
     store = EventStore(config.store_path, clock=frozen_clock)
     incident = store.create_incident("Checkout: elevated 5xx errors", "alertmanager")
-    store.append(incident.id, "alert.fired", {"summary": "checkout 5xx ratio 31% > 5%"},
-                 "alertmanager")
-    store.append(incident.id, Kind.DECLARED, {"severity": "SEV2", "detail": "30% of checkouts"},
-                 "alice")
-    store.append(incident.id, Kind.ITEM_CHECKED,
-                 {"phase": "assess", "item": "Check the deploys of the last two hours",
-                  "checked": True}, "alice")
-    store.append(incident.id, Kind.NOTE_ADDED,
-                 {"text": "burst began 3 min after deploy \x1b[2J [@click=app.quit]"}, "bob")
+    store.append(
+        incident.id, "alert.fired", {"summary": "checkout 5xx ratio 31% > 5%"}, "alertmanager"
+    )
+    store.append(
+        incident.id, Kind.DECLARED, {"severity": "SEV2", "detail": "30% of checkouts"}, "alice"
+    )
+    store.append(
+        incident.id,
+        Kind.ITEM_CHECKED,
+        {"phase": "assess", "item": "Check the deploys of the last two hours", "checked": True},
+        "alice",
+    )
+    store.append(
+        incident.id,
+        Kind.NOTE_ADDED,
+        {"text": "burst began 3 min after deploy \x1b[2J [@click=app.quit]"},
+        "bob",
+    )
     store.close()
     return make_app(config)
 
@@ -56,8 +65,8 @@ def test_copy_notice_80x24(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await _ready(pilot)
         pilot.app.copy_command(  # type: ignore[attr-defined]
-            "kubectl rollout undo deployment/checkout -n prod --to-revision=41",
-            "rollback command")
+            "kubectl rollout undo deployment/checkout -n prod --to-revision=41", "rollback command"
+        )
         await _ready(pilot)
 
     assert snap_compare(seeded_app(tmp_path), terminal_size=(80, 24), run_before=run_before)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -57,13 +59,12 @@ def make_app(config: Config, **kwargs: object) -> CockpitApp:
     return CockpitApp(config, clock=frozen_clock, **kwargs)  # type: ignore[arg-type]
 
 
-async def settle(pilot: Pilot[object], rounds: int = 6) -> None:
+async def settle(pilot: Pilot[Any], rounds: int = 6) -> None:
     """Let workers finish and their messages land, a few rounds deep (write -> read back)."""
     for _ in range(rounds):
-        try:
+        # A failed worker is reported by the app's Worker.StateChanged handler; tests assert that.
+        with contextlib.suppress(WorkerFailed):
             await pilot.app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # the app's Worker.StateChanged handler reports it; tests assert on that
         await pilot.pause()
 
 

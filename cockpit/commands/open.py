@@ -6,7 +6,9 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--incident", metavar="ID", help="open this incident instead of the current one")
+    parser.add_argument(
+        "--incident", metavar="ID", help="open this incident instead of the current one"
+    )
     parser.add_argument("--new", metavar="TITLE", help="open a new incident with this title")
 
 
@@ -15,5 +17,6 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.tui.app import run_tui
 
     config = config_from_args(args)
-    return run_tui(config.source_path, config=config, incident_id=args.incident,
-                   new_incident_title=args.new)
+    return run_tui(
+        config.source_path, config=config, incident_id=args.incident, new_incident_title=args.new
+    )

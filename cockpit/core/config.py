@@ -185,8 +185,13 @@ class HealthConfig(_Model):
     """An error ratio above this after a deploy is unhealthy."""
     error_ratio_jump: float = 5.0
     """...or a jump by this factor over the window before it."""
-    error_pattern: str = r"(?i)\b(error|fatal|panic|exception)\b|status=5\d\d|\" 5\d\d "
-    """Regex that marks a log line as an error when health comes from logs."""
+    request_pattern: str = r'(?:\bstatus=|"status":)\d{3}\b|" \d{3} \d+ "'
+    """Regex that marks a log line as one request when health comes from logs (the denominator
+    of the per-minute error ratio). The default matches `status=200` (logfmt, key=value),
+    `"status":200` (JSON lines) and `" 200 512 "` after the request in nginx access logs."""
+    error_pattern: str = r'(?:\bstatus=|"status":)5\d\d\b|" 5\d\d \d+ "'
+    """Regex that marks a log line as a failed (5xx) request when health comes from logs; it
+    should match a subset of `request_pattern`, so the ratio stays within 0..1."""
     clock_skew_seconds: int = 120
     """Tolerated clock skew between deploy sources and logs."""
     correlation_minutes: int = 30

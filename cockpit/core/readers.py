@@ -17,8 +17,23 @@ from pathlib import Path
 # the work tree or files (`format-patch`, `archive --output`, `bundle`...).
 READ_ONLY_SUBCOMMANDS: dict[str, frozenset[str]] = {
     "git": frozenset(
-        {"log", "show", "diff", "rev-parse", "rev-list", "for-each-ref", "cat-file", "ls-tree",
-         "describe", "merge-base", "name-rev", "shortlog", "blame", "ls-files", "version"}
+        {
+            "log",
+            "show",
+            "diff",
+            "rev-parse",
+            "rev-list",
+            "for-each-ref",
+            "cat-file",
+            "ls-tree",
+            "describe",
+            "merge-base",
+            "name-rev",
+            "shortlog",
+            "blame",
+            "ls-files",
+            "version",
+        }
     ),
     "journalctl": frozenset({""}),  # journalctl only reads; it has no write subcommand we allow
     "rg": frozenset({""}),
@@ -30,10 +45,20 @@ READ_ONLY_SUBCOMMANDS: dict[str, frozenset[str]] = {
 # Options that would make a reader write or execute something.
 FORBIDDEN_OPTIONS: dict[str, tuple[str, ...]] = {
     "git": ("--output", "-o", "--exec", "--upload-pack", "--receive-pack", "-c", "--config-env"),
-    "journalctl": ("--rotate", "--vacuum", "--flush", "--sync", "--relinquish-var", "--setup-keys",
-                   "--update-catalog", "--smart-relinquish-var"),
+    "journalctl": (
+        "--rotate",
+        "--vacuum",
+        "--flush",
+        "--sync",
+        "--relinquish-var",
+        "--setup-keys",
+        "--update-catalog",
+        "--smart-relinquish-var",
+    ),
     "rg": ("--pre", "--search-zip-preprocess"),
-    "helm": (), "kubectl": (), "argocd": (),
+    "helm": (),
+    "kubectl": (),
+    "argocd": (),
 }
 
 
@@ -63,8 +88,14 @@ def reader_argv(argv: Sequence[str]) -> list[str]:
     if program == "git":
         # Global options before the subcommand (`-C dir`, `--no-pager`) are allowed.
         rest = list(args)
-        while rest and rest[0] in ("-C", "--git-dir", "--work-tree", "--no-pager",
-                                   "--literal-pathspecs", "--no-optional-locks"):
+        while rest and rest[0] in (
+            "-C",
+            "--git-dir",
+            "--work-tree",
+            "--no-pager",
+            "--literal-pathspecs",
+            "--no-optional-locks",
+        ):
             rest = rest[2:] if rest[0] in ("-C", "--git-dir", "--work-tree") else rest[1:]
         check_args = rest
     else:
@@ -85,21 +116,36 @@ def reader_argv(argv: Sequence[str]) -> list[str]:
 
 
 def run_reader(
-    argv: Sequence[str], *, timeout: float | None = None, cwd: Path | None = None,
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    cwd: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a read-only reader to completion and return its output (bytes)."""
     return subprocess.run(  # noqa: S603 - argv validated by reader_argv, never a shell
-        reader_argv(argv), capture_output=True, timeout=timeout, cwd=cwd, env=env,
-        stdin=subprocess.DEVNULL, check=False,
+        reader_argv(argv),
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
 def start_reader(
-    argv: Sequence[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it."""
     return subprocess.Popen(  # noqa: S603 - argv validated by reader_argv, never a shell
-        reader_argv(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL, cwd=cwd, env=env,
+        reader_argv(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        env=env,
     )

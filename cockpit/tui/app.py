@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -36,20 +36,25 @@ from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.placeholder import CommsPane, HypothesesPane, PlannedPane
 from cockpit.tui.panes.timeline import TimelinePane
 from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
-from cockpit.tui.widgets import CopyNotice, IncidentHeader
+from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
 
 try:  # TEMPORARY while the Search and Deploys panes are being written
     from cockpit.tui.panes.log_search import LogSearchPane
 except ImportError:
+
     class LogSearchPane(PlannedPane):  # type: ignore[no-redef]
         PANE_TITLE = "Logs"
         PLAN = "Log search is being built."
+
+
 try:
     from cockpit.tui.panes.deploys import DeploysPane
 except ImportError:
+
     class DeploysPane(PlannedPane):  # type: ignore[no-redef]
         PANE_TITLE = "Deploys"
         PLAN = "Deploys are being built."
+
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
@@ -111,7 +116,7 @@ class EventSaved(Message):
 
     event: Event
     saved_message: str
-    copy: dict[str, Any] | None = field(default=None)
+    copy: CopiedText | None = field(default=None)
 
 
 class StoreLink:
@@ -145,26 +150,47 @@ class CockpitApp(App[int]):
     """The cockpit."""
 
     TITLE = "Cockpit"
-    CSS_PATH: ClassVar[list[str | Path]] = [
+    CSS_PATH = [
         data_dir("styles") / "cockpit.tcss",
         *sorted(p for p in data_dir("styles").glob("*.tcss") if p.name != "cockpit.tcss"),
     ]
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
-            Binding(key, f"show_pane('{pane_id}')", cls.PANE_TITLE, id=f"pane-{pane_id}",
-                    show=False, tooltip=f"Go to the {cls.PANE_TITLE} pane")
+            Binding(
+                key,
+                f"show_pane('{pane_id}')",
+                cls.PANE_TITLE,
+                id=f"pane-{pane_id}",
+                show=False,
+                tooltip=f"Go to the {cls.PANE_TITLE} pane",
+            )
             for pane_id, cls, key in PANES
         ],
         Binding("n", "add_note", "Note", id="add-note", tooltip="Add a note to the timeline"),
-        Binding("d", "declare", "Declare", id="declare",
-                tooltip="Declare the incident with a severity (a recorded human decision)"),
-        Binding("C", "mark_contained", "Contained", id="mark-contained",
-                tooltip="Mark the incident contained (a recorded human decision)"),
-        Binding("R", "mark_resolved", "Resolved", id="mark-resolved",
-                tooltip="Mark the incident resolved (a recorded human decision)"),
+        Binding(
+            "d",
+            "declare",
+            "Declare",
+            id="declare",
+            tooltip="Declare the incident with a severity (a recorded human decision)",
+        ),
+        Binding(
+            "C",
+            "mark_contained",
+            "Contained",
+            id="mark-contained",
+            tooltip="Mark the incident contained (a recorded human decision)",
+        ),
+        Binding(
+            "R",
+            "mark_resolved",
+            "Resolved",
+            id="mark-resolved",
+            tooltip="Mark the incident resolved (a recorded human decision)",
+        ),
         Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
     ]
@@ -228,22 +254,33 @@ class CockpitApp(App[int]):
         if focusable:
             focusable[0].focus()
 
-    def on_descendant_focus(self, event: Widget) -> None:
-        # Keep the tab bar in step when focus moves into another pane (tab, mouse).
-        pane = next((a for a in self.focused.ancestors_with_self if isinstance(a, Pane)), None) \
-            if self.focused else None
-        if pane is not None and pane.id:
-            tabs = self.query_one("#pane-tabs", Tabs)
-            if tabs.active != f"tab-{pane.id}":
-                for other in self.panes():
-                    other.set_class(other is pane, "-active")
-                with tabs.prevent(Tabs.TabActivated):
-                    tabs.active = f"tab-{pane.id}"
+    def _pane_of(self, widget: Widget | None) -> Pane | None:
+        if widget is None:
+            return None
+        return next((a for a in widget.ancestors_with_self if isinstance(a, Pane)), None)
+
+    @on(events.DescendantFocus)
+    def _focus_moved(self, event: events.DescendantFocus) -> None:
+        # Keep the tab bar in step when focus moves into another pane (tab key, mouse).
+        pane = self._pane_of(event.widget)
+        if pane is None or not pane.id:
+            return
+        tabs = self.query_one("#pane-tabs", Tabs)
+        if tabs.active != f"tab-{pane.id}":
+            for other in self.panes():
+                other.set_class(other is pane, "-active")
+            with tabs.prevent(Tabs.TabActivated):
+                tabs.active = f"tab-{pane.id}"
 
     # -- store -------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="store-open", exit_on_error=False,
-          description="Opening the incident store")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="store-open",
+        exit_on_error=False,
+        description="Opening the incident store",
+    )
     def _open_incident(self) -> None:
         store = EventStore(self.config.store_path, clock=self.clock)
         drill = self.config.cockpit.drill
@@ -302,7 +339,9 @@ class CockpitApp(App[int]):
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.group not in (
-            "store-open", "store-write", "store-poll"
+            "store-open",
+            "store-write",
+            "store-poll",
         ):
             return
         error = event.worker.error
@@ -315,8 +354,11 @@ class CockpitApp(App[int]):
 
     @work(thread=True, group="store-write", exit_on_error=False, description="Saving an event")
     def record(
-        self, kind: str, payload: dict[str, Any], saved_message: str = "saved",
-        copy: dict[str, Any] | None = None,
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        saved_message: str = "saved",
+        copy: CopiedText | None = None,
     ) -> None:
         """Append an event in a worker; the UI says "saved" only once the commit returned."""
         if self.link is None:
@@ -326,7 +368,7 @@ class CockpitApp(App[int]):
 
     def on_event_saved(self, message: EventSaved) -> None:
         if message.copy is not None:
-            self.query_one(CopyNotice).show_copy(saved=True, **message.copy)
+            self.query_one(CopyNotice).show_copy(message.copy, saved=True)
         else:
             self.notify(message.saved_message, timeout=3)
         self._read_new_events(force=True)
@@ -337,8 +379,11 @@ class CockpitApp(App[int]):
 
     @on(PinRequested)
     def _pin_requested(self, message: PinRequested) -> None:
-        self.record(Kind.PIN_ADDED, {"source": message.source, "text": message.text,
-                                     "detail": message.detail}, "saved: pinned to the timeline")
+        self.record(
+            Kind.PIN_ADDED,
+            {"source": message.source, "text": message.text, "detail": message.detail},
+            "saved: pinned to the timeline",
+        )
 
     # -- copy, never execute -----------------------------------------------------------------
 
@@ -350,13 +395,13 @@ class CockpitApp(App[int]):
         """Copy through OSC 52, show it in full, record it. Nothing here executes anything."""
         findings = [finding.message for finding in check_command(text)]
         self.copy_to_clipboard(text)
-        copy = {"text": text, "purpose": purpose, "findings": findings}
-        self.query_one(CopyNotice).show_copy(saved=False, **copy)
+        copy = CopiedText(text, purpose, tuple(findings))
+        self.query_one(CopyNotice).show_copy(copy, saved=False)
         if findings:
-            self.notify("copied, but flagged: " + "; ".join(findings), severity="warning",
-                        timeout=10)
-        payload = {"text": text, "purpose": purpose, "findings": findings,
-                   "detail": detail or {}}
+            self.notify(
+                "copied, but flagged: " + "; ".join(findings), severity="warning", timeout=10
+            )
+        payload = {"text": text, "purpose": purpose, "findings": findings, "detail": detail or {}}
         self.record(Kind.COMMAND_COPIED, payload, "saved", copy)
 
     def copy_to_clipboard(self, text: str) -> None:
@@ -375,8 +420,9 @@ class CockpitApp(App[int]):
             if text:
                 self.record(Kind.NOTE_ADDED, {"text": text}, "saved: note")
 
-        self.push_screen(TextPromptScreen("Add a note to the timeline", "what you saw or did"),
-                         save)
+        self.push_screen(
+            TextPromptScreen("Add a note to the timeline", "what you saw or did"), save
+        )
 
     def action_declare(self) -> None:
         if self.state and self.state.declared:
@@ -385,21 +431,29 @@ class CockpitApp(App[int]):
 
         def save(decision: Any) -> None:
             if decision is not None:
-                self.record(Kind.DECLARED, {"severity": decision.severity,
-                                            "detail": decision.detail},
-                            f"saved: incident declared {decision.severity}")
+                self.record(
+                    Kind.DECLARED,
+                    {"severity": decision.severity, "detail": decision.detail},
+                    f"saved: incident declared {decision.severity}",
+                )
 
         self.push_screen(DeclareScreen(), save)
 
     def action_mark_contained(self) -> None:
-        self._confirm_decision(Kind.CONTAINED, "contained",
-                               "Mark the incident CONTAINED? Customers should no longer be hurt.",
-                               "how it was contained, e.g. rolled back checkout to 7f3a2c1")
+        self._confirm_decision(
+            Kind.CONTAINED,
+            "contained",
+            "Mark the incident CONTAINED? Customers should no longer be hurt.",
+            "how it was contained, e.g. rolled back checkout to 7f3a2c1",
+        )
 
     def action_mark_resolved(self) -> None:
-        self._confirm_decision(Kind.RESOLVED, "resolved",
-                               "Mark the incident RESOLVED? Prod is verified healthy.",
-                               "what verified it, e.g. 5xx back to 0.2% for 30 min")
+        self._confirm_decision(
+            Kind.RESOLVED,
+            "resolved",
+            "Mark the incident RESOLVED? Prod is verified healthy.",
+            "what verified it, e.g. 5xx back to 0.2% for 30 min",
+        )
 
     def _confirm_decision(self, kind: str, word: str, question: str, placeholder: str) -> None:
         def save(decision: Any) -> None:
@@ -411,9 +465,7 @@ class CockpitApp(App[int]):
     # -- help and commands -------------------------------------------------------------------
 
     def action_pane_help(self) -> None:
-        pane = None
-        if self.focused is not None:
-            pane = next((a for a in self.focused.ancestors_with_self if isinstance(a, Pane)), None)
+        pane = self._pane_of(self.focused)
         if pane is None:
             pane = next((p for p in self.panes() if p.has_class("-active")), None)
         self.push_screen(HelpScreen((pane.HELP if pane and pane.HELP else "") + "\n\n" + APP_HELP))
@@ -421,20 +473,31 @@ class CockpitApp(App[int]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for pane_id, cls, key in PANES:
-            yield SystemCommand(f"Go to {cls.PANE_TITLE}", f"Show the {cls.PANE_TITLE} pane ({key})",
-                                lambda pane_id=pane_id: self.action_show_pane(pane_id))
+            yield SystemCommand(
+                f"Go to {cls.PANE_TITLE}",
+                f"Show the {cls.PANE_TITLE} pane ({key})",
+                lambda pane_id=pane_id: self.action_show_pane(pane_id),
+            )
         yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
         yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)
-        yield SystemCommand("Mark contained", "Record that the incident is contained (C)",
-                            self.action_mark_contained)
-        yield SystemCommand("Mark resolved", "Record that the incident is resolved (R)",
-                            self.action_mark_resolved)
+        yield SystemCommand(
+            "Mark contained",
+            "Record that the incident is contained (C)",
+            self.action_mark_contained,
+        )
+        yield SystemCommand(
+            "Mark resolved", "Record that the incident is resolved (R)", self.action_mark_resolved
+        )
         yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
 
 
 def run_tui(
-    config_path: Path | None, *, config: Config | None = None, incident_id: str | None = None,
-    new_incident_title: str | None = None, clock: Callable[[], datetime] = utc_now,
+    config_path: Path | None,
+    *,
+    config: Config | None = None,
+    incident_id: str | None = None,
+    new_incident_title: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> int:
     """Open the cockpit. Config and store problems are one line on stderr and exit code 2."""
     import sys
@@ -446,7 +509,8 @@ def run_tui(
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
-    app = CockpitApp(config, clock=clock, incident_id=incident_id,
-                     new_incident_title=new_incident_title)
+    app = CockpitApp(
+        config, clock=clock, incident_id=incident_id, new_incident_title=new_incident_title
+    )
     app.run()
     return app.return_code or 0

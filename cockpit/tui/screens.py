@@ -49,14 +49,18 @@ class DeclareScreen(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Declare the incident: a human decision, recorded with your name.")
-            yield Input(placeholder="one line: what is broken, who is affected (optional)",
-                        id="declare-detail")
+            yield Input(
+                placeholder="one line: what is broken, who is affected (optional)",
+                id="declare-detail",
+            )
             yield OptionList(
                 *[Option(Text(f"{sev}  {SEVERITY_MEANINGS[sev]}"), id=sev) for sev in SEVERITIES],
                 id="severity",
             )
-            yield Label("Enter moves to the severities; Enter on one declares. Esc cancels.",
-                        classes="dialog-hint")
+            yield Label(
+                "Enter moves to the severities; Enter on one declares. Esc cancels.",
+                classes="dialog-hint",
+            )
 
     @on(OptionList.OptionSelected, "#severity")
     def _declare(self, event: OptionList.OptionSelected) -> None:

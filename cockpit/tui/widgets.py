@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -58,10 +59,20 @@ class IncidentHeader(Static):
         self.update(line)
 
 
+@dataclass(frozen=True)
+class CopiedText:
+    """What was copied, for the notice: the full text, what it is, and what was flagged."""
+
+    text: str
+    purpose: str
+    findings: tuple[str, ...] = ()
+
+
 class CopyNotice(Static):
     """Shows the last copied text in full, marked "copied, not executed", with its findings."""
 
-    def show_copy(self, text: str, purpose: str, findings: list[str], saved: bool) -> None:
+    def show_copy(self, copy: CopiedText, *, saved: bool) -> None:
+        text, purpose, findings = copy.text, copy.purpose, copy.findings
         notice = Text()
         notice.append(" COPIED, NOT EXECUTED ", style="bold reverse")
         notice.append(f" {purpose}", style="bold")

@@ -9,6 +9,7 @@ commits, times and messages give the same SHAs and the same bytes.
 from __future__ import annotations
 
 import hashlib
+import struct
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,6 +112,20 @@ class LooseRepo:
         sha = self._write_object(b"tag", body)
         self.set_ref(f"refs/tags/{name}", sha)
         return sha
+
+    def write_index(self, files: dict[str, bytes]) -> None:
+        """Write `.git/index` (version 2) for a checkout of `files`, so `git status` is clean.
+
+        Stat fields are zero (deterministic); git re-hashes the work tree once and finds no change.
+        """
+        entries = sorted((path.encode(), self.blob(content)) for path, content in files.items())
+        out = [b"DIRC", struct.pack(">II", 2, len(entries))]
+        for name, sha in entries:
+            stat = struct.pack(">10I", 0, 0, 0, 0, 0, 0, 0o100644, 0, 0, len(files[name.decode()]))
+            entry = stat + bytes.fromhex(sha) + struct.pack(">H", min(len(name), 0xFFF)) + name
+            out.append(entry + b"\0" * (8 - len(entry) % 8))
+        body = b"".join(out)
+        (self.git_dir / "index").write_bytes(body + hashlib.sha1(body, usedforsecurity=False).digest())
 
     def set_ref(self, ref: str, sha: str) -> None:
         path = self.git_dir / ref

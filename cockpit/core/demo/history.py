@@ -246,9 +246,17 @@ def _tweak_config(svc: ServiceFiles, rng: random.Random) -> str:
     if new == old:
         new = old + 1
     svc.config[key] = new
-    leaf = key.replace("_", " ").replace(".", " ")
+    leaf, unit = key.rsplit(".", 1)[-1], ""
+    for suffix, text in (("_seconds", "s"), ("_ms", "ms"), ("_s", "s")):
+        if leaf.endswith(suffix):
+            leaf, unit = leaf.removesuffix(suffix), text
+            break
+    words = leaf.replace("_", " ")
+    if key.startswith(svc.client):
+        words = f"{svc.upstream} client {words}"
     verb = "raise" if new > old else "lower"
-    return rng.choice((f"{svc.name}: {verb} {leaf} to {new}", f"{svc.name}: tune {key} ({old} -> {new})"))
+    return rng.choice((f"{svc.name}: {verb} {words} to {new}{unit}",
+                       f"{svc.name}: tune {key} ({old} -> {new})"))
 
 
 def _toggle_flag(svc: ServiceFiles, rng: random.Random) -> str:
@@ -451,7 +459,7 @@ def write_history(
                                TOTAL_COMMITS - 1 - len(planned))
     for moment in background:
         # Keep the bad service's config quiet around the culprit, so the culprit stands out.
-        service = rng.choice(services) if rng.random() < 0.92 else None
+        service = rng.choice(services) if rng.random() < 0.96 else None
         planned.append(PlannedCommit(moment, service))
     planned.sort(key=lambda c: (c.time, c.service or "", c.special))
 
@@ -492,7 +500,9 @@ def write_history(
         commits.append((plan.time, head))
     repo.set_branch(head)
 
-    for path, content in snapshot().items():
+    final_files = snapshot()
+    repo.write_index(final_files)
+    for path, content in final_files.items():
         target = repo_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)

@@ -88,7 +88,10 @@ class GitRepo:
         if not (self.git_dir / "shallow").is_file():
             return None
         # A shallow clone is small by construction, so counting it is cheap.
-        return int(self.read("rev-list", "--count", "--all").strip() or 0)
+        try:
+            return int(self.read("rev-list", "--count", "HEAD", "--").strip() or 0)
+        except DeployError:  # unborn or broken HEAD: count what is there
+            return int(self.read("rev-list", "--count", "--all").strip() or 0)
 
 
 def _parse_time(text: str) -> datetime:

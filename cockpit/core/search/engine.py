@@ -319,8 +319,9 @@ def run_search(
     cancelled_at: float | None = None
     while True:
         finished = all_done()
-        collector.wake.wait(flush_interval)
-        collector.wake.clear()
+        if not finished:
+            collector.wake.wait(flush_interval)
+            collector.wake.clear()
         hits, dropped, statuses = collector.drain()
         if on_event is not None:
             if hits or dropped:

@@ -12,6 +12,7 @@ matches every line. Hyperscan scans release the GIL, so several files search in 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,7 @@ class LineMatcher:
         self.matches_everything = self._re2.search(b"") is not None
         self._needs_line_check = query.regex and any(t in query.pattern for t in _MAY_MATCH_NEWLINE)
         self._hs: Any = None
+        self._scratch = threading.local()  # hyperscan scratch space is per thread
         self.engine = "re2"
         if not self.matches_everything:
             self._hs = _compile_hyperscan(pattern, ignore_case=query.ignore_case)
@@ -142,12 +144,15 @@ class LineMatcher:
                 spans.append((line_start, line_end))
             return False
 
+        scratch = getattr(self._scratch, "space", None)
+        if scratch is None:
+            scratch = self._scratch.space = hyperscan.Scratch(self._hs)
         view = memoryview(block)
         offset = 0
         while offset < len(block):
             state[0], state[3] = offset, -1
             try:
-                self._hs.scan(view[offset:], match_event_handler=on_match)
+                self._hs.scan(view[offset:], match_event_handler=on_match, scratch=scratch)
             except hyperscan.ScanTerminated:
                 pass
             if state[3] < 0:

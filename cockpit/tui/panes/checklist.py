@@ -53,14 +53,34 @@ Each phase shows what the AI is for in it, and what stays human.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space,x", "toggle", "Check", id="checklist-toggle",
-                tooltip="Check or uncheck the highlighted item (recorded on the timeline)"),
-        Binding("left,h", "view_phase(-1)", "Prev phase", id="checklist-prev-phase",
-                tooltip="View the previous phase's checklist"),
-        Binding("right,l", "view_phase(1)", "Next phase", id="checklist-next-phase",
-                tooltip="View the next phase's checklist"),
-        Binding("P", "enter_viewed_phase", "Enter phase", id="checklist-set-phase",
-                tooltip="Make the viewed phase the incident's current phase (recorded)"),
+        Binding(
+            "space,x",
+            "toggle_item",
+            "Check",
+            id="checklist-toggle",
+            tooltip="Check or uncheck the highlighted item (recorded on the timeline)",
+        ),
+        Binding(
+            "left,h",
+            "view_phase(-1)",
+            "Prev phase",
+            id="checklist-prev-phase",
+            tooltip="View the previous phase's checklist",
+        ),
+        Binding(
+            "right,l",
+            "view_phase(1)",
+            "Next phase",
+            id="checklist-next-phase",
+            tooltip="View the next phase's checklist",
+        ),
+        Binding(
+            "P",
+            "enter_viewed_phase",
+            "Enter phase",
+            id="checklist-set-phase",
+            tooltip="Make the viewed phase the incident's current phase (recorded)",
+        ),
     ]
 
     runbook: reactive[Runbook | None] = reactive(None, always_update=True)
@@ -115,8 +135,9 @@ Each phase shows what the AI is for in it, and what stays human.
         option_list.clear_options()
         items = self._items()
         if not items:
-            option_list.add_option(Option(Text("(no items for this phase in the runbook)"),
-                                          disabled=True))
+            option_list.add_option(
+                Option(Text("(no items for this phase in the runbook)"), disabled=True)
+            )
             return
         for item in items:
             checked = bool(state and state.is_checked(self.viewed, item))
@@ -129,7 +150,7 @@ Each phase shows what the AI is for in it, and what stays human.
         else:
             option_list.highlighted = 0
 
-    def action_toggle(self) -> None:
+    def action_toggle_item(self) -> None:
         items = self._items()
         index = self.query_one(ChecklistItems).highlighted
         if index is None or index >= len(items):
@@ -137,11 +158,13 @@ Each phase shows what the AI is for in it, and what stays human.
         item = items[index]
         checked = bool(self.incident and self.incident.is_checked(self.viewed, item))
         verb = "unchecked" if checked else "checked"
-        self.post_message(RecordRequested(
-            Kind.ITEM_CHECKED,
-            {"phase": self.viewed.value, "item": item, "checked": not checked},
-            saved_message=f"saved: {verb} '{item}'",
-        ))
+        self.post_message(
+            RecordRequested(
+                Kind.ITEM_CHECKED,
+                {"phase": self.viewed.value, "item": item, "checked": not checked},
+                saved_message=f"saved: {verb} '{item}'",
+            )
+        )
 
     def action_view_phase(self, step: int) -> None:
         index = PHASES.index(self.viewed) + step
@@ -151,12 +174,15 @@ Each phase shows what the AI is for in it, and what stays human.
         if self.incident and self.incident.phase == self.viewed:
             self.notify(f"already in {self.viewed.title}")
             return
-        self.post_message(RecordRequested(
-            Kind.PHASE_CHANGED, {"phase": self.viewed.value},
-            saved_message=f"saved: phase is now {self.viewed.title}",
-        ))
+        self.post_message(
+            RecordRequested(
+                Kind.PHASE_CHANGED,
+                {"phase": self.viewed.value},
+                saved_message=f"saved: phase is now {self.viewed.title}",
+            )
+        )
 
     @on(OptionList.OptionSelected)
     def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_toggle_item()

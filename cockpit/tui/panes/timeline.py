@@ -52,17 +52,35 @@ This is the raw material of the postmortem.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("end,G", "scroll_end", "Newest", id="timeline-newest", show=False,
-                tooltip="Jump to the newest entry"),
-        Binding("home,g", "scroll_home", "Oldest", id="timeline-oldest", show=False,
-                tooltip="Jump to the oldest entry"),
+        Binding(
+            "end,G",
+            "scroll_end",
+            "Newest",
+            id="timeline-newest",
+            show=False,
+            tooltip="Jump to the newest entry",
+        ),
+        Binding(
+            "home,g",
+            "scroll_home",
+            "Oldest",
+            id="timeline-oldest",
+            show=False,
+            tooltip="Jump to the oldest entry",
+        ),
     ]
 
     _shown_seq = 0
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="timeline-log", wrap=True, markup=False, highlight=False,
-                      max_lines=20_000, min_width=20)
+        yield RichLog(
+            id="timeline-log",
+            wrap=True,
+            markup=False,
+            highlight=False,
+            max_lines=20_000,
+            min_width=20,
+        )
 
     def on_resize(self) -> None:
         # RichLog wraps at write time: re-wrap everything when the pane changes width.

@@ -1,0 +1,191 @@
+"""`cockpit demo`: build the demo incident sandbox and open the cockpit on it.
+
+The sandbox is rebuilt unless DIR already holds one built with the same seed, scenario and
+log size whose `now` is either the `--now` given or, without `--now`, less than ten minutes
+old (so the incident stays live). A rebuild keeps the sandbox's incident store: entries are
+never lost; a demo incident left open from an older build is closed with a note saying why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REUSE_MINUTES = 10
+ALERT_AUTHOR = "alertmanager"
+DEMO_AUTHOR = "cockpit-demo"
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid --now {text!r}: expected ISO 8601 like 2026-11-28T14:31:00Z"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def default_dir() -> Path:
+    """The per-user cache folder that holds the demo sandbox by default."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("cockpit") / "demo"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the sandbox location, its inputs and --build-only."""
+    from cockpit.core.demo.scenario import SCENARIOS
+
+    parser.description = (
+        "Build a deterministic demo incident sandbox (git repo with deploy tags, deploy "
+        "histories, rotated logs with an error burst, metrics, cockpit.toml) and open the "
+        "cockpit on it. DIR is reused when it holds a sandbox built with the same --seed, "
+        "--scenario and --log-mb whose time is the --now given or, without --now, less than "
+        f"{REUSE_MINUTES} minutes old; otherwise it is rebuilt (its incident store is kept)."
+    )
+    parser.add_argument("--dir", type=Path, metavar="DIR",
+                        help="sandbox folder (default: the per-user cache dir, .../cockpit/demo)")
+    parser.add_argument("--seed", type=int, default=7, metavar="N", help="generator seed (default: 7)")
+    parser.add_argument("--now", type=_parse_now, metavar="ISO8601",
+                        help="the incident's 'now' (default: the current time); same inputs, same bytes")
+    parser.add_argument("--scenario", default="bad-deploy", choices=sorted(SCENARIOS),
+                        help="which incident to simulate (default: bad-deploy)")
+    parser.add_argument("--log-mb", type=float, default=40.0, metavar="MB",
+                        help="uncompressed size of the generated logs in MB (default: 40)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild even if DIR could be reused")
+    parser.add_argument("--build-only", action="store_true",
+                        help="build (or reuse) the sandbox, print its config path and exit")
+
+
+class _ProgressPrinter:
+    """Progress on stderr: one updating line on a terminal, a line per step otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last_step = ""
+
+    def __call__(self, step: str, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if self.tty:
+            sys.stderr.write(f"\r\x1b[Kbuilding demo sandbox: {percent:3d}% {step}")
+            if fraction >= 1:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif step != self.last_step:
+            print(f"cockpit demo: {percent:3d}% {step}", file=sys.stderr, flush=True)
+        self.last_step = step
+
+
+def _reusable(directory: Path, marker: dict[str, Any] | None, expected: dict[str, Any],
+              now_given: datetime | None, wall: datetime) -> bool:
+    from cockpit.core.demo.sandbox import CONFIG_NAME
+
+    if marker is None or not (directory / CONFIG_NAME).is_file():
+        return False
+    if any(marker.get(key) != value for key, value in expected.items()):
+        return False
+    try:
+        built_for = _parse_now(str(marker.get("now")))
+    except argparse.ArgumentTypeError:
+        return False
+    if now_given is not None:
+        return built_for == now_given.replace(microsecond=0)
+    return timedelta(0) <= wall - built_for < timedelta(minutes=REUSE_MINUTES)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build or reuse the sandbox, then open the cockpit on it (or print the config path)."""
+    from cockpit.commands._common import fail
+    from cockpit.core.demo.sandbox import (
+        GENERATOR_VERSION,
+        SandboxError,
+        build_sandbox,
+        read_marker,
+        scenario_digest,
+    )
+    from cockpit.core.demo.scenario import SCENARIOS
+
+    directory = (args.dir or default_dir()).expanduser()
+    scenario = SCENARIOS[args.scenario]
+    if args.log_mb <= 0:
+        fail("--log-mb must be positive")
+    wall = datetime.now(UTC)
+    now = (args.now or wall).replace(microsecond=0)
+    expected = {"generator": GENERATOR_VERSION, "seed": args.seed,
+                "scenario": scenario_digest(scenario), "log_mb": args.log_mb}
+    marker = read_marker(directory)
+    if args.rebuild or not _reusable(directory, marker, expected, args.now, wall):
+        try:
+            build_sandbox(directory, seed=args.seed, now=now, scenario=scenario,
+                          log_mb=args.log_mb, progress=_ProgressPrinter())
+        except SandboxError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"{directory}: cannot build the demo sandbox ({exc.strerror or exc})")
+        marker = read_marker(directory)
+    else:
+        print(f"cockpit demo: reusing the sandbox in {directory}", file=sys.stderr)
+    config_path = directory / "cockpit.toml"
+    if args.build_only:
+        print(config_path)
+        return 0
+    assert marker is not None
+    incident_id = ensure_demo_incident(config_path, str(marker["now"]), scenario.name)
+    try:
+        from cockpit.tui.app import run_tui
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("cockpit.tui"):
+            fail("the cockpit TUI is not available in this build; use `cockpit demo --build-only`")
+        raise
+    return int(run_tui(config_path, incident_id=incident_id) or 0)
+
+
+def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str) -> str:
+    """The open demo incident of this build, created with its alert if there is none.
+
+    An incident left open by an older build of the sandbox is closed first, with a note, so the
+    cockpit opens on the incident that matches the logs.
+    """
+    from cockpit.commands._common import fail
+    from cockpit.core.config import ConfigError, load_config_file
+    from cockpit.core.demo.scenario import SCENARIOS
+    from cockpit.core.incident import Kind
+    from cockpit.core.store import EventStore, StoreError
+
+    scenario = SCENARIOS[scenario_name]
+    burst_start = _parse_now(sandbox_now).replace(second=0) - timedelta(
+        minutes=scenario.burst_minutes_before_now)
+    try:
+        config = load_config_file(config_path)
+        store = EventStore(config.store_path)
+    except (ConfigError, StoreError) as exc:
+        fail(str(exc))
+    try:
+        current = store.current_incident(drill=config.cockpit.drill)
+        if current is not None:
+            alerts = [e for e in store.events(current.id) if e.kind == "alert.fired"]
+            if any(e.payload.get("sandbox_now") == sandbox_now for e in alerts):
+                return current.id
+            if alerts:  # opened for an older build of this sandbox
+                store.append(current.id, Kind.NOTE_ADDED,
+                             {"text": "The demo sandbox was rebuilt; this demo incident is closed."},
+                             DEMO_AUTHOR)
+                store.close_incident(current.id)
+            else:
+                return current.id  # someone opened an incident by hand here: respect it
+        record = store.create_incident(scenario.title, ALERT_AUTHOR, drill=config.cockpit.drill)
+        store.append(record.id, "alert.fired", {
+            "summary": f"{scenario.title}: 5xx ratio above 5% for 5 minutes",
+            "service": scenario.bad_service,
+            "started_at": burst_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "sandbox_now": sandbox_now,
+        }, ALERT_AUTHOR)
+        return record.id
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
