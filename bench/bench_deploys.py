@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ from cockpit.core.deploys.git_source import GitRepo, branch_deploys, tag_deploys
 from tests.deploys_support import build_fast_import_repo  # noqa: E402
 
 
-def best_of(runs: int, action) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def best_of(runs: int, action: Callable[[], None]) -> tuple[float, float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -46,7 +47,10 @@ def main() -> int:
         build_fast_import_repo(repo_path, commits=args.commits)
         print(f"built {args.commits} commits in {time.perf_counter() - start:.1f}s: {repo_path}")
     count = subprocess.run(
-        ["git", "rev-list", "--count", "HEAD"], cwd=repo_path, capture_output=True, text=True,
+        ["git", "rev-list", "--count", "HEAD"],
+        cwd=repo_path,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.strip()
     print(f"repo has {count} commits")
@@ -59,14 +63,28 @@ def main() -> int:
 
     def cli() -> None:
         subprocess.run(
-            [sys.executable, "-m", "cockpit", "deploys", "--repo", str(repo_path),
-             "--tag-pattern", "deploy/big/*", "--since", "3650d"],
-            check=True, capture_output=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "cockpit",
+                "deploys",
+                "--repo",
+                str(repo_path),
+                "--tag-pattern",
+                "deploy/big/*",
+                "--since",
+                "3650d",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
         )
 
-    for name, action in (("tag_deploys (200 newest tags)", tags),
-                         ("branch_deploys (200 first-parent commits)", branch),
-                         ("cockpit deploys --repo (whole process)", cli)):
+    for name, action in (
+        ("tag_deploys (200 newest tags)", tags),
+        ("branch_deploys (200 first-parent commits)", branch),
+        ("cockpit deploys --repo (whole process)", cli),
+    ):
         best, median = best_of(args.runs, action)
         print(f"{name}: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms")
     return 0

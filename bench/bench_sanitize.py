@@ -1,12 +1,19 @@
 """Benchmark `cockpit.core.sanitize` on 100k log-like lines.
 
-Run: python bench/bench_sanitize.py
+Run from the project root: python bench/bench_sanitize.py
 Prints the time for clean ASCII lines, lines with escapes, and `safe_text` on clean lines.
+Measured 2026-11-28 on this 2-core machine (under load from other work): clean ASCII 0.34 us a
+line, clean Unicode 1.4 us, with escapes 5.8 us, 10k-char lines capped at 2000 25 us,
+safe_text on clean ASCII 4 us (mostly building the rich Text).
 """
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from cockpit.core.sanitize import safe_text, visible
 

@@ -43,7 +43,22 @@ def _available(module: str) -> bool:
     return importlib.util.find_spec(f"cockpit.commands.{module}") is not None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def selected_subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand named in `argv`, found without importing any subcommand module."""
+    names = {name for name, _, _ in SUBCOMMANDS}
+    skip_next = False
+    for arg in argv:
+        if skip_next:
+            skip_next = False
+        elif arg == "--config":
+            skip_next = True
+        elif not arg.startswith("-"):
+            return arg if arg in names else None
+    return None
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser. Only the selected subcommand's module is imported (`--help` stays fast)."""
     parser = argparse.ArgumentParser(
         prog="cockpit",
         description="Terminal incident cockpit. Reads in parallel, records everything, "
@@ -60,15 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module_name, help_text in SUBCOMMANDS:
         if not _available(module_name):
             continue
-        module = importlib.import_module(f"cockpit.commands.{module_name}")
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sub)
         sub.set_defaults(_module=module_name)
+        if name == selected:
+            importlib.import_module(f"cockpit.commands.{module_name}").add_arguments(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(selected_subcommand(argv))
     args = parser.parse_args(argv)
     module_name = getattr(args, "_module", None) or "open"
     module = importlib.import_module(f"cockpit.commands.{module_name}")

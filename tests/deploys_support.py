@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -16,16 +13,27 @@ BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def git(repo: Path, *args: str, when: datetime | None = None, **kw: object) -> str:
     """Run git in `repo` (test setup only), with fixed identities and dates."""
     env = dict(os.environ)
-    env.update({
-        "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
-    })
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "Ada",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
+    )
     if when is not None:
         stamp = when.strftime("%Y-%m-%dT%H:%M:%S+0000")
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = stamp
     done = subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True, **kw  # type: ignore[call-overload]
+        ["git", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        **kw,  # type: ignore[call-overload]
     )
     return str(done.stdout)
 
@@ -47,8 +55,15 @@ def commit(repo: Path, message: str, when: datetime, files: dict[str, str] | Non
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-def tag(repo: Path, name: str, sha: str, when: datetime, *, annotated: bool = True,
-        message: str = "deploy") -> None:
+def tag(
+    repo: Path,
+    name: str,
+    sha: str,
+    when: datetime,
+    *,
+    annotated: bool = True,
+    message: str = "deploy",
+) -> None:
     if annotated:
         git(repo, "tag", "-a", "-m", message, name, sha, when=when)
     else:
@@ -72,7 +87,7 @@ def build_fast_import_repo(path: Path, commits: int = 100_000, tag_every: int = 
             lines.append(b"from :%d\n" % (n - 1))
         if n == 1:
             content = b"file %d\n" % n
-            lines.append(b"M 100644 inline f%d.txt\ndata %d\n%s" % (n // 1000, len(content), content))
+            lines.append(b"M 100644 inline f.txt\ndata %d\n%s" % (len(content), content))
         lines.append(b"\n")
         if n % tag_every == 0:
             tag_message = f"deploy {n}\n".encode()
@@ -80,32 +95,14 @@ def build_fast_import_repo(path: Path, commits: int = 100_000, tag_every: int = 
             lines.append(b"tagger Bot <bot@example.com> %d +0000\n" % (stamp + 30))
             lines.append(b"data %d\n%s\n" % (len(tag_message), tag_message))
     subprocess.run(
-        ["git", "fast-import", "--quiet"], cwd=path, input=b"".join(lines), check=True,
+        ["git", "fast-import", "--quiet"],
+        cwd=path,
+        input=b"".join(lines),
+        check=True,
         capture_output=True,
     )
     git(path, "checkout", "-q", "main")
     return path
-
-
-class GitCommandLog(list[list[str]]):
-    """Every argv GitPython ran while the fixture was active."""
-
-
-@pytest.fixture
-def git_argv_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitCommandLog]:
-    """Records the argv of every git process GitPython starts (it spawns git internally)."""
-    import git as gitpython
-
-    log = GitCommandLog()
-    original = gitpython.cmd.Git.execute
-
-    def recording(self: object, command: object, *args: object, **kwargs: object) -> object:
-        log.append([str(part) for part in command] if isinstance(command, list | tuple)
-                   else [str(command)])
-        return original(self, command, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(gitpython.cmd.Git, "execute", recording)
-    yield log
 
 
 def minutes(n: float) -> timedelta:

@@ -262,9 +262,19 @@ def test_timeline_of_a_chosen_incident(capsys: pytest.CaptureFixture[str], alice
     assert result.out.splitlines()[0].endswith("incident opened: first")
 
 
-def test_timeline_without_incident(capsys: pytest.CaptureFixture[str], alice: Path) -> None:
+def test_timeline_without_open_incident(
+    capsys: pytest.CaptureFixture[str], alice: Path, env: Path
+) -> None:
+    closed = new_incident(capsys, alice, "over")
+    with EventStore(env / "shared" / "incidents.db") as store:
+        store.close_incident(closed)
     result = cli(capsys, "--config", str(alice), "timeline")
     assert result.code == 2 and result.err.startswith("cockpit: no open incident in ")
+    assert result.err.endswith(
+        "pass --incident ID for a closed one (`cockpit incidents --all` lists them)\n"
+    )
+    result = cli(capsys, "--config", str(alice), "timeline", "--incident", closed)
+    assert result.code == 0 and "incident opened: over" in result.out
 
 
 # -- incidents --------------------------------------------------------------------------------

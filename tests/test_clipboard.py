@@ -295,3 +295,55 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
     finally:
         subprocess.run([*tmux, "kill-server"], env=env, capture_output=True, timeout=10)
     assert shown.stdout.decode("utf-8") == text
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_passthrough_copy_reaches_the_outer_terminal_through_tmux(tmp_path: Path) -> None:
+    """tmux with set-clipboard off but allow-passthrough on forwards only the wrapped copy.
+
+    An inner tmux (set-clipboard off, allow-passthrough on) runs inside a pane of an outer
+    tmux that stands in for the engineer's terminal: the wrapped sequence alone must reach the
+    outer one's clipboard, and the inner one must keep no buffer of its own.
+    """
+    text = "helm rollback payments 7 # naïve 東京"
+    script = tmp_path / "write_wrapped.py"
+    script.write_text(
+        "import os, sys\n"
+        "from cockpit.core.clipboard import osc52_sequences\n"
+        f"plain, wrapped = osc52_sequences({text!r}, os.environ)\n"
+        "sys.stdout.write(wrapped)\n"
+        "sys.stdout.flush()\n"
+    )
+    project = Path(__file__).resolve().parents[1]
+    outer_socket, inner_socket = f"cockpit-outer-{os.getpid()}", f"cockpit-inner-{os.getpid()}"
+    outer = ["tmux", "-L", outer_socket, "-f", "/dev/null"]
+    inner = ["tmux", "-L", inner_socket, "-f", "/dev/null"]
+    env = {k: v for k, v in os.environ.items() if k != "TMUX"}
+
+    def run(tmux: list[str], *args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*tmux, *args], env=env, capture_output=True, check=True, timeout=20)
+
+    python = shlex.quote(sys.executable)
+    write = f"PYTHONPATH={shlex.quote(str(project))} {python} {shlex.quote(str(script))}; cat"
+    try:
+        run(outer, "new-session", "-d", "-s", "o", "-x", "100", "-y", "30", "cat")
+        run(outer, "set-option", "-s", "set-clipboard", "on")
+        run(outer, "set-hook", "-g", "pane-set-clipboard", "wait-for -S outer-copied")
+        run(inner, "new-session", "-d", "-s", "i", "-x", "100", "-y", "29", "cat")
+        run(inner, "set-option", "-s", "set-clipboard", "off")
+        run(inner, "set-option", "-g", "allow-passthrough", "on")
+        run(inner, "set-hook", "-g", "client-attached", "wait-for -S inner-attached")
+        # The outer pane attaches a client to the inner server: that client's terminal is the
+        # outer pane, where passthrough output lands.
+        attach = " ".join(shlex.quote(a) for a in [*inner, "attach", "-t", "i"])
+        run(outer, "new-window", "-t", "o", f"env -u TMUX {attach}")
+        run(inner, "wait-for", "inner-attached")
+        run(inner, "new-window", "-t", "i", write)
+        run(outer, "wait-for", "outer-copied")
+        shown = run(outer, "show-buffer")
+        inner_buffers = run(inner, "list-buffers")
+    finally:
+        for tmux in (inner, outer):
+            subprocess.run([*tmux, "kill-server"], env=env, capture_output=True, timeout=10)
+    assert shown.stdout.decode("utf-8") == text
+    assert inner_buffers.stdout == b""

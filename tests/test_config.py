@@ -282,6 +282,11 @@ BAD_CONFIGS: list[tuple[str, str, str]] = [
     ("loader-only key", 'source_path = "/etc"\n', r":1: unknown key 'source_path'"),
     ("several problems", "[cockpit]\nauthor = 1\nstore = 2\n", r"\(and 1 more\)$"),
     ("empty", "  \n\n", r": config file is empty; expected TOML"),
+    (
+        "long value",
+        f'[ai]\nmax_tokens = "{"x" * 5000}"\n',
+        r":2: key 'ai\.max_tokens': expected a valid integer.* \(got 'x{59}\.\.\.\)$",
+    ),
 ]
 
 

@@ -16,19 +16,15 @@ from cockpit.core.deploys.git_source import (
 )
 from cockpit.core.deploys.model import DeployError
 from cockpit.core.deploys.sources import list_repo_deploys
-from cockpit.core.readers import reader_argv
 from tests.deploys_support import (
     BASE_TIME,
     build_fast_import_repo,
     commit,
     git,
-    git_argv_log,
     init_repo,
     minutes,
     tag,
 )
-
-__all__ = ["git_argv_log"]  # the fixture, imported for pytest
 
 
 @pytest.fixture
@@ -48,7 +44,9 @@ def test_tags_newest_first_with_peeled_sha_actor_and_subject(tagged_repo):
     repo_path, shas = tagged_repo
     deploys = tag_deploys(GitRepo(repo_path), "deploy/{service}/*", "checkout")
     assert [d.ref for d in deploys] == [
-        "deploy/checkout/v3", "deploy/checkout/v2", "deploy/checkout/v1"
+        "deploy/checkout/v3",
+        "deploy/checkout/v2",
+        "deploy/checkout/v1",
     ]  # `*` stops at `/`: the canary tag is not a checkout deploy
     v3, v2, v1 = deploys
     assert v3.sha == shas[4] and v3.short_sha == shas[4][:7]  # peeled, not the tag object
@@ -72,8 +70,16 @@ def test_branch_lists_first_parent_commits_only(tmp_path):
     side = commit(repo, "side work", BASE_TIME + minutes(5))
     git(repo, "checkout", "-q", "main")
     commit(repo, "main work", BASE_TIME + minutes(6))
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge feature", "feature",
-        when=BASE_TIME + minutes(7))
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        "merge feature",
+        "feature",
+        when=BASE_TIME + minutes(7),
+    )
     deploys = branch_deploys(GitRepo(repo), "main", "checkout")
     assert [d.subject for d in deploys] == ["merge feature", "main work", "base"]
     assert side not in {d.sha for d in deploys} and deploys[-1].sha == first
@@ -93,8 +99,9 @@ def test_shallow_clone_says_history_truncated(tagged_repo, tmp_path):
     repo_path, _ = tagged_repo
     clone = tmp_path / "shallow"
     subprocess.run(
-        ["git", "clone", "-q", "--depth", "2", "--no-tags", f"file://{repo_path}",
-         str(clone)], check=True, capture_output=True,
+        ["git", "clone", "-q", "--depth", "2", "--no-tags", f"file://{repo_path}", str(clone)],
+        check=True,
+        capture_output=True,
     )
     listing = list_repo_deploys(clone)
     assert "history truncated at 2 commits (shallow clone)" in listing.notes
@@ -130,7 +137,7 @@ def test_option_like_refs_cannot_write_files(tagged_repo, tmp_path):
     assert not victim.exists()
 
 
-def test_every_git_call_is_read_only_with_refs_after_end_of_options(tagged_repo, git_argv_log):
+def test_every_git_call_is_read_only_with_refs_after_end_of_options(tagged_repo, git_command_log):
     repo_path, shas = tagged_repo
     repo = GitRepo(repo_path)
     tag_deploys(repo, "deploy/checkout/*", "checkout")
@@ -138,9 +145,9 @@ def test_every_git_call_is_read_only_with_refs_after_end_of_options(tagged_repo,
     diff = suspect_diff(repo, shas[0], shas[4])
     file_diff(repo, shas[0], shas[4], diff.files[0][1])
     list_repo_deploys(repo_path)
-    assert len(git_argv_log) >= 7
-    for argv in git_argv_log:
-        reader_argv(argv)  # raises if not an allowlisted read-only invocation
+    git_command_log.assert_read_only()
+    assert len(git_command_log.commands) >= 7
+    for argv in git_command_log.commands:
         if argv[1] in ("log", "diff", "for-each-ref", "rev-list"):
             assert "--end-of-options" in argv, argv
         if argv[1] == "diff":

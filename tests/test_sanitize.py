@@ -253,3 +253,22 @@ def test_decode_lossy_replaces_invalid_utf8() -> None:
 
 def test_decode_lossy_then_visible_keeps_controls_visible() -> None:
     assert visible(decode_lossy(b"\x1b]52;c;eA==\x07\xff")) == "\\x1b]52;c;eA==\\x07\ufffd"
+
+
+def test_no_control_bidi_or_invisible_code_point_survives() -> None:
+    # Every code point at once: none of the dangerous ones may reach the output raw.
+    everything = "".join(chr(code) for code in range(0x110000))
+    shown = visible(everything, max_len=None)
+    dangerous = [
+        c
+        for c in set(shown)
+        if ord(c) < 0x20
+        or 0x7F <= ord(c) <= 0x9F
+        or 0x202A <= ord(c) <= 0x202E
+        or 0x2066 <= ord(c) <= 0x2069
+        or ord(c) in (0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF)
+        or 0xD800 <= ord(c) <= 0xDFFF
+        or 0xE0000 <= ord(c) <= 0xE007F
+    ]
+    assert dangerous == []
+    shown.encode("utf-8")  # no lone surrogate left

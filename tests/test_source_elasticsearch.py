@@ -23,7 +23,9 @@ FAULT_DEADLINE = 0.5
 
 def at(seconds: float) -> str:
     """ISO time `seconds` after T0, as log shippers write @timestamp."""
-    return (T0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        (T0 + timedelta(seconds=seconds)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 @pytest.fixture
@@ -34,7 +36,10 @@ def es() -> Iterator[FakeElasticsearch]:
 
 def make_source(fake: FakeElasticsearch, **overrides: Any) -> ElasticsearchLogSource:
     fields: dict[str, Any] = {
-        "kind": "elasticsearch", "name": "es-logs", "url": fake.url, "timeout": 5.0,
+        "kind": "elasticsearch",
+        "name": "es-logs",
+        "url": fake.url,
+        "timeout": 5.0,
         "page_size": 1000,
     }
     fields.update(overrides)
@@ -73,7 +78,10 @@ def test_pages_with_search_after_oldest_first_with_no_duplicates_and_none_missin
     first = es.requests[0].json()
     assert first["size"] == 5
     assert first["track_total_hits"] is True
-    assert first["sort"] == [{"@timestamp": {"order": "asc"}}, {"_doc": {"order": "asc"}}]
+    assert first["sort"] == [
+        {"@timestamp": {"order": "asc", "unmapped_type": "date"}},
+        {"_doc": {"order": "asc"}},
+    ]
     assert first["query"]["bool"]["filter"][0] == {
         "range": {
             "@timestamp": {
@@ -90,12 +98,14 @@ def test_pages_with_search_after_oldest_first_with_no_duplicates_and_none_missin
 
 
 def test_literal_is_a_phrase_on_the_server_then_checked_exactly(es: FakeElasticsearch) -> None:
-    for number, message in enumerate([
-        "Connection reset by peer",
-        "connection reset by peer",
-        "reset connection by peer",
-        "connection-reset by peer",
-    ]):
+    for number, message in enumerate(
+        [
+            "Connection reset by peer",
+            "connection reset by peer",
+            "reset connection by peer",
+            "connection-reset by peer",
+        ]
+    ):
         es.add({"@timestamp": at(number), "message": message})
 
     exact = run(make_source(es), window_query("connection reset"))
@@ -125,8 +135,12 @@ def test_regex_is_matched_client_side_over_the_time_window(es: FakeElasticsearch
 
 def test_time_window_is_start_inclusive_and_end_exclusive(es: FakeElasticsearch) -> None:
     since, until = T0 + timedelta(seconds=10), T0 + timedelta(seconds=20)
-    for seconds, message in [(9.999, "error before"), (10, "error at start"),
-                             (19.999, "error before end"), (20, "error at end")]:
+    for seconds, message in [
+        (9.999, "error before"),
+        (10, "error at start"),
+        (19.999, "error before end"),
+        (20, "error at end"),
+    ]:
         es.add({"@timestamp": at(seconds), "message": message})
 
     sink = run(make_source(es), Query("error", since=since, until=until))
@@ -166,9 +180,13 @@ def test_documents_without_the_message_field_are_reported(es: FakeElasticsearch)
 
 @pytest.mark.parametrize(
     ("token", "header"),
-    [("ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
-      "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw=="),
-     ("plain-token", "Bearer plain-token")],
+    [
+        (
+            "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
+            "ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==",
+        ),
+        ("plain-token", "Bearer plain-token"),
+    ],
 )
 def test_token_from_the_environment_goes_in_the_authorization_header(
     monkeypatch: pytest.MonkeyPatch, token: str, header: str
@@ -187,9 +205,11 @@ def test_wrong_credentials_are_an_auth_error_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COCKPIT_TEST_ES_TOKEN", "stale")
-    with FakeElasticsearch(required_authorization="ApiKey fresh") as fake:
-        with pytest.raises(SourceError) as raised:
-            run(make_source(fake, token_env="COCKPIT_TEST_ES_TOKEN"), window_query("error"))
+    with (
+        FakeElasticsearch(required_authorization="ApiKey fresh") as fake,
+        pytest.raises(SourceError) as raised,
+    ):
+        run(make_source(fake, token_env="COCKPIT_TEST_ES_TOKEN"), window_query("error"))
 
     assert str(raised.value) == (
         "es-logs: HTTP 401 Unauthorized: authentication failed "
@@ -201,7 +221,7 @@ def test_unset_token_variable_fails_before_any_request(
     es: FakeElasticsearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("COCKPIT_TEST_UNSET_TOKEN", raising=False)
-    with pytest.raises(SourceError, match="^es-logs: environment variable COCKPIT_TEST_UNSET_TOKEN"):
+    with pytest.raises(SourceError, match=r"^es-logs: environment variable COCKPIT_TEST_UNSET"):
         run(make_source(es, token_env="COCKPIT_TEST_UNSET_TOKEN"), window_query("error"))
     assert es.requests == []
 
@@ -286,3 +306,11 @@ def test_cancel_stops_paging(es: FakeElasticsearch) -> None:
 
     assert sink.texts == ["error 0"]
     assert len(es.requests) == 1
+
+
+def test_time_comes_from_epoch_millis_when_the_document_stores_them(es: FakeElasticsearch) -> None:
+    es.add({"@timestamp": int((T0 + timedelta(seconds=7)).timestamp() * 1000), "message": "error"})
+
+    sink = run(make_source(es), window_query("error"))
+
+    assert [hit.ts for hit in sink.hits] == [T0 + timedelta(seconds=7)]

@@ -38,8 +38,12 @@ def loki() -> Iterator[FakeLoki]:
 
 def make_source(fake: FakeLoki, **overrides: Any) -> LokiLogSource:
     fields: dict[str, Any] = {
-        "kind": "loki", "name": "loki-api", "url": fake.url, "selector": '{app="api"}',
-        "timeout": 5.0, "page_limit": 1000,
+        "kind": "loki",
+        "name": "loki-api",
+        "url": fake.url,
+        "selector": '{app="api"}',
+        "timeout": 5.0,
+        "page_limit": 1000,
     }
     fields.update(overrides)
     return LokiLogSource(LokiSource(**fields), base_dir=Path("."))
@@ -47,7 +51,9 @@ def make_source(fake: FakeLoki, **overrides: Any) -> LokiLogSource:
 
 def window_query(pattern: str, **overrides: Any) -> Query:
     fields: dict[str, Any] = {
-        "pattern": pattern, "since": T0, "until": T0 + timedelta(hours=1),
+        "pattern": pattern,
+        "since": T0,
+        "until": T0 + timedelta(hours=1),
     }
     fields.update(overrides)
     return Query(**fields)
@@ -75,7 +81,9 @@ def test_pages_forward_by_timestamp_with_no_duplicates_and_none_missing(loki: Fa
 
     sink = run(make_source(loki, page_limit=4), window_query("error"))
 
-    got = [(int(hit.ts.timestamp()) * 10**9 + hit.ts.microsecond * 1000, hit.text) for hit in sink.hits]
+    got = [
+        (int(hit.ts.timestamp()) * 10**9 + hit.ts.microsecond * 1000, hit.text) for hit in sink.hits
+    ]
     assert sorted(got) == sorted(expected)
     assert len(set(sink.texts)) == len(sink.texts), "a line was reported twice"
     assert [hit.ts for hit in sink.hits] == sorted(hit.ts for hit in sink.hits)
@@ -117,12 +125,17 @@ def test_regex_and_ignore_case(loki: FakeLoki) -> None:
     for second, line in enumerate(["status=502 up", "status=404", "STATUS=503", "status=5xx"]):
         loki.add(API, ns(second), line)
 
-    assert run(make_source(loki), window_query(r"status=5\d\d", regex=True)).texts == ["status=502 up"]
+    assert run(make_source(loki), window_query(r"status=5\d\d", regex=True)).texts == [
+        "status=502 up"
+    ]
     assert run(
         make_source(loki), window_query(r"status=5\d\d", regex=True, ignore_case=True)
     ).texts == ["status=502 up", "STATUS=503"]
     assert run(make_source(loki), window_query("STATUS", ignore_case=True)).texts == [
-        "status=502 up", "status=404", "STATUS=503", "status=5xx",
+        "status=502 up",
+        "status=404",
+        "STATUS=503",
+        "status=5xx",
     ]
 
 
@@ -148,7 +161,9 @@ def test_hits_carry_source_service_and_time(loki: FakeLoki) -> None:
     from_config = run(make_source(loki, service="payments"), window_query("error")).hits
 
     assert from_labels == [
-        Hit(source="loki-api", service="checkout", text="error here", ts=T0 + timedelta(seconds=1.5))
+        Hit(
+            source="loki-api", service="checkout", text="error here", ts=T0 + timedelta(seconds=1.5)
+        )
     ]
     assert from_config[0].service == "payments"
 
@@ -177,9 +192,8 @@ def test_sends_org_id_and_bearer_token_from_the_named_environment_variable(
 
 
 def test_missing_org_id_on_a_multi_tenant_loki_is_an_auth_error() -> None:
-    with FakeLoki(required_org_id="tenant-a") as fake:
-        with pytest.raises(SourceError) as raised:
-            run(make_source(fake), window_query("error"))
+    with FakeLoki(required_org_id="tenant-a") as fake, pytest.raises(SourceError) as raised:
+        run(make_source(fake), window_query("error"))
 
     assert str(raised.value) == (
         "loki-api: HTTP 401 Unauthorized: authentication failed "
@@ -273,8 +287,13 @@ def test_connection_refused_is_one_line() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = LokiSource(kind="loki", name="loki-api", url=f"http://127.0.0.1:{port}",
-                        selector='{app="api"}', timeout=FAULT_DEADLINE)
+    config = LokiSource(
+        kind="loki",
+        name="loki-api",
+        url=f"http://127.0.0.1:{port}",
+        selector='{app="api"}',
+        timeout=FAULT_DEADLINE,
+    )
 
     with pytest.raises(SourceError) as raised:
         LokiLogSource(config, base_dir=Path(".")).search(
@@ -319,3 +338,98 @@ def test_build_logql_escapes_control_characters() -> None:
 
     assert build_logql('{app="api"}', query) == r'{app="api"} |= "tab\there \"q\" \u001b[31m"'
     assert build_logql(' {app="api"} ', Query(pattern="")) == '{app="api"}'
+
+
+def test_service_filter_uses_stream_labels_when_no_service_is_configured(
+    loki: FakeLoki,
+) -> None:
+    loki.add({"app": "api", "service_name": "checkout"}, ns(1), "error in checkout")
+    loki.add({"app": "api", "service_name": "search"}, ns(2), "error in search")
+    wanted = frozenset({"checkout"})
+
+    assert run(make_source(loki), window_query("error", services=wanted)).texts == [
+        "error in checkout"
+    ]
+    # A source configured for one service is the engine's to select or skip, whole.
+    assert run(make_source(loki, service="api"), window_query("error", services=wanted)).texts == [
+        "error in checkout",
+        "error in search",
+    ]
+
+
+def test_a_failing_remote_source_does_not_stop_the_others(loki: FakeLoki) -> None:
+    from cockpit.core.config import Config
+    from cockpit.core.search.engine import make_sources, run_search
+    from cockpit.core.search.model import SourceState
+    from tests.fakes.elasticsearch import FakeElasticsearch
+
+    loki.add(API, ns(1), "error from loki")
+    with FakeLoki() as slow_loki, FakeElasticsearch() as es:
+        slow_loki.fault = Fault.SLOW
+        es.add({"@timestamp": (T0 + timedelta(seconds=2)).isoformat(), "message": "error from es"})
+        config = Config.model_validate(
+            {
+                "sources": [
+                    {"kind": "loki", "name": "loki-ok", "url": loki.url, "selector": '{app="api"}'},
+                    {
+                        "kind": "loki",
+                        "name": "loki-slow",
+                        "url": slow_loki.url,
+                        "selector": '{app="api"}',
+                        "timeout": FAULT_DEADLINE,
+                    },
+                    {"kind": "elasticsearch", "name": "es", "url": es.url},
+                ]
+            }
+        )
+
+        result = run_search(make_sources(config), window_query("error"))
+
+    states = {name: status.state for name, status in result.statuses.items()}
+    assert states == {
+        "loki-ok": SourceState.DONE,
+        "loki-slow": SourceState.ERROR,
+        "es": SourceState.DONE,
+    }
+    assert result.errors == ["loki-slow: timed out after 0.5 s"]
+    assert [hit.text for hit in result.hits] == ["error from loki", "error from es"]
+
+
+def test_a_token_unfit_for_a_header_is_refused_without_echoing_it(
+    loki: FakeLoki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COCKPIT_TEST_LOKI_TOKEN", "s3cret\nInjected: header")
+
+    with pytest.raises(SourceError) as raised:
+        run(make_source(loki, token_env="COCKPIT_TEST_LOKI_TOKEN"), window_query("error"))
+
+    assert str(raised.value) == (
+        "loki-api: environment variable COCKPIT_TEST_LOKI_TOKEN (token_env) holds characters "
+        "that cannot go in an HTTP header"
+    )
+    assert loki.requests == []
+
+
+def test_url_without_a_scheme_is_a_config_error(loki: FakeLoki) -> None:
+    with pytest.raises(SourceError) as raised:
+        run(make_source(loki, url="loki:3100"), window_query("error"))
+
+    assert str(raised.value) == "loki-api: url 'loki:3100' must start with http:// or https://"
+
+
+def test_a_redirect_is_reported_not_followed(loki: FakeLoki) -> None:
+    # The fake answers 404 elsewhere; a path prefix that redirects is what a proxy would do.
+    from tests.fakes import Response
+
+    loki.respond = lambda request: Response(  # type: ignore[method-assign]
+        302, b"", {"Location": "https://sso.example.com/login"}
+    )
+
+    with pytest.raises(SourceError) as raised:
+        run(make_source(loki), window_query("error"))
+
+    assert str(raised.value) == (
+        "loki-api: HTTP 302 Found: redirected to https://sso.example.com/login; "
+        "put the final address in url"
+    )
+    assert len(loki.requests) == 1

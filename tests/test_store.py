@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -392,3 +393,37 @@ def test_describe_each_kind() -> None:
     assert lines[15] == "incident marked RESOLVED (verified for 30 min)"
     drill = _event(1, Kind.OPENED, {"title": "game day", "drill": True})
     assert describe(drill) == "incident opened: game day (drill)"
+
+
+def test_one_store_shared_by_threads(store: EventStore) -> None:
+    """The TUI's workers share one EventStore: concurrent appends and reads must not collide."""
+    incident = store.create_incident("checkout 500s", "alice")
+    errors: list[BaseException] = []
+    seen_counts: list[int] = []
+
+    def writer(name: str) -> None:
+        try:
+            for n in range(25):
+                store.append(incident.id, Kind.NOTE_ADDED, {"text": f"{name}-{n}"}, name)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def reader() -> None:
+        try:
+            for _ in range(40):
+                seen_counts.append(len(store.events(incident.id)))
+                store.data_version()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"w{i}",)) for i in range(3)]
+    threads.append(threading.Thread(target=reader))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    events = store.events(incident.id)
+    assert len(events) == 1 + 3 * 25
+    assert len({e.seq for e in events}) == len(events)
+    assert seen_counts == sorted(seen_counts)  # the reader only ever saw the log grow

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from cockpit.core.store import EventStore
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
 
 SEED = 20261128
-RUNS = 50
+RUNS = 40
 WATCHDOG_SECONDS = 30.0
 
 # The writer. A small wal_autocheckpoint makes checkpoints frequent, so kills land in them too.
@@ -45,6 +45,10 @@ store._conn.execute("PRAGMA wal_autocheckpoint=40")
 print("ready", flush=True)
 n = 0
 while True:
+    if rng.random() < 0.1:
+        # Two rows in one transaction: the incident and its incident.opened event.
+        record = store.create_incident(f"{name} #{n}", name)
+        print("incident", record.id, flush=True)
     text = "x" * rng.choice((1, 300, 5000, 30000))
     event = store.append(incident_id, "note.added", {"text": text, "n": n}, name)
     print(event.seq, event.id, flush=True)
@@ -74,6 +78,7 @@ class Writer:
         self._watchdog = threading.Timer(WATCHDOG_SECONDS, self.process.kill)
         self._watchdog.start()
         self.acked: list[tuple[int, str]] = []
+        self.acked_incidents: list[str] = []
         self._expect_line(b"ready")
 
     def _expect_line(self, expected: bytes | None = None) -> bytes:
@@ -89,8 +94,8 @@ class Writer:
 
     def wait_for_acks(self, count: int) -> None:
         """Block until `count` more events were acknowledged (no sleeping)."""
-        for _ in range(count):
-            self._record(self._expect_line())
+        while count > 0:
+            count -= self._record(self._expect_line())
 
     def kill(self) -> None:
         """SIGKILL the writer, then collect the acknowledgements still in the pipe."""
@@ -108,9 +113,14 @@ class Writer:
             if stream is not None:
                 stream.close()
 
-    def _record(self, line: bytes) -> None:
-        seq, event_id = line.split()
-        self.acked.append((int(seq), event_id.decode()))
+    def _record(self, line: bytes) -> int:
+        """Note one acknowledgement; returns how many events it acknowledged (0 or 1)."""
+        first, second = line.split()
+        if first == b"incident":
+            self.acked_incidents.append(second.decode())
+            return 0
+        self.acked.append((int(first), second.decode()))
+        return 1
 
 
 @contextmanager
@@ -123,10 +133,16 @@ def _writers(*writers: Writer) -> Iterator[None]:
                 writer.kill()
 
 
-def _assert_all_acked_present(db: Path, acked: list[tuple[int, str]]) -> None:
+def _assert_all_acked_present(
+    db: Path, acked: list[tuple[int, str]], incidents: Sequence[str] = ()
+) -> None:
     # Reopen through the store, as the cockpit would after a crash (WAL recovery runs here).
     with EventStore(db) as reopened:
         assert reopened.integrity_check() == "ok"
+        for incident in reopened.incidents():
+            # An incident and its opening event commit together or not at all.
+            assert reopened.events(incident.id)[0].kind == "incident.opened"
+        stored_incidents = {incident.id for incident in reopened.incidents()}
     conn = sqlite3.connect(db)
     try:
         stored = dict(conn.execute("SELECT id, seq FROM events").fetchall())
@@ -135,6 +151,7 @@ def _assert_all_acked_present(db: Path, acked: list[tuple[int, str]]) -> None:
         conn.close()
     missing = [(seq, event_id) for seq, event_id in acked if stored.get(event_id) != seq]
     assert not missing, f"{len(missing)} acknowledged events lost, e.g. {missing[:3]}"
+    assert set(incidents) <= stored_incidents
 
 
 def test_acknowledged_events_survive_sigkill(tmp_path: Path) -> None:
@@ -143,14 +160,17 @@ def test_acknowledged_events_survive_sigkill(tmp_path: Path) -> None:
         incident_id = store.create_incident("sigkill torture", "test").id
     rng = random.Random(SEED)
     acked: list[tuple[int, str]] = []
+    incidents: list[str] = []
     for run in range(RUNS):
         writer = Writer(db, incident_id, f"writer-{run}", rng.randrange(1 << 30))
         with _writers(writer):
             writer.wait_for_acks(rng.randint(0, 20))
             writer.kill()
         acked += writer.acked
-        _assert_all_acked_present(db, acked)
+        incidents += writer.acked_incidents
+        _assert_all_acked_present(db, acked, incidents)
     assert len(acked) >= RUNS  # the runs really wrote something
+    assert incidents  # and opened incidents too
 
 
 def test_two_concurrent_writers_killed_at_random(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from cockpit.core.store import EventStore
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.messages import CopyRequested
 from cockpit.tui.panes.checklist import PhaseChecklist
-from cockpit.tui.screens import HelpScreen
+from cockpit.tui.screens import HelpScreen, TextPromptScreen
 from cockpit.tui.widgets import CopyNotice, IncidentHeader
 from tests.tui_support import FROZEN_NOW, make_app, settle, write_config
 
@@ -85,16 +85,26 @@ async def test_note_is_saved_and_hostile_text_stays_text(tmp_path: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("n")
-        await pilot.press(*"rolled back [@click=app.quit] \x1b[2J")
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        await pilot.press(*"rolled back [@click=app.quit]")
         await pilot.press("enter")
         await settle(pilot)
+        assert app.state is not None
+        # A partner's note with escape sequences, written straight into the store.
+        partner = EventStore(config.store_path)
+        partner.append(app.state.incident_id, Kind.NOTE_ADDED,
+                       {"text": "\x1b[2J\x1b]52;c;cm0gLXJmIC8=\x07 cleared?"}, "mallory")
+        partner.close()
+        app._poll_store()
         await pilot.press("6")
         await settle(pilot)
         text = timeline_text(app)
         assert "note: rolled back [@click=app.quit]" in text
-        assert "\x1b" not in text
+        assert "mallory note: \\x1b[2J\\x1b]52;c;cm0gLXJmIC8=\\x07 cleared?" in text
+        assert "\x1b" not in text and "\x07" not in text
         assert app.is_running  # the markup was not followed
-    assert stored_events(config)[-1][0] == Kind.NOTE_ADDED
+    assert [kind for kind, _, _ in stored_events(config)][-2:] == [Kind.NOTE_ADDED] * 2
 
 
 async def test_declare_contain_resolve_are_confirmed_human_decisions(tmp_path: Path) -> None:

@@ -47,18 +47,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--scenario and --log-mb whose time is the --now given or, without --now, less than "
         f"{REUSE_MINUTES} minutes old; otherwise it is rebuilt (its incident store is kept)."
     )
-    parser.add_argument("--dir", type=Path, metavar="DIR",
-                        help="sandbox folder (default: the per-user cache dir, .../cockpit/demo)")
-    parser.add_argument("--seed", type=int, default=7, metavar="N", help="generator seed (default: 7)")
-    parser.add_argument("--now", type=_parse_now, metavar="ISO8601",
-                        help="the incident's 'now' (default: the current time); same inputs, same bytes")
-    parser.add_argument("--scenario", default="bad-deploy", choices=sorted(SCENARIOS),
-                        help="which incident to simulate (default: bad-deploy)")
-    parser.add_argument("--log-mb", type=float, default=40.0, metavar="MB",
-                        help="uncompressed size of the generated logs in MB (default: 40)")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild even if DIR could be reused")
-    parser.add_argument("--build-only", action="store_true",
-                        help="build (or reuse) the sandbox, print its config path and exit")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="sandbox folder (default: the per-user cache dir, .../cockpit/demo)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=7, metavar="N", help="generator seed (default: 7)"
+    )
+    parser.add_argument(
+        "--now",
+        type=_parse_now,
+        metavar="ISO8601",
+        help="the incident's 'now' (default: the current time); same inputs, same bytes",
+    )
+    parser.add_argument(
+        "--scenario",
+        default="bad-deploy",
+        choices=sorted(SCENARIOS),
+        help="which incident to simulate (default: bad-deploy)",
+    )
+    parser.add_argument(
+        "--log-mb",
+        type=float,
+        default=40.0,
+        metavar="MB",
+        help="uncompressed size of the generated logs in MB (default: 40)",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="rebuild even if DIR could be reused"
+    )
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build (or reuse) the sandbox, print its config path and exit",
+    )
 
 
 class _ProgressPrinter:
@@ -80,8 +104,13 @@ class _ProgressPrinter:
         self.last_step = step
 
 
-def _reusable(directory: Path, marker: dict[str, Any] | None, expected: dict[str, Any],
-              now_given: datetime | None, wall: datetime) -> bool:
+def _reusable(
+    directory: Path,
+    marker: dict[str, Any] | None,
+    expected: dict[str, Any],
+    now_given: datetime | None,
+    wall: datetime,
+) -> bool:
     from cockpit.core.demo.sandbox import CONFIG_NAME
 
     if marker is None or not (directory / CONFIG_NAME).is_file():
@@ -115,13 +144,23 @@ def run(args: argparse.Namespace) -> int:
         fail("--log-mb must be positive")
     wall = datetime.now(UTC)
     now = (args.now or wall).replace(microsecond=0)
-    expected = {"generator": GENERATOR_VERSION, "seed": args.seed,
-                "scenario": scenario_digest(scenario), "log_mb": args.log_mb}
+    expected = {
+        "generator": GENERATOR_VERSION,
+        "seed": args.seed,
+        "scenario": scenario_digest(scenario),
+        "log_mb": args.log_mb,
+    }
     marker = read_marker(directory)
     if args.rebuild or not _reusable(directory, marker, expected, args.now, wall):
         try:
-            build_sandbox(directory, seed=args.seed, now=now, scenario=scenario,
-                          log_mb=args.log_mb, progress=_ProgressPrinter())
+            build_sandbox(
+                directory,
+                seed=args.seed,
+                now=now,
+                scenario=scenario,
+                log_mb=args.log_mb,
+                progress=_ProgressPrinter(),
+            )
         except SandboxError as exc:
             fail(str(exc))
         except OSError as exc:
@@ -158,7 +197,8 @@ def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str
 
     scenario = SCENARIOS[scenario_name]
     burst_start = _parse_now(sandbox_now).replace(second=0) - timedelta(
-        minutes=scenario.burst_minutes_before_now)
+        minutes=scenario.burst_minutes_before_now
+    )
     try:
         config = load_config_file(config_path)
         store = EventStore(config.store_path)
@@ -171,19 +211,28 @@ def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str
             if any(e.payload.get("sandbox_now") == sandbox_now for e in alerts):
                 return current.id
             if alerts:  # opened for an older build of this sandbox
-                store.append(current.id, Kind.NOTE_ADDED,
-                             {"text": "The demo sandbox was rebuilt; this demo incident is closed."},
-                             DEMO_AUTHOR)
+                store.append(
+                    current.id,
+                    Kind.NOTE_ADDED,
+                    {"text": "The demo sandbox was rebuilt; this demo incident is closed."},
+                    DEMO_AUTHOR,
+                )
                 store.close_incident(current.id)
             else:
                 return current.id  # someone opened an incident by hand here: respect it
         record = store.create_incident(scenario.title, ALERT_AUTHOR, drill=config.cockpit.drill)
-        store.append(record.id, "alert.fired", {
-            "summary": f"{scenario.title}: 5xx ratio above 5% for 5 minutes",
-            "service": scenario.bad_service,
-            "started_at": burst_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "sandbox_now": sandbox_now,
-        }, ALERT_AUTHOR)
+        store.append(
+            record.id,
+            "alert.fired",
+            {
+                "summary": f"{scenario.bad_service} 5xx ratio above 5% since "
+                f"{burst_start:%H:%M} UTC",
+                "service": scenario.bad_service,
+                "started_at": burst_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "sandbox_now": sandbox_now,
+            },
+            ALERT_AUTHOR,
+        )
         return record.id
     except StoreError as exc:
         fail(str(exc))

@@ -24,17 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """List incidents, or open one and print its id."""
     from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.core.store import StoreError
 
     if args.drill and args.new is None:
         fail("--drill only goes with --new TITLE")
     config = config_from_args(args)
-    with store_from_config(config) as store:
-        if args.new is not None:
-            return _open_incident(
-                store, args.new, config.author, args.drill or config.cockpit.drill
-            )
-        records = store.incidents()
-        current = store.current_incident(drill=config.cockpit.drill)
+    try:
+        with store_from_config(config) as store:
+            if args.new is not None:
+                drill = args.drill or config.cockpit.drill
+                return _open_incident(store, args.new, config.author, drill)
+            records = store.incidents()
+            current = store.current_incident(drill=config.cockpit.drill)
+    except StoreError as exc:
+        fail(str(exc))
     shown = [r for r in records if args.all or r.is_open]
     if args.json:
         import json
@@ -55,15 +58,11 @@ def run(args: argparse.Namespace) -> int:
 def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.sanitize import visible
-    from cockpit.core.store import StoreError
 
     title = title.strip()
     if not title:
         fail('the incident title is empty; use `cockpit incidents --new "TITLE"`')
-    try:
-        record = store.create_incident(title, author, drill=drill)
-    except StoreError as exc:
-        fail(str(exc))
+    record = store.create_incident(title, author, drill=drill)  # StoreError: caller's one line
     # stdout carries only the id, for `ID=$(cockpit incidents --new ...)`; the rest to stderr.
     print(record.id)
     import sys
@@ -99,10 +98,13 @@ def _as_line(record: IncidentRecord, current: bool) -> str:
     return f"{marker} {record.id}  {opened}  {status:<6}  {visible(record.title, 200)}{drill}"
 
 
-def target_incident(store: EventStore, ref: str | None, *, drill: bool) -> IncidentRecord:
+def target_incident(
+    store: EventStore, ref: str | None, *, drill: bool, hint: str | None = None
+) -> IncidentRecord:
     """The incident named by `--incident` (id or unique prefix), else the current open one.
 
-    Exits with one line when there is none, so `note` and `timeline` fail the same way.
+    Exits with one line when there is none, so `note` and `timeline` fail the same way;
+    `hint` replaces the default advice on what to do then.
     """
     from cockpit.commands._common import fail
     from cockpit.core.sanitize import visible
@@ -120,7 +122,6 @@ def target_incident(store: EventStore, ref: str | None, *, drill: bool) -> Incid
     current = store.current_incident(drill=drill)
     if current is None:
         what = "open drill" if drill else "open incident"
-        fail(
-            f"no {what} in {store.path}; open one with `cockpit incidents --new TITLE` or `cockpit`"
-        )
+        advice = hint or "open one with `cockpit incidents --new TITLE` or `cockpit`"
+        fail(f"no {what} in {store.path}; {advice}")
     return current

@@ -43,11 +43,11 @@ def run(args: argparse.Namespace) -> int:
         fail('the note is empty; write it as `cockpit note "TEXT"`')
     config = config_from_args(args)
     author = (args.author or "").strip() or config.author
-    with store_from_config(config) as store:
-        incident = target_incident(store, args.incident, drill=config.cockpit.drill)
-        try:
+    try:
+        with store_from_config(config) as store:
+            incident = target_incident(store, args.incident, drill=config.cockpit.drill)
             event = store.append(incident.id, Kind.NOTE_ADDED, {"text": text}, author)
-        except StoreError as exc:
-            fail(str(exc))
+    except StoreError as exc:
+        fail(str(exc))
     print(f"saved: note #{event.seq} to incident {incident.id} ({visible(incident.title, 200)})")
     return 0

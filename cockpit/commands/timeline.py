@@ -19,13 +19,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline of the chosen incident."""
-    from cockpit.commands._common import config_from_args, store_from_config
+    from cockpit.commands._common import config_from_args, fail, store_from_config
     from cockpit.commands.incidents import target_incident
+    from cockpit.core.store import StoreError
 
     config = config_from_args(args)
-    with store_from_config(config) as store:
-        incident = target_incident(store, args.incident, drill=config.cockpit.drill)
-        events = store.events(incident.id)
+    hint = "pass --incident ID for a closed one (`cockpit incidents --all` lists them)"
+    try:
+        with store_from_config(config) as store:
+            incident = target_incident(store, args.incident, drill=config.cockpit.drill, hint=hint)
+            events = store.events(incident.id)
+    except StoreError as exc:
+        fail(str(exc))
     if args.json:
         import json
 

@@ -207,6 +207,13 @@ class AIConfig(_Model):
     max_tokens: int = 4096
     skills: list[Path] = []
     """Markdown triage skill files with the team's own prompts."""
+    request_timeout_seconds: float = 30.0
+    """Per-request HTTP timeout given to the SDK (its own default is 600 s); the overall
+    `deadline_seconds` is enforced separately by the cockpit."""
+    max_total_tokens: int = 150_000
+    """Cap on input plus output tokens over one AI run; reaching it stops the run."""
+    tool_output_chars: int = 8000
+    """Output budget of one tool call, in characters; anything cut is marked truncated."""
 
 
 class CommsConfig(_Model):
@@ -463,7 +470,7 @@ def _problem(error: Any, toml_path: TomlPath, parent: Any) -> str:
         got = ctx.get("tag")
         return f"key {where + '.kind'!r}: expected one of {ctx.get('expected_tags')} (got {got!r})"
     if kind in ("model_type", "dict_type"):
-        return f"key {where!r}: expected a table (got {error.get('input')!r})"
+        return f"key {where!r}: expected a table (got {_shown(error.get('input'))})"
     if kind == "union_tag_not_found":
         return f"missing key {where + '.kind'!r}, which says what sort of table this is"
     message = str(error["msg"])
@@ -471,8 +478,14 @@ def _problem(error: Any, toml_path: TomlPath, parent: Any) -> str:
     problem = f"key {where!r}: {message}" if where else message
     value = error.get("input")
     if not isinstance(value, dict | list) and kind != "value_error":
-        problem += f" (got {value!r})"
+        problem += f" (got {_shown(value)})"
     return problem
+
+
+def _shown(value: Any) -> str:
+    """`repr(value)`, cut short: a pasted blob must not turn one line into a screenful."""
+    text = repr(value)
+    return f"{text[:60]}..." if len(text) > 80 else text
 
 
 def _describe_validation_error(path: Path, text: str, error: ValidationError) -> str:

@@ -8,13 +8,15 @@ copied to the clipboard, never run. `tests/test_no_exec.py` checks that no other
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 # Read-only subcommands per program. git's list excludes anything that writes refs, the index,
-# the work tree or files (`format-patch`, `archive --output`, `bundle`...).
+# the work tree or files (`format-patch`, `archive --output`, `bundle`...). A multi-word entry
+# ("rollout history") must be the first words of the arguments.
 READ_ONLY_SUBCOMMANDS: dict[str, frozenset[str]] = {
     "git": frozenset(
         {
@@ -44,34 +46,133 @@ READ_ONLY_SUBCOMMANDS: dict[str, frozenset[str]] = {
 
 # Options that would make a reader write or execute something.
 FORBIDDEN_OPTIONS: dict[str, tuple[str, ...]] = {
-    "git": ("--output", "-o", "--exec", "--upload-pack", "--receive-pack", "-c", "--config-env"),
+    # --ext-diff/--textconv/--filters run programs named in the repository's config.
+    "git": (
+        "--output",
+        "-o",
+        "--exec",
+        "--upload-pack",
+        "--receive-pack",
+        "-c",
+        "--config-env",
+        "--ext-diff",
+        "--textconv",
+        "--filters",
+    ),
+    # --cursor-file writes the last cursor to the given file.
     "journalctl": (
         "--rotate",
-        "--vacuum",
+        "--vacuum-size",
+        "--vacuum-files",
+        "--vacuum-time",
         "--flush",
         "--sync",
         "--relinquish-var",
+        "--smart-relinquish-var",
         "--setup-keys",
         "--update-catalog",
-        "--smart-relinquish-var",
+        "--cursor-file",
     ),
-    "rg": ("--pre", "--search-zip-preprocess"),
+    # --pre and --hostname-bin run a program.
+    "rg": ("--pre", "--hostname-bin", "--search-zip-preprocess"),
     "helm": (),
     "kubectl": (),
     "argocd": (),
 }
+
+# journalctl parses options with getopt_long, which accepts any unambiguous abbreviation
+# (`--rot` is `--rotate`), so a prefix of a forbidden option is refused too.
+_ABBREVIATING = frozenset({"journalctl"})
+
+# git options allowed before the subcommand; the first three take the next argument as value.
+# Anything else there (`-c`, `-p`, `--exec-path`, `--namespace X`) is refused: a global option
+# that takes a value could hide the real subcommand behind an allowed-looking word.
+_GIT_GLOBAL_WITH_VALUE = ("-C", "--git-dir", "--work-tree")
+_GIT_GLOBAL_FLAGS = (
+    "--no-pager",
+    "--literal-pathspecs",
+    "--glob-pathspecs",
+    "--noglob-pathspecs",
+    "--icase-pathspecs",
+    "--no-optional-locks",
+    "--no-replace-objects",
+)
 
 
 class ReaderRefused(Exception):
     """The command is not a read-only reader; it was not started."""
 
 
-def _subcommand_ok(program: str, args: Sequence[str]) -> bool:
+def _strip_git_globals(args: list[str]) -> list[str]:
+    rest = list(args)
+    while rest:
+        head = rest[0]
+        if head in _GIT_GLOBAL_WITH_VALUE:
+            if len(rest) < 2:
+                raise ReaderRefused(f"git option {head!r} needs a value")
+            rest = rest[2:]
+        elif head in _GIT_GLOBAL_FLAGS or head.startswith(("--git-dir=", "--work-tree=")):
+            rest = rest[1:]
+        else:
+            break
+    return rest
+
+
+def _check_subcommand(program: str, args: Sequence[str]) -> None:
+    """Refuse unless `args` starts with an allowed read-only subcommand (no options before it).
+
+    The subcommand must come first: with an option in front, a word that looks like an allowed
+    subcommand may really be that option's value (`kubectl -n get delete pod x`).
+    """
     allowed = READ_ONLY_SUBCOMMANDS[program]
     if "" in allowed:
-        return True
-    words = [a for a in args if not a.startswith("-")]
-    return any(" ".join(words[:n]) in allowed for n in (1, 2))
+        return
+    for words in (2, 1):
+        head = list(args[:words])
+        if len(head) == words and " ".join(head) in allowed:
+            return
+    shown = " ".join(args[:2]) if args else "(none)"
+    if args and args[0].startswith("-"):
+        raise ReaderRefused(
+            f"{program} {shown!r}: put options after the read-only subcommand "
+            f"({', '.join(sorted(allowed))})"
+        )
+    raise ReaderRefused(f"{program} {shown!r} is not a read-only subcommand")
+
+
+def _check_options(program: str, args: Sequence[str]) -> None:
+    forbidden = FORBIDDEN_OPTIONS[program]
+    # After `--` come data (paths, patterns); git also honours `--end-of-options`, after which
+    # `--output=x` is a revision name. The other readers do not know that marker.
+    stops = ("--", "--end-of-options") if program == "git" else ("--",)
+    for arg in args:
+        if arg in stops:
+            return
+        for bad in forbidden:
+            if arg == bad or arg.startswith(bad + "="):
+                raise ReaderRefused(f"{program} option {arg!r} is not allowed")
+            if program in _ABBREVIATING and arg.startswith("--") and len(arg) > 3:
+                name = arg.split("=", 1)[0]
+                if bad.startswith(name):
+                    raise ReaderRefused(
+                        f"{program} option {arg!r} (abbreviates {bad}) is not allowed"
+                    )
+
+
+def _resolve(command: str, program: str) -> str:
+    """Find the executable; a path must really be the program it is named after."""
+    if "/" not in command and os.sep not in command:
+        found = shutil.which(command)
+        if found is None:
+            raise ReaderRefused(f"{program} is not installed (not found on PATH)")
+        return found
+    real = Path(os.path.realpath(command))
+    # A symlink named `git` that points at a shell is not git.
+    if real.name != program:
+        raise ReaderRefused(f"{command!r} is {real}, not {program}")
+    if not (real.is_file() and os.access(real, os.X_OK)):
+        raise ReaderRefused(f"{command!r} is not an executable file")
+    return command
 
 
 def reader_argv(argv: Sequence[str]) -> list[str]:
@@ -85,34 +186,10 @@ def reader_argv(argv: Sequence[str]) -> list[str]:
     if program not in READ_ONLY_SUBCOMMANDS:
         raise ReaderRefused(f"{program!r} is not a read-only reader the cockpit may start")
     args = list(argv[1:])
-    if program == "git":
-        # Global options before the subcommand (`-C dir`, `--no-pager`) are allowed.
-        rest = list(args)
-        while rest and rest[0] in (
-            "-C",
-            "--git-dir",
-            "--work-tree",
-            "--no-pager",
-            "--literal-pathspecs",
-            "--no-optional-locks",
-        ):
-            rest = rest[2:] if rest[0] in ("-C", "--git-dir", "--work-tree") else rest[1:]
-        check_args = rest
-    else:
-        check_args = args
-    if not _subcommand_ok(program, check_args):
-        raise ReaderRefused(f"{program} {' '.join(check_args[:2])!r} is not a read-only subcommand")
-    # Options after `--end-of-options` or `--` are data (refs, patterns, paths), not options.
-    for arg in check_args:
-        if arg in ("--", "--end-of-options"):
-            break
-        for bad in FORBIDDEN_OPTIONS[program]:
-            if arg == bad or arg.startswith(bad + "="):
-                raise ReaderRefused(f"{program} option {arg!r} is not allowed")
-    resolved = shutil.which(argv[0]) if "/" not in argv[0] else argv[0]
-    if resolved is None:
-        raise ReaderRefused(f"{program} is not installed (not found on PATH)")
-    return [resolved, *args]
+    check_args = _strip_git_globals(args) if program == "git" else args
+    _check_subcommand(program, check_args)
+    _check_options(program, check_args)
+    return [_resolve(argv[0], program), *args]
 
 
 def run_reader(
@@ -123,7 +200,7 @@ def run_reader(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a read-only reader to completion and return its output (bytes)."""
-    return subprocess.run(  # noqa: S603 - argv validated by reader_argv, never a shell
+    return subprocess.run(  # argv validated by reader_argv; never a shell
         reader_argv(argv),
         capture_output=True,
         timeout=timeout,
@@ -141,7 +218,7 @@ def start_reader(
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it."""
-    return subprocess.Popen(  # noqa: S603 - argv validated by reader_argv, never a shell
+    return subprocess.Popen(  # argv validated by reader_argv; never a shell
         reader_argv(argv),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -155,12 +156,14 @@ def filesystem_type(path: Path) -> str | None:
 class EventStore:
     """The append-only event log of every incident, in one SQLite file.
 
-    One instance per thread: sqlite3 connections are not shared across threads here.
+    Safe to share between threads (the TUI's workers do): one lock serializes every use of
+    the connection, so a reader never sees another thread's write before its COMMIT.
     """
 
     def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
         self.path = Path(path).expanduser()
         self._clock = clock
+        self._lock = threading.RLock()
         self._check_location()
         self._conn = self._connect()
 
@@ -247,23 +250,33 @@ class EventStore:
 
         Returns only after COMMIT returned; SQLite errors become a StoreError naming the file.
         """
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot start a write ({exc})") from None
-        try:
-            yield
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path}: write failed, nothing saved ({exc})") from None
-            raise
+        with self._lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot start a write ({exc})") from None
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: write failed, nothing saved ({exc})") from None
+                raise
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """All rows of one query, under the lock; SQLite errors become a StoreError."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: read failed ({exc})") from None
 
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
-        self._conn.close()
+        with self._lock:
+            self._conn.close()
 
     def __enter__(self) -> EventStore:
         return self
@@ -275,9 +288,10 @@ class EventStore:
 
     def create_incident(self, title: str, author: str, *, drill: bool = False) -> IncidentRecord:
         """Open a new incident and record `incident.opened` as its first event."""
-        now = self._clock()
-        record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
         with self._write(self._conn):
+            # Read the clock inside the write lock, so times follow the commit order.
+            now = self._clock()
+            record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
             self._conn.execute(
                 "INSERT INTO incidents (id, title, created_at, created_by, drill)"
                 " VALUES (?,?,?,?,?)",
@@ -303,19 +317,17 @@ class EventStore:
         if drill is not None:
             query += " WHERE drill = ?"
             params = (int(drill),)
-        rows = self._conn.execute(
-            query + " ORDER BY created_at DESC, rowid DESC", params
-        ).fetchall()
+        rows = self._read(query + " ORDER BY created_at DESC, rowid DESC", params)
         return [self._incident(row) for row in rows]
 
     def incident(self, incident_id: str) -> IncidentRecord | None:
         """The incident with exactly this id, or None."""
-        row = self._conn.execute(
+        rows = self._read(
             "SELECT id, title, created_at, created_by, drill, closed_at FROM incidents"
             " WHERE id = ?",
             (incident_id,),
-        ).fetchone()
-        return self._incident(row) if row else None
+        )
+        return self._incident(rows[0]) if rows else None
 
     def current_incident(self, *, drill: bool = False) -> IncidentRecord | None:
         """The most recent open incident of that kind (real or drill): what reopening resumes."""
@@ -371,11 +383,11 @@ class EventStore:
 
     def events(self, incident_id: str, *, after_seq: int = 0) -> list[Event]:
         """The incident's events in commit order, optionally only those after `after_seq`."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT seq, id, incident_id, ts, author, kind, payload FROM events"
             " WHERE incident_id = ? AND seq > ? ORDER BY seq",
             (incident_id, after_seq),
-        ).fetchall()
+        )
         return [
             Event(row[0], row[1], row[2], parse_ts(row[3]), row[4], row[5], json.loads(row[6]))
             for row in rows
@@ -383,11 +395,11 @@ class EventStore:
 
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap "anything new?" check."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._read("PRAGMA data_version")[0][0])
 
     def integrity_check(self) -> str:
         """`PRAGMA integrity_check`: "ok" for a healthy database file."""
-        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+        return str(self._read("PRAGMA integrity_check")[0][0])
 
 
 def _nearest_existing(path: Path) -> Path:

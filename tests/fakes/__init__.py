@@ -7,6 +7,7 @@ headers and paging) and can be switched into a fault mode per test.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -154,7 +155,9 @@ class FakeServer:
             _send(handler, Response.text(401, "authentication required\n"))
         elif fault is Fault.INVALID_JSON:
             full = self.respond(request).body
-            _send(handler, Response(200, full[: len(full) // 2], {"Content-Type": "application/json"}))
+            _send(
+                handler, Response(200, full[: len(full) // 2], {"Content-Type": "application/json"})
+            )
         elif fault is Fault.HANG_MIDWAY:
             full = self.respond(request).body
             handler.send_response(200)
@@ -186,10 +189,9 @@ def _handler_for(fake: FakeServer) -> type[BaseHTTPRequestHandler]:
             self._guarded("POST")
 
         def _guarded(self, method: str) -> None:
-            try:
+            # The client may give up (its deadline passed): expected in fault tests.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 fake._serve(self, method)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (deadline passed): expected in fault tests
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep test output clean

@@ -97,7 +97,9 @@ class FakeElasticsearch(FakeServer):
     def respond(self, request: RecordedRequest) -> Response:
         match = re.fullmatch(r"/([^/]+)/_search", request.path)
         if match is None:
-            return error_response(400, "illegal_argument_exception", f"no handler for {request.path}")
+            return error_response(
+                400, "illegal_argument_exception", f"no handler for {request.path}"
+            )
         if self.required_authorization is not None and (
             request.headers.get("authorization") != self.required_authorization
         ):
@@ -122,7 +124,9 @@ class FakeElasticsearch(FakeServer):
         known = {"size", "query", "sort", "search_after", "track_total_hits", "_source", "timeout"}
         unknown = set(body) - known
         if unknown:
-            raise QueryError("parsing_exception", f"Unknown key for a START_OBJECT in [{min(unknown)}].")
+            raise QueryError(
+                "parsing_exception", f"Unknown key for a START_OBJECT in [{min(unknown)}]."
+            )
         size = body.get("size", 10)
         if not isinstance(size, int) or size < 0 or size > MAX_RESULT_WINDOW:
             raise QueryError(
@@ -150,7 +154,8 @@ class FakeElasticsearch(FakeServer):
         track = body.get("track_total_hits", MAX_RESULT_WINDOW)
         limit = MAX_RESULT_WINDOW if track is not True else None
         total_info = (
-            {"value": limit, "relation": "gte"} if limit is not None and total > limit
+            {"value": limit, "relation": "gte"}
+            if limit is not None and total > limit
             else {"value": total, "relation": "eq"}
         )
         includes = body.get("_source")
@@ -220,7 +225,7 @@ def _matches(query: dict[str, Any], source: dict[str, Any]) -> bool:
             _matches(clause, source) for clause in listed("must_not")
         )
     if kind == "range":
-        (field, bounds), = spec.items()
+        ((field, bounds),) = spec.items()
         value = to_millis(get_field(source, field))
         if value is None:
             return False
@@ -234,19 +239,21 @@ def _matches(query: dict[str, Any], source: dict[str, Any]) -> bool:
                 raise QueryError("parsing_exception", f"[range] query does not support [{op}]")
         return True
     if kind == "match_phrase":
-        (field, phrase_spec), = spec.items()
+        ((field, phrase_spec),) = spec.items()
         phrase = phrase_spec["query"] if isinstance(phrase_spec, dict) else phrase_spec
         text = get_field(source, field)
         if not isinstance(text, str):
             return False
         tokens, wanted = _tokens(text), _tokens(str(phrase))
-        return any(tokens[i : i + len(wanted)] == wanted for i in range(len(tokens) - len(wanted) + 1))
+        return any(
+            tokens[i : i + len(wanted)] == wanted for i in range(len(tokens) - len(wanted) + 1)
+        )
     if kind == "term":
-        (field, value), = spec.items()
+        ((field, value),) = spec.items()
         value = value.get("value") if isinstance(value, dict) else value
         return get_field(source, field) == value
     if kind == "terms":
-        (field, values), = spec.items()
+        ((field, values),) = spec.items()
         return get_field(source, field) in values
     raise QueryError("parsing_exception", f"unknown query [{kind}]")
 

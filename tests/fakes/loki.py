@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import re2
 
@@ -31,8 +32,16 @@ _MATCHER = re.compile(
 _LINE_FILTER = re.compile(r"\s*(?P<op>\|=|!=|\|~|!~)\s*(?P<value>" + _STRING + r")")
 
 _SIMPLE_ESCAPES = {
-    "a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-    "\\": "\\", '"': '"', "'": "'",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
 }
 
 
@@ -191,9 +200,9 @@ class FakeLoki(FakeServer):
                 return Response.text(401, "no org id\n")
             if org != self.required_org_id:
                 return Response.json(200, _streams_payload([]))  # another tenant: no data
-        if self.required_token is not None:
-            if request.headers.get("authorization") != f"Bearer {self.required_token}":
-                return Response.text(401, "Unauthorized\n")
+        token = self.required_token
+        if token is not None and request.headers.get("authorization") != f"Bearer {token}":
+            return Response.text(401, "Unauthorized\n")
         params = request.params
         try:
             parsed = parse_logql(params.get("query", ""))
@@ -234,7 +243,7 @@ class FakeLoki(FakeServer):
         return Response.json(200, _streams_payload(result))
 
 
-def _streams_payload(result: list[dict[str, object]]) -> dict[str, object]:
+def _streams_payload(result: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "status": "success",
         "data": {"resultType": "streams", "result": result, "stats": {"summary": {}}},

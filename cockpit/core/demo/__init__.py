@@ -6,8 +6,22 @@ with an error burst, OpenMetrics for promtool, and a `cockpit.toml` pointing at 
 """
 
 from cockpit.core.demo.logs import ERROR_PATTERN, REQUEST_PATTERN
-from cockpit.core.demo.sandbox import SandboxError, SandboxInfo, build_sandbox, read_marker, scenario_digest
-from cockpit.core.demo.scenario import DEFAULT, FAULTS, SCENARIOS, Deploy, FaultProfile, Scenario, Truth
+from cockpit.core.demo.sandbox import (
+    SandboxError,
+    SandboxInfo,
+    build_sandbox,
+    read_marker,
+    scenario_digest,
+)
+from cockpit.core.demo.scenario import (
+    DEFAULT,
+    FAULTS,
+    SCENARIOS,
+    Deploy,
+    FaultProfile,
+    Scenario,
+    Truth,
+)
 
 __all__ = [
     "DEFAULT",

@@ -1,6 +1,6 @@
 """Deploy history as the tools export it, and the metrics file, written from the plan.
 
-- `deploys.jsonl`: one JSON object per deploy (time, service, sha, version, revision, actor, status).
+- `deploys.jsonl`: a JSON object per deploy (time, service, sha, version, revision, actor, status).
 - `helm/history-<svc>.json`: `helm history <release> -o json` (revision, updated, status, chart,
   app_version, description), oldest first, the newest `deployed`, the rest `superseded`.
 - `kubectl/rollout-<svc>.txt`: `kubectl rollout history deployment/<svc>` (REVISION, CHANGE-CAUSE).
@@ -29,8 +29,17 @@ def iso_z(moment: datetime) -> str:
 
 def write_deploy_log(path: Path, deploys: Sequence[Deploy]) -> None:
     lines = [
-        json.dumps({"time": iso_z(d.time), "service": d.service, "sha": d.sha, "version": d.version,
-                    "revision": d.revision, "actor": d.actor, "status": d.status})
+        json.dumps(
+            {
+                "time": iso_z(d.time),
+                "service": d.service,
+                "sha": d.sha,
+                "version": d.version,
+                "revision": d.revision,
+                "actor": d.actor,
+                "status": d.status,
+            }
+        )
         for d in deploys
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -38,10 +47,13 @@ def write_deploy_log(path: Path, deploys: Sequence[Deploy]) -> None:
 
 def _table(rows: list[list[str]], padding: int, min_width: int = 0) -> str:
     """Columns aligned like Go's tabwriter: every cell but the last is padded."""
-    widths = [max(min_width, max(len(row[i]) for row in rows if len(row) > i + 1) + padding)
-              for i in range(max(len(row) for row in rows) - 1)]
+    widths = [
+        max(min_width, max(len(row[i]) for row in rows if len(row) > i + 1) + padding)
+        for i in range(max(len(row) for row in rows) - 1)
+    ]
     return "".join(
-        "".join(cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)) + "\n"
+        "".join(cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row))
+        + "\n"
         for row in rows
     )
 
@@ -51,15 +63,23 @@ def helm_history(deploys: Sequence[Deploy]) -> str:
     entries = []
     for index, deploy in enumerate(deploys):
         micros = (deploy.revision * 7919) % 1_000_000  # a stable, plausible sub-second part
-        updated = deploy.time.astimezone(UTC).replace(microsecond=micros).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        entries.append({
-            "revision": deploy.revision,
-            "updated": updated,
-            "status": "deployed" if index == len(deploys) - 1 else "superseded",
-            "chart": f"{deploy.service}-{deploy.version.lstrip('v')}",
-            "app_version": deploy.version.lstrip("v"),
-            "description": "Install complete" if index == 0 and deploy.revision == 1 else "Upgrade complete",
-        })
+        updated = (
+            deploy.time.astimezone(UTC)
+            .replace(microsecond=micros)
+            .strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        )
+        entries.append(
+            {
+                "revision": deploy.revision,
+                "updated": updated,
+                "status": "deployed" if index == len(deploys) - 1 else "superseded",
+                "chart": f"{deploy.service}-{deploy.version.lstrip('v')}",
+                "app_version": deploy.version.lstrip("v"),
+                "description": "Install complete"
+                if index == 0 and deploy.revision == 1
+                else "Upgrade complete",
+            }
+        )
     return json.dumps(entries, separators=(",", ":")) + "\n"
 
 
@@ -88,25 +108,28 @@ def write_tool_histories(root: Path, deploys: Sequence[Deploy], services: Sequen
         own = [d for d in deploys if d.service == service]
         (root / "helm" / f"history-{service}.json").write_text(helm_history(own), encoding="utf-8")
         (root / "kubectl" / f"rollout-{service}.txt").write_text(
-            kubectl_rollout_history(service, own), encoding="utf-8")
-        (root / "argocd" / f"history-{service}.txt").write_text(argocd_history(own), encoding="utf-8")
+            kubectl_rollout_history(service, own), encoding="utf-8"
+        )
+        (root / "argocd" / f"history-{service}.txt").write_text(
+            argocd_history(own), encoding="utf-8"
+        )
 
 
 def _le(bound: float) -> str:
     return "+Inf" if math.isinf(bound) else repr(float(bound))
 
 
-def write_openmetrics(
-    path: Path, start: datetime, stats: dict[str, list[MinuteStats]]
-) -> None:
+def write_openmetrics(path: Path, start: datetime, stats: dict[str, list[MinuteStats]]) -> None:
     """Counters and a latency histogram per service, one sample per minute, then `# EOF`.
 
     Each sample is stamped at the end of its minute (seconds since the epoch), so the value at
     T counts every request logged before T.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    stamps = [int((start + timedelta(minutes=i + 1)).timestamp()) for i in range(
-        max(len(v) for v in stats.values()))]
+    stamps = [
+        int((start + timedelta(minutes=i + 1)).timestamp())
+        for i in range(max(len(v) for v in stats.values()))
+    ]
     out: list[str] = [
         "# HELP http_requests Total HTTP requests by service and status code.\n",
         "# TYPE http_requests counter\n",
@@ -135,10 +158,12 @@ def write_openmetrics(
             count = 0
             for b, bound in enumerate(BUCKETS):
                 count += totals[b]  # `le` buckets are cumulative over the bounds
-                out.append(
-                    f'http_request_duration_seconds_bucket{{service="{service}",le="{_le(bound)}"}} {count} {stamp}\n'
-                )
-            out.append(f'http_request_duration_seconds_count{{service="{service}"}} {count} {stamp}\n')
-            out.append(f'http_request_duration_seconds_sum{{service="{service}"}} {total_seconds:.3f} {stamp}\n')
+                labels = f'service="{service}",le="{_le(bound)}"'
+                out.append(f"http_request_duration_seconds_bucket{{{labels}}} {count} {stamp}\n")
+            labels = f'service="{service}"'
+            out.append(f"http_request_duration_seconds_count{{{labels}}} {count} {stamp}\n")
+            out.append(
+                f"http_request_duration_seconds_sum{{{labels}}} {total_seconds:.3f} {stamp}\n"
+            )
     out.append("# EOF\n")
     path.write_text("".join(out), encoding="utf-8")

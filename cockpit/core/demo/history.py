@@ -2,7 +2,7 @@
 
 `plan_deploy_times` decides when each service deployed (the bad deploy placed by the scenario),
 `write_history` then writes a linear `main` branch of a few hundred commits through
-`LooseRepo`, tags every deploy `deploy/<service>/<YYYYMMDD-HHMM>` on the commit that was HEAD
+`RepoWriter`, tags every deploy `deploy/<service>/<YYYYMMDD-HHMM>` on the commit that was HEAD
 shortly before it, and returns the deploys with their real SHAs.
 """
 
@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from cockpit.core.demo.gitwrite import LooseRepo, Person
+from cockpit.core.demo.gitwrite import Person, RepoWriter
 from cockpit.core.demo.scenario import Deploy, Scenario
 
 TOTAL_COMMITS = 300
@@ -33,52 +34,129 @@ DEPLOY_BOT = Person("deploy-bot", "deploy-bot@acme.example")
 DEPLOY_ACTORS = ("deploy-bot", "deploy-bot", "deploy-bot", "dana.kim", "luis.ortega", "priya.raman")
 
 # What each service calls downstream: its client settings are what the bad commit changes.
-UPSTREAMS = {"gateway": "checkout", "checkout": "payments", "payments": "acquirer", "inventory": "postgres"}
+UPSTREAMS = {
+    "gateway": "checkout",
+    "checkout": "payments",
+    "payments": "acquirer",
+    "inventory": "postgres",
+}
+
+
+def upstream_of(service: str) -> str:
+    """What a service calls downstream (its client settings live under `<upstream>_client`)."""
+    return UPSTREAMS.get(service, "database")
+
 
 ROUTES: dict[str, list[tuple[str, str, str]]] = {
-    "gateway": [("GET", "/api/cart", "proxy_cart"), ("POST", "/api/checkout", "proxy_checkout"),
-                ("GET", "/api/stock/{sku}", "proxy_stock"), ("GET", "/healthz", "healthz"),
-                ("POST", "/api/payments/webhook", "proxy_payment_webhook"),
-                ("GET", "/api/orders/{id}", "proxy_order"), ("GET", "/api/search", "proxy_search")],
-    "checkout": [("GET", "/api/cart", "get_cart"), ("POST", "/api/cart/items", "add_cart_item"),
-                 ("POST", "/api/checkout", "create_checkout"), ("GET", "/api/orders/{id}", "get_order"),
-                 ("POST", "/api/coupons/apply", "apply_coupon"),
-                 ("DELETE", "/api/cart/items/{id}", "remove_cart_item"),
-                 ("POST", "/api/checkout/{id}/confirm", "confirm_checkout")],
-    "payments": [("POST", "/v1/authorize", "authorize"), ("POST", "/v1/capture", "capture"),
-                 ("POST", "/v1/refunds", "refund"), ("GET", "/v1/payments/{id}", "get_payment"),
-                 ("POST", "/v1/webhooks/acquirer", "acquirer_webhook"),
-                 ("POST", "/v1/voids", "void_authorization")],
-    "inventory": [("GET", "/api/stock/{sku}", "get_stock"), ("POST", "/api/reservations", "reserve"),
-                  ("DELETE", "/api/reservations/{id}", "release"), ("GET", "/api/skus", "list_skus"),
-                  ("POST", "/api/stock/import", "import_stock"), ("GET", "/api/warehouses", "list_warehouses")],
+    "gateway": [
+        ("GET", "/api/cart", "proxy_cart"),
+        ("POST", "/api/checkout", "proxy_checkout"),
+        ("GET", "/api/stock/{sku}", "proxy_stock"),
+        ("GET", "/healthz", "healthz"),
+        ("POST", "/api/payments/webhook", "proxy_payment_webhook"),
+        ("GET", "/api/orders/{id}", "proxy_order"),
+        ("GET", "/api/search", "proxy_search"),
+    ],
+    "checkout": [
+        ("GET", "/api/cart", "get_cart"),
+        ("POST", "/api/cart/items", "add_cart_item"),
+        ("POST", "/api/checkout", "create_checkout"),
+        ("GET", "/api/orders/{id}", "get_order"),
+        ("POST", "/api/coupons/apply", "apply_coupon"),
+        ("DELETE", "/api/cart/items/{id}", "remove_cart_item"),
+        ("POST", "/api/checkout/{id}/confirm", "confirm_checkout"),
+    ],
+    "payments": [
+        ("POST", "/v1/authorize", "authorize"),
+        ("POST", "/v1/capture", "capture"),
+        ("POST", "/v1/refunds", "refund"),
+        ("GET", "/v1/payments/{id}", "get_payment"),
+        ("POST", "/v1/webhooks/acquirer", "acquirer_webhook"),
+        ("POST", "/v1/voids", "void_authorization"),
+    ],
+    "inventory": [
+        ("GET", "/api/stock/{sku}", "get_stock"),
+        ("POST", "/api/reservations", "reserve"),
+        ("DELETE", "/api/reservations/{id}", "release"),
+        ("GET", "/api/skus", "list_skus"),
+        ("POST", "/api/stock/import", "import_stock"),
+        ("GET", "/api/warehouses", "list_warehouses"),
+    ],
 }
-GENERIC_ROUTES = [("GET", "/api/items", "list_items"), ("POST", "/api/items", "create_item"),
-                  ("GET", "/api/items/{id}", "get_item"), ("DELETE", "/api/items/{id}", "delete_item")]
+GENERIC_ROUTES = [
+    ("GET", "/api/items", "list_items"),
+    ("POST", "/api/items", "create_item"),
+    ("GET", "/api/items/{id}", "get_item"),
+    ("DELETE", "/api/items/{id}", "delete_item"),
+]
 
 REQUIREMENTS = {
-    "httpx": (0, 27, 0), "pydantic": (2, 8, 2), "structlog": (24, 2, 0), "prometheus-client": (0, 20, 0),
-    "sqlalchemy": (2, 0, 31), "tenacity": (8, 4, 2), "orjson": (3, 10, 6), "uvicorn": (0, 30, 1),
+    "httpx": (0, 27, 0),
+    "pydantic": (2, 8, 2),
+    "structlog": (24, 2, 0),
+    "prometheus-client": (0, 20, 0),
+    "sqlalchemy": (2, 0, 31),
+    "tenacity": (8, 4, 2),
+    "orjson": (3, 10, 6),
+    "uvicorn": (0, 30, 1),
 }
 
 GUARDS = [
     ("missing currency", 'if not body.get("currency"):', 'raise BadRequest("missing currency")'),
-    ("empty cart", "if not body.get(\"items\"):", 'raise BadRequest("empty cart")'),
-    ("negative quantity", 'if any(i.get("qty", 0) < 0 for i in body.get("items", [])):',
-     'raise BadRequest("negative quantity")'),
-    ("unknown sku", 'if body.get("sku") and not catalog.exists(body["sku"]):', "raise NotFound(body[\"sku\"])"),
-    ("duplicate idempotency key", "if idempotency.seen(request.headers.get(\"Idempotency-Key\")):",
-     "return idempotency.replay(request)"),
-    ("expired session", "if request.session.expired:", "raise Unauthorized(\"session expired\")"),
-    ("oversized payload", "if len(request.body) > settings.max_body_bytes:", "raise PayloadTooLarge()"),
+    ("empty cart", 'if not body.get("items"):', 'raise BadRequest("empty cart")'),
+    (
+        "negative quantity",
+        'if any(i.get("qty", 0) < 0 for i in body.get("items", [])):',
+        'raise BadRequest("negative quantity")',
+    ),
+    (
+        "unknown sku",
+        'if body.get("sku") and not catalog.exists(body["sku"]):',
+        'raise NotFound(body["sku"])',
+    ),
+    (
+        "duplicate idempotency key",
+        'if idempotency.seen(request.headers.get("Idempotency-Key")):',
+        "return idempotency.replay(request)",
+    ),
+    ("expired session", "if request.session.expired:", 'raise Unauthorized("session expired")'),
+    (
+        "oversized payload",
+        "if len(request.body) > settings.max_body_bytes:",
+        "raise PayloadTooLarge()",
+    ),
     ("null address", 'if body.get("address") is None:', 'raise BadRequest("missing address")'),
 ]
-LOG_FIELDS = ["order_id", "cart_size", "currency", "sku", "customer_tier", "region", "attempt", "coupon"]
-DOC_TOPICS = ["local development setup", "on-call escalation path", "config reload behaviour",
-              "feature flag lifecycle", "how to run the load test", "retry and timeout defaults",
-              "dashboards and alerts", "rollback procedure"]
-TEST_CASES = ["happy path", "empty input", "timeout from upstream", "retry exhaustion",
-              "invalid currency", "concurrent requests", "large payload", "unicode names"]
+LOG_FIELDS = [
+    "order_id",
+    "cart_size",
+    "currency",
+    "sku",
+    "customer_tier",
+    "region",
+    "attempt",
+    "coupon",
+]
+DOC_TOPICS = [
+    "local development setup",
+    "on-call escalation path",
+    "config reload behaviour",
+    "feature flag lifecycle",
+    "how to run the load test",
+    "retry and timeout defaults",
+    "dashboards and alerts",
+    "rollback procedure",
+]
+TEST_CASES = [
+    "happy path",
+    "empty input",
+    "timeout from upstream",
+    "retry exhaustion",
+    "invalid currency",
+    "concurrent requests",
+    "large payload",
+    "unicode names",
+]
 
 
 def floor_minute(moment: datetime) -> datetime:
@@ -92,7 +170,7 @@ class ServiceFiles:
     name: str
     upstream: str
     config: dict[str, object]
-    handlers: list[dict[str, object]]
+    handlers: list[dict[str, Any]]
     future_routes: list[tuple[str, str, str]]
     requirements: dict[str, tuple[int, int, int]]
     tests: list[str] = field(default_factory=list)
@@ -100,7 +178,7 @@ class ServiceFiles:
 
     @classmethod
     def initial(cls, name: str, rng: random.Random) -> ServiceFiles:
-        upstream = UPSTREAMS.get(name, "database")
+        upstream = upstream_of(name)
         routes = list(ROUTES.get(name, GENERIC_ROUTES))
         client = f"{upstream}_client"
         config: dict[str, object] = {
@@ -121,7 +199,8 @@ class ServiceFiles:
             "feature_flags.regional_failover": False,
         }
         handlers = [
-            {"method": m, "route": r, "func": f, "guards": [], "fields": []} for m, r, f in routes[:4]
+            {"method": m, "route": r, "func": f, "guards": [], "fields": []}
+            for m, r, f in routes[:4]
         ]
         requirements = {pkg: version for pkg, version in REQUIREMENTS.items() if rng.random() < 0.8}
         return cls(name, upstream, config, handlers, routes[4:], requirements)
@@ -143,16 +222,32 @@ class ServiceFiles:
         }
 
     def _readme(self) -> str:
-        lines = [f"# {self.name}", "", f"The {self.name} service. Calls `{self.upstream}` downstream.", "",
-                 "Run locally with `make run SERVICE=" + self.name + "`.", ""]
+        lines = [
+            f"# {self.name}",
+            "",
+            f"The {self.name} service. Calls `{self.upstream}` downstream.",
+            "",
+            "Run locally with `make run SERVICE=" + self.name + "`.",
+            "",
+        ]
         for topic in self.docs:
-            lines += [f"## {topic[0].upper()}{topic[1:]}", "", f"See the team wiki page on {topic}.", ""]
+            lines += [
+                f"## {topic[0].upper()}{topic[1:]}",
+                "",
+                f"See the team wiki page on {topic}.",
+                "",
+            ]
         return "\n".join(lines)
 
     def _config_yaml(self) -> str:
         lines: list[str] = [f"# {self.name} runtime configuration (reloaded on deploy)"]
         opened: list[str] = []
-        for key, value in self.config.items():
+        sections: dict[str, int] = {}
+        for key in self.config:
+            sections.setdefault(key.split(".")[0], len(sections))
+        # Keys added later join their section (stable sort keeps the order within it).
+        ordered = sorted(self.config.items(), key=lambda item: sections[item[0].split(".")[0]])
+        for key, value in ordered:
             *parents, leaf = key.split(".")
             common = 0
             while common < min(len(parents), len(opened)) and parents[common] == opened[common]:
@@ -174,23 +269,34 @@ class ServiceFiles:
             "import logging",
             "",
             f"from {self.name}.clients import {self.upstream}",
-            f"from {self.name}.http import BadRequest, NotFound, PayloadTooLarge, Unauthorized, route",
+            f"from {self.name}.http import BadRequest, NotFound, PayloadTooLarge, route",
+            f"from {self.name}.http import Unauthorized",
             f"from {self.name}.settings import settings",
             "",
             f'log = logging.getLogger("{self.name}")',
         ]
         for handler in self.handlers:
             func, method, path = handler["func"], handler["method"], handler["route"]
-            out += ["", "", f'@route("{method}", "{path}")', f"def {func}(request):",
-                    f'    """Handle {method} {path}."""', "    body = request.json() or {}"]
-            for condition, action in handler["guards"]:  # type: ignore[attr-defined]
+            out += [
+                "",
+                "",
+                f'@route("{method}", "{path}")',
+                f"def {func}(request):",
+                f'    """Handle {method} {path}."""',
+                "    body = request.json() or {}",
+            ]
+            for condition, action in handler["guards"]:
                 out += [f"    {condition}", f"        {action}"]
             out.append(
                 f'    result = {self.upstream}.call("{func}", body, '
                 f"timeout_ms=settings.{self.client}.timeout_ms)"
             )
-            extra = ", ".join(f'"{f}": body.get("{f}")' for f in handler["fields"])  # type: ignore[attr-defined]
-            out.append(f'    log.info("request completed", extra={{"route": "{path}"' + (f", {extra}" if extra else "") + "})")
+            extra = ", ".join(f'"{f}": body.get("{f}")' for f in handler["fields"])
+            out.append(
+                f'    log.info("request completed", extra={{"route": "{path}"'
+                + (f", {extra}" if extra else "")
+                + "})"
+            )
             out.append("    return result")
         return "\n".join(out) + "\n"
 
@@ -198,16 +304,23 @@ class ServiceFiles:
         out = [f'"""Tests for the {self.name} handlers."""', "", f"from {self.name} import app", ""]
         for name in self.tests or ["smoke"]:
             ident = name.replace(" ", "_").replace("-", "_")
-            out += ["", f"def test_{ident}(client):", f'    """{name}."""',
-                    "    response = client.get(\"/healthz\")", "    assert response.status_code == 200", ""]
+            out += [
+                "",
+                f"def test_{ident}(client):",
+                f'    """{name}."""',
+                '    response = client.get("/healthz")',
+                "    assert response.status_code == 200",
+                "",
+            ]
         return "\n".join(out)
 
 
 ROOT_FILES_INITIAL = {
     "README.md": "# shop\n\nThe shop monorepo: one folder per service under `services/`.\n",
-    "Makefile": "SERVICE ?= checkout\n\nrun:\n\tpython -m $(SERVICE)\n\ntest:\n\tpytest services/$(SERVICE)\n",
+    "Makefile": "SERVICE ?= checkout\n\nrun:\n\tpython -m $(SERVICE)\n\n"
+    "test:\n\tpytest services/$(SERVICE)\n",
     "CODEOWNERS": "services/gateway/ @acme/edge\nservices/checkout/ @acme/checkout\n"
-                  "services/payments/ @acme/payments\nservices/inventory/ @acme/supply\n",
+    "services/payments/ @acme/payments\nservices/inventory/ @acme/supply\n",
 }
 
 
@@ -224,7 +337,8 @@ class RootFiles:
             "name: ci\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
             f"    timeout-minutes: {self.ci_timeout}\n    strategy:\n      matrix:\n"
             f"        python: [{versions}]\n    steps:\n      - uses: actions/checkout@v4\n"
-            "      - uses: actions/setup-python@v5\n        with:\n          python-version: ${{ matrix.python }}\n"
+            "      - uses: actions/setup-python@v5\n        with:\n"
+            "          python-version: ${{ matrix.python }}\n"
             f"      - run: make lint{' STRICT=1' if self.lint_strict else ''} test\n"
         ).encode()
         return files
@@ -236,9 +350,14 @@ SENSITIVE_SUFFIXES = (".timeout_ms", ".pool.max", ".max_retries", ".base_url")
 
 
 def _tweak_config(svc: ServiceFiles, rng: random.Random) -> str:
-    keys = [k for k, v in svc.config.items()
-            if isinstance(v, int) and not isinstance(v, bool) and not k.endswith(SENSITIVE_SUFFIXES)
-            and k != "port"]
+    keys = [
+        k
+        for k, v in svc.config.items()
+        if isinstance(v, int)
+        and not isinstance(v, bool)
+        and not k.endswith(SENSITIVE_SUFFIXES)
+        and k != "port"
+    ]
     key = rng.choice(keys)
     old = svc.config[key]
     assert isinstance(old, int)
@@ -255,8 +374,9 @@ def _tweak_config(svc: ServiceFiles, rng: random.Random) -> str:
     if key.startswith(svc.client):
         words = f"{svc.upstream} client {words}"
     verb = "raise" if new > old else "lower"
-    return rng.choice((f"{svc.name}: {verb} {words} to {new}{unit}",
-                       f"{svc.name}: tune {key} ({old} -> {new})"))
+    return rng.choice(
+        (f"{svc.name}: {verb} {words} to {new}{unit}", f"{svc.name}: tune {key} ({old} -> {new})")
+    )
 
 
 def _toggle_flag(svc: ServiceFiles, rng: random.Random) -> str:
@@ -271,13 +391,15 @@ def _add_endpoint(svc: ServiceFiles, rng: random.Random) -> str:
     if not svc.future_routes:
         return _add_guard(svc, rng)
     method, route, func = svc.future_routes.pop(0)
-    svc.handlers.append({"method": method, "route": route, "func": func, "guards": [], "fields": []})
+    svc.handlers.append(
+        {"method": method, "route": route, "func": func, "guards": [], "fields": []}
+    )
     return f"{svc.name}: add {method} {route} endpoint"
 
 
 def _add_guard(svc: ServiceFiles, rng: random.Random) -> str:
     handler = rng.choice(svc.handlers)
-    guards: list[tuple[str, str]] = handler["guards"]  # type: ignore[assignment]
+    guards: list[tuple[str, str]] = handler["guards"]
     options = [g for g in GUARDS if (g[1], g[2]) not in guards]
     if not options:
         return _tweak_config(svc, rng)
@@ -288,7 +410,7 @@ def _add_guard(svc: ServiceFiles, rng: random.Random) -> str:
 
 def _log_field(svc: ServiceFiles, rng: random.Random) -> str:
     handler = rng.choice(svc.handlers)
-    fields: list[str] = handler["fields"]  # type: ignore[assignment]
+    fields: list[str] = handler["fields"]
     options = [f for f in LOG_FIELDS if f not in fields]
     if not options:
         return _add_guard(svc, rng)
@@ -325,13 +447,22 @@ def _retry_on(svc: ServiceFiles, rng: random.Random) -> str:
     if key in svc.config:
         return _tweak_config(svc, rng)
     svc.config[key] = True
-    verb = {"payments": "payment authorization", "acquirer": "acquirer calls"}.get(svc.upstream, f"{svc.upstream} calls")
+    verb = {"payments": "payment authorization", "acquirer": "acquirer calls"}.get(
+        svc.upstream, f"{svc.upstream} calls"
+    )
     return f"{svc.name}: retry {verb} on {status}"
 
 
 SERVICE_CHANGES: tuple[tuple[Callable[[ServiceFiles, random.Random], str], float], ...] = (
-    (_tweak_config, 3), (_toggle_flag, 1.5), (_add_endpoint, 1), (_add_guard, 3), (_log_field, 2),
-    (_bump_dependency, 2), (_add_test, 2.5), (_docs, 1), (_retry_on, 0.7),
+    (_tweak_config, 3),
+    (_toggle_flag, 1.5),
+    (_add_endpoint, 1),
+    (_add_guard, 3),
+    (_log_field, 2),
+    (_bump_dependency, 2),
+    (_add_test, 2.5),
+    (_docs, 1),
+    (_retry_on, 0.7),
 )
 
 
@@ -379,8 +510,10 @@ def plan_deploy_times(
     fixed: dict[str, list[datetime]] = {svc: [] for svc in scenario.services}
     bad_time: datetime | None = None
     if scenario.fault_profile.correlated_deploy:
-        bad_time = burst_start - timedelta(minutes=scenario.burst_delay_minutes) + timedelta(
-            seconds=rng.randrange(5, 50)
+        bad_time = (
+            burst_start
+            - timedelta(minutes=scenario.burst_delay_minutes)
+            + timedelta(seconds=rng.randrange(5, 50))
         )
         fixed[scenario.bad_service].append(bad_time)
         if scenario.bad_deploy_back == 1:
@@ -455,29 +588,48 @@ def write_history(
                 planned.append(PlannedCommit(moment - timedelta(minutes=minutes, seconds=17), svc))
             previous = moment
     services = list(scenario.services)
-    background = _commit_times(rng, week_start + timedelta(minutes=30), end - timedelta(minutes=5),
-                               TOTAL_COMMITS - 1 - len(planned))
+    background = _commit_times(
+        rng,
+        week_start + timedelta(minutes=30),
+        end - timedelta(minutes=5),
+        TOTAL_COMMITS - 1 - len(planned),
+    )
     for moment in background:
         # Keep the bad service's config quiet around the culprit, so the culprit stands out.
         service = rng.choice(services) if rng.random() < 0.96 else None
         planned.append(PlannedCommit(moment, service))
     planned.sort(key=lambda c: (c.time, c.service or "", c.special))
 
-    state = {svc: ServiceFiles.initial(svc, random.Random(f"cockpit-demo:{seed}:files:{svc}")) for svc in services}
+    state = {
+        svc: ServiceFiles.initial(svc, random.Random(f"cockpit-demo:{seed}:files:{svc}"))
+        for svc in services
+    }
     root_state = RootFiles()
-    repo = LooseRepo(repo_dir)
+    repo = RepoWriter(repo_dir)
 
-    def snapshot() -> dict[str, bytes]:
+    rendered: dict[str, dict[str, bytes]] = {}
+
+    def snapshot(changed: str | None = None) -> dict[str, bytes]:
+        # Only the changed service is rendered again; the others keep their bytes objects.
+        rendered.pop(changed or "", None)
         files = root_state.render()
         for svc in services:
-            files.update(state[svc].render())
+            if svc not in rendered:
+                rendered[svc] = state[svc].render()
+            files.update(rendered[svc])
         return files
 
     change_funcs = [f for f, _ in SERVICE_CHANGES]
     change_weights = [w for _, w in SERVICE_CHANGES]
     author_of = {svc: AUTHORS[i % len(AUTHORS)] for i, svc in enumerate(services)}
-    head = repo.commit(repo.tree(snapshot()), None, AUTHORS[0], AUTHORS[0], week_start,
-                       "Initial import of the shop services")
+    head = repo.commit(
+        repo.tree(snapshot()),
+        None,
+        AUTHORS[0],
+        AUTHORS[0],
+        week_start,
+        "Initial import of the shop services",
+    )
     commits: list[tuple[datetime, str]] = [(week_start, head)]
     for plan in planned:
         if plan.service is None:
@@ -485,18 +637,21 @@ def write_history(
             author = rng.choice(AUTHORS)
         elif plan.special == "bad":
             svc_files = state[plan.service]
-            svc_files.config[f"{svc_files.client}.timeout_ms"] = 800
-            svc_files.config[f"{svc_files.client}.pool.max"] = 10
-            message = (f"{plan.service}: tighten {svc_files.upstream} client timeout to 800ms\n\n"
-                       f"Fail fast instead of holding request threads while {svc_files.upstream} is slow.\n"
-                       "Also right-size the connection pool to match the new worker count.")
+            profile = scenario.fault_profile
+            for key, value in profile.bad_change:
+                svc_files.config[key.format(client=svc_files.client)] = value
+            message = profile.bad_commit_message.format(
+                service=plan.service, upstream=svc_files.upstream
+            )
             author = author_of[plan.service]
         else:
             func = rng.choices(change_funcs, change_weights)[0]
             message = func(state[plan.service], rng)
             # People mostly work on their own team's service.
             author = author_of[plan.service] if rng.random() < 0.6 else rng.choice(AUTHORS)
-        head = repo.commit(repo.tree(snapshot()), head, author, author, plan.time, message)
+        head = repo.commit(
+            repo.tree(snapshot(plan.service)), head, author, author, plan.time, message
+        )
         commits.append((plan.time, head))
     repo.set_branch(head)
 
@@ -526,10 +681,16 @@ def write_history(
                 actor = author_of[svc].email.split("@")[0]
             tag = f"deploy/{svc}/{moment:%Y%m%d-%H%M}"
             deploy = Deploy(moment, svc, sha, f"v1.{minor}.{patch}", revision, actor, tag)
-            repo.annotated_tag(tag, sha, DEPLOY_BOT, moment,
-                               f"deploy {svc} {deploy.version} (revision {revision}) by {actor}")
+            repo.annotated_tag(
+                tag,
+                sha,
+                DEPLOY_BOT,
+                moment,
+                f"deploy {svc} {deploy.version} (revision {revision}) by {actor}",
+            )
             deploys.append(deploy)
             if moment == bad_time:
                 bad_deploy = deploy
+    repo.close()
     deploys.sort(key=lambda d: (d.time, d.service))
     return History(deploys, bad_deploy, head)

@@ -15,8 +15,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cockpit.core.demo.exports import iso_z, write_deploy_log, write_openmetrics, write_tool_histories
-from cockpit.core.demo.history import floor_minute, write_history
+from cockpit.core.demo.exports import (
+    iso_z,
+    write_deploy_log,
+    write_openmetrics,
+    write_tool_histories,
+)
+from cockpit.core.demo.history import floor_minute, upstream_of, write_history
 from cockpit.core.demo.logs import MinuteStats, ServiceLogWriter, write_service_logs
 from cockpit.core.demo.scenario import DEFAULT, Deploy, Scenario, Truth
 from cockpit.core.demo.series import build_series
@@ -24,11 +29,26 @@ from cockpit.core.demo.series import build_series
 GENERATOR_VERSION = 1
 MARKER_NAME = ".cockpit-demo.json"
 CONFIG_NAME = "cockpit.toml"
-GENERATED = ("repo", "logs", "metrics", "helm", "kubectl", "argocd", "deploys.jsonl", CONFIG_NAME, MARKER_NAME)
+GENERATED = (
+    "repo",
+    "logs",
+    "metrics",
+    "helm",
+    "kubectl",
+    "argocd",
+    "deploys.jsonl",
+    CONFIG_NAME,
+    MARKER_NAME,
+)
 """What a build writes (and a rebuild removes); the incident store beside them is kept."""
 
 # Which tool's history and rollback command each default service uses.
-ROLLBACK_TOOL = {"gateway": "kubectl", "checkout": "kubectl", "payments": "helm", "inventory": "argocd"}
+ROLLBACK_TOOL = {
+    "gateway": "kubectl",
+    "checkout": "kubectl",
+    "payments": "helm",
+    "inventory": "argocd",
+}
 
 Progress = Callable[[str, float], None]
 
@@ -73,7 +93,9 @@ def _prepare(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     entries = [p for p in directory.iterdir() if not p.name.startswith("incidents.db")]
     if entries and not (directory / MARKER_NAME).is_file():
-        raise SandboxError(f"{directory}: not empty and not a demo sandbox; refusing to write into it")
+        raise SandboxError(
+            f"{directory}: not empty and not a demo sandbox; refusing to write into it"
+        )
     for name in GENERATED:
         target = directory / name
         if target.is_dir():
@@ -128,13 +150,19 @@ def render_config(scenario: Scenario, *, drill: bool = False) -> str:
             "[services.rollback]",
         ]
         if tool == "kubectl":
-            command = f"kubectl rollout undo deployment/{service} -n prod --to-revision={{revision}}"
-            lines += [f"command = {_toml_string(command)}",
-                      f"dry_run = {_toml_string(command + ' --dry-run=server')}"]
+            command = (
+                f"kubectl rollout undo deployment/{service} -n prod --to-revision={{revision}}"
+            )
+            lines += [
+                f"command = {_toml_string(command)}",
+                f"dry_run = {_toml_string(command + ' --dry-run=server')}",
+            ]
         elif tool == "helm":
             command = f"helm rollback {service} {{revision}} -n prod"
-            lines += [f"command = {_toml_string(command)}",
-                      f"dry_run = {_toml_string(command + ' --dry-run')}"]
+            lines += [
+                f"command = {_toml_string(command)}",
+                f"dry_run = {_toml_string(command + ' --dry-run')}",
+            ]
         else:
             lines.append(f"command = {_toml_string(f'argocd app rollback {service} {{revision}}')}")
     return "\n".join(lines) + "\n"
@@ -192,9 +220,16 @@ def build_sandbox(
         report(step, base)
         counter = {"minutes": 0}
 
-        def on_minute(index: int, minute_stats: MinuteStats, *, _own: list[MinuteStats] = own,
-                      _step: str = step, _base: float = base, _share: float = share,
-                      _counter: dict[str, int] = counter) -> None:
+        def on_minute(
+            index: int,
+            minute_stats: MinuteStats,
+            *,
+            _own: list[MinuteStats] = own,
+            _step: str = step,
+            _base: float = base,
+            _share: float = share,
+            _counter: dict[str, int] = counter,
+        ) -> None:
             _own[index] = minute_stats
             _counter["minutes"] += 1
             if _counter["minutes"] % 30 == 0:
@@ -210,21 +245,36 @@ def build_sandbox(
     report("writing the config", 0.99)
     config_path = directory / CONFIG_NAME
     config_path.write_text(render_config(scenario, drill=drill), encoding="utf-8")
-    marker = {"generator": GENERATOR_VERSION, "seed": seed, "scenario": scenario_digest(scenario),
-              "now": iso_z(now), "log_mb": log_mb}
-    (directory / MARKER_NAME).write_text(json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8")
+    marker = {
+        "generator": GENERATOR_VERSION,
+        "seed": seed,
+        "scenario": scenario_digest(scenario),
+        "now": iso_z(now),
+        "log_mb": log_mb,
+    }
+    (directory / MARKER_NAME).write_text(
+        json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8"
+    )
     report("done", 1.0)
 
     profile = scenario.fault_profile
+    upstream = upstream_of(scenario.bad_service)
     bad = history.bad_deploy
     target = None
     if bad is not None:
         earlier = [d for d in history.deploys if d.service == bad.service and d.time < bad.time]
         target = earlier[-1] if earlier else None
     truth = Truth(
-        scenario=scenario.name, fault=scenario.fault, bad_service=scenario.bad_service,
-        burst_start=burst_start, bad_deploy=bad, rollback_target=target,
-        containment=profile.containment, root_cause=profile.root_cause,
-        error_signatures=profile.error_templates,
+        scenario=scenario.name,
+        fault=scenario.fault,
+        bad_service=scenario.bad_service,
+        burst_start=burst_start,
+        bad_deploy=bad,
+        rollback_target=target,
+        containment=profile.containment,
+        root_cause=profile.root_cause.format(service=scenario.bad_service, upstream=upstream),
+        error_signatures=tuple(t.replace("{upstream}", upstream) for t in profile.error_templates),
     )
-    return SandboxInfo(directory, config_path, history.deploys, truth, scenario, seed, now, log_bytes)
+    return SandboxInfo(
+        directory, config_path, history.deploys, truth, scenario, seed, now, log_bytes
+    )

@@ -15,14 +15,20 @@ from typing import Any
 DEFAULT_SERVICES = ("gateway", "checkout", "payments", "inventory")
 
 
+BadChange = tuple[tuple[str, int | bool | str], ...]
+
+
 @dataclass(frozen=True)
 class FaultProfile:
-    """How a fault shows up: the error signatures logged while it lasts, and its cause."""
+    """How a fault shows up: the error signatures logged while it lasts, and its cause.
+
+    Text fields may use `{service}` (the bad service) and `{upstream}` (what it calls).
+    """
 
     name: str
     error_templates: tuple[str, ...]
-    """Messages of the 5xx lines; `{upstream}` is the bad service's dependency, and `{n}` `{ip}`
-    `{id}` `{ms}` `{port}` vary per line (so signature clustering has something to normalize)."""
+    """Messages of the 5xx lines; `{n}` `{ip}` `{id}` `{ms}` `{port}` vary per line (so
+    signature clustering has something to normalize)."""
     error_statuses: tuple[int, ...]
     """The 5xx status used with each template (same order)."""
     error_durations_ms: tuple[int, ...]
@@ -30,9 +36,20 @@ class FaultProfile:
     correlated_deploy: bool
     """True when a deploy of the bad service causes the fault (rollback is right)."""
     containment: str
-    """The right containment, for scoring."""
+    """The right containment, for scoring: "rollback", "failover", "renew-certificate"..."""
     root_cause: str
     """One sentence on the cause, for scoring."""
+    ramp_minutes: int = 3
+    """Minutes from the first errors to the full error ratio (slow onset: larger)."""
+    bad_change: BadChange = (("{client}.timeout_ms", 800), ("{client}.pool.max", 10))
+    """Config keys (in the bad service's config.yaml) the culprit commit sets, when a deploy
+    is the cause; `{client}` is the client section of the upstream, e.g. `payments_client`."""
+    bad_commit_message: str = (
+        "{service}: tighten {upstream} client timeout to 800ms\n\n"
+        "Fail fast instead of holding request threads while {upstream} is slow.\n"
+        "Also right-size the connection pool to match the new worker count."
+    )
+    """The culprit commit's message: plausible, never a confession."""
 
 
 FAULTS: dict[str, FaultProfile] = {
@@ -48,7 +65,7 @@ FAULTS: dict[str, FaultProfile] = {
         error_durations_ms=(800, 4, 1, 800),
         correlated_deploy=True,
         containment="rollback",
-        root_cause="the deploy lowered the payments client timeout to 800ms and its pool to 10",
+        root_cause="the deploy lowered the {upstream} client timeout to 800ms and its pool to 10",
     ),
     "none": FaultProfile(
         name="none",
@@ -62,10 +79,63 @@ FAULTS: dict[str, FaultProfile] = {
         error_durations_ms=(140, 5000, 1, 3),
         correlated_deploy=False,
         containment="failover",
-        root_cause="an outage of the external card acquirer; no deploy is involved",
+        root_cause="an outage of {upstream}, a dependency of {service}; no deploy is involved",
+        bad_change=(),
+    ),
+    "db_pool": FaultProfile(
+        name="db_pool",
+        error_templates=(
+            "could not get a connection from the {upstream} pool in {ms}ms (max=5, in use=5)",
+            "HikariPool-1 - Connection is not available, request timed out after {ms}ms",
+            "too many clients waiting for {upstream} connections (waiting={n})",
+        ),
+        error_statuses=(503, 500, 503),
+        error_durations_ms=(2000, 2000, 3),
+        correlated_deploy=True,
+        containment="rollback",
+        root_cause="the deploy cut the {upstream} connection pool of {service} to 5",
+        bad_change=(("{client}.pool.max", 5),),
+        bad_commit_message=(
+            "{service}: lower {upstream} pool size to 5 per worker\n\n"
+            "We are close to max_connections on the primary; with more workers this keeps\n"
+            "the total the same."
+        ),
+    ),
+    "memory_leak": FaultProfile(
+        name="memory_leak",
+        error_templates=(
+            "upstream connect error or disconnect/reset before headers. reset reason: {n}",
+            "java.lang.OutOfMemoryError: Java heap space (allocating {n} MB)",
+            "GC overhead limit exceeded after {ms}ms pause",
+        ),
+        error_statuses=(503, 500, 500),
+        error_durations_ms=(3, 400, 1500),
+        correlated_deploy=True,
+        containment="rollback",
+        root_cause="the deploy made the {service} cache unbounded; memory grows until OOM kills",
+        ramp_minutes=20,
+        bad_change=(("cache.max_entries", 5_000_000), ("cache.ttl_seconds", 86_400)),
+        bad_commit_message=(
+            "{service}: keep cached entries for 24h to cut {upstream} load\n\n"
+            "Hit ratio was 61%; a longer TTL and a larger cache should take it above 90%."
+        ),
+    ),
+    "tls_expired": FaultProfile(
+        name="tls_expired",
+        error_templates=(
+            "x509: certificate has expired or is not yet valid: calling {upstream} at {ip}:{port}",
+            "TLS handshake with {upstream} failed: certificate expired (request {id})",
+        ),
+        error_statuses=(502, 503),
+        error_durations_ms=(12, 9),
+        correlated_deploy=False,
+        containment="renew-certificate",
+        root_cause="the client certificate {service} presents to {upstream} expired",
+        ramp_minutes=1,
+        bad_change=(),
     ),
 }
-"""Known faults by name. Drills add more (db_pool, memory_leak, tls_expired, ...)."""
+"""Known faults by name; drills may register more (a FaultProfile is plain data)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +166,11 @@ class Scenario:
     companion_service: str | None = "inventory"
     """Another service deployed (harmlessly) close to the bad deploy; None for nobody."""
     companion_offset_minutes: int = -6
-    """Minutes from the bad deploy to the companion deploy (negative: before it)."""
+    """Minutes from the bad deploy to the companion deploy (negative: before it). Only used
+    when a deploy causes the fault."""
+    noisy_service: str | None = None
+    """A red herring: this other service starts logging loud error lines (not 5xx responses)
+    ten minutes before the burst."""
     log_hours: int = 6
     """Hours of logs before `now`."""
     history_days: int = 7
@@ -104,7 +178,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if self.bad_service not in self.services:
-            raise ValueError(f"scenario {self.name!r}: bad_service {self.bad_service!r} is not in services")
+            raise ValueError(
+                f"scenario {self.name!r}: bad_service {self.bad_service!r} is not in services"
+            )
         if self.fault not in FAULTS:
             raise ValueError(
                 f"scenario {self.name!r}: unknown fault {self.fault!r} (known: {', '.join(FAULTS)})"
@@ -112,14 +188,26 @@ class Scenario:
         if self.bad_deploy_back not in (0, 1):
             raise ValueError(f"scenario {self.name!r}: bad_deploy_back must be 0 or 1")
         if self.companion_service is not None and (
-            self.companion_service not in self.services or self.companion_service == self.bad_service
+            self.companion_service not in self.services
+            or self.companion_service == self.bad_service
         ):
             raise ValueError(
                 f"scenario {self.name!r}: companion_service must be another service of the scenario"
             )
+        if self.noisy_service is not None and (
+            self.noisy_service not in self.services or self.noisy_service == self.bad_service
+        ):
+            raise ValueError(
+                f"scenario {self.name!r}: noisy_service must be another service of the scenario"
+            )
         if not 0 <= self.error_ratio_before < self.error_ratio_after <= 1:
-            raise ValueError(f"scenario {self.name!r}: need 0 <= error_ratio_before < error_ratio_after <= 1")
-        if self.burst_minutes_before_now < 5 or self.burst_minutes_before_now > self.log_hours * 60 - 30:
+            raise ValueError(
+                f"scenario {self.name!r}: need 0 <= error_ratio_before < error_ratio_after <= 1"
+            )
+        if (
+            self.burst_minutes_before_now < 5
+            or self.burst_minutes_before_now > self.log_hours * 60 - 30
+        ):
             raise ValueError(f"scenario {self.name!r}: burst_minutes_before_now out of range")
 
     @property

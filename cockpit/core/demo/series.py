@@ -15,9 +15,14 @@ from cockpit.core.demo.scenario import Scenario
 
 # Average bytes per request line of each format, measured on generated logs; used to turn
 # `log_mb` into a request rate.
-AVERAGE_LINE_BYTES = {"nginx": 255, "logfmt": 215, "json": 235, "syslog": 150}
+AVERAGE_LINE_BYTES = {"nginx": 186, "logfmt": 173, "json": 201, "syslog": 140}
 FORMAT_ORDER = ("nginx", "logfmt", "json", "syslog")
-KNOWN_FORMATS = {"gateway": "nginx", "checkout": "logfmt", "payments": "json", "inventory": "syslog"}
+KNOWN_FORMATS = {
+    "gateway": "nginx",
+    "checkout": "logfmt",
+    "payments": "json",
+    "inventory": "syslog",
+}
 
 
 def log_format(service: str, index: int) -> str:
@@ -71,11 +76,13 @@ def build_series(
             ratio = scenario.error_ratio_before * rng.uniform(0.5, 1.5)
             slow = False
             if service == scenario.bad_service and i >= burst_index:
-                ramp = min(1.0, (i - burst_index + 1) / 3)
+                ramp = min(1.0, (i - burst_index + 1) / scenario.fault_profile.ramp_minutes)
                 ratio = max(ratio, scenario.error_ratio_after * ramp * rng.uniform(0.85, 1.15))
                 slow = True
             requests.append(count)
             ratios.append(min(ratio, 0.95))
             degraded.append(slow)
-        result[service] = ServiceSeries(service, fmt, tuple(requests), tuple(ratios), tuple(degraded))
+        result[service] = ServiceSeries(
+            service, fmt, tuple(requests), tuple(ratios), tuple(degraded)
+        )
     return Series(start, minutes, burst_index, result)

@@ -27,10 +27,13 @@ __all__ = [
     "collect_health",
     "list_deploys",
     "list_repo_deploys",
+    "rank_listing",
 ]
 
 DEFAULT_LOOKBACK = timedelta(hours=6)
 """How far back health is read for rollback analysis."""
+DEPLOY_HISTORY = timedelta(days=7)
+"""How far back deploys are listed for rollback analysis."""
 
 
 @dataclass
@@ -77,16 +80,16 @@ def collect_health(
     return HealthData(series, notes, errors)
 
 
-def analyse_rollback(
+def rank_listing(
     config: Config,
+    listing: DeployListing,
     *,
     now: datetime,
     service: str | None = None,
     lookback: timedelta = DEFAULT_LOOKBACK,
     prometheus_transport: object | None = None,
-) -> tuple[DeployListing, RollbackReport]:
-    """Deploys of the last week plus health of the last `lookback`, ranked into candidates."""
-    listing = list_deploys(config, since=now - timedelta(days=7))
+) -> RollbackReport:
+    """Health of the last `lookback` for every service, ranked into rollback candidates."""
     services = sorted({s.name for s in config.services} | {d.service for d in listing.deploys})
     health = collect_health(
         config,
@@ -102,6 +105,28 @@ def analyse_rollback(
             for a in report.analyses
             if a.service == service or any(c.service == service for c in a.candidates)
         ]
+        report.analyses.sort(key=lambda a: a.service != service)  # stable: its own burst first
     report.notes = listing.notes + health.notes
     report.errors = listing.errors + health.errors
+    return report
+
+
+def analyse_rollback(
+    config: Config,
+    *,
+    now: datetime,
+    service: str | None = None,
+    lookback: timedelta = DEFAULT_LOOKBACK,
+    prometheus_transport: object | None = None,
+) -> tuple[DeployListing, RollbackReport]:
+    """Deploys of the last week plus health of the last `lookback`, ranked into candidates."""
+    listing = list_deploys(config, since=now - DEPLOY_HISTORY)
+    report = rank_listing(
+        config,
+        listing,
+        now=now,
+        service=service,
+        lookback=lookback,
+        prometheus_transport=prometheus_transport,
+    )
     return listing, report

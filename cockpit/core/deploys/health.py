@@ -24,6 +24,10 @@ BURST_MIN_MINUTES = 3
 """Elevated minutes (one gap allowed) that make a burst rather than a blip."""
 SMOOTHING_MINUTES = 3
 """Log series are judged on a trailing 3-minute sum: one error among few requests is noise."""
+BASELINE_WINDOW = timedelta(minutes=60)
+"""A burst's baseline is the error ratio over the hour before its onset."""
+PEAK_MINUTES = 5
+"""A burst's peak is its worst 5-minute error ratio within the window after the onset."""
 
 
 def floor_minute(value: datetime) -> datetime:
@@ -126,16 +130,11 @@ def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
         long_enough = len(run) >= BURST_MIN_MINUTES or (len(run) >= 2 and run[-1] >= last - MINUTE)
         if not long_enough:
             continue
-        # With smoothing, the first elevated minute can be one where the raw ratio is still
-        # low; step forward to the first minute that is itself above the threshold.
-        onset = run[0]
-        for minute in run:
-            raw = series.ratio(minute, minute + MINUTE)
-            if raw is not None and raw > health.error_ratio_threshold:
-                onset = minute
-                break
-        baseline = series.ratio(onset - window, onset)
-        peak = series.ratio(onset, onset + window) or 0.0
+        onset = _onset(series, run, smoothing, health.error_ratio_threshold)
+        baseline = series.ratio(onset - BASELINE_WINDOW, onset)
+        peak = _peak(series, onset, onset + window)
+        if peak <= health.error_ratio_threshold:
+            continue  # a few noisy minutes, not a burst in full swing
         if baseline is not None and peak < health.error_ratio_jump * max(baseline, RATIO_FLOOR):
             continue
         return Burst(
@@ -146,6 +145,39 @@ def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
             source=series.source,
         )
     return None
+
+
+def _raw_elevated(series: HealthSeries, minute: datetime, threshold: float) -> bool:
+    raw = series.ratio(minute, minute + MINUTE)
+    return raw is not None and raw > threshold
+
+
+def _onset(series: HealthSeries, run: list[datetime], smoothing: int, threshold: float) -> datetime:
+    """The first minute of the burst. A trailing window turns elevated only once enough errors
+    pile up, so the errors may have begun up to `smoothing - 1` minutes earlier: walk back over
+    minutes that are themselves elevated. If the run's first minute is not (the window was
+    tipped by earlier minutes), step forward to the first one that is."""
+    first = run[0]
+    if _raw_elevated(series, first, threshold):
+        onset = first
+        for back in range(1, smoothing):
+            earlier = first - back * MINUTE
+            if not _raw_elevated(series, earlier, threshold):
+                break
+            onset = earlier
+        return onset
+    return next((m for m in run if _raw_elevated(series, m, threshold)), first)
+
+
+def _peak(series: HealthSeries, start: datetime, end: datetime) -> float:
+    """The worst PEAK_MINUTES-long error ratio in [start, end): what "in full swing" means."""
+    worst = 0.0
+    minute = start
+    while minute + PEAK_MINUTES * MINUTE <= end:
+        ratio = series.ratio(minute, minute + PEAK_MINUTES * MINUTE)
+        worst = max(worst, ratio or 0.0)
+        minute += MINUTE
+    return worst
 
 
 class Verdict(StrEnum):
@@ -208,7 +240,7 @@ def health_from_logs(
     """
     wanted = list(services)
     notes: list[str] = []
-    request_pattern = getattr(config.health, "request_pattern", None)
+    request_pattern = config.health.request_pattern
     if not config.sources:
         return {}, ["no log sources configured: health from logs is off"]
     if not request_pattern:

@@ -214,7 +214,8 @@ def _proximity(deploy: Deploy, onset: datetime, health: HealthConfig) -> float |
 def _jump_score(verdict: DeployHealth, health: HealthConfig) -> float:
     if verdict.after is None or verdict.after <= health.error_ratio_threshold:
         return 0.0
-    return min(1.0, max(0.0, math.log10(max(verdict.jump, 1.0)) / 2))
+    # A tenfold rise scores 1: log scale, so 0.2% -> 31% and 1% -> 30% both count as sharp.
+    return min(1.0, max(0.0, math.log10(max(verdict.jump, 1.0))))
 
 
 def _minutes(delta: timedelta) -> int:
@@ -246,8 +247,17 @@ def rank_candidates(
         if burst is None:
             report.healthy_services.append(service)
             continue
-        report.analyses.append(_analyse(service, burst, by_service, report, config))
-    report.analyses.sort(key=lambda a: (not a.correlated, -a.burst.peak))
+        report.analyses.append(_analyse(service, burst, by_service, report, config, one))
+    # A burst explained by the failing service's own deploy is the most direct evidence, so
+    # it leads; then the service whose errors began first (callers fail after it).
+    report.analyses.sort(
+        key=lambda a: (
+            not a.correlated,
+            not (a.candidates and a.candidates[0].parts.same_service),
+            a.burst.onset,
+            -a.burst.peak,
+        )
+    )
     return report
 
 
@@ -293,6 +303,7 @@ def _analyse(
     by_service: dict[str, list[Deploy]],
     report: RollbackReport,
     config: Config,
+    series: HealthSeries | None = None,
 ) -> ServiceAnalysis:
     health = config.health
     skew = timedelta(seconds=health.clock_skew_seconds)
@@ -329,7 +340,7 @@ def _analyse(
                 correlated=correlated,
                 target_health=report.health_of(target) if target else None,
             )
-            candidate.explanation = _explain(candidate, burst, verdict, health)
+            candidate.explanation = _explain(candidate, burst, verdict, health, series)
             candidate.commands = fill_commands(config, candidate)
             key = (other_service, iso_utc(target.time) if target else None)
             kept = found.get(key)
@@ -343,7 +354,11 @@ def _analyse(
 
 
 def _explain(
-    candidate: Candidate, burst: Burst, verdict: DeployHealth, health: HealthConfig
+    candidate: Candidate,
+    burst: Burst,
+    verdict: DeployHealth,
+    health: HealthConfig,
+    series: HealthSeries | None = None,
 ) -> str:
     suspect = candidate.suspect
     lead = _minutes(burst.onset - suspect.time)
@@ -360,6 +375,9 @@ def _explain(
             f"(within the {health.clock_skew_seconds}s clock-skew tolerance)"
         )
     text = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
+    latency = _latency_change(series, burst.onset, health)
+    if latency:
+        text += f"; p95 latency {latency}"
     if candidate.service != burst.service:
         if candidate.parts.error_jump > 0:
             text += (
@@ -385,6 +403,24 @@ def _explain(
         shown = ", ".join(f"{d.label} at {hhmm(d.time)}" for d in later[:3])
         text += f"; also undoes {len(later)} later deploy(s): {shown}"
     return text
+
+
+def _latency_change(
+    series: HealthSeries | None, onset: datetime, health: HealthConfig
+) -> str | None:
+    """`0.12s -> 0.85s`: mean p95 in the window before the onset and after it (Prometheus)."""
+    if series is None or not series.latency_p95:
+        return None
+    window = timedelta(minutes=health.window_minutes)
+
+    def mean(start: datetime, end: datetime) -> float | None:
+        values = [v for t, v in series.latency_p95.items() if start <= t < end]
+        return sum(values) / len(values) if values else None
+
+    before, after = mean(onset - window, onset), mean(onset, onset + window)
+    if before is None or after is None:
+        return None
+    return f"{before:.2f}s -> {after:.2f}s"
 
 
 _PLACEHOLDERS = {

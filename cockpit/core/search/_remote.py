@@ -7,9 +7,11 @@ Errors become one `SourceError` line naming the source: never a traceback, never
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,6 +31,19 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 """Largest response body accepted for one page; keeps memory bounded against a hostile server."""
 
 _DETAIL_LEN = 160
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Building the CA store takes ~0.1 s; one context serves every search (it is thread-safe).
+    # httpx reads SSL_CERT_FILE / SSL_CERT_DIR here, so a site CA still works.
+    return httpx.create_ssl_context()
+
+
+def new_client() -> httpx.Client:
+    """An HTTP client for one search: no redirects followed, the shared TLS context."""
+    return httpx.Client(follow_redirects=False, verify=_ssl_context())
 
 
 class Cancelled(Exception):
@@ -102,7 +117,20 @@ def read_token(source: str, token_env: str | None) -> str | None:
             f"{source}: environment variable {token_env} (token_env) is not set; "
             "export the token there"
         )
+    if not _HEADER_SAFE.fullmatch(value):
+        # Caught here because httpx's own error would quote the header, token included.
+        raise SourceError(
+            f"{source}: environment variable {token_env} (token_env) holds characters "
+            "that cannot go in an HTTP header"
+        )
     return value
+
+
+def check_url(source: str, url: str) -> str:
+    """`url` without a trailing slash, or SourceError if it is not an http(s) URL."""
+    if not url.lower().startswith(("http://", "https://")):
+        raise SourceError(f"{source}: url {url!r} must start with http:// or https://")
+    return url.rstrip("/")
 
 
 def _looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
@@ -113,10 +141,7 @@ def _looks_like_html(headers: Mapping[str, str], body: bytes) -> bool:
 
 
 def _reason(status: int) -> str:
-    try:
-        return httpx.codes(status).phrase
-    except ValueError:
-        return ""
+    return httpx.codes.get_reason_phrase(status)
 
 
 def describe_http_error(
@@ -130,9 +155,14 @@ def describe_http_error(
 ) -> str:
     """One line for a non-2xx response: status, what it means here, and a short detail."""
     label = f"HTTP {status} {_reason(status)}".rstrip()
+    if 300 <= status < 400:
+        location = one_line(headers.get("location", ""), 120)
+        target = f" to {location}" if location else ""
+        return f"{source}: {label}: redirected{target}; put the final address in url"
     if status in (401, 403):
         hint = (
-            f"check the token in ${token_env}" if token_env
+            f"check the token in ${token_env}"
+            if token_env
             else "the server wants credentials: set token_env in the config"
         )
         return f"{source}: {label}: authentication failed ({hint})"
@@ -258,7 +288,9 @@ def line_matcher(source: str, query: Query) -> Callable[[str], bool]:
     try:
         compiled = re2.compile(query.pattern, options)
     except re2.error as exc:
-        raise SourceError(f"{source}: invalid regex {query.pattern!r}: {_re2_message(exc)}") from None
+        raise SourceError(
+            f"{source}: invalid regex {query.pattern!r}: {_re2_message(exc)}"
+        ) from None
     search = compiled.search
     return lambda text: search(text) is not None
 

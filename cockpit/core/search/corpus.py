@@ -19,13 +19,14 @@ _PATHS = ("/api/cart", "/api/pay", "/api/search", "/healthz", "/api/orders/{id}"
 _ERRORS = (
     'upstream timeout after {ms}ms calling "payments-db" host=10.0.{a}.{b}',
     "NullPointerException in CartService.total for cart {hex}",
-    'connection refused: dial tcp 10.0.{a}.{b}:5432 request_id={uuid}',
+    "connection refused: dial tcp 10.0.{a}.{b}:5432 request_id={uuid}",
     "deadline exceeded after {sec}s on query id={n}",
 )
 
 
-def _app_lines(rng: random.Random, service: str, start: datetime, seconds: int,
-               per_second: int) -> Iterator[str]:
+def _app_lines(
+    rng: random.Random, service: str, start: datetime, seconds: int, per_second: int
+) -> Iterator[str]:
     for second in range(seconds):
         base = start + timedelta(seconds=second)
         for i in range(per_second):
@@ -35,21 +36,29 @@ def _app_lines(rng: random.Random, service: str, start: datetime, seconds: int,
             if roll < 0.03:
                 template = rng.choice(_ERRORS)
                 message = template.format(
-                    ms=rng.randint(100, 5000), a=rng.randint(0, 9), b=rng.randint(1, 254),
-                    hex=f"{rng.getrandbits(48):012x}", uuid=request_id, sec=rng.randint(1, 30),
+                    ms=rng.randint(100, 5000),
+                    a=rng.randint(0, 9),
+                    b=rng.randint(1, 254),
+                    hex=f"{rng.getrandbits(48):012x}",
+                    uuid=request_id,
+                    sec=rng.randint(1, 30),
                     n=rng.randint(1, 99999),
                 )
-                yield (f"{stamp}Z level=error service={service} request_id={request_id} "
-                       f"msg=\"{message}\" status=5{rng.randint(0, 4):02d}")
+                yield (
+                    f"{stamp}Z level=error service={service} request_id={request_id} "
+                    f'msg="{message}" status=5{rng.randint(0, 4):02d}'
+                )
                 if rng.random() < 0.5:
                     yield "Traceback (most recent call last):"
                     yield f'  File "/srv/{service}/handlers.py", line {rng.randint(10, 400)}, in handle'
                     yield "    raise UpstreamError(message)"
             else:
                 status = 200 if roll < 0.9 else rng.choice((201, 204, 301, 404))
-                yield (f"{stamp}Z level=info service={service} request_id={request_id} "
-                       f"method=GET path={rng.choice(_PATHS)} status={status} "
-                       f"duration={rng.randint(1, 900)}ms")
+                yield (
+                    f"{stamp}Z level=info service={service} request_id={request_id} "
+                    f"method=GET path={rng.choice(_PATHS)} status={status} "
+                    f"duration={rng.randint(1, 900)}ms"
+                )
 
 
 def _json_lines(rng: random.Random, service: str, start: datetime, seconds: int) -> Iterator[str]:
@@ -57,17 +66,21 @@ def _json_lines(rng: random.Random, service: str, start: datetime, seconds: int)
         stamp = (start + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S")
         level = "error" if rng.random() < 0.05 else "info"
         status = 503 if level == "error" else 200
-        yield (f'{{"ts":"{stamp}.{rng.randint(0, 999):03d}Z","level":"{level}",'
-               f'"service":"{service}","msg":"request done","status":{status},'
-               f'"latency_ms":{rng.randint(1, 900)}}}')
+        yield (
+            f'{{"ts":"{stamp}.{rng.randint(0, 999):03d}Z","level":"{level}",'
+            f'"service":"{service}","msg":"request done","status":{status},'
+            f'"latency_ms":{rng.randint(1, 900)}}}'
+        )
 
 
 def _nginx_lines(rng: random.Random, start: datetime, seconds: int) -> Iterator[str]:
     for second in range(seconds):
         stamp = (start + timedelta(seconds=second)).strftime("%d/%b/%Y:%H:%M:%S +0000")
         status = 502 if rng.random() < 0.04 else 200
-        yield (f'10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)} - - [{stamp}] '
-               f'"GET {rng.choice(_PATHS)} HTTP/1.1" {status} {rng.randint(100, 9000)} "-" "curl/8"')
+        yield (
+            f"10.1.{rng.randint(0, 9)}.{rng.randint(1, 254)} - - [{stamp}] "
+            f'"GET {rng.choice(_PATHS)} HTTP/1.1" {status} {rng.randint(100, 9000)} "-" "curl/8"'
+        )
 
 
 def _syslog_lines(rng: random.Random, start: datetime, seconds: int) -> Iterator[str]:
@@ -105,9 +118,13 @@ def build_corpus(directory: Path, *, now: datetime, seed: int = 7, scale: int = 
             written.append(path)
     json_start = now - timedelta(seconds=hour * 2)
     write_lines(directory / "events.jsonl", _json_lines(rng, "payments", json_start, 2 * hour))
-    write_lines(directory / "events.jsonl.1.gz",
-                _json_lines(rng, "payments", json_start - timedelta(hours=2), 2 * hour))
+    write_lines(
+        directory / "events.jsonl.1.gz",
+        _json_lines(rng, "payments", json_start - timedelta(hours=2), 2 * hour),
+    )
     write_lines(directory / "access.log", _nginx_lines(rng, now - timedelta(hours=2), 2 * hour))
     write_lines(directory / "syslog", _syslog_lines(rng, now - timedelta(hours=2), 2 * hour))
-    written += [directory / n for n in ("events.jsonl", "events.jsonl.1.gz", "access.log", "syslog")]
+    written += [
+        directory / n for n in ("events.jsonl", "events.jsonl.1.gz", "access.log", "syslog")
+    ]
     return written

@@ -32,8 +32,10 @@ from cockpit.core.search._remote import (
     Cancelled,
     Deadline,
     auth_header,
+    check_url,
     fetch,
     line_matcher,
+    new_client,
     one_line,
     parse_json,
     read_token,
@@ -46,7 +48,7 @@ MAX_REGEX_SCAN = 200_000
 
 
 def iso_millis(moment: datetime) -> str:
-    """`2026-11-28T03:00:00.000Z`: strict_date_optional_time at the millisecond precision of `date`."""
+    """`2026-11-28T03:00:00.000Z`: strict_date_optional_time, at the `date` type's precision."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -77,7 +79,9 @@ def parse_time(value: Any) -> datetime | None:
     return None
 
 
-def build_request(cfg: ElasticsearchSource, query: Query, start: datetime, end: datetime) -> dict[str, Any]:
+def build_request(
+    cfg: ElasticsearchSource, query: Query, start: datetime, end: datetime
+) -> dict[str, Any]:
     """The `_search` body for the first page (later pages add `search_after`)."""
     filters: list[dict[str, Any]] = [
         {
@@ -101,7 +105,11 @@ def build_request(cfg: ElasticsearchSource, query: Query, start: datetime, end: 
     return {
         "size": cfg.page_size,
         "query": {"bool": {"filter": filters, "must": must}},
-        "sort": [{cfg.time_field: {"order": "asc"}}, {"_doc": {"order": "asc"}}],
+        # unmapped_type: an index in the pattern without the time field sorts, not fails.
+        "sort": [
+            {cfg.time_field: {"order": "asc", "unmapped_type": "date"}},
+            {"_doc": {"order": "asc"}},
+        ],
         "track_total_hits": True,
         "_source": fields,
     }
@@ -144,18 +152,25 @@ class ElasticsearchLogSource:
         if defaulted:
             sink.warn(f"{self.name}: no start time given; searched the last hour")
         body = build_request(cfg, query, start, end)
-        url = f"{cfg.url.rstrip('/')}/{quote(cfg.index, safe='*,-_.:')}/_search"
+        url = f"{check_url(self.name, cfg.url)}/{quote(cfg.index, safe='*,-_.:')}/_search"
         deadline = Deadline(cfg.timeout)
         scanned = without_message = 0
         seen_last_page: set[tuple[str, str]] = set()
-        with httpx.Client(follow_redirects=False) as client:
+        with new_client() as client:
             while not cancel.is_set():
                 # Ask the server to give up a little before our own deadline.
                 body["timeout"] = f"{max(1, int(deadline.remaining() * 900))}ms"
                 try:
                     raw = fetch(
-                        client, "POST", url, source=self.name, deadline=deadline, cancel=cancel,
-                        token_env=cfg.token_env, json_body=body, headers=headers,
+                        client,
+                        "POST",
+                        url,
+                        source=self.name,
+                        deadline=deadline,
+                        cancel=cancel,
+                        token_env=cfg.token_env,
+                        json_body=body,
+                        headers=headers,
                         describe_error=_describe_error,
                     )
                 except Cancelled:
@@ -187,7 +202,8 @@ class ElasticsearchLogSource:
                 if query.regex and scanned >= MAX_REGEX_SCAN:
                     sink.warn(
                         f"{self.name}: regex matched client-side over the first {scanned} of "
-                        f"{total if total is not None else 'more'} documents; narrow the time window"
+                        f"{total if total is not None else 'more'} documents; "
+                        "narrow the time window"
                     )
                     break
         if without_message:
@@ -216,10 +232,11 @@ class ElasticsearchLogSource:
         return hits, total if isinstance(total, int) else None
 
     def _hit(self, hit: Mapping[str, Any], document: Mapping[str, Any], text: str) -> Hit:
+        # The stored time first: a date_nanos sort value is in nanoseconds, not milliseconds.
+        ts = parse_time(field_value(document, self.cfg.time_field))
         sort = hit.get("sort")
-        ts = parse_time(sort[0]) if isinstance(sort, list) and sort else None
-        if ts is None:
-            ts = parse_time(field_value(document, self.cfg.time_field))
+        if ts is None and isinstance(sort, list) and sort:
+            ts = parse_time(sort[0])
         service = self.service
         if self.cfg.service_field:
             value = field_value(document, self.cfg.service_field)

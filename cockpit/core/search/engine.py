@@ -118,19 +118,25 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
             cls = getattr(importlib.import_module(module_name), class_name)
             sources.append(cls(cfg, base_dir=config.base_dir))
         except (ImportError, AttributeError) as exc:
-            sources.append(_BrokenSource(
-                cfg.name, cfg.service, f"{cfg.name}: {cfg.kind} sources are not available ({exc})"
-            ))
+            sources.append(
+                _BrokenSource(
+                    cfg.name,
+                    cfg.service,
+                    f"{cfg.name}: {cfg.kind} sources are not available ({exc})",
+                )
+            )
         except Exception as exc:
             sources.append(_BrokenSource(cfg.name, cfg.service, f"{cfg.name}: {exc}"))
     return sources
 
 
-def adhoc_sources(paths: Sequence[str], *, base_dir: Path | None = None,
-                  engine: Engine = "auto") -> list[Source]:
+def adhoc_sources(
+    paths: Sequence[str], *, base_dir: Path | None = None, engine: Engine = "auto"
+) -> list[Source]:
     """One file source per command-line PATH (file, directory or glob), named by the PATH."""
     return [
-        FileLogSource(path, [path], base_dir=base_dir or Path.cwd(), engine=engine, explicit=True)
+        # Relative paths stay relative (shown as typed, like rg).
+        FileLogSource(path, [path], base_dir=base_dir or Path(), engine=engine, explicit=True)
         for path in paths
     ]
 
@@ -168,26 +174,29 @@ class _Collector:
         self.wake = threading.Event()
         self.first_hit_sent = False
 
-    def add_hit(self, name: str, hit: Hit) -> None:
+    def add_hits(self, name: str, hits: list[Hit]) -> None:
         with self.lock:
-            self.progress[name].count += 1
+            self.progress[name].count += len(hits)
             self.dirty.add(name)
             if self.max_hits > 0:
-                self.sequence += 1
-                entry = (hit.ts or _NO_TIME, self.sequence, hit)
-                if len(self.newest) < self.max_hits:
-                    heapq.heappush(self.newest, entry)
-                else:
-                    heapq.heappushpop(self.newest, entry)
+                newest, push, pushpop = self.newest, heapq.heappush, heapq.heappushpop
+                for hit in hits:
+                    self.sequence += 1
+                    entry = (hit.ts or _NO_TIME, self.sequence, hit)
+                    if len(newest) < self.max_hits:
+                        push(newest, entry)
+                    elif entry > newest[0]:
+                        pushpop(newest, entry)
             if not self.streaming:
                 return
             if self.lossless:
                 while len(self.pending) >= STREAM_BUFFER:
                     self.wake.set()
                     self.lock.wait(0.5)
-            elif len(self.pending) == self.pending.maxlen:
-                self.dropped += 1
-            self.pending.append(hit)
+            else:
+                overflow = len(self.pending) + len(hits) - (self.pending.maxlen or 0)
+                self.dropped += max(0, min(overflow, len(self.pending) + len(hits)))
+            self.pending.extend(hits)
             if not self.first_hit_sent:
                 self.first_hit_sent = True
                 self.wake.set()  # the first hit goes out at once
@@ -240,7 +249,11 @@ class _Sink:
         self._name = name
 
     def hit(self, hit: Hit) -> None:
-        self._collector.add_hit(self._name, hit)
+        self._collector.add_hits(self._name, [hit])
+
+    def hits(self, hits: list[Hit]) -> None:
+        """Several hits under one lock (file sources batch)."""
+        self._collector.add_hits(self._name, hits)
 
     def warn(self, message: str) -> None:
         self._collector.add_warning(self._name, message)
@@ -250,7 +263,10 @@ class _Sink:
 
 
 def _run_source(
-    source: Source, query: Query, collector: _Collector, cancel: threading.Event,
+    source: Source,
+    query: Query,
+    collector: _Collector,
+    cancel: threading.Event,
     count_only: bool,
 ) -> None:
     name = source.name
@@ -266,8 +282,12 @@ def _run_source(
         collector.set_state(name, SourceState.ERROR, str(exc).splitlines()[0] if str(exc) else name)
         return
     except Exception as exc:  # a bug in one source must not take the search down
-        collector.set_state(name, SourceState.ERROR, f"{name}: internal error: "
-                            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        collector.set_state(
+            name,
+            SourceState.ERROR,
+            f"{name}: internal error: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+        )
         return
     collector.set_state(name, SourceState.DONE)
 
@@ -283,6 +303,7 @@ def run_search(
     lossless: bool = False,
     flush_interval: float = 0.05,
     cancel_grace: float = 2.0,
+    poll: Callable[[], None] | None = None,
 ) -> SearchResult:
     """Search every source in parallel; block until all are done (or cancelled).
 
@@ -290,23 +311,30 @@ def run_search(
     thread, then a final `SearchFinished`. `lossless=True` streams every hit (sources wait
     when the caller falls behind); otherwise only the newest hits are streamed when the caller
     is slow. `count_only` skips building hits where a source can (files). Sources outside
-    `query.services` are not searched. Raises PatternError for an invalid regex.
+    `query.services` are not searched. `poll` is called every `flush_interval` from the calling
+    thread (a UI worker checks there whether it was cancelled). Raises PatternError for an
+    invalid regex.
     """
     validate(query)
     cancel = cancel or threading.Event()
     selected = [
-        s for s in sources
+        s
+        for s in sources
         if query.services is None or s.service is None or s.service in query.services
     ]
     started = time.perf_counter()
     collector = _Collector(
-        [s.name for s in selected], max_hits=max_hits,
-        streaming=on_event is not None and not count_only, lossless=lossless,
+        [s.name for s in selected],
+        max_hits=max_hits,
+        streaming=on_event is not None and not count_only,
+        lossless=lossless,
     )
     threads = [
         threading.Thread(
-            target=_run_source, args=(source, query, collector, cancel, count_only),
-            name=f"search-{source.name}", daemon=True,
+            target=_run_source,
+            args=(source, query, collector, cancel, count_only),
+            name=f"search-{source.name}",
+            daemon=True,
         )
         for source in selected
     ]
@@ -322,6 +350,8 @@ def run_search(
         if not finished:
             collector.wake.wait(flush_interval)
             collector.wake.clear()
+        if poll is not None:
+            poll()
         hits, dropped, statuses = collector.drain()
         if on_event is not None:
             if hits or dropped:
@@ -335,8 +365,10 @@ def run_search(
             if time.perf_counter() - cancelled_at > cancel_grace:
                 break  # a source ignoring cancel is abandoned (its thread is a daemon)
     result = SearchResult(
-        statuses=collector.statuses(), hits=collector.newest_hits(),
-        elapsed=time.perf_counter() - started, cancelled=cancel.is_set(),
+        statuses=collector.statuses(),
+        hits=collector.newest_hits(),
+        elapsed=time.perf_counter() - started,
+        cancelled=cancel.is_set(),
     )
     if on_event is not None:
         on_event(SearchFinished(result))
@@ -344,7 +376,10 @@ def run_search(
 
 
 def minute_counts(
-    config: Config, query: Query, *, services: Iterable[str] | None = None,
+    config: Config,
+    query: Query,
+    *,
+    services: Iterable[str] | None = None,
     sources: Sequence[Source] | None = None,
 ) -> dict[str | None, Counter[datetime]]:
     """Matching lines per service per minute (UTC, timestamp floored to the minute).

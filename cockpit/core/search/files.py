@@ -214,6 +214,32 @@ def _last_timestamp(data: bytes, reference: datetime) -> datetime | None:
     return None
 
 
+class _HitBatcher:
+    """Hands hits to the sink in batches (one lock per batch); the first hit goes at once."""
+
+    def __init__(self, sink: HitSink) -> None:
+        self._sink = sink
+        self._many: Callable[[list[Hit]], None] | None = getattr(sink, "hits", None)
+        self._batch: list[Hit] = []
+        self._limit = 1
+
+    def add(self, hit: Hit) -> None:
+        self._batch.append(hit)
+        if len(self._batch) >= self._limit:
+            self.flush()
+            self._limit = 512
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        if self._many is not None:
+            self._many(self._batch)
+        else:
+            for hit in self._batch:
+                self._sink.hit(hit)
+        self._batch = []
+
+
 class _PrecedingTimestamp:
     """The timestamp a line of a plain file inherits, found by reading backwards from it.
 
@@ -275,8 +301,14 @@ class FileLogSource:
     """A `Source` over local files (config `kind = "files"`, or ad hoc command-line paths)."""
 
     def __init__(
-        self, name: str, paths: list[str], *, service: str | None = None,
-        base_dir: Path | None = None, engine: Engine = "auto", explicit: bool = False,
+        self,
+        name: str,
+        paths: list[str],
+        *,
+        service: str | None = None,
+        base_dir: Path | None = None,
+        engine: Engine = "auto",
+        explicit: bool = False,
     ) -> None:
         self.name = name
         self.service = service
@@ -286,7 +318,9 @@ class FileLogSource:
         self.explicit = explicit
 
     @classmethod
-    def from_config(cls, cfg: FileSource, *, base_dir: Path, engine: Engine = "auto") -> FileLogSource:
+    def from_config(
+        cls, cfg: FileSource, *, base_dir: Path, engine: Engine = "auto"
+    ) -> FileLogSource:
         """The source a `[[sources]] kind = "files"` table describes."""
         return cls(cfg.name, cfg.paths, service=cfg.service, base_dir=base_dir, engine=engine)
 
@@ -330,8 +364,10 @@ class FileLogSource:
                 if verdict.error:
                     errors.append(verdict.error)
                 continue
-            use_rg = rg is not None and b"\n" not in os.fsencode(path) and (
-                self.engine == "rg" or not is_gzip(path)
+            use_rg = (
+                rg is not None
+                and b"\n" not in os.fsencode(path)
+                and (self.engine == "rg" or not is_gzip(path))
             )
             if not use_rg:
                 plan.inprocess_files.append(path)
@@ -345,7 +381,8 @@ class FileLogSource:
         if plan.rg_files or plan.rg_filtered:
             assert rg is not None
             thread = threading.Thread(
-                target=self._guard, name=f"rg-{self.name}",
+                target=self._guard,
+                name=f"rg-{self.name}",
                 args=(failures, self._run_rg, rg, plan, query, window, sink, cancel, count_sink),
             )
             thread.start()
@@ -354,8 +391,17 @@ class FileLogSource:
             workers = min(2, len(plan.inprocess_files))
             with ThreadPoolExecutor(workers, thread_name_prefix=f"scan-{self.name}") as pool:
                 futures = [
-                    pool.submit(self._guard, failures, self._scan_file, path, matcher, window,
-                                sink, cancel, count_sink)
+                    pool.submit(
+                        self._guard,
+                        failures,
+                        self._scan_file,
+                        path,
+                        matcher,
+                        window,
+                        sink,
+                        cancel,
+                        count_sink,
+                    )
                     for path in plan.inprocess_files
                 ]
                 for future in futures:
@@ -365,7 +411,9 @@ class FileLogSource:
         errors.extend(failures)
         if errors and not cancel.is_set():
             more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            raise SourceError(f"{self.name}: {errors[0]}{more}")
+            # An ad hoc source is named by its path, which the message already names.
+            prefix = "" if self.explicit else f"{self.name}: "
+            raise SourceError(f"{prefix}{errors[0]}{more}")
 
     @staticmethod
     def _guard(failures: list[str], func: Callable[..., None], *args: object) -> None:
@@ -418,19 +466,27 @@ class FileLogSource:
             window.until is None or last < window.until
         )
         # A file that starts with continuation lines has no timestamp for them: filter it.
-        starts_clean = head[:1] not in (b" ", b"\t") and parse_timestamp_bytes(
-            head.split(b"\n", 1)[0], reference
-        ) is not None
+        starts_clean = (
+            head[:1] not in (b" ", b"\t")
+            and parse_timestamp_bytes(head.split(b"\n", 1)[0], reference) is not None
+        )
         return _Verdict(filtered=not (inside and starts_clean))
 
     # -- ripgrep ---------------------------------------------------------------------------
 
     def _rg_argv(self, rg: str, query: Query, *, count: bool) -> list[str]:
         argv = [rg, "--no-config", "--text", "--color=never", "--with-filename", "--null"]
-        argv += ["--count"] if count else [
-            "--no-heading", "--line-number", "--byte-offset",
-            f"--max-columns={MAX_HIT_BYTES}", "--max-columns-preview",
-        ]
+        argv += (
+            ["--count"]
+            if count
+            else [
+                "--no-heading",
+                "--line-number",
+                "--byte-offset",
+                f"--max-columns={MAX_HIT_BYTES}",
+                "--max-columns-preview",
+            ]
+        )
         if query.ignore_case:
             argv.append("--ignore-case")
         else:
@@ -444,8 +500,14 @@ class FileLogSource:
         return argv
 
     def _run_rg(
-        self, rg: str, plan: _Plan, query: Query, window: _Window, sink: HitSink,
-        cancel: threading.Event, count_sink: CountSink | None,
+        self,
+        rg: str,
+        plan: _Plan,
+        query: Query,
+        window: _Window,
+        sink: HitSink,
+        cancel: threading.Event,
+        count_sink: CountSink | None,
     ) -> None:
         if count_sink is not None and plan.rg_files:
             self._rg_count(rg, plan.rg_files, query, count_sink, cancel)
@@ -522,14 +584,22 @@ class FileLogSource:
         sink.add_count(total)
 
     def _rg_hits(
-        self, rg: str, files: list[Path], filtered: set[bytes], query: Query, window: _Window,
-        sink: HitSink, cancel: threading.Event, count_sink: CountSink | None,
+        self,
+        rg: str,
+        files: list[Path],
+        filtered: set[bytes],
+        query: Query,
+        window: _Window,
+        sink: HitSink,
+        cancel: threading.Event,
+        count_sink: CountSink | None,
     ) -> None:
         argv = self._rg_argv(rg, query, count=False) + [str(p) for p in files]
         resolvers: dict[bytes, _PrecedingTimestamp] = {}
         references: dict[bytes, datetime] = {}
         names: dict[bytes, str] = {}
         counted = 0
+        batcher = _HitBatcher(sink)
         try:
             for line in self._rg_stream(argv, cancel):
                 raw_path, sep, rest = line.partition(b"\0")
@@ -545,7 +615,8 @@ class FileLogSource:
                 if ts is None and not is_gzip(names[raw_path]):
                     if resolver is None:
                         resolver = resolvers[raw_path] = _PrecedingTimestamp(
-                            Path(names[raw_path]), references[raw_path])
+                            Path(names[raw_path]), references[raw_path]
+                        )
                     ts = resolver.before(int(offset or 0))
                 if resolver is not None:
                     resolver.remember(int(offset or 0), ts)
@@ -554,11 +625,18 @@ class FileLogSource:
                 if count_sink is not None:
                     counted += 1
                     continue
-                sink.hit(Hit(
-                    source=self.name, text=_decode(text), service=self.service,
-                    file=names[raw_path], line_no=int(number or 0), ts=ts,
-                ))
+                batcher.add(
+                    Hit(
+                        source=self.name,
+                        text=_decode(text),
+                        service=self.service,
+                        file=names[raw_path],
+                        line_no=int(number or 0),
+                        ts=ts,
+                    )
+                )
         finally:
+            batcher.flush()
             for resolver in resolvers.values():
                 resolver.close()
             if count_sink is not None and counted:
@@ -581,18 +659,18 @@ class FileLogSource:
         carry = b""
         first = True
         try:
-            while not cancel.is_set():
-                try:
-                    chunk = handle.read(BLOCK_SIZE)
-                except (EOFError, OSError, ValueError) as exc:
-                    reason = "truncated" if isinstance(exc, EOFError) else "corrupt"
-                    sink.warn(f"{self.name}: {path}: {reason} gzip data ({exc}); "
-                              "searched what could be read")
-                    break
-                except Exception as exc:  # isal raises its own error type for bad data
-                    sink.warn(f"{self.name}: {path}: corrupt gzip data ({exc}); "
-                              "searched what could be read")
-                    break
+            damaged = False
+            while not cancel.is_set() and not damaged:
+                chunk, error = _read_block(handle)
+                if error is not None:
+                    damaged = True
+                    reason = "truncated" if isinstance(error, EOFError) else "corrupt"
+                    if not gz:
+                        raise _FileFailure(f"{path}: read error ({error})")
+                    sink.warn(
+                        f"{self.name}: {path}: {reason} gzip data ({error}); "
+                        "searched what could be read"
+                    )
                 if first:
                     first = False
                     if b"\0" in chunk[:BINARY_PROBE_BYTES]:
@@ -617,8 +695,13 @@ class FileLogSource:
             yield carry + b"\n"
 
     def _scan_file(
-        self, path: Path, matcher: LineMatcher, window: _Window, sink: HitSink,
-        cancel: threading.Event, count_sink: CountSink | None,
+        self,
+        path: Path,
+        matcher: LineMatcher,
+        window: _Window,
+        sink: HitSink,
+        cancel: threading.Event,
+        count_sink: CountSink | None,
     ) -> None:
         reference = _file_reference(path)
         name = str(path)
@@ -626,6 +709,7 @@ class FileLogSource:
         inherited: datetime | None = None  # timestamp carried into the next block
         line_base = 1
         counted = 0
+        batcher = _HitBatcher(sink)
         try:
             for block in self._blocks(path, cancel, sink):
                 if need_ts:
@@ -635,8 +719,10 @@ class FileLogSource:
                         first_ts = _first_timestamp(block[:4096], reference)
                         if first_ts is not None and first_ts >= window.until:
                             break  # logs are written in order: the rest is later still
-                    if window.active and window.since is not None and (
-                        block_end_ts is not None and block_end_ts < window.since
+                    if (
+                        window.active
+                        and window.since is not None
+                        and (block_end_ts is not None and block_end_ts < window.since)
                     ):
                         line_base += block.count(b"\n")
                         inherited = block_end_ts
@@ -657,15 +743,39 @@ class FileLogSource:
                         continue
                     line_no += block.count(b"\n", previous, start)
                     previous = start
-                    sink.hit(Hit(
-                        source=self.name, text=_decode(block[start:end]), service=self.service,
-                        file=name, line_no=line_no, ts=ts,
-                    ))
+                    batcher.add(
+                        Hit(
+                            source=self.name,
+                            text=_decode(block[start:end]),
+                            service=self.service,
+                            file=name,
+                            line_no=line_no,
+                            ts=ts,
+                        )
+                    )
+                batcher.flush()
                 line_base += block.count(b"\n")
                 inherited = block_end_ts
         finally:
+            batcher.flush()
             if count_sink is not None and counted:
                 count_sink.add_count(counted)
+
+
+def _read_block(handle: IO[bytes]) -> tuple[bytes, BaseException | None]:
+    """About BLOCK_SIZE bytes, read in pieces so damage late in a .gz loses little."""
+    pieces: list[bytes] = []
+    size = 0
+    try:
+        while size < BLOCK_SIZE:
+            piece = handle.read1(1 << 20)  # type: ignore[attr-defined]
+            if not piece:
+                break
+            pieces.append(piece)
+            size += len(piece)
+    except Exception as exc:  # EOFError, OSError, isal's own error type for bad data
+        return b"".join(pieces), exc
+    return b"".join(pieces), None
 
 
 class _BlockTimestamps:

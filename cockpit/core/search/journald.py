@@ -12,6 +12,7 @@ A field present several times arrives as an array of values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -79,7 +80,10 @@ class JournaldLogSource:
     def argv(self, query: Query) -> list[str]:
         """The journalctl command line for `query` (read-only options only)."""
         argv = [
-            "journalctl", "--output=json", "--no-pager", "--all",
+            "journalctl",
+            "--output=json",
+            "--no-pager",
+            "--all",
             f"--output-fields={','.join(OUTPUT_FIELDS)}",
         ]
         if self.directory is not None:
@@ -99,13 +103,17 @@ class JournaldLogSource:
             raise SourceError(f"{self.name}: journal directory {self.directory} does not exist")
         until = to_utc(query.until) if query.until is not None else None
         prefilter = _raw_prefilter(query)
+        # With no service configured, each entry's service comes from its unit; filter on it.
+        wanted_services = query.services if self.service is None else None
         deadline = Deadline(self.cfg.timeout)
         try:
             process = start_reader(self.argv(query))
         except ReaderRefused as exc:
             raise SourceError(f"{self.name}: {exc}") from None
         except OSError as exc:
-            raise SourceError(f"{self.name}: cannot start journalctl: {one_line(str(exc))}") from None
+            raise SourceError(
+                f"{self.name}: cannot start journalctl: {one_line(str(exc))}"
+            ) from None
         stderr = bytearray()
         unreadable = 0
         try:
@@ -118,7 +126,9 @@ class JournaldLogSource:
                     unreadable += 1
                     continue
                 hit = self._hit(entry, until)
-                if hit is not None and matches(hit.text):
+                if hit is None or not matches(hit.text):
+                    continue
+                if wanted_services is None or hit.service in wanted_services:
                     sink.hit(hit)
             if cancel.is_set():
                 return
@@ -128,7 +138,9 @@ class JournaldLogSource:
                 raise SourceError(f"{self.name}: timed out after {deadline.seconds:g} s") from None
         finally:
             _stop(process)
-        messages = [one_line(line) for line in decode_lossy(bytes(stderr)).splitlines() if line.strip()]
+        messages = [
+            one_line(line) for line in decode_lossy(bytes(stderr)).splitlines() if line.strip()
+        ]
         if code != 0:
             detail = messages[-1] if messages else f"exit status {code}"
             raise SourceError(f"{self.name}: journalctl failed: {detail}")
@@ -144,10 +156,8 @@ class JournaldLogSource:
         if text is None:
             return None
         ts: datetime | None = None
-        try:
+        with contextlib.suppress(KeyError, TypeError, ValueError):
             ts = EPOCH + timedelta(microseconds=int(entry["__REALTIME_TIMESTAMP"]))
-        except (KeyError, TypeError, ValueError):
-            pass
         if until is not None and ts is not None and ts >= until:
             return None
         service = self.service or _unit_service(decode_field(entry.get("_SYSTEMD_UNIT")))

@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from cockpit.core.config import LokiSource
 from cockpit.core.search._remote import (
     Cancelled,
     Deadline,
     auth_header,
+    check_url,
     fetch,
-    line_matcher,
     from_ns,
+    line_matcher,
+    new_client,
     parse_json,
     read_token,
     time_window,
@@ -48,7 +48,7 @@ def quote_meta(literal: str) -> str:
 
 
 def logql_string(text: str) -> str:
-    """`text` as a double-quoted LogQL (Go) string literal: quotes, backslashes, controls escaped."""
+    """`text` as a double-quoted LogQL (Go) string: quotes, backslashes and controls escaped."""
     out = []
     for ch in text:
         if ch in _GO_ESCAPES:
@@ -135,7 +135,7 @@ class LokiLogSource:
         if not cfg.selector.strip().startswith("{"):
             raise SourceError(
                 f"{self.name}: selector {cfg.selector!r} is not a LogQL stream selector "
-                "like {app=\"checkout\"}"
+                'like {app="checkout"}'
             )
         if query.regex:
             line_matcher(self.name, query)  # an invalid regex fails here, before any request
@@ -147,12 +147,14 @@ class LokiLogSource:
         if defaulted:
             sink.warn(f"{self.name}: no start time given; searched the last hour")
         logql = build_logql(cfg.selector, query)
-        url = cfg.url.rstrip("/") + QUERY_RANGE_PATH
+        url = check_url(self.name, cfg.url) + QUERY_RANGE_PATH
         deadline = Deadline(cfg.timeout)
+        # With no service configured, each line's service comes from its labels; filter on it.
+        wanted_services = query.services if self.service is None else None
         start_ns, end_ns = to_ns(start), to_ns(end)
         # Lines at `start_ns` that an earlier page already reported.
         reported_at_start: set[tuple[int, tuple[tuple[str, str], ...], str]] = set()
-        with httpx.Client(follow_redirects=False) as client:
+        with new_client() as client:
             while start_ns < end_ns and not cancel.is_set():
                 params: dict[str, str | int] = {
                     "query": logql,
@@ -163,21 +165,31 @@ class LokiLogSource:
                 }
                 try:
                     body = fetch(
-                        client, "GET", url, source=self.name, deadline=deadline, cancel=cancel,
-                        token_env=cfg.token_env, params=params, headers=headers,
+                        client,
+                        "GET",
+                        url,
+                        source=self.name,
+                        deadline=deadline,
+                        cancel=cancel,
+                        token_env=cfg.token_env,
+                        params=params,
+                        headers=headers,
                     )
                 except Cancelled:
                     return
                 entries = _parse_streams(self.name, parse_json(self.name, body))
                 fresh = [
-                    entry for entry in entries
+                    entry
+                    for entry in entries
                     if start_ns <= entry.ns < end_ns
                     and not (entry.ns == start_ns and entry.key in reported_at_start)
                 ]
                 for entry in fresh:
                     if cancel.is_set():
                         return
-                    sink.hit(self._hit(entry))
+                    hit = self._hit(entry)
+                    if wanted_services is None or hit.service in wanted_services:
+                        sink.hit(hit)
                 if len(entries) < cfg.page_limit:
                     return
                 last_ns = max(entries[-1].ns, start_ns)
@@ -202,4 +214,3 @@ class LokiLogSource:
             (labels[name] for name in _SERVICE_LABELS if labels.get(name)), None
         )
         return Hit(source=self.name, service=service, text=entry.line, ts=from_ns(entry.ns))
-

@@ -20,8 +20,25 @@ from cockpit.core.search.model import Query
 
 # Regex tokens that can match a newline; only patterns containing one need each matching
 # line re-checked on its own (hyperscan would otherwise report a match spanning two lines).
-_MAY_MATCH_NEWLINE = ("\\s", "\\S", "\\W", "\\D", "\\H", "\\V", "\\R", "\\n", "\\x0", "\\x{",
-                      "[^", "(?s", "\\p", "\\P", "\\N", "\\012", "\\c")
+_MAY_MATCH_NEWLINE = (
+    "\\s",
+    "\\S",
+    "\\W",
+    "\\D",
+    "\\H",
+    "\\V",
+    "\\R",
+    "\\n",
+    "\\x0",
+    "\\x{",
+    "[^",
+    "(?s",
+    "\\p",
+    "\\P",
+    "\\N",
+    "\\012",
+    "\\c",
+)
 # After this many matches inside one line, stop the scan and resume at the next line, so a
 # pattern like `\d` costs one callback per line, not one per character.
 _MAX_CALLBACKS_PER_LINE = 16
@@ -31,7 +48,7 @@ class PatternError(ValueError):
     """The search pattern is not a valid regex; the message is one line."""
 
 
-def _re2_options(*, ignore_case: bool = False) -> Any:
+def re2_options(*, ignore_case: bool = False) -> Any:
     import re2
 
     options = re2.Options()
@@ -43,8 +60,9 @@ def _re2_options(*, ignore_case: bool = False) -> Any:
 
 def literal_regex(text: str) -> str:
     """A regex matching `text` literally, in syntax that RE2, hyperscan and ripgrep share."""
-    return "".join(ch if ch.isalnum() or ch in " _" or ord(ch) > 127 else f"\\x{ord(ch):02x}"
-                   for ch in text)
+    return "".join(
+        ch if ch.isalnum() or ch in " _" or ord(ch) > 127 else f"\\x{ord(ch):02x}" for ch in text
+    )
 
 
 def regex_of(query: Query) -> str:
@@ -59,7 +77,7 @@ def validate(query: Query) -> None:
     import re2
 
     try:
-        re2.compile(query.pattern.encode("utf-8"), options=_re2_options())
+        re2.compile(query.pattern.encode("utf-8"), options=re2_options())
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):
@@ -77,7 +95,7 @@ class LineMatcher:
 
         self.query = query
         pattern = regex_of(query).encode("utf-8")
-        self._re2 = re2.compile(pattern, options=_re2_options(ignore_case=query.ignore_case))
+        self._re2 = re2.compile(pattern, options=re2_options(ignore_case=query.ignore_case))
         self.matches_everything = self._re2.search(b"") is not None
         self._needs_line_check = query.regex and any(t in query.pattern for t in _MAY_MATCH_NEWLINE)
         self._hs: Any = None

@@ -94,7 +94,12 @@ def _clf(match: re.Match[str]) -> datetime | None:
     day, month_name, year, hour, minute, second, sign, off_h, off_m = match.groups()
     try:
         stamp = datetime(
-            int(year), _MONTHS[month_name], int(day), int(hour), int(minute), int(second),
+            int(year),
+            _MONTHS[month_name],
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
             tzinfo=UTC,
         )
     except ValueError:
@@ -114,6 +119,18 @@ def parse_timestamp(line: str, reference: datetime | None = None) -> datetime | 
         return None
     first = line[0]
     if first.isdigit():
+        # Fast path: `2026-11-28T14:31:02.123Z ...` parsed by the C ISO parser.
+        if len(line) >= 20 and line[4] == "-" and line[10] in "T ":
+            space = line.find(" ", 11)
+            token = line[: space if space > 0 else 40]
+            try:
+                stamp = datetime.fromisoformat(token)
+            except ValueError:
+                pass
+            else:
+                if stamp.tzinfo is None:
+                    return stamp.replace(tzinfo=UTC)
+                return stamp.astimezone(UTC)
         match = _ISO.match(line)
         if match:
             return _iso_from_match(match)

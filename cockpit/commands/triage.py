@@ -1,0 +1,105 @@
+"""`cockpit triage`: the read-only triage report, for scripts and for pasting into chat.
+
+Recent deploys with SHAs and times, error patterns of the window, the five most likely
+rollback targets and hypotheses (heuristic; with `--ai` the model's too), all UNVERIFIED.
+Nothing is executed. With `--ai`, tool calls are recorded on the current incident's timeline
+when there is one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cockpit.commands._common import config_from_args, fail
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_window(text: str) -> timedelta:
+    """`90m`, `1h`, `2d` -> timedelta; raises ValueError with the expected form."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"--since {text!r}: expected a duration like 30m, 1h or 2d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", default="1h", metavar="DURATION", help="window (default 1h)")
+    parser.add_argument(
+        "--ai", action="store_true", help="also ask the model (needs ANTHROPIC_API_KEY)"
+    )
+    form = parser.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON")
+    form.add_argument("--markdown", action="store_true", help="print Markdown")
+    parser.add_argument("--now", help=argparse.SUPPRESS)  # ISO time, for tests and drills
+
+
+def _recorder(config: Any) -> tuple[Any, Any]:
+    """(record, store_reader) on the current incident, or no-ops when there is none."""
+    if not config.store_path.exists():
+        return (lambda kind, payload: None), None
+    from cockpit.core.store import EventStore
+
+    store = EventStore(config.store_path)
+    record = store.current_incident(drill=config.cockpit.drill)
+    if record is None:
+        store.close()
+        return (lambda kind, payload: None), None
+    incident_id = record.id
+
+    def append(kind: str, payload: dict[str, Any]) -> None:
+        store.append(incident_id, kind, payload, config.author)
+
+    return append, (lambda: store.events(incident_id))
+
+
+def run(args: argparse.Namespace) -> int:
+    from cockpit.core.ai.triage import SkillError, gather, load_skills
+
+    config = config_from_args(args)
+    try:
+        window = parse_window(args.since)
+        now = (
+            datetime.fromisoformat(args.now.replace("Z", "+00:00"))
+            if args.now
+            else datetime.now(UTC)
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    if args.ai:
+        try:
+            load_skills(config)
+        except SkillError as exc:
+            fail(str(exc))
+    report = gather(config, now=now, window=window)
+    if args.ai:
+        import asyncio
+
+        from cockpit.core.ai.loop import api_key
+        from cockpit.core.ai.triage import run_ai
+
+        if api_key() is None:
+            report.ai_status = "no ANTHROPIC_API_KEY: heuristic hypotheses only (offline)"
+        else:
+            record, store_reader = _recorder(config)
+            stream = not (args.json or args.markdown) and sys.stderr.isatty()
+            on_text = (
+                (lambda text: print(text, end="", file=sys.stderr, flush=True)) if stream else None
+            )
+            asyncio.run(
+                run_ai(report, config, record=record, store_reader=store_reader, on_text=on_text)
+            )
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print("\n".join(report.lines(markdown=args.markdown)))
+    for problem in report.problems:
+        print(f"cockpit: {problem}", file=sys.stderr)
+    return 0

@@ -1,0 +1,294 @@
+"""Redaction of everything that would leave the machine: secrets become stable placeholders.
+
+One `Redactor` per incident: the same secret always becomes the same placeholder
+(`[REDACTED:aws-key:1]`), so the model can still correlate lines without seeing the value.
+Any failure raises `RedactionError`, and callers then send nothing (fail closed).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+PLACEHOLDER_PREFIX = "[REDACTED:"
+
+SECRET_ENV_NAME = re.compile(
+    r"(?i)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE|DSN|COOKIE|SESSION|AUTH)"
+)
+"""Environment variables whose names look like this hold secrets of this process."""
+MIN_ENV_SECRET_LEN = 8
+"""Shorter values (`1`, `true`, `us-east-1`) are too common to be redacted everywhere."""
+
+
+class RedactionError(Exception):
+    """Redaction failed: nothing may be sent."""
+
+
+def luhn_ok(digits: str) -> bool:
+    """True when `digits` passes the Luhn checksum (card numbers do)."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = ord(char) - 48
+        if index % 2 == 1:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return total % 10 == 0
+
+
+def _base64_fragments(value: bytes) -> set[str]:
+    """The parts of base64 text that encode `value` whatever its offset inside a larger blob.
+
+    A secret inside `user:secret` encodes differently depending on where it starts; for each of
+    the three alignments we keep only the characters whose six bits all come from the secret.
+    """
+    fragments: set[str] = set()
+    for offset in range(3):
+        padded = b"\0" * offset + value
+        for encoder in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encoder(padded).decode("ascii").rstrip("=")
+            start = -(-offset * 8 // 6)  # first char that starts inside the secret
+            end = (offset + len(value)) * 8 // 6  # chars before this end inside it
+            fragment = text[start:end]
+            if len(fragment) >= 8:
+                fragments.add(fragment)
+        fragments.add(base64.b64encode(value).decode("ascii"))
+    return fragments
+
+
+def process_secrets(
+    environ: Mapping[str, str] | None = None, extra_names: Iterable[str] = ()
+) -> dict[str, str]:
+    """Values of this process's secret-looking environment variables, by variable name."""
+    env = os.environ if environ is None else environ
+    names = {name for name in env if SECRET_ENV_NAME.search(name)} | set(extra_names)
+    found: dict[str, str] = {}
+    for name in names:
+        value = env.get(name, "")
+        if len(value) >= MIN_ENV_SECRET_LEN and not value.isdigit():
+            found[name] = value
+    return found
+
+
+# (kind, pattern, group to replace or 0 for the whole match, validator or None)
+_Rule = tuple[str, re.Pattern[str], int, Callable[[str], bool] | None]
+
+
+def _mixed_base64(text: str) -> bool:
+    """A 40-char token is an AWS-style secret only if it mixes cases and digits (not a sha)."""
+    return (
+        any(c.isupper() for c in text)
+        and any(c.islower() for c in text)
+        and any(c.isdigit() for c in text)
+    )
+
+
+def _card(text: str) -> bool:
+    digits = re.sub(r"[ -]", "", text)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+
+
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|client[_-]?secret|credentials?|session[_-]?id|cookie"
+)
+
+RULES: tuple[_Rule, ...] = (
+    (
+        "private-key",
+        re.compile(
+            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----"
+            r"|[\s\S]*)"
+        ),
+        0,
+        None,
+    ),
+    ("url-credentials", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@"), 1, None),
+    (
+        "authorization",
+        re.compile(
+            r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+            r"(?:(?:bearer|basic|token|digest|apikey|negotiate)\s+)?([^\s\"',;]+)"
+        ),
+        1,
+        None,
+    ),
+    ("bearer", re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{8,}=*)"), 1, None),
+    ("basic-auth", re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})"), 1, None),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), 0, None),
+    (
+        "vendor-token",
+        re.compile(
+            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"
+            r"|xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
+            r"|sk-ant-[A-Za-z0-9_-]{16,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}"
+            r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
+            r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
+            r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
+            r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,})"
+        ),
+        0,
+        None,
+    ),
+    (
+        "slack-webhook",
+        re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+"),
+        0,
+        None,
+    ),
+    (
+        "aws-key",
+        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b"),
+        0,
+        None,
+    ),
+    (
+        "aws-secret",
+        re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+        0,
+        _mixed_base64,
+    ),
+    (
+        "secret-value",
+        re.compile(
+            r"(?i)\b[\w.-]*?(?:" + _SECRET_WORDS + r")[\"']?\s*(?:=|:)\s*[\"']?"
+            r"((?!\[REDACTED:)[^\s\"'&,;}<>]{3,})"
+        ),
+        1,
+        None,
+    ),
+    (
+        "email",
+        re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
+        0,
+        None,
+    ),
+    ("card", re.compile(r"(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d.])"), 0, _card),
+)
+
+
+class Redactor:
+    """Replaces secrets with placeholders that stay the same for the life of this object."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        extra_secret_names: Iterable[str] = (),
+        rules: tuple[_Rule, ...] = RULES,
+    ) -> None:
+        self._lock = threading.Lock()
+        self._placeholders: dict[tuple[str, str], str] = {}
+        self._counters: dict[str, int] = {}
+        self._rules = rules
+        literals: set[str] = set()
+        for value in process_secrets(environ, extra_secret_names).values():
+            raw = value.encode("utf-8", "surrogatepass")
+            literals |= {value, quote(value, safe=""), quote_plus(value)}
+            literals |= _base64_fragments(raw)
+        self._literal_kind = "process-secret"
+        self._literals = sorted((lit for lit in literals if len(lit) >= 6), key=len, reverse=True)
+        self._literal_pattern = (
+            re.compile("|".join(re.escape(lit) for lit in self._literals))
+            if self._literals
+            else None
+        )
+
+    def placeholder(self, kind: str, secret: str) -> str:
+        """The placeholder of `secret`: new secrets get the next number of their kind."""
+        with self._lock:
+            key = (kind, secret)
+            found = self._placeholders.get(key)
+            if found is None:
+                number = self._counters.get(kind, 0) + 1
+                self._counters[kind] = number
+                found = self._placeholders[key] = f"{PLACEHOLDER_PREFIX}{kind}:{number}]"
+            return found
+
+    @property
+    def count(self) -> int:
+        """Distinct secrets replaced so far."""
+        return len(self._placeholders)
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret replaced. Raises RedactionError on any failure."""
+        try:
+            return self._redact(text)
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(
+                f"redaction failed ({type(exc).__name__}): nothing was sent"
+            ) from exc
+
+    def _redact(self, text: str) -> str:
+        if not isinstance(text, str):
+            raise RedactionError(f"cannot redact a {type(text).__name__}: nothing was sent")
+        if self._literal_pattern is not None:
+            text = self._literal_pattern.sub(
+                lambda m: self.placeholder(self._literal_kind, m.group(0)), text
+            )
+        for kind, pattern, group, validator in self._rules:
+            text = pattern.sub(self._replacer(kind, group, validator), text)
+        return text
+
+    def _replacer(
+        self, kind: str, group: int, validator: Callable[[str], bool] | None
+    ) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            secret = match.group(group)
+            if not secret or secret.startswith(PLACEHOLDER_PREFIX):
+                return match.group(0)
+            if validator is not None and not validator(secret):
+                return match.group(0)
+            if group == 0:
+                return self.placeholder(kind, secret)
+            start, end = match.span(group)
+            base = match.start(0)
+            whole = match.group(0)
+            return whole[: start - base] + self.placeholder(kind, secret) + whole[end - base :]
+
+        return replace
+
+    def redact_json(self, value: Any) -> Any:
+        """A copy of a JSON-like value with every string (keys included) redacted."""
+        try:
+            return self._walk(value)
+        except RedactionError:
+            raise
+        except Exception as exc:
+            raise RedactionError(
+                f"redaction failed ({type(exc).__name__}): nothing was sent"
+            ) from exc
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, dict):
+            return {
+                self._walk(k) if isinstance(k, str) else k: self._walk(v) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self._walk(item) for item in value]
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        raise RedactionError(f"cannot redact a {type(value).__name__}: nothing was sent")
+
+
+_by_incident: dict[str, Redactor] = {}
+_by_incident_lock = threading.Lock()
+
+
+def redactor_for(incident_id: str, extra_secret_names: Iterable[str] = ()) -> Redactor:
+    """The incident's redactor (one per incident per process, so placeholders stay stable)."""
+    with _by_incident_lock:
+        found = _by_incident.get(incident_id)
+        if found is None:
+            found = _by_incident[incident_id] = Redactor(extra_secret_names=extra_secret_names)
+        return found

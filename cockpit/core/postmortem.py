@@ -1,0 +1,700 @@
+"""The postmortem draft, the evidence cross-check, action items, and the whole-incident export.
+
+The postmortem is Markdown built only from the event log: what happened, who did what and
+when (UTC), the times to detect, contain and recover, the root cause in a human's words with a
+heuristic evidence check, hypotheses by their human verdict, the commands humans copied, and
+the action items. Judgement is left to the incident owner in marked sections. Every piece of
+outside text is sanitized (`visible`) and Markdown-escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cockpit.core.comms.events import (
+    ACTION_ITEM_ADDED,
+    FACT_SET,
+    ROOT_CAUSE_STATED,
+    CommsCopy,
+    RootCause,
+    action_items,
+    comms_copies,
+    is_comms_copy,
+    root_cause,
+)
+from cockpit.core.comms.facts import CommsFacts
+from cockpit.core.incident import IncidentState, Kind, describe
+from cockpit.core.sanitize import visible
+from cockpit.core.store import (
+    SCHEMA_VERSION,
+    Event,
+    EventStore,
+    IncidentRecord,
+    format_ts,
+    parse_ts,
+)
+
+TO_BE_WRITTEN = "_To be written by the incident owner._"
+EXPORT_FORMAT = "cockpit-incident"
+EXPORT_VERSION = 1
+EVIDENCE_HEURISTIC_NOTE = (
+    "Heuristic, UNVERIFIED: each sentence of the stated root cause is matched by keywords"
+    " against the recorded evidence (pins, notes, copied commands, hypotheses a human verified"
+    " or refuted). It shows which evidence shares the claim's words, not whether the claim is"
+    " true: a human must read the evidence."
+)
+
+
+# -- Markdown escaping -----------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
+
+
+def md(text: str, max_len: int = 1000) -> str:
+    """Outside text as inert inline Markdown: control characters visible, specials escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", visible(text, max_len=max_len))
+
+
+def md_code(text: str, max_len: int = 1000) -> str:
+    """Outside text as an inline code span, fenced with more backticks than it contains."""
+    shown = visible(text, max_len=max_len)
+    longest = max((len(run) for run in re.findall(r"`+", shown)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") or not shown else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
+def cell(text: str) -> str:
+    """Already-escaped Markdown made safe for a table cell (a pipe ends a cell even in code)."""
+    return re.sub(r"(?<!\\)\|", r"\\|", text)
+
+
+def utc(moment: datetime) -> str:
+    """`2026-11-28 14:31:05 UTC`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(span: timedelta) -> str:
+    """`27 min`, `1 h 05 min`, `45 s`."""
+    seconds = int(span.total_seconds())
+    if seconds < 0:
+        return f"-{duration(-span)}"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+# -- evidence cross-check ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One recorded piece of evidence: what it is (who, when) and its text."""
+
+    label: str
+    text: str
+    verdict: str = ""
+    """"verified" / "refuted" for a hypothesis a human judged, else ""."""
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One sentence of the stated root cause and what the recorded evidence says of it."""
+
+    claim: str
+    verdict: str
+    """"supported", "contradicted" or "unsupported" (heuristic, UNVERIFIED)."""
+    supporting: tuple[str, ...] = ()
+    contradicting: tuple[str, ...] = ()
+
+
+_STOPWORDS = frozenset(
+    [
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "also",
+        "although",
+        "among",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "cause",
+        "caused",
+        "causes",
+        "could",
+        "does",
+        "doing",
+        "during",
+        "each",
+        "from",
+        "further",
+        "have",
+        "having",
+        "here",
+        "into",
+        "itself",
+        "just",
+        "more",
+        "most",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "with",
+        "would",
+        "your",
+        "incident",
+        "root",
+        "issue",
+        "problem",
+    ]
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|normal|healthy|unrelated|unaffected|fine|ruled out|refuted|false|"
+    r"isn't|wasn't|weren't|didn't|doesn't|don't|nothing)\b",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9:.%/-]*[a-z0-9%]|[a-z0-9]")
+
+
+def _terms(text: str) -> set[str]:
+    """The words that carry a claim: not stopwords, four letters or more, or with a digit."""
+    return {
+        token
+        for token in _TOKEN.findall(text.lower())
+        if (len(token) >= 4 and token not in _STOPWORDS) or any(c.isdigit() for c in token)
+    }
+
+
+def _overlap(terms: set[str], clause_terms: set[str]) -> int:
+    def found(term: str) -> bool:
+        if term in clause_terms:
+            return True
+        stem = term[:5]
+        return len(term) >= 5 and any(len(t) >= 5 and t[:5] == stem for t in clause_terms)
+
+    return sum(1 for term in terms if found(term))
+
+
+def _clauses(text: str) -> list[str]:
+    return [part for part in re.split(r"[.;!?](?:\s+|$)|\s+but\s+|\n", text) if part.strip()]
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
+
+
+def evidence_items(state: IncidentState) -> list[Evidence]:
+    """The recorded evidence: pins, notes, copied commands, hypotheses a human judged."""
+    items = [
+        Evidence(f"pin ({pin.source}) by {pin.author} {_hm(pin.at)}", pin.text)
+        for pin in state.pins
+    ]
+    items += [Evidence(f"note by {note.author} {_hm(note.at)}", note.text) for note in state.notes]
+    items += [
+        Evidence(
+            f"copied {event.payload.get('purpose') or 'command'} by {event.author} {_hm(event.ts)}",
+            str(event.payload.get("text", "")),
+        )
+        for event in state.events
+        if event.kind == Kind.COMMAND_COPIED and not is_comms_copy(event)
+    ]
+    for hypothesis in hypotheses(state.events):
+        if hypothesis.status in ("verified", "refuted"):
+            text = hypothesis.claim + (f". {hypothesis.note}" if hypothesis.note else "")
+            items.append(
+                Evidence(
+                    f"hypothesis {hypothesis.status} by {hypothesis.by}", text, hypothesis.status
+                )
+            )
+    return items
+
+
+def check_root_cause(text: str, evidence: Iterable[Evidence]) -> list[ClaimCheck]:
+    """Each sentence of `text`, marked supported / contradicted / unsupported by keywords."""
+    evidence = list(evidence)
+    checks = []
+    for claim in _sentences(text):
+        terms = _terms(claim)
+        claim_negated = bool(_NEGATION.search(claim))
+        supporting: list[str] = []
+        contradicting: list[str] = []
+        for item in evidence:
+            for clause in _clauses(item.text):
+                matched = _overlap(terms, _terms(clause))
+                share = matched / len(terms) if terms else 0.0
+                negated = bool(_NEGATION.search(clause)) and not claim_negated
+                refuted = item.verdict == "refuted" or (negated and matched >= 1)
+                if refuted and share >= 0.5:
+                    contradicting.append(item.label)
+                elif not negated and share >= 0.6 and matched >= min(2, len(terms)):
+                    supporting.append(item.label)
+                else:
+                    continue
+                break  # one verdict per evidence item
+        verdict = "contradicted" if contradicting else "supported" if supporting else "unsupported"
+        checks.append(ClaimCheck(claim, verdict, tuple(supporting), tuple(contradicting)))
+    return checks
+
+
+# -- hypotheses (written by the AI pane, judged by humans) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """A hypothesis and the latest human verdict on it ("unverified" until a human judges)."""
+
+    key: str
+    claim: str
+    status: str
+    by: str
+    note: str = ""
+
+
+def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
+    """Hypotheses from `hypothesis.*` events with the latest human verdict, in proposal order.
+
+    Uses the AI package's own projection when it is installed (it ignores judgements without
+    a note and evidence); otherwise reads `hypothesis.proposed` (id, claim) and
+    `hypothesis.verified` / `hypothesis.refuted` (id, note) directly.
+    """
+    events = list(events)
+    try:
+        from cockpit.core.ai.hypotheses import project
+    except ImportError:
+        return _hypotheses_from_payloads(events)
+    found = []
+    for view in project(events):
+        judged = view.judgements[-1] if view.judgements else None
+        found.append(
+            Hypothesis(
+                key=view.hypothesis.id,
+                claim=view.hypothesis.claim,
+                status=str(view.status),
+                by=judged.by if judged else f"{view.hypothesis.origin} ({view.proposed_by})",
+                note=judged.note if judged else "",
+            )
+        )
+    return found
+
+
+def _hypotheses_from_payloads(events: list[Event]) -> list[Hypothesis]:
+    found: dict[str, Hypothesis] = {}
+    for event in events:
+        if not event.kind.startswith("hypothesis."):
+            continue
+        payload = event.payload
+        claim = str(payload.get("claim") or payload.get("text") or "")
+        key = str(payload.get("id") or claim)
+        verb = event.kind.removeprefix("hypothesis.")
+        known = found.get(key)
+        if verb in ("verified", "refuted") and known is not None:
+            by = str(payload.get("by") or event.author)
+            found[key] = Hypothesis(key, known.claim, verb, by, str(payload.get("note") or ""))
+        elif verb == "proposed" and known is None and claim:
+            origin = str(payload.get("origin") or "AI")
+            found[key] = Hypothesis(key, claim, "unverified", f"{origin} ({event.author})")
+    return list(found.values())
+
+
+# -- the postmortem ----------------------------------------------------------------------------
+
+
+def _hm(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%H:%MZ")
+
+
+def timeline_text(event: Event) -> str:
+    """One timeline line in words; comms copies read as "status update drafted and copied"."""
+    if is_comms_copy(event):
+        purpose = str(event.payload.get("purpose") or "comms draft")
+        detail = event.payload.get("detail") or {}
+        lint = detail.get("lint") if isinstance(detail, dict) else None
+        flags = f" [lint: {'; '.join(str(x) for x in lint)}]" if lint else ""
+        return f"{purpose} drafted and copied by {event.author} (not published){flags}"
+    if event.kind in (FACT_SET, ACTION_ITEM_ADDED, ROOT_CAUSE_STATED):
+        summary = event.payload.get("summary")
+        if summary:
+            return str(summary)
+    return describe(event)
+
+
+def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
+    start = facts["start"].at
+    alert = next((e for e in state.events if e.kind == "alert.fired"), None)
+    origin, origin_label = (
+        (start, "first error") if start else ((alert.ts, "first alert") if alert else (None, ""))
+    )
+    lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
+    for measure, decision, verb in (
+        ("Time to detect", state.declared, "declared"),
+        ("Time to contain", state.contained, "contained"),
+        ("Time to recover", state.resolved, "resolved"),
+    ):
+        if origin is None:
+            lines.append(f"| {measure} | unknown start | | unknown |")
+            continue
+        if decision is None:
+            lines.append(f"| {measure} | {origin_label} {_hm(origin)} | not {verb} | n/a |")
+            continue
+        lines.append(
+            f"| {measure} | {origin_label} {_hm(origin)} | {verb} {_hm(decision.at)}"
+            f" by {cell(md(decision.by, 80))} | {duration(decision.at - origin)} |"
+        )
+    start_fact = facts["start"]
+    notes = [
+        f"Start of impact: {md(start_fact.value or 'unknown', 80)}, {md(start_fact.source, 200)}."
+    ]
+    if alert is not None:
+        notes.append(f"First alert: {utc(alert.ts)} ({md(timeline_text(alert), 300)}).")
+    return [*lines, "", *notes]
+
+
+def _facts_table(facts: CommsFacts) -> list[str]:
+    lines = ["| Fact | Value | Source |", "| --- | --- | --- |"]
+    for fact in facts:
+        if fact.name == "next_update":
+            continue  # a comms cadence detail, not part of the impact
+        value = md(fact.value, 200) if fact.known else "_unknown_"
+        lines.append(f"| {fact.label} | {cell(value)} | {cell(md(fact.source, 300))} |")
+    return lines
+
+
+def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[str]:
+    lines = ["## Root cause", ""]
+    if stated is None:
+        return [
+            *lines,
+            "No root cause has been stated yet. The incident owner states it in the Comms pane"
+            " (key `r`); the evidence cross-check appears here once it is stated.",
+            "",
+        ]
+    lines += [f"As stated by {md(stated.by, 80)} at {utc(stated.at)}:", ""]
+    lines.append(f"> {md(stated.text, 2000)}")
+    lines += [
+        "",
+        "### Evidence cross-check (heuristic, UNVERIFIED)",
+        "",
+        EVIDENCE_HEURISTIC_NOTE,
+        "",
+        "| # | Claim | Verdict | Evidence |",
+        "| --- | --- | --- | --- |",
+    ]
+    for index, check in enumerate(check_root_cause(stated.text, evidence_items(state)), 1):
+        refs = [f"for: {label}" for label in check.supporting]
+        refs += [f"against: {label}" for label in check.contradicting]
+        shown = "; ".join(refs) if refs else "no recorded evidence mentions it"
+        lines.append(
+            f"| {index} | {cell(md(check.claim, 500))} | **{check.verdict}** |"
+            f" {cell(md(shown, 600))} |"
+        )
+    lines += ["", f"Contributing factors: {TO_BE_WRITTEN}", ""]
+    return lines
+
+
+def _hypotheses_section(events: list[Event]) -> list[str]:
+    lines = ["## Hypotheses", ""]
+    found = hypotheses(events)
+    if not found:
+        return [*lines, "No hypotheses were recorded.", ""]
+    for status, heading in (
+        ("verified", "Verified by a human"),
+        ("refuted", "Refuted by a human"),
+        ("unverified", "Never verified (UNVERIFIED: not facts)"),
+    ):
+        lines += [f"### {heading}", ""]
+        group = [h for h in found if h.status == status]
+        if not group:
+            lines += ["None.", ""]
+            continue
+        for hypothesis in group:
+            who = (
+                f"by {md(hypothesis.by, 80)}"
+                if status != "unverified"
+                else (f"proposed by {md(hypothesis.by, 80)}")
+            )
+            note = f": {md(hypothesis.note, 500)}" if hypothesis.note else ""
+            lines.append(f"- {md(hypothesis.claim, 500)} ({who}){note}")
+        lines.append("")
+    return lines
+
+
+def _commands_section(events: list[Event]) -> list[str]:
+    copied = [e for e in events if e.kind == Kind.COMMAND_COPIED and not is_comms_copy(e)]
+    lines = ["## Commands copied", ""]
+    if not copied:
+        return [*lines, "No commands were copied.", ""]
+    lines += [
+        "Every command below was copied to a human's clipboard and run by humans, not by the"
+        " cockpit.",
+        "",
+        "| Time (UTC) | Copied by | Purpose | Command | Flags |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for event in copied:
+        flags = event.payload.get("findings") or []
+        flag_text = "; ".join(str(f) for f in flags) if isinstance(flags, list) else str(flags)
+        lines.append(
+            f"| {utc(event.ts)} | {cell(md(event.author, 80))}"
+            f" | {cell(md(str(event.payload.get('purpose') or 'command'), 80))}"
+            f" | {cell(md_code(str(event.payload.get('text', ''))))}"
+            f" | {cell(md(flag_text, 300)) or 'none'} |"
+        )
+    return [*lines, ""]
+
+
+def _comms_section(copies: list[CommsCopy]) -> list[str]:
+    lines = ["## Customer communications", ""]
+    if not copies:
+        return [*lines, "No status updates or emails were copied.", ""]
+    lines += ["Drafted in the cockpit, copied and sent by humans; the cockpit never publishes.", ""]
+    for copy in copies:
+        lint = "; ".join(copy.lint) if copy.lint else "none"
+        lines.append(
+            f"- {utc(copy.at)}: {md(copy.purpose, 80)} drafted and copied by"
+            f" {md(copy.author, 80)} (lint findings: {md(lint, 600)})"
+        )
+        lines.append(f"  > {md(copy.text, 3000)}")
+    return [*lines, ""]
+
+
+def _actions_section(events: list[Event]) -> list[str]:
+    lines = ["## Action items", ""]
+    items = action_items(events)
+    if not items:
+        return [*lines, "No action items recorded yet (Comms pane, key `a`).", ""]
+    lines += ["| # | Action | Owner | Due | Added by |", "| --- | --- | --- | --- | --- |"]
+    for index, item in enumerate(items, 1):
+        lines.append(
+            f"| {index} | {cell(md(item.text, 500))} | {cell(md(item.owner, 80)) or '_none_'}"
+            f" | {cell(md(item.due, 40)) or '_none_'}"
+            f" | {cell(md(item.added_by, 80))} {_hm(item.added_at)} |"
+        )
+    return [*lines, ""]
+
+
+def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime) -> str:
+    """The postmortem draft in Markdown, from the incident state and its comms facts."""
+    title = md(state.title or "Untitled incident", 300)
+    drill = " (drill)" if state.drill else ""
+    lines = [
+        f"# Postmortem: {title}{drill}",
+        "",
+        f"Incident `{md(state.incident_id, 80)}`. Draft written by Cockpit at {utc(now)} from the"
+        " incident's event log. Facts below carry their source; sections marked \"To be written"
+        ' by the incident owner" are judgement and belong to a human. AI output that no'
+        " human verified is kept apart and marked UNVERIFIED. All times are UTC.",
+        "",
+        "## Summary",
+        "",
+        f"What happened, for a reader who was not there: {TO_BE_WRITTEN}",
+        "",
+        "## Impact",
+        "",
+        *_facts_table(facts),
+        "",
+        f"Customer impact for legal or contractual purposes: {TO_BE_WRITTEN}",
+        "",
+        "## Key times",
+        "",
+        *_key_times(state, facts),
+        "",
+        "## Timeline",
+        "",
+        "| Date and time (UTC) | Who | What |",
+        "| --- | --- | --- |",
+    ]
+    for event in state.events:
+        lines.append(
+            f"| {event.ts.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')}"
+            f" | {cell(md(event.author, 80))} | {cell(md(timeline_text(event), 600))} |"
+        )
+    lines.append("")
+    lines += _root_cause_section(state, root_cause(state.events))
+    lines += _hypotheses_section(state.events)
+    lines += _commands_section(state.events)
+    lines += _comms_section(comms_copies(state.events))
+    for heading in ("What went well", "What went poorly", "Where we got lucky"):
+        lines += [f"## {heading}", "", TO_BE_WRITTEN, ""]
+    lines += _actions_section(state.events)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# -- action items for trackers -------------------------------------------------------------------
+
+ACTION_FIELDS = ("incident", "title", "owner", "due", "added_by", "added_at")
+
+
+def action_rows(state: IncidentState) -> list[dict[str, str]]:
+    """Action items as flat rows for a tracker import."""
+    return [
+        {
+            "incident": state.incident_id,
+            "title": item.text,
+            "owner": item.owner,
+            "due": item.due,
+            "added_by": item.added_by,
+            "added_at": format_ts(item.added_at),
+        }
+        for item in action_items(state.events)
+    ]
+
+
+def actions_json(state: IncidentState) -> str:
+    """Action items as a JSON array."""
+    return json.dumps(action_rows(state), indent=2, ensure_ascii=True) + "\n"
+
+
+def actions_csv(state: IncidentState) -> str:
+    """Action items as CSV with a header; cells that a spreadsheet would run as a formula are
+    prefixed with a quote."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ACTION_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in action_rows(state):
+        writer.writerow({key: _no_formula(value) for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def _no_formula(value: str) -> str:
+    value = visible(value, max_len=None)  # no raw control characters, even in a file
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+# -- whole-incident export and import --------------------------------------------------------------
+
+
+class IncidentImportError(Exception):
+    """An export that cannot be imported; the message is one line."""
+
+
+def export_incident(record: IncidentRecord, events: list[Event]) -> dict[str, Any]:
+    """The incident record and every event, as plain JSON types."""
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "incident": {
+            "id": record.id,
+            "title": record.title,
+            "created_at": format_ts(record.created_at),
+            "created_by": record.created_by,
+            "drill": record.drill,
+            "closed_at": format_ts(record.closed_at) if record.closed_at else None,
+        },
+        "events": [event.to_json() for event in events],
+    }
+
+
+def import_incident(store: EventStore, data: dict[str, Any]) -> IncidentRecord:
+    """Add an exported incident, with its event ids, times and authors, to `store`.
+
+    Written in one transaction on a second connection to the store's file (the store offers no
+    way to append with given times). Refuses an incident id that is already there.
+    """
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise IncidentImportError(f"not a {EXPORT_FORMAT} export (missing 'format')")
+    if data.get("version") != EXPORT_VERSION:
+        raise IncidentImportError(f"unsupported export version {data.get('version')!r}")
+    try:
+        incident = data["incident"]
+        record = IncidentRecord(
+            id=str(incident["id"]),
+            title=str(incident["title"]),
+            created_at=parse_ts(incident["created_at"]),
+            created_by=str(incident["created_by"]),
+            drill=bool(incident["drill"]),
+            closed_at=parse_ts(incident["closed_at"]) if incident.get("closed_at") else None,
+        )
+        events = [
+            (str(e["id"]), parse_ts(e["ts"]), str(e["author"]), str(e["kind"]), e["payload"])
+            for e in data["events"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise IncidentImportError(f"malformed export: {exc!r}") from None
+    if store.incident(record.id) is not None:
+        raise IncidentImportError(f"incident {record.id} is already in {store.path}")
+    conn = sqlite3.connect(store.path, timeout=10, isolation_level=None)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise IncidentImportError(
+                f"{store.path}: store schema {version}, expected {SCHEMA_VERSION}"
+            )
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "INSERT INTO incidents (id, title, created_at, created_by, drill, closed_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (
+                    record.id,
+                    record.title,
+                    format_ts(record.created_at),
+                    record.created_by,
+                    int(record.drill),
+                    format_ts(record.closed_at) if record.closed_at else None,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
+                " VALUES (?,?,?,?,?,?)",
+                [
+                    (
+                        event_id,
+                        record.id,
+                        format_ts(ts),
+                        author,
+                        kind,
+                        json.dumps(payload, ensure_ascii=False, sort_keys=True),
+                    )
+                    for event_id, ts, author, kind, payload in events
+                ],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise IncidentImportError(
+                f"{store.path}: import failed, nothing saved ({exc})"
+            ) from None
+    finally:
+        conn.close()
+    return record

@@ -1,0 +1,207 @@
+"""Error patterns: cluster matching lines into signatures, to show the shape of a failure.
+
+A signature is a line with its variable parts replaced by placeholders: numbers, hex ids,
+UUIDs, IPs, durations (800ms, 1.5s), quoted values, request ids and the timestamp. Each keeps
+its count, first and last seen, and per-minute counts for a sparkline. A signature first seen
+after a chosen time (a deploy) and never before it in the searched window is marked new.
+Memory is bounded: past `max_signatures`, lines of unseen shapes are counted as "other".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cockpit.core.search.model import Hit
+from cockpit.core.search.timestamps import floor_minute
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+DEFAULT_MAX_SIGNATURES = 500
+MAX_KEY_CHARS = 300
+"""Signatures are cut to this length: a long tail rarely tells two failures apart."""
+
+_LEADING_TIME = re.compile(
+    r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?)\s*"
+)
+_BRACKET_TIME = re.compile(r"\[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d(?: [+-]\d{4})?\]")
+_EMBEDDED_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
+_REQUEST_ID = re.compile(
+    r"\b((?:request|req|trace|span|correlation|x-request)[_-]?id)([=:]\s*)(?:\"[\w.-]+\"|[\w.-]+)",
+    re.IGNORECASE,
+)
+_UUID = re.compile(
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
+)
+_IP = re.compile(
+    r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b|\b(?:[0-9a-fA-F]{1,4}:){4,7}[0-9a-fA-F]{1,4}\b"
+)
+_HEX = re.compile(
+    r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"
+)
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h)\b")
+_KEY_QUOTED = re.compile(r"\b(\w+)=\"([^\"]*)\"")
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
+_NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?![\w>])|(?<=[=:#])\d+\b")
+_SPACES = re.compile(r"\s+")
+# Values of these keys are the message itself: normalized inside, not replaced whole.
+_MESSAGE_KEYS = frozenset({"msg", "message", "error", "err", "reason", "exception", "event"})
+_HOLE = "\ue000"  # a private-use character marks where a message value goes back
+_JSON_TEXT_KEYS = ("level", "severity", "msg", "message", "error", "err", "exception", "status")
+
+
+def _normalize_value(text: str) -> str:
+    text = _UUID.sub("<uuid>", text)
+    text = _IP.sub("<ip>", text)
+    text = _HEX.sub("<hex>", text)
+    text = _DURATION.sub("<dur>", text)
+    return _NUMBER.sub("<n>", text)
+
+
+def _from_json(line: str) -> str | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    parts = [f"{key}={data[key]}" for key in _JSON_TEXT_KEYS if key in data]
+    return " ".join(parts) if parts else None
+
+
+def normalize(line: str) -> str:
+    """The signature of one log line: its shape with the variable parts replaced."""
+    text = line.strip()
+    if text.startswith("{"):
+        text = _from_json(text) or text
+    text = _LEADING_TIME.sub("", text, count=1)
+    text = _BRACKET_TIME.sub("<time>", text)
+    text = _EMBEDDED_TIME.sub("<time>", text)
+    text = _REQUEST_ID.sub(r"\1\2<id>", text)
+
+    messages: list[str] = []
+
+    def key_quoted(match: re.Match[str]) -> str:
+        key, value = match.groups()
+        if key.lower() in _MESSAGE_KEYS:
+            # Set aside so the quoted-value rule below keeps the message text.
+            messages.append(f'{key}="{_normalize_value(value)}"')
+            return _HOLE
+        return f'{key}="<str>"'
+
+    text = _KEY_QUOTED.sub(key_quoted, text.replace(_HOLE, ""))
+    text = _QUOTED.sub('"<str>"', text)
+    text = _normalize_value(text)
+    if messages:
+        pieces = text.split(_HOLE)
+        text = "".join(p + (messages[i] if i < len(messages) else "") for i, p in enumerate(pieces))
+    text = _SPACES.sub(" ", text).strip()
+    return text[:MAX_KEY_CHARS]
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Unicode block sparkline; zero is a blank, the tallest bucket a full block."""
+    peak = max(counts, default=0)
+    if peak <= 0:
+        return " " * len(counts)
+    top = len(SPARK_BLOCKS) - 1
+    return "".join(" " if c <= 0 else SPARK_BLOCKS[min(top, round(c / peak * top))] for c in counts)
+
+
+@dataclass
+class Signature:
+    """One cluster of similar lines."""
+
+    key: str
+    example: Hit
+    """The first line seen with this shape (raw text: sanitize before display)."""
+    count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    per_minute: Counter[datetime] = field(default_factory=Counter)
+    seen_before_mark: bool = False
+    """Seen at least once before the "new since" time."""
+
+    def buckets(self, start: datetime, end: datetime, width: int) -> list[int]:
+        """Counts in `width` equal buckets from `start` to `end` (minute resolution)."""
+        start, end = floor_minute(start), floor_minute(end)
+        minutes = max(1, int((end - start) / timedelta(minutes=1)) + 1)
+        width = max(1, min(width, minutes))
+        counts = [0] * width
+        for minute, count in self.per_minute.items():
+            offset = int((minute - start) / timedelta(minutes=1))
+            if 0 <= offset < minutes:
+                counts[offset * width // minutes] += count
+        return counts
+
+    def sparkline(self, start: datetime, end: datetime, width: int = 20) -> str:
+        """Per-minute activity between `start` and `end` as a sparkline."""
+        return sparkline(self.buckets(start, end, width))
+
+
+class PatternIndex:
+    """Clusters hits into signatures as they stream in. Not thread-safe: feed from one thread."""
+
+    def __init__(
+        self, *, new_since: datetime | None = None, max_signatures: int = DEFAULT_MAX_SIGNATURES
+    ) -> None:
+        self.new_since = new_since
+        self.max_signatures = max_signatures
+        self._signatures: dict[str, Signature] = {}
+        self.other = 0
+        """Lines whose shape did not fit under `max_signatures`."""
+        self.total = 0
+        self.first_seen: datetime | None = None
+        self.last_seen: datetime | None = None
+
+    def add(self, hit: Hit) -> None:
+        """Count one matching line."""
+        self.total += 1
+        key = normalize(hit.text)
+        signature = self._signatures.get(key)
+        if signature is None:
+            if len(self._signatures) >= self.max_signatures:
+                self.other += 1
+                return
+            signature = self._signatures[key] = Signature(key, hit)
+        signature.count += 1
+        ts = hit.ts
+        if ts is None:
+            return
+        if signature.first_seen is None or ts < signature.first_seen:
+            signature.first_seen = ts
+        if signature.last_seen is None or ts > signature.last_seen:
+            signature.last_seen = ts
+        if self.first_seen is None or ts < self.first_seen:
+            self.first_seen = ts
+        if self.last_seen is None or ts > self.last_seen:
+            self.last_seen = ts
+        signature.per_minute[floor_minute(ts)] += 1
+        if self.new_since is not None and ts < self.new_since:
+            signature.seen_before_mark = True
+
+    def add_many(self, hits: Iterable[Hit]) -> None:
+        """Count several lines."""
+        for hit in hits:
+            self.add(hit)
+
+    def is_new(self, signature: Signature) -> bool:
+        """First seen at or after `new_since`, and never before it in the searched window."""
+        return (
+            self.new_since is not None
+            and not signature.seen_before_mark
+            and signature.first_seen is not None
+            and signature.first_seen >= self.new_since
+        )
+
+    def signatures(self, limit: int | None = None) -> list[Signature]:
+        """Signatures by count, largest first (ties: most recently seen first)."""
+        ordered = sorted(
+            self._signatures.values(),
+            key=lambda s: (-s.count, -(s.last_seen.timestamp() if s.last_seen else 0.0), s.key),
+        )
+        return ordered[:limit] if limit is not None else ordered

@@ -1,0 +1,571 @@
+"""The comms drafter: facts with sources, a status update or email draft, lint, cadence, copy.
+
+The cockpit drafts; a human edits and copies; nobody here publishes. Each copy goes up as a
+`CopyRequested` with the lint findings in its detail, so the app records exactly one
+`command.copied` event that carries them. Facts from logs are read in a thread worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last
+from cockpit.core.comms.drafts import AI_REWRITE_STATUS, draft
+from cockpit.core.comms.events import (
+    ACTION_ITEM_ADDED,
+    COMMS_KIND,
+    CUSTOMER_EMAIL,
+    DRAFT_PURPOSES,
+    FACT_SET,
+    ROOT_CAUSE_STATED,
+    STATUS_UPDATE,
+    action_item_payload,
+    fact_set_payload,
+    root_cause,
+    root_cause_payload,
+)
+from cockpit.core.comms.facts import (
+    CommsFacts,
+    CommsStatus,
+    LogFacts,
+    log_window,
+    read_log_facts,
+)
+from cockpit.core.comms.lint import Finding, LintContext, lint, people_names
+from cockpit.core.config import Config
+from cockpit.core.incident import IncidentState
+from cockpit.core.sanitize import visible
+from cockpit.core.store import Event
+from cockpit.tui.messages import CopyRequested, RecordRequested
+from cockpit.tui.panes.base import Pane
+from cockpit.tui.screens import TextPromptScreen
+
+LABEL_WIDTH = 13
+RESET_WORD = "auto"
+"""Typed as a fact's new value, it drops the human edit and goes back to the derived value."""
+
+
+@dataclass(frozen=True)
+class ActionItemInput:
+    """What the action item dialog returns."""
+
+    text: str
+    owner: str
+    due: str
+
+
+class ActionItemScreen(ModalScreen[ActionItemInput | None]):
+    """Three fields: the action, its owner, its due date."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape", "cancel", "Cancel", id="action-item-cancel", tooltip="Close without saving"
+        ),
+    ]
+    AUTO_FOCUS = "#action-item-text"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Add an action item to the postmortem")
+            yield Input(placeholder="what will be done", id="action-item-text")
+            yield Input(placeholder="owner (a person or team)", id="action-item-owner")
+            yield Input(placeholder="due date, e.g. 2026-12-05", id="action-item-due")
+            yield Label(
+                "Enter moves on; Enter on the due date saves. Esc cancels.", classes="dialog-hint"
+            )
+
+    @on(Input.Submitted, "#action-item-text")
+    def _text_done(self) -> None:
+        self.query_one("#action-item-owner", Input).focus()
+
+    @on(Input.Submitted, "#action-item-owner")
+    def _owner_done(self) -> None:
+        self.query_one("#action-item-due", Input).focus()
+
+    @on(Input.Submitted, "#action-item-due")
+    def _save(self) -> None:
+        text = self.query_one("#action-item-text", Input).value.strip()
+        if not text:
+            self.query_one("#action-item-text", Input).focus()
+            return
+        self.dismiss(
+            ActionItemInput(
+                text,
+                self.query_one("#action-item-owner", Input).value.strip(),
+                self.query_one("#action-item-due", Input).value.strip(),
+            )
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class CommsPane(Pane):
+    """Facts, a draft, its lint findings, the update cadence, and copy-only output."""
+
+    PANE_TITLE = "Comms"
+    HELP = f"""\
+# Comms
+
+Drafts customer comms from the **facts**; a human edits, copies and sends them.
+The cockpit never publishes anything.
+
+- **Facts**: each shows where it came from (logs, the timeline, or who edited it).
+  Select one and press `enter` to edit it (type `{RESET_WORD}` to go back to the derived value).
+- **Draft**: a status-page update (2-3 sentences) or a customer email paragraph, from
+  deterministic templates. The cause stays "under investigation" until Review.
+  Edit it in place; `g` redrafts from the facts.
+- **Lint**: speculation about the cause, promises and ETAs, internal hosts, IPs, SHAs,
+  internals, blame, secrets, missing start or next-update time. Copying is still allowed;
+  the findings are recorded with the copy.
+- **Cadence**: next update due every `[comms] cadence_minutes` (30) after the last copied
+  update, until Monitoring.
+- {AI_REWRITE_STATUS}.
+
+| Key | Action |
+| --- | --- |
+| `enter` / `e` | edit the highlighted fact |
+| `t` | switch between status update and customer email |
+| `c` | copy the draft (recorded with its lint findings; never sent) |
+| `g` | redraft from the facts, dropping your edits |
+| `D` | show / hide the diff against the last copied update |
+| `r` | state the root cause (Review) |
+| `a` | add an action item (text, owner, due date) |
+| `p` | write the postmortem draft (Markdown) to a file |
+| `L` | read the logs again for the start time and share of requests |
+| `escape` | leave the draft editor |
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "e",
+            "edit_fact",
+            "Edit fact",
+            id="comms-edit-fact",
+            show=False,
+            tooltip="Edit the highlighted fact (recorded with your name)",
+        ),
+        Binding(
+            "t",
+            "toggle_draft",
+            "Update/email",
+            id="comms-toggle-draft",
+            tooltip="Switch between the status update and the customer email",
+        ),
+        Binding(
+            "c",
+            "copy_draft",
+            "Copy draft",
+            id="comms-copy",
+            tooltip="Copy the draft to the clipboard; recorded with its lint findings",
+        ),
+        Binding(
+            "g",
+            "regenerate",
+            "Redraft",
+            id="comms-regenerate",
+            show=False,
+            tooltip="Redraft from the facts, dropping edits to the draft",
+        ),
+        Binding(
+            "D",
+            "toggle_diff",
+            "Diff",
+            id="comms-diff",
+            show=False,
+            tooltip="Show the diff against the last copied status update",
+        ),
+        Binding(
+            "r",
+            "state_root_cause",
+            "Root cause",
+            id="comms-root-cause",
+            show=False,
+            tooltip="State the root cause in your words (for the postmortem)",
+        ),
+        Binding(
+            "a",
+            "add_action_item",
+            "Action item",
+            id="comms-action-item",
+            show=False,
+            tooltip="Add an action item with owner and due date",
+        ),
+        Binding(
+            "p",
+            "write_postmortem",
+            "Postmortem",
+            id="comms-postmortem",
+            tooltip="Write the postmortem draft to a Markdown file",
+        ),
+        Binding(
+            "L",
+            "read_logs",
+            "Read logs",
+            id="comms-read-logs",
+            show=False,
+            tooltip="Read the logs again for the start time and share of requests",
+        ),
+        Binding(
+            "escape",
+            "leave_editor",
+            "Leave editor",
+            id="comms-leave-editor",
+            show=False,
+            tooltip="Move focus from the draft back to the facts",
+        ),
+    ]
+
+    @dataclass
+    class LogFactsRead(Message):
+        """The logs were read (in a worker) for the facts."""
+
+        log_facts: LogFacts
+
+    @dataclass
+    class PostmortemWritten(Message):
+        """The postmortem draft was written to `path` (or failed with `error`)."""
+
+        path: Path
+        error: str | None = None
+
+    def __init__(
+        self, config: Config, clock: Callable[[], datetime], *, id: str | None = None
+    ) -> None:
+        super().__init__(config, clock, id=id)
+        self.purpose = STATUS_UPDATE
+        self.log_facts: LogFacts | None = None
+        self.facts: CommsFacts | None = None
+        self.findings: list[Finding] = []
+        self.export_dir = Path.cwd()
+        """Where `p` writes the postmortem (tests point it elsewhere)."""
+        self._generated: dict[str, str] = {}
+        self._edited: dict[str, str] = {}
+        """Human edits of each draft, kept until `g` or a copy."""
+        self._cadence: Cadence | None = None
+        self._logs_requested = False
+        self._show_diff = False
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="comms-body"):
+            yield Static(id="comms-cadence")
+            yield OptionList(id="comms-facts")
+            yield Static(id="comms-draft-title")
+            yield TextArea(
+                id="comms-draft",
+                soft_wrap=True,
+                tab_behavior="focus",
+                show_line_numbers=False,
+                compact=True,
+            )
+            yield Static(id="comms-lint")
+            yield Static(id="comms-diff")
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        self._refresh()
+
+    # -- state --------------------------------------------------------------------------------
+
+    def watch_incident(self) -> None:
+        if self.incident is not None and not self._logs_requested and self.config.sources:
+            self._logs_requested = True
+            self._read_logs()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if not self.is_mounted:
+            return
+        state = self.incident
+        if state is None:
+            self.query_one("#comms-cadence", Static).update(Text("waiting for the incident…"))
+            return
+        now = self.clock()
+        self.facts = CommsFacts.from_state(
+            state, now=now, comms=self.config.comms, log_facts=self.log_facts
+        )
+        self._cadence = cadence(state, self.facts.status, self.config.comms.cadence_minutes)
+        self._show_facts()
+        for purpose in DRAFT_PURPOSES:
+            self._generated[purpose] = draft(self.facts, purpose)
+        area = self.query_one("#comms-draft", TextArea)
+        wanted = self._edited.get(self.purpose, self._generated[self.purpose])
+        if area.text != wanted:
+            area.load_text(wanted)
+        self._show_title()
+        self._lint()
+        self._tick()
+
+    def _lint_context(self) -> LintContext:
+        assert self.facts is not None
+        authors = [event.author for event in self.incident.events] if self.incident else []
+        return LintContext.from_facts(
+            self.facts, self.config.comms, people_names([*authors, self.config.author])
+        )
+
+    def _lint(self) -> None:
+        if self.facts is None:
+            return
+        text = self.query_one("#comms-draft", TextArea).text
+        self.findings = lint(text, self._lint_context())
+        lint_view = self.query_one("#comms-lint", Static)
+        lint_view.set_class(bool(self.findings), "-flagged")
+        if not self.findings:
+            lint_view.update(Text("lint: clean"))
+        else:
+            shown = Text(f"lint: {len(self.findings)} finding(s); copy is allowed and records them")
+            for finding in self.findings:
+                shown.append("\n ! ")
+                shown.append(visible(finding.message, max_len=300))
+            lint_view.update(shown)
+        self._show_diff_text()
+
+    def _show_facts(self) -> None:
+        assert self.facts is not None
+        facts_list = self.query_one("#comms-facts", OptionList)
+        highlighted = facts_list.highlighted
+        facts_list.clear_options()
+        for fact in self.facts:
+            row = Text(f"{fact.label:<{LABEL_WIDTH}} ", style="bold")
+            row.append(
+                visible(fact.value, max_len=120) if fact.known else "?",
+                style="" if fact.known else "dim italic",
+            )
+            row.append(f"  {visible(fact.source, max_len=200)}", style="dim")
+            facts_list.add_option(Option(row, id=f"fact-{fact.name}"))
+        facts_list.highlighted = highlighted if highlighted is not None else 0
+
+    def _show_title(self) -> None:
+        other = "email" if self.purpose == STATUS_UPDATE else "status update"
+        edited = " (edited)" if self.purpose in self._edited else ""
+        title = Text(f"{self.purpose.capitalize()}{edited}", style="bold")
+        title.append(f" · t: {other} · {AI_REWRITE_STATUS}", style="dim")
+        self.query_one("#comms-draft-title", Static).update(title)
+
+    def _tick(self) -> None:
+        if not self.is_mounted or self._cadence is None or self.facts is None:
+            return
+        now = self.clock()
+        line = Text(f"{self.facts.status.value}", style="bold")
+        line.append(" · ")
+        line.append(
+            self._cadence.countdown(now), style="bold" if self._cadence.overdue(now) else ""
+        )
+        view = self.query_one("#comms-cadence", Static)
+        view.set_class(self._cadence.overdue(now), "-overdue")
+        view.update(line)
+
+    def _show_diff_text(self) -> None:
+        view = self.query_one("#comms-diff", Static)
+        view.set_class(self._show_diff, "-shown")
+        if not self._show_diff:
+            return
+        last = self._cadence.last.text if self._cadence and self._cadence.last else None
+        text = self.query_one("#comms-draft", TextArea).text
+        lines = diff_against_last(last, text).splitlines()
+        view.update(Text("\n".join(visible(line, max_len=500) for line in lines)))
+
+    @on(TextArea.Changed, "#comms-draft")
+    def _draft_changed(self) -> None:
+        text = self.query_one("#comms-draft", TextArea).text
+        if text == self._generated.get(self.purpose):
+            self._edited.pop(self.purpose, None)
+        else:
+            self._edited[self.purpose] = text
+        self._show_title()
+        self._lint()
+
+    # -- logs ---------------------------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="comms-logs",
+        exit_on_error=False,
+        description="Reading the logs for the comms facts",
+    )
+    def _read_logs(self) -> None:
+        state = self.incident
+        if state is None:
+            return
+        since, until = log_window(state, self.clock())
+        self.post_message(self.LogFactsRead(read_log_facts(self.config, since, until)))
+
+    @on(LogFactsRead)
+    def _log_facts_read(self, message: LogFactsRead) -> None:
+        self.log_facts = message.log_facts
+        if message.log_facts.notes:
+            self.notify("comms facts: " + "; ".join(message.log_facts.notes), timeout=5)
+        self._refresh()
+
+    def action_read_logs(self) -> None:
+        if not self.config.sources:
+            self.notify("no log sources configured: facts come from the timeline and your edits")
+            return
+        self.notify("reading the logs for the comms facts…", timeout=3)
+        self._read_logs()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _highlighted_fact(self) -> str | None:
+        facts_list = self.query_one("#comms-facts", OptionList)
+        index = facts_list.highlighted
+        if index is None or self.facts is None:
+            return None
+        option_id = facts_list.get_option_at_index(index).id or ""
+        return option_id.removeprefix("fact-") or None
+
+    @on(OptionList.OptionSelected, "#comms-facts")
+    def _fact_selected(self) -> None:
+        self.action_edit_fact()
+
+    def action_edit_fact(self) -> None:
+        name = self._highlighted_fact()
+        if name is None or self.facts is None:
+            return
+        fact = self.facts[name]
+        hint = f"now: {fact.value or 'unknown'}; '{RESET_WORD}' resets"
+        if name == "status":
+            hint = " / ".join(status.value for status in CommsStatus) + f"; '{RESET_WORD}' resets"
+
+        def save(value: str | None) -> None:
+            if value is not None:
+                self.set_fact(name, value)
+
+        self.app.push_screen(TextPromptScreen(f"Edit the fact '{fact.label}'", hint), save)
+
+    def set_fact(self, name: str, value: str) -> None:
+        """Record a human edit of fact `name` (`auto` resets it)."""
+        if self.facts is None:
+            return
+        value = value.strip()
+        if value.lower() == RESET_WORD:
+            value = ""
+        if (
+            name == "status"
+            and value
+            and value.lower() not in {status.value.lower() for status in CommsStatus}
+        ):
+            self.notify(
+                f"not a status: {visible(value, 40)} (Investigating, Identified,"
+                " Monitoring or Resolved)",
+                severity="error",
+            )
+            return
+        self.post_message(
+            RecordRequested(
+                FACT_SET,
+                fact_set_payload(name, self.facts[name].label, value),
+                saved_message=f"saved: fact '{self.facts[name].label}'",
+            )
+        )
+
+    def action_toggle_draft(self) -> None:
+        self.purpose = CUSTOMER_EMAIL if self.purpose == STATUS_UPDATE else STATUS_UPDATE
+        self._refresh()
+
+    def action_regenerate(self) -> None:
+        self._edited.pop(self.purpose, None)
+        self._refresh()
+
+    def action_toggle_diff(self) -> None:
+        self._show_diff = not self._show_diff
+        self._show_diff_text()
+
+    def action_leave_editor(self) -> None:
+        self.query_one("#comms-facts", OptionList).focus()
+
+    def action_copy_draft(self) -> None:
+        """Copy the draft as it stands, findings and all: the human decides."""
+        if self.facts is None:
+            return
+        text = self.query_one("#comms-draft", TextArea).text.strip()
+        if not text:
+            self.notify("the draft is empty: nothing to copy", severity="warning")
+            return
+        findings = lint(text, self._lint_context())
+        next_update = self.facts["next_update"].at
+        detail = {
+            "kind": COMMS_KIND,
+            "lint": [finding.message for finding in findings],
+            "next_update": next_update.isoformat() if next_update else None,
+        }
+        self.post_message(CopyRequested(text=text, purpose=self.purpose, detail=detail))
+        self._edited.pop(self.purpose, None)
+
+    def action_state_root_cause(self) -> None:
+        current = root_cause(self.incident.events) if self.incident else None
+        hint = "in your words; checked against the evidence (UNVERIFIED)"
+        if current is not None:
+            hint = f"now: {visible(current.text, 60)}"
+
+        def save(text: str | None) -> None:
+            if text:
+                self.post_message(
+                    RecordRequested(
+                        ROOT_CAUSE_STATED, root_cause_payload(text), "saved: root cause"
+                    )
+                )
+
+        self.app.push_screen(TextPromptScreen("State the root cause", hint), save)
+
+    def action_add_action_item(self) -> None:
+        def save(item: ActionItemInput | None) -> None:
+            if item is not None:
+                self.post_message(
+                    RecordRequested(
+                        ACTION_ITEM_ADDED,
+                        action_item_payload(item.text, item.owner, item.due),
+                        "saved: action item",
+                    )
+                )
+
+        self.app.push_screen(ActionItemScreen(), save)
+
+    def action_write_postmortem(self) -> None:
+        if self.incident is None or self.facts is None:
+            return
+        self._write_postmortem(self.incident.events[:], self.facts, self.clock())
+
+    @work(
+        thread=True,
+        group="comms-postmortem",
+        exit_on_error=False,
+        description="Writing the postmortem draft",
+    )
+    def _write_postmortem(self, events: list[Event], facts: CommsFacts, now: datetime) -> None:
+        from cockpit.core.postmortem import render_postmortem
+
+        state = IncidentState.from_events(events)
+        path = self.export_dir / f"postmortem-{state.incident_id or 'incident'}.md"
+        try:
+            path.write_text(render_postmortem(state, facts, now=now), encoding="utf-8")
+        except OSError as exc:
+            self.post_message(self.PostmortemWritten(path, exc.strerror or str(exc)))
+            return
+        self.post_message(self.PostmortemWritten(path))
+
+    @on(PostmortemWritten)
+    def _postmortem_written(self, message: PostmortemWritten) -> None:
+        if message.error:
+            self.notify(
+                f"postmortem NOT written: {message.path}: {message.error}",
+                severity="error",
+                timeout=10,
+            )
+        else:
+            self.notify(f"postmortem draft written to {message.path}", timeout=8)

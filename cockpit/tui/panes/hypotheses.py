@@ -1,0 +1,436 @@
+"""The hypothesis panel: AI and heuristic hypotheses, every one UNVERIFIED until a human acts.
+
+`t` runs the triage (heuristics at once, then the model when a key is set), `h` the offline
+heuristics alone. Hypotheses arrive as `hypothesis.proposed` events and are shown from the
+event log, so a pairing partner sees them too. Only `v` / `x` here, with a note and pinned
+evidence, mark one verified or refuted. Commands are inert text: `c` / `k` copy them through
+the app's clipboard service, which checks and records them; nothing is ever executed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, ListItem, ListView, SelectionList, Static
+from textual.worker import Worker, WorkerState
+
+from cockpit.core.ai.hypotheses import (
+    PROPOSED,
+    UNVERIFIED_LABEL,
+    HypothesisView,
+    Status,
+    judgement_payload,
+    project,
+)
+from cockpit.core.incident import Pin
+from cockpit.core.sanitize import visible
+from cockpit.tui.messages import CopyRequested, RecordRequested
+from cockpit.tui.panes.base import Pane
+
+AI_PURPOSE = "AI-suggested command"
+STREAM_KEEP = 4000
+"""Characters of streamed model text kept on screen."""
+
+
+def pin_reference(pin: Pin) -> str:
+    """How a pinned piece of evidence is cited in a judgement."""
+    return f"pin {pin.source} by {pin.author} at {pin.at:%Y-%m-%dT%H:%M:%SZ}: {pin.text[:300]}"
+
+
+class JudgeScreen(ModalScreen[tuple[str, list[str]] | None]):
+    """Verify or refute: a note and at least one pinned piece of evidence, both required."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="judge-cancel", tooltip="Close without saving"),
+        Binding("ctrl+s", "save", "Save", id="judge-save", tooltip="Save the judgement"),
+    ]
+    AUTO_FOCUS = "#judge-note"
+
+    def __init__(self, verb: str, claim: str, pins: list[Pin]) -> None:
+        super().__init__()
+        self.verb = verb
+        self.claim = claim
+        self.pins = pins
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="judge-dialog"):
+            yield Label(Text(f"{self.verb.capitalize()}: {visible(self.claim, 300)}"))
+            yield Input(placeholder="note: what you checked and saw (required)", id="judge-note")
+            yield Label("Evidence (space selects; at least one pinned item):")
+            yield SelectionList[int](
+                *[
+                    (Text(visible(f"{p.source}: {p.text}", 100)), i)
+                    for i, p in enumerate(self.pins)
+                ],
+                id="judge-evidence",
+            )
+            yield Label("", id="judge-error")
+            yield Label("ctrl+s saves. Esc cancels.", classes="dialog-hint")
+
+    @on(Input.Submitted, "#judge-note")
+    def _note_done(self) -> None:
+        self.query_one("#judge-evidence", SelectionList).focus()
+
+    def action_save(self) -> None:
+        note = self.query_one("#judge-note", Input).value.strip()
+        chosen = self.query_one("#judge-evidence", SelectionList).selected
+        if not note or not chosen:
+            missing = "a note" if not note else "at least one piece of pinned evidence"
+            if not self.pins:
+                missing = "pinned evidence: pin a log line, deploy or diff first"
+            self.query_one("#judge-error", Label).update(Text(f"needs {missing}"))
+            return
+        self.dismiss((note, [pin_reference(self.pins[i]) for i in chosen]))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PreviewScreen(ModalScreen[None]):
+    """Exactly what would be sent to the API, after redaction."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="preview-close", tooltip="Close the preview"),
+    ]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", id="ai-preview"):
+            yield Static(Text(self.text), id="ai-preview-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class HypothesisCard(ListItem):
+    """One hypothesis: badge, origin, claim, evidence, checks, containment."""
+
+    def __init__(self, view: HypothesisView) -> None:
+        super().__init__(classes="hypothesis-card")
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        view = self.view
+        h = view.hypothesis
+        status = view.status
+        with Horizontal(classes="card-head"):
+            if status == Status.UNVERIFIED:
+                yield Static(UNVERIFIED_LABEL, classes="badge -unverified")
+            else:
+                judged = view.judgements[-1]
+                word = "VERIFIED" if status == Status.VERIFIED else "REFUTED"
+                yield Static(
+                    Text(f"{word} by {visible(judged.by, 30)}"), classes=f"badge -{status.value}"
+                )
+            yield Static(Text(h.origin), classes=f"origin -{h.origin}")
+        body = Text(visible(h.claim, 600), style="bold")
+        for ref in h.evidence[:5]:
+            body.append("\n  evidence: " + visible(ref, 300), style="")
+        if h.confirm_if:
+            body.append("\n  confirms: " + visible(h.confirm_if, 300))
+        if h.refute_if:
+            body.append("\n  refutes: " + visible(h.refute_if, 300))
+        for check in h.checks[:4]:
+            body.append("\n  check (copy with k): " + visible(check, 300))
+        if h.containment:
+            body.append("\n  containment (copy with c, never run): " + visible(h.containment, 300))
+        if view.judgements:
+            judged = view.judgements[-1]
+            body.append(f"\n  note by {visible(judged.by, 30)}: " + visible(judged.note, 300))
+        yield Static(body, classes="card-body")
+
+
+class HypothesesPane(Pane):
+    """Hypotheses from the model and the heuristics, each UNVERIFIED until a human says so."""
+
+    PANE_TITLE = "Hypotheses"
+    HELP = """\
+# Hypotheses
+
+Hypotheses about the cause, from the AI (read-only tools) or, offline, from labelled
+heuristics. Every one is **UNVERIFIED** until a named human verifies or refutes it with a note
+and pinned evidence. The AI cannot run anything and cannot mark anything verified.
+
+| Key | Action |
+| --- | --- |
+| `t` | triage: deploys, error patterns, rollback targets; heuristics, then the model if `ANTHROPIC_API_KEY` is set |
+| `h` | offline heuristics only |
+| `r` | retry the last AI run after an error |
+| `p` | preview exactly what would be sent to the API (redacted) |
+| `v` / `x` | verify / refute the selected hypothesis (note + pinned evidence required) |
+| `c` / `k` | copy the containment command / the first check (copied, never executed) |
+
+Secrets are redacted before anything leaves the machine; if redaction fails, nothing is sent.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "t", "triage", "Triage", id="hypotheses-triage", tooltip="Run the read-only triage"
+        ),
+        Binding(
+            "h",
+            "heuristics",
+            "Heuristics",
+            id="hypotheses-heuristics",
+            tooltip="Propose hypotheses from the data, offline",
+        ),
+        Binding("r", "retry", "Retry", id="hypotheses-retry", tooltip="Retry the last AI run"),
+        Binding(
+            "p",
+            "preview",
+            "Preview",
+            id="hypotheses-preview",
+            tooltip="Show exactly what would be sent to the API, redacted",
+        ),
+        Binding(
+            "v",
+            "verify",
+            "Verify",
+            id="hypotheses-verify",
+            tooltip="Mark the selected hypothesis verified (note + evidence)",
+        ),
+        Binding(
+            "x",
+            "refute",
+            "Refute",
+            id="hypotheses-refute",
+            tooltip="Mark the selected hypothesis refuted (note + evidence)",
+        ),
+        Binding(
+            "c",
+            "copy_containment",
+            "Copy cmd",
+            id="hypotheses-copy-containment",
+            tooltip="Copy the containment command (never executed)",
+        ),
+        Binding(
+            "k",
+            "copy_check",
+            "Copy check",
+            id="hypotheses-copy-check",
+            tooltip="Copy the first read-only check (never executed)",
+        ),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._views: list[HypothesisView] = []
+        self._shown: list[tuple[str, str]] = []
+        self._stream = ""
+        self._last_run: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._idle_status()), id="ai-status")
+        yield Static(Text(""), id="ai-output")
+        yield ListView(id="hypothesis-cards")
+
+    def _idle_status(self) -> str:
+        from cockpit.core.ai.loop import api_key
+
+        if api_key() is None:
+            return "offline (no ANTHROPIC_API_KEY): t runs triage with heuristics"
+        return f"AI ready ({self.config.ai.model}): t runs triage"
+
+    # -- state -------------------------------------------------------------------------------
+
+    def watch_incident(self) -> None:
+        if self.incident is None or not self.is_mounted:
+            return
+        self._views = project(self.incident.events)
+        shown = [(v.hypothesis.id, v.status.value) for v in self._views]
+        if shown == self._shown:
+            return
+        self._shown = shown
+        cards = self.query_one("#hypothesis-cards", ListView)
+        index = cards.index
+        cards.clear()
+        cards.extend(HypothesisCard(view) for view in self._views)
+        if self._views:
+            cards.index = min(index or 0, len(self._views) - 1)
+
+    def selected(self) -> HypothesisView | None:
+        cards = self.query_one("#hypothesis-cards", ListView)
+        if cards.index is None or not 0 <= cards.index < len(self._views):
+            return None
+        return self._views[cards.index]
+
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#ai-status", Static)
+        status.update(Text(visible(text, 300)))
+        status.set_class(error, "-error")
+
+    def _append_stream(self, text: str) -> None:
+        self._stream = (self._stream + text)[-STREAM_KEEP:]
+        self.query_one("#ai-output", Static).update(Text(visible(self._stream, None)))
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def _record(self, kind: str, payload: dict[str, Any]) -> None:
+        """Where the AI side writes: the app records it (the core's sink has checked the kind)."""
+        known = {v.hypothesis.id for v in self._views}
+        if kind == PROPOSED and payload.get("id") in known:
+            return
+        self.post_message(RecordRequested(kind, payload, "saved"))
+
+    def _events(self) -> list[Any]:
+        return list(self.incident.events) if self.incident else []
+
+    def _redactor(self) -> Any:
+        from cockpit.core.ai.redact import redactor_for
+
+        names = [s.token_env for s in self.config.sources if getattr(s, "token_env", None)]
+        incident_id = self.incident.incident_id if self.incident else ""
+        return redactor_for(incident_id, [n for n in names if n])
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_triage(self) -> None:
+        self._last_run = "triage"
+        self._run(ai=True)
+
+    def action_heuristics(self) -> None:
+        self._run(ai=False)
+
+    def action_retry(self) -> None:
+        if self._last_run is None:
+            self.set_status("nothing to retry: t runs the triage")
+            return
+        self._run(ai=True)
+
+    @work(exclusive=True, group="ai", exit_on_error=False, description="AI triage")
+    async def _run(self, ai: bool) -> None:
+        from cockpit.core.ai.heuristics import MAX_HYPOTHESES
+        from cockpit.core.ai.loop import GuardedSink, api_key
+        from cockpit.core.ai.triage import gather, run_ai
+
+        self._stream = ""
+        self._append_stream("")
+        self.set_status("reading deploys and error patterns…")
+        now = self.clock()
+        report = await asyncio.to_thread(gather, self.config, now=now)
+        sink = GuardedSink(self._record)
+        for hypothesis in report.hypotheses[:MAX_HYPOTHESES]:
+            sink(PROPOSED, hypothesis.payload())
+        self._append_stream("\n".join(report.lines()[:40]) + "\n")
+        if not ai or api_key() is None:
+            why = "heuristics only" if not ai else "offline (no ANTHROPIC_API_KEY): heuristics only"
+            self.set_status(f"{why}: {len(report.hypotheses)} hypotheses, all UNVERIFIED")
+            return
+        self.set_status(f"asking {self.config.ai.model} (read-only tools)…")
+        outcome = await run_ai(
+            report,
+            self.config,
+            record=self._record,
+            store_reader=self._events,
+            on_text=self._append_stream,
+            redactor=self._redactor(),
+        )
+        if outcome.status == "done":
+            self.set_status(
+                f"model proposed {len(outcome.hypotheses)} hypotheses after "
+                f"{outcome.tool_calls} tool calls: all UNVERIFIED"
+            )
+        else:
+            suffix = "" if "retry" in outcome.message else " (r retries)"
+            self.set_status(outcome.message + suffix, error=outcome.status == "error")
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "ai" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.set_status(
+                f"AI run failed: {type(error).__name__}: {error} (r retries)", error=True
+            )
+
+    def action_preview(self) -> None:
+        from cockpit.core.ai.loop import ModelSession
+        from cockpit.core.ai.redact import RedactionError
+        from cockpit.core.ai.tools import registry
+        from cockpit.core.ai.triage import TRIAGE_PROMPT, load_skills
+
+        try:
+            session = ModelSession(
+                self.config,
+                registry(self.config, self._events, clock=self.clock),
+                redactor=self._redactor(),
+                record=lambda kind, payload: None,
+                skills=load_skills(self.config),
+            )
+            context = self._context()
+            text = session.preview(TRIAGE_PROMPT, context)
+        except RedactionError as exc:
+            self.set_status(f"{exc}", error=True)
+            return
+        except Exception as exc:
+            self.set_status(f"preview failed: {exc}", error=True)
+            return
+        header = "Exactly what the first request sends (redacted). Tool results follow later.\n\n"
+        self.app.push_screen(PreviewScreen(header + text))
+
+    def _context(self) -> str:
+        if self.incident is None:
+            return ""
+        data = {
+            "title": self.incident.title,
+            "phase": str(self.incident.phase),
+            "pins": [pin_reference(p) for p in self.incident.pins],
+            "hypotheses": [v.hypothesis.claim for v in self._views],
+        }
+        return json.dumps(data, indent=1)
+
+    def _judge(self, verified: bool) -> None:
+        view = self.selected()
+        if view is None:
+            self.set_status("select a hypothesis first")
+            return
+        pins = list(self.incident.pins) if self.incident else []
+        verb = "verify" if verified else "refute"
+
+        def save(result: tuple[str, list[str]] | None) -> None:
+            if result is None:
+                return
+            note, evidence = result
+            payload = judgement_payload(
+                view.hypothesis.id, note, evidence, self.config.author, verified=verified
+            )
+            kind = "hypothesis.verified" if verified else "hypothesis.refuted"
+            self.post_message(RecordRequested(kind, payload, f"saved: hypothesis {verb[:-1]}ed"))
+
+        self.app.push_screen(JudgeScreen(verb, view.hypothesis.claim, pins), save)
+
+    def action_verify(self) -> None:
+        self._judge(True)
+
+    def action_refute(self) -> None:
+        self._judge(False)
+
+    def _copy(self, which: str) -> None:
+        view = self.selected()
+        if view is None:
+            self.set_status("select a hypothesis first")
+            return
+        h = view.hypothesis
+        text = h.containment if which == "containment" else (h.checks[0] if h.checks else None)
+        if not text:
+            self.set_status(f"this hypothesis has no {which} command")
+            return
+        self.post_message(
+            CopyRequested(text, AI_PURPOSE, {"hypothesis": h.id, "origin": h.origin, "kind": which})
+        )
+
+    def action_copy_containment(self) -> None:
+        self._copy("containment")
+
+    def action_copy_check(self) -> None:
+        self._copy("check")

@@ -1,0 +1,654 @@
+"""Logs: parallel search over every configured source, streamed live, with error patterns.
+
+The search runs in an exclusive thread worker; the engine coalesces hits into one batch per
+~50 ms and this pane posts one message per batch, never one per line. A new search cancels the
+old one. Every log line is outside text: sanitized, then shown as `Text` (never markup), with
+the matches highlighted. Lines and signatures can be pinned to the timeline as evidence.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import ContentSwitcher, DataTable, Input, RichLog, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cockpit.core.sanitize import safe_text, visible
+from cockpit.core.search.model import Hit, Query, SourceState, SourceStatus
+from cockpit.tui.messages import PinRequested
+from cockpit.tui.panes.base import Pane
+
+MAX_LINES = 5000
+"""Lines kept in the results view (the newest); counts stay exact."""
+MAX_SIGNATURES_SHOWN = 200
+PATTERN_REFRESH_SECONDS = 0.3
+"""How often the patterns view is refreshed while a search runs."""
+LINE_CHARS = 1000
+"""Characters of one log line shown (sanitized; the rest is cut with a marker)."""
+WINDOWS: tuple[str, ...] = ("15m", "1h", "6h", "incident", "all", "custom")
+"""The time-window choices, in the order the window key cycles through them."""
+STATE_STYLES = {
+    SourceState.PENDING: "dim",
+    SourceState.RUNNING: "bold",
+    SourceState.DONE: "green",
+    SourceState.ERROR: "bold red",
+}
+MATCH_STYLE = "bold reverse"
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    """One signature as the patterns view shows it (an immutable snapshot)."""
+
+    key: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    trend: str
+    new: bool
+    example: Hit
+
+
+def _hhmm(ts: datetime | None) -> str:
+    return ts.strftime("%H:%M:%S") if ts else "--:--:--"
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return ts.isoformat().replace("+00:00", "Z") if ts else None
+
+
+class HitLog(RichLog):
+    """The results view: a RichLog whose up/down keys move a selection (for pinning)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "move(-1)", "Up", id="log-search-line-up", show=False,
+                tooltip="Select the previous line"),
+        Binding("down,j", "move(1)", "Down", id="log-search-line-down", show=False,
+                tooltip="Select the next line"),
+        Binding("pageup", "move(-10)", "Page up", id="log-search-page-up", show=False,
+                tooltip="Select ten lines up"),
+        Binding("pagedown", "move(10)", "Page down", id="log-search-page-down", show=False,
+                tooltip="Select ten lines down"),
+    ]
+
+    @dataclass
+    class Moved(Message):
+        """The user moved the selection by `delta` lines."""
+
+        delta: int
+
+    def action_move(self, delta: int) -> None:
+        self.post_message(self.Moved(delta))
+
+
+class LogSearchPane(Pane):
+    """Search every log source at once; live per-source status, lines and error patterns."""
+
+    PANE_TITLE = "Logs"
+    HELP = """\
+# Logs
+
+Type a pattern and press **Enter**: every configured source (files, journald, Loki,
+Elasticsearch) is searched in parallel. Each source shows its own state (running, done,
+error), its exact count and any warnings (a skipped binary file, a truncated .gz). The newest
+5000 lines are shown, with matches highlighted; counts are always exact.
+
+The pattern is a **regex** by default (linear-time: no pattern can hang the search); switch
+to a literal with `alt+r`. Times are **UTC**.
+
+| Key | Action |
+| --- | --- |
+| `enter` | search (in the pattern box) |
+| `alt+r` / `r` | regex or literal |
+| `alt+i` / `i` | case-sensitive or not |
+| `alt+w` / `w` | time window: 15m, 1h, 6h, since the incident started, all, custom |
+| `alt+s` / `s` | service filter: all, or one service |
+| `alt+v` / `v` | lines or error patterns (signatures with counts and a per-minute trend) |
+| `alt+n` / `n` | mark signatures new since a time (a deploy): `30m` or an ISO time |
+| `up` / `down` | select a line (in the results) |
+| `p` | pin the selected line or signature to the timeline as evidence |
+| `/` | back to the pattern box |
+| `escape` | stop the search |
+
+A signature marked **NEW** was first seen after the mark and never before it in the window.
+The letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
+"""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("alt+r,r", "toggle_regex", "Regex", id="log-search-toggle-regex",
+                tooltip="Treat the pattern as a regex or as a literal string"),
+        Binding("alt+i,i", "toggle_case", "Case", id="log-search-toggle-case",
+                tooltip="Match case-sensitively or not"),
+        Binding("alt+w,w", "cycle_window", "Window", id="log-search-window",
+                tooltip="Time window: 15m, 1h, 6h, since the incident started, all, custom"),
+        Binding("alt+s,s", "cycle_service", "Service", id="log-search-service",
+                tooltip="Search all services or only one"),
+        Binding("alt+v,v", "toggle_view", "Lines/Patterns", id="log-search-view",
+                tooltip="Switch between matching lines and error patterns"),
+        Binding("alt+n,n", "mark_new_since", "New since", id="log-search-new-since",
+                show=False, tooltip="Mark signatures first seen after a time (e.g. a deploy)"),
+        Binding("p", "pin", "Pin", id="log-search-pin",
+                tooltip="Pin the selected line or signature to the timeline as evidence"),
+        Binding("slash", "focus_pattern", "Pattern", id="log-search-focus-pattern", show=False,
+                tooltip="Go back to the pattern box"),
+        Binding("escape", "stop", "Stop", id="log-search-stop", show=False,
+                tooltip="Stop the running search"),
+    ]
+
+    @dataclass
+    class HitsArrived(Message):
+        """A coalesced batch of matching lines from the running search."""
+
+        generation: int
+        hits: tuple[Hit, ...]
+        dropped: int
+
+    @dataclass
+    class StatusesChanged(Message):
+        """Per-source progress changed."""
+
+        generation: int
+        statuses: tuple[SourceStatus, ...]
+
+    @dataclass
+    class PatternsUpdated(Message):
+        """A fresh snapshot of the error patterns."""
+
+        generation: int
+        rows: tuple[PatternRow, ...]
+        other: int
+        total: int
+
+    @dataclass
+    class SearchEnded(Message):
+        """The search finished, was stopped, or failed (`error`, one line)."""
+
+        generation: int
+        total: int
+        elapsed: float
+        cancelled: bool
+        error: str | None = None
+
+    regex: reactive[bool] = reactive(True)
+    ignore_case: reactive[bool] = reactive(False)
+    window: reactive[str] = reactive("1h")
+    service: reactive[str | None] = reactive(None)
+    view: reactive[str] = reactive("lines")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.custom_window = ""
+        self.new_since: datetime | None = None
+        """Signatures first seen after this are NEW; None: the incident's start."""
+        self.generation = 0
+        self.statuses: dict[str, SourceStatus] = {}
+        self.total = 0
+        self.running = False
+        self.shown: deque[Hit] = deque(maxlen=MAX_LINES)
+        """The hits in the results view, in display order (parallel to its lines)."""
+        self.selected: int | None = None
+        self.pattern_rows: tuple[PatternRow, ...] = ()
+        self.last_query: Query | None = None
+        self._custom_mode = "window"
+        self._highlighter: Any = None
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="log-search-bar"):
+            yield Input(placeholder="search logs (regex), Enter", id="log-search-pattern")
+        yield Static(id="log-search-options")
+        yield Input(id="log-search-custom", classes="-hidden")
+        yield DataTable(id="log-search-sources", cursor_type="none", show_cursor=False)
+        with ContentSwitcher(initial="log-search-results", id="log-search-views"):
+            yield HitLog(id="log-search-results", max_lines=MAX_LINES, markup=False,
+                         highlight=False, wrap=False, min_width=40)
+            yield DataTable(id="log-search-patterns", cursor_type="row", zebra_stripes=True)
+        yield Static(id="log-search-selected")
+        yield Static(Text("type a pattern and press Enter"), id="log-search-summary")
+
+    def on_mount(self) -> None:
+        sources = self.query_one("#log-search-sources", DataTable)
+        sources.add_column("Source", key="source")
+        sources.add_column("State", key="state")
+        sources.add_column("Count", key="count")
+        sources.add_column("Note", key="note")
+        patterns = self.query_one("#log-search-patterns", DataTable)
+        for label in ("Count", "First", "Last", "Trend", "", "Signature"):
+            patterns.add_column(label)
+        self._show_options()
+
+    # -- options -------------------------------------------------------------------------------
+
+    def _services(self) -> list[str]:
+        names = {s.service for s in self.config.sources if s.service}
+        names.update(s.name for s in self.config.services)
+        return sorted(names)
+
+    def _window_label(self) -> str:
+        if self.window == "incident":
+            return "since incident start"
+        if self.window == "all":
+            return "all time"
+        if self.window == "custom":
+            return f"window {self.custom_window or '(unset)'}"
+        return f"last {self.window}"
+
+    def _show_options(self) -> None:
+        parts = [
+            "regex" if self.regex else "literal",
+            "ignore case" if self.ignore_case else "match case",
+            self._window_label(),
+            f"service {self.service}" if self.service else "all services",
+        ]
+        mark = self._new_since()
+        if mark is not None:
+            parts.append(f"new since {mark:%H:%M}")
+        self.query_one("#log-search-options", Static).update(Text("  ·  ".join(parts)))
+
+    def watch_regex(self) -> None:
+        self._options_changed()
+
+    def watch_ignore_case(self) -> None:
+        self._options_changed()
+
+    def watch_window(self) -> None:
+        self._options_changed()
+
+    def watch_service(self) -> None:
+        self._options_changed()
+
+    def _options_changed(self) -> None:
+        if self.is_mounted:
+            self._show_options()
+
+    def watch_view(self, view: str) -> None:
+        if not self.is_mounted:
+            return
+        target = "log-search-results" if view == "lines" else "log-search-patterns"
+        self.query_one("#log-search-views", ContentSwitcher).current = target
+
+    def action_toggle_regex(self) -> None:
+        self.regex = not self.regex
+
+    def action_toggle_case(self) -> None:
+        self.ignore_case = not self.ignore_case
+
+    def action_cycle_window(self) -> None:
+        choices = list(WINDOWS)
+        if self.incident is None or self.incident.opened_at is None:
+            choices.remove("incident")
+        index = choices.index(self.window) if self.window in choices else -1
+        self.window = choices[(index + 1) % len(choices)]
+        if self.window == "custom":
+            self._ask("window", "time window: 2h, or 2026-11-28T13:00..2026-11-28T14:00",
+                      self.custom_window)
+
+    def action_cycle_service(self) -> None:
+        choices: list[str | None] = [None, *self._services()]
+        index = choices.index(self.service) if self.service in choices else 0
+        self.service = choices[(index + 1) % len(choices)]
+
+    def action_toggle_view(self) -> None:
+        self.view = "patterns" if self.view == "lines" else "lines"
+        widget = "#log-search-results" if self.view == "lines" else "#log-search-patterns"
+        self.query_one(widget).focus()
+
+    def action_mark_new_since(self) -> None:
+        self._ask("new-since", "mark signatures new since: 30m ago, or an ISO time (a deploy)", "")
+
+    def action_focus_pattern(self) -> None:
+        self.query_one("#log-search-pattern", Input).focus()
+
+    def _ask(self, mode: str, placeholder: str, value: str) -> None:
+        self._custom_mode = mode
+        box = self.query_one("#log-search-custom", Input)
+        box.placeholder = placeholder
+        box.value = value
+        box.remove_class("-hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#log-search-custom")
+    def _custom_submitted(self, event: Input.Submitted) -> None:
+        from cockpit.core.search.timewindow import TimeSpecError, parse_time, parse_window
+
+        text = event.value.strip()
+        try:
+            if self._custom_mode == "window":
+                parse_window(text, self.clock())  # validate now; resolved again at search time
+                self.custom_window = text
+            else:
+                self.new_since = parse_time(text, self.clock()) if text else None
+        except TimeSpecError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        event.input.add_class("-hidden")
+        self._show_options()
+        self.action_focus_pattern()
+
+    def _new_since(self) -> datetime | None:
+        if self.new_since is not None:
+            return self.new_since
+        return self.incident.opened_at if self.incident is not None else None
+
+    def watch_incident(self) -> None:
+        self._options_changed()
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def _time_window(self) -> tuple[datetime | None, datetime | None]:
+        from cockpit.core.search.timewindow import parse_duration, parse_window
+
+        now = self.clock()
+        if self.window == "all":
+            return None, None
+        if self.window == "incident":
+            opened = self.incident.opened_at if self.incident is not None else None
+            return (opened, None) if opened else (now - timedelta(hours=1), None)
+        if self.window == "custom":
+            return parse_window(self.custom_window, now)
+        duration = parse_duration(self.window)
+        return (now - duration if duration else None), None
+
+    def build_query(self, pattern: str) -> Query:
+        """The query the options describe (raises TimeSpecError for a bad custom window)."""
+        since, until = self._time_window()
+        return Query(
+            pattern, regex=self.regex, ignore_case=self.ignore_case, since=since, until=until,
+            services=frozenset({self.service}) if self.service else None,
+        )
+
+    @on(Input.Submitted, "#log-search-pattern")
+    def _pattern_submitted(self, event: Input.Submitted) -> None:
+        self.start_search(event.value)
+
+    def start_search(self, pattern: str) -> None:
+        """Validate the pattern and start a new search (cancelling any running one)."""
+        from cockpit.core.search.matcher import PatternError, validate
+        from cockpit.core.search.timewindow import TimeSpecError
+
+        summary = self.query_one("#log-search-summary", Static)
+        if not pattern:
+            summary.update(Text("type a pattern first"))
+            return
+        try:
+            query = self.build_query(pattern)
+            validate(query)
+        except (PatternError, TimeSpecError) as exc:
+            summary.update(Text(str(exc), style="bold red"))  # the inline error
+            return
+        self.generation += 1
+        self.last_query = query
+        self._reset_results(query)
+        self.running = True
+        summary.update(Text(f"searching {self._window_label()}…"))
+        self._search(self.generation, query, self._new_since())
+
+    def _reset_results(self, query: Query) -> None:
+        self.statuses = {}
+        self.total = 0
+        self.shown.clear()
+        self.selected = None
+        self.pattern_rows = ()
+        self.query_one("#log-search-results", HitLog).clear()
+        self.query_one("#log-search-sources", DataTable).clear()
+        self.query_one("#log-search-patterns", DataTable).clear()
+        self.query_one("#log-search-selected", Static).update(Text(""))
+        self._highlighter = _make_highlighter(query)
+
+    @work(thread=True, exclusive=True, group="log-search", exit_on_error=False,
+          description="Searching logs")
+    def _search(self, generation: int, query: Query, new_since: datetime | None) -> None:
+        from cockpit.core.search.engine import (
+            HitsFound,
+            SearchEvent,
+            StatusChanged,
+            make_sources,
+            run_search,
+        )
+        from cockpit.core.search.patterns import PatternIndex
+
+        worker = get_current_worker()
+        cancel = threading.Event()
+        index = PatternIndex(new_since=new_since)
+        last_patterns = 0.0
+
+        def poll() -> None:
+            if worker.is_cancelled:
+                cancel.set()
+
+        def post_patterns() -> None:
+            start, end = index.first_seen, index.last_seen
+            rows = tuple(
+                PatternRow(
+                    sig.key, sig.count, sig.first_seen, sig.last_seen,
+                    sig.sparkline(start, end, 16) if start and end else "",
+                    index.is_new(sig), sig.example,
+                )
+                for sig in index.signatures(MAX_SIGNATURES_SHOWN)
+            )
+            self.post_message(self.PatternsUpdated(generation, rows, index.other, index.total))
+
+        def on_event(event: SearchEvent) -> None:
+            nonlocal last_patterns
+            if worker.is_cancelled:
+                cancel.set()
+                return
+            if isinstance(event, HitsFound):
+                index.add_many(event.hits)
+                self.post_message(self.HitsArrived(generation, event.hits, event.dropped))
+                now = time.monotonic()
+                if now - last_patterns > PATTERN_REFRESH_SECONDS:
+                    last_patterns = now
+                    post_patterns()
+            elif isinstance(event, StatusChanged):
+                self.post_message(self.StatusesChanged(generation, event.statuses))
+
+        sources = make_sources(self.config)
+        result = run_search(sources, query, on_event, cancel, max_hits=MAX_LINES, poll=poll)
+        post_patterns()
+        self.post_message(
+            self.SearchEnded(generation, result.total, result.elapsed, result.cancelled)
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "log-search" or event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = f"search failed: {type(error).__name__}: {error}"
+        self.post_message(self.SearchEnded(self.generation, self.total, 0.0, False, message))
+
+    def action_stop(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "log-search")
+            self.query_one("#log-search-summary", Static).update(Text("stopping…"))
+
+    # -- results -------------------------------------------------------------------------------
+
+    @on(HitsArrived)
+    def _hits_arrived(self, message: HitsArrived) -> None:
+        if message.generation != self.generation:
+            return
+        log = self.query_one("#log-search-results", HitLog)
+        hits = message.hits[-MAX_LINES:]
+        for hit in hits:
+            log.write(self._render_hit(hit))
+        self.shown.extend(hits)
+        if self.selected is not None:
+            # Lines dropped off the top move the selection up with them.
+            self.selected = max(0, self.selected - max(0, len(self.shown) - MAX_LINES))
+
+    def _render_hit(self, hit: Hit) -> Text:
+        prefix = Text(f"{_hhmm(hit.ts)} ", style="dim")
+        where = hit.source if hit.file is None else f"{hit.file.rsplit('/', 1)[-1]}:{hit.line_no}"
+        prefix.append_text(safe_text(where, max_len=60, style="cyan"))
+        prefix.append(" ")
+        body = safe_text(hit.text, max_len=LINE_CHARS)
+        if self._highlighter is not None:
+            for start, end in self._highlighter(body.plain):
+                body.stylize(MATCH_STYLE, start, end)
+        prefix.append_text(body)
+        return prefix
+
+    @on(StatusesChanged)
+    def _statuses_changed(self, message: StatusesChanged) -> None:
+        if message.generation != self.generation:
+            return
+        table = self.query_one("#log-search-sources", DataTable)
+        for status in message.statuses:
+            state = Text(status.state.value, style=STATE_STYLES.get(status.state, ""))
+            note = status.error or (status.warnings[-1] if status.warnings else "")
+            if status.warnings and not status.error and len(status.warnings) > 1:
+                note = f"{note} (+{len(status.warnings) - 1} warnings)"
+            cells = (safe_text(status.source, max_len=30), state, Text(f"{status.count:,}"),
+                     safe_text(note, max_len=200, style="red" if status.error else "yellow"))
+            if status.source in self.statuses:
+                for column, value in zip(("source", "state", "count", "note"), cells, strict=True):
+                    table.update_cell(status.source, column, value)
+            else:
+                table.add_row(*cells, key=status.source)
+            self.statuses[status.source] = status
+        self.total = sum(s.count for s in self.statuses.values())
+        if self.running:
+            self._summarize(running=True)
+
+    @on(PatternsUpdated)
+    def _patterns_updated(self, message: PatternsUpdated) -> None:
+        if message.generation != self.generation:
+            return
+        self.pattern_rows = message.rows
+        table = self.query_one("#log-search-patterns", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in message.rows:
+            table.add_row(
+                Text(f"{row.count:,}"), Text(_hhmm(row.first_seen)), Text(_hhmm(row.last_seen)),
+                Text(row.trend, style="cyan"),
+                Text("NEW", style="bold yellow") if row.new else Text(""),
+                safe_text(row.key, max_len=300),
+            )
+        if message.other:
+            table.add_row(Text(f"{message.other:,}"), Text(""), Text(""), Text(""), Text(""),
+                          Text("(other shapes, past the signature limit)", style="dim"))
+        if message.rows:
+            table.move_cursor(row=min(cursor, len(message.rows) - 1))
+
+    @on(SearchEnded)
+    def _search_ended(self, message: SearchEnded) -> None:
+        if message.generation != self.generation:
+            return
+        self.running = False
+        if message.error:
+            self.query_one("#log-search-summary", Static).update(
+                Text(visible(message.error), style="bold red"))
+            return
+        self.total = message.total
+        self._summarize(running=False, elapsed=message.elapsed, cancelled=message.cancelled)
+
+    def _summarize(self, *, running: bool, elapsed: float = 0.0, cancelled: bool = False) -> None:
+        errors = sum(1 for s in self.statuses.values() if s.state == SourceState.ERROR)
+        shown = min(self.total, MAX_LINES)
+        text = f"{self.total:,} matching lines"
+        if self.total > shown:
+            text += f" (newest {shown:,} shown)"
+        text += f" in {len(self.statuses)} sources"
+        if errors:
+            text += f", {errors} failed"
+        if running:
+            text += " · searching…"
+        elif cancelled:
+            text += " · stopped"
+        else:
+            text += f" · {elapsed:.2f}s"
+        self.query_one("#log-search-summary", Static).update(Text(text))
+
+    # -- selection and pinning -----------------------------------------------------------------
+
+    @on(HitLog.Moved)
+    def _line_moved(self, message: HitLog.Moved) -> None:
+        if not self.shown:
+            return
+        last = len(self.shown) - 1
+        current = last if self.selected is None else self.selected
+        self.selected = max(0, min(last, current + message.delta))
+        log = self.query_one("#log-search-results", HitLog)
+        if not log.scroll_offset.y <= self.selected < log.scroll_offset.y + log.size.height:
+            log.scroll_to(y=max(0, self.selected - log.size.height // 2), animate=False)
+        hit = self.shown[self.selected]
+        preview = Text("▶ ", style="bold")
+        preview.append_text(self._render_hit(hit))
+        self.query_one("#log-search-selected", Static).update(preview)
+
+    def action_pin(self) -> None:
+        if self.view == "patterns":
+            self._pin_signature()
+        else:
+            self._pin_line()
+
+    def _pin_line(self) -> None:
+        if not self.shown:
+            self.notify("nothing to pin: no lines yet", severity="warning")
+            return
+        hit = self.shown[self.selected if self.selected is not None else len(self.shown) - 1]
+        self.post_message(PinRequested(
+            source="logs",
+            text=visible(hit.text),
+            detail={
+                "kind": "log line", "source": hit.source, "service": hit.service,
+                "file": hit.file, "line": hit.line_no, "ts": _iso(hit.ts),
+                "query": self.last_query.pattern if self.last_query else None,
+            },
+        ))
+
+    def _pin_signature(self) -> None:
+        table = self.query_one("#log-search-patterns", DataTable)
+        if not self.pattern_rows or not 0 <= table.cursor_row < len(self.pattern_rows):
+            self.notify("nothing to pin: no signature selected", severity="warning")
+            return
+        row = self.pattern_rows[table.cursor_row]
+        self.post_message(PinRequested(
+            source="logs",
+            text=visible(row.key),
+            detail={
+                "kind": "log signature", "count": row.count, "first_seen": _iso(row.first_seen),
+                "last_seen": _iso(row.last_seen), "new": row.new,
+                "example": visible(row.example.text), "example_source": row.example.source,
+                "query": self.last_query.pattern if self.last_query else None,
+            },
+        ))
+
+
+def _make_highlighter(query: Query) -> Any:
+    """A function giving the match spans in a (sanitized) line, using linear-time RE2."""
+    import re2
+
+    from cockpit.core.search.matcher import re2_options, regex_of
+
+    try:
+        compiled = re2.compile(regex_of(query), options=re2_options(ignore_case=query.ignore_case))
+    except re2.error:
+        return None
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        found = []
+        for match in compiled.finditer(text):
+            if match.end() > match.start():
+                found.append((match.start(), match.end()))
+            if len(found) >= 20:
+                break
+        return found
+
+    return spans

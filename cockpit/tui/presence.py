@@ -1,0 +1,238 @@
+"""Pairing in the TUI: a presence bar ("alice@host (Logs) · bob@host (Deploys)") and the
+driver/navigator hand-off dialog.
+
+Wiring (the app does three things):
+
+- compose: `yield PresenceBar(clock=self.clock, id="presence-bar")` under the header;
+- once the incident is open: `presence_bar.join(store_path, incident_id, author)`;
+- when the visible pane changes: `presence_bar.pane_changed(pane.PANE_TITLE)`.
+
+The bar runs its own timer and does all its I/O in a thread worker (its own SQLite
+connection, never the event store's). The hand-off is recorded by the app:
+`HandoffScreen` returns the `pairing.handoff` payload and the app appends it as an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.core.presence import (
+    HEARTBEAT_SECONDS,
+    Presence,
+    PresenceBoard,
+    PresenceError,
+    handoff_payload,
+)
+from cockpit.core.sanitize import visible
+from cockpit.core.store import Clock, utc_now
+
+LABEL_MAX = 60
+"""Longest `who (pane)` label shown for one person; authors are outside input."""
+
+
+class PresenceBar(Static):
+    """Who has this incident open, in which pane, and who drives. One line."""
+
+    DEFAULT_CSS = """
+    PresenceBar {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    """
+
+    @dataclass
+    class Seen(Message):
+        """A heartbeat finished: everyone present now (this process included), and the driver."""
+
+        people: list[Presence]
+        driver: str | None
+        error: str | None = None
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = utc_now,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        host: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.clock = clock
+        self.heartbeat_seconds = heartbeat_seconds
+        self.host = host
+        self.store_path: Path | None = None
+        self.incident_id: str | None = None
+        self.author = ""
+        self.pane = ""
+        self.people: list[Presence] = []
+        """Everyone seen at the last heartbeat, this process included."""
+        self.driver: str | None = None
+        """Who drives, from the latest `pairing.handoff` event; None before any hand-off."""
+        self._board: PresenceBoard | None = None
+
+    def on_mount(self) -> None:
+        self.update(Text("pairing: joining…", style="dim"))
+        self.set_interval(self.heartbeat_seconds, self.beat)
+
+    def join(self, store_path: Path, incident_id: str, author: str) -> None:
+        """Start showing (and announcing) presence in `incident_id` of the store at `store_path`."""
+        self.store_path = Path(store_path)
+        self.incident_id = incident_id
+        self.author = author
+        self.beat()
+
+    def pane_changed(self, pane: str) -> None:
+        """The visible pane changed (its title, e.g. "Logs"): announce it now, not at the next beat."""
+        if pane != self.pane:
+            self.pane = pane
+            self.beat()
+
+    def others(self) -> list[Presence]:
+        """Everyone present except this process."""
+        pid_host = (self._board.pid, self._board.host) if self._board else None
+        return [p for p in self.people if (p.pid, p.host) != pid_host]
+
+    def beat(self) -> None:
+        """Refresh this process's presence row and read everyone's (in a thread worker)."""
+        if self.store_path is None or self.incident_id is None:
+            return
+        self._beat(self.store_path, self.incident_id, self.author, self.pane)
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def _beat(self, store_path: Path, incident_id: str, author: str, pane: str) -> None:
+        try:
+            if self._board is None or self._board.path != store_path.expanduser():
+                self._board = PresenceBoard(store_path, clock=self.clock, host=self.host)
+            self._board.beat(incident_id, author, pane)
+            people = self._board.present(incident_id)
+            driver = self._board.driver(incident_id)
+        except PresenceError as exc:
+            self.post_message(self.Seen([], None, str(exc)))
+            return
+        self.post_message(self.Seen(people, driver))
+
+    @on(Seen)
+    def _seen(self, message: Seen) -> None:
+        message.stop()
+        if message.error:
+            self.update(Text(f"pairing: {visible(message.error, 200)}", style="dim"))
+            return
+        self.people = message.people
+        self.driver = message.driver
+        self.update(self.presence_text())
+
+    def presence_text(self) -> Text:
+        """The bar's text: `driver: bob · here: alice@host (Logs) · bob@host (Deploys)`."""
+        line = Text()
+        if self.driver:
+            line.append("driver: ", style="dim")
+            line.append(visible(self.driver, LABEL_MAX), style="bold")
+            line.append(" · ", style="dim")
+        line.append("here: ", style="dim")
+        mine = (self._board.pid, self._board.host) if self._board else None
+        for index, person in enumerate(self.people):
+            if index:
+                line.append(" · ", style="dim")
+            you = (person.pid, person.host) == mine
+            line.append(visible(person.label(), LABEL_MAX), style="bold" if you else "")
+            if you:
+                line.append(" (you)", style="dim")
+        return line
+
+    def on_unmount(self) -> None:
+        # Quitting: say goodbye so the partner's bar updates now, not after the TTL.
+        board, self._board = self._board, None
+        if board is not None:
+            try:
+                board.leave()
+            except PresenceError:
+                pass  # the row simply expires
+            board.close()
+
+
+class HandoffScreen(ModalScreen[dict[str, Any] | None]):
+    """Driver/navigator hand-off: who takes over? Returns the `pairing.handoff` payload.
+
+    `me` is this process's author; `driver` the current driver if a hand-off was recorded
+    (else `me` is taken to be driving); `candidates` the other people present.
+    """
+
+    DEFAULT_CSS = """
+    HandoffScreen {
+        align: center middle;
+    }
+    HandoffScreen > Vertical {
+        width: 70;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    HandoffScreen OptionList {
+        height: auto;
+        max-height: 8;
+    }
+    """
+
+    AUTO_FOCUS = "#handoff-to"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="handoff-cancel", tooltip="Close; nothing saved"),
+    ]
+
+    def __init__(self, me: str, candidates: list[str], driver: str | None = None) -> None:
+        super().__init__()
+        self.me = me
+        self.driver = driver or me
+        self.candidates = [c for c in dict.fromkeys(candidates) if c != self.driver]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Driver hand-off: {visible(self.driver, LABEL_MAX)} hands over to…"))
+            yield Input(
+                value=self.candidates[0] if self.candidates else "",
+                placeholder="who takes over the keyboard (name or user@host)",
+                id="handoff-to",
+            )
+            if self.candidates:
+                yield OptionList(
+                    *[Option(Text(visible(c, LABEL_MAX)), id=f"c{i}") for i, c in enumerate(self.candidates)],
+                    id="handoff-candidates",
+                )
+            yield Label(
+                "Enter records the hand-off on the timeline. Esc cancels.", id="handoff-hint"
+            )
+
+    @on(Input.Submitted, "#handoff-to")
+    def _typed(self, event: Input.Submitted) -> None:
+        self._choose(event.value)
+
+    @on(OptionList.OptionSelected, "#handoff-candidates")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self._choose(self.candidates[event.option_index])
+
+    def _choose(self, name: str) -> None:
+        to = name.strip()
+        hint = self.query_one("#handoff-hint", Label)
+        if not to:
+            hint.update("Name who takes over (or Esc to cancel).")
+        elif to == self.driver:
+            hint.update(Text(f"{visible(to, LABEL_MAX)} is already driving; name someone else."))
+        else:
+            self.dismiss(handoff_payload(self.driver, to))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,170 @@
+"""Pilot tests of the Hypotheses pane on the demo incident: offline, with the fake API, and
+the human-only verification with a note and pinned evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Input, SelectionList, Static
+
+import cockpit.tui.app as app_module
+from cockpit.core.config import Config, load_config_file
+from cockpit.core.demo import SandboxInfo, build_sandbox
+from cockpit.core.store import EventStore
+from cockpit.resources import data_dir
+from cockpit.tui.messages import CopyRequested, PinRequested
+from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesesPane, HypothesisCard, JudgeScreen
+from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
+from tests.tui_support import FROZEN_NOW, make_app, settle
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxInfo:
+    return build_sandbox(tmp_path_factory.mktemp("demo"), now=FROZEN_NOW, log_mb=2)
+
+
+@pytest.fixture
+def config(sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
+    # The lead wires the pane into the app; until then the test swaps it in.
+    panes = tuple(
+        (pane_id, HypothesesPane if pane_id == "hypotheses" else cls, key)
+        for pane_id, cls, key in app_module.PANES
+    )
+    monkeypatch.setattr(app_module, "PANES", panes)
+    # Only the shell's and this pane's styles: other panes' sheets are being written right now.
+    styles = data_dir("styles")
+    monkeypatch.setattr(
+        app_module.CockpitApp, "CSS_PATH", [styles / "cockpit.tcss", styles / "hypotheses.tcss"]
+    )
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    loaded = load_config_file(sandbox.config_path)
+    section = loaded.cockpit.model_copy(update={"store": tmp_path / "incidents.db", "author": "alice"})
+    return loaded.model_copy(update={"cockpit": section})
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    server = FakeAnthropic().start()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-testkey-0123456789abcdef")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def stored(config: Config) -> list[tuple[str, str, dict[str, Any]]]:
+    store = EventStore(config.store_path)
+    incident = store.current_incident()
+    assert incident is not None
+    return [(e.kind, e.author, e.payload) for e in store.events(incident.id)]
+
+
+def cards(app: Any) -> list[HypothesisCard]:
+    return list(app.query(HypothesisCard).results(HypothesisCard))
+
+
+async def test_offline_triage_shows_heuristics_unverified(config: Config, sandbox: SandboxInfo) -> None:
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "t")
+        await settle(pilot, rounds=10)
+        shown = cards(app)
+        assert shown, "no hypothesis cards"
+        bad = sandbox.truth.bad_deploy
+        assert bad is not None and bad.short_sha in shown[0].view.hypothesis.claim
+        for card in shown:
+            assert len(card.query(".badge.-unverified")) == 1
+            assert card.view.hypothesis.origin == "heuristic"
+        status = str(app.query_one("#ai-status", Static).render())
+        assert "offline" in status
+    proposed = [p for kind, _a, p in stored(config) if kind == "hypothesis.proposed"]
+    assert proposed and all(p["origin"] == "heuristic" for p in proposed)
+
+
+async def test_triage_with_the_fake_api_streams_and_records(config: Config, fake: FakeAnthropic) -> None:
+    fake.turns = [
+        call("list_deploys", {"since_hours": 6}, "Checking deploys."),
+        call("run_command", {"command": "rm -rf /"}),
+        call("propose_hypotheses", {"hypotheses": [{
+            "claim": "model: checkout deploy shrank the pool",
+            "evidence": ["deploy"],
+            "containment": "kubectl rollout undo deployment/checkout -n prod --to-revision=38",
+        }]}),
+        say("Done."),
+    ]
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "t")
+        await settle(pilot, rounds=12)
+        claims = [c.view.hypothesis.claim for c in cards(app)]
+        assert "model: checkout deploy shrank the pool" in claims
+        assert "Checking deploys." in str(app.query_one("#ai-output", Static).render())
+        assert "model proposed 1" in str(app.query_one("#ai-status", Static).render())
+    kinds = [kind for kind, _a, _p in stored(config)]
+    assert kinds.count("ai.tool_called") == 1 and kinds.count("ai.tool_refused") == 1
+    assert "hypothesis.verified" not in kinds
+
+
+async def test_api_error_shows_retry_and_retry_works(config: Config, fake: FakeAnthropic) -> None:
+    fake.turns = [Turn(status=429)]
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "t")
+        await settle(pilot, rounds=10)
+        status = app.query_one("#ai-status", Static)
+        assert "rate limited" in str(status.render()) and status.has_class("-error")
+        fake.turns = [call("propose_hypotheses", {"hypotheses": [{"claim": "retry worked here"}]}), say("ok")]
+        await pilot.press("r")
+        await settle(pilot, rounds=10)
+        assert any(c.view.hypothesis.claim == "retry worked here" for c in cards(app))
+
+
+async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config: Config) -> None:
+    messages: list[Any] = []
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("4", "h")
+        await settle(pilot, rounds=10)
+        assert cards(app)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, JudgeScreen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "needs" in str(app.screen.query_one("#judge-error", Static).render())
+        await pilot.press("escape")
+        app.post_message(PinRequested("logs", "connection pool exhausted (max=10) for payments-client"))
+        await settle(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        app.screen.query_one("#judge-note", Input).value = "pool errors match the deploy time"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, JudgeScreen), "saved without evidence"
+        app.screen.query_one("#judge-evidence", SelectionList).select(0)
+        await pilot.press("ctrl+s")
+        await settle(pilot, rounds=8)
+        first = cards(app)[0]
+        assert first.view.status.value == "verified"
+        assert len(first.query(".badge.-verified")) == 1
+        await pilot.press("c")
+        await settle(pilot)
+        copies = [m for m in messages if isinstance(m, CopyRequested)]
+        assert copies and copies[0].purpose == AI_PURPOSE
+        assert app.clipboard == first.view.hypothesis.containment
+    events = stored(config)
+    verified = [(a, p) for kind, a, p in events if kind == "hypothesis.verified"]
+    assert len(verified) == 1
+    author, payload = verified[0]
+    assert author == "alice" and payload["by"] == "alice" and payload["note"]
+    assert payload["evidence"][0].startswith("pin logs by alice")
+    copied = [p for kind, _a, p in events if kind == "command.copied"]
+    assert copied[-1]["purpose"] == AI_PURPOSE

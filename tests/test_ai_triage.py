@@ -1,0 +1,208 @@
+"""Tools, heuristics and `cockpit triage` on the demo incident (a real sandbox on disk)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cockpit.cli import main
+from cockpit.core.ai.crosscheck import crosscheck
+from cockpit.core.ai.hypotheses import judgement_payload, project
+from cockpit.core.ai.tools import registry, truncate
+from cockpit.core.ai.triage import gather
+from cockpit.core.config import Config, load_config_file
+from cockpit.core.demo import SandboxInfo, build_sandbox
+from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.store import EventStore
+from tests.fakes.anthropic_api import FakeAnthropic, call, say
+
+NOW = datetime(2026, 11, 28, 14, 45, tzinfo=UTC)
+
+
+@dataclass
+class Demo:
+    info: SandboxInfo
+    config: Config
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    directory = tmp_path_factory.mktemp("demo")
+    info = build_sandbox(directory, now=NOW, log_mb=2)
+    return Demo(info, load_config_file(info.config_path))
+
+
+def tools_by_name(config: Config, events: list | None = None) -> dict:
+    return {t.name: t for t in registry(config, (lambda: events or []), clock=lambda: NOW)}
+
+
+def test_heuristics_rank_the_demo_bad_deploy_first(demo: Demo) -> None:
+    bad = demo.info.truth.bad_deploy
+    assert bad is not None
+    report = gather(demo.config, now=NOW)
+    top = report.hypotheses[0]
+    assert top.origin == "heuristic" and bad.short_sha in top.claim
+    assert bad.service in top.claim
+    target = demo.info.truth.rollback_target
+    assert target is not None and target.short_sha in " ".join(top.checks)
+    assert top.containment and f"--to-revision={target.revision}" in top.containment
+    assert report.targets[0].target is not None and report.targets[0].target.sha == target.sha
+    assert {d.sha for d in report.deploys} >= {bad.sha}
+
+
+def test_registry_schemas_are_typed_and_read_only(demo: Demo) -> None:
+    tools = tools_by_name(demo.config)
+    assert set(tools) == {
+        "search_logs", "error_patterns", "list_deploys", "rollback_candidates", "show_diff",
+        "get_timeline",
+    }
+    for tool in tools.values():
+        schema = tool.json_schema()
+        assert schema["type"] == "object" and schema.get("additionalProperties") is False
+    bad = tools["search_logs"].call({"pattern": "x", "command": "rm -rf /"})
+    assert bad.is_error and "command" in bad.text
+
+
+def test_allowlists_refuse_unknown_services_refs_and_paths(demo: Demo) -> None:
+    tools = tools_by_name(demo.config)
+    assert "not configured" in tools["search_logs"].call({"pattern": "x", "services": ["prod-db"]}).text
+    bad_ref = tools["show_diff"].call({"service": "checkout", "base": "--output=/tmp/x", "head": "HEAD"})
+    assert bad_ref.is_error and "not allowed" in bad_ref.text
+    unknown = tools["show_diff"].call({"service": "checkout", "base": "deadbeef", "head": "HEAD"})
+    assert unknown.is_error and "not a known deploy" in unknown.text
+    bad, target = demo.info.truth.bad_deploy, demo.info.truth.rollback_target
+    assert bad and target
+    summary = tools["show_diff"].call({"service": "checkout", "base": target.short_sha, "head": bad.short_sha})
+    assert not summary.is_error and "commits" in summary.text
+    escape = tools["show_diff"].call(
+        {"service": "checkout", "base": target.short_sha, "head": bad.short_sha, "path": "../../etc/passwd"}
+    )
+    assert escape.is_error and "not among the files changed" in escape.text
+
+
+def test_outputs_are_budgeted_and_marked_truncated(demo: Demo) -> None:
+    tools = {t.name: t for t in registry(demo.config, clock=lambda: NOW, budget=400)}
+    result = tools["search_logs"].call({"pattern": "status=", "since_minutes": 120, "max_lines": 200})
+    assert result.truncated and "[truncated: " in result.text and len(result.text) < 600
+    text, cut = truncate(["a" * 10] * 5, 25)
+    assert cut and text.endswith("[truncated: 3 more lines]")
+
+
+def test_error_patterns_and_deploy_tools_read_the_demo(demo: Demo) -> None:
+    tools = tools_by_name(demo.config)
+    patterns = tools["error_patterns"].call({"since_minutes": 60})
+    assert "NEW" in patterns.text and "payments" in patterns.text
+    deploys = tools["list_deploys"].call({"since_hours": 6})
+    assert demo.info.truth.bad_deploy.sha in deploys.text  # type: ignore[union-attr]
+    candidates = tools["rollback_candidates"].call({})
+    assert "not executed" in candidates.text
+
+
+def test_get_timeline_reads_events_only(demo: Demo, tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "t.db")
+    incident = store.create_incident("5xx", "alice")
+    store.append(incident.id, Kind.NOTE_ADDED, {"text": "checkout looks bad"}, "alice")
+    tools = tools_by_name(demo.config, store.events(incident.id))
+    result = tools["get_timeline"].call({"last": 10})
+    assert "checkout looks bad" in result.text and not result.is_error
+
+
+def test_triage_command_text_json_markdown(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--config", str(demo.info.config_path), "triage", "--now", "2026-11-28T14:45:00Z"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "nothing was executed" in text and "UNVERIFIED" in text
+    assert main([*args, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["executed"] is False and len(data["rollback_targets"]) <= 5
+    assert all(h["status"] == "UNVERIFIED" for h in data["hypotheses"])
+    assert data["deploys"][0]["sha"] and data["error_patterns"]
+    assert main([*args, "--markdown"]) == 0
+    assert "## Hypotheses" in capsys.readouterr().out
+
+
+def test_triage_rejects_a_bad_window(demo: Demo, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--config", str(demo.info.config_path), "triage", "--since", "soon"])
+    assert exit_info.value.code == 2
+    assert "--since 'soon'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
+    server = FakeAnthropic().start()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-testkey-0123456789abcdef")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_triage_ai_against_the_fake_api(
+    demo: Demo, fake: FakeAnthropic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = demo.info.truth.bad_deploy
+    assert bad is not None
+    store = EventStore(demo.config.store_path)
+    incident = store.create_incident("Checkout 5xx", "alice")
+    fake.turns = [
+        call("error_patterns", {"since_minutes": 60}),
+        call("run_command", {"command": "kubectl delete pod -l app=checkout"}),
+        call("propose_hypotheses", {"hypotheses": [{
+            "claim": f"checkout deploy {bad.short_sha} exhausted the payments client pool",
+            "evidence": [f"deploy {bad.short_sha}", "connection pool exhausted"],
+        }]}),
+        say("done"),
+    ]
+    args = ["--config", str(demo.info.config_path), "triage", "--ai", "--json", "--now", "2026-11-28T14:45:00Z"]
+    assert main(args) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["hypotheses"][0]["origin"] == "model" and data["hypotheses"][0]["status"] == "UNVERIFIED"
+    assert any(h["origin"] == "heuristic" for h in data["hypotheses"])
+    kinds = [e.kind for e in store.events(incident.id)]
+    assert kinds.count("ai.tool_called") == 1 and kinds.count("ai.tool_refused") == 1
+    assert "hypothesis.verified" not in kinds
+    first = fake.bodies[0]
+    assert "Triage this incident" in first["messages"][0]["content"]
+    assert "<<DATA-" in first["messages"][0]["content"]
+
+
+def test_crosscheck_lists_support_contradiction_and_gaps(demo: Demo, tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "x.db")
+    incident = store.create_incident("5xx", "alice")
+    report = gather(demo.config, now=NOW)
+    top, second = report.hypotheses[0], report.hypotheses[1]
+    for h in (top, second):
+        store.append(incident.id, "hypothesis.proposed", h.payload(), "cockpit")
+    store.append(incident.id, Kind.PIN_ADDED, {"source": "logs", "text": "checkout connection pool exhausted for payments-client", "detail": {}}, "alice")
+    store.append(incident.id, "hypothesis.refuted", judgement_payload(second.id, "inventory unrelated", ["pin logs"], "alice", verified=False), "alice")
+    state = IncidentState.from_events(store.events(incident.id))
+    bad = demo.info.truth.bad_deploy
+    assert bad is not None
+    statement = f"The checkout deploy {bad.short_sha} shrank the payments-client connection pool"
+    result = crosscheck(statement, state)
+    assert result.label == "UNVERIFIED"
+    assert any("pinned logs" in s for s in result.supporting)
+    assert any("refuted" in c for c in result.contradicting) or any("UNVERIFIED" in m for m in result.missing)
+    assert any("no hypothesis has been verified" in m for m in result.missing)
+    views = project(state.events)
+    assert [v.status.value for v in views] == ["unverified", "refuted"]
+
+
+def test_judgements_without_note_or_evidence_do_not_count(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "j.db")
+    incident = store.create_incident("5xx", "alice")
+    from cockpit.core.ai.hypotheses import Hypothesis
+
+    h = Hypothesis(id="h-1", origin="model", claim="db is slow")
+    store.append(incident.id, "hypothesis.proposed", h.payload(), "cockpit")
+    store.append(incident.id, "hypothesis.verified", {"id": "h-1", "note": "", "evidence": ["x"]}, "ai")
+    store.append(incident.id, "hypothesis.verified", {"id": "h-1", "note": "yes", "evidence": []}, "ai")
+    assert project(store.events(incident.id))[0].status.value == "unverified"
+    assert timedelta(0) == timedelta(0)

@@ -1,0 +1,89 @@
+"""Update cadence: due times, the countdown on a frozen clock, and the diff to the last copy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from cockpit.core.comms.cadence import cadence, diff_against_last
+from cockpit.core.comms.events import COMMS_KIND, STATUS_UPDATE
+from cockpit.core.comms.facts import CommsStatus
+from cockpit.core.incident import IncidentState, Kind
+from tests.comms_support import FIRST_UPDATE, at, build_demo_incident, demo_state
+
+
+def test_first_update_is_due_a_cadence_after_declaring(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:36:00")
+    due = cadence(state, CommsStatus.INVESTIGATING, 30)
+    assert due.last is None
+    assert due.due == at("15:05:00")
+    assert due.countdown(at("14:40:00")) == "first update due 15:05 UTC, in 25:00"
+    assert due.countdown(at("15:04:59")) == "first update due 15:05 UTC, in 0:01"
+
+
+def test_countdown_from_the_last_copied_update(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:41:00")
+    due = cadence(state, CommsStatus.IDENTIFIED, 30)
+    assert due.last is not None and due.last.author == "alice"
+    assert due.due == at("15:15:00")  # the time that copy promised
+    assert due.countdown(at("14:43:30")) == "next update due 15:15 UTC, in 31:30"
+    assert not due.overdue(at("15:15:00"))
+    assert due.overdue(at("15:18:10"))
+    assert due.countdown(at("15:18:10")) == "next update was due 15:15 UTC: OVERDUE by 3:10"
+    assert due.countdown(at("16:20:00")).endswith("OVERDUE by 1:05:00")
+
+
+def test_without_a_promised_time_the_cadence_counts_from_the_copy(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:36:00")
+    with store:
+        clock.now = at("14:50:00")
+        store.append(
+            incident_id,
+            Kind.COMMAND_COPIED,
+            {
+                "text": "Some requests are failing.",
+                "purpose": STATUS_UPDATE,
+                "detail": {"kind": COMMS_KIND, "lint": []},
+            },
+            "bob",
+        )
+        state = IncidentState.from_events(store.events(incident_id))
+    assert cadence(state, CommsStatus.INVESTIGATING, 20).due == at("15:10:00")
+
+
+def test_shell_command_copies_do_not_count_as_updates(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:40:00")  # rollback copied only
+    assert cadence(state, CommsStatus.IDENTIFIED, 30).last is None
+
+
+def test_cadence_stops_at_monitoring(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:44:00")
+    for status in (CommsStatus.MONITORING, CommsStatus.RESOLVED):
+        stopped = cadence(state, status, 30)
+        assert stopped.due is None and stopped.remaining(at("15:00:00")) is None
+        assert stopped.countdown(at("15:00:00")) == f"no update cadence: {status.value}"
+
+
+def test_diff_against_the_last_copied_update() -> None:
+    assert diff_against_last(None, FIRST_UPDATE).startswith("no status update copied yet")
+    assert diff_against_last(FIRST_UPDATE, FIRST_UPDATE + " ") == (
+        "no change since the last copied update"
+    )
+    new = FIRST_UPDATE.replace(
+        "We are investigating and working to restore service",
+        "We have identified a mitigation and are applying it",
+    )
+    diff = diff_against_last(FIRST_UPDATE, new)
+    assert diff.splitlines() == [
+        "--- last copied",
+        "+++ this draft",
+        "-We are investigating and working to restore service;",
+        "+We have identified a mitigation and are applying it;",
+    ]
+
+
+def test_cadence_minutes_default_is_thirty(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:36:00")
+    assert cadence(state, CommsStatus.INVESTIGATING).due == state.declared.at + timedelta(  # type: ignore[union-attr]
+        minutes=30
+    )

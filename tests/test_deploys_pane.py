@@ -1,0 +1,236 @@
+"""The Deploys pane in a tiny app: list, candidates, copy, suspect diff, errors, sanitizing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, RichLog, Static
+
+from cockpit.core.config import Config, load_config_file
+from cockpit.resources import data_dir
+from cockpit.tui.messages import CopyRequested, PinRequested
+from cockpit.tui.panes.deploys import DeploysPane
+from tests.deploys_support import BASE_TIME, commit, init_repo, minutes, tag
+
+DEMO_NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+
+
+class PaneApp(App[None]):
+    CSS_PATH = [data_dir("styles") / "deploys.tcss"]
+
+    def __init__(self, config: Config, now: datetime) -> None:
+        super().__init__()
+        self.config = config
+        self.now = now
+        self.copies: list[CopyRequested] = []
+        self.pins: list[PinRequested] = []
+
+    def compose(self) -> ComposeResult:
+        yield DeploysPane(self.config, lambda: self.now, id="deploys")
+
+    def on_copy_requested(self, message: CopyRequested) -> None:
+        self.copies.append(message)
+
+    def on_pin_requested(self, message: PinRequested) -> None:
+        self.pins.append(message)
+
+
+async def settle(pilot: Any) -> None:
+    for _ in range(4):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def plain(widget: Static) -> str:
+    rendered = widget.render()
+    return rendered.plain if isinstance(rendered, Text) else str(rendered)
+
+
+def cell_texts(table: DataTable[Any], row: int) -> list[str]:
+    return [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(row)]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    sandbox = pytest.importorskip("cockpit.core.demo.sandbox")
+    from cockpit.core.demo.scenario import SCENARIOS
+
+    return sandbox.build_sandbox(
+        tmp_path_factory.mktemp("demo"),
+        seed=7,
+        now=DEMO_NOW,
+        scenario=SCENARIOS["earlier-deploy"],
+        log_mb=2,
+    )
+
+
+async def test_deploys_candidates_copy_and_suspect_diff(demo):
+    app = PaneApp(load_config_file(demo.config_path), DEMO_NOW)
+    truth = demo.truth
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        assert pane.listing is not None
+        deploys = pane.query_one("#deploys-table", DataTable)
+        assert deploys.row_count == len(pane.listing.deploys) > 0
+        first = cell_texts(deploys, 0)
+        newest = pane.listing.deploys[0]
+        assert first[2] == newest.short_sha and first[1] == newest.service
+        healths = {cell_texts(deploys, i)[4] for i in range(deploys.row_count)}
+        assert "unhealthy" in healths and "healthy" in healths
+        candidates = pane.query_one("#deploys-candidates", DataTable)
+        top = cell_texts(candidates, 0)
+        assert top[1] == truth.bad_service and top[3] == truth.rollback_target.short_sha
+        detail = plain(pane.query_one("#deploys-detail", Static))
+        assert f"last healthy deploy {truth.rollback_target.short_sha}" in detail
+        assert "PROD-CHANGING" in detail and "never executed" in detail
+        assert "proximity" in detail and "error jump" in detail
+
+        await pilot.press("y")
+        await pilot.press("Y")
+        await pilot.pause()
+        rollback, dry_run = app.copies
+        expected = f"--to-revision={truth.rollback_target.revision}"
+        assert rollback.purpose == "rollback command" and rollback.text.endswith(expected)
+        assert rollback.detail["prod_changing"] is True and rollback.detail["executed"] is False
+        assert rollback.detail["target_sha"] == truth.rollback_target.sha
+        assert dry_run.text.endswith("--dry-run=server") and "dry run" in dry_run.purpose
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.pins and app.pins[0].text.startswith("error ratio")
+
+        await pilot.press("s")
+        await settle(pilot)
+        summary = plain(pane.query_one("#deploys-diff-summary", Static))
+        assert pane.diff is not None
+        assert f"{truth.rollback_target.short_sha}.." in summary and "commits" in summary
+        files = pane.query_one("#deploys-diff-files", DataTable)
+        assert files.row_count == len(pane.diff.files) > 0
+        log = pane.query_one("#deploys-diff-view", RichLog)
+        assert len(log.lines) == len(pane.diff.commits)
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = [strip.text for strip in log.lines]
+        assert shown[0] == pane.diff.files[0][1] and any(line.startswith("@@") for line in shown)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pane.query_one("#deploys-candidates", DataTable).has_focus
+
+
+async def test_no_correlated_deploy_is_shown_plainly(tmp_path_factory):
+    sandbox = pytest.importorskip("cockpit.core.demo.sandbox")
+    from cockpit.core.demo.scenario import SCENARIOS
+
+    info = sandbox.build_sandbox(
+        tmp_path_factory.mktemp("nodeploy"),
+        seed=7,
+        now=DEMO_NOW,
+        scenario=SCENARIOS["no-deploy"],
+        log_mb=2,
+    )
+    app = PaneApp(load_config_file(info.config_path), DEMO_NOW)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        detail = plain(pane.query_one("#deploys-detail", Static))
+        assert "no correlated deploy: rollback may not be the answer" in detail
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.copies == []
+
+
+async def test_missing_repo_is_one_clear_message_in_the_pane(tmp_path):
+    toml = tmp_path / "cockpit.toml"
+    toml.write_text('[[services]]\nname = "checkout"\n[services.deploys]\nrepo = "gone"\n')
+    app = PaneApp(load_config_file(toml), DEMO_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = plain(app.query_one("#deploys-status", Static))
+        assert f"service checkout: git repo {tmp_path / 'gone'} not found" in status
+        assert app.query_one("#deploys-table", DataTable).row_count == 0
+
+
+async def test_untrusted_commit_text_and_file_names_are_shown_inert(tmp_path):
+    repo = init_repo(tmp_path / "repo")
+    evil_subject = "fix \x1b]52;c;ZXZpbA==\x07 [bold]x[/bold] [@click=app.quit]"
+    base = commit(repo, "base", BASE_TIME)
+    tag(repo, "deploy/checkout/1", base, BASE_TIME)
+    bad = commit(repo, evil_subject, BASE_TIME + minutes(60), {"we\x1b[2Jird.py": "x = 1\n"})
+    tag(repo, "deploy/checkout/2", bad, BASE_TIME + minutes(61), annotated=False)
+    logs = tmp_path / "app.log"
+    lines = []
+    for minute in range(0, 120):
+        when = BASE_TIME + minutes(minute)
+        for n in range(20):
+            status = 500 if minute >= 63 and n < 8 else 200
+            record = {"ts": when.isoformat().replace("+00:00", "Z"), "status": status}
+            lines.append(json.dumps(record, separators=(",", ":")))
+    logs.write_text("\n".join(lines) + "\n")
+    toml = tmp_path / "cockpit.toml"
+    toml.write_text(
+        '[[sources]]\nkind = "files"\nname = "checkout"\nservice = "checkout"\n'
+        'paths = ["app.log"]\n'
+        '[[services]]\nname = "checkout"\n[services.deploys]\nrepo = "repo"\n'
+        'tag_pattern = "deploy/checkout/*"\n[services.rollback]\n'
+        'command = "deploy-tool rollback {service} --to {sha}"\n'
+    )
+    app = PaneApp(load_config_file(toml), BASE_TIME + minutes(120))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        assert pane.rows
+        target = pane.rows[0].candidate.target
+        assert target is not None and target.sha == base
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.copies[0].text == f"deploy-tool rollback checkout --to {base}"
+        await pilot.press("s")
+        await settle(pilot)
+        log = pane.query_one("#deploys-diff-view", RichLog)
+        text = " ".join(strip.text for strip in log.lines)
+        assert "\\x1b]52;c;ZXZpbA==\\x07" in text and "[bold]x[/bold]" in text
+        assert "\x1b" not in text
+        files = pane.query_one("#deploys-diff-files", DataTable)
+        assert cell_texts(files, 0)[1] == "we\\x1b[2Jird.py"
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = [strip.text for strip in log.lines]
+        assert shown[0] == "we\\x1b[2Jird.py" and "+x = 1" in shown
+
+
+def test_every_binding_has_id_description_and_tooltip():
+    for binding in DeploysPane.BINDINGS:
+        assert binding.id and binding.description and binding.tooltip  # type: ignore[union-attr]
+
+
+def test_styles_file_exists():
+    assert (data_dir("styles") / "deploys.tcss").is_file()
+    assert Path(data_dir("styles") / "deploys.tcss").read_text().count("#") > 5
+
+
+async def test_no_services_is_a_quiet_hint_and_a_failing_read_is_shown(tmp_path, monkeypatch):
+    app = PaneApp(Config(), DEMO_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = plain(app.query_one("#deploys-status", Static))
+        assert status.startswith("no services configured")
+        assert len(app.workers) == 0  # nothing was started
+
+    import cockpit.core.deploys as deploys_core
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(deploys_core, "list_deploys", broken)
+    toml = tmp_path / "cockpit.toml"
+    toml.write_text('[[services]]\nname = "checkout"\n')
+    app = PaneApp(load_config_file(toml), DEMO_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert plain(app.query_one("#deploys-status", Static)) == "error: disk on fire"

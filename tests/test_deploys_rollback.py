@@ -1,0 +1,259 @@
+"""Rollback candidates: ranking, explanations, the hard cases, commands; and the demo variants."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cockpit.core.config import Config, RollbackTemplates, ServiceConfig
+from cockpit.core.deploys.health import (
+    HealthSeries,
+    Verdict,
+    find_burst,
+    judge_deploy,
+    series_from_counts,
+    series_from_ratios,
+)
+from cockpit.core.deploys.model import Deploy
+from cockpit.core.deploys.rollback import (
+    NO_CORRELATION,
+    Candidate,
+    ScoreParts,
+    auto_dry_run,
+    fill_commands,
+    rank_candidates,
+)
+
+NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+ONSET = datetime(2026, 3, 1, 14, 34, tzinfo=UTC)
+
+
+def sha(prefix: str) -> str:
+    return (prefix + "0" * 40)[:40]
+
+
+def ratios(
+    service: str,
+    *,
+    onset: datetime | None,
+    before: float = 0.002,
+    after: float = 0.31,
+    start: datetime = NOW - timedelta(hours=6),
+) -> HealthSeries:
+    """A per-minute error ratio series (as from Prometheus) with an optional burst at `onset`."""
+    points = []
+    minute = start
+    while minute < NOW:
+        value = after if onset is not None and minute >= onset else before
+        points.append((minute, value))
+        minute += timedelta(minutes=1)
+    return series_from_ratios(service, points)
+
+
+GOOD = Deploy(
+    "checkout",
+    datetime(2026, 3, 1, 11, 2, tzinfo=UTC),
+    sha=sha("7f3a2c1"),
+    revision="41",
+    version="v41",
+    source="git-tag",
+)
+BAD = Deploy(
+    "checkout",
+    datetime(2026, 3, 1, 14, 31, tzinfo=UTC),
+    sha=sha("b9c1d4e"),
+    revision="42",
+    version="v42",
+    source="git-tag",
+)
+OLD = Deploy(
+    "checkout",
+    datetime(2026, 3, 1, 8, 0, tzinfo=UTC),
+    sha=sha("1111111"),
+    revision="40",
+    source="git-tag",
+)
+
+
+def test_bad_latest_deploy_predecessor_ranks_first_with_checkable_explanation():
+    report = rank_candidates(
+        [OLD, GOOD, BAD], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    (analysis,) = report.analyses
+    assert analysis.burst.onset == ONSET and analysis.correlated
+    top = analysis.candidates[0]
+    assert top.suspect == BAD and top.target == GOOD and analysis.last_good == GOOD
+    assert top.explanation == (
+        "error ratio 0.2% -> 31% within 3 min of b9c1d4e at 14:31 UTC; "
+        "last healthy deploy 7f3a2c1 at 11:02 UTC"
+    )
+    assert top.parts == ScoreParts(
+        proximity=top.parts.proximity, error_jump=1.0, same_service=1.0, latest=1.0
+    )
+    assert 0.9 < top.parts.proximity <= 1.0
+    assert "proximity" in top.parts.describe() and top.score > 0.9
+    bad_health, good_health = report.health_of(BAD), report.health_of(GOOD)
+    assert bad_health is not None and bad_health.verdict == Verdict.UNHEALTHY
+    assert good_health is not None and good_health.verdict == Verdict.HEALTHY
+
+
+def test_bad_deploy_not_latest_target_still_its_predecessor_and_later_deploys_named():
+    hotfix = Deploy(
+        "checkout",
+        ONSET + timedelta(minutes=9),
+        sha=sha("c0ffee1"),
+        revision="43",
+        source="git-tag",
+    )
+    report = rank_candidates(
+        [GOOD, BAD, hotfix], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    top = report.analyses[0].candidates[0]
+    assert top.suspect == BAD and top.target == GOOD and top.parts.latest == 0.0
+    assert top.undoes == [BAD, hotfix]
+    assert "also undoes 1 later deploy(s): c0ffee1 at 14:43" in top.explanation
+
+
+def test_two_services_deployed_close_together_the_failing_one_wins():
+    other_prev = Deploy("inventory", datetime(2026, 3, 1, 9, 0, tzinfo=UTC), sha=sha("aaaaaaa"))
+    other = Deploy("inventory", BAD.time - timedelta(minutes=1), sha=sha("bbbbbbb"))
+    series = {
+        "checkout": ratios("checkout", onset=ONSET),
+        "inventory": ratios("inventory", onset=None),
+    }
+    report = rank_candidates([GOOD, BAD, other_prev, other], series, Config())
+    assert report.healthy_services == ["inventory"]
+    first, second = report.analyses[0].candidates
+    assert first.target == GOOD and first.correlated
+    assert second.suspect == other and not second.correlated and second.score < first.score
+    assert "inventory's own error ratio did not rise (0.2%)" in second.explanation
+
+
+def test_no_correlated_deploy_is_said_plainly():
+    report = rank_candidates([OLD, GOOD], {"checkout": ratios("checkout", onset=ONSET)}, Config())
+    (analysis,) = report.analyses
+    assert not analysis.correlated and analysis.candidates == []
+    assert analysis.summary.endswith(NO_CORRELATION)
+    assert report.to_json()["analyses"][0]["verdict"] == NO_CORRELATION
+
+
+def test_clock_skew_deploy_recorded_after_the_onset_still_correlates():
+    skewed = Deploy("checkout", ONSET + timedelta(seconds=90), sha=sha("b9c1d4e"), revision="42")
+    report = rank_candidates(
+        [GOOD, skewed], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    top = report.analyses[0].candidates[0]
+    assert top.suspect == skewed and top.target == GOOD and top.parts.proximity == 1.0
+    assert "within the 120s clock-skew tolerance" in top.explanation
+    too_late = Deploy("checkout", ONSET + timedelta(minutes=5), sha=sha("b9c1d4e"))
+    report = rank_candidates(
+        [GOOD, too_late], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    assert not report.analyses[0].correlated
+
+
+def test_log_counts_series_ignore_single_error_blips():
+    requests = {NOW - timedelta(minutes=m): 8 for m in range(1, 200)}
+    errors = {NOW - timedelta(minutes=100): 2, NOW - timedelta(minutes=50): 1}
+    assert find_burst(series_from_counts("checkout", requests, errors), Config().health) is None
+    errors.update({NOW - timedelta(minutes=m): 3 for m in range(1, 20)})
+    burst = find_burst(series_from_counts("checkout", requests, errors), Config().health)
+    assert burst is not None and burst.onset == NOW - timedelta(minutes=19)
+
+
+def test_deploy_without_health_data_is_unknown():
+    assert judge_deploy(BAD, None, Config().health).verdict == Verdict.UNKNOWN
+
+
+def _candidate(target: Deploy | None, suspect: Deploy = BAD, service: str = "checkout"):
+    return Candidate(service, suspect, target, [suspect], ScoreParts(1, 1, 1, 1), "", True)
+
+
+def _config(**templates: str) -> Config:
+    return Config(
+        services=[ServiceConfig(name="checkout", rollback=RollbackTemplates(**templates))]
+    )
+
+
+def test_commands_filled_from_templates_with_auto_dry_run_and_flags():
+    config = _config(
+        command="kubectl rollout undo deploy/{service} --to-revision={revision}",
+        revert="git revert --no-edit {revert_range} && make deploy S={service}",
+    )
+    rollback, dry, revert = fill_commands(config, _candidate(GOOD))
+    assert rollback.text == "kubectl rollout undo deploy/checkout --to-revision=41"
+    assert rollback.prod_changing and not dry.prod_changing
+    assert dry.text == rollback.text + " --dry-run=server"
+    assert revert.text == f"git revert --no-edit {GOOD.sha}..{BAD.sha} && make deploy S=checkout"
+    assert rollback.to_json()["executed"] is False
+    helm = fill_commands(_config(command="helm rollback {service} {revision}"), _candidate(GOOD))
+    assert [c.text for c in helm] == [
+        "helm rollback checkout 41",
+        "helm rollback checkout 41 --dry-run",
+    ]
+    (argo,) = fill_commands(
+        _config(command="argocd app rollback {service} {revision}"), _candidate(GOOD)
+    )
+    assert "no dry-run flag" in (argo.note or "")
+    assert auto_dry_run("./custom-deploy.sh") == (None, None)
+
+
+def test_commands_quote_hostile_values_and_flag_missing_placeholders():
+    hostile = Deploy("checkout", GOOD.time, sha=sha("7f3a2c1"), version="v1; rm -rf /")
+    (cmd,) = fill_commands(
+        _config(command="deploy --version={version} --rev={revision}"), _candidate(hostile)
+    )[:1]
+    assert cmd.text == "deploy --version='v1; rm -rf /' --rev=<revision?>"
+    assert cmd.missing == ("revision",)
+    (bad,) = fill_commands(_config(command="x {nope}"), _candidate(GOOD))
+    assert "unknown placeholder {nope}" in (bad.note or "")
+    assert fill_commands(_config(command="x"), _candidate(None)) == []
+
+
+# --- the demo incident and its variants --------------------------------------------------
+
+DEMO_NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
+
+
+def _demo(tmp_path_factory: pytest.TempPathFactory, name: str):
+    demo = pytest.importorskip("cockpit.core.demo.sandbox")
+    from cockpit.core.demo.scenario import SCENARIOS
+
+    directory: Path = tmp_path_factory.mktemp(name)
+    return demo.build_sandbox(directory, seed=7, now=DEMO_NOW, scenario=SCENARIOS[name], log_mb=2)
+
+
+@pytest.mark.parametrize("name", ["bad-deploy", "earlier-deploy", "no-deploy"])
+def test_demo_variants_rank_the_bad_deploys_predecessor_first(name, tmp_path_factory):
+    from cockpit.core.config import load_config_file
+    from cockpit.core.deploys import analyse_rollback
+
+    info = _demo(tmp_path_factory, name)
+    truth = info.truth
+    _listing, report = analyse_rollback(load_config_file(info.config_path), now=DEMO_NOW)
+    assert not report.errors
+    analysis = next(a for a in report.analyses if a.service == truth.bad_service)
+    # The first burst minute may hold only a few requests: the onset is found within minutes.
+    assert abs(analysis.burst.onset - truth.burst_start) <= timedelta(minutes=3)
+    if truth.bad_deploy is None:
+        assert not analysis.correlated
+        assert analysis.summary.endswith("no correlated deploy: rollback may not be the answer")
+        assert all(not a.correlated for a in report.analyses)
+        return
+    top = analysis.candidates[0]
+    assert top.correlated and report.analyses[0] is analysis
+    assert top.suspect.sha == truth.bad_deploy.sha
+    assert top.target is not None and top.target.sha == truth.rollback_target.sha
+    assert analysis.last_good is not None and analysis.last_good.sha == truth.rollback_target.sha
+    bad, good = truth.bad_deploy, truth.rollback_target
+    minutes = round((analysis.burst.onset - bad.time).total_seconds() / 60)
+    assert f"within {minutes} min of {bad.short_sha} at {bad.time:%H:%M} UTC" in top.explanation
+    assert f"last healthy deploy {good.short_sha} at {good.time:%H:%M} UTC" in top.explanation
+    assert top.target.revision == str(good.revision)
+    assert f"--to-revision={good.revision}" in top.commands[0].text
+    later = [d for d in info.deploys if d.service == bad.service and d.time > bad.time]
+    assert (top.parts.latest == 1.0) == (not later)
+    if later:
+        assert f"also undoes {len(later)} later deploy(s)" in top.explanation

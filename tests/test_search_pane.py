@@ -1,0 +1,172 @@
+"""Pilot tests of the Logs pane: search, live statuses, hostile lines, patterns, pinning."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input, Static
+from textual.worker import WorkerCancelled
+
+from cockpit.core.config import Config, FileSource
+from cockpit.core.search.model import SourceState
+from cockpit.tui.messages import PinRequested
+from cockpit.tui.panes.log_search import LogSearchPane
+
+NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
+STYLES = Path(__file__).parent.parent / "styles" / "log_search.tcss"
+
+APP_LOG = "".join(
+    f"2026-11-28T13:{m:02d}:00Z level=error msg=\"timeout after {m * 10}ms\" status=503\n"
+    f"2026-11-28T13:{m:02d}:30Z level=info status=200\n"
+    for m in range(10, 60)
+) + (
+    "2026-11-28T13:59:59Z level=error msg=\"\x1b]52;c;ZXZpbA==\x07 [bold]markup[/bold] "
+    "\x1b[2J\u202egnp.exe\" status=500\n"
+)
+OLD_LOG = "2026-11-28T10:00:00Z level=error msg=\"ancient\" status=500\n"
+
+
+class PaneApp(App[None]):
+    CSS_PATH = [STYLES]
+
+    def __init__(self, config: Config) -> None:
+        super().__init__()
+        self.config = config
+
+    def compose(self) -> ComposeResult:
+        yield LogSearchPane(self.config, lambda: NOW, id="logs")
+
+
+def make_config(tmp_path: Path, *, fifo: bool = False) -> Config:
+    (tmp_path / "app.log").write_text(APP_LOG)
+    (tmp_path / "old.log").write_text(OLD_LOG)
+    sources = [
+        FileSource(name="app", service="checkout", paths=["app.log", "old.log"]),
+    ]
+    if fifo:
+        os.mkfifo(tmp_path / "pipe.log")
+        sources.append(FileSource(name="broken", service="edge", paths=["pipe.log"]))
+    return Config(sources=sources, source_path=tmp_path / "cockpit.toml")
+
+
+async def search(pilot, pattern: str) -> LogSearchPane:
+    pane = pilot.app.query_one(LogSearchPane)
+    box = pilot.app.query_one("#log-search-pattern", Input)
+    box.focus()
+    box.value = ""
+    await pilot.press(*pattern, "enter")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+    return pane
+
+
+def log_text(app: App[None]) -> list[str]:
+    return [strip.text for strip in app.query_one("#log-search-results").lines]
+
+
+async def test_search_shows_counts_statuses_and_lines(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path, fifo=True))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await search(pilot, "level=error")
+        # Default window: the last hour, so old.log's line is out.
+        assert pane.total == 51
+        assert pane.statuses["app"].state == SourceState.DONE
+        assert pane.statuses["app"].count == 51
+        assert pane.statuses["broken"].state == SourceState.ERROR
+        assert "FIFO" in (pane.statuses["broken"].error or "")
+        lines = log_text(app)
+        assert len(lines) == 51
+        assert any("timeout after 100ms" in line for line in lines)
+        summary = app.query_one("#log-search-summary", Static).render()
+        assert "51 matching lines" in str(summary) and "1 failed" in str(summary)
+        sources = app.query_one("#log-search-sources", DataTable)
+        assert sources.row_count == 2
+
+
+async def test_hostile_lines_are_escaped_never_interpreted(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(200, 30)) as pilot:
+        await search(pilot, "markup")
+        (line,) = log_text(app)
+        assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+        assert "\\x1b]52;c;ZXZpbA==\\x07" in line
+        assert "[bold]markup[/bold]" in line  # shown literally, not parsed as markup
+        assert "\\u202e" in line
+
+
+async def test_literal_case_window_and_service_options(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        pane.regex = False
+        pane.ignore_case = True
+        pane = await search(pilot, "LEVEL=ERROR")
+        assert pane.total == 51
+        pane.window = "all"
+        pane = await search(pilot, "status=50.")  # literal: the dot is a dot
+        assert pane.total == 0
+        pane.regex = True
+        pane = await search(pilot, "status=50.")
+        assert pane.total == 52
+        pane.service = "payments"
+        pane = await search(pilot, "status")
+        assert pane.total == 0 and pane.statuses == {}
+
+
+async def test_invalid_regex_is_an_inline_error(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await search(pilot, "(unclosed")
+        summary = str(app.query_one("#log-search-summary", Static).render())
+        assert "invalid regex '(unclosed'" in summary
+        assert pane.total == 0
+
+
+async def test_patterns_view_and_pinning(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    messages: list = []
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        pane = await search(pilot, "level=error")
+        pane.new_since = datetime(2026, 11, 28, 13, 59, tzinfo=UTC)
+        pane = await search(pilot, "level=error")
+        rows = pane.pattern_rows
+        assert rows[0].count == 50 and 'msg="timeout after <dur>"' in rows[0].key
+        assert rows[0].trend.strip() and not rows[0].new
+        assert rows[1].count == 1 and rows[1].new
+        # Pin the selected line: move the selection up from the newest line.
+        app.query_one("#log-search-results").focus()
+        await pilot.press("up", "p")
+        await pilot.press("v")
+        assert pane.view == "patterns"
+        await pilot.press("p")
+        await pilot.pause()
+        # The hook sees a bubbling message once per level: keep each message once.
+        pins = list({id(m): m for m in messages if isinstance(m, PinRequested)}.values())
+        assert len(pins) == 2
+        line_pin, signature_pin = pins
+        assert line_pin.source == "logs" and line_pin.detail["kind"] == "log line"
+        assert line_pin.detail["file"].endswith("app.log") and line_pin.detail["line"] == 99
+        assert signature_pin.detail["kind"] == "log signature"
+        assert signature_pin.detail["count"] == 50
+
+
+async def test_new_search_replaces_the_old_one(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        pane.start_search("status")
+        pane.start_search("level=info")
+        # The first worker was cancelled by the second: wait for both to finish.
+        while app.workers:
+            with contextlib.suppress(WorkerCancelled):
+                await app.workers.wait_for_complete()
+            await pilot.pause()
+        await pilot.pause()
+        await pilot.pause()
+        assert pane.total == 50
+        assert all("level=info" in line for line in log_text(app))
