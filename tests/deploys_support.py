@@ -94,8 +94,10 @@ def build_fast_import_repo(path: Path, commits: int = 100_000, tag_every: int = 
             lines.append(b"tag deploy/big/%06d\nfrom :%d\n" % (n, n))
             lines.append(b"tagger Bot <bot@example.com> %d +0000\n" % (stamp + 30))
             lines.append(b"data %d\n%s\n" % (len(tag_message), tag_message))
+    # No compression and no deltas: a test fixture wants speed, not a small pack.
+    fast = ["-c", "core.compression=0", "-c", "pack.compression=0"]
     subprocess.run(
-        ["git", "fast-import", "--quiet"],
+        ["git", *fast, "fast-import", "--quiet", "--depth=0"],
         cwd=path,
         input=b"".join(lines),
         check=True,

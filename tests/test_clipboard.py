@@ -97,6 +97,11 @@ def test_zero_width_characters_are_flagged(char: str) -> None:
     assert char not in findings[0].message
 
 
+def test_other_format_characters_are_flagged() -> None:
+    findings = check_command("git log\u0600 -n 1\U0001bca0")
+    assert [(f.code, f.positions) for f in findings] == [(ZERO_WIDTH, (8,)), (ZERO_WIDTH, (14,))]
+
+
 def test_hidden_tag_characters_are_flagged() -> None:
     hidden = "".join(chr(0xE0000 + ord(c)) for c in "rm -rf")
     findings = check_command(f"git status{hidden}")
@@ -268,14 +273,14 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
         "sys.stdout.write(''.join(osc52_sequences(text, os.environ)))\n"
         "sys.stdout.flush()\n"
     )
-    socket = f"cockpit-test-{os.getpid()}"
-    tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
+    socket = str(tmp_path / "tmux.sock")  # a private server, cleaned up with tmp_path
+    tmux = ["tmux", "-S", socket, "-f", "/dev/null"]
     project = Path(__file__).resolve().parents[1]
     python = shlex.quote(sys.executable)
     # If the script fails, still signal, so the test fails on the assertion instead of a timeout.
     pane_command = (
         f"PYTHONPATH={shlex.quote(str(project))} {python} {shlex.quote(str(script))}"
-        f" || tmux -L {socket} wait-for -S copied; cat"
+        f" || tmux -S {shlex.quote(socket)} wait-for -S copied; cat"
     )
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}
 
@@ -315,9 +320,8 @@ def test_passthrough_copy_reaches_the_outer_terminal_through_tmux(tmp_path: Path
         "sys.stdout.flush()\n"
     )
     project = Path(__file__).resolve().parents[1]
-    outer_socket, inner_socket = f"cockpit-outer-{os.getpid()}", f"cockpit-inner-{os.getpid()}"
-    outer = ["tmux", "-L", outer_socket, "-f", "/dev/null"]
-    inner = ["tmux", "-L", inner_socket, "-f", "/dev/null"]
+    outer = ["tmux", "-S", str(tmp_path / "outer.sock"), "-f", "/dev/null"]
+    inner = ["tmux", "-S", str(tmp_path / "inner.sock"), "-f", "/dev/null"]
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}
 
     def run(tmux: list[str], *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cockpit.core.comms.cadence import cadence, diff_against_last
-from cockpit.core.comms.events import COMMS_KIND, STATUS_UPDATE
+from cockpit.core.comms.cadence import cadence, diff_against_last, last_copy
+from cockpit.core.comms.events import COMMS_KIND, CUSTOMER_EMAIL, STATUS_UPDATE
 from cockpit.core.comms.facts import CommsStatus
 from cockpit.core.incident import IncidentState, Kind
 from tests.comms_support import FIRST_UPDATE, at, build_demo_incident, demo_state
@@ -67,7 +67,7 @@ def test_cadence_stops_at_monitoring(tmp_path: Path) -> None:
 def test_diff_against_the_last_copied_update() -> None:
     assert diff_against_last(None, FIRST_UPDATE).startswith("no status update copied yet")
     assert diff_against_last(FIRST_UPDATE, FIRST_UPDATE + " ") == (
-        "no change since the last copied update"
+        "no change since the last copied status update"
     )
     new = FIRST_UPDATE.replace(
         "We are investigating and working to restore service",
@@ -86,4 +86,13 @@ def test_cadence_minutes_default_is_thirty(tmp_path: Path) -> None:
     state, _clock = demo_state(tmp_path / "s.db", until="14:36:00")
     assert cadence(state, CommsStatus.INVESTIGATING).due == state.declared.at + timedelta(  # type: ignore[union-attr]
         minutes=30
+    )
+
+
+def test_diff_is_against_the_same_kind_of_draft(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db", until="14:41:00")
+    assert last_copy(state, STATUS_UPDATE) is not None
+    assert last_copy(state, CUSTOMER_EMAIL) is None
+    assert diff_against_last(None, "Dear customer", CUSTOMER_EMAIL) == (
+        "no customer email copied yet: nothing to compare"
     )

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.core.comms.drafts import AI_REWRITE_STATUS, customer_email, status_update
+from cockpit.core.comms.drafts import (
+    AI_REWRITE_STATUS,
+    ai_rewrite_status,
+    customer_email,
+    status_update,
+)
 from cockpit.core.comms.facts import CommsFacts, CommsStatus
 from cockpit.core.comms.lint import LintContext, lint, people_names
 from cockpit.core.incident import IncidentState
@@ -97,6 +102,9 @@ def test_unknown_facts_give_a_modest_draft(tmp_path: Path) -> None:
 
 def test_ai_rewrite_is_not_faked() -> None:
     assert AI_REWRITE_STATUS == "AI rewrite: not available (no AI configured)"
+    assert ai_rewrite_status({}) == AI_REWRITE_STATUS
+    with_key = ai_rewrite_status({"ANTHROPIC_API_KEY": "sk-ant-x"})
+    assert with_key.startswith("AI rewrite: not available yet")
 
 
 def test_draft_times_are_utc(tmp_path: Path) -> None:

@@ -27,8 +27,15 @@ class PaneApp(App[None]):
 
     CSS_PATH = [data_dir("styles") / "cockpit.tcss", data_dir("styles") / "comms.tcss"]
 
-    def __init__(self, store: EventStore, incident_id: str, clock: SteppingClock) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        incident_id: str,
+        clock: SteppingClock,
+        config: Config | None = None,
+    ) -> None:
         super().__init__()
+        self.config = config or Config()
         self.store = store
         self.incident_id = incident_id
         self.clock = clock
@@ -36,7 +43,7 @@ class PaneApp(App[None]):
         self.records: list[RecordRequested] = []
 
     def compose(self) -> ComposeResult:
-        yield CommsPane(Config(), self.clock, id="comms")
+        yield CommsPane(self.config, self.clock, id="comms")
 
     def on_mount(self) -> None:
         self.push_state()
@@ -66,10 +73,12 @@ class PaneApp(App[None]):
         self.push_state()
 
 
-def make_app(tmp_path: Path, until: str | None = "14:39:40") -> PaneApp:
+def make_app(
+    tmp_path: Path, until: str | None = "14:39:40", config: Config | None = None
+) -> PaneApp:
     store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until=until)
     clock.now = at("14:42:00") if until else at("15:20:00")
-    return PaneApp(store, incident_id, clock)
+    return PaneApp(store, incident_id, clock, config)
 
 
 def static_text(app: PaneApp, selector: str) -> str:
@@ -77,7 +86,10 @@ def static_text(app: PaneApp, selector: str) -> str:
     return content.plain if isinstance(content, Text) else str(content)
 
 
-async def test_edit_a_fact_then_copy_the_draft(tmp_path: Path) -> None:
+async def test_edit_a_fact_then_copy_the_draft(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     app = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(CommsPane)
@@ -244,3 +256,65 @@ async def test_in_the_cockpit_a_copy_reaches_the_clipboard_and_the_timeline(
     assert last.payload["purpose"] == "status update"
     assert last.payload["detail"]["kind"] == COMMS_KIND
     assert last.payload["detail"]["lint"] == []
+
+
+async def test_facts_from_logs_are_read_in_a_worker(tmp_path: Path) -> None:
+    from tests.test_comms_facts import write_logs
+
+    app = make_app(tmp_path, until="14:36:00", config=write_logs(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.query_one(CommsPane)
+        assert pane.facts is not None
+        assert pane.facts["start"].source == "from logs: first errors of the burst on checkout"
+        assert pane.facts["share"].value == "about 30%"
+        draft = app.query_one("#comms-draft", TextArea).text
+        assert draft.startswith("Since 14:31 UTC, about 30% of requests to checkout")
+
+
+async def test_typing_survives_an_incident_update_and_a_copy_resets_edits(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        draft = app.query_one("#comms-draft", TextArea)
+        draft.insert(" Extra words.", draft.document.end)
+        app.push_state()  # an event arrives before the editor's Changed message is handled
+        await pilot.pause()
+        assert draft.text.endswith(" Extra words.")
+        app.query_one(CommsPane).set_fact("share", "about 12%")  # facts change: edit kept
+        await pilot.pause()
+        assert draft.text.endswith(" Extra words.") and "about 10%" in draft.text
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.copies[-1].text.endswith(" Extra words.")
+        app.query_one(CommsPane).set_fact("share", "about 15%")  # after a copy: redrafted
+        await pilot.pause()
+        assert "about 15% of requests" in draft.text
+        assert not draft.text.endswith(" Extra words.")
+
+
+async def test_draft_and_lint_are_visible_at_80x24_and_160x48(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cockpit.tui.app as app_module
+
+    panes = tuple(
+        (pane_id, CommsPane if pane_id == "comms" else cls, key)
+        for pane_id, cls, key in app_module.PANES
+    )
+    monkeypatch.setattr(app_module, "PANES", panes)
+    config = write_config(tmp_path)
+    store, incident_id, clock = build_demo_incident(config.store_path, until="14:41:00")
+    store.close()
+    for size in ((80, 24), (160, 48)):
+        app = app_module.CockpitApp(config, clock=clock, incident_id=incident_id)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await pilot.press("5")
+            await settle(pilot)
+            body = app.query_one("#comms-body")
+            visible_region = body.content_region
+            for selector in ("#comms-cadence", "#comms-draft-title", "#comms-draft", "#comms-lint"):
+                region = app.query_one(selector).region
+                assert region.height >= 1, (size, selector)
+                assert visible_region.contains_region(region), (size, selector, region)

@@ -139,3 +139,13 @@ def test_rollback_prints_candidates_and_commands_never_runs_them(demo_config, ca
     top = data["analyses"][0]["candidates"][0]
     assert top["target"]["sha"] == target.sha and top["score_parts"]["same_service"] == 1.0
     assert all(c["executed"] is False for c in top["commands"])
+
+
+def test_rollback_without_services_fails_with_one_line(tmp_path, capsys):
+    config = tmp_path / "cockpit.toml"
+    config.write_text('[cockpit]\nauthor = "a"\n')
+    assert main(["--config", str(config), "rollback"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("cockpit: no services configured")
+    assert captured.err.count("\n") == 1
+    assert "not executed" in captured.out

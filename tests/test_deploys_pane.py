@@ -156,7 +156,7 @@ async def test_missing_repo_is_one_clear_message_in_the_pane(tmp_path):
         assert app.query_one("#deploys-table", DataTable).row_count == 0
 
 
-async def test_untrusted_commit_text_and_file_names_are_shown_inert(tmp_path):
+async def test_untrusted_commit_text_and_file_names_are_shown_inert(tmp_path, git_command_log):
     repo = init_repo(tmp_path / "repo")
     evil_subject = "fix \x1b]52;c;ZXZpbA==\x07 [bold]x[/bold] [@click=app.quit]"
     base = commit(repo, "base", BASE_TIME)
@@ -202,6 +202,8 @@ async def test_untrusted_commit_text_and_file_names_are_shown_inert(tmp_path):
         await settle(pilot)
         shown = [strip.text for strip in log.lines]
         assert shown[0] == "we\\x1b[2Jird.py" and "+x = 1" in shown
+    git_command_log.assert_read_only()  # listing, suspect diff and file diff, all from workers
+    assert {"for-each-ref", "log", "diff"} <= set(git_command_log.subcommands())
 
 
 def test_every_binding_has_id_description_and_tooltip():
@@ -234,3 +236,15 @@ async def test_no_services_is_a_quiet_hint_and_a_failing_read_is_shown(tmp_path,
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert plain(app.query_one("#deploys-status", Static)) == "error: disk on fire"
+
+
+def test_snapshot_80x24_candidates(snap_compare: Any, demo: Any) -> None:
+    """The pane at 80x24 on the demo (earlier-deploy): regenerate with --snapshot-update."""
+    app = PaneApp(load_config_file(demo.config_path), DEMO_NOW)
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        app.query_one("#deploys-candidates", DataTable).focus()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

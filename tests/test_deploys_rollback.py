@@ -116,6 +116,22 @@ def test_bad_deploy_not_latest_target_still_its_predecessor_and_later_deploys_na
     assert "also undoes 1 later deploy(s): c0ffee1 at 14:43" in top.explanation
 
 
+def test_a_failed_deploy_is_never_the_rollback_target():
+    failed = Deploy(
+        "checkout",
+        GOOD.time + timedelta(hours=1),
+        sha=sha("dead000"),
+        status="failed",
+        source="deploy-log",
+    )
+    report = rank_candidates(
+        [GOOD, failed, BAD], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    top = report.analyses[0].candidates[0]
+    assert top.suspect == BAD and top.target == GOOD
+    assert top.undoes == [failed, BAD]
+
+
 def test_two_services_deployed_close_together_the_failing_one_wins():
     other_prev = Deploy("inventory", datetime(2026, 3, 1, 9, 0, tzinfo=UTC), sha=sha("aaaaaaa"))
     other = Deploy("inventory", BAD.time - timedelta(minutes=1), sha=sha("bbbbbbb"))

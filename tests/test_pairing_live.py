@@ -120,8 +120,10 @@ async def test_another_process_entries_appear_live_within_one_second(tmp_path: P
         )
         seen_at = await first_seen(
             pilot,
-            lambda: [(n.author, n.text) for n in state.notes]
-            == [("bob@laptop", "p95 doubled at 14:31")],
+            lambda: (
+                [(n.author, n.text) for n in state.notes]
+                == [("bob@laptop", "p95 doubled at 14:31")]
+            ),
         )
         out, _ = await note.communicate()
         assert note.returncode == 0 and out.decode().startswith("saved: note #")
@@ -318,8 +320,10 @@ async def test_two_cockpits_show_each_others_notes_and_checklist_within_one_seco
             ack = await order(op="note", text="rolled back? not yet")
             latencies["bob's note -> alice"] = await seen_within_bound(
                 pilot,
-                lambda: [(n.author, n.text) for n in state.notes]
-                == [("bob@laptop", "rolled back? not yet")],
+                lambda: (
+                    [(n.author, n.text) for n in state.notes]
+                    == [("bob@laptop", "rolled back? not yet")]
+                ),
                 ack["ts"],
             )
 

@@ -88,7 +88,7 @@ def test_presence_is_per_incident(tmp_path: Path) -> None:
 
 def test_presence_never_creates_the_store(tmp_path: Path) -> None:
     missing = tmp_path / "nope.db"
-    with pytest.raises(PresenceError, match="nope.db: no incident store here"):
+    with pytest.raises(PresenceError, match=r"nope\.db: no incident store here"):
         PresenceBoard(missing)
     assert not missing.exists()
 

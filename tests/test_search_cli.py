@@ -15,11 +15,11 @@ from cockpit.commands import search as search_command
 from cockpit.core.search.files import find_rg
 
 LOG = (
-    "2026-11-28T13:00:00Z level=error msg=\"db down\" status=503\n"
+    '2026-11-28T13:00:00Z level=error msg="db down" status=503\n'
     "Traceback (most recent call last):\n"
     "    raise DbDown()\n"
     "2026-11-28T13:30:00Z level=info status=200\n"
-    "2026-11-28T13:55:00Z level=error msg=\"\x1b]52;c;ZXZpbA==\x07\x1b[2J pwned\" status=502\n"
+    '2026-11-28T13:55:00Z level=error msg="\x1b]52;c;ZXZpbA==\x07\x1b[2J pwned" status=502\n'
 )
 
 
@@ -46,11 +46,17 @@ def test_count_matches_rg_for_plain_and_gz(logs: Path, capsys: pytest.CaptureFix
         code, out, _ = run_cli(capsys, pattern, "app.log", "app.log.1.gz", "--count", "--json")
         assert code == 0
         data = json.loads(out)
-        expected = subprocess.run([rg, "-z", "-c", "-e", pattern, "app.log", "app.log.1.gz"],
-                                  capture_output=True, text=True, check=False).stdout
+        expected = subprocess.run(
+            [rg, "-z", "-c", "-e", pattern, "app.log", "app.log.1.gz"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
         per_file = dict(line.rsplit(":", 1) for line in expected.split())
-        assert data == {"total": sum(map(int, per_file.values())),
-                        "sources": {k: int(v) for k, v in per_file.items()}}
+        assert data == {
+            "total": sum(map(int, per_file.values())),
+            "sources": {k: int(v) for k, v in per_file.items()},
+        }
 
 
 def test_plain_count_lists_sources_and_total(logs: Path, capsys) -> None:
@@ -64,8 +70,12 @@ def test_json_hits_have_source_file_line_ts_text(logs: Path, capsys) -> None:
     assert code == 0
     (record,) = [json.loads(line) for line in out.splitlines()]
     assert record == {
-        "source": "app.log", "service": None, "file": "app.log", "line": 3,
-        "ts": "2026-11-28T13:00:00Z", "text": "    raise DbDown()",
+        "source": "app.log",
+        "service": None,
+        "file": "app.log",
+        "line": 3,
+        "ts": "2026-11-28T13:00:00Z",
+        "text": "    raise DbDown()",
     }
 
 
@@ -109,11 +119,11 @@ def test_configured_sources_unknown_source_and_service(logs: Path, capsys) -> No
         '[[sources]]\nkind = "files"\nname = "app"\nservice = "checkout"\npaths = ["app.log*"]\n'
         '[[sources]]\nkind = "files"\nname = "other"\nservice = "search"\npaths = ["none*.log"]\n'
     )
-    code, out, _ = run_cli(capsys, "level=error", "--count", "--json")
+    _, out, _ = run_cli(capsys, "level=error", "--count", "--json")
     assert json.loads(out) == {"total": 4, "sources": {"app": 4, "other": 0}}
-    code, out, _ = run_cli(capsys, "level=error", "--count", "--json", "--service", "search")
+    _, out, _ = run_cli(capsys, "level=error", "--count", "--json", "--service", "search")
     assert json.loads(out) == {"total": 0, "sources": {"other": 0}}
-    code, out, _ = run_cli(capsys, "level=error", "--count", "--json", "--source", "app")
+    _, out, _ = run_cli(capsys, "level=error", "--count", "--json", "--source", "app")
     assert json.loads(out) == {"total": 4, "sources": {"app": 4}}
     with pytest.raises(SystemExit) as info:
         run_cli(capsys, "x", "--source", "nope")
@@ -127,6 +137,35 @@ def test_headless_search_does_not_import_textual() -> None:
         "main(['search', 'x', '/dev/null', '--count']); "
         "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules), 'textual'"
     )
-    done = subprocess.run(["python", "-c", code], capture_output=True, text=True, check=False,
-                          cwd=Path(__file__).parent.parent)
+    done = subprocess.run(
+        ["python", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+    )
     assert done.returncode == 0, done.stderr
+
+
+def test_demo_corpus_cli_counts_match_rg(tmp_path: Path, capsys, monkeypatch) -> None:
+    from cockpit.core.demo.sandbox import build_sandbox
+
+    info = build_sandbox(
+        tmp_path / "demo", seed=4, now=datetime(2026, 11, 28, 14, 0, tzinfo=UTC), log_mb=2
+    )
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    rg = find_rg()
+    assert rg is not None
+    for pattern in (r"status=5\d\d", "request_id"):
+        code = main(["--config", str(info.config_path), "search", pattern, "--count", "--json"])
+        data = json.loads(capsys.readouterr().out)
+        assert code == 0
+        for name, count in data["sources"].items():
+            logs = info.config_path.parent / "logs" / name
+            out = subprocess.run(
+                [rg, "-z", "-c", "--no-filename", pattern, str(logs)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            assert count == sum(int(n) for n in out.split()), (pattern, name)

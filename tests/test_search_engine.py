@@ -100,7 +100,7 @@ def test_rg_and_inprocess_engines_return_identical_hits(corpus: list[Path]) -> N
     for query in QUERIES:
         results = {}
         for engine in ("rg", "inprocess"):
-            source = FileLogSource("all", [str(p) for p in corpus], engine=engine)  # type: ignore[arg-type]
+            source = FileLogSource("all", [str(p) for p in corpus], engine=engine)
             results[engine] = run_search([source], query, max_hits=100_000)
         # rg cannot seek in .gz for the timestamps of continuation lines: compare those without.
         assert hit_keys(results["rg"].hits, gz_ts=False) == hit_keys(
@@ -125,7 +125,7 @@ def test_hits_carry_line_numbers_text_and_inherited_timestamps(corpus: list[Path
     ]
     assert expected and all(ts is not None for *_, ts in expected)
     for engine in ("auto", "inprocess"):
-        source = FileLogSource("c", [str(path)], engine=engine)  # type: ignore[arg-type]
+        source = FileLogSource("c", [str(path)], engine=engine)
         result = run_search([source], Query("raise UpstreamError"), max_hits=100_000)
         assert hit_keys(result.hits) == sorted(expected)
 
@@ -133,9 +133,18 @@ def test_hits_carry_line_numbers_text_and_inherited_timestamps(corpus: list[Path
 @pytest.mark.parametrize("engine", ["auto", "inprocess"])
 def test_time_window_filters_lines_and_their_continuations(corpus: list[Path], engine: str):
     since, until = NOW - timedelta(minutes=150), NOW - timedelta(minutes=20)
-    for query in (Query("raise"), Query("error", ignore_case=True), Query(r"status=5\d\d", regex=True)):
-        windowed = Query(query.pattern, regex=query.regex, ignore_case=query.ignore_case,
-                         since=since, until=until)
+    for query in (
+        Query("raise"),
+        Query("error", ignore_case=True),
+        Query(r"status=5\d\d", regex=True),
+    ):
+        windowed = Query(
+            query.pattern,
+            regex=query.regex,
+            ignore_case=query.ignore_case,
+            since=since,
+            until=until,
+        )
         expected = sorted(
             (str(path), n, text, ts)
             for path in corpus
@@ -168,8 +177,13 @@ def test_newest_hits_are_kept_and_total_stays_exact(corpus: list[Path]) -> None:
 
 def test_results_stream_in_batches_before_the_search_ends(corpus: list[Path]) -> None:
     events: list = []
-    result = run_search(adhoc_sources([str(p) for p in corpus]), Query("status=200"),
-                        events.append, max_hits=10, lossless=True)
+    result = run_search(
+        adhoc_sources([str(p) for p in corpus]),
+        Query("status=200"),
+        events.append,
+        max_hits=10,
+        lossless=True,
+    )
     batches = [e for e in events if isinstance(e, HitsFound)]
     assert isinstance(events[-1], SearchFinished)
     assert sum(len(b.hits) for b in batches) == result.total
@@ -197,8 +211,10 @@ def test_service_filter_and_config_globs(tmp_path: Path, corpus: list[Path]) -> 
 def test_relative_globs_resolve_against_the_config_folder(tmp_path: Path) -> None:
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "app.log").write_text("2026-11-28T13:00:00Z boom\n")
-    config = Config(sources=[FileSource(name="app", paths=["logs/*.log"])],
-                    source_path=tmp_path / "cockpit.toml")
+    config = Config(
+        sources=[FileSource(name="app", paths=["logs/*.log"])],
+        source_path=tmp_path / "cockpit.toml",
+    )
     assert run_search(make_sources(config), Query("boom")).total == 1
 
 
@@ -209,12 +225,19 @@ def test_missing_remote_module_is_an_error_for_that_source_only(
 
     monkeypatch.setitem(engine.REMOTE_SOURCES, "loki", ("cockpit.core.search.nope", "Nope"))
     (tmp_path / "a.log").write_text("2026-11-28T13:00:00Z boom\n")
-    config = Config.model_validate({
-        "sources": [
-            {"kind": "loki", "name": "loki", "url": "http://127.0.0.1:9", "selector": "{a=\"b\"}"},
-            {"kind": "files", "name": "files", "paths": [str(tmp_path / "a.log")]},
-        ]
-    })
+    config = Config.model_validate(
+        {
+            "sources": [
+                {
+                    "kind": "loki",
+                    "name": "loki",
+                    "url": "http://127.0.0.1:9",
+                    "selector": '{a="b"}',
+                },
+                {"kind": "files", "name": "files", "paths": [str(tmp_path / "a.log")]},
+            ]
+        }
+    )
     result = run_search(make_sources(config), Query("boom"))
     assert result.statuses["loki"].state == SourceState.ERROR
     assert "loki" in (result.statuses["loki"].error or "")
@@ -230,7 +253,8 @@ def test_a_stuck_source_does_not_stop_the_others(tmp_path: Path) -> None:
     class Stuck:
         """Ignores cancel, as a hung remote call would."""
 
-        name, service = "stuck", None
+        name: str = "stuck"
+        service: str | None = None
 
         def search(self, query, sink, cancel):
             release.wait(30)
@@ -245,8 +269,9 @@ def test_a_stuck_source_does_not_stop_the_others(tmp_path: Path) -> None:
             cancel.set()
 
     try:
-        result = run_search([Stuck(), *adhoc_sources([log])], Query("boom"), on_event, cancel,
-                            cancel_grace=0.2)
+        result = run_search(
+            [Stuck(), *adhoc_sources([log])], Query("boom"), on_event, cancel, cancel_grace=0.2
+        )
     finally:
         release.set()
     assert result.cancelled
@@ -256,11 +281,13 @@ def test_a_stuck_source_does_not_stop_the_others(tmp_path: Path) -> None:
 
 def test_minute_counts_per_service(corpus: list[Path]) -> None:
     logs = corpus[0].parent
-    config = Config(sources=[
-        FileSource(name="checkout-logs", service="checkout", paths=[f"{logs}/checkout.log*"]),
-        FileSource(name="payments-logs", service="payments", paths=[f"{logs}/payments.log*"]),
-        FileSource(name="edge", paths=[f"{logs}/access.log"]),
-    ])
+    config = Config(
+        sources=[
+            FileSource(name="checkout-logs", service="checkout", paths=[f"{logs}/checkout.log*"]),
+            FileSource(name="payments-logs", service="payments", paths=[f"{logs}/payments.log*"]),
+            FileSource(name="edge", paths=[f"{logs}/access.log"]),
+        ]
+    )
     since, until = NOW - timedelta(hours=2), NOW - timedelta(hours=1)
     query = Query(r"status=5\d\d", regex=True, since=since, until=until)
     counts = minute_counts(config, query)
@@ -274,3 +301,33 @@ def test_minute_counts_per_service(corpus: list[Path]) -> None:
     assert all(since <= minute < until for minute in counts["payments"])
     only = minute_counts(config, query, services=["payments"])
     assert set(only) == {"payments"} and only["payments"] == counts["payments"]
+
+
+@needs_rg
+def test_demo_corpus_counts_match_rg_for_cli_and_engine(tmp_path: Path) -> None:
+    """The demo sandbox (every format, plain and .gz): configured sources count like rg."""
+    from cockpit.core.config import load_config_file
+    from cockpit.core.demo.sandbox import build_sandbox
+
+    info = build_sandbox(tmp_path / "demo", seed=3, now=NOW, log_mb=3)
+    config = load_config_file(info.config_path)
+    sources = make_sources(config)
+    assert RG is not None
+    for query in (
+        Query(r"status=5\d\d", regex=True),
+        Query("Traceback"),
+        Query("error", ignore_case=True),
+    ):
+        result = run_search(sources, query, count_only=True)
+        for cfg in config.sources:
+            assert isinstance(cfg, FileSource)
+            files = sorted(p for pattern in cfg.paths for p in config.base_dir.glob(pattern))
+            for group in (
+                [p for p in files if p.suffix != ".gz"],
+                [p for p in files if p.suffix == ".gz"],
+            ):
+                engine_count = run_search(
+                    [FileLogSource(cfg.name, [str(p) for p in group])], query, count_only=True
+                ).total
+                assert engine_count == rg_count(group, query), (cfg.name, query, group[:1])
+            assert result.statuses[cfg.name].count == rg_count(files, query)

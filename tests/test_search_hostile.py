@@ -113,8 +113,9 @@ def test_missing_path_and_directory(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "a.log").write_bytes(LINES)
     (tmp_path / "sub" / "b.log.gz").write_bytes(gzip.compress(LINES))
-    result = run_search(adhoc_sources([str(tmp_path / "sub"), str(tmp_path / "nope.log")]),
-                        Query("error"))
+    result = run_search(
+        adhoc_sources([str(tmp_path / "sub"), str(tmp_path / "nope.log")]), Query("error")
+    )
     assert result.statuses[str(tmp_path / "sub")].count == 120
     assert "no such file" in (result.statuses[str(tmp_path / "nope.log")].error or "")
 
@@ -137,7 +138,9 @@ def test_long_lines_are_capped(tmp_path: Path) -> None:
         assert len(hit.text) < 9000 and hit.text.endswith("omitted end of long line]")
 
 
-def test_a_file_without_newlines_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_without_newlines_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cockpit.core.search import files
 
     monkeypatch.setattr(files, "MAX_LINE_BYTES", 1 << 20)

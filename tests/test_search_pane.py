@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Log, Static
 from textual.worker import WorkerCancelled
 
-from cockpit.core.config import Config, FileSource
+from cockpit.core.config import Config, FileSource, LogSource
 from cockpit.core.search.model import SourceState
 from cockpit.tui.messages import PinRequested
 from cockpit.tui.panes.log_search import LogSearchPane
@@ -20,14 +20,14 @@ NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 STYLES = Path(__file__).parent.parent / "styles" / "log_search.tcss"
 
 APP_LOG = "".join(
-    f"2026-11-28T13:{m:02d}:00Z level=error msg=\"timeout after {m * 10}ms\" status=503\n"
+    f'2026-11-28T13:{m:02d}:00Z level=error msg="timeout after {m * 10}ms" status=503\n'
     f"2026-11-28T13:{m:02d}:30Z level=info status=200\n"
     for m in range(10, 60)
 ) + (
-    "2026-11-28T13:59:59Z level=error msg=\"\x1b]52;c;ZXZpbA==\x07 [bold]markup[/bold] "
-    "\x1b[2J\u202egnp.exe\" status=500\n"
+    '2026-11-28T13:59:59Z level=error msg="\x1b]52;c;ZXZpbA==\x07 [bold]markup[/bold] '
+    '\x1b[2J\u202egnp.exe" status=500\n'
 )
-OLD_LOG = "2026-11-28T10:00:00Z level=error msg=\"ancient\" status=500\n"
+OLD_LOG = '2026-11-28T10:00:00Z level=error msg="ancient" status=500\n'
 
 
 class PaneApp(App[None]):
@@ -44,7 +44,7 @@ class PaneApp(App[None]):
 def make_config(tmp_path: Path, *, fifo: bool = False) -> Config:
     (tmp_path / "app.log").write_text(APP_LOG)
     (tmp_path / "old.log").write_text(OLD_LOG)
-    sources = [
+    sources: list[LogSource] = [
         FileSource(name="app", service="checkout", paths=["app.log", "old.log"]),
     ]
     if fifo:
@@ -66,7 +66,7 @@ async def search(pilot, pattern: str) -> LogSearchPane:
 
 
 def log_text(app: App[None]) -> list[str]:
-    return [strip.text for strip in app.query_one("#log-search-results").lines]
+    return list(app.query_one("#log-search-results", Log).lines)
 
 
 async def test_search_shows_counts_statuses_and_lines(tmp_path: Path) -> None:
@@ -170,3 +170,32 @@ async def test_new_search_replaces_the_old_one(tmp_path: Path) -> None:
         await pilot.pause()
         assert pane.total == 50
         assert all("level=info" in line for line in log_text(app))
+
+
+async def test_pane_counts_match_rg_on_the_demo_corpus(tmp_path: Path) -> None:
+    import subprocess
+
+    from cockpit.core.config import load_config_file
+    from cockpit.core.demo.sandbox import build_sandbox
+    from cockpit.core.search.files import find_rg
+
+    info = build_sandbox(tmp_path / "demo", seed=5, now=NOW, log_mb=2)
+    config = load_config_file(info.config_path)
+    rg = find_rg()
+    assert rg is not None
+    out = subprocess.run(
+        [rg, "-z", "-c", "--no-filename", r"status=5\d\d", str(config.base_dir / "logs")],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    expected = sum(int(n) for n in out.split())
+    assert expected > 0
+    app = PaneApp(config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        pane.window = "all"
+        pane = await search(pilot, r"status=5\d\d")
+        assert pane.total == expected
+        assert all(s.state == SourceState.DONE for s in pane.statuses.values())
+        app.save_screenshot(str(tmp_path / "shot.svg"))

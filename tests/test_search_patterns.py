@@ -19,15 +19,22 @@ T0 = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
         ("user 12 failed", "user 98765 failed"),
         ("cart 51a6485f0328 missing", "cart deadbeef0042 missing"),
         ("req 0x7f3a failed", "req 0xdeadbeef failed"),
-        ("id 123e4567-e89b-12d3-a456-426614174000 gone", "id 00000000-0000-4000-8000-000000000000 gone"),
+        (
+            "id 123e4567-e89b-12d3-a456-426614174000 gone",
+            "id 00000000-0000-4000-8000-000000000000 gone",
+        ),
         ("dial tcp 10.0.0.1:5432 refused", "dial tcp 192.168.10.200:6543 refused"),
         ("request_id=abc-1 boom", "request_id=zzz-999 boom"),
         ("user='alice' denied path=\"/a\"", "user='bob' denied path=\"/b/c\""),
         ("Nov 28 14:31:02 web1 oom", "Dec  1 01:02:03 web1 oom"),
-        ('1.2.3.4 - - [28/Nov/2026:14:31:02 +0000] "GET /a HTTP/1.1" 502 12',
-         '5.6.7.8 - - [28/Nov/2026:15:00:00 +0000] "POST /b HTTP/1.1" 503 99'),
-        ('{"ts":"2026-11-28T14:00:00Z","level":"error","msg":"db down","status":503}',
-         '{"ts":"2026-11-28T15:00:00Z","level":"error","msg":"db down","status":500,"x":1}'),
+        (
+            '1.2.3.4 - - [28/Nov/2026:14:31:02 +0000] "GET /a HTTP/1.1" 502 12',
+            '5.6.7.8 - - [28/Nov/2026:15:00:00 +0000] "POST /b HTTP/1.1" 503 99',
+        ),
+        (
+            '{"ts":"2026-11-28T14:00:00Z","level":"error","msg":"db down","status":503}',
+            '{"ts":"2026-11-28T15:00:00Z","level":"error","msg":"db down","status":500,"x":1}',
+        ),
     ],
 )
 def test_variable_parts_normalize_to_one_signature(one: str, two: str) -> None:

@@ -33,6 +33,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def store_from_config(config: Config) -> EventStore:
     """The incident store the config points at, or exit 2 with one line."""
     try:
-        return EventStore(config.store_path)
+        return EventStore(config.store_path, mode=config.store_file_mode)
     except StoreError as exc:
         fail(str(exc))

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.core.deploys import analyse_rollback
 
     config = config_from_args(args)
-    _listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
+    listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
     if args.json:
         json.dump(report.to_json() | {"note": NOT_EXECUTED}, sys.stdout, indent=2)
         print()
@@ -94,4 +94,5 @@ def run(args: argparse.Namespace) -> int:
         print("\n".join(format_report(report)))
     for error in report.errors:
         print(f"cockpit: {error}", file=sys.stderr)
-    return 0
+    # Nothing could be read at all (no services, every source broken): a usage-level failure.
+    return 2 if report.errors and not listing.deploys else 0

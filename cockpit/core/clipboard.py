@@ -163,6 +163,8 @@ def _classify(text: str, index: int) -> str | None:
         return NON_ASCII_DASH
     if char in _QUOTES:
         return SMART_QUOTE
+    if unicodedata.category(char) == "Cf":
+        return ZERO_WIDTH  # any other format character: invisible or reorders text
     return None
 
 
@@ -216,6 +218,16 @@ def check_command(text: str) -> list[Finding]:
     ]
     findings.sort(key=lambda finding: finding.positions[0])
     return findings
+
+
+PROSE_CODES = frozenset({CARRIAGE_RETURN, CONTROL, ZERO_WIDTH, BIDI, LOOKALIKE})
+"""What still matters in prose (a status update, an email): newlines, typographic quotes and
+dashes are normal there, hidden and look-alike characters are not."""
+
+
+def check_prose(text: str) -> list[Finding]:
+    """`check_command` for text meant to be read, not pasted into a shell."""
+    return [finding for finding in check_command(text) if finding.code in PROSE_CODES]
 
 
 # GNU screen drops DCS strings longer than its internal buffer, so the wrapped OSC is split into

@@ -41,6 +41,10 @@ class CockpitSection(_Model):
     """Markdown runbook with one `## Phase` heading per phase; defaults to the shipped one."""
     drill: bool = False
     """Marks every incident opened with this config as a drill, kept apart from real ones."""
+    store_mode: Literal["0600", "0660"] | None = None
+    """Mode of the store file (and its -wal/-shm): "0660" shares it with the folder's group,
+    for pairing across Unix users (put it in a setgid, group-writable folder); "0600" makes
+    it owner-only. Unset: new stores are 0600 and an existing 0660 store stays shared."""
 
 
 class FileSource(_Model):
@@ -162,13 +166,13 @@ class PrometheusConfig(_Model):
 
     url: str
     error_ratio_query: str = (
-        'sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[1m]))'
-        ' / sum(rate(http_requests_total{{service="{service}"}}[1m]))'
+        'sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[5m]))'
+        ' / sum(rate(http_requests_total{{service="{service}"}}[5m]))'
     )
     """PromQL for the error ratio; `{service}` is replaced by the service name."""
     latency_p95_query: str = (
         "histogram_quantile(0.95, sum by (le) "
-        '(rate(http_request_duration_seconds_bucket{{service="{service}"}}[1m])))'
+        '(rate(http_request_duration_seconds_bucket{{service="{service}"}}[5m])))'
     )
     """PromQL for p95 latency in seconds."""
     timeout: float = 5.0
@@ -182,9 +186,9 @@ class HealthConfig(_Model):
     window_minutes: int = 10
     """Minutes compared before and after each deploy."""
     error_ratio_threshold: float = 0.05
-    """An error ratio above this after a deploy is unhealthy."""
+    """A deploy is unhealthy when the error ratio after it is above this..."""
     error_ratio_jump: float = 5.0
-    """...or a jump by this factor over the window before it."""
+    """...and it jumped by at least this factor over the window before it (both must hold)."""
     request_pattern: str = r'(?:\bstatus=|"status":)\d{3}\b|" \d{3} \d+ "'
     """Regex that marks a log line as one request when health comes from logs (the denominator
     of the per-minute error ratio). The default matches `status=200` (logfmt, key=value),
@@ -274,6 +278,12 @@ class Config(_Model):
         from platformdirs import user_data_path
 
         return user_data_path("cockpit") / "incidents.db"
+
+    @property
+    def store_file_mode(self) -> int | None:
+        """`[cockpit] store_mode` as a number for `EventStore(..., mode=...)`, None if unset."""
+        mode = self.cockpit.store_mode
+        return int(mode, 8) if mode is not None else None
 
     @property
     def runbook_path(self) -> Path:

@@ -199,6 +199,12 @@ def describe(event: Event) -> str:
             return f"pinned from {p.get('source', '?')}: {p.get('text', '')}"
         case Kind.COMMAND_COPIED:
             findings = _strings(p.get("findings"))
+            detail = p.get("detail")
+            if isinstance(detail, dict) and detail.get("kind") == "comms":
+                lint = _strings(detail.get("lint")) + findings
+                linted = f" [lint: {'; '.join(lint)}]" if lint else " [lint clean]"
+                what = p.get("purpose") or "comms draft"
+                return f"{what} drafted and copied by {event.author}, not published{linted}"
             flagged = f" [flagged: {'; '.join(findings)}]" if findings else ""
             purpose = p.get("purpose") or "command"
             return f"copied, not executed ({purpose}): {p.get('text', '')}{flagged}"

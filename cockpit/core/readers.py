@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # Read-only subcommands per program. git's list excludes anything that writes refs, the index,
@@ -192,6 +192,34 @@ def reader_argv(argv: Sequence[str]) -> list[str]:
     return [_resolve(argv[0], program), *args]
 
 
+# Environment variables through which git (or a repo's config) could be told to run a program.
+_UNSAFE_ENV = (
+    "GIT_EXTERNAL_DIFF",
+    "GIT_PAGER",
+    "PAGER",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "GIT_EDITOR",
+    "GIT_PROXY_COMMAND",
+    "GIT_CONFIG",
+)
+
+
+def reader_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a reader runs in: no pagers, helpers or system git config."""
+    clean = {
+        k: v
+        for k, v in (os.environ if env is None else env).items()
+        if k not in _UNSAFE_ENV and not k.startswith("GIT_CONFIG_")
+    }
+    clean.update(
+        {"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+    )
+    return clean
+
+
 def run_reader(
     argv: Sequence[str],
     *,
@@ -205,7 +233,7 @@ def run_reader(
         capture_output=True,
         timeout=timeout,
         cwd=cwd,
-        env=env,
+        env=reader_env(env),
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -224,5 +252,5 @@ def start_reader(
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         cwd=cwd,
-        env=env,
+        env=reader_env(env),
     )

@@ -35,15 +35,21 @@ TAB_REPLACEMENT = "    "
 TRUNCATION_STYLE = "dim italic"
 """Style of the ` …[+N chars]` marker in `safe_text`."""
 
-# (first, last) code point ranges that are escaped. Variation selectors U+FE00-FE0F are NOT
-# here: U+FE0F is part of ordinary emoji such as "❤️".
+# (first, last) code point ranges that are escaped: every control (Cc), format (Cf) and
+# line/paragraph separator (Zl, Zp) character of Unicode 14, plus characters that render blank.
+# Variation selectors U+FE00-FE0F are NOT here: U+FE0F is part of ordinary emoji such as "❤️".
 _UNSAFE_RANGES: tuple[tuple[int, int], ...] = (
     (0x0000, 0x0008),  # C0 (TAB 0x09 handled separately)
     (0x000A, 0x001F),  # C0 incl. LF, CR, ESC
     (0x007F, 0x009F),  # DEL and C1 (0x9B is an 8-bit CSI on some terminals)
     (0x00AD, 0x00AD),  # soft hyphen (invisible)
     (0x034F, 0x034F),  # combining grapheme joiner
+    (0x0600, 0x0605),  # Arabic number signs (format characters)
     (0x061C, 0x061C),  # Arabic letter mark (bidi)
+    (0x06DD, 0x06DD),  # Arabic end of ayah (format)
+    (0x070F, 0x070F),  # Syriac abbreviation mark (format)
+    (0x0890, 0x0891),  # Arabic pound/piastre marks (format)
+    (0x08E2, 0x08E2),  # Arabic disputed end of ayah (format)
     (0x115F, 0x1160),  # Hangul fillers (render blank)
     (0x17B4, 0x17B5),  # Khmer invisible vowels
     (0x180E, 0x180E),  # Mongolian vowel separator
@@ -56,6 +62,10 @@ _UNSAFE_RANGES: tuple[tuple[int, int], ...] = (
     (0xFEFF, 0xFEFF),  # BOM / zero-width no-break space
     (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
     (0xFFF9, 0xFFFB),  # interlinear annotation controls
+    (0x110BD, 0x110BD),  # Kaithi number sign (format)
+    (0x110CD, 0x110CD),  # Kaithi number sign above (format)
+    (0x13430, 0x1343F),  # Egyptian hieroglyph format controls
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls (invisible)
     (0x1D173, 0x1D17A),  # musical format controls (invisible)
     (0xE0000, 0xE007F),  # tag characters ("ASCII smuggling")
     (0xE0100, 0xE01EF),  # variation selectors supplement (data smuggling)

@@ -21,6 +21,8 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
+SHARED_MODE = 0o660
+"""Mode of a store shared by a Unix group for pairing (`[cockpit] store_mode = "0660"`)."""
 
 # Filesystems where SQLite's POSIX locks and WAL shared memory are unreliable.
 NETWORK_FILESYSTEMS = frozenset(
@@ -160,9 +162,12 @@ class EventStore:
     the connection, so a reader never sees another thread's write before its COMMIT.
     """
 
-    def __init__(self, path: Path, *, clock: Clock = utc_now) -> None:
+    def __init__(self, path: Path, *, clock: Clock = utc_now, mode: int | None = None) -> None:
+        """`mode`: the store file's mode when configured (0o600, or 0o660 to share with the
+        group); None creates it 0600 and leaves an existing group-shared (0660) store alone."""
         self.path = Path(path).expanduser()
         self._clock = clock
+        self._mode = mode
         self._lock = threading.RLock()
         self._check_location()
         self._conn = self._connect()
@@ -187,9 +192,18 @@ class EventStore:
         try:
             # Create with 0600 before SQLite opens it, so the file is never world-readable.
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            if self._mode is not None:
+                os.fchmod(fd, self._mode)  # exactly the configured mode, whatever the umask
             os.close(fd)
         except FileExistsError:
-            _tighten_mode(self.path)
+            _tighten_mode(self.path, self._mode)
+            if not os.access(self.path, os.R_OK | os.W_OK):
+                info = self.path.stat()
+                raise StoreError(
+                    f"{self.path}: no permission to read and write it (mode"
+                    f" {info.st_mode & 0o777:04o}, owner uid {info.st_uid}); to pair across Unix"
+                    ' users its owner sets [cockpit] store_mode = "0660" (README: Pairing)'
+                ) from None
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the store ({exc.strerror})") from None
 
@@ -410,12 +424,26 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
-def _tighten_mode(path: Path) -> None:
-    """Make an existing store of ours owner-only; SQLite copies its mode to -wal and -shm."""
+def _tighten_mode(path: Path, mode: int | None = None) -> None:
+    """Give an existing store of ours `mode`, or make it owner-only when no mode is configured
+    (a group-shared 0660 store is then left alone, so the partner is not locked out).
+
+    SQLite gives new -wal and -shm files the store's mode; existing ones of ours follow it.
+    """
     try:
         info = path.stat()
-        if info.st_uid == os.getuid() and info.st_mode & 0o077:
-            path.chmod(0o600)
+        if info.st_uid != os.getuid():
+            return
+        current = info.st_mode & 0o777
+        target = mode if mode is not None else 0o600
+        if mode is None and (current == SHARED_MODE or not current & 0o077):
+            return
+        if current != target:
+            path.chmod(target)
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists() and side.stat().st_uid == os.getuid():
+                side.chmod(target)
     except OSError:
         pass  # not ours or not changeable: SQLite still works, the mode just stays as it was
 

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from cockpit.core.clipboard import check_command, osc52_sequences
+from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -33,28 +33,13 @@ from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
-from cockpit.tui.panes.placeholder import CommsPane, HypothesesPane, PlannedPane
+from cockpit.tui.panes.comms import CommsPane
+from cockpit.tui.panes.deploys import DeploysPane
+from cockpit.tui.panes.log_search import LogSearchPane
+from cockpit.tui.panes.placeholder import HypothesesPane
 from cockpit.tui.panes.timeline import TimelinePane
 from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
-
-try:  # TEMPORARY while the Search and Deploys panes are being written
-    from cockpit.tui.panes.log_search import LogSearchPane
-except ImportError:
-
-    class LogSearchPane(PlannedPane):  # type: ignore[no-redef]
-        PANE_TITLE = "Logs"
-        PLAN = "Log search is being built."
-
-
-try:
-    from cockpit.tui.panes.deploys import DeploysPane
-except ImportError:
-
-    class DeploysPane(PlannedPane):  # type: ignore[no-redef]
-        PANE_TITLE = "Deploys"
-        PLAN = "Deploys are being built."
-
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
@@ -393,7 +378,10 @@ class CockpitApp(App[int]):
 
     def copy_command(self, text: str, purpose: str, detail: dict[str, Any] | None = None) -> None:
         """Copy through OSC 52, show it in full, record it. Nothing here executes anything."""
-        findings = [finding.message for finding in check_command(text)]
+        # Comms drafts are prose: only hidden and look-alike characters matter there.
+        is_prose = (detail or {}).get("kind") == "comms"
+        check = check_prose if is_prose else check_command
+        findings = [finding.message for finding in check(text)]
         self.copy_to_clipboard(text)
         copy = CopiedText(text, purpose, tuple(findings))
         self.query_one(CopyNotice).show_copy(copy, saved=False)
@@ -461,6 +449,18 @@ class CockpitApp(App[int]):
                 self.record(kind, {"detail": decision.detail}, f"saved: incident {word}")
 
         self.push_screen(ConfirmScreen(question, placeholder), save)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Notifications often carry outside text (file names, errors): never parse markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # -- help and commands -------------------------------------------------------------------
 

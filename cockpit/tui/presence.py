@@ -14,6 +14,7 @@ connection, never the event store's). The hand-off is recorded by the app:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -96,7 +97,7 @@ class PresenceBar(Static):
         self.beat()
 
     def pane_changed(self, pane: str) -> None:
-        """The visible pane changed (its title, e.g. "Logs"): announce it now, not at the next beat."""
+        """The visible pane changed (its title, e.g. "Logs"): announce it now, not next beat."""
         if pane != self.pane:
             self.pane = pane
             self.beat()
@@ -157,10 +158,8 @@ class PresenceBar(Static):
         # Quitting: say goodbye so the partner's bar updates now, not after the TTL.
         board, self._board = self._board, None
         if board is not None:
-            try:
+            with contextlib.suppress(PresenceError):  # else the row simply expires
                 board.leave()
-            except PresenceError:
-                pass  # the row simply expires
             board.close()
 
 
@@ -209,7 +208,10 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
             )
             if self.candidates:
                 yield OptionList(
-                    *[Option(Text(visible(c, LABEL_MAX)), id=f"c{i}") for i, c in enumerate(self.candidates)],
+                    *[
+                        Option(Text(visible(c, LABEL_MAX)), id=f"c{i}")
+                        for i, c in enumerate(self.candidates)
+                    ],
                     id="handoff-candidates",
                 )
             yield Label(

@@ -57,8 +57,7 @@ def _clock(span: timedelta) -> str:
 
 def cadence(state: IncidentState, status: CommsStatus, cadence_minutes: int = 30) -> Cadence:
     """The cadence for `state`, whose comms status is `status`."""
-    updates = [copy for copy in comms_copies(state.events) if copy.purpose == STATUS_UPDATE]
-    last = updates[-1] if updates else None
+    last = last_copy(state, STATUS_UPDATE)
     if status not in CADENCE_STATUSES:
         return Cadence(None, last, status)
     every = timedelta(minutes=cadence_minutes)
@@ -75,12 +74,18 @@ def _sentences(text: str) -> list[str]:
     return [part for part in re.split(r"(?<=[.!?;])\s+", text.strip()) if part]
 
 
-def diff_against_last(last: str | None, draft: str) -> str:
-    """A unified diff, sentence by sentence, of `draft` against the last copied update."""
+def last_copy(state: IncidentState, purpose: str) -> CommsCopy | None:
+    """The last copied draft of `purpose` ("status update" or "customer email"), or None."""
+    copies = [copy for copy in comms_copies(state.events) if copy.purpose == purpose]
+    return copies[-1] if copies else None
+
+
+def diff_against_last(last: str | None, draft: str, what: str = STATUS_UPDATE) -> str:
+    """A unified diff, sentence by sentence, of `draft` against the last copied `what`."""
     if last is None:
-        return "no status update copied yet: nothing to compare"
+        return f"no {what} copied yet: nothing to compare"
     if last.strip() == draft.strip():
-        return "no change since the last copied update"
+        return f"no change since the last copied {what}"
     lines = difflib.unified_diff(
         _sentences(last), _sentences(draft), "last copied", "this draft", n=0, lineterm=""
     )

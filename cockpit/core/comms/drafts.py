@@ -7,13 +7,22 @@ facts always give the same words, so a draft is reproducible and testable.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC
 
 from cockpit.core.comms.events import CUSTOMER_EMAIL
 from cockpit.core.comms.facts import CommsFacts, CommsStatus, Fact, hhmm
 
 AI_REWRITE_STATUS = "AI rewrite: not available (no AI configured)"
-"""Shown beside the drafts until the AI issue provides a rewrite under redaction rules."""
+"""Shown beside the drafts when no AI key is set."""
+AI_REWRITE_NOT_BUILT = "AI rewrite: not available yet (an AI key is set; comms rewrite not built)"
+"""Shown when a key is set: the rewrite under redaction and UNVERIFIED rules is not built yet."""
+
+
+def ai_rewrite_status(environ: Mapping[str, str]) -> str:
+    """What the drafter says about an AI rewrite: never offered until it really exists."""
+    return AI_REWRITE_NOT_BUILT if environ.get("ANTHROPIC_API_KEY") else AI_REWRITE_STATUS
+
 
 CAUSE_UNKNOWN = "the cause is under investigation"
 CAUSE_IN_REVIEW = "we are reviewing the cause"

@@ -32,6 +32,8 @@ MAX_CANDIDATES = 5
 WEIGHTS = {"proximity": 0.40, "error_jump": 0.35, "same_service": 0.15, "latest": 0.10}
 """How much each score component counts; the components are shown next to every candidate."""
 NO_CORRELATION = "no correlated deploy: rollback may not be the answer"
+FAILED_STATUSES = frozenset({"failed", "error", "aborted", "cancelled", "canceled", "rolled-back"})
+"""Deploy statuses (deploy log, helm) of a deploy that never ran: never a rollback target."""
 
 
 def pct(value: float | None) -> str:
@@ -287,9 +289,12 @@ def _infer_running_health(
 def _target_for(
     suspect: Deploy, history: list[Deploy], report: RollbackReport
 ) -> tuple[Deploy | None, list[Deploy]]:
-    """The last deploy before `suspect` that was not unhealthy, and every deploy rolled back."""
+    """The last deploy before `suspect` that was not unhealthy (and did not fail to go out),
+    and every deploy a rollback to it undoes."""
     earlier = [d for d in history if d.time < suspect.time]
     for deploy in reversed(earlier):
+        if (deploy.status or "").lower() in FAILED_STATUSES:
+            continue
         verdict = report.health_of(deploy)
         if verdict is None or verdict.verdict != Verdict.UNHEALTHY:
             undone = [d for d in history if d.time > deploy.time]
@@ -311,7 +316,12 @@ def _analyse(
     last_good = None
     for deploy in reversed(own):
         verdict = report.health_of(deploy)
-        if deploy.time < burst.onset - skew and verdict and verdict.verdict == Verdict.HEALTHY:
+        if (
+            deploy.time < burst.onset - skew
+            and verdict
+            and verdict.verdict == Verdict.HEALTHY
+            and (deploy.status or "").lower() not in FAILED_STATUSES
+        ):
             last_good = deploy
             break
     found: dict[tuple[str, str | None], Candidate] = {}

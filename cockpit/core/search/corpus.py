@@ -50,7 +50,8 @@ def _app_lines(
                 )
                 if rng.random() < 0.5:
                     yield "Traceback (most recent call last):"
-                    yield f'  File "/srv/{service}/handlers.py", line {rng.randint(10, 400)}, in handle'
+                    line = rng.randint(10, 400)
+                    yield f'  File "/srv/{service}/handlers.py", line {line}, in handle'
                     yield "    raise UpstreamError(message)"
             else:
                 status = 200 if roll < 0.9 else rng.choice((201, 204, 301, 404))

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from cockpit.core.config import FileSource
 from cockpit.core.search.matcher import LineMatcher, PatternError
@@ -37,8 +37,13 @@ from cockpit.core.search.timestamps import parse_timestamp_bytes
 
 Engine = Literal["auto", "rg", "inprocess"]
 
-BLOCK_SIZE = 4 << 20
+BLOCK_SIZE = 2 << 20
 """Bytes read per block by the in-process engine."""
+FIRST_BLOCK_SIZE = 256 << 10
+"""The first block of a file is small, so the first hits show up sooner."""
+SCAN_SLOTS = threading.BoundedSemaphore(2)
+"""In-process scans running at once, over all sources: one per core. More threads would only
+add memory (a few blocks each) and GIL contention that makes the UI stutter."""
 MAX_HIT_BYTES = 8192
 """Longest text kept per hit; longer lines are cut with ripgrep's preview marker."""
 LONG_LINE_MARKER = " [... omitted end of long line]"
@@ -394,7 +399,7 @@ class FileLogSource:
                     pool.submit(
                         self._guard,
                         failures,
-                        self._scan_file,
+                        self._scan_slot,
                         path,
                         matcher,
                         window,
@@ -552,7 +557,7 @@ class FileLogSource:
                 if cancel.is_set():
                     proc.kill()
                     return
-                chunk = proc.stdout.read1(1 << 20)
+                chunk = proc.stdout.read1(1 << 20)  # type: ignore[attr-defined]
                 if not chunk:
                     break
                 lines = (carry + chunk).split(b"\n")
@@ -651,17 +656,19 @@ class FileLogSource:
             if gz:
                 from isal import igzip_threaded
 
-                handle: IO[bytes] = igzip_threaded.open(path, "rb", threads=1)  # type: ignore[assignment]
+                handle: IO[bytes] = igzip_threaded.open(path, "rb", threads=1)
             else:
                 handle = open(path, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise _FileFailure(f"{path}: cannot read ({exc.strerror or exc})") from None
         carry = b""
         first = True
+        block_size = FIRST_BLOCK_SIZE
         try:
             damaged = False
             while not cancel.is_set() and not damaged:
-                chunk, error = _read_block(handle)
+                chunk, error = _read_block(handle, block_size)
+                block_size = BLOCK_SIZE
                 if error is not None:
                     damaged = True
                     reason = "truncated" if isinstance(error, EOFError) else "corrupt"
@@ -693,6 +700,10 @@ class FileLogSource:
             handle.close()
         if carry and not cancel.is_set():
             yield carry + b"\n"
+
+    def _scan_slot(self, *args: Any) -> None:
+        with SCAN_SLOTS:
+            self._scan_file(*args)
 
     def _scan_file(
         self,
@@ -762,13 +773,13 @@ class FileLogSource:
                 count_sink.add_count(counted)
 
 
-def _read_block(handle: IO[bytes]) -> tuple[bytes, BaseException | None]:
-    """About BLOCK_SIZE bytes, read in pieces so damage late in a .gz loses little."""
+def _read_block(handle: IO[bytes], block_size: int) -> tuple[bytes, BaseException | None]:
+    """About `block_size` bytes, read in pieces so damage late in a .gz loses little."""
     pieces: list[bytes] = []
     size = 0
     try:
-        while size < BLOCK_SIZE:
-            piece = handle.read1(1 << 20)  # type: ignore[attr-defined]
+        while size < block_size:
+            piece = handle.read1(min(1 << 20, block_size - size))  # type: ignore[attr-defined]
             if not piece:
                 break
             pieces.append(piece)

@@ -12,6 +12,7 @@ matches every line. Hyperscan scans release the GIL, so several files search in 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -169,10 +170,8 @@ class LineMatcher:
         offset = 0
         while offset < len(block):
             state[0], state[3] = offset, -1
-            try:
+            with contextlib.suppress(hyperscan.ScanTerminated):  # stopped to skip a line
                 self._hs.scan(view[offset:], match_event_handler=on_match, scratch=scratch)
-            except hyperscan.ScanTerminated:
-                pass
             if state[3] < 0:
                 break
             offset = state[3]
@@ -180,7 +179,7 @@ class LineMatcher:
 
 
 def _all_lines(block: bytes) -> list[tuple[int, int]]:
-    spans = []
+    spans: list[tuple[int, int]] = []
     start = 0
     find = block.find
     while True:

@@ -50,6 +50,10 @@ _NUMBER = re.compile(r"(?<![\w<])[-+]?\d+(?:\.\d+)?(?![\w>])|(?<=[=:#])\d+\b")
 _SPACES = re.compile(r"\s+")
 # Values of these keys are the message itself: normalized inside, not replaced whole.
 _MESSAGE_KEYS = frozenset({"msg", "message", "error", "err", "reason", "exception", "event"})
+_LOGFMT_MESSAGE = re.compile(r'\b(?:msg|message)=(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+_LOGFMT_LEVEL = re.compile(r"\blevel=(\w+)")
+_LOGFMT_SERVICE = re.compile(r"\bservice=([\w.-]+)")
+_JSON_MESSAGE_KEYS = ("msg", "message", "error", "err")
 _HOLE = "\ue000"  # a private-use character marks where a message value goes back
 _JSON_TEXT_KEYS = ("level", "severity", "msg", "message", "error", "err", "exception", "status")
 
@@ -62,6 +66,12 @@ def _normalize_value(text: str) -> str:
     return _NUMBER.sub("<n>", text)
 
 
+def _message_shape(level: object, service: object, message: object) -> str:
+    parts = [f"level={level}" if level else "", f"service={service}" if service else ""]
+    parts.append(f'msg="{_normalize_value(str(message))}"')
+    return " ".join(p for p in parts if p)
+
+
 def _from_json(line: str) -> str | None:
     try:
         data = json.loads(line)
@@ -69,15 +79,38 @@ def _from_json(line: str) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
+    message = next((data[k] for k in _JSON_MESSAGE_KEYS if data.get(k)), None)
+    if message is not None:
+        return _message_shape(
+            data.get("level") or data.get("severity"), data.get("service"), message
+        )
     parts = [f"{key}={data[key]}" for key in _JSON_TEXT_KEYS if key in data]
     return " ".join(parts) if parts else None
 
 
 def normalize(line: str) -> str:
-    """The signature of one log line: its shape with the variable parts replaced."""
+    """The signature of one log line: its shape with the variable parts replaced.
+
+    A structured line with a message (`msg="..."` in logfmt, `"msg"` in JSON) is known by its
+    level, service and message alone: request details (method, path, status, ids) would split
+    one failure into as many signatures as there are routes.
+    """
     text = line.strip()
     if text.startswith("{"):
-        text = _from_json(text) or text
+        shaped = _from_json(text)
+        if shaped is not None:
+            return _SPACES.sub(" ", shaped).strip()[:MAX_KEY_CHARS]
+    else:
+        message = _LOGFMT_MESSAGE.search(text)
+        if message is not None:
+            level = _LOGFMT_LEVEL.search(text)
+            service = _LOGFMT_SERVICE.search(text)
+            shaped = _message_shape(
+                level.group(1) if level else None,
+                service.group(1) if service else None,
+                message.group(1) if message.group(1) is not None else message.group(2),
+            )
+            return _SPACES.sub(" ", shaped).strip()[:MAX_KEY_CHARS]
     text = _LEADING_TIME.sub("", text, count=1)
     text = _BRACKET_TIME.sub("<time>", text)
     text = _EMBEDDED_TIME.sub("<time>", text)
@@ -101,6 +134,11 @@ def normalize(line: str) -> str:
         text = "".join(p + (messages[i] if i < len(messages) else "") for i, p in enumerate(pieces))
     text = _SPACES.sub(" ", text).strip()
     return text[:MAX_KEY_CHARS]
+
+
+def signature(text: str) -> str:
+    """The signature of one log line (same as `normalize`; the name other modules look for)."""
+    return normalize(text)
 
 
 def sparkline(counts: Sequence[int]) -> str:

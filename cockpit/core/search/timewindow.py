@@ -48,7 +48,7 @@ def parse_time(text: str, now: datetime) -> datetime:
 
 
 def parse_window(text: str, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """A window: `2h` (the last two hours) or a range `A..B` / `A/B` of times (either may be empty)."""
+    """A window: `2h` (the last two hours), or a range `A..B` / `A/B` (either end may be empty)."""
     text = text.strip()
     if not text:
         return None, None

@@ -7,6 +7,7 @@ The cockpit drafts; a human edits and copies; nobody here publishes. Each copy g
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +23,10 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
-from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last
-from cockpit.core.comms.drafts import AI_REWRITE_STATUS, draft
+from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last, last_copy
+from cockpit.core.comms.drafts import AI_REWRITE_STATUS, ai_rewrite_status, draft
 from cockpit.core.comms.events import (
     ACTION_ITEM_ADDED,
     COMMS_KIND,
@@ -145,7 +147,7 @@ The cockpit never publishes anything.
 | `D` | show / hide the diff against the last copied update |
 | `r` | state the root cause (Review) |
 | `a` | add an action item (text, owner, due date) |
-| `p` | write the postmortem draft (Markdown) to a file |
+| `p` | write the postmortem draft to `postmortem-<incident>.md` in the current folder |
 | `L` | read the logs again for the start time and share of requests |
 | `escape` | leave the draft editor |
 """
@@ -256,8 +258,11 @@ The cockpit never publishes anything.
         self._generated: dict[str, str] = {}
         self._edited: dict[str, str] = {}
         """Human edits of each draft, kept until `g` or a copy."""
+        self._baseline: dict[str, str] = {}
+        """The text last put into the editor per draft; anything else was typed by a human."""
         self._cadence: Cadence | None = None
         self._logs_requested = False
+        self._logs_read_resolved = False
         self._show_diff = False
 
     def compose(self) -> ComposeResult:
@@ -282,9 +287,14 @@ The cockpit never publishes anything.
     # -- state --------------------------------------------------------------------------------
 
     def watch_incident(self) -> None:
-        if self.incident is not None and not self._logs_requested and self.config.sources:
-            self._logs_requested = True
-            self._read_logs()
+        state = self.incident
+        if state is not None and self.config.sources:
+            # Read the logs once, and again once resolved: the window then has its end.
+            resolved = state.resolved is not None
+            if not self._logs_requested or (resolved and not self._logs_read_resolved):
+                self._logs_requested = True
+                self._logs_read_resolved = resolved
+                self._read_logs()
         self._refresh()
 
     def _refresh(self) -> None:
@@ -303,12 +313,21 @@ The cockpit never publishes anything.
         for purpose in DRAFT_PURPOSES:
             self._generated[purpose] = draft(self.facts, purpose)
         area = self.query_one("#comms-draft", TextArea)
-        wanted = self._edited.get(self.purpose, self._generated[self.purpose])
-        if area.text != wanted:
-            area.load_text(wanted)
+        baseline = self._baseline.get(self.purpose)
+        if baseline is not None and area.text != baseline:
+            # Typed but not yet seen by `_draft_changed`: never overwrite a human's words.
+            self._edited[self.purpose] = area.text
+        generated = self._generated[self.purpose]
+        if self.purpose not in self._edited and area.text != generated:
+            self._load(generated)
         self._show_title()
         self._lint()
         self._tick()
+
+    def _load(self, text: str, baseline: str | None = None) -> None:
+        """Show `text` in the editor; differing from `baseline` later means a human edited it."""
+        self._baseline[self.purpose] = text if baseline is None else baseline
+        self.query_one("#comms-draft", TextArea).load_text(text)
 
     def _lint_context(self) -> LintContext:
         assert self.facts is not None
@@ -353,7 +372,7 @@ The cockpit never publishes anything.
         other = "email" if self.purpose == STATUS_UPDATE else "status update"
         edited = " (edited)" if self.purpose in self._edited else ""
         title = Text(f"{self.purpose.capitalize()}{edited}", style="bold")
-        title.append(f" · t: {other} · {AI_REWRITE_STATUS}", style="dim")
+        title.append(f" · t: {other} · {ai_rewrite_status(os.environ)}", style="dim")
         self.query_one("#comms-draft-title", Static).update(title)
 
     def _tick(self) -> None:
@@ -374,15 +393,15 @@ The cockpit never publishes anything.
         view.set_class(self._show_diff, "-shown")
         if not self._show_diff:
             return
-        last = self._cadence.last.text if self._cadence and self._cadence.last else None
+        last = last_copy(self.incident, self.purpose) if self.incident else None
         text = self.query_one("#comms-draft", TextArea).text
-        lines = diff_against_last(last, text).splitlines()
+        lines = diff_against_last(last.text if last else None, text, self.purpose).splitlines()
         view.update(Text("\n".join(visible(line, max_len=500) for line in lines)))
 
     @on(TextArea.Changed, "#comms-draft")
     def _draft_changed(self) -> None:
         text = self.query_one("#comms-draft", TextArea).text
-        if text == self._generated.get(self.purpose):
+        if text == self._baseline.get(self.purpose):
             self._edited.pop(self.purpose, None)
         else:
             self._edited[self.purpose] = text
@@ -404,6 +423,15 @@ The cockpit never publishes anything.
             return
         since, until = log_window(state, self.clock())
         self.post_message(self.LogFactsRead(read_log_facts(self.config, since, until)))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group.startswith("comms-"):
+            self.notify(
+                f"comms: {event.worker.description} failed: {event.worker.error!r}",
+                severity="error",
+                timeout=10,
+            )
 
     @on(LogFactsRead)
     def _log_facts_read(self, message: LogFactsRead) -> None:
@@ -476,10 +504,13 @@ The cockpit never publishes anything.
 
     def action_toggle_draft(self) -> None:
         self.purpose = CUSTOMER_EMAIL if self.purpose == STATUS_UPDATE else STATUS_UPDATE
+        generated = self._generated.get(self.purpose, "")
+        self._load(self._edited.get(self.purpose, generated), generated)
         self._refresh()
 
     def action_regenerate(self) -> None:
         self._edited.pop(self.purpose, None)
+        self._load(self._generated.get(self.purpose, ""))
         self._refresh()
 
     def action_toggle_diff(self) -> None:
@@ -505,7 +536,9 @@ The cockpit never publishes anything.
             "next_update": next_update.isoformat() if next_update else None,
         }
         self.post_message(CopyRequested(text=text, purpose=self.purpose, detail=detail))
+        # The edits were for this copy: the next facts redraft it.
         self._edited.pop(self.purpose, None)
+        self._baseline[self.purpose] = self.query_one("#comms-draft", TextArea).text
 
     def action_state_root_cause(self) -> None:
         current = root_cause(self.incident.events) if self.incident else None

@@ -26,13 +26,3 @@ class HypothesesPane(PlannedPane):
         "through read-only tools. Every one stays UNVERIFIED until a named human verifies or "
         "refutes it with evidence. Offline, labelled heuristics take the model's place."
     )
-
-
-class CommsPane(PlannedPane):
-    PANE_TITLE = "Comms"
-    HELP = "# Comms\n\nNot built yet: see the [Comms] issue."
-    PLAN = (
-        "Not built yet. Here the cockpit will draft a status-page update and a customer email "
-        "from the facts (start, containment, recovery, impact), lint them for speculation, "
-        "promises and leaks, and copy them for a human to send. It never publishes."
-    )

@@ -1,0 +1,119 @@
+"""`cockpit serve`: the cockpit in a browser, for someone watching, through textual-serve.
+
+Binds to 127.0.0.1 by default; reach it from your own machine through an SSH tunnel
+(`ssh -L 8000:127.0.0.1:8000 bastion`). Each browser tab gets its own `cockpit open` process,
+started by textual-serve with this same `--config`: a fixed command line built here from our own
+interpreter path and the config path, never from a suggestion, AI reply or template. This
+module itself starts no process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--host`, `--port`, `--public-url`, `--incident`."""
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to bind (default {DEFAULT_HOST}: only this host; use an SSH tunnel)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address the browser uses, when it differs (e.g. a tunnel to another local port:"
+        " http://localhost:9000)",
+    )
+    parser.add_argument(
+        "--incident", metavar="ID", help="open this incident instead of the current one"
+    )
+
+
+def served_command(config_path: Path | None, incident: str | None = None) -> str:
+    """The command textual-serve runs per browser tab: `cockpit open` with the same config.
+
+    textual-serve hands it to a shell, so every part is quoted; nothing in it comes from
+    incident data.
+    """
+    argv = [sys.executable, "-m", "cockpit"]
+    if config_path is not None:
+        argv += ["--config", str(config_path.resolve())]
+    argv.append("open")
+    if incident:
+        argv += ["--incident", incident]
+    return shlex.join(argv)
+
+
+def allowed_origins(public_url: str) -> set[str]:
+    """Browser origins that may open the websocket: the page's own, under any loopback name."""
+    parts = urlsplit(public_url)
+    origins = {f"{parts.scheme}://{parts.netloc}"}
+    if parts.port is not None:
+        for name in ("localhost", "127.0.0.1", "[::1]"):
+            origins.add(f"{parts.scheme}://{name}:{parts.port}")
+    return origins
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_server(command: str, host: str, port: int, public_url: str | None = None) -> Any:
+    """A textual-serve `Server` whose websocket refuses other web sites' pages.
+
+    Without the Origin check, any page open in the watcher's browser could connect to the
+    tunnelled port and drive the cockpit (cross-site WebSocket hijacking).
+    """
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    class OriginCheckedServer(Server):
+        async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+            origin = request.headers.get("Origin")
+            if origin is not None and origin.rstrip("/") not in allowed_origins(self.public_url):
+                raise web.HTTPForbidden(text="cockpit serve: websocket from another origin refused")
+            return await super().handle_websocket(request)
+
+    return OriginCheckedServer(
+        command, host=host, port=port, title="Cockpit", public_url=public_url
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl+C (or SIGTERM)."""
+    from cockpit.commands._common import config_from_args, fail, store_from_config
+
+    config = config_from_args(args)
+    store_from_config(config).close()  # a bad store fails here, not in every browser tab
+    if not 0 < args.port < 65536:
+        fail(f"--port {args.port}: expected 1-65535")
+    if not is_loopback(args.host):
+        print(
+            f"cockpit: warning: serving on {args.host}: anyone who can reach it gets a cockpit"
+            " session as you, with no login; prefer 127.0.0.1 and an SSH tunnel",
+            file=sys.stderr,
+        )
+    server = make_server(
+        served_command(config.source_path, args.incident), args.host, args.port, args.public_url
+    )
+    server.serve()
+    return 0

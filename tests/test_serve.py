@@ -1,0 +1,159 @@
+"""`cockpit serve`: textual-serve on 127.0.0.1, serving `cockpit open` with the same config."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cockpit.commands import serve
+from tests.tui_support import write_config
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_defaults_bind_localhost() -> None:
+    parser = argparse.ArgumentParser()
+    serve.add_arguments(parser)
+    args = parser.parse_args([])
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    assert serve.is_loopback("127.0.0.1") and serve.is_loopback("::1")
+    assert serve.is_loopback("localhost")
+    assert not serve.is_loopback("0.0.0.0") and not serve.is_loopback("10.0.0.5")
+
+
+def test_served_command_is_cockpit_open_with_the_same_config_quoted(tmp_path: Path) -> None:
+    odd = tmp_path / "it's $(rm -rf ~); a `dir`"
+    odd.mkdir()
+    config = odd / "cockpit.toml"
+    command = serve.served_command(config, "ab12")
+    # The shell textual-serve uses splits it back into exactly our argv: nothing is expanded.
+    assert shlex.split(command) == [
+        sys.executable,
+        "-m",
+        "cockpit",
+        "--config",
+        str(config.resolve()),
+        "open",
+        "--incident",
+        "ab12",
+    ]
+    assert shlex.split(serve.served_command(None)) == [sys.executable, "-m", "cockpit", "open"]
+
+
+def test_allowed_origins_are_the_page_itself_under_loopback_names() -> None:
+    assert serve.allowed_origins("http://127.0.0.1:8000") == {
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://[::1]:8000",
+    }
+    assert "https://evil.example" not in serve.allowed_origins("http://localhost:9000")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    config = write_config(tmp_path)
+    assert config.source_path is not None
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cockpit",
+            "--config",
+            str(config.source_path),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
+    try:
+        yield port, config.source_path
+    finally:
+        process.send_signal(signal.SIGTERM)  # textual-serve exits gracefully on SIGTERM
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
+
+
+def get_when_up(url: str, **kwargs: object) -> httpx.Response:
+    """GET `url`, retrying while the server is still starting (bounded: 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return httpx.get(url, timeout=5, **kwargs)  # type: ignore[arg-type]
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # polling a server that is starting up; nothing to wait on
+
+
+def test_serves_the_page_on_localhost_and_refuses_foreign_websockets(
+    served: tuple[int, Path],
+) -> None:
+    port, _config = served
+    page = get_when_up(f"http://127.0.0.1:{port}/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    html = page.text
+    assert "<title>Cockpit</title>" in html or "Cockpit" in html
+    assert "textual-terminal" in html  # textual-serve's terminal element
+    assert f"ws://127.0.0.1:{port}/ws" in html
+    script = httpx.get(f"http://127.0.0.1:{port}/static/js/textual.js", timeout=5)
+    assert script.status_code == 200
+
+    foreign = httpx.get(
+        f"http://127.0.0.1:{port}/ws", headers={"Origin": "https://evil.example"}, timeout=5
+    )
+    assert foreign.status_code == 403
+    assert "another origin refused" in foreign.text
+
+
+async def test_a_browser_session_runs_the_cockpit(served: tuple[int, Path]) -> None:
+    """The websocket starts `cockpit open` (textual-serve spawns it) and streams its screen."""
+    import aiohttp
+
+    port, _config = served
+    get_when_up(f"http://127.0.0.1:{port}/")
+    received = b""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(
+            f"ws://127.0.0.1:{port}/ws?width=80&height=24",
+            headers={"Origin": f"http://localhost:{port}"},
+        ) as websocket,
+    ):
+        deadline = time.monotonic() + 30
+        while b"6 Timeline" not in received:  # the cockpit's tab bar, drawn by `cockpit open`
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no cockpit screen: {received[-500:]!r}"
+            message = await websocket.receive(timeout=remaining)
+            if message.type == aiohttp.WSMsgType.BINARY:
+                received += message.data
+            elif message.type == aiohttp.WSMsgType.TEXT:
+                received += message.data.encode()
+            else:
+                raise AssertionError(f"websocket closed: {message!r}")
