@@ -41,6 +41,8 @@ NOW = datetime(2026, 11, 28, 14, 45, tzinfo=UTC)
 """The demo corpus ends here (fixed, so the corpus is the same on every machine)."""
 MARKER = "bench-corpus.json"
 FIRST_N = 1000
+STALL_PATTERN = r"error|status=5\d\d|Traceback"
+"""The stall is measured on a triage-style search: every error-ish line of every source."""
 
 
 # -- corpus --------------------------------------------------------------------------------------
@@ -199,7 +201,7 @@ async def _stall(sources: list[Any], query: Any) -> float:
     """Worst lateness of a 10 ms timer while a search streams into this loop, pane-style."""
     import asyncio
 
-    from cockpit.tui.panes.log_search import UI_SWITCH_INTERVAL
+    from cockpit.tui.panes.log_search import PATTERN_LINE_LIMIT, UI_SWITCH_INTERVAL
 
     sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as the Logs pane does when a search starts
 
@@ -216,7 +218,9 @@ async def _stall(sources: list[Any], query: Any) -> float:
 
     def on_event(event: Any) -> None:
         if isinstance(event, HitsFound):
-            index.add_many(event.hits)  # the pane clusters in its worker thread
+            room = PATTERN_LINE_LIMIT - index.total  # the pane clusters in its worker thread
+            if room > 0:
+                index.add_many(event.hits[:room])
             loop.call_soon_threadsafe(deliver, event.hits)
 
     search = loop.run_in_executor(None, lambda: run_search(sources, query, on_event, max_hits=5000))
@@ -321,7 +325,7 @@ def main() -> int:
     first_hit = run_worker(
         {**everything, "kind": "first", "pattern": r"status=5\d\d", "first_hit": True}
     )
-    stall = run_worker({**everything, "kind": "stall", "pattern": r"status=\d{3}"})
+    stall = run_worker({**everything, "kind": "stall", "pattern": STALL_PATTERN})
     peak_rss = max(peak_rss, first_hit["rss_kb"], stall["rss_kb"])
 
     print()
@@ -348,7 +352,7 @@ def main() -> int:
         f"{first_hit['seconds'] * 1000:.0f} ms median, {first_hit['max'] * 1000:.0f} ms worst"
     )
     print(
-        f"event-loop stall during a search (status=\\d{{3}}, every request line): "
+        f"event-loop stall during a search ({STALL_PATTERN}, all sources): "
         f"{stall['seconds'] * 1000:.0f} ms median of worst, {stall['max'] * 1000:.0f} ms max"
     )
     print(

@@ -41,7 +41,9 @@ def config(sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     loaded = load_config_file(sandbox.config_path)
-    section = loaded.cockpit.model_copy(update={"store": tmp_path / "incidents.db", "author": "alice"})
+    section = loaded.cockpit.model_copy(
+        update={"store": tmp_path / "incidents.db", "author": "alice"}
+    )
     return loaded.model_copy(update={"cockpit": section})
 
 
@@ -67,7 +69,9 @@ def cards(app: Any) -> list[HypothesisCard]:
     return list(app.query(HypothesisCard).results(HypothesisCard))
 
 
-async def test_offline_triage_shows_heuristics_unverified(config: Config, sandbox: SandboxInfo) -> None:
+async def test_offline_triage_shows_heuristics_unverified(
+    config: Config, sandbox: SandboxInfo
+) -> None:
     app = make_app(config, new_incident_title="Checkout 5xx")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -82,19 +86,31 @@ async def test_offline_triage_shows_heuristics_unverified(config: Config, sandbo
             assert card.view.hypothesis.origin == "heuristic"
         status = str(app.query_one("#ai-status", Static).render())
         assert "offline" in status
+        await pilot.press("h")  # again: the same suspicions are not proposed twice
+        await settle(pilot, rounds=10)
+        assert [c.view.hypothesis.id for c in cards(app)] == [c.view.hypothesis.id for c in shown]
     proposed = [p for kind, _a, p in stored(config) if kind == "hypothesis.proposed"]
     assert proposed and all(p["origin"] == "heuristic" for p in proposed)
 
 
-async def test_triage_with_the_fake_api_streams_and_records(config: Config, fake: FakeAnthropic) -> None:
+async def test_triage_with_the_fake_api_streams_and_records(
+    config: Config, fake: FakeAnthropic
+) -> None:
     fake.turns = [
         call("list_deploys", {"since_hours": 6}, "Checking deploys."),
         call("run_command", {"command": "rm -rf /"}),
-        call("propose_hypotheses", {"hypotheses": [{
-            "claim": "model: checkout deploy shrank the pool",
-            "evidence": ["deploy"],
-            "containment": "kubectl rollout undo deployment/checkout -n prod --to-revision=38",
-        }]}),
+        call(
+            "propose_hypotheses",
+            {
+                "hypotheses": [
+                    {
+                        "claim": "model: checkout deploy shrank the pool",
+                        "evidence": ["deploy"],
+                        "containment": "kubectl rollout undo deployment/checkout --to-revision=38",
+                    }
+                ]
+            },
+        ),
         say("Done."),
     ]
     app = make_app(config, new_incident_title="Checkout 5xx")
@@ -120,7 +136,10 @@ async def test_api_error_shows_retry_and_retry_works(config: Config, fake: FakeA
         await settle(pilot, rounds=10)
         status = app.query_one("#ai-status", Static)
         assert "rate limited" in str(status.render()) and status.has_class("-error")
-        fake.turns = [call("propose_hypotheses", {"hypotheses": [{"claim": "retry worked here"}]}), say("ok")]
+        fake.turns = [
+            call("propose_hypotheses", {"hypotheses": [{"claim": "retry worked here"}]}),
+            say("ok"),
+        ]
         await pilot.press("r")
         await settle(pilot, rounds=10)
         assert any(c.view.hypothesis.claim == "retry worked here" for c in cards(app))
@@ -141,7 +160,9 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
         await pilot.pause()
         assert "needs" in str(app.screen.query_one("#judge-error", Static).render())
         await pilot.press("escape")
-        app.post_message(PinRequested("logs", "connection pool exhausted (max=10) for payments-client"))
+        app.post_message(
+            PinRequested("logs", "connection pool exhausted (max=10) for payments-client")
+        )
         await settle(pilot)
         await pilot.press("v")
         await pilot.pause()
@@ -168,3 +189,46 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
     assert payload["evidence"][0].startswith("pin logs by alice")
     copied = [p for kind, _a, p in events if kind == "command.copied"]
     assert copied[-1]["purpose"] == AI_PURPOSE
+
+
+async def test_hostile_hypothesis_text_is_shown_inert(config: Config) -> None:
+    from cockpit.core.ai.hypotheses import Hypothesis
+
+    store = EventStore(config.store_path)
+    incident = store.create_incident("Checkout 5xx", "alice")
+    hostile = Hypothesis(
+        id="h-hostile",
+        origin="model",
+        claim="\x1b]52;c;cm0gLXJmIC8=\x07[bold red]pwned[/] \x1b[2J\u202eevil",
+        containment="rm -rf / \x1b[31m",
+    )
+    store.append(incident.id, "hypothesis.proposed", hostile.payload(), "cockpit")
+    store.close()
+    app = make_app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        body = cards(app)[0].query_one(".card-body", Static).render()
+        text = str(body)
+        assert "\x1b" not in text and "\u202e" not in text
+        assert "\\x1b]52" in text and "[bold red]pwned[/]" in text
+        assert len(cards(app)[0].query(".badge.-unverified")) == 1
+
+
+async def test_preview_shows_exactly_the_redacted_request(config: Config) -> None:
+    from cockpit.tui.panes.hypotheses import PreviewScreen
+
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.post_message(
+            PinRequested("logs", "login failed password=hunter2pass for jane@corp.example")
+        )
+        await settle(pilot)
+        await pilot.press("4", "p")
+        await pilot.pause()
+        assert isinstance(app.screen, PreviewScreen)
+        shown = str(app.screen.query_one("#ai-preview-text", Static).render())
+        assert "hunter2pass" not in shown and "jane@corp.example" not in shown
+        assert "[REDACTED:secret-value:" in shown and "propose_hypotheses" in shown

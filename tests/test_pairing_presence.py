@@ -24,7 +24,9 @@ from cockpit.core.presence import (
     handoff_payload,
 )
 from cockpit.core.store import EventStore
+from cockpit.tui.app import CockpitApp
 from cockpit.tui.presence import HandoffScreen, PresenceBar
+from tests.tui_support import write_config
 
 START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -238,3 +240,15 @@ async def test_handoff_screen_refuses_the_current_driver_and_can_be_cancelled() 
         await pilot.press("escape")
         await pilot.pause()
     assert app.results == [None]
+
+
+async def test_wired_into_the_real_app_presence_follows_the_tabs(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = CockpitApp(config, new_incident_title="checkout 500s")
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = app.query_one(PresenceBar)
+        await wait_for(pilot, lambda: bool(bar.people), bound=5.0)
+        await pilot.press("3")
+        await wait_for(pilot, lambda: "alice@" in str(bar.presence_text()))
+        await wait_for(pilot, lambda: "(Deploys) (you)" in str(bar.presence_text()))
+        assert bar.people[0].pane == "Deploys"

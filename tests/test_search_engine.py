@@ -331,3 +331,76 @@ def test_demo_corpus_counts_match_rg_for_cli_and_engine(tmp_path: Path) -> None:
                 ).total
                 assert engine_count == rg_count(group, query), (cfg.name, query, group[:1])
             assert result.statuses[cfg.name].count == rg_count(files, query)
+
+
+def exact_minute_counts(config: Config, query: Query) -> dict:
+    """Per-minute counts the slow way: every hit through run_search."""
+    from collections import defaultdict
+
+    counts: dict = defaultdict(Counter)
+
+    def on_event(event) -> None:
+        if isinstance(event, HitsFound):
+            for hit in event.hits:
+                if hit.ts is not None:
+                    counts[hit.service][floor_minute(hit.ts)] += 1
+
+    run_search(make_sources(config), query, on_event, max_hits=0, lossless=True)
+    return {service: counter for service, counter in counts.items() if counter}
+
+
+def test_minute_counts_fast_path_equals_counting_every_hit(tmp_path: Path) -> None:
+    from cockpit.core.config import load_config_file
+    from cockpit.core.demo.logs import ERROR_PATTERN, REQUEST_PATTERN
+    from cockpit.core.demo.sandbox import build_sandbox
+
+    info = build_sandbox(tmp_path / "demo", seed=9, now=NOW, log_mb=3)
+    config = load_config_file(info.config_path)
+    windows = [
+        (None, None),
+        (NOW - timedelta(hours=1), NOW),
+        (NOW - timedelta(hours=3, seconds=17), NOW - timedelta(minutes=41, seconds=30)),
+    ]
+    for since, until in windows:
+        for pattern in (REQUEST_PATTERN, ERROR_PATTERN, "Traceback"):
+            query = Query(pattern, regex=True, since=since, until=until)
+            fast = minute_counts(config, query)
+            assert fast == exact_minute_counts(config, query), (pattern, since)
+            assert sum(sum(c.values()) for c in fast.values()) > 0
+
+
+def test_rotations_wholly_before_the_window_are_skipped_unread(corpus: list[Path]) -> None:
+    from cockpit.core.search.files import rotated_before
+
+    since = NOW - timedelta(minutes=90)
+    skipped = {p.name for p in rotated_before(corpus, since)}
+    assert {"checkout.log.3.gz", "checkout.log.2.gz", "events.jsonl.1.gz"} <= skipped
+    assert "checkout.log.1" not in skipped and "checkout.log" not in skipped
+    assert not any(name in skipped for name in ("access.log", "syslog", "events.jsonl"))
+    assert rotated_before(corpus, None) == set()
+
+
+@pytest.mark.parametrize("engine", ["rg", "inprocess"])
+def test_memory_stays_bounded_while_counts_stay_exact(tmp_path: Path, engine: str) -> None:
+    import tracemalloc
+
+    line = "2026-11-28T13:00:00Z level=error " + "x" * 400 + "\n"
+    (tmp_path / "big.log").write_text(line * 40_000)  # 17 MB of matching lines
+    source = FileLogSource("big", [str(tmp_path / "big.log")], engine=engine)  # type: ignore[arg-type]
+    received = 0
+
+    def on_event(event) -> None:
+        nonlocal received
+        if isinstance(event, HitsFound):
+            received += len(event.hits)
+
+    tracemalloc.start()
+    try:
+        result = run_search([source], Query("level=error"), on_event, max_hits=100)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.total == 40_000
+    assert len(result.hits) == 100
+    # Holding every hit would take ~25 MB; the stream and the newest-hits heap are bounded.
+    assert peak < 15 * 1024 * 1024, peak

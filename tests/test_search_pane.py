@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import html
 import os
+import re
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Log, Static
 from textual.worker import WorkerCancelled
@@ -97,6 +102,10 @@ async def test_hostile_lines_are_escaped_never_interpreted(tmp_path: Path) -> No
         assert "\\x1b]52;c;ZXZpbA==\\x07" in line
         assert "[bold]markup[/bold]" in line  # shown literally, not parsed as markup
         assert "\\u202e" in line
+        # What is painted: the markup stays literal text, the escapes stay visible.
+        svg = app.export_screenshot()
+        painted = html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+        assert "[bold]markup[/bold]" in painted and "\\x1b[2J" in painted
 
 
 async def test_literal_case_window_and_service_options(tmp_path: Path) -> None:
@@ -135,7 +144,7 @@ async def test_patterns_view_and_pinning(tmp_path: Path) -> None:
         pane.new_since = datetime(2026, 11, 28, 13, 59, tzinfo=UTC)
         pane = await search(pilot, "level=error")
         rows = pane.pattern_rows
-        assert rows[0].count == 50 and 'msg="timeout after <dur>"' in rows[0].key
+        assert rows[0].count == 50 and rows[0].key == "error: timeout after <dur>"
         assert rows[0].trend.strip() and not rows[0].new
         assert rows[1].count == 1 and rows[1].new
         # Pin the selected line: move the selection up from the newest line.
@@ -199,3 +208,93 @@ async def test_pane_counts_match_rg_on_the_demo_corpus(tmp_path: Path) -> None:
         assert pane.total == expected
         assert all(s.state == SourceState.DONE for s in pane.statuses.values())
         app.save_screenshot(str(tmp_path / "shot.svg"))
+
+
+async def test_window_keys_custom_window_and_incident_start(tmp_path: Path) -> None:
+    from cockpit.core.incident import IncidentState
+
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        app.query_one("#log-search-results").focus()
+        assert pane.window == "1h"
+        await pilot.press("w")
+        assert pane.window == "6h"  # "incident" is skipped: no incident start known
+        pane.incident = IncidentState(opened_at=datetime(2026, 11, 28, 13, 50, tzinfo=UTC))
+        await pilot.press("w")
+        assert pane.window == "incident"
+        pane = await search(pilot, "level=error")
+        assert pane.total == 11  # 13:50 .. 13:59:59
+        app.query_one("#log-search-results").focus()
+        await pilot.press("w", "w")
+        assert pane.window == "custom"
+        custom = app.query_one("#log-search-custom", Input)
+        assert app.focused is custom
+        await pilot.press(*"2026-11-28T13:10..2026-11-28T13:20", "enter")
+        assert custom.has_class("-hidden")
+        pane = await search(pilot, "level=error")
+        assert pane.total == 10
+        options = str(app.query_one("#log-search-options", Static).render())
+        assert "window 2026-11-28T13:10..2026-11-28T13:20" in options
+        app.query_one("#log-search-results").focus()
+        await pilot.press("s")
+        assert pane.service == "checkout"
+        await pilot.press("s")
+        assert pane.service is None
+
+
+async def test_bad_custom_window_is_refused_inline(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        pane.action_cycle_window()
+        while pane.window != "custom":
+            pane.action_cycle_window()
+        await pilot.pause()
+        await pilot.press(*"yesterday", "enter")
+        assert not app.query_one("#log-search-custom", Input).has_class("-hidden")
+        assert pane.custom_window == ""
+
+
+async def test_without_sources_the_pane_says_what_to_configure() -> None:
+    app = PaneApp(Config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await search(pilot, "error")
+        summary = str(app.query_one("#log-search-summary", Static).render())
+        assert "no log sources configured" in summary
+
+
+async def test_escape_stops_a_running_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cockpit.core.search import engine
+
+    started = threading.Event()
+
+    class Slow:
+        """A source that streams until it is cancelled."""
+
+        name: str = "slow"
+        service: str | None = None
+
+        def search(self, query, sink, cancel) -> None:
+            started.set()
+            cancel.wait(30)
+
+    monkeypatch.setattr(engine, "make_sources", lambda config: [Slow()])
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = app.query_one(LogSearchPane)
+        pane.start_search("anything")
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        await pilot.pause()
+        assert pane.running
+        app.query_one("#log-search-results").focus()
+        await pilot.press("escape")
+        while app.workers:
+            with contextlib.suppress(WorkerCancelled):
+                await app.workers.wait_for_complete()
+            await pilot.pause()
+        await pilot.pause()
+        assert not pane.running
+        assert "stopped" in str(app.query_one("#log-search-summary", Static).render())

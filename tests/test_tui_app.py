@@ -181,6 +181,7 @@ async def test_narrow_shows_one_pane_wide_shows_all(tmp_path: Path) -> None:
         await settle(pilot)
         shown = [p.id for p in app.panes() if p.display and p.region.width]
         assert shown == ["phases"]
+        assert app.query_one("#pane-tabs").region.height == 2  # the tab bar is how you switch
         await pilot.press("3")
         await pilot.pause()
         shown = [p.id for p in app.panes() if p.region.width]
@@ -188,6 +189,7 @@ async def test_narrow_shows_one_pane_wide_shows_all(tmp_path: Path) -> None:
     wide = make_app(config)
     async with wide.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
+        assert wide.query_one("#pane-tabs").region.height == 0
         assert sorted(p.id or "" for p in wide.panes() if p.region.width) == sorted(
             ["phases", "logs", "deploys", "hypotheses", "comms", "timeline"]
         )

@@ -9,6 +9,8 @@ never lost; a demo incident left open from an older build is closed with a note 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         print(config_path)
         return 0
     assert marker is not None
-    incident_id = ensure_demo_incident(config_path, str(marker["now"]), scenario.name)
+    incident_id = ensure_demo_incident(config_path, marker, scenario.name)
     try:
         from cockpit.tui.app import run_tui
     except ModuleNotFoundError as exc:
@@ -183,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     return int(run_tui(config_path, incident_id=incident_id) or 0)
 
 
-def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str) -> str:
+def ensure_demo_incident(config_path: Path, marker: dict[str, Any], scenario_name: str) -> str:
     """The open demo incident of this build, created with its alert if there is none.
 
     An incident left open by an older build of the sandbox is closed first, with a note, so the
@@ -196,7 +198,9 @@ def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str
     from cockpit.core.store import EventStore, StoreError
 
     scenario = SCENARIOS[scenario_name]
-    burst_start = _parse_now(sandbox_now).replace(second=0) - timedelta(
+    # Identifies this build (seed, scenario, now, size) without revealing anything of it.
+    build_id = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
+    burst_start = _parse_now(str(marker["now"])).replace(second=0) - timedelta(
         minutes=scenario.burst_minutes_before_now
     )
     try:
@@ -208,7 +212,7 @@ def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str
         current = store.current_incident(drill=config.cockpit.drill)
         if current is not None:
             alerts = [e for e in store.events(current.id) if e.kind == "alert.fired"]
-            if any(e.payload.get("sandbox_now") == sandbox_now for e in alerts):
+            if any(e.payload.get("sandbox_build") == build_id for e in alerts):
                 return current.id
             if alerts:  # opened for an older build of this sandbox
                 store.append(
@@ -229,7 +233,7 @@ def ensure_demo_incident(config_path: Path, sandbox_now: str, scenario_name: str
                 f"{burst_start:%H:%M} UTC",
                 "service": scenario.bad_service,
                 "started_at": burst_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "sandbox_now": sandbox_now,
+                "sandbox_build": build_id,
             },
             ALERT_AUTHOR,
         )

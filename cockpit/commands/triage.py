@@ -92,14 +92,17 @@ def run(args: argparse.Namespace) -> int:
             on_text = (
                 (lambda text: print(text, end="", file=sys.stderr, flush=True)) if stream else None
             )
-            asyncio.run(
+            outcome = asyncio.run(
                 run_ai(report, config, record=record, store_reader=store_reader, on_text=on_text)
             )
+            if outcome.status != "done":
+                print(f"cockpit: AI: {outcome.message}", file=sys.stderr)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2, default=str)
         print()
     else:
         print("\n".join(report.lines(markdown=args.markdown)))
-    for problem in report.problems:
-        print(f"cockpit: {problem}", file=sys.stderr)
+    if args.json:  # the text and Markdown forms list the problems themselves
+        for problem in report.problems:
+            print(f"cockpit: {problem}", file=sys.stderr)
     return 0

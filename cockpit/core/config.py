@@ -205,7 +205,7 @@ class HealthConfig(_Model):
 class AIConfig(_Model):
     """The hypothesis model. The key comes only from `ANTHROPIC_API_KEY` and is never stored."""
 
-    model: str = "claude-sonnet-4-5"
+    model: str = "claude-sonnet-5-5"
     max_tool_calls: int = 12
     deadline_seconds: float = 90.0
     max_tokens: int = 4096

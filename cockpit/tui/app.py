@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
 from cockpit.resources import data_dir
@@ -36,15 +37,16 @@ from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.comms import CommsPane
 from cockpit.tui.panes.deploys import DeploysPane
 from cockpit.tui.panes.log_search import LogSearchPane
-from cockpit.tui.panes.placeholder import HypothesesPane
+from cockpit.tui.panes.hypotheses import HypothesesPane
 from cockpit.tui.panes.timeline import TimelinePane
+from cockpit.tui.presence import HandoffScreen, PresenceBar
 from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.25
 """How often the store is checked for events written by another process (pairing)."""
 
 # (pane id, pane class, key): the order of the tabs and of the 1-6 keys.
@@ -100,7 +102,7 @@ class EventSaved(Message):
     """An event this process wrote is committed: only now may the UI say "saved"."""
 
     event: Event
-    saved_message: str
+    saved_message: str | None
     copy: CopiedText | None = field(default=None)
 
 
@@ -176,6 +178,14 @@ class CockpitApp(App[int]):
             id="mark-resolved",
             tooltip="Mark the incident resolved (a recorded human decision)",
         ),
+        Binding(
+            "H",
+            "hand_off",
+            "Hand off",
+            id="hand-off",
+            show=False,
+            tooltip="Record a driver/navigator hand-off to a partner",
+        ),
         Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
     ]
@@ -203,6 +213,7 @@ class CockpitApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield IncidentHeader(self.clock, id="incident-header")
+        yield PresenceBar(clock=self.clock, id="presence-bar")
         yield Tabs(
             *[Tab(f"{key} {cls.PANE_TITLE}", id=f"tab-{pane_id}") for pane_id, cls, key in PANES],
             id="pane-tabs",
@@ -235,6 +246,7 @@ class CockpitApp(App[int]):
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
+        self.query_one(PresenceBar).pane_changed(pane.PANE_TITLE)
         focusable = [w for w in pane.query("*") if w.focusable]
         if focusable:
             focusable[0].focus()
@@ -256,6 +268,14 @@ class CockpitApp(App[int]):
                 other.set_class(other is pane, "-active")
             with tabs.prevent(Tabs.TabActivated):
                 tabs.active = f"tab-{pane.id}"
+            self.query_one(PresenceBar).pane_changed(pane.PANE_TITLE)
+
+    @on(PresenceBar.Seen)
+    def _presence_seen(self, message: PresenceBar.Seen) -> None:
+        # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
+        self.query_one(PresenceBar).set_class(
+            len(message.people) > 1 or message.driver is not None, "-pairing"
+        )
 
     # -- store -------------------------------------------------------------------------------
 
@@ -267,7 +287,9 @@ class CockpitApp(App[int]):
         description="Opening the incident store",
     )
     def _open_incident(self) -> None:
-        store = EventStore(self.config.store_path, clock=self.clock)
+        store = EventStore(
+            self.config.store_path, clock=self.clock, mode=self.config.store_file_mode
+        )
         drill = self.config.cockpit.drill
         record = store.incident(self._incident_id) if self._incident_id else None
         if self._incident_id and record is None:
@@ -296,6 +318,9 @@ class CockpitApp(App[int]):
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
+        self.query_one(PresenceBar).join(
+            self.config.store_path, message.state.incident_id, self.author
+        )
         self.set_interval(POLL_SECONDS, self._poll_store)
 
     def _push_state(self) -> None:
@@ -342,7 +367,7 @@ class CockpitApp(App[int]):
         self,
         kind: str,
         payload: dict[str, Any],
-        saved_message: str = "saved",
+        saved_message: str | None = "saved",
         copy: CopiedText | None = None,
     ) -> None:
         """Append an event in a worker; the UI says "saved" only once the commit returned."""
@@ -354,7 +379,7 @@ class CockpitApp(App[int]):
     def on_event_saved(self, message: EventSaved) -> None:
         if message.copy is not None:
             self.query_one(CopyNotice).show_copy(message.copy, saved=True)
-        else:
+        elif message.saved_message:
             self.notify(message.saved_message, timeout=3)
         self._read_new_events(force=True)
 
@@ -464,6 +489,16 @@ class CockpitApp(App[int]):
 
     # -- help and commands -------------------------------------------------------------------
 
+    def action_hand_off(self) -> None:
+        bar = self.query_one(PresenceBar)
+
+        def save(payload: dict[str, Any] | None) -> None:
+            if payload:
+                self.record(HANDOFF_KIND, payload, f"saved: {payload['summary']}")
+
+        others = [p.who for p in bar.others()]
+        self.push_screen(HandoffScreen(self.author, others, bar.driver), save)
+
     def action_pane_help(self) -> None:
         pane = self._pane_of(self.focused)
         if pane is None:
@@ -488,6 +523,9 @@ class CockpitApp(App[int]):
         yield SystemCommand(
             "Mark resolved", "Record that the incident is resolved (R)", self.action_mark_resolved
         )
+        yield SystemCommand(
+            "Hand off driving", "Record a driver/navigator hand-off (H)", self.action_hand_off
+        )
         yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
 
 
@@ -505,7 +543,9 @@ def run_tui(
     try:
         if config is None:
             config = load_config_file(config_path) if config_path else Config()
-        EventStore(config.store_path).close()  # fail fast, before the screen switches
+        EventStore(
+            config.store_path, mode=config.store_file_mode
+        ).close()  # fail fast, before the screen switches
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2

@@ -33,4 +33,5 @@ class RecordRequested(Message):
 
     kind: str
     payload: dict[str, Any]
-    saved_message: str = "saved"
+    saved_message: str | None = "saved"
+    """Said once the event is committed; None records quietly (high-rate events)."""

@@ -15,6 +15,7 @@ connection, never the event store's). The hand-off is recorded by the app:
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -84,6 +85,7 @@ class PresenceBar(Static):
         self.driver: str | None = None
         """Who drives, from the latest `pairing.handoff` event; None before any hand-off."""
         self._board: PresenceBoard | None = None
+        self._board_lock = threading.Lock()  # a beat and a pane change may overlap
 
     def on_mount(self) -> None:
         self.update(Text("pairing: joining…", style="dim"))
@@ -116,11 +118,13 @@ class PresenceBar(Static):
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
     def _beat(self, store_path: Path, incident_id: str, author: str, pane: str) -> None:
         try:
-            if self._board is None or self._board.path != store_path.expanduser():
-                self._board = PresenceBoard(store_path, clock=self.clock, host=self.host)
-            self._board.beat(incident_id, author, pane)
-            people = self._board.present(incident_id)
-            driver = self._board.driver(incident_id)
+            with self._board_lock:
+                if self._board is None or self._board.path != store_path.expanduser():
+                    self._board = PresenceBoard(store_path, clock=self.clock, host=self.host)
+                board = self._board
+            board.beat(incident_id, author, pane)
+            people = board.present(incident_id)
+            driver = board.driver(incident_id)
         except PresenceError as exc:
             self.post_message(self.Seen([], None, str(exc)))
             return

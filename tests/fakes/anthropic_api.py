@@ -39,6 +39,8 @@ class Turn:
     status: int = 200
     hang_midway: bool = False
     """Send message_start and the first block's first delta, then stall."""
+    stream_error: str | None = None
+    """Send message_start, then an SSE `error` event of this type (e.g. overloaded_error)."""
     input_tokens: int = 100
     output_tokens: int = 50
 
@@ -137,6 +139,10 @@ class FakeAnthropic(FakeServer):
         start["usage"] = {"input_tokens": turn.input_tokens, "output_tokens": 1}
         emit("message_start", {"type": "message_start", "message": start})
         emit("ping", {"type": "ping"})
+        if turn.stream_error:
+            error = {"type": turn.stream_error, "message": f"fake {turn.stream_error}"}
+            emit("error", {"type": "error", "error": error})
+            return
         for index, block in enumerate(turn.blocks):
             if block["type"] == "text":
                 emit(

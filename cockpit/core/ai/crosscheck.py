@@ -18,9 +18,16 @@ from cockpit.core.incident import IncidentState
 
 _WORD = re.compile(r"[A-Za-z0-9_.:/-]{3,}")
 _SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
-STOPWORDS = frozenset(
-    ["the", "and", "for", "with", "that", "this", "was", "were", "from", "into", "after", "before", "when", "then", "than", "which", "what", "because", "caused", "cause", "root", "due", "our", "their", "its", "has", "had", "have", "not", "but", "are", "all", "any", "via", "also", "there", "these", "those", "been", "being", "about", "over", "under", "more", "less", "very", "much", "some", "such", "only", "just", "deploy", "deployed", "change", "changed", "error", "errors", "issue", "incident", "service"]
-)
+# fmt: off
+STOPWORDS = frozenset({
+    "the", "and", "for", "with", "that", "this", "was", "were", "from", "into", "after",
+    "before", "when", "then", "than", "which", "what", "because", "caused", "cause", "root",
+    "due", "our", "their", "its", "has", "had", "have", "not", "but", "are", "all", "any",
+    "via", "also", "there", "these", "those", "been", "being", "about", "over", "under", "more",
+    "less", "very", "much", "some", "such", "only", "just", "deploy", "deployed", "change",
+    "changed", "error", "errors", "issue", "incident", "service",
+})
+# fmt: on
 NEGATIONS = re.compile(r"\b(?:no|not|without|unrelated|never)\b", re.I)
 
 
@@ -84,7 +91,8 @@ def crosscheck(statement: str, state: IncidentState, *, min_overlap: int = 2) ->
         if view.status == Status.VERIFIED:
             judged = view.judgements[-1]
             result.supporting.append(
-                f"hypothesis verified by {judged.by}: {hypothesis.claim[:200]} ({judged.note[:120]})"
+                f"hypothesis verified by {judged.by}: {hypothesis.claim[:200]} "
+                f"({judged.note[:120]})"
             )
         elif view.status == Status.REFUTED:
             judged = view.judgements[-1]
@@ -93,7 +101,8 @@ def crosscheck(statement: str, state: IncidentState, *, min_overlap: int = 2) ->
             )
         else:
             result.missing.append(
-                f"matching hypothesis still UNVERIFIED ({hypothesis.origin}): {hypothesis.claim[:200]}"
+                f"matching hypothesis still UNVERIFIED ({hypothesis.origin}): "
+                f"{hypothesis.claim[:200]}"
             )
     for note in state.notes:
         shared = _overlap(wanted, note.text)

@@ -8,10 +8,13 @@ Used when there is no API key or the API is unreachable, and by `cockpit triage`
 3. a step change in a service's per-minute error count.
 
 Everything it proposes is labelled "heuristic" and UNVERIFIED, like the model's hypotheses.
+Ids come from what a hypothesis is about (the deploy, the signature, the step), not from its
+wording, so running the heuristics again does not propose the same suspicion twice.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,7 +79,8 @@ def _quote(text: str, limit: int = 90) -> str:
 def _signature_ref(signature: Signature) -> str:
     first = signature.first_seen.strftime("%H:%M:%S") if signature.first_seen else "?"
     where = ", ".join(f"{s} {n}" for s, n in signature.services.most_common(3))
-    return f"signature {_quote(signature.text)}: {signature.count} lines, first seen {first} UTC ({where})"
+    count = f"{signature.count} lines, first seen {first} UTC"
+    return f"signature {_quote(signature.text)}: {count} ({where})"
 
 
 def _rollback_command(
@@ -161,13 +165,17 @@ def propose(
                 f"from {hhmm(step.onset)} UTC"
             )
         command, target = _rollback_command(rollback, deploy)
-        checks = [f"cockpit search {_shell_word(after[0].text)}"]
+        checks = [f"cockpit search {search_term(after[0])}"]
         if deploy.sha and target:
-            checks.insert(0, f"git log --oneline {target}..{deploy.short_sha}")
-            checks.insert(1, f"git diff --stat {target} {deploy.short_sha}")
+            git = _git_prefix(config, deploy.service)
+            checks.insert(0, f"{git} log --oneline {target}..{deploy.short_sha}")
+            checks.insert(1, f"{git} diff --stat {target} {deploy.short_sha}")
         found.append(
             Hypothesis(
-                id=hypothesis_id("heuristic", claim),
+                id=hypothesis_id(
+                    "heuristic",
+                    f"deploy:{deploy.service}:{deploy.sha or deploy.label}:{iso_utc(deploy.time)}",
+                ),
                 origin="heuristic",
                 claim=claim,
                 evidence=evidence,
@@ -195,13 +203,13 @@ def propose(
         )
         found.append(
             Hypothesis(
-                id=hypothesis_id("heuristic", claim),
+                id=hypothesis_id("heuristic", f"new-signature:{signature.text}"),
                 origin="heuristic",
                 claim=claim,
                 evidence=[_signature_ref(signature)],
                 confirm_if="the signature tracks the customer-facing errors minute by minute",
                 refute_if="the signature is rare noise that also occurs on healthy days",
-                checks=[f"cockpit search {_shell_word(signature.text)}"],
+                checks=[f"cockpit search {search_term(signature)}"],
                 score=round(0.2 * min(1.0, signature.count / new_lines) + 0.15, 3),
             )
         )
@@ -214,13 +222,16 @@ def propose(
         )
         found.append(
             Hypothesis(
-                id=hypothesis_id("heuristic", claim),
+                id=hypothesis_id("heuristic", f"step:{service}:{iso_utc(step.onset)}"),
                 origin="heuristic",
                 claim=claim,
                 evidence=[f"per-minute error lines of {service} from the logs"],
                 confirm_if="the step matches the alert's start and another signal (latency, 5xx)",
                 refute_if="the step is a logging change rather than failing requests",
-                checks=[f"cockpit search --service {service} status=5"],
+                checks=[
+                    f"cockpit search --since 1h --regex --service {shlex.quote(service)} "
+                    f"{shlex.quote(health.error_pattern)}"
+                ],
                 score=round(min(0.35, 0.1 + step.factor / 400), 3),
             )
         )
@@ -228,9 +239,31 @@ def propose(
     return found[:MAX_HYPOTHESES]
 
 
-def _shell_word(text: str) -> str:
-    """A literal search term from a signature: its longest placeholder-free run, quoted."""
-    parts = [p.strip(" ,:()'\"") for p in text.replace("<", "\0<").split("\0")]
-    runs = [p.split(">", 1)[-1].strip(" ,:()'\"") for p in parts]
-    best = max(runs, key=len, default=text) or text
-    return "'" + best.replace("'", "") + "'"
+def _git_prefix(config: Config, service: str) -> str:
+    """`git -C REPO` for the service's configured repository (quoted), else plain `git`."""
+    found = next((s for s in config.services if s.name == service), None)
+    if found is None or found.deploys.repo is None:
+        return "git"
+    return f"git -C {shlex.quote(str(config.resolve(found.deploys.repo)))}"
+
+
+def search_term(signature: Signature) -> str:
+    """A literal, shell-quoted search term for a signature: its longest placeholder-free run
+    that occurs verbatim in the raw example line (a signature may add a level or service
+    prefix that the line spells differently)."""
+    runs = [
+        run.strip(" ,:;()'\"")
+        for piece in signature.text.split("<")
+        for run in (piece.split(">", 1)[-1],)
+    ]
+    found = []
+    for run in runs:
+        words = run.split(" ")
+        # Drop leading words (e.g. `error checkout:`) until the rest is in the raw line.
+        for start in range(len(words)):
+            tail = " ".join(words[start:]).strip(" ,:;()'\"")
+            if len(tail) >= 4 and tail in signature.example:
+                found.append(tail)
+                break
+    best = max(found or runs, key=len, default=signature.text) or signature.text
+    return shlex.quote(best)

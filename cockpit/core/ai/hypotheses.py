@@ -43,7 +43,7 @@ class HypothesisInput(BaseModel):
     evidence: list[str] = Field(
         default_factory=list,
         max_length=12,
-        description="References to what supports it: tool results, log lines, deploys (sha), diffs.",
+        description="What supports it: tool results, log lines, deploys (sha), diffs.",
     )
     confirm_if: str = Field(default="", max_length=600, description="What would confirm it.")
     refute_if: str = Field(default="", max_length=600, description="What would refute it.")
@@ -82,9 +82,10 @@ class Hypothesis(HypothesisInput):
         return data
 
 
-def hypothesis_id(origin: str, claim: str) -> str:
-    """A short id derived from the origin and the claim, so re-proposing is idempotent."""
-    return "h-" + hashlib.sha256(f"{origin}\0{claim}".encode()).hexdigest()[:10]
+def hypothesis_id(origin: str, key: str) -> str:
+    """A short id derived from the origin and a key (the claim, or what it is about), so
+    proposing the same thing again is idempotent: the first proposal stands."""
+    return "h-" + hashlib.sha256(f"{origin}\0{key}".encode()).hexdigest()[:10]
 
 
 def from_input(item: HypothesisInput, origin: Literal["model", "heuristic"]) -> Hypothesis:

@@ -241,6 +241,20 @@ class ModelSession:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+        self.sink(
+            RUN_FINISHED,
+            {
+                "summary": (
+                    f"AI run ended ({outcome.status}): {outcome.message}; "
+                    f"{outcome.tool_calls} tool calls, {len(outcome.hypotheses)} hypotheses, "
+                    f"{outcome.input_tokens + outcome.output_tokens} tokens"
+                ),
+                "status": outcome.status,
+                "tool_calls": outcome.tool_calls,
+                "input_tokens": outcome.input_tokens,
+                "output_tokens": outcome.output_tokens,
+            },
+        )
         return outcome
 
     async def _loop(self, client: Any, messages: list[dict[str, Any]], outcome: Outcome) -> None:
@@ -292,7 +306,7 @@ class ModelSession:
                 "type": "tool_result",
                 "tool_use_id": use["id"],
                 "is_error": True,
-                "content": f"unknown tool {name!r}: refused. Only these read-only tools exist: {known}.",
+                "content": f"unknown tool {name!r}: refused. The only (read-only) tools: {known}.",
             }
         outcome.tool_calls += 1
         self.sink(
@@ -344,13 +358,18 @@ def _describe_api_error(exc: Exception) -> tuple[str, bool]:
         return "API unreachable (connection failed): offline heuristics shown; r retries", True
     if isinstance(exc, anthropic.APIStatusError):
         code = exc.status_code
+        kind = _error_type(exc)
+        if code < 400:  # an `error` event inside a stream that began with 200
+            return f"API stream failed midway ({kind or 'error event'}): press r to retry", False
         if code == 401:
             return "API key rejected (401): check ANTHROPIC_API_KEY, then press r to retry", False
         if code == 429:
             return "rate limited by the API (429): wait, then press r to retry", False
         if code >= 500:
             return f"API error {code}: the service failed; press r to retry", True
-        return f"API refused the request ({code}): press r to retry", False
+        return f"API refused the request ({code} {kind}): press r to retry".replace(
+            " )", ")"
+        ), False
     import httpx2  # the SDK's transport: errors in the middle of a stream arrive unwrapped
 
     if isinstance(exc, httpx2.TimeoutException):
@@ -359,3 +378,11 @@ def _describe_api_error(exc: Exception) -> tuple[str, bool]:
         return "API connection broke midway: offline heuristics shown; r retries", True
     first = str(exc).splitlines()[0] if str(exc) else ""
     return f"AI run failed: {type(exc).__name__}: {first}"[:300], False
+
+
+def _error_type(exc: Any) -> str:
+    """The `error.type` of an API error body (e.g. `overloaded_error`), or ""."""
+    body = getattr(exc, "body", None)
+    error = body.get("error") if isinstance(body, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return str(kind)[:60] if kind else ""

@@ -11,9 +11,11 @@ import base64
 import os
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+import re2
 
 PLACEHOLDER_PREFIX = "[REDACTED:"
 
@@ -89,6 +91,11 @@ def _mixed_base64(text: str) -> bool:
     )
 
 
+def _aws_secret(text: str) -> bool:
+    """Exactly 40 base64 characters (a longer run is some other blob) mixing cases and digits."""
+    return len(text.rstrip("=")) == 40 and "=" not in text.rstrip("=") and _mixed_base64(text)
+
+
 def _card(text: str) -> bool:
     digits = re.sub(r"[ -]", "", text)
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
@@ -99,78 +106,84 @@ _SECRET_WORDS = (
     r"private[_-]?key|client[_-]?secret|credentials?|session[_-]?id|cookie"
 )
 
-RULES: tuple[_Rule, ...] = (
-    (
-        "private-key",
-        re.compile(
-            r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----"
-            r"|[\s\S]*)"
-        ),
-        0,
-        None,
-    ),
-    ("url-credentials", re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@"), 1, None),
+# (kind, pattern source, validator). `(?P<value>...)` marks the part replaced; without it the
+# whole match is. Case-insensitive parts use scoped `(?i:...)`, so the rules can be combined.
+RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
+    ("url-credentials", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:(?P<value>[^@\s/]+)@", None),
     (
         "authorization",
-        re.compile(
-            r"(?i)\b(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-            r"(?:(?:bearer|basic|token|digest|apikey|negotiate)\s+)?([^\s\"',;]+)"
-        ),
-        1,
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
+        r"(?:(?:bearer|basic|token|digest|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;]+)",
         None,
     ),
-    ("bearer", re.compile(r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]{8,}=*)"), 1, None),
-    ("basic-auth", re.compile(r"(?i)\bbasic\s+([A-Za-z0-9+/]{8,}={0,2})"), 1, None),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), 0, None),
+    ("bearer", r"\b(?i:bearer)\s+(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
+    ("basic-auth", r"\b(?i:basic)\s+(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", None),
     (
         "vendor-token",
-        re.compile(
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"
-            r"|xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
-            r"|sk-ant-[A-Za-z0-9_-]{16,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}"
-            r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
-            r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
-            r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
-            r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,})"
-        ),
-        0,
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"
+        r"|xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
+        r"|sk-ant-[A-Za-z0-9_-]{16,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}"
+        r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
+        r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
+        r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
+        r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,})",
         None,
     ),
-    (
-        "slack-webhook",
-        re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+"),
-        0,
-        None,
-    ),
+    ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+", None),
     (
         "aws-key",
-        re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b"),
-        0,
+        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
         None,
     ),
-    (
-        "aws-secret",
-        re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
-        0,
-        _mixed_base64,
-    ),
+    ("aws-secret", r"[A-Za-z0-9/+=]{40,}", _aws_secret),
     (
         "secret-value",
-        re.compile(
-            r"(?i)\b[\w.-]*?(?:" + _SECRET_WORDS + r")[\"']?\s*(?:=|:)\s*[\"']?"
-            r"((?!\[REDACTED:)[^\s\"'&,;}<>]{3,})"
-        ),
-        1,
+        r"(?i:" + _SECRET_WORDS + r")[\"']?\s*[:=]\s*[\"']?"
+        r"(?P<value>[^\s\"'&,;}<>]{3,})",
         None,
     ),
-    (
-        "email",
-        re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b"),
-        0,
-        None,
-    ),
-    ("card", re.compile(r"(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d.])"), 0, _card),
+    ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
+    ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
 )
+
+PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)"
+)
+"""Multi-line, so it runs as its own pass (only when the text holds `PRIVATE KEY`)."""
+
+RULES: tuple[_Rule, ...] = (
+    ("private-key", PRIVATE_KEY, 0, None),
+    *(
+        (kind, re.compile(source), 1 if "(?P<value>" in source else 0, validator)
+        for kind, source, validator in RULE_SPECS
+    ),
+)
+"""Every rule as its own pattern (the slow, sequential form; the default is combined)."""
+
+COMBINED = re2.compile(
+    "|".join(
+        f"(?P<k{index}>{source.replace('(?P<value>', f'(?P<v{index}>')})"
+        for index, (_kind, source, _validator) in enumerate(RULE_SPECS)
+    )
+)
+"""All line-local rules in one RE2 alternation: one linear-time pass instead of twelve
+Python regex passes (which took ~200 ms for 2,000 lines; this takes ~20 ms)."""
+_VALUE_GROUPS = frozenset(
+    i for i, (_k, source, _v) in enumerate(RULE_SPECS) if "(?P<value>" in source
+)
+_VALUE_GROUP_NUMBERS = {i: COMBINED.groupindex[f"v{i}"] for i in _VALUE_GROUPS}
+_CARD_INDEX = next(i for i, (kind, _s, _v) in enumerate(RULE_SPECS) if kind == "card")
+
+
+def _isolated_number(match: Any) -> bool:
+    """A card number stands alone: no digit, dot or dash glued to either end (not a version,
+    an IP-like run or part of a longer number)."""
+    text = match.string
+    start, end = match.start(), match.end()
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isdigit() or before in ".-" or after.isdigit() or after == ".")
 
 
 class Redactor:
@@ -234,9 +247,32 @@ class Redactor:
             text = self._literal_pattern.sub(
                 lambda m: self.placeholder(self._literal_kind, m.group(0)), text
             )
-        for kind, pattern, group, validator in self._rules:
-            text = pattern.sub(self._replacer(kind, group, validator), text)
-        return text
+        if self._rules is not RULES:
+            for kind, pattern, group, validator in self._rules:
+                text = pattern.sub(self._replacer(kind, group, validator), text)
+            return text
+        if "PRIVATE KEY" in text:
+            text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
+        return COMBINED.sub(self._combined, text)
+
+    def _combined(self, match: re.Match[str]) -> str:
+        name = match.lastgroup or ""
+        index = int(name[1:])
+        kind, _source, validator = RULE_SPECS[index]
+        whole = match.group(0)
+        if index == _CARD_INDEX and not _isolated_number(match):
+            return whole
+        value_name = _VALUE_GROUP_NUMBERS.get(index)
+        secret = match.group(value_name) if value_name is not None else whole
+        if not secret or secret.startswith(PLACEHOLDER_PREFIX):
+            return whole
+        if validator is not None and not validator(secret):
+            return whole
+        if value_name is None:
+            return self.placeholder(kind, secret)
+        start, end = match.span(value_name)
+        base = match.start(0)
+        return whole[: start - base] + self.placeholder(kind, secret) + whole[end - base :]
 
     def _replacer(
         self, kind: str, group: int, validator: Callable[[str], bool] | None
@@ -257,9 +293,21 @@ class Redactor:
         return replace
 
     def redact_json(self, value: Any) -> Any:
-        """A copy of a JSON-like value with every string (keys included) redacted."""
+        """A copy of a JSON-like value with every string (keys included) redacted.
+
+        The strings are redacted in one pass, joined by a separator no rule can match across
+        (one call per string costs ~40 us of wrapper overhead; a body has thousands). If the
+        pieces do not come back one for one, each string is redacted on its own instead.
+        """
         try:
-            return self._walk(value)
+            strings: list[str] = []
+            self._collect(value, strings)
+            # A private key block may run to the end of its string: never join those.
+            if strings and not any(_SEPARATOR in s or "PRIVATE KEY" in s for s in strings):
+                pieces = self._redact(_SEPARATOR.join(strings)).split(_SEPARATOR)
+                if len(pieces) == len(strings):
+                    return self._rebuild(value, iter(pieces))
+            return self._rebuild(value, iter([self._redact(s) for s in strings]))
         except RedactionError:
             raise
         except Exception as exc:
@@ -267,18 +315,44 @@ class Redactor:
                 f"redaction failed ({type(exc).__name__}): nothing was sent"
             ) from exc
 
-    def _walk(self, value: Any) -> Any:
+    def _collect(self, value: Any, strings: list[str]) -> None:
         if isinstance(value, str):
-            return self._redact(value)
+            strings.append(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise RedactionError("cannot redact a non-string key: nothing was sent")
+                strings.append(key)
+                self._collect(item, strings)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                self._collect(item, strings)
+        elif not (value is None or isinstance(value, bool | int | float)):
+            raise RedactionError(f"cannot redact a {type(value).__name__}: nothing was sent")
+
+    def _rebuild(self, value: Any, pieces: Iterator[str]) -> Any:
+        if isinstance(value, str):
+            return next(pieces)
         if isinstance(value, dict):
-            return {
-                self._walk(k) if isinstance(k, str) else k: self._walk(v) for k, v in value.items()
-            }
+            rebuilt = {}
+            for item in value.values():
+                new_key = next(pieces)  # keys were collected just before their values
+                rebuilt[new_key] = self._rebuild(item, pieces)
+            return rebuilt
         if isinstance(value, list | tuple):
-            return [self._walk(item) for item in value]
-        if value is None or isinstance(value, bool | int | float):
-            return value
-        raise RedactionError(f"cannot redact a {type(value).__name__}: nothing was sent")
+            return [self._rebuild(item, pieces) for item in value]
+        return value
+
+
+_SEPARATOR = "\n\x00\x1f\x00\n"
+"""Joins strings for one redaction pass: whitespace and control characters no line-local
+rule matches across."""
+
+
+def config_secret_names(config: Any) -> list[str]:
+    """Environment variables the config names as holding tokens (`token_env` of sources)."""
+    names = (getattr(source, "token_env", None) for source in getattr(config, "sources", []))
+    return [name for name in names if name]
 
 
 _by_incident: dict[str, Redactor] = {}

@@ -160,9 +160,8 @@ class _Context:
         allowed = set(self.services)
         for service in services:
             if service not in allowed:
-                raise ToolInputError(
-                    f"service {service!r} is not configured (allowed: {', '.join(sorted(allowed)) or 'none'})"
-                )
+                names = ", ".join(sorted(allowed)) or "none"
+                raise ToolInputError(f"service {service!r} is not configured (allowed: {names})")
         return frozenset(services)
 
     def deploys(self) -> list[Any]:
@@ -351,7 +350,8 @@ def _list_deploys(args: ListDeploysInput, ctx: _Context) -> ToolResult:
         lines.append(
             f"{_fmt_time(deploy.time)} {deploy.service} sha={deploy.sha or '-'} "
             f"version={deploy.version or '-'} revision={deploy.revision or '-'} "
-            f"actor={deploy.actor or '-'} tag={deploy.ref or '-'} subject={(deploy.subject or '')[:120]}"
+            f"actor={deploy.actor or '-'} tag={deploy.ref or '-'} "
+            f"subject={(deploy.subject or '')[:120]}"
         )
     if len(deploys) > args.max_deploys:
         lines.append(f"[truncated: {len(deploys) - args.max_deploys} more deploys]")

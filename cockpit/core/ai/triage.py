@@ -90,6 +90,7 @@ class TriageReport:
 
         h2 = "## " if markdown else ""
         item = "- " if markdown else "  "
+        sub = "    - " if markdown else "     "
         code = (lambda s: f"`{s}`") if markdown else (lambda s: s)
         out = [
             ("# " if markdown else "")
@@ -111,7 +112,8 @@ class TriageReport:
             first = s.first_seen.strftime("%H:%M:%S") if s.first_seen else "?"
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
-                f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): {visible(s.text, 200)}"
+                f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "
+                f"{code(visible(s.text, 200))}"
             )
         if not self.recent_signatures:
             out.append(f"{item}no error lines in the window")
@@ -125,20 +127,16 @@ class TriageReport:
             )
             for command in c.commands:
                 if command.label == "rollback":
-                    out.append(
-                        f"{item}   command (not executed): {code(visible(command.text, 300))}"
-                    )
+                    out.append(f"{sub}command (not executed): {code(visible(command.text, 300))}")
         if not self.targets:
             out.append(f"{item}no rollback candidates (no error burst correlated with a deploy)")
         out += ["", f"{h2}Hypotheses ({len(self.hypotheses)}, all {UNVERIFIED_LABEL})"]
         for rank, h in enumerate(self.hypotheses, start=1):
             out.append(f"{item}{rank}. [{UNVERIFIED_LABEL}, {h.origin}] {visible(h.claim, 400)}")
             for ref in h.evidence[:4]:
-                out.append(f"{item}   evidence: {visible(ref, 300)}")
+                out.append(f"{sub}evidence: {visible(ref, 300)}")
             if h.containment:
-                out.append(
-                    f"{item}   containment (not executed): {code(visible(h.containment, 300))}"
-                )
+                out.append(f"{sub}containment (not executed): {code(visible(h.containment, 300))}")
         if self.ai_status:
             out += ["", f"{h2}AI", f"{item}{visible(self.ai_status, 300)}"]
         for note in self.notes:
@@ -190,9 +188,38 @@ def gather(
     )
 
 
-def ai_context(report: TriageReport) -> str:
-    """The triage findings as plain data for the model's first turn."""
-    return "\n".join(line for line in report.lines() if line != NOTHING_EXECUTED)
+def ai_context(report: TriageReport, extra: str = "") -> str:
+    """The triage findings (plus `extra`, e.g. the incident's pins) as data for the model."""
+    text = "\n".join(line for line in report.lines() if line != NOTHING_EXECUTED)
+    return f"{text}\n\n{extra}" if extra else text
+
+
+def triage_session(
+    report: TriageReport,
+    config: Config,
+    *,
+    record: Callable[[str, dict[str, Any]], None],
+    store_reader: Callable[[], list[Any]] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    redactor: Any = None,
+    boundary: Any = None,
+    client_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """The `ModelSession` a triage runs (and previews) with."""
+    from cockpit.core.ai.loop import ModelSession
+    from cockpit.core.ai.redact import Redactor, config_secret_names
+    from cockpit.core.ai.tools import registry
+
+    return ModelSession(
+        config,
+        registry(config, store_reader, clock=lambda: report.now),
+        redactor=redactor or Redactor(extra_secret_names=config_secret_names(config)),
+        record=record,
+        boundary=boundary,
+        on_text=on_text,
+        client_factory=client_factory,
+        skills=load_skills(config),
+    )
 
 
 async def run_ai(
@@ -203,28 +230,28 @@ async def run_ai(
     store_reader: Callable[[], list[Any]] | None = None,
     on_text: Callable[[str], None] | None = None,
     redactor: Any = None,
+    boundary: Any = None,
     client_factory: Callable[[], Any] | None = None,
+    extra_context: str = "",
 ) -> Any:
     """Run the model on the triage; its hypotheses go first in the report. Returns the Outcome."""
-    from cockpit.core.ai.loop import ModelSession
-    from cockpit.core.ai.redact import Redactor
-    from cockpit.core.ai.tools import registry
-
-    session = ModelSession(
+    session = triage_session(
+        report,
         config,
-        registry(config, store_reader, clock=lambda: report.now),
-        redactor=redactor or Redactor(),
         record=record,
+        store_reader=store_reader,
         on_text=on_text,
+        redactor=redactor,
+        boundary=boundary,
         client_factory=client_factory,
-        skills=load_skills(config),
     )
-    outcome = await session.run(TRIAGE_PROMPT, ai_context(report))
+    outcome = await session.run(TRIAGE_PROMPT, ai_context(report, extra_context))
     report.ai_status = (
         outcome.message
         if outcome.status != "done"
         else (
-            f"model proposed {len(outcome.hypotheses)} hypotheses after {outcome.tool_calls} tool calls"
+            f"model proposed {len(outcome.hypotheses)} hypotheses "
+            f"after {outcome.tool_calls} tool calls"
         )
     )
     report.ai_text = outcome.text

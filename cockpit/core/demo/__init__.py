@@ -3,9 +3,11 @@
 `build_sandbox(directory, seed=7, now=..., scenario=DEFAULT, log_mb=40)` writes a git repo with
 deploy tags, deploy histories (JSON lines, helm, kubectl, argocd), rotated logs in four formats
 with an error burst, OpenMetrics for promtool, and a `cockpit.toml` pointing at all of it.
+`LogReplayer` keeps the logs growing after `now` for live drills.
 """
 
 from cockpit.core.demo.logs import ERROR_PATTERN, REQUEST_PATTERN
+from cockpit.core.demo.replay import LogReplayer
 from cockpit.core.demo.sandbox import (
     SandboxError,
     SandboxInfo,
@@ -31,6 +33,7 @@ __all__ = [
     "SCENARIOS",
     "Deploy",
     "FaultProfile",
+    "LogReplayer",
     "SandboxError",
     "SandboxInfo",
     "Scenario",

@@ -194,8 +194,16 @@ class ServiceLogWriter:
     """Realises one service's series as log text, minute by minute."""
 
     def __init__(
-        self, scenario: Scenario, seed: int, series: Series, service: ServiceSeries
+        self,
+        scenario: Scenario,
+        seed: int,
+        series: Series,
+        service: ServiceSeries,
+        *,
+        stream: str = "logs",
     ) -> None:
+        """`stream` names the random stream of the lines: "logs" at build time; a replay uses
+        another, while hosts, pids and latency tables stay those of the build."""
         self.scenario = scenario
         self.series = series
         self.plan = service
@@ -236,6 +244,8 @@ class ServiceLogWriter:
         self.sec_text = [f"{s:02d}" for s in range(60)]
         self.hostile = self._hostile_minutes()
         self.noisy = scenario.noisy_service == self.svc
+        if stream != "logs":
+            self.rng = random.Random(f"cockpit-demo:{seed}:{stream}:{self.svc}")
         self.line_for: Callable[..., str] = getattr(self, f"_line_{self.fmt}")
         self.error_for: Callable[..., list[str]] = getattr(self, f"_error_{self.fmt}")
 
@@ -494,7 +504,7 @@ class ServiceLogWriter:
 
     def _hostile_minutes(self) -> dict[int, str]:
         """Minute index -> kind of hostile line written in that minute."""
-        total, burst = self.series.minutes, self.series.burst_index
+        total, burst = self.series.window, self.series.burst_index
         return {
             total - 200: "escape",
             total - 130: "osc52",
@@ -572,6 +582,8 @@ class ServiceLogWriter:
         routes = self.routes
         route_count = len(routes)
         series_of = self.series.services
+        bad_service = self.scenario.bad_service
+        own_fault = self.svc == bad_service and degraded
         stats = MinuteStats()
         codes, buckets = stats.codes, stats.buckets
         duration_sum = 0
@@ -611,12 +623,13 @@ class ServiceLogWriter:
             method, head, tail, upstream = routes[int(rand() * route_count)]
             path = head if tail == "\0" else f"{head}{bits(14)}{tail}"
             rid = f"{bits(64):016x}"
-            if upstream is not None:
-                line_ratio = series_of[upstream].error_ratio[index]
+            in_fault = own_fault
+            if upstream is not None and not own_fault:
+                # A proxy fails the requests its upstream fails.
+                upstream_plan = series_of[upstream]
+                line_ratio = upstream_plan.error_ratio[index]
+                in_fault = upstream == bad_service and upstream_plan.degraded[index]
             if rand() < line_ratio:
-                in_fault = upstream == self.scenario.bad_service or (
-                    upstream is None and self.svc == self.scenario.bad_service and degraded
-                )
                 if in_fault and rand() > background / max(line_ratio, 1e-9):
                     template, status, typical = self.fault[int(rand() * len(self.fault))]
                 else:
@@ -665,15 +678,17 @@ def rotated_name(service: str, age_hours: int) -> str:
 
 
 def write_service_logs(
-    directory: Path,
-    writer: ServiceLogWriter,
-    on_minute: Callable[[int, MinuteStats], None],
-) -> list[Path]:
-    """Write one service's rotated files, oldest first; `on_minute` gets each minute's stats."""
+    directory: Path, writer: ServiceLogWriter, progress: Callable[[float], None]
+) -> tuple[list[Path], list[MinuteStats]]:
+    """Write one service's rotated files, oldest first; returns them and each minute's stats.
+
+    `progress(fraction)` is called every 30 minutes of log written.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    minutes = writer.series.minutes
+    minutes = writer.series.window
     hours = math.ceil(minutes / 60)
     written: list[Path] = []
+    stats: list[MinuteStats] = []
     for age in range(hours - 1, -1, -1):
         first = max(0, minutes - (age + 1) * 60)
         last = minutes - age * 60
@@ -682,14 +697,16 @@ def write_service_logs(
         sink: GzipWriter | BinaryIO = GzipWriter(raw) if path.suffix == ".gz" else raw
         chunk: list[str] = []
         for index in range(first, last):
-            text, stats = writer.minute(index)
+            text, minute_stats = writer.minute(index)
             chunk.append(text)
-            on_minute(index, stats)
+            stats.append(minute_stats)
             if len(chunk) >= 10:
                 sink.write("".join(chunk).encode("utf-8"))
                 chunk = []
+            if len(stats) % 30 == 0:
+                progress(len(stats) / minutes)
         if chunk:
             sink.write("".join(chunk).encode("utf-8"))
         sink.close()
         written.append(path)
-    return written
+    return written, stats

@@ -194,6 +194,12 @@ class Scenario:
             raise ValueError(
                 f"scenario {self.name!r}: companion_service must be another service of the scenario"
             )
+        if not (1 <= self.log_hours <= 48 and 3 <= self.history_days <= 60):
+            raise ValueError(
+                f"scenario {self.name!r}: need 1 <= log_hours <= 48 and 3 <= history_days <= 60"
+            )
+        if not 1 <= self.burst_delay_minutes <= 60:
+            raise ValueError(f"scenario {self.name!r}: burst_delay_minutes must be 1..60")
         if self.noisy_service is not None and (
             self.noisy_service not in self.services or self.noisy_service == self.bad_service
         ):
@@ -216,15 +222,43 @@ class Scenario:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Scenario:
-        """Build from a TOML table; unknown keys are an error naming the key."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown scenario key {unknown[0]!r}")
-        values = dict(data)
-        if "services" in values:
-            values["services"] = tuple(values["services"])
+        """Build from a TOML table. Raises ValueError naming the key for an unknown key or a
+        value of the wrong type, and for inconsistent values (see `__post_init__`)."""
+        known = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise ValueError(f"unknown scenario key {key!r}")
+            values[key] = _checked(key, str(known[key]), value)
         return cls(**values)
+
+
+def _checked(key: str, annotation: str, value: Any) -> Any:
+    """`value` converted to the field's type, or ValueError naming the key."""
+    optional = annotation.endswith("| None")
+    if optional and (value is None or value == ""):
+        return None  # TOML has no null: an empty string means "none"
+    kind = annotation.removesuffix(" | None")
+    if kind == "tuple[str, ...]":
+        if isinstance(value, list | tuple) and value and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        expected = "a non-empty list of strings"
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        expected = "an integer"
+    elif kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        expected = "a number"
+    else:
+        if isinstance(value, str):
+            return value
+        expected = "a string"
+    raise ValueError(
+        f"scenario key {key!r}: expected {expected}{' (or none)' if optional else ''}, "
+        f"got {value!r}"
+    )
 
 
 DEFAULT = Scenario()

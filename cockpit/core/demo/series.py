@@ -48,24 +48,42 @@ class Series:
 
     start: datetime
     minutes: int
+    """Minutes planned: the log window, plus any planned beyond `now` for a live replay."""
+    window: int
+    """Minutes written at build time (the log files cover [start, start + window))."""
     burst_index: int
     """Index of the first minute of the burst."""
     services: dict[str, ServiceSeries]
 
 
 def build_series(
-    scenario: Scenario, seed: int, end: datetime, burst_start: datetime, log_mb: float
+    scenario: Scenario,
+    seed: int,
+    end: datetime,
+    burst_start: datetime,
+    log_mb: float,
+    *,
+    extra_minutes: int = 0,
+    recovered_at: datetime | None = None,
 ) -> Series:
-    """Decide requests and error ratio per service and minute; `end` is minute-aligned."""
-    minutes = scenario.log_hours * 60
-    start = end - timedelta(minutes=minutes)
+    """Decide requests and error ratio per service and minute; `end` is minute-aligned.
+
+    `extra_minutes` plans minutes after `end` (a live replay); `recovered_at` ends the fault
+    there (containment), for the minutes from then on. Neither changes earlier minutes.
+    """
+    window = scenario.log_hours * 60
+    minutes = window + extra_minutes
+    start = end - timedelta(minutes=window)
     burst_index = int((burst_start - start).total_seconds() // 60)
+    recovered_index = (
+        int((recovered_at - start).total_seconds() // 60) if recovered_at is not None else minutes
+    )
     per_service_bytes = log_mb * 1_000_000 / len(scenario.services)
     result: dict[str, ServiceSeries] = {}
     for index, service in enumerate(scenario.services):
         rng = random.Random(f"cockpit-demo:{seed}:series:{service}")
         fmt = log_format(service, index)
-        base = per_service_bytes / AVERAGE_LINE_BYTES[fmt] / minutes
+        base = per_service_bytes / AVERAGE_LINE_BYTES[fmt] / window
         requests, ratios, degraded = [], [], []
         for i in range(minutes):
             moment = start + timedelta(minutes=i)
@@ -75,7 +93,7 @@ def build_series(
             count = max(1, round(base * diurnal * rng.uniform(0.9, 1.1)))
             ratio = scenario.error_ratio_before * rng.uniform(0.5, 1.5)
             slow = False
-            if service == scenario.bad_service and i >= burst_index:
+            if service == scenario.bad_service and burst_index <= i < recovered_index:
                 ramp = min(1.0, (i - burst_index + 1) / scenario.fault_profile.ramp_minutes)
                 ratio = max(ratio, scenario.error_ratio_after * ramp * rng.uniform(0.85, 1.15))
                 slow = True
@@ -85,4 +103,4 @@ def build_series(
         result[service] = ServiceSeries(
             service, fmt, tuple(requests), tuple(ratios), tuple(degraded)
         )
-    return Series(start, minutes, burst_index, result)
+    return Series(start, minutes, window, burst_index, result)

@@ -1,1 +1,2 @@
-"""Parallel log search: local files (ripgrep or an in-process engine), journald, Loki, Elasticsearch."""
+"""Parallel log search: local files (ripgrep or the in-process engine), journald, Loki and
+Elasticsearch, with error patterns. `engine.run_search` is the entry point."""

@@ -292,6 +292,38 @@ def _run_source(
     collector.set_state(name, SourceState.DONE)
 
 
+def _stream(
+    collector: _Collector,
+    threads: list[threading.Thread],
+    cancel: threading.Event,
+    on_event: Callable[[SearchEvent], None] | None,
+    flush_interval: float,
+    cancel_grace: float,
+    poll: Callable[[], None] | None,
+) -> None:
+    """Hand out coalesced batches until every source is done (or cancel's grace ran out)."""
+    cancelled_at: float | None = None
+    while True:
+        finished = not any(thread.is_alive() for thread in threads)
+        if not finished:
+            collector.wake.wait(flush_interval)
+            collector.wake.clear()
+        if poll is not None:
+            poll()
+        hits, dropped, statuses = collector.drain()
+        if on_event is not None:
+            if hits or dropped:
+                on_event(HitsFound(hits, dropped))
+            if statuses:
+                on_event(StatusChanged(statuses))
+        if finished:
+            return
+        if cancel.is_set():
+            cancelled_at = cancelled_at or time.perf_counter()
+            if time.perf_counter() - cancelled_at > cancel_grace:
+                return  # a source ignoring cancel is abandoned (its thread is a daemon)
+
+
 def run_search(
     sources: Sequence[Source],
     query: Query,
@@ -307,13 +339,14 @@ def run_search(
 ) -> SearchResult:
     """Search every source in parallel; block until all are done (or cancelled).
 
-    `on_event` receives `HitsFound` batches and `StatusChanged` updates from one flusher
-    thread, then a final `SearchFinished`. `lossless=True` streams every hit (sources wait
-    when the caller falls behind); otherwise only the newest hits are streamed when the caller
-    is slow. `count_only` skips building hits where a source can (files). Sources outside
-    `query.services` are not searched. `poll` is called every `flush_interval` from the calling
-    thread (a UI worker checks there whether it was cancelled). Raises PatternError for an
-    invalid regex.
+    `on_event` receives `HitsFound` batches and `StatusChanged` updates, coalesced every
+    `flush_interval` and always from the calling thread, then a final `SearchFinished`.
+    `lossless=True` streams every hit (sources wait when the caller falls behind); otherwise
+    only the newest hits are streamed when the caller is slow. `count_only` skips building
+    hits where a source can (files). Sources outside `query.services` are not searched.
+    `poll` is called every `flush_interval` from the calling thread (a UI worker checks there
+    whether it was cancelled). If the caller fails (`on_event` raises, Ctrl-C), every source
+    is cancelled. Raises PatternError for an invalid regex.
     """
     validate(query)
     cancel = cancel or threading.Event()
@@ -341,29 +374,11 @@ def run_search(
     for thread in threads:
         thread.start()
 
-    def all_done() -> bool:
-        return not any(thread.is_alive() for thread in threads)
-
-    cancelled_at: float | None = None
-    while True:
-        finished = all_done()
-        if not finished:
-            collector.wake.wait(flush_interval)
-            collector.wake.clear()
-        if poll is not None:
-            poll()
-        hits, dropped, statuses = collector.drain()
-        if on_event is not None:
-            if hits or dropped:
-                on_event(HitsFound(hits, dropped))
-            if statuses:
-                on_event(StatusChanged(statuses))
-        if finished:
-            break
-        if cancel.is_set():
-            cancelled_at = cancelled_at or time.perf_counter()
-            if time.perf_counter() - cancelled_at > cancel_grace:
-                break  # a source ignoring cancel is abandoned (its thread is a daemon)
+    try:
+        _stream(collector, threads, cancel, on_event, flush_interval, cancel_grace, poll)
+    except BaseException:
+        cancel.set()  # the caller failed (a closed pipe, Ctrl-C): stop every source
+        raise
     result = SearchResult(
         statuses=collector.statuses(),
         hits=collector.newest_hits(),
@@ -385,29 +400,55 @@ def minute_counts(
     """Matching lines per service per minute (UTC, timestamp floored to the minute).
 
     Used for per-minute error and request rates from logs (HealthConfig's `error_pattern`).
-    Lines without a timestamp (even inherited) are not counted; failed sources count nothing
-    (their errors are in `run_search`'s statuses). Raises PatternError for an invalid regex.
+    Local files take a fast path that parses few timestamps and assumes each file is in time
+    order (see `FileLogSource.minute_counts`). Lines without a timestamp (even inherited) are
+    not counted; failed sources count nothing (`run_search` reports their errors). Raises
+    PatternError for an invalid regex.
     """
     if services is not None:
         query = replace(query, services=frozenset(services))
+    validate(query)
     chosen = list(sources) if sources is not None else make_sources(config)
-    service_of = {source.name: source.service for source in chosen}
+    selected = [
+        s
+        for s in chosen
+        if query.services is None or s.service is None or s.service in query.services
+    ]
     counts: dict[str | None, Counter[datetime]] = defaultdict(Counter)
-    minute_cache: dict[datetime, datetime] = {}
+    lock = threading.Lock()
+    cancel = threading.Event()
 
-    def on_event(event: SearchEvent) -> None:
-        if not isinstance(event, HitsFound):
-            return
-        for hit in event.hits:
-            if hit.ts is None:
-                continue
-            minute = minute_cache.get(hit.ts)
-            if minute is None:
-                if len(minute_cache) > 100_000:
-                    minute_cache.clear()
-                minute = minute_cache[hit.ts] = floor_minute(hit.ts)
-            service = hit.service if hit.service is not None else service_of.get(hit.source)
-            counts[service][minute] += 1
+    def count_files(source: FileLogSource) -> None:
+        try:
+            found = source.minute_counts(query, cancel)
+        except SourceError:
+            return  # a failed source counts nothing, as documented
+        with lock:
+            counts[source.service].update(found)
 
-    run_search(chosen, query, on_event, max_hits=0, lossless=True)
-    return dict(counts)
+    # Local files take the fast path (no hits built); other sources go through run_search.
+    threads = [
+        threading.Thread(target=count_files, args=(s,), name=f"minutes-{s.name}", daemon=True)
+        for s in selected
+        if isinstance(s, FileLogSource)
+    ]
+    for thread in threads:
+        thread.start()
+    others = [s for s in selected if not isinstance(s, FileLogSource)]
+    if others:
+        service_of = {source.name: source.service for source in others}
+
+        def on_event(event: SearchEvent) -> None:
+            if not isinstance(event, HitsFound):
+                return
+            with lock:
+                for hit in event.hits:
+                    if hit.ts is None:
+                        continue
+                    service = hit.service if hit.service is not None else service_of.get(hit.source)
+                    counts[service][floor_minute(hit.ts)] += 1
+
+        run_search(others, query, on_event, max_hits=0, lossless=True)
+    for thread in threads:
+        thread.join()
+    return {service: counter for service, counter in counts.items() if counter}

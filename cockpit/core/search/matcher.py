@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from cockpit.core.search.model import Query
@@ -205,9 +204,3 @@ def _compile_hyperscan(pattern: bytes, *, ignore_case: bool) -> Any:
     except hyperscan.error:
         return None  # e.g. Unicode classes outside UTF-8 mode: RE2 handles those
     return database
-
-
-def python_regex_predicate(query: Query) -> Callable[[str], bool]:
-    """A predicate on decoded text with the query's semantics (for remote results and tests)."""
-    matcher = LineMatcher(query)
-    return lambda text: matcher.line_matches(text.encode("utf-8", "surrogateescape"))

@@ -3,7 +3,7 @@
 `t` runs the triage (heuristics at once, then the model when a key is set), `h` the offline
 heuristics alone. Hypotheses arrive as `hypothesis.proposed` events and are shown from the
 event log, so a pairing partner sees them too. Only `v` / `x` here, with a note and pinned
-evidence, mark one verified or refuted. Commands are inert text: `c` / `k` copy them through
+evidence, mark one verified or refuted. Commands are inert text: `c` / `y` copy them through
 the app's clipboard service, which checks and records them; nothing is ever executed.
 """
 
@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, ListItem, ListView, SelectionList, Static
 from textual.worker import Worker, WorkerState
 
+from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.hypotheses import (
     PROPOSED,
     UNVERIFIED_LABEL,
@@ -31,11 +32,17 @@ from cockpit.core.ai.hypotheses import (
     project,
 )
 from cockpit.core.incident import Pin
-from cockpit.core.sanitize import visible
+from cockpit.core.sanitize import visible, visible_lines
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 
 AI_PURPOSE = "AI-suggested command"
+SAVED_MESSAGES: dict[str, str | None] = {
+    PROPOSED: "saved: hypothesis proposed (UNVERIFIED)",
+    "ai.tool_called": None,  # one per tool call: recorded quietly, the timeline shows them
+    "ai.tool_refused": "saved: AI asked for an unknown tool; refused and recorded",
+    "ai.run_finished": "saved: AI run recorded",
+}
 STREAM_KEEP = 4000
 """Characters of streamed model text kept on screen."""
 
@@ -107,7 +114,7 @@ class PreviewScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", id="ai-preview"):
-            yield Static(Text(self.text), id="ai-preview-text")
+            yield Static(Text("\n".join(visible_lines(self.text, None))), id="ai-preview-text")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -142,7 +149,7 @@ class HypothesisCard(ListItem):
         if h.refute_if:
             body.append("\n  refutes: " + visible(h.refute_if, 300))
         for check in h.checks[:4]:
-            body.append("\n  check (copy with k): " + visible(check, 300))
+            body.append("\n  check (copy with y): " + visible(check, 300))
         if h.containment:
             body.append("\n  containment (copy with c, never run): " + visible(h.containment, 300))
         if view.judgements:
@@ -164,12 +171,12 @@ and pinned evidence. The AI cannot run anything and cannot mark anything verifie
 
 | Key | Action |
 | --- | --- |
-| `t` | triage: deploys, error patterns, rollback targets; heuristics, then the model if `ANTHROPIC_API_KEY` is set |
+| `t` | triage: heuristics at once, then the model if `ANTHROPIC_API_KEY` is set |
 | `h` | offline heuristics only |
 | `r` | retry the last AI run after an error |
 | `p` | preview exactly what would be sent to the API (redacted) |
 | `v` / `x` | verify / refute the selected hypothesis (note + pinned evidence required) |
-| `c` / `k` | copy the containment command / the first check (copied, never executed) |
+| `c` / `y` | copy the containment command / the first check (copied, never executed) |
 
 Secrets are redacted before anything leaves the machine; if redaction fails, nothing is sent.
 """
@@ -184,14 +191,23 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             "Heuristics",
             id="hypotheses-heuristics",
             tooltip="Propose hypotheses from the data, offline",
+            show=False,
         ),
-        Binding("r", "retry", "Retry", id="hypotheses-retry", tooltip="Retry the last AI run"),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            id="hypotheses-retry",
+            tooltip="Retry the last AI run",
+            show=False,
+        ),
         Binding(
             "p",
             "preview",
             "Preview",
             id="hypotheses-preview",
             tooltip="Show exactly what would be sent to the API, redacted",
+            show=False,
         ),
         Binding(
             "v",
@@ -215,11 +231,12 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             tooltip="Copy the containment command (never executed)",
         ),
         Binding(
-            "k",
+            "y",
             "copy_check",
             "Copy check",
             id="hypotheses-copy-check",
             tooltip="Copy the first read-only check (never executed)",
+            show=False,
         ),
     ]
 
@@ -229,10 +246,13 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._shown: list[tuple[str, str]] = []
         self._stream = ""
         self._last_run: str | None = None
+        self._boundary = Boundary()
+        """One boundary per pane session, so the preview shows the very markers a run uses."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._idle_status()), id="ai-status")
-        yield Static(Text(""), id="ai-output")
+        with VerticalScroll(id="ai-output-scroll", can_focus=False):
+            yield Static(Text(""), id="ai-output")
         yield ListView(id="hypothesis-cards")
 
     def _idle_status(self) -> str:
@@ -272,7 +292,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def _append_stream(self, text: str) -> None:
         self._stream = (self._stream + text)[-STREAM_KEEP:]
-        self.query_one("#ai-output", Static).update(Text(visible(self._stream, None)))
+        lines = visible_lines(self._stream, 400)
+        self.query_one("#ai-output", Static).update(Text("\n".join(lines)))
+        self.query_one("#ai-output-scroll", VerticalScroll).scroll_end(animate=False)
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -281,17 +303,17 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         known = {v.hypothesis.id for v in self._views}
         if kind == PROPOSED and payload.get("id") in known:
             return
-        self.post_message(RecordRequested(kind, payload, "saved"))
+        said = SAVED_MESSAGES.get(kind, "saved")
+        self.post_message(RecordRequested(kind, payload, said))
 
     def _events(self) -> list[Any]:
         return list(self.incident.events) if self.incident else []
 
     def _redactor(self) -> Any:
-        from cockpit.core.ai.redact import redactor_for
+        from cockpit.core.ai.redact import config_secret_names, redactor_for
 
-        names = [s.token_env for s in self.config.sources if getattr(s, "token_env", None)]
         incident_id = self.incident.incident_id if self.incident else ""
-        return redactor_for(incident_id, [n for n in names if n])
+        return redactor_for(incident_id, config_secret_names(self.config))
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -322,7 +344,10 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         sink = GuardedSink(self._record)
         for hypothesis in report.hypotheses[:MAX_HYPOTHESES]:
             sink(PROPOSED, hypothesis.payload())
-        self._append_stream("\n".join(report.lines()[:40]) + "\n")
+        summary = report.lines()
+        # The hypotheses themselves are the cards below; the log keeps the facts above them.
+        cut = next((i for i, line in enumerate(summary) if line.startswith("Hypotheses")), 40)
+        self._append_stream("\n".join(summary[:cut]).rstrip() + "\n")
         if not ai or api_key() is None:
             why = "heuristics only" if not ai else "offline (no ANTHROPIC_API_KEY): heuristics only"
             self.set_status(f"{why}: {len(report.hypotheses)} hypotheses, all UNVERIFIED")
@@ -335,6 +360,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             store_reader=self._events,
             on_text=self._append_stream,
             redactor=self._redactor(),
+            boundary=self._boundary,
+            extra_context=self._incident_context(),
         )
         if outcome.status == "done":
             self.set_status(
@@ -347,47 +374,49 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "ai" and event.state == WorkerState.ERROR:
+        if event.worker.group in ("ai", "ai-preview") and event.state == WorkerState.ERROR:
             error = event.worker.error
             self.set_status(
                 f"AI run failed: {type(error).__name__}: {error} (r retries)", error=True
             )
 
     def action_preview(self) -> None:
-        from cockpit.core.ai.loop import ModelSession
-        from cockpit.core.ai.redact import RedactionError
-        from cockpit.core.ai.tools import registry
-        from cockpit.core.ai.triage import TRIAGE_PROMPT, load_skills
+        self._preview()
 
+    @work(exclusive=True, group="ai-preview", exit_on_error=False, description="AI preview")
+    async def _preview(self) -> None:
+        """Build the first request exactly as `t` would send it, redacted, and show it."""
+        from cockpit.core.ai.redact import RedactionError
+        from cockpit.core.ai.triage import TRIAGE_PROMPT, ai_context, gather, triage_session
+
+        self.set_status("building the request preview…")
+        report = await asyncio.to_thread(gather, self.config, now=self.clock())
         try:
-            session = ModelSession(
+            session = triage_session(
+                report,
                 self.config,
-                registry(self.config, self._events, clock=self.clock),
-                redactor=self._redactor(),
                 record=lambda kind, payload: None,
-                skills=load_skills(self.config),
+                redactor=self._redactor(),
+                boundary=self._boundary,
             )
-            context = self._context()
-            text = session.preview(TRIAGE_PROMPT, context)
+            text = session.preview(TRIAGE_PROMPT, ai_context(report, self._incident_context()))
         except RedactionError as exc:
             self.set_status(f"{exc}", error=True)
             return
-        except Exception as exc:
-            self.set_status(f"preview failed: {exc}", error=True)
-            return
+        self.set_status("preview: this is what the first request would send (redacted)")
         header = "Exactly what the first request sends (redacted). Tool results follow later.\n\n"
         self.app.push_screen(PreviewScreen(header + text))
 
-    def _context(self) -> str:
+    def _incident_context(self) -> str:
+        """The incident's own record for the model: title, phase and the pinned evidence."""
         if self.incident is None:
             return ""
         data = {
             "title": self.incident.title,
             "phase": str(self.incident.phase),
             "pins": [pin_reference(p) for p in self.incident.pins],
-            "hypotheses": [v.hypothesis.claim for v in self._views],
         }
-        return json.dumps(data, indent=1)
+        return "Incident record:\n" + json.dumps(data, indent=1)
 
     def _judge(self, verified: bool) -> None:
         view = self.selected()

@@ -35,6 +35,9 @@ from cockpit.tui.panes.base import Pane
 MAX_LINES = 5000
 """Lines kept in the results view (the newest); counts stay exact."""
 MAX_SIGNATURES_SHOWN = 200
+PATTERN_LINE_LIMIT = 200_000
+"""Matching lines clustered into signatures per search: bounds the CPU a flood costs (about
+20 us a line); counts per source stay exact."""
 PATTERN_REFRESH_SECONDS = 0.3
 """How often the patterns view is refreshed while a search runs."""
 LINE_CHARS = 1000
@@ -321,7 +324,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         with ContentSwitcher(initial="log-search-results", id="log-search-views"):
             yield HitLog(id="log-search-results", max_lines=MAX_LINES, highlight=True)
             yield DataTable(id="log-search-patterns", cursor_type="row", zebra_stripes=True)
-        yield Static(id="log-search-selected")
+        yield Static(id="log-search-selected", classes="-empty")
         yield Static(Text("type a pattern and press Enter"), id="log-search-summary")
 
     def on_mount(self) -> None:
@@ -331,7 +334,8 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         sources.add_column("Count", key="count")
         sources.add_column("Note", key="note")
         patterns = self.query_one("#log-search-patterns", DataTable)
-        for label in ("Count", "First", "Last", "Trend", "", "Signature"):
+        # The signature comes early: at 80 columns it is what must stay visible.
+        for label in ("Count", "", "Trend", "Signature", "First", "Last"):
             patterns.add_column(label)
         self._show_options()
 
@@ -497,6 +501,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         if not pattern:
             summary.update(Text("type a pattern first"))
             return
+        if not self.config.sources:
+            summary.update(Text("no log sources configured: add [[sources]] to the config"))
+            return
         try:
             query = self.build_query(pattern)
             validate(query)
@@ -521,7 +528,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         log.highlighter = MatchHighlighter(_make_highlighter(query))
         self.query_one("#log-search-sources", DataTable).clear()
         self.query_one("#log-search-patterns", DataTable).clear()
-        self.query_one("#log-search-selected", Static).update(Text(""))
+        selected = self.query_one("#log-search-selected", Static)
+        selected.update(Text(""))
+        selected.add_class("-empty")
 
     @work(
         thread=True,
@@ -557,7 +566,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                     sig.count,
                     sig.first_seen,
                     sig.last_seen,
-                    sig.sparkline(start, end, 16) if start and end else "",
+                    sig.sparkline(start, end, 12) if start and end else "",
                     index.is_new(sig),
                     sig.example,
                 )
@@ -571,7 +580,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                 cancel.set()
                 return
             if isinstance(event, HitsFound):
-                index.add_many(event.hits)
+                room = PATTERN_LINE_LIMIT - index.total
+                if room > 0:
+                    index.add_many(event.hits[:room])
                 lines = tuple(line_of(hit) for hit in event.hits)
                 self.post_message(self.HitsArrived(generation, event.hits, lines, event.dropped))
                 now = time.monotonic()
@@ -664,20 +675,23 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         for row in message.rows:
             table.add_row(
                 Text(f"{row.count:,}"),
+                Text("NEW", style="bold yellow") if row.new else Text(""),
+                Text(row.trend, style="cyan"),
+                safe_text(row.key, max_len=120),
                 Text(_hhmm(row.first_seen)),
                 Text(_hhmm(row.last_seen)),
-                Text(row.trend, style="cyan"),
-                Text("NEW", style="bold yellow") if row.new else Text(""),
-                safe_text(row.key, max_len=300),
             )
+        if message.total >= PATTERN_LINE_LIMIT:
+            note = f"(signatures from the first {PATTERN_LINE_LIMIT:,} matching lines only)"
+            table.add_row(Text(""), Text(""), Text(""), Text(note, style="dim"), Text(""), Text(""))
         if message.other:
             table.add_row(
                 Text(f"{message.other:,}"),
                 Text(""),
                 Text(""),
-                Text(""),
-                Text(""),
                 Text("(other shapes, past the signature limit)", style="dim"),
+                Text(""),
+                Text(""),
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
@@ -734,7 +748,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         hit = self.shown[self.selected]
         preview = Text("▶ ", style="bold")
         preview.append_text(self._render_hit(hit))
-        self.query_one("#log-search-selected", Static).update(preview)
+        selected = self.query_one("#log-search-selected", Static)
+        selected.update(preview)
+        selected.remove_class("-empty")
 
     def action_pin(self) -> None:
         if self.view == "patterns":
