@@ -182,7 +182,12 @@ async def test_narrow_shows_one_pane_wide_shows_all(tmp_path: Path) -> None:
         shown = [p.id for p in app.panes() if p.display and p.region.width]
         assert shown == ["phases"]
         assert app.query_one("#pane-tabs").region.height == 2  # the tab bar is how you switch
-        await pilot.press("3")
+        await pilot.press("2")  # the Logs pane: focus lands in its search box
+        await pilot.pause()
+        await pilot.press("3")  # typed into the box...
+        await pilot.pause()
+        assert [p.id for p in app.panes() if p.region.width] == ["logs"]
+        await pilot.press("alt+3")  # ...while alt+3 switches from anywhere
         await pilot.pause()
         shown = [p.id for p in app.panes() if p.region.width]
         assert shown == ["deploys"]

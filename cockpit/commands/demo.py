@@ -185,7 +185,9 @@ def run(args: argparse.Namespace) -> int:
     return int(run_tui(config_path, incident_id=incident_id) or 0)
 
 
-def ensure_demo_incident(config_path: Path, marker: dict[str, Any], scenario_name: str) -> str:
+def ensure_demo_incident(
+    config_path: Path, marker: dict[str, Any], scenario_name: str, *, clock: Any = None
+) -> str:
     """The open demo incident of this build, created with its alert if there is none.
 
     An incident left open by an older build of the sandbox is closed first, with a note, so the
@@ -205,7 +207,7 @@ def ensure_demo_incident(config_path: Path, marker: dict[str, Any], scenario_nam
     )
     try:
         config = load_config_file(config_path)
-        store = EventStore(config.store_path)
+        store = EventStore(config.store_path, **({"clock": clock} if clock else {}))
     except (ConfigError, StoreError) as exc:
         fail(str(exc))
     try:

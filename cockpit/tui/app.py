@@ -68,7 +68,7 @@ and recorded on the timeline. You run them.
 
 | Key | Action |
 | --- | --- |
-| `1`-`6` | go to a pane (Phases, Logs, Deploys, Hypotheses, Comms, Timeline) |
+| `1`-`6` | go to a pane (Phases, Logs, Deploys, Hypotheses, Comms, Timeline); `alt+1`-`alt+6` from inside a text box |
 | `tab` / `shift+tab` | move focus |
 | `n` | add a note to the timeline |
 | `d` | declare the incident, with a severity |
@@ -153,6 +153,19 @@ class CockpitApp(App[int]):
                 id=f"pane-{pane_id}",
                 show=False,
                 tooltip=f"Go to the {cls.PANE_TITLE} pane",
+            )
+            for pane_id, cls, key in PANES
+        ],
+        # alt+1..6 work even while typing in a search box, where plain digits are text.
+        *[
+            Binding(
+                f"alt+{key}",
+                f"show_pane('{pane_id}')",
+                cls.PANE_TITLE,
+                id=f"pane-{pane_id}-alt",
+                show=False,
+                priority=True,
+                tooltip=f"Go to the {cls.PANE_TITLE} pane, from anywhere",
             )
             for pane_id, cls, key in PANES
         ],

@@ -38,7 +38,7 @@ from cockpit.tui.panes.base import Pane
 
 AI_PURPOSE = "AI-suggested command"
 SAVED_MESSAGES: dict[str, str | None] = {
-    PROPOSED: "saved: hypothesis proposed (UNVERIFIED)",
+    PROPOSED: None,  # the cards show them; a toast per hypothesis would bury the screen
     "ai.tool_called": None,  # one per tool call: recorded quietly, the timeline shows them
     "ai.tool_refused": "saved: AI asked for an unknown tool; refused and recorded",
     "ai.run_finished": "saved: AI run recorded",
