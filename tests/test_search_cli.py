@@ -169,3 +169,20 @@ def test_demo_corpus_cli_counts_match_rg(tmp_path: Path, capsys, monkeypatch) ->
                 check=False,
             ).stdout
             assert count == sum(int(n) for n in out.split()), (pattern, name)
+
+
+def test_a_closed_pipe_stops_the_search(tmp_path: Path) -> None:
+    """`cockpit search ... | head -1`: the search stops instead of running on (or hanging)."""
+    log = tmp_path / "big.log"
+    log.write_text("2026-11-28T13:00:00Z level=info status=200\n" * 400_000)
+    proc = subprocess.Popen(
+        ["python", "-m", "cockpit", "search", "status", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith(str(log).encode())
+    proc.stdout.close()
+    assert proc.wait(timeout=30) == 0
+    assert proc.stderr is not None and b"Traceback" not in proc.stderr.read()

@@ -92,3 +92,8 @@ def test_continuation_lines_inherit_the_previous_timestamp() -> None:
     assert tracker.feed('  File "x.py", line 3') == EXPECTED
     later = tracker.feed("2026-11-28T14:32:00Z next")
     assert later == datetime(2026, 11, 28, 14, 32, tzinfo=UTC)
+
+
+def test_json_time_field_after_a_long_message() -> None:
+    line = '{"msg": "' + "x" * 2000 + '", "time": "2026-11-28T14:31:02Z"}'
+    assert parse_timestamp_bytes(line.encode(), REF) == EXPECTED

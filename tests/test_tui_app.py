@@ -93,8 +93,12 @@ async def test_note_is_saved_and_hostile_text_stays_text(tmp_path: Path) -> None
         assert app.state is not None
         # A partner's note with escape sequences, written straight into the store.
         partner = EventStore(config.store_path)
-        partner.append(app.state.incident_id, Kind.NOTE_ADDED,
-                       {"text": "\x1b[2J\x1b]52;c;cm0gLXJmIC8=\x07 cleared?"}, "mallory")
+        partner.append(
+            app.state.incident_id,
+            Kind.NOTE_ADDED,
+            {"text": "\x1b[2J\x1b]52;c;cm0gLXJmIC8=\x07 cleared?"},
+            "mallory",
+        )
         partner.close()
         app._poll_store()
         await pilot.press("6")

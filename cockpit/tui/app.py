@@ -36,8 +36,8 @@ from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.comms import CommsPane
 from cockpit.tui.panes.deploys import DeploysPane
-from cockpit.tui.panes.log_search import LogSearchPane
 from cockpit.tui.panes.hypotheses import HypothesesPane
+from cockpit.tui.panes.log_search import LogSearchPane
 from cockpit.tui.panes.timeline import TimelinePane
 from cockpit.tui.presence import HandoffScreen, PresenceBar
 from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
@@ -68,7 +68,8 @@ and recorded on the timeline. You run them.
 
 | Key | Action |
 | --- | --- |
-| `1`-`6` | go to a pane (Phases, Logs, Deploys, Hypotheses, Comms, Timeline); `alt+1`-`alt+6` from inside a text box |
+| `1`-`6` | go to a pane: Phases, Logs, Deploys, Hypotheses, Comms, Timeline |
+| `alt+1`-`alt+6` | the same, from inside a text box |
 | `tab` / `shift+tab` | move focus |
 | `n` | add a note to the timeline |
 | `d` | declare the incident, with a severity |

@@ -160,7 +160,16 @@ class _SourceProgress:
 class _Collector:
     """Shared state of one search: counts, the newest hits, and what waits to be streamed."""
 
-    def __init__(self, names: Iterable[str], *, max_hits: int, streaming: bool, lossless: bool):
+    def __init__(
+        self,
+        names: Iterable[str],
+        *,
+        max_hits: int,
+        streaming: bool,
+        lossless: bool,
+        cancel: threading.Event,
+    ) -> None:
+        self.cancel = cancel
         self.lock = threading.Condition()
         self.progress = {name: _SourceProgress(name) for name in names}
         self.dirty: set[str] = set(self.progress)
@@ -191,6 +200,8 @@ class _Collector:
                 return
             if self.lossless:
                 while len(self.pending) >= STREAM_BUFFER:
+                    if self.cancel.is_set():
+                        return  # nobody will drain any more: never block a source for good
                     self.wake.set()
                     self.lock.wait(0.5)
             else:
@@ -361,6 +372,7 @@ def run_search(
         max_hits=max_hits,
         streaming=on_event is not None and not count_only,
         lossless=lossless,
+        cancel=cancel,
     )
     threads = [
         threading.Thread(

@@ -38,6 +38,7 @@ _CLF = re.compile(
 )
 # How far into a line a timestamp that does not start it is looked for (`level=info ts=...`).
 _SEARCH_PREFIX = 120
+_JSON_PREFIX = 4096
 
 
 def _iso_from_match(match: re.Match[str]) -> datetime | None:
@@ -164,7 +165,8 @@ def parse_timestamp(line: str, reference: datetime | None = None) -> datetime | 
 
 def parse_timestamp_bytes(line: bytes, reference: datetime | None = None) -> datetime | None:
     """`parse_timestamp` for raw bytes; only the head of the line is decoded."""
-    head = line[: _SEARCH_PREFIX + 400] if line[:1] == b"{" else line[:_SEARCH_PREFIX]
+    # A JSON time field may follow a long message; other formats put the time up front.
+    head = line[:_JSON_PREFIX] if line[:1] == b"{" else line[:_SEARCH_PREFIX]
     return parse_timestamp(head.decode("utf-8", "replace"), reference)
 
 

@@ -2,8 +2,10 @@
 
 The search runs in an exclusive thread worker; the engine coalesces hits into one batch per
 ~50 ms and this pane posts one message per batch, never one per line. A new search cancels the
-old one. Every log line is outside text: sanitized, then shown as `Text` (never markup), with
-the matches highlighted. Lines and signatures can be pinned to the timeline as evidence.
+old one. Every log line is outside text: sanitized with `visible` in the worker thread, then
+appended to a `Log` widget as plain text (never markup); the matches are highlighted lazily as
+lines are painted, so 5000 lines cost the UI thread almost nothing. Lines and signatures can be
+pinned to the timeline as evidence.
 """
 
 from __future__ import annotations
