@@ -16,7 +16,7 @@ from cockpit.core.demo import SandboxInfo, build_sandbox
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested
-from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesesPane, HypothesisCard, JudgeScreen
+from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesisCard, JudgeScreen
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
 from tests.tui_support import FROZEN_NOW, make_app, settle
 
@@ -28,12 +28,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> SandboxInfo:
 
 @pytest.fixture
 def config(sandbox: SandboxInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
-    # The lead wires the pane into the app; until then the test swaps it in.
-    panes = tuple(
-        (pane_id, HypothesesPane if pane_id == "hypotheses" else cls, key)
-        for pane_id, cls, key in app_module.PANES
-    )
-    monkeypatch.setattr(app_module, "PANES", panes)
     # Only the shell's and this pane's styles: other panes' sheets are being written right now.
     styles = data_dir("styles")
     monkeypatch.setattr(

@@ -229,12 +229,6 @@ async def test_in_the_cockpit_a_copy_reaches_the_clipboard_and_the_timeline(
 ) -> None:
     import cockpit.tui.app as app_module
 
-    # Until the lead mounts CommsPane in place of the placeholder, swap it in here.
-    panes = tuple(
-        (pane_id, CommsPane if pane_id == "comms" else cls, key)
-        for pane_id, cls, key in app_module.PANES
-    )
-    monkeypatch.setattr(app_module, "PANES", panes)
     config = write_config(tmp_path)
     store, incident_id, clock = build_demo_incident(config.store_path, until="14:39:40")
     store.close()
@@ -298,11 +292,6 @@ async def test_draft_and_lint_are_visible_at_80x24_and_160x48(
 ) -> None:
     import cockpit.tui.app as app_module
 
-    panes = tuple(
-        (pane_id, CommsPane if pane_id == "comms" else cls, key)
-        for pane_id, cls, key in app_module.PANES
-    )
-    monkeypatch.setattr(app_module, "PANES", panes)
     config = write_config(tmp_path)
     store, incident_id, clock = build_demo_incident(config.store_path, until="14:41:00")
     store.close()

@@ -222,7 +222,7 @@ async def test_f1_shows_help_for_the_focused_pane(tmp_path: Path) -> None:
 async def test_every_binding_has_id_and_tooltip() -> None:
     from cockpit.tui.app import PANES
 
-    classes: list[type] = [CockpitApp, *[cls for _, cls, _ in PANES]]
+    classes: list[type] = [CockpitApp, *[spec.load_class() for spec in PANES]]
     for cls in classes:
         for binding in getattr(cls, "BINDINGS", []):
             assert binding.id, f"{cls.__name__} binding {binding.key} has no id"

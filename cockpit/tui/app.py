@@ -34,11 +34,7 @@ from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
-from cockpit.tui.panes.comms import CommsPane
-from cockpit.tui.panes.deploys import DeploysPane
-from cockpit.tui.panes.hypotheses import HypothesesPane
-from cockpit.tui.panes.log_search import LogSearchPane
-from cockpit.tui.panes.timeline import TimelinePane
+from cockpit.tui.panes.slot import PaneSlot, PaneSpec
 from cockpit.tui.presence import HandoffScreen, PresenceBar
 from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
@@ -50,14 +46,18 @@ POLL_SECONDS = 0.25
 """How often the store is checked for events written by another process (pairing)."""
 
 # (pane id, pane class, key): the order of the tabs and of the 1-6 keys.
-PANES: tuple[tuple[str, type[Pane], str], ...] = (
-    ("phases", PhaseChecklist, "1"),
-    ("logs", LogSearchPane, "2"),
-    ("deploys", DeploysPane, "3"),
-    ("hypotheses", HypothesesPane, "4"),
-    ("comms", CommsPane, "5"),
-    ("timeline", TimelinePane, "6"),
+PANES: tuple[PaneSpec, ...] = (
+    PaneSpec("phases", "1", "Phases", "cockpit.tui.panes.checklist:PhaseChecklist"),
+    PaneSpec("logs", "2", "Logs", "cockpit.tui.panes.log_search:LogSearchPane"),
+    PaneSpec("deploys", "3", "Deploys", "cockpit.tui.panes.deploys:DeploysPane"),
+    PaneSpec("hypotheses", "4", "Hypotheses", "cockpit.tui.panes.hypotheses:HypothesesPane"),
+    PaneSpec("comms", "5", "Comms", "cockpit.tui.panes.comms:CommsPane"),
+    PaneSpec("timeline", "6", "Timeline", "cockpit.tui.panes.timeline:TimelinePane"),
 )
+"""The panes in tab order. Phases is mounted at once (the first frame shows it); the others
+sit in slots until their modules are imported right after the first frame."""
+
+TITLES = {spec.pane_id: spec.title for spec in PANES}
 
 APP_HELP = """\
 # Cockpit
@@ -148,27 +148,27 @@ class CockpitApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
             Binding(
-                key,
-                f"show_pane('{pane_id}')",
-                cls.PANE_TITLE,
-                id=f"pane-{pane_id}",
+                spec.key,
+                f"show_pane('{spec.pane_id}')",
+                spec.title,
+                id=f"pane-{spec.pane_id}",
                 show=False,
-                tooltip=f"Go to the {cls.PANE_TITLE} pane",
+                tooltip=f"Go to the {spec.title} pane",
             )
-            for pane_id, cls, key in PANES
+            for spec in PANES
         ],
         # alt+1..6 work even while typing in a search box, where plain digits are text.
         *[
             Binding(
-                f"alt+{key}",
-                f"show_pane('{pane_id}')",
-                cls.PANE_TITLE,
-                id=f"pane-{pane_id}-alt",
+                f"alt+{spec.key}",
+                f"show_pane('{spec.pane_id}')",
+                spec.title,
+                id=f"pane-{spec.pane_id}-alt",
                 show=False,
                 priority=True,
-                tooltip=f"Go to the {cls.PANE_TITLE} pane, from anywhere",
+                tooltip=f"Go to the {spec.title} pane, from anywhere",
             )
-            for pane_id, cls, key in PANES
+            for spec in PANES
         ],
         Binding("n", "add_note", "Note", id="add-note", tooltip="Add a note to the timeline"),
         Binding(
@@ -229,13 +229,16 @@ class CockpitApp(App[int]):
         yield IncidentHeader(self.clock, id="incident-header")
         yield PresenceBar(clock=self.clock, id="presence-bar")
         yield Tabs(
-            *[Tab(f"{key} {cls.PANE_TITLE}", id=f"tab-{pane_id}") for pane_id, cls, key in PANES],
+            *[Tab(f"{spec.key} {spec.title}", id=f"tab-{spec.pane_id}") for spec in PANES],
             id="pane-tabs",
         )
-        classes = {pane_id: cls for pane_id, cls, _key in PANES}
+        specs = {spec.pane_id: spec for spec in PANES}
         with Container(id="panes"):
             for pane_id in GRID_ORDER:
-                yield classes[pane_id](self.config, self.clock, id=pane_id)
+                if pane_id == "phases":
+                    yield PhaseChecklist(self.config, self.clock, id=pane_id)
+                else:
+                    yield PaneSlot(specs[pane_id], self.config, self.clock)
         yield CopyNotice(id="copy-notice")
         yield Footer()
 
@@ -243,9 +246,29 @@ class CockpitApp(App[int]):
         self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
         self._open_incident()
+        self.call_after_refresh(self._load_slots)
+
+    def _load_slots(self) -> None:
+        """Fill every pane slot, once the first frame is on screen."""
+        for slot in self.query(PaneSlot):
+            slot.load()
+        active = next((p for p in self.panes() if p.has_class("-active")), None)
+        if active is not None and self.focused is None:
+            self.call_after_refresh(self._focus_pane, active)
+
+    def _focus_pane(self, pane: Pane) -> None:
+        focusable = [w for w in pane.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
 
     def panes(self) -> Iterable[Pane]:
+        """The top-level panes (or their slots), in screen order."""
         return self.query("#panes > Pane").results(Pane)
+
+    def pane_content(self, pane_id: str) -> Pane:
+        """The pane itself, inside its slot once loaded."""
+        pane = self.query_one(f"#{pane_id}", Pane)
+        return pane.inner if isinstance(pane, PaneSlot) and pane.inner else pane
 
     # -- pane switching ----------------------------------------------------------------------
 
@@ -260,15 +283,23 @@ class CockpitApp(App[int]):
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
-        self.query_one(PresenceBar).pane_changed(pane.PANE_TITLE)
-        focusable = [w for w in pane.query("*") if w.focusable]
-        if focusable:
-            focusable[0].focus()
+        if isinstance(pane, PaneSlot):
+            pane.load()  # a key pressed before the slots were filled
+        self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
+        self._focus_pane(pane)
 
     def _pane_of(self, widget: Widget | None) -> Pane | None:
+        """The top-level pane (or slot) that holds `widget`."""
         if widget is None:
             return None
-        return next((a for a in widget.ancestors_with_self if isinstance(a, Pane)), None)
+        return next(
+            (
+                a
+                for a in widget.ancestors_with_self
+                if isinstance(a, Pane) and a.parent is not None and a.parent.id == "panes"
+            ),
+            None,
+        )
 
     @on(events.DescendantFocus)
     def _focus_moved(self, event: events.DescendantFocus) -> None:
@@ -282,7 +313,7 @@ class CockpitApp(App[int]):
                 other.set_class(other is pane, "-active")
             with tabs.prevent(Tabs.TabActivated):
                 tabs.active = f"tab-{pane.id}"
-            self.query_one(PresenceBar).pane_changed(pane.PANE_TITLE)
+            self.query_one(PresenceBar).pane_changed(TITLES[pane.id])
 
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
@@ -517,15 +548,16 @@ class CockpitApp(App[int]):
         pane = self._pane_of(self.focused)
         if pane is None:
             pane = next((p for p in self.panes() if p.has_class("-active")), None)
-        self.push_screen(HelpScreen((pane.HELP if pane and pane.HELP else "") + "\n\n" + APP_HELP))
+        pane_help = pane.help_text if isinstance(pane, PaneSlot) else (pane.HELP if pane else "")
+        self.push_screen(HelpScreen((pane_help or "") + "\n\n" + APP_HELP))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for pane_id, cls, key in PANES:
+        for spec in PANES:
             yield SystemCommand(
-                f"Go to {cls.PANE_TITLE}",
-                f"Show the {cls.PANE_TITLE} pane ({key})",
-                lambda pane_id=pane_id: self.action_show_pane(pane_id),
+                f"Go to {spec.title}",
+                f"Show the {spec.title} pane ({spec.key})",
+                lambda pane_id=spec.pane_id: self.action_show_pane(pane_id),
             )
         yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
         yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)

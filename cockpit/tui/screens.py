@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Markdown, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from cockpit.core.incident import SEVERITIES
@@ -131,6 +131,8 @@ class HelpScreen(ModalScreen[None]):
         self.markdown = markdown
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it costs ~0.1 s: only when F1 is pressed
+
         with VerticalScroll(classes="dialog help"):
             yield Markdown(self.markdown)
 

@@ -1,0 +1,289 @@
+"""Build a drill sandbox, open its drill incident, and replay the incident as time passes.
+
+`build_drill` writes the demo sandbox for the scenario with `[cockpit] drill = true` and a
+small `.cockpit-drill.json` marker (scenario name, seed, now, size: never the truth).
+`open_drill_incident` opens the drill incident in the sandbox's own store. `DrillClock` is
+drill time (wall time scaled by the speed from the sandbox's `now`). `DrillReplay.step(t)`
+brings the sandbox up to drill time t: log minutes, due injects as `drill.inject` events, due
+deploys in the deploy log, and recovery once the right containment is marked. `ReplayThread`
+calls it in the background; tests call it with their own clock.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
+from cockpit.core.demo.exports import iso_z
+from cockpit.core.demo.sandbox import Progress
+from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.incident import Kind
+from cockpit.core.store import EventStore, format_ts
+
+DRILL_MARKER = ".cockpit-drill.json"
+DEBRIEF_NAME = "debrief.md"
+FACILITATOR = "drill-facilitator"
+ALERT_AUTHOR = "alertmanager"
+TIME_UP = (
+    "The drill's {minutes} minutes are up: quit the cockpit (q) for the debrief, "
+    "or keep going; `cockpit drill debrief` scores it whenever you like."
+)
+
+
+def read_drill_marker(directory: Path) -> dict[str, Any] | None:
+    """The drill marker of `directory`, or None when it is not a drill sandbox."""
+    try:
+        data = json.loads((Path(directory) / DRILL_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_marker(directory: Path, marker: dict[str, Any]) -> None:
+    text = json.dumps(marker, sort_keys=True, indent=1) + "\n"
+    (Path(directory) / DRILL_MARKER).write_text(text, encoding="utf-8")
+
+
+def build_drill(
+    directory: Path,
+    scenario: DrillScenario,
+    *,
+    seed: int,
+    now: datetime,
+    log_mb: float,
+    progress: Progress | None = None,
+    custom_folder: Path | None = None,
+) -> SandboxInfo:
+    """Build the drill sandbox (same inputs, same bytes) and its marker; the store is kept.
+
+    `custom_folder` is where a scenario that is not shipped came from (for the debrief)."""
+    info = build_sandbox(
+        directory,
+        seed=seed,
+        now=now,
+        scenario=scenario.sandbox,
+        log_mb=log_mb,
+        progress=progress,
+        drill=True,
+    )
+    (Path(directory) / DEBRIEF_NAME).unlink(missing_ok=True)  # belonged to an older drill
+    marker: dict[str, Any] = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "now": iso_z(info.now),
+        "log_mb": log_mb,
+    }
+    if custom_folder is not None:
+        marker["scenarios_folder"] = str(custom_folder)
+    _write_marker(directory, marker)
+    return info
+
+
+def open_drill_incident(
+    info: SandboxInfo,
+    scenario: DrillScenario,
+    *,
+    speed: float,
+    clock: Callable[[], datetime],
+) -> str:
+    """Open the drill incident (closing drill incidents left open by an earlier run), record
+    the alert, and note the incident, speed and start in the marker. Returns its id."""
+    from cockpit.core.config import load_config_file
+
+    config = load_config_file(info.config_path)
+    store = EventStore(config.store_path, clock=clock)
+    try:
+        for record in store.incidents(drill=True):
+            if record.is_open:
+                store.append(
+                    record.id,
+                    Kind.NOTE_ADDED,
+                    {"text": "A new drill started in this sandbox; this one is closed."},
+                    FACILITATOR,
+                )
+                store.close_incident(record.id)
+        record = store.create_incident(scenario.sandbox.title, ALERT_AUTHOR, drill=True)
+        sandbox = scenario.sandbox
+        started = info.truth.burst_start  # the alert names when errors began: public knowledge
+        store.append(
+            record.id,
+            "alert.fired",
+            {
+                "summary": f"{sandbox.bad_service} 5xx ratio above 5% since {started:%H:%M} UTC",
+                "service": sandbox.bad_service,
+                "started_at": iso_z(started),
+            },
+            ALERT_AUTHOR,
+        )
+    finally:
+        store.close()
+    marker = read_drill_marker(info.directory) or {}
+    marker.update(
+        {"incident": record.id, "speed": speed, "started_at": format_ts(record.created_at)}
+    )
+    _write_marker(info.directory, marker)
+    return record.id
+
+
+@dataclass
+class StepResult:
+    """What one `step` did."""
+
+    drill_time: datetime
+    minutes_appended: int = 0
+    injects: list[str] = field(default_factory=list)
+    deploys: list[str] = field(default_factory=list)
+    recovered: bool = False
+    finished: bool = False
+
+
+class DrillClock:
+    """Drill time: the sandbox's `now` plus the wall time since `start()`, times `speed`.
+
+    The TUI, the replay and the store all use it, so logs, events and injects agree."""
+
+    def __init__(
+        self,
+        now: datetime,
+        speed: float,
+        wall: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.now = now
+        self.speed = speed
+        self.wall = wall
+        self.started: datetime | None = None
+
+    def start(self) -> None:
+        """Drill time begins at `now` from this wall-clock moment."""
+        self.started = self.wall()
+
+    def __call__(self) -> datetime:
+        if self.started is None:
+            return self.now
+        return self.now + max(timedelta(0), self.wall() - self.started) * self.speed
+
+
+class DrillReplay:
+    """The live part of a drill, advanced by `step(drill_time)`; deterministic for given steps.
+
+    `store` should use the drill clock, so the injects it records carry drill times."""
+
+    def __init__(
+        self,
+        info: SandboxInfo,
+        scenario: DrillScenario,
+        store: EventStore,
+        incident_id: str,
+    ) -> None:
+        self.info = info
+        self.scenario = scenario
+        self.store = store
+        self.incident_id = incident_id
+        self.replayer = LogReplayer(info, horizon_minutes=scenario.duration_minutes + 30)
+        self.pending_injects = list(scenario.injects)
+        self.pending_deploys = list(scenario.deploys)
+        self.revisions = {d.service: d for d in info.deploys}  # each service's latest deploy
+        self.recovered = False
+        self.ended = False
+
+    def step(self, moment: datetime) -> StepResult:
+        """Bring the sandbox up to drill time `moment`: injects, deploys, recovery, logs."""
+        result = StepResult(moment)
+        minutes = (moment - self.info.now).total_seconds() / 60
+        while self.pending_injects and self.pending_injects[0].at_minutes <= minutes:
+            inject = self.pending_injects.pop(0)
+            self.store.append(
+                self.incident_id,
+                Kind.INJECT,
+                {"summary": inject.text, "at_minutes": inject.at_minutes},
+                FACILITATOR,
+            )
+            result.injects.append(inject.text)
+        while self.pending_deploys and self.pending_deploys[0].at_minutes <= minutes:
+            deploy = self.pending_deploys.pop(0)
+            at = self.info.now + timedelta(minutes=deploy.at_minutes)
+            result.deploys.append(self._append_deploy(deploy.service, deploy.actor, at))
+        if not self.recovered:
+            contained_at = self._right_containment_at()
+            if contained_at is not None:
+                self.replayer.recover(contained_at)
+                self.recovered = result.recovered = True
+        result.minutes_appended = self.replayer.append_until(moment)
+        result.finished = minutes >= self.scenario.duration_minutes
+        if result.finished and not self.ended:
+            self.ended = True
+            self.store.append(
+                self.incident_id,
+                Kind.INJECT,
+                {"summary": TIME_UP.format(minutes=self.scenario.duration_minutes), "end": True},
+                FACILITATOR,
+            )
+        return result
+
+    def _append_deploy(self, service: str, actor: str, at: datetime) -> str:
+        """A redeploy of the service's running commit (a config-only roll-out) in the log."""
+        last = self.revisions[service]
+        record = {
+            "time": iso_z(at),
+            "service": service,
+            "sha": last.sha,
+            "version": last.version,
+            "revision": last.revision + 1,
+            "actor": actor,
+            "status": "succeeded",
+        }
+        with (self.info.directory / "deploys.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        from dataclasses import replace
+
+        self.revisions[service] = replace(last, time=at, revision=last.revision + 1, actor=actor)
+        return f"{service} revision {last.revision + 1} at {at:%H:%M} UTC by {actor}"
+
+    def _right_containment_at(self) -> datetime | None:
+        """When the humans marked the incident contained after the right containment (so the
+        errors stop); None while they have not. Wrong containment leaves the fault running."""
+        from cockpit.core.drills.debrief import containment_verdict, derive_truth
+
+        events = self.store.events(self.incident_id)
+        contained = [e for e in events if e.kind == Kind.CONTAINED]
+        if not contained:
+            return None
+        truth = derive_truth(self.scenario, self.info.directory, self.info.now)
+        verdict = containment_verdict(events, self.scenario.truth, truth)
+        return contained[0].ts if verdict.right else None
+
+
+class ReplayThread(threading.Thread):
+    """Calls `replay.step(clock())` every `interval` seconds until stopped or finished."""
+
+    def __init__(
+        self, replay: DrillReplay, *, clock: Callable[[], datetime], interval: float = 0.5
+    ) -> None:
+        super().__init__(name="drill-replay", daemon=True)
+        self.replay = replay
+        self.clock = clock
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            while True:
+                if self.replay.step(self.clock()).finished:
+                    return
+                if self.stopped.wait(self.interval):
+                    return
+        except Exception as exc:  # reported by the command once the TUI has closed
+            self.error = exc
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
