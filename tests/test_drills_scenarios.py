@@ -22,6 +22,7 @@ from cockpit.core.drills.scenarios import (
     load_scenario,
     scenarios_dir,
 )
+from cockpit.core.incident import Kind
 from tests.drills_support import NOW, build, good_run, open_script, poor_run
 
 SCENARIOS = load_all()
@@ -220,3 +221,28 @@ def test_debrief_scores_a_good_and_a_poor_run(tmp_path: Path, name: str) -> None
         assert "no deploy caused this" in why[lever]
     markdown = poor.to_markdown()
     assert "Score: 20 / 100" in markdown and scenario.truth.containment in markdown
+
+
+def test_a_rollback_named_in_the_decision_counts_and_order_matters(
+    boxes: dict[str, SandboxInfo],
+) -> None:
+    scenario = SCENARIOS["checkout-5xx"]
+    info = boxes["checkout-5xx"]
+    script = open_script(info, scenario)
+    short = (script.truth.target_sha or "")[:7]
+    script.at(1, Kind.RESOLVED, {"detail": "looks fine"})
+    script.at(2, Kind.CONTAINED, {"detail": f"ran the rollback of checkout to {short} by hand"})
+    report = debrief(
+        scenario, info.directory, script.store.events(script.incident_id), now=NOW, speed=1
+    )
+    assert report.part("rollback target").points == 20
+    assert "named in the decision" in report.part("rollback target").explanation
+    assert report.part("verify").points == 5
+    assert "without first marking" in report.part("verify").explanation
+    assert report.executed_nothing.startswith("The cockpit executed nothing: 0 command(s)")
+    # Something claiming to have executed a command is called out, not hidden.
+    script.at(3, "command.executed", {"text": "kubectl rollout undo deployment/checkout"})
+    report = debrief(
+        scenario, info.directory, script.store.events(script.incident_id), now=NOW, speed=1
+    )
+    assert report.executed_nothing.startswith("WARNING: 1 event(s) claim an execution")

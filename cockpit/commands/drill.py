@@ -167,7 +167,10 @@ def _run_drill(args: argparse.Namespace, scenario: DrillScenario, directory: Pat
     incident_id = open_drill_incident(info, scenario, speed=args.speed, clock=clock)
     config = load_config_file(info.config_path)
     store = EventStore(config.store_path, clock=clock)
-    thread = ReplayThread(DrillReplay(info, scenario, store, incident_id), clock=clock)
+    # About two drill seconds per step, so injects land close to their minute at any speed.
+    interval = max(0.05, min(0.5, 2 / args.speed))
+    replay = DrillReplay(info, scenario, store, incident_id)
+    thread = ReplayThread(replay, clock=clock, interval=interval)
     thread.start()
     try:
         code = int(run_tui(info.config_path, incident_id=incident_id, clock=clock) or 0)

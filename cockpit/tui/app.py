@@ -29,6 +29,7 @@ from cockpit.core.config import Config, ConfigError, load_config_file
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
+from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
@@ -389,6 +390,13 @@ class CockpitApp(App[int]):
             return
         for event in message.events:
             self.state.apply(event)
+            if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
+                self.notify(
+                    visible(str(event.payload.get("summary", ""))),
+                    title="DRILL inject",
+                    severity="warning",
+                    timeout=15,
+                )
         self._push_state()
 
     @on(Worker.StateChanged)

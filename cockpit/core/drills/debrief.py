@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.core.ai.hypotheses import VERIFIED, Status, project
-from cockpit.core.comms.events import comms_copies, is_comms_copy
+from cockpit.core.comms.events import STATUS_UPDATE, comms_copies, is_comms_copy
 from cockpit.core.demo.history import floor_minute
 from cockpit.core.drills.scenarios import DrillScenario, DrillTruth
 from cockpit.core.incident import Kind
@@ -76,9 +76,7 @@ def is_rollback_copy(event: Event) -> bool:
         return False
     purpose = str(event.payload.get("purpose", "")).lower()
     text = str(event.payload.get("text", "")).lower()
-    return "rollback" in purpose or any(
-        word in text for word in ("rollback", "rollout undo", "rollback ")
-    )
+    return "rollback" in purpose or any(word in text for word in ("rollback", "rollout undo"))
 
 
 @dataclass(frozen=True)
@@ -108,8 +106,8 @@ def containment_verdict(
             for e in events
             if short
             and e.kind in (Kind.CONTAINED, Kind.NOTE_ADDED)
-            and short in _words(e)
-            and truth.culprit_service in _words(e)
+            and short in _words(e).lower()
+            and truth.culprit_service.lower() in _words(e).lower()
         ]
         if matched:
             how = "copied" if is_rollback_copy(matched[0]) else "named in the decision"
@@ -443,6 +441,7 @@ def _comms_parts(
 ) -> list[Part]:
     """Cadence (in drill minutes) and lint of the status updates the team copied."""
     copies = comms_copies(events)
+    updates = [c for c in copies if c.purpose == STATUS_UPDATE]
     cadence = scenario.comms_cadence_minutes
     if not copies:
         return [
@@ -453,31 +452,40 @@ def _comms_parts(
     end = resolved.ts if resolved is not None else events[-1].ts
     due = (declared.ts if declared is not None else origin) + every
     missed = 0
-    for copy in copies:
-        while copy.at > due:
+    for update in updates:
+        while update.at > due:
             missed += 1
             due += every
-        due = copy.at + every
+        due = update.at + every
     while end > due:
         missed += 1
         due += every
-    if missed == 0:
+    if not updates:
+        cadence_part = Part("comms cadence", 0.0, 10.0, "no status update was copied")
+    elif missed == 0:
         cadence_part = Part(
             "comms cadence",
             10.0,
             10.0,
-            f"{len(copies)} update(s), none later than every {cadence} drill min",
+            f"{len(updates)} status update(s), none later than every {cadence} drill min",
         )
     else:
         cadence_part = Part(
             "comms cadence",
             5.0 if missed == 1 else 0.0,
             10.0,
-            f"{len(copies)} update(s); {missed} {cadence}-minute slot(s) passed without one",
+            f"{len(updates)} status update(s); {missed} {cadence}-minute slot(s) passed "
+            "without one",
         )
-    flagged = [c for c in copies if c.lint]
+    # The comms pane's lint (detail) and the app's hidden-character check (findings) both count.
+    lint = [
+        [*_strings(e.payload["detail"].get("lint")), *_strings(e.payload.get("findings"))]
+        for e in events
+        if is_comms_copy(e)
+    ]
+    flagged = [found for found in lint if found]
     if flagged:
-        findings = "; ".join(visible(f, 120) for c in flagged for f in c.lint)
+        findings = "; ".join(visible(f, 120) for found in flagged for f in found)
         lint_part = Part(
             "comms lint",
             0.0,
@@ -550,3 +558,9 @@ def debrief_sandbox(directory: Path, *, scenarios: Path | None = None) -> Debrie
         now=_iso(str(marker["now"])),
         speed=float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0,
     )
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return [str(value)] if value else []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -242,8 +242,6 @@ class DrillReplay:
         }
         with (self.info.directory / "deploys.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        from dataclasses import replace
-
         self.revisions[service] = replace(last, time=at, revision=last.revision + 1, actor=actor)
         return f"{service} revision {last.revision + 1} at {at:%H:%M} UTC by {actor}"
 
