@@ -29,9 +29,10 @@ from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, DataTable, Input, Log, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cockpit.core.incident import Kind
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.search.model import Hit, Query, SourceState, SourceStatus
-from cockpit.tui.messages import PinRequested
+from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 
 MAX_LINES = 5000
@@ -717,6 +718,21 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
             self.shown = deque(message.hits, maxlen=MAX_LINES)
             self.selected = None
         self._summarize(running=False, elapsed=message.elapsed, cancelled=message.cancelled)
+        if not message.cancelled and self.last_query is not None:
+            # The timeline (and a drill's debrief) records what was searched, quietly.
+            pattern = self.last_query.pattern
+            self.post_message(
+                RecordRequested(
+                    Kind.SEARCH_RUN,
+                    {
+                        "query": pattern,
+                        "regex": self.last_query.regex,
+                        "hits": message.total,
+                        "summary": f"searched logs for {pattern!r}: {message.total:,} lines",
+                    },
+                    saved_message=None,
+                )
+            )
 
     def _summarize(self, *, running: bool, elapsed: float = 0.0, cancelled: bool = False) -> None:
         errors = sum(1 for s in self.statuses.values() if s.state == SourceState.ERROR)
