@@ -33,6 +33,21 @@ def test_facts_from_the_timeline_name_their_source(tmp_path: Path) -> None:
     assert facts.status == CommsStatus.INVESTIGATING
 
 
+def test_an_alert_that_says_when_the_failure_began_sets_the_start(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:36:00")
+    with store:
+        store.append(
+            incident_id,
+            "alert.fired",
+            {"summary": "checkout 5xx", "started_at": "2026-11-28T14:21:00Z"},
+            "alertmanager",
+        )
+        state = IncidentState.from_events(store.events(incident_id))
+    facts = CommsFacts.from_state(state, now=clock.now)
+    assert facts["start"].value == "14:21 UTC"
+    assert facts["start"].source == "from the alert raised by alertmanager: failing since 14:21Z"
+
+
 def test_contained_needs_a_human_and_names_the_rollback(tmp_path: Path) -> None:
     state, clock = demo_state(tmp_path / "a.db", until="14:41:00")
     facts = CommsFacts.from_state(state, now=clock.now)

@@ -322,6 +322,14 @@ def _derived(
             f"from logs: first errors of the burst on {logs.first_error_service}",
             at=logs.first_error,
         )
+    elif (alert := _alert_start(state)) is not None:
+        alert_at, alerter = alert
+        facts["start"] = _fact(
+            "start",
+            hhmm(alert_at),
+            f"from the alert raised by {alerter}: failing since {stamp(alert_at)}",
+            at=alert_at,
+        )
     elif state.declared:
         facts["start"] = _fact(
             "start",
@@ -416,3 +424,15 @@ def _derived_status(state: IncidentState, rollback_copied: bool) -> tuple[CommsS
     if rollback_copied:
         return CommsStatus.IDENTIFIED, "from the timeline: a rollback command was copied"
     return CommsStatus.INVESTIGATING, f"from the phase: {state.phase.title}"
+
+
+def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
+    """When the first alert says the failure began (`alert.fired` with `started_at`), if it does."""
+    for event in state.events:
+        if event.kind == "alert.fired" and isinstance(event.payload.get("started_at"), str):
+            try:
+                started = datetime.fromisoformat(event.payload["started_at"].replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return (started if started.tzinfo else started.replace(tzinfo=UTC)), event.author
+    return None
