@@ -16,19 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cockpit.commands._args import iso_utc
+
 REUSE_MINUTES = 10
 ALERT_AUTHOR = "alertmanager"
 DEMO_AUTHOR = "cockpit-demo"
-
-
-def _parse_now(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid --now {text!r}: expected ISO 8601 like 2026-11-28T14:31:00Z"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def default_dir() -> Path:
@@ -60,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=_parse_now,
+        type=iso_utc,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )
@@ -120,7 +112,7 @@ def _reusable(
     if any(marker.get(key) != value for key, value in expected.items()):
         return False
     try:
-        built_for = _parse_now(str(marker.get("now")))
+        built_for = iso_utc(str(marker.get("now")))
     except argparse.ArgumentTypeError:
         return False
     if now_given is not None:
@@ -202,7 +194,7 @@ def ensure_demo_incident(
     scenario = SCENARIOS[scenario_name]
     # Identifies this build (seed, scenario, now, size) without revealing anything of it.
     build_id = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
-    burst_start = _parse_now(str(marker["now"])).replace(second=0) - timedelta(
+    burst_start = iso_utc(str(marker["now"])).replace(second=0) - timedelta(
         minutes=scenario.burst_minutes_before_now
     )
     try:

@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cockpit.commands._args import iso_utc
+
 if TYPE_CHECKING:
     from cockpit.core.drills.scenarios import DrillScenario
 
@@ -30,16 +32,6 @@ def default_dir() -> Path:
     from platformdirs import user_cache_path
 
     return user_cache_path("cockpit") / "drill"
-
-
-def _parse_now(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid --now {text!r}: expected ISO 8601 like 2026-11-28T14:31:00Z"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=_parse_now,
+        type=iso_utc,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )
