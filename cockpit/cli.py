@@ -1,14 +1,13 @@
 """The `cockpit` command line. Headless subcommands never import textual.
 
 Each subcommand lives in `cockpit/commands/<module>.py` with `add_arguments(parser)` and
-`run(args) -> int`. A subcommand whose module is not built yet is simply not offered.
+`run(args) -> int`, imported only when that subcommand runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,10 +36,6 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 
 EXIT_USAGE = 2
-
-
-def _available(module: str) -> bool:
-    return importlib.util.find_spec(f"cockpit.commands.{module}") is not None
 
 
 def selected_subcommand(argv: Sequence[str]) -> str | None:
@@ -73,8 +68,6 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name, help_text in SUBCOMMANDS:
-        if not _available(module_name):
-            continue
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(_module=module_name)
         if name == selected:

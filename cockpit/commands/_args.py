@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def iso_utc(text: str) -> datetime:
@@ -15,3 +16,10 @@ def iso_utc(text: str) -> datetime:
             f"invalid --now {text!r}: expected ISO 8601 like 2026-11-28T14:31:00Z"
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def sandbox_dir(kind: str) -> Path:
+    """The per-user cache folder that holds the `demo` or `drill` sandbox by default."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("cockpit") / kind

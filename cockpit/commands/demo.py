@@ -16,18 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.commands._args import iso_utc
+from cockpit.commands._args import iso_utc, sandbox_dir
 
 REUSE_MINUTES = 10
 ALERT_AUTHOR = "alertmanager"
 DEMO_AUTHOR = "cockpit-demo"
-
-
-def default_dir() -> Path:
-    """The per-user cache folder that holds the demo sandbox by default."""
-    from platformdirs import user_cache_path
-
-    return user_cache_path("cockpit") / "demo"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from cockpit.core.demo.scenario import SCENARIOS
 
-    directory = (args.dir or default_dir()).expanduser()
+    directory = (args.dir or sandbox_dir("demo")).expanduser()
     scenario = SCENARIOS[args.scenario]
     if args.log_mb <= 0:
         fail("--log-mb must be positive")
@@ -168,12 +161,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     assert marker is not None
     incident_id = ensure_demo_incident(config_path, marker, scenario.name)
-    try:
-        from cockpit.tui.app import run_tui
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("cockpit.tui"):
-            fail("the cockpit TUI is not available in this build; use `cockpit demo --build-only`")
-        raise
+    from cockpit.tui.app import run_tui
+
     return int(run_tui(config_path, incident_id=incident_id) or 0)
 
 

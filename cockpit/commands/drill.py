@@ -19,19 +19,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._args import iso_utc
+from cockpit.commands._args import iso_utc, sandbox_dir
 
 if TYPE_CHECKING:
     from cockpit.core.drills.scenarios import DrillScenario
 
 DEBRIEF = "debrief"
-
-
-def default_dir() -> Path:
-    """The per-user cache folder that holds the drill sandbox by default."""
-    from platformdirs import user_cache_path
-
-    return user_cache_path("cockpit") / "drill"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -102,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         fail("name a drill scenario (see `cockpit drill --list`), or `debrief`")
-    directory = (args.dir or default_dir()).expanduser()
+    directory = (args.dir or sandbox_dir("drill")).expanduser()
     if args.name == DEBRIEF:
         return _debrief(directory, as_json=args.json)
     if args.speed <= 0:
@@ -148,12 +141,8 @@ def _run_drill(args: argparse.Namespace, scenario: DrillScenario, directory: Pat
     if args.build_only:
         print(info.config_path)
         return 0
-    try:
-        from cockpit.tui.app import run_tui
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("cockpit.tui"):
-            fail("the cockpit TUI is not available in this build; use --build-only")
-        raise
+    from cockpit.tui.app import run_tui
+
     clock = DrillClock(info.now, args.speed)
     clock.start()
     incident_id = open_drill_incident(info, scenario, speed=args.speed, clock=clock)

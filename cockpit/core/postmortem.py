@@ -294,17 +294,12 @@ class Hypothesis:
 def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
     """Hypotheses from `hypothesis.*` events with the latest human verdict, in proposal order.
 
-    Uses the AI package's own projection when it is installed (it ignores judgements without
-    a note and evidence); otherwise reads `hypothesis.proposed` (id, claim) and
-    `hypothesis.verified` / `hypothesis.refuted` (id, note) directly.
+    Uses the AI package's projection, which ignores judgements without a note and evidence.
     """
-    events = list(events)
-    try:
-        from cockpit.core.ai.hypotheses import project
-    except ImportError:
-        return _hypotheses_from_payloads(events)
+    from cockpit.core.ai.hypotheses import project
+
     found = []
-    for view in project(events):
+    for view in project(list(events)):
         judged = view.judgements[-1] if view.judgements else None
         found.append(
             Hypothesis(
@@ -316,25 +311,6 @@ def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
             )
         )
     return found
-
-
-def _hypotheses_from_payloads(events: list[Event]) -> list[Hypothesis]:
-    found: dict[str, Hypothesis] = {}
-    for event in events:
-        if not event.kind.startswith("hypothesis."):
-            continue
-        payload = event.payload
-        claim = str(payload.get("claim") or payload.get("text") or "")
-        key = str(payload.get("id") or claim)
-        verb = event.kind.removeprefix("hypothesis.")
-        known = found.get(key)
-        if verb in ("verified", "refuted") and known is not None:
-            by = str(payload.get("by") or event.author)
-            found[key] = Hypothesis(key, known.claim, verb, by, str(payload.get("note") or ""))
-        elif verb == "proposed" and known is None and claim:
-            origin = str(payload.get("origin") or "AI")
-            found[key] = Hypothesis(key, claim, "unverified", f"{origin} ({event.author})")
-    return list(found.values())
 
 
 # -- the postmortem ----------------------------------------------------------------------------

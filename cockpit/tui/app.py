@@ -37,7 +37,13 @@ from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
 from cockpit.tui.presence import HandoffScreen, PresenceBar
-from cockpit.tui.screens import ConfirmScreen, DeclareScreen, HelpScreen, TextPromptScreen
+from cockpit.tui.screens import (
+    ConfirmScreen,
+    DeclareScreen,
+    DialogAnswer,
+    HelpScreen,
+    TextPromptScreen,
+)
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
@@ -495,7 +501,7 @@ class CockpitApp(App[int]):
             self.notify(f"already declared {self.state.severity} by {self.state.declared.by}")
             return
 
-        def save(decision: Any) -> None:
+        def save(decision: DialogAnswer | None) -> None:
             if decision is not None:
                 self.record(
                     Kind.DECLARED,
@@ -522,7 +528,7 @@ class CockpitApp(App[int]):
         )
 
     def _confirm_decision(self, kind: str, word: str, question: str, placeholder: str) -> None:
-        def save(decision: Any) -> None:
+        def save(decision: DialogAnswer | None) -> None:
             if decision is not None:
                 self.record(kind, {"detail": decision.detail}, f"saved: incident {word}")
 

@@ -25,14 +25,14 @@ SEVERITY_MEANINGS = {
 
 
 @dataclass(frozen=True)
-class Decision:
+class DialogAnswer:
     """What a decision dialog returns: the choice and the human's words."""
 
     detail: str
     severity: str | None = None
 
 
-class _Dialog(ModalScreen[Decision | None]):
+class _Dialog(ModalScreen[DialogAnswer | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="dialog-cancel", tooltip="Close without saving"),
     ]
@@ -65,7 +65,7 @@ class DeclareScreen(_Dialog):
     @on(OptionList.OptionSelected, "#severity")
     def _declare(self, event: OptionList.OptionSelected) -> None:
         detail = self.query_one("#declare-detail", Input).value.strip()
-        self.dismiss(Decision(detail=detail, severity=event.option.id))
+        self.dismiss(DialogAnswer(detail=detail, severity=event.option.id))
 
     @on(Input.Submitted, "#declare-detail")
     def _detail_done(self) -> None:
@@ -88,7 +88,7 @@ class ConfirmScreen(_Dialog):
 
     @on(Input.Submitted, "#confirm-detail")
     def _confirm(self, event: Input.Submitted) -> None:
-        self.dismiss(Decision(detail=event.value.strip()))
+        self.dismiss(DialogAnswer(detail=event.value.strip()))
 
 
 class TextPromptScreen(ModalScreen[str | None]):

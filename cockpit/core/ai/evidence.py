@@ -1,67 +1,24 @@
 """Error evidence read from the logs: signatures (first seen, last seen, counts) and
 per-minute error counts per service. Shared by the tools, the heuristics and triage.
 
-Signatures come from `cockpit.core.search.patterns` when that module offers `signature(text)`;
-otherwise from the small normaliser here (numbers, hex ids, IPs and UUIDs replaced).
+Signatures are the search engine's (`cockpit.core.search.patterns.signature`), so the Logs
+pane, triage and the heuristics name the same failure the same way.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.core.config import Config
 from cockpit.core.search.model import Hit, Query, Source
+from cockpit.core.search.patterns import signature as line_signature
 
 MAX_SIGNATURES = 200
 """Distinct signatures kept; the rest are counted as "other"."""
-
-_MSG_LOGFMT = re.compile(r'\bmsg="((?:[^"\\]|\\.)*)"')
-_MSG_JSON = re.compile(r'"(?:msg|message|error)"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_NGINX = re.compile(r'"([A-Z]+) (\S+) HTTP/[\d.]+" (\d{3}) ')
-_SYSLOG = re.compile(r"^\w{3} [ \d]\d [\d:]{8} \S+ [^:]+: (?:[A-Z]+ )?(.*)$")
-_LEADING_TS = re.compile(r"^\S*\d{4}-\d\d-\d\dT[\d:.]+Z?\s+")
-_NORMALISE = (
-    (
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-        "<uuid>",
-    ),
-    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
-    (re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b", re.I), "<hex>"),
-    (re.compile(r"\d+(?:\.\d+)?"), "<n>"),
-)
-
-
-def _external_signature() -> Callable[[str], str] | None:
-    try:
-        from cockpit.core.search import patterns  # built by the Search helper
-    except ImportError:
-        return None
-    found = getattr(patterns, "signature", None)
-    return found if callable(found) else None
-
-
-def normalise(message: str) -> str:
-    """Variable parts of a message replaced by placeholders, so similar lines group together."""
-    for pattern, replacement in _NORMALISE:
-        message = pattern.sub(replacement, message)
-    return message.strip()[:300]
-
-
-def line_signature(text: str) -> str:
-    """The signature of one error line: its message (or request and status), normalised."""
-    if match := _MSG_LOGFMT.search(text) or _MSG_JSON.search(text):
-        return normalise(match.group(1))
-    if match := _NGINX.search(text):
-        method, path, status = match.groups()
-        return f"{method} {normalise(path.split('?')[0])} -> {status}"
-    if match := _SYSLOG.match(text):
-        return normalise(match.group(1))
-    return normalise(_LEADING_TS.sub("", text))
 
 
 @dataclass
@@ -120,7 +77,6 @@ def collect_errors(
 
     chosen = list(sources) if sources is not None else make_sources(config)
     service_of = {source.name: source.service for source in chosen}
-    signature_of = _external_signature() or line_signature
     by_text: dict[str, Signature] = {}
     per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
     other = Signature("(other signatures)")
@@ -130,7 +86,7 @@ def collect_errors(
         nonlocal total
         total += 1
         service = hit.service or service_of.get(hit.source) or hit.source
-        text = signature_of(hit.text)
+        text = line_signature(hit.text)
         signature = by_text.get(text)
         if signature is None:
             if len(by_text) >= MAX_SIGNATURES:

@@ -157,12 +157,10 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
     """
     if not config.sources:
         return LogFacts(notes=("no log sources configured",))
-    try:
-        from cockpit.core.deploys.health import find_burst, series_from_counts
-        from cockpit.core.search.engine import minute_counts
-        from cockpit.core.search.model import Query
-    except ImportError as exc:  # a sibling package not built yet
-        return LogFacts(notes=(f"log search not available ({exc.name})",))
+    from cockpit.core.deploys.health import find_burst, series_from_counts
+    from cockpit.core.search.engine import minute_counts
+    from cockpit.core.search.model import Query
+
     health = config.health
     try:
         errors = minute_counts(

@@ -245,10 +245,8 @@ def health_from_logs(
         return {}, ["no log sources configured: health from logs is off"]
     if not request_pattern:
         return {}, ["health.request_pattern is not set: health from logs is off"]
-    try:
-        from cockpit.core.search.engine import minute_counts
-    except ImportError:
-        return {}, ["log search engine is not available: health from logs is off"]
+    from cockpit.core.search.engine import minute_counts
+
     services_filter = frozenset(wanted) if wanted else None
 
     def counts(pattern: str) -> dict[str | None, Counter[datetime]]:
