@@ -104,7 +104,7 @@ def test_ai_rewrite_is_not_faked() -> None:
     assert AI_REWRITE_STATUS == "AI rewrite: not available (no AI configured)"
     assert ai_rewrite_status({}) == AI_REWRITE_STATUS
     with_key = ai_rewrite_status({"ANTHROPIC_API_KEY": "sk-ant-x"})
-    assert with_key.startswith("AI rewrite: not available yet")
+    assert with_key == "w: AI rewrite (redacted, UNVERIFIED)"
 
 
 def test_draft_times_are_utc(tmp_path: Path) -> None:

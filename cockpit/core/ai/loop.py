@@ -234,7 +234,7 @@ class ModelSession:
             outcome.message = f"{exc}"
         except Exception as exc:
             outcome.status = "error"
-            outcome.message, outcome.offline = _describe_api_error(exc)
+            outcome.message, outcome.offline = describe_api_error(exc)
             outcome.retryable = True
         finally:
             close = getattr(client, "close", None)
@@ -348,7 +348,7 @@ class ModelSession:
         }
 
 
-def _describe_api_error(exc: Exception) -> tuple[str, bool]:
+def describe_api_error(exc: Exception) -> tuple[str, bool]:
     """One line for the panel, and whether the API was unreachable (heuristics take over)."""
     import anthropic
 

@@ -15,13 +15,13 @@ from cockpit.core.comms.facts import CommsFacts, CommsStatus, Fact, hhmm
 
 AI_REWRITE_STATUS = "AI rewrite: not available (no AI configured)"
 """Shown beside the drafts when no AI key is set."""
-AI_REWRITE_NOT_BUILT = "AI rewrite: not available yet (an AI key is set; comms rewrite not built)"
-"""Shown when a key is set: the rewrite under redaction and UNVERIFIED rules is not built yet."""
+AI_REWRITE_OFFERED = "w: AI rewrite (redacted, UNVERIFIED)"
+"""Shown when a key is set: `w` asks the model to reword the draft."""
 
 
 def ai_rewrite_status(environ: Mapping[str, str]) -> str:
-    """What the drafter says about an AI rewrite: never offered until it really exists."""
-    return AI_REWRITE_NOT_BUILT if environ.get("ANTHROPIC_API_KEY") else AI_REWRITE_STATUS
+    """What the drafter says about an AI rewrite: offered only when a key makes it real."""
+    return AI_REWRITE_OFFERED if environ.get("ANTHROPIC_API_KEY") else AI_REWRITE_STATUS
 
 
 CAUSE_UNKNOWN = "the cause is under investigation"

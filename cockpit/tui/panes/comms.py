@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last, last_copy
-from cockpit.core.comms.drafts import AI_REWRITE_STATUS, ai_rewrite_status, draft
+from cockpit.core.comms.drafts import ai_rewrite_status, draft
 from cockpit.core.comms.events import (
     ACTION_ITEM_ADDED,
     COMMS_KIND,
@@ -136,13 +136,16 @@ The cockpit never publishes anything.
   the findings are recorded with the copy.
 - **Cadence**: next update due every `[comms] cadence_minutes` (30) after the last copied
   update, until Monitoring.
-- {AI_REWRITE_STATUS}.
+- **AI rewrite** (`w`, with `ANTHROPIC_API_KEY`): the model rewords the draft from the facts.
+  The request is redacted first (nothing is sent if that fails); the result is marked
+  UNVERIFIED, linted like any draft, and only ever copied by a human.
 
 | Key | Action |
 | --- | --- |
 | `enter` / `e` | edit the highlighted fact |
 | `t` | switch between status update and customer email |
 | `c` | copy the draft (recorded with its lint findings; never sent) |
+| `w` | AI rewrite of the draft (needs `ANTHROPIC_API_KEY`; redacted; UNVERIFIED) |
 | `g` | redraft from the facts, dropping your edits |
 | `D` | show / hide the diff against the last copied update |
 | `r` | state the root cause (Review) |
@@ -174,6 +177,14 @@ The cockpit never publishes anything.
             "Copy draft",
             id="comms-copy",
             tooltip="Copy the draft to the clipboard; recorded with its lint findings",
+        ),
+        Binding(
+            "w",
+            "ai_rewrite",
+            "AI rewrite",
+            id="comms-ai-rewrite",
+            show=False,
+            tooltip="Ask the model to reword the draft (redacted; the result is UNVERIFIED)",
         ),
         Binding(
             "g",
@@ -239,6 +250,14 @@ The cockpit never publishes anything.
         log_facts: LogFacts
 
     @dataclass
+    class RewriteDone(Message):
+        """The AI rewrite of the `purpose` draft came back (or failed with `error`)."""
+
+        purpose: str
+        text: str = ""
+        error: str | None = None
+
+    @dataclass
     class PostmortemWritten(Message):
         """The postmortem draft was written to `path` (or failed with `error`)."""
 
@@ -258,6 +277,8 @@ The cockpit never publishes anything.
         self._generated: dict[str, str] = {}
         self._edited: dict[str, str] = {}
         """Human edits of each draft, kept until `g` or a copy."""
+        self._ai_rewritten: set[str] = set()
+        """Drafts whose current text came from the AI rewrite (UNVERIFIED until copied)."""
         self._baseline: dict[str, str] = {}
         """The text last put into the editor per draft; anything else was typed by a human."""
         self._cadence: Cadence | None = None
@@ -371,6 +392,8 @@ The cockpit never publishes anything.
     def _show_title(self) -> None:
         other = "email" if self.purpose == STATUS_UPDATE else "status update"
         edited = " (edited)" if self.purpose in self._edited else ""
+        if self.purpose in self._ai_rewritten:
+            edited = " (AI rewrite, UNVERIFIED: read every word)"
         title = Text(f"{self.purpose.capitalize()}{edited}", style="bold")
         title.append(f" · t: {other} · {ai_rewrite_status(os.environ)}", style="dim")
         self.query_one("#comms-draft-title", Static).update(title)
@@ -510,6 +533,7 @@ The cockpit never publishes anything.
 
     def action_regenerate(self) -> None:
         self._edited.pop(self.purpose, None)
+        self._ai_rewritten.discard(self.purpose)
         self._load(self._generated.get(self.purpose, ""))
         self._refresh()
 
@@ -534,11 +558,60 @@ The cockpit never publishes anything.
             "kind": COMMS_KIND,
             "lint": [finding.message for finding in findings],
             "next_update": next_update.isoformat() if next_update else None,
+            "ai_rewrite": self.purpose in self._ai_rewritten,
         }
         self.post_message(CopyRequested(text=text, purpose=self.purpose, detail=detail))
         # The edits were for this copy: the next facts redraft it.
         self._edited.pop(self.purpose, None)
+        self._ai_rewritten.discard(self.purpose)
         self._baseline[self.purpose] = self.query_one("#comms-draft", TextArea).text
+
+    def action_ai_rewrite(self) -> None:
+        """Ask the model to reword the draft, in a worker; the template stays until it answers."""
+        if self.facts is None:
+            return
+        text = self.query_one("#comms-draft", TextArea).text.strip()
+        facts = [f"{fact.label}: {fact.value}" for fact in self.facts if fact.known]
+        self.notify("asking the model to reword the draft (redacted first)…", timeout=3)
+        self._rewrite(text, self.purpose, facts)
+
+    @work(exclusive=True, group="comms-rewrite", exit_on_error=False)
+    async def _rewrite(self, text: str, purpose: str, facts: list[str]) -> None:
+        from cockpit.core.ai.redact import config_secret_names, redactor_for
+        from cockpit.core.comms.rewrite import RewriteError, rewrite_draft
+
+        incident_id = self.incident.incident_id if self.incident else ""
+        redactor = redactor_for(incident_id, config_secret_names(self.config))
+        try:
+            rewritten = await rewrite_draft(
+                text, purpose, facts, config=self.config, redactor=redactor
+            )
+        except RewriteError as exc:
+            self.post_message(self.RewriteDone(purpose, error=str(exc)))
+            return
+        self.post_message(self.RewriteDone(purpose, rewritten))
+
+    @on(RewriteDone)
+    def _rewrite_done(self, message: RewriteDone) -> None:
+        if message.error:
+            self.notify(visible(message.error, max_len=300), severity="error", timeout=8)
+            return
+        if message.purpose != self.purpose:
+            self.action_toggle_draft()
+        self._ai_rewritten.add(message.purpose)
+        self._edited[message.purpose] = message.text
+        self._load(message.text, self._generated.get(message.purpose, ""))
+        self._show_title()
+        self.post_message(
+            RecordRequested(
+                "comms.ai_rewrite",
+                {
+                    "summary": f"AI rewrite of the {message.purpose} shown (UNVERIFIED)",
+                    "purpose": message.purpose,
+                },
+                saved_message=None,
+            )
+        )
 
     def action_state_root_cause(self) -> None:
         current = root_cause(self.incident.events) if self.incident else None
