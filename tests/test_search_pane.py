@@ -93,6 +93,17 @@ async def test_search_shows_counts_statuses_and_lines(tmp_path: Path) -> None:
         assert sources.row_count == 2
 
 
+async def test_enter_moves_to_the_results_and_slash_goes_back(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await search(pilot, "level=error")
+        assert app.focused is app.query_one("#log-search-results", Log)  # `p` now pins
+        await pilot.press("slash")
+        assert app.focused is app.query_one("#log-search-pattern", Input)
+        await search(pilot, "(unclosed")  # an invalid pattern keeps you in the box to fix it
+        assert app.focused is app.query_one("#log-search-pattern", Input)
+
+
 async def test_hostile_lines_are_escaped_never_interpreted(tmp_path: Path) -> None:
     app = PaneApp(make_config(tmp_path))
     async with app.run_test(size=(200, 30)) as pilot:

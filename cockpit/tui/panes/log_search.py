@@ -491,10 +491,16 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
     @on(Input.Submitted, "#log-search-pattern")
     def _pattern_submitted(self, event: Input.Submitted) -> None:
-        self.start_search(event.value)
+        if self.start_search(event.value):
+            # Like lnav and less: Enter moves to the results, `/` goes back to the pattern.
+            widget = "#log-search-results" if self.view == "lines" else "#log-search-patterns"
+            self.query_one(widget).focus()
 
-    def start_search(self, pattern: str) -> None:
-        """Validate the pattern and start a new search (cancelling any running one)."""
+    def start_search(self, pattern: str) -> bool:
+        """Validate the pattern and start a new search (cancelling any running one).
+
+        Returns False, with the reason shown inline, when no search was started.
+        """
         if sys.getswitchinterval() > UI_SWITCH_INTERVAL:
             sys.setswitchinterval(UI_SWITCH_INTERVAL)  # the UI thread gets the GIL back sooner
         from cockpit.core.search.matcher import PatternError, validate
@@ -503,22 +509,23 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         summary = self.query_one("#log-search-summary", Static)
         if not pattern:
             summary.update(Text("type a pattern first"))
-            return
+            return False
         if not self.config.sources:
             summary.update(Text("no log sources configured: add [[sources]] to the config"))
-            return
+            return False
         try:
             query = self.build_query(pattern)
             validate(query)
         except (PatternError, TimeSpecError) as exc:
             summary.update(Text(str(exc), style="bold red"))  # the inline error
-            return
+            return False
         self.generation += 1
         self.last_query = query
         self._reset_results(query)
         self.running = True
         summary.update(Text(f"searching {self._window_label()}…"))
         self._search(self.generation, query, self._new_since())
+        return True
 
     def _reset_results(self, query: Query) -> None:
         self.statuses = {}
