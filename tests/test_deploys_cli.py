@@ -149,3 +149,13 @@ def test_rollback_without_services_fails_with_one_line(tmp_path, capsys):
     assert captured.err.startswith("cockpit: no services configured")
     assert captured.err.count("\n") == 1
     assert "not executed" in captured.out
+
+
+def test_rollback_for_an_unknown_service_fails_with_one_line(demo_config, capsys):
+    path, _truth = demo_config
+    assert main(["--config", str(path), "rollback", "--service", "chekout"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "cockpit: unknown service 'chekout' (known: gateway, checkout, payments, inventory)\n"
+    )
+    assert "nothing to roll back" not in captured.out  # no answer for services not asked about

@@ -14,7 +14,7 @@ from cockpit.core.config import Config
 from cockpit.core.deploys.health import HealthSeries, health_from_logs, health_from_prometheus
 from cockpit.core.deploys.model import Deploy, DeployError, DeployListing
 from cockpit.core.deploys.rollback import NO_CORRELATION, RollbackReport, rank_candidates
-from cockpit.core.deploys.sources import list_deploys, list_repo_deploys
+from cockpit.core.deploys.sources import list_deploys, list_repo_deploys, unknown_service
 
 __all__ = [
     "NO_CORRELATION",
@@ -120,6 +120,9 @@ def analyse_rollback(
     prometheus_transport: object | None = None,
 ) -> tuple[DeployListing, RollbackReport]:
     """Deploys of the last week plus health of the last `lookback`, ranked into candidates."""
+    if (unknown := unknown_service(config, service)) is not None:
+        return DeployListing(errors=[unknown]), RollbackReport(errors=[unknown])
+    # Every service's deploys: another service's deploy can be the culprit.
     listing = list_deploys(config, since=now - DEPLOY_HISTORY)
     report = rank_listing(
         config,

@@ -166,6 +166,14 @@ def _tool_history(
     return deploys, rows
 
 
+def unknown_service(config: Config, service: str | None) -> str | None:
+    """One line naming `service` when the config has no such service, else None."""
+    if service is None or any(s.name == service for s in config.services):
+        return None
+    known = ", ".join(s.name for s in config.services) or "none configured"
+    return f"unknown service {service!r} (known: {known})"
+
+
 def list_deploys(
     config: Config,
     *,
@@ -176,9 +184,8 @@ def list_deploys(
     """Deploys of every configured service (or one), newest first, with notes and errors."""
     services = [s for s in config.services if service is None or s.name == service]
     listing = DeployListing()
-    if service is not None and not services:
-        known = ", ".join(s.name for s in config.services) or "none configured"
-        listing.errors.append(f"unknown service {service!r} (known: {known})")
+    if (unknown := unknown_service(config, service)) is not None:
+        listing.errors.append(unknown)
         return listing
     if not services:
         listing.errors.append(
