@@ -46,6 +46,7 @@ import json
 import math
 import random
 import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -168,19 +169,16 @@ class GzipWriter:
     """A gzip member with mtime 0, no file name and OS "unknown": identical bytes per input."""
 
     def __init__(self, raw: BinaryIO) -> None:
-        try:
-            from isal import isal_zlib as zlib_impl
-        except ImportError:  # pragma: no cover - isal is a dependency; keep a fallback anyway
-            import zlib as zlib_impl  # type: ignore[no-redef]
-        self._zlib = zlib_impl
+        # Stdlib zlib, not isal: ISA-L does not promise identical output for identical input
+        # (intel/isa-l#140), and a CI run saw the .gz files of two equal builds differ.
         self._raw = raw
-        self._compressor = zlib_impl.compressobj(1, zlib_impl.DEFLATED, -15)
+        self._compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
         self._crc = 0
         self._size = 0
         raw.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
 
     def write(self, data: bytes) -> None:
-        self._crc = self._zlib.crc32(data, self._crc)
+        self._crc = zlib.crc32(data, self._crc)
         self._size += len(data)
         self._raw.write(self._compressor.compress(data))
 
