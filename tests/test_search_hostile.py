@@ -126,7 +126,7 @@ def test_pathological_regex_returns_at_once(tmp_path: Path, engine: str) -> None
     path.write_bytes(b"a" * 100_000 + b"!\n" + b"a" * 100_000 + b"\n")
     started = time.monotonic()
     result = search([path], Query(r"(a+)+$", regex=True), engine)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10  # backtracking would take forever, not seconds
     assert result.statuses["src"].count == 1  # only the second line ends in `a`s
 
 

@@ -19,6 +19,8 @@ from tests.fakes.elasticsearch import FakeElasticsearch
 
 T0 = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 FAULT_DEADLINE = 0.5
+# Room for a loaded CI machine; far below the source's 5 s default and the fake's hang.
+SLACK_SECONDS = 2.5
 
 
 def at(seconds: float) -> str:
@@ -130,7 +132,7 @@ def test_regex_is_matched_client_side_over_the_time_window(es: FakeElasticsearch
     assert insensitive.texts == ["status=502 GET /", "STATUS=503"]
     started = time.monotonic()
     assert run(make_source(es), window_query("(a+)+$", regex=True)).texts == ["a" * 50_000]
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10  # backtracking would take forever, not seconds
 
 
 def test_time_window_is_start_inclusive_and_end_exclusive(es: FakeElasticsearch) -> None:
@@ -269,7 +271,7 @@ def test_faults_become_one_line_errors_within_the_deadline(
 
     elapsed = time.monotonic() - started
     assert str(raised.value) == expected
-    assert elapsed < FAULT_DEADLINE + 1.0, f"took {elapsed:.2f} s, deadline {FAULT_DEADLINE} s"
+    assert elapsed < FAULT_DEADLINE + SLACK_SECONDS, f"took {elapsed:.2f} s"
 
 
 def test_invalid_json_is_reported_without_dumping_the_body(es: FakeElasticsearch) -> None:

@@ -32,6 +32,8 @@ BOOT_ID = "0123456789abcdef0123456789abcdef"
 HOSTILE_BYTES = b"bad \xff\xfe bytes \x1b[31mred error\x1b[0m"
 LONG_AS = "a" * 20_000
 FAULT_DEADLINE = 0.5
+# Room for a loaded CI machine; far below the source's 5 s default and the fake's hang.
+SLACK_SECONDS = 2.5
 
 JOURNAL_REMOTE = next(
     (
@@ -199,7 +201,7 @@ def test_pathological_regex_runs_in_linear_time(journal_dir: Path) -> None:
     sink = run(make_source(journal_dir), window_query("(a+)+$", regex=True))
 
     assert sink.texts == [LONG_AS]
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10  # backtracking would take forever, not seconds
 
 
 def test_invalid_regex_is_a_one_line_error(tmp_path: Path) -> None:
@@ -290,7 +292,7 @@ def test_deadline_kills_a_hanging_journalctl_and_keeps_earlier_hits(
         run(make_source(None, timeout=FAULT_DEADLINE), window_query("error"), sink)
 
     assert str(raised.value) == "journal: timed out after 0.5 s"
-    assert time.monotonic() - started < FAULT_DEADLINE + 1.0
+    assert time.monotonic() - started < FAULT_DEADLINE + SLACK_SECONDS
     assert sink.texts == ["first error"]
     assert_process_gone(pid_file)
 

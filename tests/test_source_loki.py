@@ -23,6 +23,8 @@ API = {"app": "api", "pod": "api-0"}
 API_OTHER_POD = {"app": "api", "pod": "api-1"}
 WORKER = {"app": "worker", "pod": "worker-0"}
 FAULT_DEADLINE = 0.5
+# Room for a loaded CI machine; far below the source's 5 s default and the fake's hang.
+SLACK_SECONDS = 2.5
 
 
 def ns(seconds: float) -> int:
@@ -247,7 +249,7 @@ def test_faults_become_one_line_errors_within_the_deadline(
 
     elapsed = time.monotonic() - started
     assert str(raised.value) == expected
-    assert elapsed < FAULT_DEADLINE + 1.0, f"took {elapsed:.2f} s, deadline {FAULT_DEADLINE} s"
+    assert elapsed < FAULT_DEADLINE + SLACK_SECONDS, f"took {elapsed:.2f} s"
 
 
 def test_invalid_json_is_reported_without_dumping_the_body(loki: FakeLoki) -> None:
