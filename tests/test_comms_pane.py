@@ -19,7 +19,7 @@ from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.comms import CommsPane
 from tests.comms_support import SteppingClock, at, build_demo_incident
-from tests.tui_support import settle, write_config
+from tests.tui_support import settle, workers_done, write_config
 
 
 class PaneApp(App[None]):
@@ -206,7 +206,7 @@ async def test_postmortem_key_writes_a_file(tmp_path: Path) -> None:
         pane = app.query_one(CommsPane)
         pane.export_dir = tmp_path
         await pilot.press("p")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         written = list(tmp_path.glob("postmortem-*.md"))
         assert len(written) == 1
@@ -257,7 +257,7 @@ async def test_facts_from_logs_are_read_in_a_worker(tmp_path: Path) -> None:
 
     app = make_app(tmp_path, until="14:36:00", config=write_logs(tmp_path))
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         pane = app.query_one(CommsPane)
         assert pane.facts is not None

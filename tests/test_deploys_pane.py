@@ -17,6 +17,7 @@ from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested
 from cockpit.tui.panes.deploys import DeploysPane
 from tests.deploys_support import BASE_TIME, commit, init_repo, minutes, tag
+from tests.tui_support import workers_done
 
 DEMO_NOW = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)
 
@@ -43,7 +44,7 @@ class PaneApp(App[None]):
 
 async def settle(pilot: Any) -> None:
     for _ in range(4):
-        await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

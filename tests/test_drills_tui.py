@@ -18,7 +18,7 @@ from cockpit.tui.app import CockpitApp
 from cockpit.tui.panes.deploys import DeploysPane
 from cockpit.tui.widgets import IncidentHeader
 from tests.drills_support import NOW, ManualClock, build
-from tests.tui_support import settle
+from tests.tui_support import settle, workers_done
 
 
 def timeline_text(app: CockpitApp) -> str:
@@ -59,7 +59,7 @@ async def test_a_drill_at_speed_10_in_the_cockpit(tmp_path: Path) -> None:
         assert "14:43:00Z" in str(app.query_one(IncidentHeader).render())  # drill time
         # The Deploys pane's top candidate, copied (never run), then the human decision.
         deploys = app.query_one(DeploysPane)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert deploys.selected() is not None
         deploys.action_copy_command("rollback")
         await settle(pilot)

@@ -26,7 +26,7 @@ from cockpit.core.presence import (
 from cockpit.core.store import EventStore
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.presence import HandoffScreen, PresenceBar
-from tests.tui_support import write_config
+from tests.tui_support import workers_done, write_config
 
 START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
 
@@ -200,7 +200,7 @@ async def test_presence_bar_reports_an_unusable_store_without_crashing(tmp_path:
     app = BarApp(tmp_path / "missing.db", "abc")
     async with app.run_test(size=(100, 5)) as pilot:
         bar = app.query_one(PresenceBar)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert "pairing: " in str(bar.render()) and "no incident store here" in str(bar.render())
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import os
 import re
@@ -14,12 +13,12 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Log, Static
-from textual.worker import WorkerCancelled
 
 from cockpit.core.config import Config, FileSource, LogSource
 from cockpit.core.search.model import SourceState
 from cockpit.tui.messages import PinRequested
 from cockpit.tui.panes.log_search import LogSearchPane
+from tests.tui_support import workers_done
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 STYLES = Path(__file__).parent.parent / "styles" / "log_search.tcss"
@@ -64,7 +63,7 @@ async def search(pilot, pattern: str) -> LogSearchPane:
     box.focus()
     box.value = ""
     await pilot.press(*pattern, "enter")
-    await pilot.app.workers.wait_for_complete()
+    await workers_done(pilot.app)
     await pilot.pause()
     await pilot.pause()
     return pane
@@ -183,8 +182,7 @@ async def test_new_search_replaces_the_old_one(tmp_path: Path) -> None:
         pane.start_search("level=info")
         # The first worker was cancelled by the second: wait for both to finish.
         while app.workers:
-            with contextlib.suppress(WorkerCancelled):
-                await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         await pilot.pause()
         await pilot.pause()
@@ -303,8 +301,7 @@ async def test_escape_stops_a_running_search(
         app.query_one("#log-search-results").focus()
         await pilot.press("escape")
         while app.workers:
-            with contextlib.suppress(WorkerCancelled):
-                await app.workers.wait_for_complete()
+            await workers_done(app)
             await pilot.pause()
         await pilot.pause()
         assert not pane.running

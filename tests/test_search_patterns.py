@@ -28,8 +28,8 @@ T0 = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
         ("user='alice' denied path=\"/a\"", "user='bob' denied path=\"/b/c\""),
         ("Nov 28 14:31:02 web1 oom", "Dec  1 01:02:03 web1 oom"),
         (
-            '1.2.3.4 - - [28/Nov/2026:14:31:02 +0000] "GET /a HTTP/1.1" 502 12',
-            '5.6.7.8 - - [28/Nov/2026:15:00:00 +0000] "POST /b HTTP/1.1" 503 99',
+            '1.2.3.4 - - [28/Nov/2026:14:31:02 +0000] "GET /cart/17 HTTP/1.1" 502 12 "-" "curl"',
+            '5.6.7.8 - bob [28/Nov/2026:15:00:00 +0000] "GET /cart/9?x=1 HTTP/1.0" 502 0 rt=0.2',
         ),
         (
             '{"ts":"2026-11-28T14:00:00Z","level":"error","msg":"db down","status":503}',
@@ -46,6 +46,27 @@ def test_different_messages_stay_apart_and_messages_are_kept() -> None:
     b = normalize('2026-11-28T14:00:00Z level=error msg="cart not found for 42" status=502')
     assert a != b
     assert a == "error: payment declined for <n>"
+
+
+def test_access_log_lines_are_known_by_method_route_and_status() -> None:
+    """Like lnav's access-log format: a 502 on one route is not a 200 or a 502 on another."""
+    line = '10.4.160.151 - - [28/Nov/2026:13:00:12 +0000] "{} {} HTTP/1.1" {} 0 "-" "ua/1.0"'
+    assert normalize(line.format("POST", "/api/payments/webhook", 502)) == (
+        "POST /api/payments/webhook 502"
+    )
+    assert normalize(line.format("GET", "/u/3f2a9c0d-1111-2222-3333-444455556666/cart", 504)) == (
+        "GET /u/<uuid>/cart 504"
+    )
+    shapes = {
+        normalize(line.format(method, path, status))
+        for method, path, status in [
+            ("GET", "/a", 502),
+            ("GET", "/a", 200),
+            ("POST", "/a", 502),
+            ("GET", "/b", 502),
+        ]
+    }
+    assert len(shapes) == 4
 
 
 def test_sparkline_blocks() -> None:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from cockpit.core.config import Config, load_config_file
 from cockpit.tui.app import CockpitApp
@@ -59,12 +60,17 @@ def make_app(config: Config, **kwargs: object) -> CockpitApp:
     return CockpitApp(config, clock=frozen_clock, **kwargs)  # type: ignore[arg-type]
 
 
+async def workers_done(app: App[Any]) -> None:
+    """Wait for the app's workers; one cancelled by a newer exclusive worker is not an error."""
+    with contextlib.suppress(WorkerFailed, WorkerCancelled):
+        await app.workers.wait_for_complete()
+
+
 async def settle(pilot: Pilot[Any], rounds: int = 6) -> None:
     """Let workers finish and their messages land, a few rounds deep (write -> read back)."""
     for _ in range(rounds):
         # A failed worker is reported by the app's Worker.StateChanged handler; tests assert that.
-        with contextlib.suppress(WorkerFailed):
-            await pilot.app.workers.wait_for_complete()
+        await workers_done(pilot.app)
         await pilot.pause()
 
 

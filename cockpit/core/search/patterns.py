@@ -59,6 +59,9 @@ _LOGFMT_SERVICE = re.compile(r"\bservice=([\w.-]+)")
 _JSON_MESSAGE_KEYS = ("msg", "message", "error", "err")
 _HOLE = "\ue000"  # a private-use character marks where a message value goes back
 _JSON_TEXT_KEYS = ("level", "severity", "msg", "message", "error", "err", "exception", "status")
+# The combined/common access log format (nginx, Apache): `ip - user [time] "GET /path HTTP/1.1"
+# 502 0 ...`. Its shape is the method, the route and the status, as lnav reads it.
+_ACCESS_LOG = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "([A-Z]+) ([^" ?]*)[^"]*" (\d{3}) ')
 
 
 def _normalize_token(token: str) -> str:
@@ -117,6 +120,10 @@ def normalize(line: str) -> str:
         shaped = _from_json(text)
         if shaped is not None:
             return _SPACES.sub(" ", shaped).strip()[:MAX_KEY_CHARS]
+    elif '] "' in text and (access := _ACCESS_LOG.match(text)) is not None:
+        method, path, status = access.groups()
+        route = "/".join(_normalize_value(part) for part in path.split("/"))
+        return f"{method} {route} {status}"[:MAX_KEY_CHARS]
     else:
         message = _LOGFMT_MESSAGE.search(text)
         if message is not None:
