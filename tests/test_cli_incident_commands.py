@@ -80,6 +80,42 @@ def new_incident(capsys: pytest.CaptureFixture[str], config: Path, title: str, *
     return incident_id
 
 
+# -- rename -----------------------------------------------------------------------------------
+
+
+def test_rename_records_the_new_title_on_the_timeline_and_in_the_listing(
+    capsys: pytest.CaptureFixture[str], alice: Path, env: Path
+) -> None:
+    incident_id = new_incident(capsys, alice, "Untitled incident")
+    result = cli(capsys, "--config", str(alice), "incidents", "--rename", "Checkout 5xx")
+    assert result.code == 0, result.err
+    assert re.fullmatch(
+        rf"saved: renamed incident {incident_id} #\d+: Untitled incident -> Checkout 5xx\n",
+        result.out,
+    )
+    listing = cli(capsys, "--config", str(alice), "incidents", "--json")
+    assert [row["title"] for row in json.loads(listing.out)] == ["Checkout 5xx"]
+    timeline = cli(capsys, "--config", str(alice), "timeline")
+    assert "incident renamed: Untitled incident -> Checkout 5xx" in timeline.out
+
+
+def test_rename_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], alice: Path
+) -> None:
+    new_incident(capsys, alice, "checkout 500s")
+    empty = cli(capsys, "--config", str(alice), "incidents", "--rename", "  ")
+    assert (empty.code, empty.err) == (
+        2,
+        'cockpit: the new title is empty; use `cockpit incidents --rename "TITLE"`\n',
+    )
+    unknown = cli(
+        capsys, "--config", str(alice), "incidents", "--rename", "x", "--incident", "zzzz"
+    )
+    assert unknown.code == 2 and unknown.err.startswith("cockpit: no incident 'zzzz' in ")
+    stray = cli(capsys, "--config", str(alice), "incidents", "--incident", "zzzz")
+    assert (stray.code, stray.err) == (2, "cockpit: --incident only goes with --rename TITLE\n")
+
+
 # -- note -------------------------------------------------------------------------------------
 
 

@@ -159,6 +159,18 @@ def test_multiple_incidents_keep_their_own_events(store: EventStore) -> None:
     assert store.incident(first.id) == first
 
 
+def test_renaming_updates_the_listing_and_the_projection_in_one_commit(store: EventStore) -> None:
+    incident = store.create_incident("Untitled incident", "alice")
+    store.append(incident.id, Kind.RENAMED, {"title": "Checkout 5xx", "previous": ""}, "bob")
+    listed = store.incident(incident.id)
+    assert listed is not None and listed.title == "Checkout 5xx"
+    state = IncidentState.from_events(store.events(incident.id))
+    assert state.title == "Checkout 5xx"
+    assert describe(store.events(incident.id)[-1]) == "incident renamed:  -> Checkout 5xx"
+    other = store.create_incident("search slow", "bob")  # only the renamed incident changes
+    assert store.incident(other.id).title == "search slow"  # type: ignore[union-attr]
+
+
 def test_current_incident_resumes_last_open_and_skips_closed_and_drills(
     store: EventStore,
 ) -> None:

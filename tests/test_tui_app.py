@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import RichLog
+from textual.widgets import Input, RichLog
 
 from cockpit.core.config import Config
 from cockpit.core.incident import Kind
@@ -138,6 +138,56 @@ async def test_declare_contain_resolve_are_confirmed_human_decisions(tmp_path: P
         assert app.state.status.value == "resolved"
     kinds = [kind for kind, _, _ in stored_events(config)]
     assert kinds[-3:] == [Kind.DECLARED, Kind.CONTAINED, Kind.RESOLVED]
+
+
+async def test_an_untitled_incident_is_named_when_declared_and_renamed_later(
+    tmp_path: Path,
+) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config)  # `cockpit` with no open incident: "Untitled incident"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state is not None and app.state.title == "Untitled incident"
+        await pilot.press("d")
+        assert app.focused is not None and app.focused.id == "declare-title"
+        await pilot.press(*"Checkout 5xx", "enter")  # name, then on to what is broken
+        await pilot.press(*"30% of checkouts fail", "enter")
+        await pilot.press("down", "enter")  # SEV2
+        await settle(pilot)
+        assert app.state.title == "Checkout 5xx" and app.state.severity == "SEV2"
+        assert "Checkout 5xx" in str(app.query_one(IncidentHeader).render())
+        await pilot.press("T")
+        prompt = app.screen.query_one("#prompt-input", Input)
+        assert prompt.value == "Checkout 5xx"  # the current name, to edit
+        prompt.value = ""
+        await pilot.press(*"Checkout 5xx after payments 1.42", "enter")
+        await settle(pilot)
+        assert app.state.title == "Checkout 5xx after payments 1.42"
+        await pilot.press("6")
+        await settle(pilot)
+        shown = " ".join(timeline_text(app).split())  # the 80-column timeline wraps
+        assert "renamed: Checkout 5xx -> Checkout 5xx after payments 1.42" in shown
+    renames = [(a, p) for kind, a, p in stored_events(config) if kind == Kind.RENAMED]
+    assert renames == [
+        ("alice", {"title": "Checkout 5xx", "previous": "Untitled incident"}),
+        ("alice", {"title": "Checkout 5xx after payments 1.42", "previous": "Checkout 5xx"}),
+    ]
+    with EventStore(config.store_path) as store:
+        assert [i.title for i in store.incidents()] == ["Checkout 5xx after payments 1.42"]
+
+
+async def test_declaring_a_named_incident_keeps_its_name(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="Search slow")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        assert app.focused is not None and app.focused.id == "declare-detail"
+        assert app.screen.query_one("#declare-title", Input).value == "Search slow"
+        await pilot.press("enter", "enter")
+        await settle(pilot)
+        assert app.state is not None and app.state.severity == "SEV1"
+    assert Kind.RENAMED not in [kind for kind, _, _ in stored_events(config)]
 
 
 async def test_copy_shows_full_text_records_it_and_flags_lookalikes(tmp_path: Path) -> None:

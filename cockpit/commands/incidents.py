@@ -1,4 +1,4 @@
-"""`cockpit incidents`: list incidents, or open one headless with `--new TITLE`."""
+"""`cockpit incidents`: list incidents, open one headless with `--new TITLE`, or `--rename`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cockpit.core.config import Config
     from cockpit.core.store import EventStore, IncidentRecord
 
 
@@ -19,6 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--drill", action="store_true", help="with --new: open it as a game-day drill"
     )
+    parser.add_argument(
+        "--rename",
+        metavar="TITLE",
+        help="rename the current incident (or --incident ID); recorded on its timeline",
+    )
+    parser.add_argument(
+        "--incident", metavar="ID", help="with --rename: incident id or unique id prefix"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,12 +37,18 @@ def run(args: argparse.Namespace) -> int:
 
     if args.drill and args.new is None:
         fail("--drill only goes with --new TITLE")
+    if args.incident and args.rename is None:
+        fail("--incident only goes with --rename TITLE")
+    if args.new is not None and args.rename is not None:
+        fail("--new and --rename do not go together")
     config = config_from_args(args)
     try:
         with store_from_config(config) as store:
             if args.new is not None:
                 drill = args.drill or config.cockpit.drill
                 return _open_incident(store, args.new, config.author, drill)
+            if args.rename is not None:
+                return _rename_incident(store, args.incident, args.rename, config)
             records = store.incidents()
             current = store.current_incident(drill=config.cockpit.drill)
     except StoreError as exc:
@@ -69,6 +84,24 @@ def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> i
 
     kind = "drill" if drill else "incident"
     print(f"saved: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    return 0
+
+
+def _rename_incident(store: EventStore, ref: str | None, title: str, config: Config) -> int:
+    from cockpit.commands._common import fail
+    from cockpit.core.incident import Kind
+    from cockpit.core.sanitize import visible
+
+    title = title.strip()
+    if not title:
+        fail('the new title is empty; use `cockpit incidents --rename "TITLE"`')
+    record = target_incident(store, ref, drill=config.cockpit.drill)
+    payload = {"title": title, "previous": record.title}
+    event = store.append(record.id, Kind.RENAMED, payload, config.author)  # commits first
+    print(
+        f"saved: renamed incident {record.id} #{event.seq}: "
+        f"{visible(record.title, 200)} -> {visible(title, 200)}"
+    )
     return 0
 
 

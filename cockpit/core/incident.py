@@ -19,6 +19,7 @@ class Kind(StrEnum):
     """Event kinds. Names are dotted and in the past tense: they record what happened."""
 
     OPENED = "incident.opened"
+    RENAMED = "incident.renamed"
     DECLARED = "incident.declared"
     CONTAINED = "incident.contained"
     RESOLVED = "incident.resolved"
@@ -32,6 +33,8 @@ class Kind(StrEnum):
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+UNTITLED = "Untitled incident"
+"""The title of an incident opened without one; declaring it asks for a name."""
 
 
 class Status(StrEnum):
@@ -133,6 +136,8 @@ class IncidentState:
                 self.title = str(payload.get("title", ""))
                 self.drill = bool(payload.get("drill", False))
                 self.opened_at = event.ts
+            case Kind.RENAMED:
+                self.title = str(payload.get("title", "")) or self.title
             case Kind.DECLARED:
                 self.declared = decision
                 self.severity = str(payload.get("severity", "")) or None
@@ -182,6 +187,8 @@ def describe(event: Event) -> str:
     match event.kind:
         case Kind.OPENED:
             return f"incident opened: {p.get('title', '')}" + (" (drill)" if p.get("drill") else "")
+        case Kind.RENAMED:
+            return f"incident renamed: {p.get('previous', '')} -> {p.get('title', '')}"
         case Kind.DECLARED:
             return f"incident DECLARED {p.get('severity', '')}".rstrip() + _detail(p)
         case Kind.CONTAINED:

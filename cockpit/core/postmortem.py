@@ -31,7 +31,7 @@ from cockpit.core.comms.events import (
     root_cause,
 )
 from cockpit.core.comms.facts import CommsFacts
-from cockpit.core.incident import IncidentState, Kind, describe
+from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
 from cockpit.core.sanitize import visible
 from cockpit.core.store import (
     SCHEMA_VERSION,
@@ -491,7 +491,7 @@ def _actions_section(events: list[Event]) -> list[str]:
 
 def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime) -> str:
     """The postmortem draft in Markdown, from the incident state and its comms facts."""
-    title = md(state.title or "Untitled incident", 300)
+    title = md(state.title or UNTITLED, 300)
     drill = " (drill)" if state.drill else ""
     lines = [
         f"# Postmortem: {title}{drill}",

@@ -393,6 +393,11 @@ class EventStore:
         except sqlite3.IntegrityError:
             raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None
         assert cursor.lastrowid is not None
+        if kind == "incident.renamed" and payload.get("title"):
+            # The incidents table lists titles; it changes in the same transaction as the event.
+            self._conn.execute(
+                "UPDATE incidents SET title = ? WHERE id = ?", (str(payload["title"]), incident_id)
+            )
         return Event(cursor.lastrowid, event_id, incident_id, ts, author, kind, payload)
 
     def events(self, incident_id: str, *, after_seq: int = 0) -> list[Event]:

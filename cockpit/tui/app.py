@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
-from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.sanitize import visible
@@ -79,7 +79,8 @@ and recorded on the timeline. You run them.
 | `alt+1`-`alt+6` | the same, from inside a text box |
 | `tab` / `shift+tab` | move focus |
 | `n` | add a note to the timeline |
-| `d` | declare the incident, with a severity |
+| `d` | declare the incident, with a name and a severity |
+| `T` | rename the incident |
 | `C` / `R` | mark contained / resolved |
 | `ctrl+p` | command palette: every action by name |
 | `F1` | help for the focused pane |
@@ -198,6 +199,14 @@ class CockpitApp(App[int]):
             "Resolved",
             id="mark-resolved",
             tooltip="Mark the incident resolved (a recorded human decision)",
+        ),
+        Binding(
+            "T",
+            "rename",
+            "Rename",
+            id="rename",
+            show=False,
+            tooltip="Rename the incident (recorded on the timeline)",
         ),
         Binding(
             "H",
@@ -349,7 +358,7 @@ class CockpitApp(App[int]):
         if record is None and self._new_incident_title is None:
             record = store.current_incident(drill=drill)
         if record is None:
-            title = self._new_incident_title or "Untitled incident"
+            title = self._new_incident_title or UNTITLED
             record = store.create_incident(title, self.author, drill=drill)
         link = StoreLink(store, record.id)
         state = IncidentState.from_events(link.new_events(force=True))
@@ -501,15 +510,41 @@ class CockpitApp(App[int]):
             self.notify(f"already declared {self.state.severity} by {self.state.declared.by}")
             return
 
+        title = self.state.title if self.state else ""
+
         def save(decision: DialogAnswer | None) -> None:
             if decision is not None:
+                if decision.title and decision.title != title:
+                    self._record_rename(title, decision.title)
                 self.record(
                     Kind.DECLARED,
                     {"severity": decision.severity, "detail": decision.detail},
                     f"saved: incident declared {decision.severity}",
                 )
 
-        self.push_screen(DeclareScreen(), save)
+        untitled = title in ("", UNTITLED)
+        self.push_screen(DeclareScreen("" if untitled else title, untitled=untitled), save)
+
+    def action_rename(self) -> None:
+        title = self.state.title if self.state else ""
+
+        def save(new_title: str | None) -> None:
+            if new_title and new_title != title:
+                self._record_rename(title, new_title)
+
+        self.push_screen(
+            TextPromptScreen(
+                "Rename the incident (recorded on the timeline)",
+                "e.g. Checkout 5xx after the 14:31 deploy",
+                "" if title == UNTITLED else title,
+            ),
+            save,
+        )
+
+    def _record_rename(self, previous: str, title: str) -> None:
+        self.record(
+            Kind.RENAMED, {"title": title, "previous": previous}, f"saved: incident renamed {title}"
+        )
 
     def action_mark_contained(self) -> None:
         self._confirm_decision(
@@ -575,6 +610,7 @@ class CockpitApp(App[int]):
             )
         yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
         yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)
+        yield SystemCommand("Rename incident", "Give the incident a name (T)", self.action_rename)
         yield SystemCommand(
             "Mark contained",
             "Record that the incident is contained (C)",

@@ -30,6 +30,7 @@ class DialogAnswer:
 
     detail: str
     severity: str | None = None
+    title: str = ""
 
 
 class _Dialog(ModalScreen[DialogAnswer | None]):
@@ -42,13 +43,21 @@ class _Dialog(ModalScreen[DialogAnswer | None]):
 
 
 class DeclareScreen(_Dialog):
-    """Declaring the incident: a human writes what is broken, picks the severity, confirms."""
+    """Declaring the incident: a human names it, says what is broken, picks the severity."""
 
-    AUTO_FOCUS = "#declare-detail"
+    def __init__(self, title: str = "", *, untitled: bool = False) -> None:
+        super().__init__()
+        self.incident_title = title
+        self.untitled = untitled
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Declare the incident: a human decision, recorded with your name.")
+            yield Input(
+                value=self.incident_title,
+                placeholder="the incident's name, e.g. Checkout 5xx after the 14:31 deploy",
+                id="declare-title",
+            )
             yield Input(
                 placeholder="one line: what is broken, who is affected (optional)",
                 id="declare-detail",
@@ -58,14 +67,23 @@ class DeclareScreen(_Dialog):
                 id="severity",
             )
             yield Label(
-                "Enter moves to the severities; Enter on one declares. Esc cancels.",
+                "Enter moves on; Enter on a severity declares. Esc cancels.",
                 classes="dialog-hint",
             )
+
+    def on_mount(self) -> None:
+        # An incident opened without a name starts the dialog on its name, as incident.io does.
+        self.query_one("#declare-title" if self.untitled else "#declare-detail", Input).focus()
 
     @on(OptionList.OptionSelected, "#severity")
     def _declare(self, event: OptionList.OptionSelected) -> None:
         detail = self.query_one("#declare-detail", Input).value.strip()
-        self.dismiss(DialogAnswer(detail=detail, severity=event.option.id))
+        title = self.query_one("#declare-title", Input).value.strip()
+        self.dismiss(DialogAnswer(detail=detail, severity=event.option.id, title=title))
+
+    @on(Input.Submitted, "#declare-title")
+    def _title_done(self) -> None:
+        self.query_one("#declare-detail", Input).focus()
 
     @on(Input.Submitted, "#declare-detail")
     def _detail_done(self) -> None:
@@ -98,15 +116,16 @@ class TextPromptScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="prompt-cancel", tooltip="Close without saving"),
     ]
 
-    def __init__(self, prompt: str, placeholder: str = "") -> None:
+    def __init__(self, prompt: str, placeholder: str = "", value: str = "") -> None:
         super().__init__()
         self.prompt = prompt
         self.placeholder = placeholder
+        self.value = value
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.prompt)
-            yield Input(placeholder=self.placeholder, id="prompt-input")
+            yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             yield Label("Enter saves. Esc cancels.", classes="dialog-hint")
 
     @on(Input.Submitted, "#prompt-input")
