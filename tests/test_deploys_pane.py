@@ -207,6 +207,37 @@ async def test_untrusted_commit_text_and_file_names_are_shown_inert(tmp_path, gi
     assert {"for-each-ref", "log", "diff"} <= set(git_command_log.subcommands())
 
 
+async def test_a_quiet_reread_shows_new_deploys_and_keeps_the_cursor(tmp_path):
+    """What the pane's own timer does: a new deploy (say, the rollback) appears unasked."""
+    log = tmp_path / "deploys.jsonl"
+
+    def deploy(minute: int, sha: str, version: str) -> str:
+        row = {"time": f"2026-03-01T14:{minute:02d}:00Z", "service": "checkout", "sha": sha}
+        return json.dumps({**row, "version": version, "actor": "dana"}) + "\n"
+
+    log.write_text(deploy(10, "a" * 40, "v1") + deploy(20, "b" * 40, "v2"))
+    config_path = tmp_path / "cockpit.toml"
+    config_path.write_text(
+        '[cockpit]\nstore = "i.db"\nrefresh_seconds = 30\n\n[[services]]\nname = "checkout"\n'
+        '[services.deploys]\ndeploy_log = "deploys.jsonl"\n'
+    )
+    app = PaneApp(load_config_file(config_path), DEMO_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        table = pane.query_one("#deploys-table", DataTable)
+        assert [cell_texts(table, i)[5] for i in range(table.row_count)] == ["v2", "v1"]
+        table.focus()
+        await pilot.press("down")  # the human looks at v1
+        with log.open("a") as handle:
+            handle.write(deploy(40, "a" * 40, "v1-rollback"))
+        pane.reread_quietly()
+        await settle(pilot)
+        versions = [cell_texts(table, i)[5] for i in range(table.row_count)]
+        assert versions == ["v1-rollback", "v2", "v1"]
+        assert cell_texts(table, table.cursor_row)[5] == "v1"  # still on the same deploy
+
+
 def test_every_binding_has_id_description_and_tooltip():
     for binding in DeploysPane.BINDINGS:
         assert binding.id and binding.description and binding.tooltip  # type: ignore[union-attr]

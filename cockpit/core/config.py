@@ -45,6 +45,8 @@ class CockpitSection(_Model):
     """Mode of the store file (and its -wal/-shm): "0660" shares it with the folder's group,
     for pairing across Unix users (put it in a setgid, group-writable folder); "0600" makes
     it owner-only. Unset: new stores are 0600 and an existing 0660 store stays shared."""
+    refresh_seconds: float = Field(default=60.0, ge=0)
+    """How often the Deploys pane reads deploys and health again on its own; 0: only on `r`."""
 
 
 class FileSource(_Model):

@@ -131,6 +131,8 @@ Copied commands are shown in full and recorded on the timeline. You run them.
 
         report: RollbackReport
         generation: int = 0
+        listing: DeployListing | None = None
+        """Set by a quiet refresh, which swaps list and candidates in one go (no flicker)."""
 
     @dataclass
     class DiffLoaded(Message):
@@ -155,6 +157,7 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         self.diff: SuspectDiff | None = None
         self._diff_candidate: Candidate | None = None
         self._generation = 0
+        self._shown_deploys: list[Deploy] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Text("reading deploys…"), id="deploys-status")
@@ -181,6 +184,19 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         candidates.add_columns("#", "Failing", "Roll back", "To", "Undoes", "Score")
         self.query_one("#deploys-diff-files", DataTable).add_columns("", "File")
         self.action_refresh()
+        if self.config.cockpit.refresh_seconds > 0:
+            # New deploys (a rollback, a drill's deploy) and moving health show up unasked.
+            self.set_interval(self.config.cockpit.refresh_seconds, self.reread_quietly)
+
+    def reread_quietly(self) -> None:
+        """Read deploys and health again without clearing the screen; skipped mid-read."""
+        if not self.config.services or self._reading():
+            return
+        self._generation += 1
+        self.load(self._generation, quiet=True)
+
+    def _reading(self) -> bool:
+        return any(w.group == "deploys" and not w.is_finished for w in self.workers)
 
     # -- reading (thread workers; results come back as messages) ------------------------------
 
@@ -191,14 +207,15 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         group="deploys",
         description="Reading deploys and health",
     )
-    def load(self, generation: int) -> None:
+    def load(self, generation: int, quiet: bool = False) -> None:
         from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, rank_listing
 
         now = self.clock()
         listing = list_deploys(self.config, since=now - DEPLOY_HISTORY)
-        self.post_message(self.DeploysListed(listing, generation))
+        if not quiet:
+            self.post_message(self.DeploysListed(listing, generation))
         report = rank_listing(self.config, listing, now=now)
-        self.post_message(self.CandidatesRanked(report, generation))
+        self.post_message(self.CandidatesRanked(report, generation, listing if quiet else None))
 
     @work(
         thread=True,
@@ -255,6 +272,10 @@ Copied commands are shown in full and recorded on the timeline. You run them.
     def _ranked(self, message: CandidatesRanked) -> None:
         if message.generation != self._generation:
             return
+        if message.listing is not None:
+            self.listing = message.listing
+        kept = self.selected()
+        kept_key = (kept.candidate.service, kept.candidate.target) if kept else None
         report = self.report = message.report
         self._fill_deploys()
         # A caller failing because of the same deploy adds no new choice: one row per target.
@@ -282,6 +303,11 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                     style="" if candidate.correlated else "dim",
                 ),
             )
+        # A refresh keeps the human's place: the same candidate stays under the cursor.
+        for index, row in enumerate(self.rows):
+            if kept_key == (row.candidate.service, row.candidate.target) and index:
+                table.move_cursor(row=index)
+                break
         parts = [f"{len(self.listing.deploys) if self.listing else 0} deploys"]
         for analysis in report.analyses:
             burst = analysis.burst
@@ -301,9 +327,11 @@ Copied commands are shown in full and recorded on the timeline. You run them.
 
     def _fill_deploys(self) -> None:
         table = self.query_one("#deploys-table", DataTable)
+        kept = self._shown_deploys[table.cursor_row] if table.row_count else None
         table.clear()
         if self.listing is None:
             return
+        self._shown_deploys = list(self.listing.deploys)
         for deploy in self.listing.deploys:
             table.add_row(
                 Text(iso_utc(deploy.time)[5:16].replace("T", " ")),
@@ -313,6 +341,10 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 self._health_cell(deploy),
                 safe_text(deploy.version or deploy.revision or "-", 24),
             )
+
+        # A refresh keeps the human's place: the same deploy stays under the cursor.
+        if kept is not None and kept in self._shown_deploys:
+            table.move_cursor(row=self._shown_deploys.index(kept))
 
     def _health_cell(self, deploy: Deploy) -> Text:
         health = self.report.health_of(deploy) if self.report else None
