@@ -81,11 +81,15 @@ def _error_ratio(lines: list[str]) -> float:
 def test_the_fault_stops_only_after_the_right_containment(tmp_path: Path) -> None:
     scenario = find_scenario("checkout-5xx")
     outcomes = {}
+    rollbacks: dict[str, list[str]] = {}
+    listings = {}
+    targets = {}
     for case in ("right", "wrong"):
         info = build(tmp_path / case, scenario)
         script = open_script(info, scenario)
         replay = DrillReplay(info, scenario, script.store, script.incident_id)
         target = script.truth.target_sha if case == "right" else script.truth.culprit_sha
+        targets[case] = target
         script.rollback(2, "checkout", target)
         script.at(3, Kind.CONTAINED, {"detail": "rolled back"})
         result = replay.step(NOW + timedelta(minutes=30))
@@ -93,9 +97,19 @@ def test_the_fault_stops_only_after_the_right_containment(tmp_path: Path) -> Non
         # checkout's lines start with an ISO timestamp: keep drill minutes 10..30.
         tail = [line for line in log.read_text().splitlines() if line[:16] >= "2026-11-28T14:41"]
         outcomes[case] = (result.recovered, _error_ratio(tail))
+        rollbacks[case] = result.deploys
+        listings[case] = list_deploys(load_config_file(info.config_path), service="checkout")
         script.store.close()
     assert outcomes["right"][0] is True and outcomes["right"][1] < 0.05
     assert outcomes["wrong"][0] is False and outcomes["wrong"][1] > 0.1
+    # The right rollback also lands in the deploy log, attributed to whoever contained it.
+    right = listings["right"].deploys[0]
+    assert right.sha == targets["right"] and right.actor == "alice"
+    assert right.time == NOW + timedelta(minutes=3)
+    assert rollbacks["right"] == [
+        f"checkout rolled back to {right.short_sha} at {right.time:%H:%M} UTC by alice"
+    ]
+    assert rollbacks["wrong"] == [] and listings["wrong"].deploys[0].time < NOW
 
 
 def test_replay_thread_runs_until_the_drill_ends_and_can_be_stopped(tmp_path: Path) -> None:

@@ -212,8 +212,12 @@ class DrillReplay:
             at = self.info.now + timedelta(minutes=deploy.at_minutes)
             result.deploys.append(self._append_deploy(deploy.service, deploy.actor, at))
         if not self.recovered:
-            contained_at = self._right_containment_at()
-            if contained_at is not None:
+            contained = self._right_containment()
+            if contained is not None:
+                contained_at, target_sha, who = contained
+                if target_sha is not None:
+                    # The rollback the humans ran shows up where a real one would.
+                    result.deploys.append(self._append_rollback(target_sha, who, contained_at))
                 self.replayer.recover(contained_at)
                 self.recovered = result.recovered = True
         result.minutes_appended = self.replayer.append_until(moment)
@@ -245,9 +249,29 @@ class DrillReplay:
         self.revisions[service] = replace(last, time=at, revision=last.revision + 1, actor=actor)
         return f"{service} revision {last.revision + 1} at {at:%H:%M} UTC by {actor}"
 
-    def _right_containment_at(self) -> datetime | None:
+    def _append_rollback(self, target_sha: str, actor: str, at: datetime) -> str:
+        """The culprit service back on the target's commit, as the deploy log records it."""
+        service = self.scenario.truth.culprit_service
+        target = next(d for d in self.info.deploys if d.sha == target_sha)
+        last = self.revisions[service]
+        record = {
+            "time": iso_z(at),
+            "service": service,
+            "sha": target.sha,
+            "version": target.version,
+            "revision": last.revision + 1,
+            "actor": actor,
+            "status": "succeeded",
+        }
+        with (self.info.directory / "deploys.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+        self.revisions[service] = replace(target, time=at, revision=last.revision + 1, actor=actor)
+        return f"{service} rolled back to {target.short_sha} at {at:%H:%M} UTC by {actor}"
+
+    def _right_containment(self) -> tuple[datetime, str | None, str] | None:
         """When the humans marked the incident contained after the right containment (so the
-        errors stop); None while they have not. Wrong containment leaves the fault running."""
+        errors stop), the rollback target if that was a rollback, and who decided; None while
+        they have not. Wrong containment leaves the fault running."""
         from cockpit.core.drills.debrief import containment_verdict, derive_truth
 
         events = self.store.events(self.incident_id)
@@ -256,7 +280,10 @@ class DrillReplay:
             return None
         truth = derive_truth(self.scenario, self.info.directory, self.info.now)
         verdict = containment_verdict(events, self.scenario.truth, truth)
-        return contained[0].ts if verdict.right else None
+        if not verdict.right:
+            return None
+        rollback = truth.target_sha if self.scenario.truth.rollback_is_right else None
+        return contained[0].ts, rollback, contained[0].author
 
 
 class ReplayThread(threading.Thread):
