@@ -252,3 +252,10 @@ async def test_wired_into_the_real_app_presence_follows_the_tabs(tmp_path: Path)
         await wait_for(pilot, lambda: "alice@" in str(bar.presence_text()))
         await wait_for(pilot, lambda: "(Deploys) (you)" in str(bar.presence_text()))
         assert bar.people[0].pane == "Deploys"
+        assert not bar.display  # alone: no bar, the screen is the engineer's
+        with PresenceBoard(config.store_path, host="laptop", pid=4242) as board:
+            board.beat(app.state.incident_id, "bob", "Logs")  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: len(bar.people) == 2)
+        await wait_for(pilot, lambda: bar.display)  # a partner: the bar is on screen
+        assert bar.region.height == 1
+        assert "bob@laptop (Logs)" in str(bar.presence_text())

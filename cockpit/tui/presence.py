@@ -132,7 +132,7 @@ class PresenceBar(Static):
 
     @on(Seen)
     def _seen(self, message: Seen) -> None:
-        message.stop()
+        # Not stopped: the app shows the bar only once a partner is seen (it decides layout).
         if message.error:
             self.update(Text(f"pairing: {visible(message.error, 200)}", style="dim"))
             return
