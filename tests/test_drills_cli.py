@@ -29,7 +29,14 @@ def test_list_names_every_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["drill", "no-such-drill"], "unknown drill scenario 'no-such-drill' (known: "),
         (["drill"], "name a drill scenario"),
-        (["drill", "checkout-5xx", "--speed", "0"], "--speed must be positive"),
+        (["drill", "checkout-5xx", "--speed", "0"], "--speed 0.0: expected a number above 0"),
+        (["drill", "checkout-5xx", "--speed", "nan"], "--speed nan: expected a number above 0"),
+        (["drill", "checkout-5xx", "--speed", "inf"], "--speed inf: expected a number above 0"),
+        (
+            ["drill", "checkout-5xx", "--scenarios", "/nonexistent"],
+            "/nonexistent: no such folder of drill scenarios",
+        ),
+        (["drill", "--list", "--scenarios", "/nonexistent"], "no such folder of drill scenarios"),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(

@@ -28,6 +28,35 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def serve_main(tmp_path: Path, *argv: str) -> tuple[int, str]:
+    from cockpit.cli import main
+
+    config = write_config(tmp_path)
+    try:
+        code = main(["--config", str(config.source_path), "serve", *argv])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, ""
+
+
+def test_a_taken_port_or_foreign_host_is_one_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _ = serve_main(tmp_path, "--port", str(port))
+        assert code == 2
+        assert capsys.readouterr().err == (
+            f"cockpit: cannot serve on 127.0.0.1:{port}: Address already in use\n"
+        )
+    code, _ = serve_main(tmp_path, "--host", "nosuchhost.invalid")
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("cockpit: --host nosuchhost.invalid: cannot resolve it")
+    assert err.count("\n") == 1
+
+
 def test_defaults_bind_localhost() -> None:
     parser = argparse.ArgumentParser()
     serve.add_arguments(parser)

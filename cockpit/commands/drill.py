@@ -98,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
     directory = (args.dir or sandbox_dir("drill")).expanduser()
     if args.name == DEBRIEF:
         return _debrief(directory, as_json=args.json)
-    if args.speed <= 0:
-        fail("--speed must be positive")
+    if not 0 < args.speed < 10_000:  # also refuses nan and inf
+        fail(f"--speed {args.speed}: expected a number above 0 and below 10000")
     if args.log_mb <= 0:
         fail("--log-mb must be positive")
     try:

@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
     store_from_config(config).close()  # a bad store fails here, not in every browser tab
     if not 0 < args.port < 65536:
         fail(f"--port {args.port}: expected 1-65535")
+    _check_can_bind(args.host, args.port)
     if not is_loopback(args.host):
         print(
             f"cockpit: warning: serving on {args.host}: anyone who can reach it gets a cockpit"
@@ -117,3 +118,22 @@ def run(args: argparse.Namespace) -> int:
     )
     server.serve()
     return 0
+
+
+def _check_can_bind(host: str, port: int) -> None:
+    """One line, not a traceback, when the address is taken or not this machine's."""
+    import socket
+
+    from cockpit.commands._common import fail
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        fail(f"--host {host}: cannot resolve it ({exc.strerror or exc})")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")

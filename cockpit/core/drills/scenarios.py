@@ -107,13 +107,25 @@ def load_scenario(path: Path) -> DrillScenario:
 
 def load_all(directory: Path | None = None) -> dict[str, DrillScenario]:
     """Every `*.toml` scenario in `directory` (default: the shipped one), by name."""
-    folder = directory if directory is not None else scenarios_dir()
-    return {s.name: s for s in (load_scenario(p) for p in sorted(folder.glob("*.toml")))}
+    folder = _scenario_folder(directory)
+    scenarios = {s.name: s for s in (load_scenario(p) for p in sorted(folder.glob("*.toml")))}
+    if not scenarios:
+        raise DrillScenarioError(f"{folder}: no scenario files (*.toml) in this folder")
+    return scenarios
+
+
+def _scenario_folder(directory: Path | None) -> Path:
+    """The folder of scenario files; DrillScenarioError when a given one is not a folder."""
+    if directory is None:
+        return scenarios_dir()
+    if not directory.is_dir():
+        raise DrillScenarioError(f"{directory}: no such folder of drill scenarios")
+    return directory
 
 
 def find_scenario(name: str, directory: Path | None = None) -> DrillScenario:
     """The scenario called `name`; DrillScenarioError lists the known names otherwise."""
-    folder = directory if directory is not None else scenarios_dir()
+    folder = _scenario_folder(directory)
     path = folder / f"{name}.toml"
     if "/" in name or name.startswith(".") or not path.is_file():
         known = ", ".join(sorted(p.stem for p in folder.glob("*.toml"))) or "none"
