@@ -297,3 +297,15 @@ async def test_store_problem_is_one_clear_error_and_the_app_survives(
             assert app.is_running
     finally:
         mp.undo()
+
+
+async def test_a_keymap_entry_for_an_unknown_binding_id_is_reported(tmp_path: Path) -> None:
+    config = write_config(tmp_path, extra='\n[keymap]\nadd-note = "N"\nadd-nte = "m"\n')
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        warnings = [n.message for n in app._notifications if n.severity == "warning"]
+        assert len(warnings) == 1
+        assert warnings[0].startswith(f"{config.source_path}: [keymap] has no binding id add-nte")
+        await pilot.press("N")  # the known entry still took effect
+        assert isinstance(app.screen, TextPromptScreen)

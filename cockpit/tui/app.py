@@ -18,6 +18,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -142,6 +143,10 @@ class StoreLink:
             return events
 
 
+DECISION_KEYS = Binding.Group("Contain/Resolve")
+"""The two closing decisions share one footer entry (each still asks for confirmation)."""
+
+
 class CockpitApp(App[int]):
     """The cockpit."""
 
@@ -191,6 +196,7 @@ class CockpitApp(App[int]):
             "mark_contained",
             "Contained",
             id="mark-contained",
+            group=DECISION_KEYS,
             tooltip="Mark the incident contained (a recorded human decision)",
         ),
         Binding(
@@ -198,6 +204,7 @@ class CockpitApp(App[int]):
             "mark_resolved",
             "Resolved",
             id="mark-resolved",
+            group=DECISION_KEYS,
             tooltip="Mark the incident resolved (a recorded human decision)",
         ),
         Binding(
@@ -256,6 +263,7 @@ class CockpitApp(App[int]):
                 else:
                     yield PaneSlot(specs[pane_id], self.config, self.clock)
         yield CopyNotice(id="copy-notice")
+        # Compact: at 80 columns every key of a pane and the app-wide decisions fit on one line.
         yield Footer()
 
     def on_mount(self) -> None:
@@ -271,6 +279,19 @@ class CockpitApp(App[int]):
         active = next((p for p in self.panes() if p.has_class("-active")), None)
         if active is not None and self.focused is None:
             self.call_after_refresh(self._focus_pane, active)
+        self._check_keymap()
+
+    def _check_keymap(self) -> None:
+        """A `[keymap]` entry for a binding id that does not exist is a typo: say so."""
+        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        if unknown:
+            where = self.config.source_path or "the config"
+            self.notify(
+                f"{where}: [keymap] has no binding id {', '.join(unknown)} "
+                "(ids: F1 help lists the keys, the example config lists the ids)",
+                severity="warning",
+                timeout=15,
+            )
 
     def _focus_pane(self, pane: Pane) -> None:
         focusable = [w for w in pane.query("*") if w.focusable]
@@ -623,6 +644,18 @@ class CockpitApp(App[int]):
             "Hand off driving", "Record a driver/navigator hand-off (H)", self.action_hand_off
         )
         yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
+
+
+def known_binding_ids() -> set[str]:
+    """The ids of every binding of the cockpit's widgets and screens imported so far."""
+    ids: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("cockpit.tui"):
+            ids.update(b.id for b in cls.BINDINGS if isinstance(b, Binding) and b.id)
+    return ids
 
 
 def run_tui(

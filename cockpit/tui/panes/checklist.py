@@ -30,6 +30,10 @@ class ChecklistItems(OptionList):
     ]
 
 
+PHASE_KEYS = Binding.Group("Phase")
+"""Previous and next phase share one footer entry, so 80 columns hold the decisions too."""
+
+
 class PhaseChecklist(Pane):
     """Assess, Contain, Diagnose, Fix, Verify, Review, with the runbook's items for each."""
 
@@ -65,6 +69,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "view_phase(-1)",
             "Prev phase",
             id="checklist-prev-phase",
+            group=PHASE_KEYS,
             tooltip="View the previous phase's checklist",
         ),
         Binding(
@@ -72,6 +77,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "view_phase(1)",
             "Next phase",
             id="checklist-next-phase",
+            group=PHASE_KEYS,
             tooltip="View the next phase's checklist",
         ),
         Binding(
