@@ -11,11 +11,12 @@ import pytest
 from textual.widgets import Input, SelectionList, Static
 
 import cockpit.tui.app as app_module
+from cockpit.core.ai.hypotheses import Hypothesis
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.demo import SandboxInfo, build_sandbox
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
-from cockpit.tui.messages import CopyRequested, PinRequested
+from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
 from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesisCard, JudgeScreen
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
 from tests.tui_support import FROZEN_NOW, make_app, settle
@@ -186,8 +187,6 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
 
 
 async def test_hostile_hypothesis_text_is_shown_inert(config: Config) -> None:
-    from cockpit.core.ai.hypotheses import Hypothesis
-
     store = EventStore(config.store_path)
     incident = store.create_incident("Checkout 5xx", "alice")
     hostile = Hypothesis(
@@ -226,3 +225,165 @@ async def test_preview_shows_exactly_the_redacted_request(config: Config) -> Non
         shown = str(app.screen.query_one("#ai-preview-text", Static).render())
         assert "hunter2pass" not in shown and "jane@corp.example" not in shown
         assert "[REDACTED:secret-value:" in shown and "propose_hypotheses" in shown
+
+
+def seed_hypothesis(config: Config, **fields: Any) -> Hypothesis:
+    """An incident with one model hypothesis built from `fields`, proposed before the app opens."""
+    store = EventStore(config.store_path)
+    incident = store.create_incident("Checkout 5xx", "alice")
+    hypothesis = Hypothesis(id="h-seeded", origin="model", **fields)
+    store.append(incident.id, "hypothesis.proposed", hypothesis.payload(), "cockpit")
+    store.close()
+    return hypothesis
+
+
+def refuse_processes(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """From now on, every attempt to start a process is refused and listed in the result."""
+    import asyncio
+    import os
+    import subprocess
+
+    attempts: list[Any] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(args)
+        raise AssertionError(f"a process was started: {args!r}")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(os, "system", refuse)
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", refuse)
+    monkeypatch.setattr(asyncio, "create_subprocess_shell", refuse)
+    return attempts
+
+
+def card_text(app: Any, index: int = 0) -> str:
+    return str(cards(app)[index].query_one(".card-body", Static).render())
+
+
+async def test_every_check_and_the_containment_is_copyable_and_nothing_runs(
+    config: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_hypothesis(
+        config,
+        claim="the checkout deploy shrank the connection pool",
+        checks=["cockpit search 'pool exhausted'", "git show b9c1d4e -- pool.py", "df -h"],
+        containment="kubectl rollout undo deployment/checkout --to-revision=38",
+    )
+    messages: list[Any] = []
+    app = make_app(config)
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        spawned = refuse_processes(monkeypatch)  # startup's own `git version` is not at issue
+        assert "▶ check: cockpit search 'pool exhausted'" in card_text(app)
+        assert "[ ] mark one, y copies it" in card_text(app)
+        await pilot.press("]")
+        await pilot.pause()
+        assert "▶ check: git show b9c1d4e -- pool.py" in card_text(app)
+        assert "▶ check: cockpit search" not in card_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == "git show b9c1d4e -- pool.py"
+        await pilot.press("]", "]", "]")  # past the last command the mark stays on it
+        await pilot.pause()
+        assert "▶ containment: kubectl rollout undo" in card_text(app)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.clipboard == "kubectl rollout undo deployment/checkout --to-revision=38"
+        await pilot.press("[")
+        await pilot.pause()
+        assert "▶ check: df -h" in card_text(app)
+        later = Hypothesis(id="h-later", origin="model", claim="a second one", checks=["uptime"])
+        app.post_message(RecordRequested("hypothesis.proposed", later.payload()))
+        await settle(pilot)
+        assert len(cards(app)) == 2, "the cards were not rebuilt"
+        assert "▶ check: df -h" in card_text(app)  # the mark survived the rebuild
+        assert "▶" not in card_text(app, 1)  # only the card under the cursor shows its mark
+        await pilot.press("down")
+        await pilot.pause()
+        assert "▶ check: uptime" in card_text(app, 1) and "▶" not in card_text(app)
+    # A message is seen once per hop as it bubbles up: count each one once.
+    copies = list({id(m): m for m in messages if isinstance(m, CopyRequested)}.values())
+    assert [(c.text, c.detail["kind"], c.detail["index"]) for c in copies] == [
+        ("git show b9c1d4e -- pool.py", "check", 1),
+        ("kubectl rollout undo deployment/checkout --to-revision=38", "containment", 3),
+    ]
+    assert all(c.purpose == AI_PURPOSE and c.detail["hypothesis"] == "h-seeded" for c in copies)
+    recorded = [p["text"] for kind, _a, p in stored(config) if kind == "command.copied"]
+    assert recorded == [c.text for c in copies]
+    assert spawned == []
+
+
+async def test_evidence_beyond_five_is_counted_and_listed_in_full(config: Config) -> None:
+    from cockpit.tui.panes.hypotheses import DetailScreen
+
+    evidence = [f"log line {n}: pool exhausted" for n in range(1, 8)]
+    evidence.append("log line 8: \x1b]52;c;cm0gLXJmIC8=\x07 [bold]run me[/]")
+    seed_hypothesis(config, claim="pool exhausted since the deploy", evidence=evidence)
+    app = make_app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        shown = card_text(app)
+        assert shown.count("evidence: log line") == 5 and "log line 6" not in shown
+        assert "+3 more evidence (e shows all)" in shown
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, DetailScreen)
+        full = str(app.screen.query_one("#hypothesis-detail-text", Static).render())
+        assert all(f"log line {n}:" in full for n in range(1, 9)) and "more evidence" not in full
+        assert "\x1b" not in full and "\\x1b]52" in full and "[bold]run me[/]" in full
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_a_pinned_suspect_diff_is_evidence_for_a_verdict(
+    config: Config, sandbox: SandboxInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import RichLog
+
+    from cockpit.tui.panes.deploys import DeploysPane
+
+    styles = data_dir("styles")
+    sheets = ["cockpit.tcss", "deploys.tcss", "hypotheses.tcss"]
+    monkeypatch.setattr(app_module.CockpitApp, "CSS_PATH", [styles / name for name in sheets])
+    messages: list[Any] = []
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(120, 40), message_hook=messages.append) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot, rounds=10)
+        pane = app.query_one(DeploysPane)
+        await pilot.press("s")
+        await settle(pilot)
+        assert pane.diff is not None and pane.diff.files
+        await pilot.press("enter")  # the first file's diff on screen
+        await settle(pilot)
+        assert pane.query_one("#deploys-diff-view", RichLog).lines
+        await pilot.press("p")
+        await settle(pilot)
+        pins = list({id(m): m for m in messages if isinstance(m, PinRequested)}.values())
+        assert [p.source for p in pins] == ["diff"]
+        diff = pane.diff
+        assert f"{diff.base[:7]}..{diff.head[:7]}" in pins[0].text
+        assert pins[0].detail["file"] == diff.files[0][1]
+        await pilot.press("4", "h")
+        await settle(pilot, rounds=10)
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, JudgeScreen)
+        evidence = app.screen.query_one("#judge-evidence", SelectionList)
+        assert evidence.option_count == 1
+        prompt = str(evidence.get_option_at_index(0).prompt)
+        assert prompt.startswith(f"diff: {pins[0].text[:40]}") and diff.files[0][1] in prompt
+        app.screen.query_one("#judge-note", Input).value = "the pool size change is in this diff"
+        evidence.select(0)
+        await pilot.press("ctrl+s")
+        await settle(pilot, rounds=8)
+    verified = [p for kind, _a, p in stored(config) if kind == "hypothesis.verified"]
+    assert len(verified) == 1
+    (reference,) = verified[0]["evidence"]
+    assert reference.startswith("pin diff by alice") and f"{diff.base[:7]}.." in reference

@@ -95,6 +95,40 @@ def test_keys_stay_readable_around_redacted_values() -> None:
     assert "user=bob" in out
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        ("PASSWORD='correct horse'", "PASSWORD='[REDACTED:secret-value:1]'"),
+        (
+            'export API_KEY="correct horse battery" && run',
+            'export API_KEY="[REDACTED:secret-value:1]" && run',
+        ),
+        (
+            '{"token": "two words", "user": "bob"}',
+            '{"token": "[REDACTED:secret-value:1]", "user": "bob"}',
+        ),
+        ('{"secret": "a \\"quoted\\" phrase"}', '{"secret": "[REDACTED:secret-value:1]"}'),
+        ("password: 'x y' then 'kept'", "password: '[REDACTED:secret-value:1]' then 'kept'"),
+        ("password=hunter2pass user=bob", "password=[REDACTED:secret-value:1] user=bob"),
+        ("password='hunter2pass", "password='[REDACTED:secret-value:1]"),
+        # Prose: a value with a digit or a symbol is a secret; a plain word is not.
+        ("the password is hunter2.", "the password is [REDACTED:secret-in-prose:1]."),
+        ("API key was sk9!xyzw today", "API key was [REDACTED:secret-in-prose:1] today"),
+        ("the token is expired", "the token is expired"),
+    ],
+)
+@pytest.mark.parametrize("combined", [True, False], ids=["combined", "sequential"])
+def test_quoted_secret_values_are_redacted_whole(line: str, redacted: str, combined: bool) -> None:
+    """A quoted value is one secret, spaces and all (`horse` used to leak); an unquoted one
+    still ends at whitespace. The quotes stay, so the line keeps its shape."""
+    from cockpit.core.ai.redact import RULES
+
+    redactor = Redactor({}) if combined else Redactor({}, rules=tuple(RULES))
+    out = redactor.redact(line)
+    assert out == redacted
+    assert redactor.redact(out) == out  # idempotent: a quoted placeholder is left alone
+
+
 def test_shas_ids_and_ordinary_numbers_survive() -> None:
     text = (
         "deploy f951c4ff7d92ed6f5ba1c2f1fb00d57e55d2a867 rev 39 request_id=7e9c986348e71bda "

@@ -6,8 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from cockpit.core.comms.cadence import cadence, diff_against_last, last_copy
+from cockpit.core.comms.drafts import status_update
 from cockpit.core.comms.events import COMMS_KIND, CUSTOMER_EMAIL, STATUS_UPDATE
-from cockpit.core.comms.facts import CommsStatus
+from cockpit.core.comms.facts import CommsFacts, CommsStatus
 from cockpit.core.incident import IncidentState, Kind
 from tests.comms_support import FIRST_UPDATE, at, build_demo_incident, demo_state
 
@@ -71,14 +72,14 @@ def test_diff_against_the_last_copied_update() -> None:
     )
     new = FIRST_UPDATE.replace(
         "We are investigating and working to restore service",
-        "We have identified a mitigation and are applying it",
+        "We have identified a likely cause and are working on a fix",
     )
     diff = diff_against_last(FIRST_UPDATE, new)
     assert diff.splitlines() == [
         "--- last copied",
         "+++ this draft",
         "-We are investigating and working to restore service;",
-        "+We have identified a mitigation and are applying it;",
+        "+We have identified a likely cause and are working on a fix;",
     ]
 
 
@@ -96,3 +97,25 @@ def test_diff_is_against_the_same_kind_of_draft(tmp_path: Path) -> None:
     assert diff_against_last(None, "Dear customer", CUSTOMER_EMAIL) == (
         "no customer email copied yet: nothing to compare"
     )
+
+
+def test_countdown_fact_and_draft_name_the_same_time(tmp_path: Path) -> None:
+    # Before any copy: the header, the Next-update fact and the draft all say 15:05.
+    state, _clock = demo_state(tmp_path / "s.db", until="14:39:40")
+    now = at("14:42:00")
+    facts = CommsFacts.from_state(state, now=now)
+    shown = cadence(state, facts.status, 30, now=now, promise=facts["next_update"].at)
+    assert facts["next_update"].value == "15:05 UTC"
+    assert shown.countdown(now) == "first update due 15:05 UTC, in 23:00"
+    assert "We will post the next update by 15:05 UTC." in status_update(facts)
+    # Late in the cycle the draft is the update that is due: the header names both times,
+    # and the one the draft promises is the fact's.
+    late = at("14:55:00")
+    facts = CommsFacts.from_state(state, now=late)
+    shown = cadence(state, facts.status, 30, now=late, promise=facts["next_update"].at)
+    assert facts["next_update"].value == "15:25 UTC"
+    assert shown.countdown(late) == (
+        "first update due 15:05 UTC, in 10:00 · this draft promises the one after by 15:25 UTC"
+    )
+    assert "We will post the next update by 15:25 UTC." in status_update(facts)
+    assert cadence(state, facts.status, 30, now=late).promise == at("15:25:00")

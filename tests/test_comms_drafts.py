@@ -16,8 +16,8 @@ from cockpit.core.comms.drafts import (
 )
 from cockpit.core.comms.facts import CommsFacts, CommsStatus
 from cockpit.core.comms.lint import LintContext, lint, people_names
-from cockpit.core.incident import IncidentState
-from tests.comms_support import at, demo_state
+from cockpit.core.incident import IncidentState, Kind
+from tests.comms_support import at, build_demo_incident, demo_state
 from tests.golden_support import assert_golden
 
 # (stage name, last event included, minutes after it that the draft is written)
@@ -84,7 +84,7 @@ def test_drafts_follow_the_status(tmp_path: Path) -> None:
     _state, facts, _ = stage_facts(tmp_path / "a", "14:39:40", 1)
     assert facts.status == CommsStatus.INVESTIGATING
     assert status_update(facts).startswith("Since 14:31 UTC, about 10% of requests to checkout")
-    assert "next update by 15:15 UTC" in status_update(facts)
+    assert "next update by 15:05 UTC" in status_update(facts)  # the first update's due time
     _state, facts, _ = stage_facts(tmp_path / "b", "14:44:00", 1)
     assert facts.status == CommsStatus.MONITORING
     assert "At 14:44 UTC we applied a mitigation" in status_update(facts)
@@ -111,3 +111,46 @@ def test_draft_times_are_utc(tmp_path: Path) -> None:
     _state, facts, _ = stage_facts(tmp_path, "14:36:00", 0)
     assert facts["start"].at == at("14:35:00")
     assert "14:35 UTC" in status_update(facts)
+
+
+def test_a_copied_rollback_is_not_claimed_as_applied(tmp_path: Path) -> None:
+    # The rollback was copied at 14:40, nobody marked the incident contained yet.
+    _state, facts, context = stage_facts(tmp_path, "14:41:00", 1)
+    assert facts.status == CommsStatus.IDENTIFIED
+    update, email = status_update(facts), customer_email(facts)
+    assert "We have identified a likely cause and are working on a fix" in update
+    for text in (update, email):
+        assert "applying" not in text and "applied" not in text, text
+        assert "mitigation" not in text, text
+    assert lint(update, context) == []
+
+
+def test_monitoring_without_a_containment_says_only_what_is_known(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:39:40")
+    with store:
+        clock.now = at("14:50:00")
+        store.append(incident_id, Kind.PHASE_CHANGED, {"phase": "verify"}, "alice")
+        state = IncidentState.from_events(store.events(incident_id))
+    facts = CommsFacts.from_state(state, now=clock.now)
+    assert facts.status == CommsStatus.MONITORING and not facts["contained"].known
+    update = status_update(facts)
+    assert "applied" not in update and "mitigation" not in update, update
+    assert "We are monitoring the service closely" in update
+
+
+def test_operating_normally_only_after_a_verification(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:44:00")
+    with store:
+        clock.now = at("14:50:00")
+        store.append(incident_id, Kind.RESOLVED, {"detail": "looks fine"}, "alice")
+        state = IncidentState.from_events(store.events(incident_id))
+    facts = CommsFacts.from_state(state, now=clock.now)
+    assert facts["recovered"].source == (
+        "from the timeline: marked resolved at 14:50Z by alice (no verification recorded)"
+    )
+    assert "operating normally" not in status_update(facts) + customer_email(facts)
+    assert "The issue is resolved;" in status_update(facts)
+    _state, verified, _ = stage_facts(tmp_path / "v", "14:58:00", 1)  # Verify phase at 14:52
+    assert verified.recovery_verified
+    assert "Verify phase entered by alice at 14:52Z" in verified["recovered"].source
+    assert "the service is operating normally" in status_update(verified)

@@ -10,6 +10,7 @@ from cockpit.core.comms.facts import (
     CommsFacts,
     CommsStatus,
     LogFacts,
+    SuspectDeploy,
     ceil_minutes,
     log_window,
     parse_time_text,
@@ -123,7 +124,14 @@ def test_an_edit_that_is_not_a_status_is_ignored_visibly(tmp_path: Path) -> None
 def test_next_update_follows_the_cadence_until_monitoring(tmp_path: Path) -> None:
     state, _clock = demo_state(tmp_path / "a.db", until="14:36:00")
     facts = CommsFacts.from_state(state, now=at("14:37:20"))
-    assert facts["next_update"].at == at("15:10:00")  # 14:37:20 + 30 min, up to 5 min
+    # The first update is due 30 min after declaring (14:35): the draft promises that time.
+    assert facts["next_update"].at == at("15:05:00")
+    assert "first update, 30 min after the incident was declared" in facts["next_update"].source
+    # Less than half a cadence before it is due, the draft is that update: it promises the
+    # next one a cadence from now (14:52 + 30 min, up to 5 min).
+    late = CommsFacts.from_state(state, now=at("14:52:00"))
+    assert late["next_update"].at == at("15:25:00")
+    assert "this draft is the update due 15:05 UTC" in late["next_update"].source
     state, clock = demo_state(tmp_path / "b.db", until="14:44:00")
     facts = CommsFacts.from_state(state, now=clock.now)
     assert not facts["next_update"].known
@@ -174,9 +182,9 @@ def test_facts_from_the_logs(tmp_path: Path) -> None:
     facts = CommsFacts.from_state(state, now=at("14:40:00"), log_facts=log_facts)
     assert facts["start"].value == "14:31 UTC"
     assert facts["start"].source == "from logs: first errors of the burst on checkout"
-    assert facts["share"].value == "about 30%"
+    assert facts["share"].value == "about 30% of checkout requests"
     assert facts["share"].source == (
-        "from logs: 54 of 180 request lines were errors, 14:31Z-14:40Z"
+        "from logs: 54 of 180 checkout request lines were errors, 14:31Z-14:40Z"
     )
     assert facts["services"].value == "checkout"
 
@@ -199,3 +207,64 @@ def test_share_below_one_percent() -> None:
         first_error=at("14:31:00"), errors=1, requests=1000, window=(at("14:31:00"), at("14:40:00"))
     )
     assert facts.share == 0.001
+
+
+def write_two_services(directory: Path) -> Config:
+    """checkout fails 30% of requests from 14:31; the gateway in front of it sees 15% from
+    14:32 (it also serves other paths); a checkout deploy went out at 14:29."""
+    for service, first, failing in (("checkout", 31, 6), ("gateway", 32, 3)):
+        lines = []
+        for minute in range(40):
+            moment = at("14:00:00") + timedelta(minutes=minute)
+            for index in range(20):
+                status = 502 if minute >= first and index < failing else 200
+                stamp = (moment + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                lines.append(f"{stamp} level=info service={service} status={status}")
+        (directory / f"{service}.log").write_text("\n".join(lines) + "\n")
+    deploys = [
+        '{"time": "2026-11-27T10:00:00Z", "service": "checkout", "sha": "0b202f1aaaa",'
+        ' "actor": "dana.kim", "status": "succeeded"}',
+        '{"time": "2026-11-28T14:29:12Z", "service": "checkout", "sha": "f6a4896bbbb",'
+        ' "actor": "luis.ortega", "status": "succeeded"}',
+    ]
+    (directory / "deploys.jsonl").write_text("\n".join(deploys) + "\n")
+    (directory / "cockpit.toml").write_text(
+        '[cockpit]\nstore = "incidents.db"\n\n'
+        '[[sources]]\nkind = "files"\nname = "gateway"\nservice = "gateway"\n'
+        'paths = ["gateway.log"]\n\n'
+        '[[sources]]\nkind = "files"\nname = "checkout"\nservice = "checkout"\n'
+        'paths = ["checkout.log"]\n\n'
+        '[[services]]\nname = "checkout"\n\n[services.deploys]\ndeploy_log = "deploys.jsonl"\n'
+    )
+    return load_config_file(directory / "cockpit.toml")
+
+
+def test_the_share_is_per_service_never_blended(tmp_path: Path) -> None:
+    config = write_two_services(tmp_path)
+    log_facts = read_log_facts(config, at("13:00:00"), at("14:40:00"))
+    assert log_facts.services == ("checkout", "gateway")  # the first to fail first
+    assert [(s.service, s.onset, s.errors, s.requests) for s in log_facts.by_service] == [
+        ("checkout", at("14:31:00"), 54, 180),
+        ("gateway", at("14:32:00"), 24, 160),
+    ]
+    state, _clock = demo_state(tmp_path / "s.db", until="14:36:00")
+    facts = CommsFacts.from_state(state, now=at("14:40:00"), log_facts=log_facts)
+    # checkout's own share (30%), not (54 + 24) / (180 + 160) = 23% "of checkout and gateway".
+    assert facts["share"].value == "about 30% of checkout requests"
+    assert facts["share"].source == (
+        "from logs: 54 of 180 checkout request lines were errors, 14:31Z-14:40Z;"
+        " not added to gateway: about 15% from 14:32Z (it may carry the same requests)"
+    )
+    assert facts["services"].value == "checkout, gateway"
+    assert facts["services"].source == (
+        "from logs: services with an error burst, first to fail first"
+        " (checkout 14:31Z, then gateway 14:32Z)"
+    )
+    from cockpit.core.comms.drafts import customer_email, status_update
+
+    assert status_update(facts).startswith(
+        "Since 14:31 UTC, about 30% of checkout requests have been failing."
+    )
+    assert "about 30% of checkout requests have been failing" in customer_email(facts)
+    # The deploy the top rollback candidate suspects, for the postmortem's timeline.
+    assert log_facts.suspect == SuspectDeploy("checkout", "f6a4896", "luis.ortega", at("14:29:12"))

@@ -80,6 +80,29 @@ def test_a_factual_update_is_clean() -> None:
         ("key sk-ant-REDACTEDexample0123456789", SECRET),
         ("Authorization: Bearer abcdefghijklmnop.qrstuvwx", SECRET),
         ("the password=hunter2hunter2 was rotated", SECRET),
+        # Found by an audit: guesses, vague ETAs, promises, internals, blame, prose secrets.
+        ("We think the database is the problem.", SPECULATION),
+        ("It appears a recent change broke checkout.", SPECULATION),
+        ("The problem started after the 14:29 deploy.", SPECULATION),
+        ("We believe the issue is related to our payment provider.", SPECULATION),
+        ("The issue is with our payment provider.", SPECULATION),
+        ("We expect to be fully back within the hour.", ETA),
+        ("Service will be restored by this evening.", ETA),
+        ("We expect full recovery in 20 minutes.", ETA),
+        ("We have made sure this never recurs.", PROMISE),
+        ("The HikariCP pool on payments-db was exhausted.", INTERNALS),
+        ("The HikariCP pool on payments-db was exhausted.", INTERNAL_HOST),
+        ("Requests hit the postgres primary.", INTERNALS),
+        ("Some requests failed at our nginx layer.", INTERNALS),
+        ("We're aware of a problem with our redis cluster.", INTERNALS),
+        ("Requests to db-primary failed.", INTERNAL_HOST),
+        ("Requests to checkout.prod.example.com failed.", INTERNAL_HOST),
+        ("Our on-call engineer made a mistake.", BLAME),
+        ("The intern deployed a broken build.", BLAME),
+        ("John pushed a bad config.", BLAME),
+        ("Maria deployed a broken build.", BLAME),
+        ("password is hunter2", SECRET),
+        ("The API key was sk_live_abcdefghij0123456789.", SECRET),
     ],
 )
 def test_flags(phrase: str, code: str) -> None:
@@ -104,6 +127,18 @@ def test_flags(phrase: str, code: str) -> None:
         "Contact support@example.com with questions.",
         "We will post the next update within 30 minutes.",
         "Errors rose to 12% of requests.",
+        "We saw 2,500 errors in 10 minutes.",
+        "Error rates dropped within 5 minutes of the rollback.",
+        "Customers using the checkout-v2 feature may see errors.",
+        "We have rolled back the change and are monitoring.",
+        "The root of the issue is being investigated.",
+        "A fix has been deployed and we are monitoring. Thanks for your patience.",
+        "We have identified a likely cause and are working on a fix.",
+        "We made a mistake, and we are sorry.",
+        "The token you use to sign in is unchanged.",
+        "Checkout broke for some customers.",
+        "Payments deployed a fix at 15:02 UTC.",
+        "Thanks to every co-worker who helped.",
     ],
 )
 def test_does_not_flag(phrase: str) -> None:
@@ -166,6 +201,15 @@ def test_secret_messages_do_not_repeat_the_secret() -> None:
     (finding,) = [f for f in lint(f"{GOOD} {secret}", CTX) if f.code == SECRET]
     assert secret not in finding.message
     assert "GitHub token" in finding.message
+
+
+def test_findings_name_what_was_found_on_one_line() -> None:
+    text = f"{GOOD} The HikariCP pool on payments-db was exhausted. password is hunter2"
+    messages = [finding.message for finding in lint(text, CTX)]
+    assert any("'HikariCP pool'" in message for message in messages), messages
+    assert any("'payments-db'" in message for message in messages), messages
+    assert all("\n" not in message for message in messages)
+    assert not any("hunter2" in message for message in messages)  # secrets are masked
 
 
 def test_people_names_come_from_authors() -> None:

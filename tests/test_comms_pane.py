@@ -9,7 +9,7 @@ import pytest
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 
 from cockpit.core.comms.events import ACTION_ITEM_ADDED, COMMS_KIND, FACT_SET, ROOT_CAUSE_STATED
 from cockpit.core.config import Config
@@ -96,7 +96,13 @@ async def test_edit_a_fact_then_copy_the_draft(
         draft = app.query_one("#comms-draft", TextArea)
         assert draft.text.startswith("Since 14:31 UTC, about 10% of requests to checkout")
         assert "lint: clean" in static_text(app, "#comms-lint")
-        assert "first update due 15:05 UTC" in static_text(app, "#comms-cadence")
+        # One next-update time: the header, the Next-update fact and the draft agree.
+        assert static_text(app, "#comms-cadence") == (
+            "Investigating · first update due 15:05 UTC, in 23:00"
+        )
+        next_row = app.query_one("#comms-facts", OptionList).get_option_at_index(7).prompt
+        assert str(next_row).startswith("Next update   15:05 UTC")
+        assert draft.text.endswith("We will post the next update by 15:05 UTC.")
         assert "AI rewrite: not available (no AI configured)" in static_text(
             app, "#comms-draft-title"
         )
@@ -121,8 +127,8 @@ async def test_edit_a_fact_then_copy_the_draft(
         assert copy.text == draft.text
         assert copy.detail["kind"] == COMMS_KIND
         assert copy.detail["lint"] == []
-        assert copy.detail["next_update"] == "2026-11-28T15:15:00+00:00"
-        assert "next update due 15:15 UTC, in 33:00" in static_text(app, "#comms-cadence")
+        assert copy.detail["next_update"] == "2026-11-28T15:05:00+00:00"
+        assert "next update due 15:05 UTC, in 23:00" in static_text(app, "#comms-cadence")
         assert pane.facts is not None
 
 
@@ -155,7 +161,7 @@ async def test_email_diff_and_redraft(tmp_path: Path) -> None:
         await pilot.pause()
         diff = static_text(app, "#comms-diff")
         assert "-We are investigating and working to restore service;" in diff
-        assert "+We have identified a mitigation and are applying it;" in diff
+        assert "+We have identified a likely cause and are working on a fix;" in diff
         await pilot.press("t")
         await pilot.pause()
         assert draft.text.startswith("We are writing to let you know")
@@ -187,6 +193,32 @@ async def test_root_cause_and_action_item_keys(tmp_path: Path) -> None:
         assert app.records[1].payload["owner"] == "dave"
         assert app.records[1].payload["due"] == "2026-12-24"
         assert "no update cadence: Resolved" in static_text(app, "#comms-cadence")
+
+
+async def test_action_item_needs_an_owner_and_a_real_due_date(tmp_path: Path) -> None:
+    app = make_app(tmp_path, until=None)  # the clock says 2026-11-28
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"Add a timeout lint", "enter", "enter", *"next_week", "enter")
+        await pilot.pause()
+        error = app.screen.query_one("#action-item-error", Label)
+        assert error.display
+        assert str(error.render()) == "owner is required: a person or a team"
+        assert app.screen.focused is not None and app.screen.focused.id == "action-item-owner"
+        await pilot.press(*"dave", "enter", "enter")
+        await pilot.pause()
+        assert str(error.render()) == (
+            "due date 'next_week' is not a date: use YYYY-MM-DD, or +3d / 1w"
+        )
+        assert app.records == []  # nothing saved while a field is wrong
+        due = app.screen.query_one("#action-item-due", Input)
+        due.value = "+3d"
+        await pilot.press("enter")
+        await pilot.pause()
+        (record,) = app.records
+        assert record.kind == ACTION_ITEM_ADDED
+        assert (record.payload["owner"], record.payload["due"]) == ("dave", "2026-12-01")
 
 
 async def test_invalid_status_edit_is_refused(tmp_path: Path) -> None:
@@ -222,6 +254,13 @@ async def test_countdown_follows_the_clock(tmp_path: Path) -> None:
         await pilot.pause()
         assert "OVERDUE by 1:30" in static_text(app, "#comms-cadence")
         assert app.query_one("#comms-cadence").has_class("-overdue")
+        # The update now drafted is the overdue one: it promises the next a cadence from now,
+        # and the header names that same time.
+        assert static_text(app, "#comms-cadence").endswith(
+            "this draft promises the one after by 15:40 UTC"
+        )
+        draft = app.query_one("#comms-draft", TextArea).text
+        assert draft.endswith("We will post the next update by 15:40 UTC.")
 
 
 async def test_in_the_cockpit_a_copy_reaches_the_clipboard_and_the_timeline(
@@ -262,9 +301,9 @@ async def test_facts_from_logs_are_read_in_a_worker(tmp_path: Path) -> None:
         pane = app.query_one(CommsPane)
         assert pane.facts is not None
         assert pane.facts["start"].source == "from logs: first errors of the burst on checkout"
-        assert pane.facts["share"].value == "about 30%"
+        assert pane.facts["share"].value == "about 30% of checkout requests"
         draft = app.query_one("#comms-draft", TextArea).text
-        assert draft.startswith("Since 14:31 UTC, about 30% of requests to checkout")
+        assert draft.startswith("Since 14:31 UTC, about 30% of checkout requests")
 
 
 async def test_typing_survives_an_incident_update_and_a_copy_resets_edits(tmp_path: Path) -> None:

@@ -39,9 +39,11 @@ def test_example_config_validates() -> None:
     assert {s.name for s in config.services} >= {"checkout", "payments", "web", "search"}
     assert {s.kind for s in config.sources} == {"files", "journald", "loki", "elasticsearch"}
     assert config.prometheus is not None
-    # The PromQL templates are str.format templates with the service filled in.
-    query = config.prometheus.error_ratio_query.format(service="checkout")
-    assert 'service="checkout"' in query and "{" in query
+    # The PromQL templates are plain PromQL with `{service}` filled in.
+    from cockpit.core.deploys.prometheus import service_query
+
+    query = service_query(config.prometheus.error_ratio_query, "checkout")
+    assert 'http_requests_total{service="checkout",code=~"5.."}' in query
     re.compile(config.health.error_pattern)
     assert config.keymap["add-note"] == "n"
 
@@ -252,6 +254,23 @@ BAD_CONFIGS: list[tuple[str, str, str]] = [
         "wrong type",
         '[cockpit]\ndrill = "maybe"\n',
         r":2: key 'cockpit\.drill': expected a valid boolean.* \(got 'maybe'\)",
+    ),
+    # Strict: TOML has real types, so a quoted number or "yes" is a mistake, not coerced.
+    (
+        "quoted bool",
+        '[cockpit]\ndrill = "yes"\n',
+        r":2: key 'cockpit\.drill': expected a valid boolean \(got 'yes'\)",
+    ),
+    (
+        "quoted number",
+        '[health]\nwindow_minutes = "10"\n',
+        r":2: key 'health\.window_minutes': expected a valid integer \(got '10'\)",
+    ),
+    (
+        "quoted float",
+        '[[sources]]\nkind = "loki"\nname = "a"\nurl = "http://l"\nselector = "{a=\\"b\\"}"\n'
+        'timeout = "5"\n',
+        r":6: key 'sources\[0\]\.timeout': expected a valid number \(got '5'\)",
     ),
     (
         "wrong type nested",

@@ -280,3 +280,32 @@ def test_snapshot_80x24_candidates(snap_compare: Any, demo: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_p_in_the_suspect_diff_pins_the_diff_and_elsewhere_the_candidate(demo):
+    app = PaneApp(load_config_file(demo.config_path), DEMO_NOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        await pilot.press("s")
+        await settle(pilot)
+        diff = pane.diff
+        assert diff is not None and diff.files
+        await pilot.press("p")  # no file opened yet: the range alone
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("p")  # the file on screen goes with it
+        await pilot.press("escape")
+        await pilot.press("p")  # back in the overview: the candidate, as before
+        await pilot.pause()
+    range_only, with_file, candidate = app.pins
+    assert range_only.source == with_file.source == "diff"
+    span = f"{demo.truth.bad_service} {diff.base[:7]}..{diff.head[:7]}"
+    assert range_only.text.startswith(f"{span} (")
+    assert f"({diff.commit_count} commits, {diff.shortstat}; rolling back to" in range_only.text
+    assert range_only.detail["base"] == diff.base and range_only.detail["head"] == diff.head
+    assert range_only.detail["commit_count"] == diff.commit_count
+    assert range_only.detail["file"] is None and " file " not in range_only.text
+    assert with_file.detail["file"] == diff.files[0][1]
+    assert with_file.text.startswith(f"{span} file {diff.files[0][1]} (")
+    assert candidate.source == "deploys" and candidate.text.startswith("error ratio")

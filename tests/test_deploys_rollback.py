@@ -116,6 +116,53 @@ def test_bad_deploy_not_latest_target_still_its_predecessor_and_later_deploys_na
     assert "also undoes 1 later deploy(s): c0ffee1 at 14:43" in top.explanation
 
 
+def test_a_rollback_already_done_is_marked_done_and_the_recovery_said():
+    rolled_back_at = ONSET + timedelta(minutes=10)
+    rollback = Deploy(
+        "checkout", rolled_back_at, sha=GOOD.sha, revision="43", actor="alice", source="deploy-log"
+    )
+    points = [
+        (NOW - timedelta(minutes=m), 0.31 if ONSET <= NOW - timedelta(minutes=m) < rolled_back_at
+         else 0.002)
+        for m in range(360, 0, -1)
+    ]  # fmt: skip
+    report = rank_candidates(
+        [OLD, GOOD, BAD, rollback], {"checkout": series_from_ratios("checkout", points)}, Config()
+    )
+    (analysis,) = report.analyses
+    assert analysis.recovered_by == rollback
+    assert analysis.recovered_ratio == pytest.approx(0.002)
+    assert analysis.recovery == "errors 0.2% since 7f3a2c1 at 14:44 UTC (alice)"
+    assert analysis.summary.endswith("recovered: errors 0.2% since 7f3a2c1 at 14:44 UTC (alice)")
+    top = analysis.candidates[0]
+    assert top.target == GOOD and top.applied == rollback
+    assert top.explanation.startswith("DONE: checkout runs 7f3a2c1 again since 14:44 UTC by alice")
+    assert report.to_json()["analyses"][0]["candidates"][0]["applied"]["revision"] == "43"
+
+
+def test_a_rollback_not_done_yet_is_not_marked():
+    report = rank_candidates(
+        [OLD, GOOD, BAD], {"checkout": ratios("checkout", onset=ONSET)}, Config()
+    )
+    (analysis,) = report.analyses
+    assert analysis.recovered_by is None and analysis.recovery is None
+    assert all(c.applied is None for c in analysis.candidates)
+
+
+def test_last_known_good_of_a_service_deployed_before_the_health_window():
+    """gateway last deployed 10 h ago, before the 6 h of health data: it ran fine until the
+    burst, so it is the last known-good deploy even though its own after-window is unseen."""
+    gateway = Deploy("gateway", NOW - timedelta(hours=10), sha=sha("6024184"), source="git-tag")
+    series = {
+        "checkout": ratios("checkout", onset=ONSET),
+        "gateway": ratios("gateway", onset=ONSET + timedelta(minutes=1), after=0.15),
+    }
+    report = rank_candidates([GOOD, BAD, gateway], series, Config())
+    by_service = {a.service: a for a in report.analyses}
+    assert by_service["gateway"].last_good == gateway
+    assert by_service["checkout"].last_good == GOOD
+
+
 def test_a_failed_deploy_is_never_the_rollback_target():
     failed = Deploy(
         "checkout",
@@ -170,6 +217,61 @@ def test_clock_skew_deploy_recorded_after_the_onset_still_correlates():
     assert not report.analyses[0].correlated
 
 
+LEAK_RISE = datetime(2026, 3, 1, 12, 10, tzinfo=UTC)
+
+
+def leak(deployed: datetime) -> Deploy:
+    return Deploy("checkout", deployed, sha=sha("b812e23"), revision="42", source="git-tag")
+
+
+def ramp(start: datetime = LEAK_RISE) -> HealthSeries:
+    """A memory leak's error ratio: 0.2%, then from `start` a climb of 0.076 points a minute
+    to 9%, which crosses the 5% threshold only an hour later."""
+    points = []
+    for back in range(360, 0, -1):
+        minute = NOW - timedelta(minutes=back)
+        climbed = (minute - start) / timedelta(minutes=1)
+        points.append((minute, 0.002 if climbed < 0 else min(0.09, 0.003 + 0.00076 * climbed)))
+    return series_from_ratios("checkout", points)
+
+
+def test_a_slow_onset_is_traced_back_to_the_deploy_the_rise_began_after():
+    """At the crossing (~13:12) the hour before is already the ramp, and the leaking deploy's
+    own after-window looked healthy: it must be the suspect, never the last known-good."""
+    bad = leak(LEAK_RISE - timedelta(minutes=6))
+    report = rank_candidates([OLD, GOOD, bad], {"checkout": ramp()}, Config())
+    (analysis,) = report.analyses
+    burst = analysis.burst
+    assert burst.slow_onset and abs(burst.onset - LEAK_RISE) <= timedelta(minutes=5)
+    assert burst.crossed is not None and burst.crossed - burst.onset > timedelta(minutes=45)
+    assert burst.baseline == pytest.approx(0.002, abs=2e-4) and burst.peak == pytest.approx(0.09)
+    assert analysis.correlated and analysis.last_good == GOOD
+    top = analysis.candidates[0]
+    assert top.suspect == bad and top.target == GOOD and top.correlated
+    lead = round((burst.onset - bad.time).total_seconds() / 60)
+    assert top.explanation == (
+        f"error ratio rising from 0.2% at {burst.onset:%H:%M} to 9.0% at 14:05 UTC, "
+        f"starting within {lead} min of b812e23 at 12:04 UTC; "
+        "last healthy deploy 7f3a2c1 at 11:02 UTC"
+    )
+    assert report.to_json()["analyses"][0]["burst"]["slow_onset"] is True
+
+
+def test_a_slow_onset_blames_the_deploy_running_when_it_began_a_step_does_not():
+    """Twenty minutes of quiet after a deploy clear it of a step (a certificate expiring, say),
+    not of a leak, which takes its time: the ramp blames it, the step says no correlation."""
+    bad = leak(LEAK_RISE - timedelta(minutes=20))
+    report = rank_candidates([OLD, GOOD, bad], {"checkout": ramp()}, Config())
+    (analysis,) = report.analyses
+    assert analysis.correlated and analysis.last_good == GOOD
+    assert analysis.candidates[0].suspect == bad
+    step = ratios("checkout", onset=LEAK_RISE)
+    (analysis,) = rank_candidates([OLD, GOOD, bad], {"checkout": step}, Config()).analyses
+    assert not analysis.burst.slow_onset and analysis.burst.onset == LEAK_RISE
+    assert not analysis.correlated and analysis.summary.endswith(NO_CORRELATION)
+    assert analysis.last_good == bad
+
+
 def test_log_counts_series_ignore_single_error_blips():
     requests = {NOW - timedelta(minutes=m): 8 for m in range(1, 200)}
     errors = {NOW - timedelta(minutes=100): 2, NOW - timedelta(minutes=50): 1}
@@ -177,6 +279,14 @@ def test_log_counts_series_ignore_single_error_blips():
     errors.update({NOW - timedelta(minutes=m): 3 for m in range(1, 20)})
     burst = find_burst(series_from_counts("checkout", requests, errors), Config().health)
     assert burst is not None and burst.onset == NOW - timedelta(minutes=19)
+    assert not burst.slow_onset and burst.crossed == burst.onset
+    # One stray error just before a step is no rise; two leading in are where it began.
+    errors[NOW - timedelta(minutes=21)] = 1
+    burst = find_burst(series_from_counts("checkout", requests, errors), Config().health)
+    assert burst is not None and burst.onset == NOW - timedelta(minutes=19)
+    errors[NOW - timedelta(minutes=20)] = 1
+    burst = find_burst(series_from_counts("checkout", requests, errors), Config().health)
+    assert burst is not None and burst.onset == NOW - timedelta(minutes=21)
 
 
 def test_deploy_without_health_data_is_unknown():
@@ -223,8 +333,17 @@ def test_commands_quote_hostile_values_and_flag_missing_placeholders():
     )[:1]
     assert cmd.text == "deploy --version='v1; rm -rf /' --rev=<revision?>"
     assert cmd.missing == ("revision",)
-    (bad,) = fill_commands(_config(command="x {nope}"), _candidate(GOOD))
-    assert "unknown placeholder {nope}" in (bad.note or "")
+    # The loader rejects unknown placeholders; a template that slips past it is never copyable.
+    unchecked = Config(
+        services=[
+            ServiceConfig(
+                name="checkout", rollback=RollbackTemplates.model_construct(command="x {nope}")
+            )
+        ]
+    )
+    (bad,) = fill_commands(unchecked, _candidate(GOOD))
+    assert bad.label == "rollback (not filled)" and not bad.prod_changing
+    assert bad.text == "# not filled: services[0].rollback.command: unknown placeholder {nope}"
     assert fill_commands(_config(command="x"), _candidate(None)) == []
 
 

@@ -155,10 +155,12 @@ def test_the_cockpits_own_tools_find_the_truth(boxes: dict[str, SandboxInfo], na
         assert top.service == scenario.truth.culprit_service
         assert top.suspect.sha == truth.culprit_sha
         assert top.target is not None and top.target.sha == truth.target_sha
-        if scenario.sandbox.fault != "memory_leak":
-            # The slow leak's errors build up after the deploy's health window: the tools
-            # still rank its deploy first, but honestly call the correlation weak.
-            assert report.analyses[0] is mine and mine.correlated and top.correlated
+        # The slow leak too: its errors began rising while its deploy ran, after a healthy
+        # after-window, so that deploy is the suspect and not the last known-good.
+        assert report.analyses[0] is mine and mine.correlated and top.correlated
+        assert mine.last_good is not None and mine.last_good.sha == truth.target_sha
+        if scenario.sandbox.fault == "memory_leak":
+            assert mine.burst.slow_onset and "error ratio rising from" in top.explanation
     else:
         assert not mine.correlated
         assert NO_CORRELATION in mine.summary

@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,11 @@ from cockpit.core.comms.events import (
     ACTION_ITEM_ADDED,
     ROOT_CAUSE_STATED,
     action_item_payload,
+    iso_due,
+    parse_due,
     root_cause_payload,
 )
-from cockpit.core.comms.facts import CommsFacts
+from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare, SuspectDeploy
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.postmortem import (
     Evidence,
@@ -71,9 +74,13 @@ def test_postmortem_has_every_section(tmp_path: Path) -> None:
         "Where we got lucky",
         "Action items",
     ]
-    assert "| Time to detect | first error 14:31Z | declared 14:35Z by alice | 4 min |" in text
-    assert "| Time to contain | first error 14:31Z | contained 14:44Z by alice | 13 min |" in text
-    assert "| Time to recover | first error 14:31Z | resolved 14:58Z by alice | 27 min |" in text
+    # Detection is measured from the start of impact to the first alert, and says so.
+    assert (
+        "| Time to detect | impact start 14:31Z | first alert 14:33Z (alertmanager) | 2 min |"
+        in (text)
+    )
+    assert "| Time to contain | impact start 14:31Z | contained 14:44Z by alice | 13 min |" in text
+    assert "| Time to recover | impact start 14:31Z | resolved 14:58Z by alice | 27 min |" in text
     assert "| 2026-11-28 14:40:00 | bob | copied, not executed (rollback command)" in text
     assert "run by humans, not by the cockpit" in text
     assert "status update drafted and copied by alice (not published)" in text
@@ -89,7 +96,7 @@ def test_postmortem_before_review_says_what_is_missing(tmp_path: Path) -> None:
     state, _clock = demo_state(tmp_path / "s.db", until="14:41:00")
     text = postmortem_of(state)
     assert "No root cause has been stated yet" in text
-    assert "| Time to contain | first error 14:31Z | not contained | n/a |" in text
+    assert "| Time to contain | impact start 14:31Z | not contained | n/a |" in text
     assert "No action items recorded yet" in text
 
 
@@ -358,3 +365,131 @@ def test_export_never_imports_textual(demo_config: tuple[Path, str]) -> None:
         check=True,
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- what an audit found ---------------------------------------------------------------------------
+
+LOG_FACTS = LogFacts(
+    first_error=at("14:31:00"),
+    first_error_service="checkout",
+    services=("checkout", "gateway"),
+    errors=290,
+    requests=1000,
+    window=(at("14:31:00"), at("14:58:00")),
+    by_service=(
+        ServiceShare("checkout", at("14:31:00"), 290, 1000),
+        ServiceShare("gateway", at("14:32:00"), 130, 1000),
+    ),
+    suspect=SuspectDeploy("checkout", "3f9e2ab", "luis.ortega", at("14:29:12")),
+)
+
+
+def test_timeline_has_the_trigger_and_the_start_of_impact_from_the_data(tmp_path: Path) -> None:
+    state, _clock = demo_state(tmp_path / "s.db")
+    facts = CommsFacts.from_state(state, now=NOW, log_facts=LOG_FACTS)
+    text = render_postmortem(state, facts, now=NOW)
+    timeline = text.split("## Timeline", 1)[1].split("\n## ", 1)[0]
+    assert "come from the data the cockpit read, not from a person" in timeline
+    rows = [line for line in timeline.splitlines() if line.startswith("| 2026-")]
+    assert rows[:4] == [
+        "| 2026-11-28 14:29:12 | _(from deploys)_ | checkout 3f9e2ab deployed by luis.ortega"
+        " (the top rollback candidate's suspect deploy) |",
+        "| 2026-11-28 14:31:00 | _(from logs)_ | errors begin at checkout |",
+        "| 2026-11-28 14:32:00 | _(from logs)_ | errors begin at gateway |",
+        "| 2026-11-28 14:33:00 | alice | incident opened: Checkout: elevated 5xx errors |",
+    ]
+    stamps = [row.split(" | ", 1)[0] for row in rows]
+    assert stamps == sorted(stamps)
+    # Offline (no logs read) there are no rows from the data and no note about them.
+    offline = postmortem_of(state)
+    assert "(from logs)" not in offline and "(from deploys)" not in offline
+
+
+def test_time_to_detect_without_an_alert_runs_to_the_declaration(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:33:00")
+    with store:
+        clock.now = at("14:40:00")
+        store.append(incident_id, Kind.DECLARED, {"severity": "SEV2"}, "alice")
+        state = IncidentState.from_events(store.events(incident_id))
+    facts = CommsFacts.from_state(state, now=NOW, log_facts=LOG_FACTS)
+    text = render_postmortem(state, facts, now=NOW)
+    assert (
+        "| Time to detect | impact start 14:31Z | declared 14:40Z by alice (no alert recorded)"
+        " | 9 min |" in text
+    )
+
+
+def test_recovery_without_verification_says_so(tmp_path: Path) -> None:
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:44:00")
+    with store:
+        clock.now = at("14:50:00")
+        store.append(incident_id, Kind.RESOLVED, {"detail": "5xx back to baseline"}, "alice")
+        state = IncidentState.from_events(store.events(incident_id))
+    text = postmortem_of(state)
+    assert (
+        "| Recovered | 14:50 UTC | from the timeline: marked resolved at 14:50Z by alice"
+        " (no verification recorded) |" in text
+    )
+
+
+def test_hypothesis_claims_are_not_cut(tmp_path: Path) -> None:
+    signature = "error checkout: upstream timeout calling payments after <dur> (attempt <n>)"
+    cut = "The checkout deploy introduced the errors, led by 'error checkout: upstream timeout" + (
+        " calling payments after <dur> (attemp…'"
+    )
+    long_claim = "A noisy neighbour slowed the database " + "and then more " * 60 + "end."
+    store, incident_id, _clock = build_demo_incident(tmp_path / "s.db")
+    with store:
+        for key, claim in (("h-1", cut), ("h-2", long_claim)):
+            store.append(
+                incident_id,
+                "hypothesis.proposed",
+                {
+                    "id": key,
+                    "origin": "heuristic",
+                    "claim": claim,
+                    "evidence": [f"signature '{signature}': 352 lines"],
+                    "summary": f"UNVERIFIED heuristic hypothesis: {claim}",
+                },
+                "cockpit",
+            )
+        state = IncidentState.from_events(store.events(incident_id))
+    text = postmortem_of(state)
+    assert "attemp…" not in text
+    assert md(f"led by '{signature}'") in text  # in the hypotheses and on the timeline
+    assert text.count(md(f"led by '{signature}'")) == 2
+    assert "and then more end." in text  # a long claim is kept whole
+
+
+def test_due_dates_are_checked_and_exported_as_dates() -> None:
+    today = date(2026, 11, 28)
+    assert parse_due("2026-12-05", today) == date(2026, 12, 5)
+    assert parse_due("+3d", today) == date(2026, 12, 1)
+    assert parse_due("1w", today) == date(2026, 12, 5)
+    assert parse_due(" +2 weeks ", today) == date(2026, 12, 12)
+    for typed, message in (
+        ("next_week", "due date 'next_week' is not a date: use YYYY-MM-DD, or +3d / 1w"),
+        ("2026-02-30", "due date '2026-02-30' does not exist on the calendar"),
+        ("2026-11-01", "due date 2026-11-01 is in the past (today is 2026-11-28)"),
+        ("", "due date is required: YYYY-MM-DD, or +3d / 1w from today"),
+    ):
+        with pytest.raises(ValueError) as error:
+            parse_due(typed, today)
+        assert str(error.value) == message
+    assert iso_due("2026-12-05") == "2026-12-05"
+    assert iso_due("next_week") == ""
+
+
+def test_an_old_free_text_due_is_flagged_and_not_exported(tmp_path: Path) -> None:
+    store, incident_id, _clock = build_demo_incident(tmp_path / "s.db", until="14:36:00")
+    with store:
+        store.append(
+            incident_id,
+            ACTION_ITEM_ADDED,
+            action_item_payload("Reject low client timeouts", "bob", "next_week"),
+            "alice",
+        )
+        state = IncidentState.from_events(store.events(incident_id))
+    assert "| bob | next\\_week (not a date) |" in postmortem_of(state)
+    assert json.loads(actions_json(state))[0]["due"] == ""
+    assert next(csv.DictReader(io.StringIO(actions_csv(state))))["due"] == ""

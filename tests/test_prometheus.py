@@ -150,6 +150,24 @@ def test_error_burst_read_from_real_prometheus(prometheus_url):
     assert burst.baseline == pytest.approx(0.002, abs=0.001) and burst.peak > 0.25
 
 
+def test_single_brace_promql_reads_the_same_health_as_doubled_braces(prometheus_url):
+    """PromQL written as-is (single braces, `{service}` filled) used to crash str.format with
+    a KeyError; it now gives exactly the series the documented doubled-brace form gives."""
+    single = Config().model_copy(
+        update={
+            "prometheus": PrometheusConfig(
+                url=prometheus_url,
+                error_ratio_query=ERROR_RATIO.replace("{{", "{").replace("}}", "}"),
+                latency_p95_query=P95.replace("{{", "{").replace("}}", "}"),
+            )
+        }
+    )
+    window = {"since": NOW - timedelta(hours=2), "until": NOW}
+    got, _notes = health_from_prometheus(single, ["synthetic"], **window)
+    expected, _notes = health_from_prometheus(_config(prometheus_url), ["synthetic"], **window)
+    assert got["synthetic"].points and got == expected
+
+
 def test_long_ranges_use_a_bounded_step_the_server_accepts(prometheus_url):
     prom = PrometheusConfig(url=prometheus_url, max_points=11_000)
     start = NOW - timedelta(days=30)

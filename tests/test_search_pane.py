@@ -9,10 +9,11 @@ import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, Log, Static
+from textual.widgets import DataTable, Input, Log, OptionList, Static
 
 from cockpit.core.config import Config, FileSource, LogSource
 from cockpit.core.search.model import SourceState
@@ -306,3 +307,111 @@ async def test_escape_stops_a_running_search(
         await pilot.pause()
         assert not pane.running
         assert "stopped" in str(app.query_one("#log-search-summary", Static).render())
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from cockpit.core.demo.sandbox import build_sandbox
+
+    return build_sandbox(
+        tmp_path_factory.mktemp("demo"),
+        seed=7,
+        now=datetime(2026, 3, 1, 15, 0, tzinfo=UTC),
+        log_mb=2,
+    )
+
+
+class DemoApp(App[None]):
+    CSS_PATH = [STYLES]
+
+    def __init__(self, config: Config, now: datetime) -> None:
+        super().__init__()
+        self.config = config
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        yield LogSearchPane(self.config, lambda: self.now, id="logs")
+
+
+async def test_picking_the_bad_deploy_marks_the_burst_new_and_older_signatures_not(demo) -> None:
+    from cockpit.core.config import load_config_file
+    from cockpit.tui.panes.log_search import DeployPickerScreen
+
+    truth = demo.truth
+    bad = truth.bad_deploy
+    assert bad is not None and bad.short_sha
+    app = DemoApp(load_config_file(demo.config_path), demo.now)
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = await search(pilot, "status=5")
+        await pilot.press("alt+v")
+        assert pane.pattern_rows
+        await pilot.press("D")
+        await workers_done(app)
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, DeployPickerScreen)
+        times = [d.time for d in picker.deploys]
+        assert times == sorted(times, reverse=True)  # newest first
+        choices = [str(o.prompt) for o in picker.query_one(OptionList).options]
+        wanted = [d.sha for d in picker.deploys].index(bad.sha)
+        assert choices[wanted] == f"{bad.time:%H:%M} {bad.service} {bad.short_sha} {bad.version}"
+        await pilot.press(*["down"] * wanted, "enter")
+        await pilot.pause()
+        assert app.screen is not picker
+
+        options = str(app.query_one("#log-search-options", Static).render())
+        assert f"new since {bad.service} {bad.short_sha} {bad.time:%H:%M}" in options
+        rows = pane.pattern_rows
+        for template in truth.error_signatures:
+            # The template as a regex (each `{placeholder}` varies), matched on the examples.
+            shape = ".+?".join(map(re.escape, re.split(r"\{\w+\}", template)))
+            burst = [row for row in rows if re.search(shape, row.example.text)]
+            assert burst, template
+            assert all(row.new for row in burst)
+        older = [row for row in rows if row.first_seen is not None and row.first_seen < bad.time]
+        assert older  # background errors from before the deploy
+        assert not any(row.new for row in older)
+        assert all(
+            row.new == (row.first_seen is not None and row.first_seen >= bad.time) for row in rows
+        )
+        table = app.query_one("#log-search-patterns", DataTable)
+        marks = [str(table.get_row_at(i)[1]) for i in range(len(rows))]
+        assert marks == ["NEW" if row.new else "" for row in rows]
+
+        # Esc leaves the mark as it was.
+        await pilot.press("D")
+        await workers_done(app)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pane.new_since == bad.time
+
+
+async def test_picking_a_deploy_without_services_says_so_in_one_line(tmp_path: Path) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.query_one("#log-search-results").focus()
+        await pilot.press("D")
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert len(messages) == 1
+        assert "no services configured" in messages[0] and "\n" not in messages[0]
+        assert app.screen is app.screen_stack[0]
+
+
+async def test_patterns_view_shows_first_and_last_before_the_signature_at_80x24(
+    tmp_path: Path,
+) -> None:
+    app = PaneApp(make_config(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await search(pilot, "level=error")
+        await pilot.press("alt+v")
+        await pilot.pause()
+        table = app.query_one("#log-search-patterns", DataTable)
+        labels = [str(column.label) for column in table.ordered_columns]
+        assert labels == ["Count", "", "First", "Last", "Trend", "Signature"]
+        first_row = [str(cell) for cell in table.get_row_at(0)]
+        assert first_row[:4] == ["50", "", "13:10", "13:59"]
+        # Every column but the (long) signature fits in 80 columns, and the signature starts.
+        widths = [column.get_render_width(table) for column in table.ordered_columns]
+        assert sum(widths[:5]) < 50 < table.region.width

@@ -6,7 +6,7 @@ import argparse
 import json
 import re
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,14 +16,24 @@ if TYPE_CHECKING:
     from cockpit.core.deploys.model import DeployListing
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_since(text: str, now: datetime) -> datetime:
-    """`7d`, `12h`, `30m`, `2w` before `now`, or an ISO date/time (UTC if no offset)."""
+    """`7d`, `12h`, `30m`, `2w` before `now`, or an ISO date/time (UTC if no offset).
+
+    Raises ArgumentTypeError (one line, naming `--since`) for anything else or a duration
+    further back than `MAX_LOOKBACK`.
+    """
+    from cockpit.core.search.timewindow import TimeSpecError, lookback
+
     match = _DURATION.match(text.strip())
     if match:
-        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        try:
+            return now - lookback(seconds, f"--since {text!r}")
+        except TimeSpecError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     try:
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -43,6 +43,8 @@ def format_report(report: RollbackReport) -> list[str]:
                 f"  last known-good deploy: {visible(good.label)} at {hhmm(good.time)} UTC "
                 f"{good.time:%Y-%m-%d}"
             )
+        if analysis.recovery:
+            lines.append(f"  recovered: {visible(analysis.recovery, 300)}")
         if not analysis.correlated:
             lines.append(f"  {analysis.summary.split('; ')[-1]}")
         for rank, candidate in enumerate(analysis.candidates, start=1):
@@ -54,6 +56,8 @@ def format_report(report: RollbackReport) -> list[str]:
                 else f"no earlier {candidate.service} deploy to roll back to"
             )
             flag = "" if candidate.correlated else "  [weak: not correlated]"
+            if candidate.applied is not None:
+                flag += "  [done: already rolled back]"
             lines.append(f"  {rank}. {goal}  score {candidate.score:.2f}{flag}")
             lines.append(f"     why: {visible(candidate.explanation, 400)}")
             lines.append(f"     score: {candidate.parts.describe()}")

@@ -90,6 +90,8 @@ def _choose_sources(args: argparse.Namespace) -> list[Source]:
     if args.paths:
         if args.source:
             fail("--source names configured sources; it cannot be combined with PATHs")
+        if args.service:
+            fail("--service picks configured sources; it cannot be combined with PATHs")
         return adhoc_sources(args.paths)
     config = config_from_args(args)
     sources = make_sources(config)
@@ -100,8 +102,20 @@ def _choose_sources(args: argparse.Namespace) -> list[Source]:
         unknown = [name for name in args.source if name not in known]
         if unknown:
             fail(f"unknown source {unknown[0]!r} (configured: {', '.join(sorted(known))})")
+    if args.service:
+        # Checked against every configured source, before --source narrows them.
+        services = {s.service for s in sources if s.service is not None}
+        unknown = [name for name in args.service if name not in services]
+        if unknown:
+            listed = ", ".join(sorted(services)) if services else "no source names a service"
+            fail(f"unknown service {unknown[0]!r} (known: {listed})")
+    if args.source:
         sources = [s for s in sources if s.name in args.source]
     return sources
+
+
+def _clock(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _format_hit(hit: Hit) -> str:
@@ -138,6 +152,11 @@ def run(args: argparse.Namespace) -> int:
         until = parse_time(args.until, now) if args.until else None
     except TimeSpecError as exc:
         fail(str(exc))
+    if since is not None and until is not None and since >= until:
+        fail(
+            f"--since {args.since} ({_clock(since)}) is not before --until {args.until} "
+            f"({_clock(until)}): the time window is empty"
+        )
     if args.max is not None and args.max < 0:
         fail("--max must be 0 or more")
     query = Query(

@@ -15,18 +15,24 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cockpit.commands._args import iso_utc
 from cockpit.commands._common import config_from_args, fail
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_EARLIEST_NOW, _LATEST_NOW = 1970, 9000
+"""Years a hidden `--now` may fall in."""
 
 
 def parse_window(text: str) -> timedelta:
-    """`90m`, `1h`, `2d` -> timedelta; raises ValueError with the expected form."""
+    """`90m`, `1h`, `2d` -> timedelta; raises ValueError with the expected form, or when the
+    window reaches further back than `MAX_LOOKBACK`."""
+    from cockpit.core.search.timewindow import lookback
+
     match = _DURATION.match(text.strip())
     if not match or int(match.group(1)) <= 0:
         raise ValueError(f"--since {text!r}: expected a duration like 30m, 1h or 2d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return lookback(int(match.group(1)) * _UNIT_SECONDS[match.group(2)], f"--since {text!r}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,13 +71,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
         window = parse_window(args.since)
-        now = (
-            datetime.fromisoformat(args.now.replace("Z", "+00:00"))
-            if args.now
-            else datetime.now(UTC)
-        )
-    except ValueError as exc:
+        now = iso_utc(args.now) if args.now else datetime.now(UTC)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
         fail(str(exc))
+    if not _EARLIEST_NOW <= now.year <= _LATEST_NOW:
+        # The window and its baseline are read around `now`: keep them inside the calendar.
+        fail(f"--now {args.now!r}: expected a time between {_EARLIEST_NOW} and {_LATEST_NOW}")
     if args.ai:
         try:
             load_skills(config)

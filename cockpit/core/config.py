@@ -11,12 +11,13 @@ import getpass
 import os
 import re
 import socket
+import string
 import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
 CONFIG_ENV_VAR = "COCKPIT_CONFIG"
 CONFIG_FILE_NAME = "cockpit.toml"
@@ -27,7 +28,13 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: TOML has real types, so `drill = "yes"` or `timeout = "5"` is a mistake to report,
+    # not a value to coerce. Paths are the exception: TOML writes them as strings.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+ConfigPath = Annotated[Path, Strict(False)]
+"""A path written as a TOML string."""
 
 
 class CockpitSection(_Model):
@@ -35,9 +42,9 @@ class CockpitSection(_Model):
 
     author: str | None = None
     """Name recorded on every event; defaults to user@host."""
-    store: Path | None = None
+    store: ConfigPath | None = None
     """Path of the SQLite incident store; defaults to the XDG data dir."""
-    runbook: Path | None = None
+    runbook: ConfigPath | None = None
     """Markdown runbook with one `## Phase` heading per phase; defaults to the shipped one."""
     drill: bool = False
     """Marks every incident opened with this config as a drill, kept apart from real ones."""
@@ -69,7 +76,7 @@ class JournaldSource(_Model):
     service: str | None = None
     units: list[str] = []
     """systemd units to filter on (`-u UNIT`); empty means the whole journal."""
-    directory: Path | None = None
+    directory: ConfigPath | None = None
     """Read a journal directory instead of the system journal (`--directory`)."""
     timeout: float = 5.0
     """Deadline in seconds for one search."""
@@ -122,20 +129,56 @@ LogSource = Annotated[
 class DeploySource(_Model):
     """Where one service's deploy history comes from."""
 
-    repo: Path | None = None
+    repo: ConfigPath | None = None
     """Git repository holding deploy tags or a deploy branch."""
     tag_pattern: str | None = None
     """Glob for deploy tags, e.g. `deploy/checkout/*`."""
     branch: str | None = None
     """Deploy branch whose first-parent commits are the deploys."""
-    deploy_log: Path | None = None
+    deploy_log: ConfigPath | None = None
     """A deploy log in JSON lines or CSV (time, service, sha, version, actor, status)."""
-    history_file: Path | None = None
+    history_file: ConfigPath | None = None
     """Exported history: `helm history -o json`, `kubectl rollout history` or
     `argocd app history` output."""
     history_format: Literal["helm", "kubectl", "argocd"] | None = None
     history_command: list[str] | None = None
     """A read-only command whose output is the history, as an argument list (never a shell)."""
+
+
+ROLLBACK_PLACEHOLDERS = frozenset(
+    {
+        "service",
+        "sha",
+        "short_sha",
+        "revision",
+        "version",
+        "bad_sha",
+        "bad_short_sha",
+        "revert_range",
+    }
+)
+"""The placeholders a rollback template may use (what the rollback filler knows)."""
+
+
+def _known_placeholders(known: frozenset[str]) -> str:
+    return " ".join(f"{{{name}}}" for name in sorted(known))
+
+
+def _check_format_placeholders(template: str, known: frozenset[str]) -> None:
+    """Raise ValueError (one line) for a `str.format`-style template with an unknown or
+    malformed placeholder; `{{` and `}}` are literal braces."""
+    try:
+        fields = [name for _text, name, _spec, _conv in string.Formatter().parse(template)]
+    except ValueError as exc:
+        raise ValueError(
+            f"malformed template ({exc}); placeholders are {_known_placeholders(known)}, "
+            "literal braces are written {{ and }}"
+        ) from None
+    for name in fields:
+        if name is not None and name not in known:
+            raise ValueError(
+                f"unknown placeholder {{{name}}}; expected one of {_known_placeholders(known)}"
+            )
 
 
 class RollbackTemplates(_Model):
@@ -154,6 +197,14 @@ class RollbackTemplates(_Model):
     `git revert --no-edit {revert_range} && make deploy SERVICE={service}`; also accepts
     {bad_sha} {bad_short_sha} (the suspect deploy) and {revert_range} (`target..bad`)."""
 
+    @field_validator("command", "dry_run", "revert")
+    @classmethod
+    def _known_placeholders_only(cls, template: str | None) -> str | None:
+        # Checked at load, so a typo is a config error, not a failure in the middle of a rollback.
+        if template is not None:
+            _check_format_placeholders(template, ROLLBACK_PLACEHOLDERS)
+        return template
+
 
 class ServiceConfig(_Model):
     """One service: where its deploys come from and how it is rolled back."""
@@ -161,6 +212,37 @@ class ServiceConfig(_Model):
     name: str
     deploys: DeploySource = DeploySource()
     rollback: RollbackTemplates = RollbackTemplates()
+
+
+PROMQL_PLACEHOLDERS = frozenset({"service"})
+"""The placeholders a PromQL template may use."""
+_PROMQL_WORD_IN_BRACES = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""`{word}`: never valid PromQL (a matcher needs an operator), so it is meant as a placeholder."""
+
+
+def promql_escaped(template: str) -> bool:
+    """True for a template written with doubled literal braces (`{{service="{service}"}}`);
+    otherwise PromQL's braces are written as they are and only `{service}` is replaced."""
+    return "{{" in template or "}}" in template
+
+
+def check_promql_template(template: str) -> None:
+    """Raise ValueError (one line) when a PromQL template names an unknown placeholder."""
+    if promql_escaped(template):
+        try:
+            _check_format_placeholders(template, PROMQL_PLACEHOLDERS)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} (this template doubles some braces, so all literal braces must be "
+                "doubled; or write every PromQL brace single)"
+            ) from None
+        return
+    for match in _PROMQL_WORD_IN_BRACES.finditer(template):
+        if match[1] not in PROMQL_PLACEHOLDERS:
+            raise ValueError(
+                f"unknown placeholder {{{match[1]}}}; "
+                f"expected {_known_placeholders(PROMQL_PLACEHOLDERS)}"
+            )
 
 
 class PrometheusConfig(_Model):
@@ -180,6 +262,16 @@ class PrometheusConfig(_Model):
     timeout: float = 5.0
     max_points: int = 10_000
     """Upper bound on points per series; the step grows to stay under it."""
+
+    @field_validator("error_ratio_query", "latency_p95_query")
+    @classmethod
+    def _known_promql_placeholders(cls, template: str) -> str:
+        check_promql_template(template)
+        return template
+
+
+_WEEK_MINUTES = 7 * 24 * 60
+_DAY_SECONDS = 24 * 60 * 60
 
 
 class HealthConfig(_Model):
@@ -203,6 +295,34 @@ class HealthConfig(_Model):
     correlation_minutes: int = 30
     """A deploy up to this many minutes before an error burst's onset may have caused it."""
 
+    @field_validator("window_minutes", "correlation_minutes")
+    @classmethod
+    def _minutes_in_range(cls, minutes: int) -> int:
+        # Beyond a week is a typo, and a huge number would overflow the date arithmetic.
+        if not 1 <= minutes <= _WEEK_MINUTES:
+            raise ValueError(f"expected 1 to {_WEEK_MINUTES} minutes (a week), got {minutes}")
+        return minutes
+
+    @field_validator("clock_skew_seconds")
+    @classmethod
+    def _skew_in_range(cls, seconds: int) -> int:
+        if not 0 <= seconds <= _DAY_SECONDS:
+            raise ValueError(f"expected 0 to {_DAY_SECONDS} seconds (a day), got {seconds}")
+        return seconds
+
+    @field_validator("request_pattern", "error_pattern")
+    @classmethod
+    def _valid_regex(cls, pattern: str) -> str:
+        # The same RE2 check the health reader's search runs, but at load, naming the key.
+        from cockpit.core.search.matcher import PatternError, validate
+        from cockpit.core.search.model import Query
+
+        try:
+            validate(Query(pattern, regex=True))
+        except PatternError as exc:
+            raise ValueError(str(exc)) from None
+        return pattern
+
 
 class AIConfig(_Model):
     """The hypothesis model. The key comes only from `ANTHROPIC_API_KEY` and is never stored."""
@@ -211,7 +331,7 @@ class AIConfig(_Model):
     max_tool_calls: int = 12
     deadline_seconds: float = 90.0
     max_tokens: int = 4096
-    skills: list[Path] = []
+    skills: list[ConfigPath] = []
     """Markdown triage skill files with the team's own prompts."""
     request_timeout_seconds: float = 30.0
     """Per-request HTTP timeout given to the SDK (its own default is 600 s); the overall
@@ -244,7 +364,7 @@ class Config(_Model):
     keymap: dict[str, str] = {}
     """Binding id to keys, e.g. `"add-note" = "n"`: remaps the TUI's keys."""
 
-    source_path: Path | None = None
+    source_path: ConfigPath | None = None
     """The file this config was loaded from (set by the loader, not a config key)."""
 
     @field_validator("sources")

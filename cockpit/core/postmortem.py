@@ -28,6 +28,7 @@ from cockpit.core.comms.events import (
     action_items,
     comms_copies,
     is_comms_copy,
+    iso_due,
     root_cause,
 )
 from cockpit.core.comms.facts import CommsFacts
@@ -61,6 +62,19 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
 def md(text: str, max_len: int = 1000) -> str:
     """Outside text as inert inline Markdown: control characters visible, specials escaped."""
     return _MD_SPECIAL.sub(r"\\\1", visible(text, max_len=max_len))
+
+
+CLAIM_LIMIT = 4000
+"""A claim longer than this is cut at a word boundary (far beyond any real claim)."""
+
+
+def md_claim(text: str) -> str:
+    """A claim as inert Markdown, whole: cut only beyond `CLAIM_LIMIT`, at a word boundary."""
+    shown = visible(text, max_len=None)
+    if len(shown) > CLAIM_LIMIT:
+        cut = shown.rfind(" ", 0, CLAIM_LIMIT)
+        shown = shown[: cut if cut > 0 else CLAIM_LIMIT].rstrip() + " …"
+    return _MD_SPECIAL.sub(r"\\\1", shown)
 
 
 def md_code(text: str, max_len: int = 1000) -> str:
@@ -289,6 +303,7 @@ class Hypothesis:
     status: str
     by: str
     note: str = ""
+    evidence: tuple[str, ...] = ()
 
 
 def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
@@ -301,16 +316,38 @@ def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
     found = []
     for view in project(list(events)):
         judged = view.judgements[-1] if view.judgements else None
+        evidence = tuple(str(item) for item in view.hypothesis.evidence)
         found.append(
             Hypothesis(
                 key=view.hypothesis.id,
-                claim=view.hypothesis.claim,
+                claim=whole_quotes(view.hypothesis.claim, evidence),
                 status=str(view.status),
                 by=judged.by if judged else f"{view.hypothesis.origin} ({view.proposed_by})",
                 note=judged.note if judged else "",
+                evidence=evidence,
             )
         )
     return found
+
+
+_CUT_QUOTE = re.compile(r"'([^']{8,})…'")
+
+
+def whole_quotes(claim: str, evidence: Iterable[str]) -> str:
+    """`claim` with each quote its author cut short (`'upstream timeout (attemp…'`) made
+    whole again from the evidence that quotes the same text in full, when one does."""
+    evidence = list(evidence)
+
+    def restore(match: re.Match[str]) -> str:
+        start = "'" + match.group(1)
+        for item in evidence:
+            at = item.find(start)
+            end = item.find("'", at + len(start)) if at >= 0 else -1
+            if end > at >= 0:
+                return item[at : end + 1]
+        return match.group(0)
+
+    return _CUT_QUOTE.sub(restore, claim)
 
 
 # -- the postmortem ----------------------------------------------------------------------------
@@ -332,18 +369,57 @@ def timeline_text(event: Event) -> str:
         summary = event.payload.get("summary")
         if summary:
             return str(summary)
+    if event.kind == "hypothesis.proposed":
+        evidence = event.payload.get("evidence")
+        items = [str(item) for item in evidence] if isinstance(evidence, list) else []
+        return whole_quotes(describe(event), items)
     return describe(event)
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """A timeline row that comes from the data (logs, deploys), not from a person."""
+
+    at: datetime
+    source: str
+    """`logs` or `deploys`: shown as "(from logs)"."""
+    text: str
+
+
+def data_rows(facts: CommsFacts) -> list[DataRow]:
+    """What the logs and deploys say happened: the suspect deploy and each error burst's onset.
+
+    Empty when the logs were not read (offline, `--no-logs`, no sources)."""
+    logs = facts.log_facts
+    if logs is None:
+        return []
+    rows = [
+        DataRow(share.onset, "logs", f"errors begin at {share.service}")
+        for share in logs.by_service
+    ]
+    if logs.suspect is not None:
+        suspect = logs.suspect
+        by = f" by {suspect.actor}" if suspect.actor else ""
+        rows.append(
+            DataRow(
+                suspect.at,
+                "deploys",
+                f"{suspect.service} {suspect.label} deployed{by}"
+                " (the top rollback candidate's suspect deploy)",
+            )
+        )
+    return sorted(rows, key=lambda row: row.at)
 
 
 def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     start = facts["start"].at
     alert = next((e for e in state.events if e.kind == "alert.fired"), None)
     origin, origin_label = (
-        (start, "first error") if start else ((alert.ts, "first alert") if alert else (None, ""))
+        (start, "impact start") if start else ((alert.ts, "first alert") if alert else (None, ""))
     )
     lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
+    lines.append(_detect_row(state, facts, alert))
     for measure, decision, verb in (
-        ("Time to detect", state.declared, "declared"),
         ("Time to contain", state.contained, "contained"),
         ("Time to recover", state.resolved, "resolved"),
     ):
@@ -366,6 +442,27 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     return [*lines, "", *notes]
 
 
+def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) -> str:
+    """Impact start to the first alert, or to the declaration when no alert came (said so)."""
+    measure = "Time to detect"
+    start = facts["start"]
+    if alert is not None:
+        detected, to = alert.ts, f"first alert {_hm(alert.ts)} ({cell(md(alert.author, 80))})"
+    elif state.declared is not None:
+        detected = state.declared.at
+        to = f"declared {_hm(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
+    else:
+        return f"| {measure} | impact start | not detected: no alert, not declared | n/a |"
+    if start.at is None:
+        return f"| {measure} | unknown impact start | {to} | unknown |"
+    if not start.edited and start.source.startswith("from the timeline"):
+        # The start is the declaration (or opening) itself: nothing earlier is known.
+        return f"| {measure} | unknown impact start | {to} | unknown |"
+    if start.at > detected:
+        return f"| {measure} | impact start {_hm(start.at)} | {to} | n/a: detected before impact |"
+    return f"| {measure} | impact start {_hm(start.at)} | {to} | {duration(detected - start.at)} |"
+
+
 def _facts_table(facts: CommsFacts) -> list[str]:
     lines = ["| Fact | Value | Source |", "| --- | --- | --- |"]
     for fact in facts:
@@ -374,6 +471,39 @@ def _facts_table(facts: CommsFacts) -> list[str]:
         value = md(fact.value, 200) if fact.known else "_unknown_"
         lines.append(f"| {fact.label} | {cell(value)} | {cell(md(fact.source, 300))} |")
     return lines
+
+
+def _timeline(state: IncidentState, facts: CommsFacts) -> list[str]:
+    """Every event, with the rows from the data merged in by time and marked as such."""
+    from_data = data_rows(facts)
+    lines = []
+    if from_data:
+        lines += [
+            "Rows whose Who is _(from logs)_ or _(from deploys)_ come from the data the cockpit"
+            " read, not from a person; every other row was recorded by the person named.",
+            "",
+        ]
+    lines += ["| Date and time (UTC) | Who | What |", "| --- | --- | --- |"]
+    rows: list[tuple[datetime, int, str]] = [
+        (
+            event.ts,
+            1,
+            f"| {_ymd_hms(event.ts)} | {cell(md(event.author, 80))}"
+            f" | {cell(md_claim(timeline_text(event)))} |",
+        )
+        for event in state.events
+    ]
+    rows += [
+        (row.at, 0, f"| {_ymd_hms(row.at)} | _(from {row.source})_ | {cell(md(row.text, 600))} |")
+        for row in from_data
+    ]
+    # Stable by time; at the same second the data row (what happened) comes first.
+    lines += [line for _at, _order, line in sorted(rows, key=lambda row: (row[0], row[1]))]
+    return lines
+
+
+def _ymd_hms(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[str]:
@@ -429,8 +559,8 @@ def _hypotheses_section(events: list[Event]) -> list[str]:
                 if status != "unverified"
                 else (f"proposed by {md(hypothesis.by, 80)}")
             )
-            note = f": {md(hypothesis.note, 500)}" if hypothesis.note else ""
-            lines.append(f"- {md(hypothesis.claim, 500)} ({who}){note}")
+            note = f": {md_claim(hypothesis.note)}" if hypothesis.note else ""
+            lines.append(f"- {md_claim(hypothesis.claim)} ({who}){note}")
         lines.append("")
     return lines
 
@@ -481,9 +611,13 @@ def _actions_section(events: list[Event]) -> list[str]:
         return [*lines, "No action items recorded yet (Comms pane, key `a`).", ""]
     lines += ["| # | Action | Owner | Due | Added by |", "| --- | --- | --- | --- | --- |"]
     for index, item in enumerate(items, 1):
+        due = iso_due(item.due)
+        if not due:
+            # Saved before due dates were checked: shown as typed, flagged, never exported.
+            due = f"{md(item.due, 40)} (not a date)" if item.due.strip() else "_none_"
         lines.append(
-            f"| {index} | {cell(md(item.text, 500))} | {cell(md(item.owner, 80)) or '_none_'}"
-            f" | {cell(md(item.due, 40)) or '_none_'}"
+            f"| {index} | {cell(md_claim(item.text))} | {cell(md(item.owner, 80)) or '_none_'}"
+            f" | {cell(due)}"
             f" | {cell(md(item.added_by, 80))} {_hm(item.added_at)} |"
         )
     return [*lines, ""]
@@ -517,15 +651,9 @@ def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime)
         "",
         "## Timeline",
         "",
-        "| Date and time (UTC) | Who | What |",
-        "| --- | --- | --- |",
+        *_timeline(state, facts),
+        "",
     ]
-    for event in state.events:
-        lines.append(
-            f"| {event.ts.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')}"
-            f" | {cell(md(event.author, 80))} | {cell(md(timeline_text(event), 600))} |"
-        )
-    lines.append("")
     lines += _root_cause_section(state, root_cause(state.events))
     lines += _hypotheses_section(state.events)
     lines += _commands_section(state.events)
@@ -542,13 +670,14 @@ ACTION_FIELDS = ("incident", "title", "owner", "due", "added_by", "added_at")
 
 
 def action_rows(state: IncidentState) -> list[dict[str, str]]:
-    """Action items as flat rows for a tracker import."""
+    """Action items as flat rows for a tracker import; `due` is YYYY-MM-DD, or "" when what
+    was recorded is not a date."""
     return [
         {
             "incident": state.incident_id,
             "title": item.text,
             "owner": item.owner,
-            "due": item.due,
+            "due": iso_due(item.due),
             "added_by": item.added_by,
             "added_at": format_ts(item.added_at),
         }

@@ -73,7 +73,12 @@ def find_step(
 
 
 def _quote(text: str, limit: int = 90) -> str:
-    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+    """The text quoted, cut at a word boundary (with an ellipsis) when it is long."""
+    if len(text) <= limit:
+        return f"'{text}'"
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return f"'{cut[:space] if space > limit // 2 else cut}…'"
 
 
 def _signature_ref(signature: Signature) -> str:

@@ -101,6 +101,11 @@ def _card(text: str) -> bool:
     return 13 <= len(digits) <= 19 and luhn_ok(digits)
 
 
+def _looks_secret(text: str) -> bool:
+    """A word after "password is": a secret has a digit or a symbol; "expired" is a word."""
+    return re.search(r"[\d!#$%^&*+/=?@~]", text.rstrip(".")) is not None
+
+
 _SECRET_WORDS = (
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
     r"private[_-]?key|client[_-]?secret|credentials?|session[_-]?id|cookie"
@@ -139,9 +144,19 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ("aws-secret", r"[A-Za-z0-9/+=]{40,}", _aws_secret),
     (
         "secret-value",
-        r"(?i:" + _SECRET_WORDS + r")[\"']?\s*[:=]\s*[\"']?"
-        r"(?P<value>[^\s\"'&,;}<>]{3,})",
+        # A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an
+        # unquoted one ends at whitespace or punctuation. Quotes are kept out of the placeholder.
+        r"(?i:" + _SECRET_WORDS + r")[\"']?\s*[:=]\s*"
+        r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})",
         None,
+    ),
+    (
+        "secret-in-prose",
+        # "the password is hunter2": the key=value rule does not see prose. The value must look
+        # like a secret (a digit or a symbol), so "the token is expired" stays as it is.
+        r"\b(?i:password|passwd|passphrase|secret|token|api[ _-]?key|access[ _-]?key)"
+        r"\s+(?i:is|was|reads)\s+(?P<value>[^\s\"',;]{3,}[^\s\"',;.])",
+        _looks_secret,
     ),
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
     ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
@@ -174,6 +189,16 @@ _VALUE_GROUPS = frozenset(
 )
 _VALUE_GROUP_NUMBERS = {i: COMBINED.groupindex[f"v{i}"] for i in _VALUE_GROUPS}
 _CARD_INDEX = next(i for i, (kind, _s, _v) in enumerate(RULE_SPECS) if kind == "card")
+
+
+def _inside_quotes(value: str, start: int, end: int) -> tuple[int, int]:
+    """The span of `value` (at `start`..`end`) without its quotes: the quotes stay readable and
+    `'a b'` gets the same placeholder as an unquoted `a b` would."""
+    if value[:1] in ("'", '"'):
+        start += 1
+        if len(value) > 1 and value[-1] == value[0]:
+            end -= 1
+    return start, end
 
 
 def _isolated_number(match: Any) -> bool:
@@ -263,14 +288,17 @@ class Redactor:
         if index == _CARD_INDEX and not _isolated_number(match):
             return whole
         value_name = _VALUE_GROUP_NUMBERS.get(index)
-        secret = match.group(value_name) if value_name is not None else whole
+        if value_name is None:
+            secret = whole
+        else:
+            start, end = _inside_quotes(match.group(value_name), *match.span(value_name))
+            secret = match.string[start:end]
         if not secret or secret.startswith(PLACEHOLDER_PREFIX):
             return whole
         if validator is not None and not validator(secret):
             return whole
         if value_name is None:
             return self.placeholder(kind, secret)
-        start, end = match.span(value_name)
         base = match.start(0)
         return whole[: start - base] + self.placeholder(kind, secret) + whole[end - base :]
 
@@ -278,14 +306,16 @@ class Redactor:
         self, kind: str, group: int, validator: Callable[[str], bool] | None
     ) -> Callable[[re.Match[str]], str]:
         def replace(match: re.Match[str]) -> str:
-            secret = match.group(group)
+            start, end = match.span(group)
+            if group != 0:
+                start, end = _inside_quotes(match.group(group), start, end)
+            secret = match.string[start:end]
             if not secret or secret.startswith(PLACEHOLDER_PREFIX):
                 return match.group(0)
             if validator is not None and not validator(secret):
                 return match.group(0)
             if group == 0:
                 return self.placeholder(kind, secret)
-            start, end = match.span(group)
             base = match.start(0)
             whole = match.group(0)
             return whole[: start - base] + self.placeholder(kind, secret) + whole[end - base :]

@@ -3,6 +3,8 @@
 The clock counts from the last *copied* status update (the cockpit never publishes, so a copy
 is the best record of an update going out). The next one is due at the time that copy promised,
 else `cadence_minutes` later. Once the status is Monitoring or Resolved the cadence stops.
+The times come from `facts.update_times`, the same source as the Next-update fact and the
+draft's promise, so the countdown, the fact and the draft always name the same time.
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cockpit.core.comms.events import STATUS_UPDATE, CommsCopy, comms_copies
-from cockpit.core.comms.facts import CADENCE_STATUSES, CommsStatus, hhmm
+from cockpit.core.comms.facts import CommsStatus, hhmm, update_times
 from cockpit.core.incident import IncidentState
 
 
@@ -26,6 +28,9 @@ class Cadence:
     last: CommsCopy | None
     """The last copied status update."""
     status: CommsStatus
+    promise: datetime | None = None
+    """The next-update time the draft promises (the Next-update fact); None when it makes no
+    promise. It differs from `due` only when the draft is itself the update that is due."""
 
     def remaining(self, now: datetime) -> timedelta | None:
         """Time left until the update is due (negative when overdue)."""
@@ -36,15 +41,28 @@ class Cadence:
         return remaining is not None and remaining < timedelta(0)
 
     def countdown(self, now: datetime) -> str:
-        """`next update due 15:15 UTC, in 12:04`, `... OVERDUE by 3:10`, or why there is none."""
+        """`next update due 15:15 UTC, in 12:04`, `... OVERDUE by 3:10`, or why there is none.
+
+        When the draft promises a later time than `due` (it is the update that is due), that
+        time is named too, so the countdown never contradicts the draft.
+        """
         if self.due is None:
+            if self.promise is not None:
+                return (
+                    f"no update cadence: {self.status.value};"
+                    f" the draft promises the next update by {hhmm(self.promise)}"
+                )
             return f"no update cadence: {self.status.value}"
         remaining = self.remaining(now)
         assert remaining is not None
         which = "next update" if self.last else "first update"
         if remaining < timedelta(0):
-            return f"{which} was due {hhmm(self.due)}: OVERDUE by {_clock(-remaining)}"
-        return f"{which} due {hhmm(self.due)}, in {_clock(remaining)}"
+            line = f"{which} was due {hhmm(self.due)}: OVERDUE by {_clock(-remaining)}"
+        else:
+            line = f"{which} due {hhmm(self.due)}, in {_clock(remaining)}"
+        if self.promise is not None and self.promise != self.due:
+            line += f" · this draft promises the one after by {hhmm(self.promise)}"
+        return line
 
 
 def _clock(span: timedelta) -> str:
@@ -55,19 +73,28 @@ def _clock(span: timedelta) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def cadence(state: IncidentState, status: CommsStatus, cadence_minutes: int = 30) -> Cadence:
-    """The cadence for `state`, whose comms status is `status`."""
+def cadence(
+    state: IncidentState,
+    status: CommsStatus,
+    cadence_minutes: int = 30,
+    *,
+    now: datetime | None = None,
+    promise: datetime | None = None,
+) -> Cadence:
+    """The cadence for `state`, whose comms status is `status`, as seen at `now`.
+
+    `promise` is the Next-update fact when the caller has it (a human may have edited it);
+    without it, the promise is the one `update_times` derives. Without `now`, the due time.
+    """
     last = last_copy(state, STATUS_UPDATE)
-    if status not in CADENCE_STATUSES:
-        return Cadence(None, last, status)
-    every = timedelta(minutes=cadence_minutes)
-    due: datetime | None
-    if last is not None:
-        due = last.next_update or last.at + every
-    else:
-        anchor = state.declared.at if state.declared else state.opened_at
-        due = anchor + every if anchor is not None else None
-    return Cadence(due, last, status)
+    if state.opened_at is None and state.declared is None and last is None:
+        return Cadence(None, None, status, promise)
+    # Without a `now`, one far enough back that the due time is never rolled forward.
+    times = update_times(state, status, now or _LONG_AGO, cadence_minutes)
+    return Cadence(times.due, last, status, promise or times.promise)
+
+
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 def _sentences(text: str) -> list[str]:

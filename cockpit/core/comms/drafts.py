@@ -47,9 +47,15 @@ def _services(facts: CommsFacts) -> str:
 
 
 def _requests(facts: CommsFacts) -> str:
-    """`about 12% of requests to checkout`, `some requests to checkout`, or `some requests`."""
+    """`about 12% of requests to checkout`, `some requests to checkout`, or `some requests`.
+
+    A share that already says what it is a share of (`about 29% of checkout requests`, from
+    the logs of one service) is used as it stands: it is never spread over other services.
+    """
     services = _services(facts)
     share = facts["share"].value.strip()
+    if " of " in share:
+        return share
     target = f"requests to {services}" if services else "requests"
     return f"{share} of {target}" if share else f"some {target}"
 
@@ -76,8 +82,8 @@ def status_update(facts: CommsFacts) -> str:
         recovered = _when(facts["recovered"])
         span = f"From {start} to {recovered}" if start and recovered else "For a period"
         return (
-            f"{span}, {requests} failed. The issue is resolved and the service is operating"
-            f" normally; {_cause(facts)}. We are sorry for the disruption."
+            f"{span}, {requests} failed. {_resolved(facts)}; {_cause(facts)}."
+            " We are sorry for the disruption."
         )
     if status == CommsStatus.MONITORING:
         contained = _when(facts["contained"])
@@ -86,24 +92,34 @@ def status_update(facts: CommsFacts) -> str:
             if start
             else (f"{_capital(requests)} failed.")
         )
+        # "applied" only once a human marked the incident contained (or stated the time).
         mitigation = (
-            f"At {contained} we applied a mitigation" if contained else ("We applied a mitigation")
+            f"At {contained} we applied a mitigation and are monitoring the results"
+            if contained
+            else "We are monitoring the service closely"
         )
-        return (
-            f"{opening} {mitigation} and are monitoring the results;"
-            f" {_cause(facts)}.{_next_update(facts)}"
-        )
+        return f"{opening} {mitigation}; {_cause(facts)}.{_next_update(facts)}"
     opening = (
         f"Since {start}, {requests} have been failing."
         if start
         else (f"{_capital(requests)} are failing.")
     )
-    work = (
-        "We have identified a mitigation and are applying it"
-        if status == CommsStatus.IDENTIFIED
-        else "We are investigating and working to restore service"
-    )
-    return f"{opening} {work}; {_cause(facts)}.{_next_update(facts)}"
+    # Identified (a rollback copied, or the Fix phase) shows a likely cause, not that any fix
+    # was applied: nothing records that a copied command was run.
+    if status == CommsStatus.IDENTIFIED and not facts.in_review:
+        work = "We have identified a likely cause and are working on a fix; it is not yet confirmed"
+    elif status == CommsStatus.IDENTIFIED:
+        work = f"We have identified a likely cause and are working on a fix; {_cause(facts)}"
+    else:
+        work = f"We are investigating and working to restore service; {_cause(facts)}"
+    return f"{opening} {work}.{_next_update(facts)}"
+
+
+def _resolved(facts: CommsFacts) -> str:
+    """The issue is resolved; "operating normally" only when recovery was verified."""
+    if facts.recovery_verified:
+        return "The issue is resolved and the service is operating normally"
+    return "The issue is resolved"
 
 
 def customer_email(facts: CommsFacts) -> str:
@@ -129,7 +145,8 @@ def customer_email(facts: CommsFacts) -> str:
         sentences.append(f"At {contained} we applied a mitigation to limit the impact.")
     if status == CommsStatus.RESOLVED:
         end = f"At {recovered} the" if recovered else "The"
-        sentences.append(f"{end} service was restored, and it is operating normally.")
+        normally = ", and it is operating normally" if facts.recovery_verified else ""
+        sentences.append(f"{end} service was restored{normally}.")
     elif status == CommsStatus.MONITORING:
         sentences.append("We are monitoring the service closely.")
     else:

@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from cockpit.core.comms.events import FACT_SET, is_comms_copy
+from cockpit.core.comms.events import FACT_SET, STATUS_UPDATE, comms_copies, is_comms_copy
 from cockpit.core.config import CommsConfig, Config
-from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.incident import Decision, IncidentState, Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
+
+if TYPE_CHECKING:
+    from cockpit.core.deploys.health import HealthSeries
 
 LOG_LOOKBACK = timedelta(hours=2)
 """How far before the incident was opened the logs are read for the first error."""
@@ -121,6 +125,31 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class ServiceShare:
+    """One service's error burst: when it began and its error and request lines since then."""
+
+    service: str
+    onset: datetime
+    errors: int
+    requests: int
+
+    @property
+    def share(self) -> float | None:
+        return self.errors / self.requests if self.requests else None
+
+
+@dataclass(frozen=True)
+class SuspectDeploy:
+    """The deploy the top rollback candidate suspects (the data's best guess at a trigger)."""
+
+    service: str
+    label: str
+    """Short sha, version or revision."""
+    actor: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class LogFacts:
     """What the logs say about the incident window (the result of `read_log_facts`)."""
 
@@ -128,17 +157,24 @@ class LogFacts:
     """Onset of the error burst (the earliest one across services)."""
     first_error_service: str | None = None
     services: tuple[str, ...] = ()
-    """Services with an error burst in the window."""
+    """Services with an error burst in the window, the first to fail first."""
     errors: int = 0
     requests: int = 0
+    """Error and request lines of the first failing service since its onset: the share is
+    that service's. Shares are never added up across services: a proxy in front of a failing
+    service sees the same failed requests again."""
     window: tuple[datetime, datetime] | None = None
     """[start, end) the share was counted over."""
     notes: tuple[str, ...] = ()
     """Why something is unknown: no sources, no request pattern, a failed source..."""
+    by_service: tuple[ServiceShare, ...] = ()
+    """Every service with a burst, the first to fail first."""
+    suspect: SuspectDeploy | None = None
+    """The top rollback candidate's suspect deploy, when services have deploy sources."""
 
     @property
     def share(self) -> float | None:
-        """Errors / requests over the window, or None without requests."""
+        """Errors / requests of the first failing service, or None without requests."""
         return self.errors / self.requests if self.requests else None
 
 
@@ -172,34 +208,86 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
     except Exception as exc:  # a bad pattern or a broken source: say so, keep the rest
         return LogFacts(notes=(f"logs could not be counted: {exc}",))
     onsets: dict[str, datetime] = {}
+    all_series: dict[str, HealthSeries] = {}
     for service, error_counts in errors.items():
         if service is None:
             continue
         series = series_from_counts(service, requests.get(service) or Counter(), error_counts)
+        all_series[service] = series
         burst = find_burst(series, health)
         if burst is not None:
             onsets[service] = burst.onset
     if not onsets:
         return LogFacts(notes=("no error burst found in the logs",))
-    first_service = min(onsets, key=lambda name: (onsets[name], name))
-    first = onsets[first_service]
-    error_total = sum(
-        count for name in onsets for minute, count in errors[name].items() if minute >= first
+    suspect, notes = _suspect_deploy(config, all_series, since, until)
+    # First to fail first; in the same minute, the service whose own deploy is the suspect
+    # (its callers and proxies fail with it).
+    order = sorted(
+        onsets,
+        key=lambda name: (onsets[name], suspect is None or suspect.service != name, name),
     )
-    request_total = sum(
-        count
-        for name in onsets
-        for minute, count in (requests.get(name) or Counter()).items()
-        if minute >= first
+    shares = tuple(
+        ServiceShare(
+            name,
+            onsets[name],
+            sum(count for minute, count in errors[name].items() if minute >= onsets[name]),
+            sum(
+                count
+                for minute, count in (requests.get(name) or Counter()).items()
+                if minute >= onsets[name]
+            ),
+        )
+        for name in order
     )
+    first = shares[0]
     return LogFacts(
-        first_error=first,
-        first_error_service=first_service,
-        services=tuple(sorted(onsets)),
-        errors=error_total,
-        requests=request_total,
-        window=(first, until),
+        first_error=first.onset,
+        first_error_service=first.service,
+        services=tuple(order),
+        errors=first.errors,
+        requests=first.requests,
+        window=(first.onset, until),
+        by_service=shares,
+        suspect=suspect,
+        notes=notes,
     )
+
+
+def _suspect_deploy(
+    config: Config, series: dict[str, HealthSeries], since: datetime, until: datetime
+) -> tuple[SuspectDeploy | None, tuple[str, ...]]:
+    """The top correlated rollback candidate's suspect, ranked on the series just counted.
+
+    Only local deploy sources are read (git, deploy logs, history files): a history command
+    may reach a cluster, and the facts must work offline. A failure is a note.
+    """
+    if not config.services:
+        return None, ()
+    from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys
+    from cockpit.core.deploys.rollback import rank_candidates
+
+    local = config.model_copy(
+        update={
+            "services": [
+                service.model_copy(
+                    update={"deploys": service.deploys.model_copy(update={"history_command": None})}
+                )
+                for service in config.services
+            ]
+        }
+    )
+    try:
+        listing = list_deploys(local, since=since - DEPLOY_HISTORY)
+        deploys = [deploy for deploy in listing.deploys if deploy.time <= until]
+        report = rank_candidates(deploys, series, local)
+    except Exception as exc:  # deploys are a bonus for the postmortem: never fail the facts
+        return None, (f"deploys could not be read: {exc}",)
+    for analysis in report.analyses:
+        for candidate in analysis.candidates:
+            if candidate.correlated:
+                deploy = candidate.suspect
+                return SuspectDeploy(deploy.service, deploy.label, deploy.actor, deploy.time), ()
+    return None, ()
 
 
 @dataclass
@@ -210,6 +298,11 @@ class CommsFacts:
     phase: Phase = Phase.ASSESS
     day: datetime | None = None
     """The incident's date (for the email's wording)."""
+    log_facts: LogFacts | None = None
+    """What the logs (and deploys) said, for the postmortem's rows from the data."""
+    recovery_verified: bool = False
+    """True when a Verify phase, Verify checklist item or verification note came before the
+    incident was resolved: only then do the drafts say the service operates normally."""
 
     def __getitem__(self, name: str) -> Fact:
         return self.facts[name]
@@ -245,7 +338,13 @@ class CommsFacts:
         for name, fact in derived.items():
             edit = edits.get(name)
             facts[name] = _apply_edit(fact, edit, day) if edit is not None else fact
-        return cls(facts=facts, phase=state.phase, day=day)
+        return cls(
+            facts=facts,
+            phase=state.phase,
+            day=day,
+            log_facts=log_facts,
+            recovery_verified=verification(state) is not None,
+        )
 
 
 def _status(text: str) -> CommsStatus | None:
@@ -370,8 +469,7 @@ def _derived(
         facts["recovered"] = _fact(
             "recovered",
             hhmm(state.resolved.at),
-            f"from the timeline: marked resolved by {state.resolved.by}"
-            f" at {stamp(state.resolved.at)}",
+            f"from the timeline: {recovery_text(state, state.resolved)}",
             at=state.resolved.at,
         )
     else:
@@ -379,35 +477,152 @@ def _derived(
 
     if logs is not None and logs.share is not None and logs.window is not None:
         start, end = logs.window
-        share = logs.share * 100
+        service = logs.first_error_service
+        others = "; ".join(
+            f"{other.service}: {_percent(other.share)} from {stamp(other.onset)}"
+            for other in logs.by_service[1:]
+            if other.share is not None
+        )
         facts["share"] = _fact(
             "share",
-            f"about {share:.0f}%" if share >= 1 else "under 1%",
-            f"from logs: {logs.errors:,} of {logs.requests:,} request lines were errors,"
-            f" {stamp(start)}-{stamp(end)}",
+            f"{_percent(logs.share)} of {service} requests" if service else _percent(logs.share),
+            f"from logs: {logs.errors:,} of {logs.requests:,} {service or ''} request lines were"
+            f" errors, {stamp(start)}-{stamp(end)}"
+            + (f"; not added to {others} (it may carry the same requests)" if others else ""),
         )
     else:
         reason = "; ".join(logs.notes) if logs is not None and logs.notes else "logs not read"
         facts["share"] = _fact("share", "", f"unknown: {reason}")
 
     if logs is not None and logs.services:
+        onsets = ""
+        for index, share in enumerate(logs.by_service):
+            if index:
+                later = share.onset > logs.by_service[index - 1].onset
+                onsets += ", then " if later else ", "
+            onsets += f"{share.service} {stamp(share.onset)}"
         facts["services"] = _fact(
-            "services", ", ".join(logs.services), "from logs: services with an error burst"
+            "services",
+            ", ".join(logs.services),
+            "from logs: services with an error burst, first to fail first"
+            + (f" ({onsets})" if onsets else ""),
         )
     else:
         facts["services"] = _fact("services", "", "unknown: name them")
 
-    if status in CADENCE_STATUSES:
-        due = ceil_minutes(now + timedelta(minutes=comms.cadence_minutes))
+    times = update_times(state, status, now, comms.cadence_minutes)
+    if times.promise is not None:
         facts["next_update"] = _fact(
-            "next_update",
-            hhmm(due),
-            f"cadence: every {comms.cadence_minutes} min until Monitoring",
-            at=due,
+            "next_update", hhmm(times.promise), times.basis, at=times.promise
         )
     else:
-        facts["next_update"] = _fact("next_update", "", f"no fixed cadence once {status.value}")
+        facts["next_update"] = _fact("next_update", "", times.basis)
     return facts
+
+
+def _percent(share: float | None) -> str:
+    if share is None:
+        return "unknown"
+    percent = share * 100
+    return f"about {percent:.0f}%" if percent >= 1 else "under 1%"
+
+
+@dataclass(frozen=True)
+class UpdateTimes:
+    """The one source of the next-update time: the pane's countdown, the fact and the draft."""
+
+    due: datetime | None
+    """When the next status update is due: the time the last copied one promised (else a
+    cadence after it), or, before any copy, a cadence after the incident was declared."""
+    promise: datetime | None
+    """The next-update time a draft written now promises: `due`, unless `due` is less than
+    half a cadence away (or past), because then the draft is the update that is due and
+    promises the one after it, a cadence from now."""
+    basis: str
+    """Where the time comes from, in words (the fact's source)."""
+
+
+def update_times(
+    state: IncidentState, status: CommsStatus, now: datetime, cadence_minutes: int = 30
+) -> UpdateTimes:
+    """When the next status update is due and what a draft written at `now` promises."""
+    if status not in CADENCE_STATUSES:
+        return UpdateTimes(None, None, f"no fixed cadence once {status.value}")
+    every = timedelta(minutes=cadence_minutes)
+    copies = [copy for copy in comms_copies(state.events) if copy.purpose == STATUS_UPDATE]
+    if copies:
+        last = copies[-1]
+        due = last.next_update or ceil_minutes(last.at + every)
+        basis = (
+            f"promised by the update {last.author} copied at {stamp(last.at)}"
+            if last.next_update
+            else f"{cadence_minutes} min after the update {last.author} copied at {stamp(last.at)}"
+        )
+    else:
+        anchor = state.declared.at if state.declared else state.opened_at or now
+        due = ceil_minutes(anchor + every)
+        how = "declared" if state.declared else "opened"
+        basis = f"first update, {cadence_minutes} min after the incident was {how}"
+    if due - now >= every / 2:
+        return UpdateTimes(
+            due, due, f"cadence: {basis}; every {cadence_minutes} min until Monitoring"
+        )
+    promise = ceil_minutes(now + every)
+    return UpdateTimes(
+        due,
+        promise,
+        f"cadence: this draft is the update due {hhmm(due)}; it promises the next one"
+        f" {cadence_minutes} min later",
+    )
+
+
+def verification(state: IncidentState) -> str | None:
+    """How recovery was verified before the incident was resolved, in words, or None.
+
+    A Verify checklist item checked, the Verify phase entered, or a note that says it
+    verified, before the resolve (or at any time while not resolved yet).
+    """
+    end = state.resolved.at if state.resolved else None
+    checked, entered, noted = [], None, None
+    for event in state.events:
+        if end is not None and event.ts > end:
+            break
+        phase = str(event.payload.get("phase", ""))
+        if (
+            event.kind == Kind.ITEM_CHECKED
+            and phase == Phase.VERIFY
+            and event.payload.get("checked", True)
+        ):
+            checked.append(event)
+        elif event.kind == Kind.PHASE_CHANGED and phase == Phase.VERIFY and entered is None:
+            entered = event
+        elif (
+            event.kind == Kind.NOTE_ADDED
+            and noted is None
+            and _VERIFIED_NOTE.search(str(event.payload.get("text", "")))
+        ):
+            noted = event
+    if checked:
+        last = checked[-1]
+        return (
+            f"{len(checked)} Verify checklist item(s) checked, the last by {last.author}"
+            f" at {stamp(last.ts)}"
+        )
+    if entered is not None:
+        return f"Verify phase entered by {entered.author} at {stamp(entered.ts)}"
+    if noted is not None:
+        return f"verification note by {noted.author} at {stamp(noted.ts)}"
+    return None
+
+
+_VERIFIED_NOTE = re.compile(r"\bverif(?:y|ied|ies|ication)\b", re.IGNORECASE)
+
+
+def recovery_text(state: IncidentState, resolved: Decision) -> str:
+    """`marked resolved at 14:58Z by alice after ...`, or `(no verification recorded)`."""
+    marked = f"marked resolved at {stamp(resolved.at)} by {resolved.by}"
+    how = verification(state)
+    return f"{marked}; verified: {how}" if how else f"{marked} (no verification recorded)"
 
 
 def _derived_status(state: IncidentState, rollback_copied: bool) -> tuple[CommsStatus, str]:

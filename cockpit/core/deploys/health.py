@@ -7,6 +7,7 @@ ratio over a window is `sum(bad) / sum(total)`.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,19 @@ BASELINE_WINDOW = timedelta(minutes=60)
 """A burst's baseline is the error ratio over the hour before its onset."""
 PEAK_MINUTES = 5
 """A burst's peak is its worst 5-minute error ratio within the window after the onset."""
+RISE_SIGMAS = 3.0
+"""Before the threshold crossing, a minute counts toward a rise by what its error ratio has
+beyond the quiet level plus this many standard errors (and at least double the quiet level):
+noise stays below that."""
+RISE_LOOKBACK = timedelta(minutes=180)
+"""How far before the threshold crossing a slow rise is traced back, at most; the quiet level
+it rises from comes from the same stretch."""
+QUIET_BLOCK = timedelta(minutes=10)
+"""The quiet level is the error ratio of the calmer half of the 10-minute blocks."""
+SLOW_ONSET = timedelta(minutes=4)
+"""A burst that takes at least this long from its onset to two thirds of its typical level is
+a slow onset (a ramp, such as a leak), told as "rising from ... to ..."; a step gets there at
+once (within a minute or two, noise included, on the drills' low-traffic logs)."""
 
 
 def floor_minute(value: datetime) -> datetime:
@@ -94,11 +108,24 @@ class Burst:
 
     service: str
     onset: datetime
+    """When the errors began to rise: for a slow onset, well before the threshold crossing."""
     baseline: float
     """Error ratio over the window before the onset."""
     peak: float
-    """Error ratio over the window from the onset on."""
+    """The worst 5-minute error ratio within the window after the crossing; for a slow onset,
+    the worst up to the end of the burst."""
     source: str
+    crossed: datetime | None = None
+    """The first minute above the threshold (the same as `onset` for a step)."""
+    peak_at: datetime | None = None
+    """First minute of the worst 5 minutes."""
+    climbed_at: datetime | None = None
+    """First minute of the first 5 minutes at 2/3 of the burst's typical level, from the onset."""
+
+    @property
+    def slow_onset(self) -> bool:
+        """True for a ramp: 2/3 of its typical level came SLOW_ONSET or more after the onset."""
+        return self.climbed_at is not None and self.climbed_at - self.onset >= SLOW_ONSET
 
 
 def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
@@ -107,6 +134,8 @@ def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
     A minute is elevated when its (trailing 3-minute, for logs) error ratio is above the
     threshold; a burst is at least BURST_MIN_MINUTES elevated minutes with at most one gap, and
     its level must be `error_ratio_jump` times the baseline (a chronic error rate is no burst).
+    The onset is where the rise began (see `_rise_start`): for a slow onset such as a memory
+    leak, minutes or more before the ratio crossed the threshold.
     """
     if not series.points:
         return None
@@ -130,19 +159,27 @@ def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
         long_enough = len(run) >= BURST_MIN_MINUTES or (len(run) >= 2 and run[-1] >= last - MINUTE)
         if not long_enough:
             continue
-        onset = _onset(series, run, smoothing, health.error_ratio_threshold)
+        crossed = _onset(series, run, smoothing, health.error_ratio_threshold)
+        onset = _rise_start(series, crossed)
         baseline = series.ratio(onset - BASELINE_WINDOW, onset)
-        peak = _peak(series, onset, onset + window)
+        peak, peak_at = _peak(series, crossed, crossed + window)
         if peak <= health.error_ratio_threshold:
             continue  # a few noisy minutes, not a burst in full swing
         if baseline is not None and peak < health.error_ratio_jump * max(baseline, RATIO_FLOOR):
             continue
+        climbed_at = _climb(series, onset, last + MINUTE)
+        if climbed_at is not None and climbed_at - onset >= SLOW_ONSET:
+            # A ramp keeps climbing after the first window: report how bad it got.
+            peak, peak_at = _peak(series, onset, last + MINUTE)
         return Burst(
             service=series.service,
             onset=onset,
             baseline=baseline or 0.0,
             peak=peak,
             source=series.source,
+            crossed=crossed,
+            peak_at=peak_at,
+            climbed_at=climbed_at,
         )
     return None
 
@@ -169,15 +206,131 @@ def _onset(series: HealthSeries, run: list[datetime], smoothing: int, threshold:
     return next((m for m in run if _raw_elevated(series, m, threshold)), first)
 
 
-def _peak(series: HealthSeries, start: datetime, end: datetime) -> float:
-    """The worst PEAK_MINUTES-long error ratio in [start, end): what "in full swing" means."""
-    worst = 0.0
+def _peak(series: HealthSeries, start: datetime, end: datetime) -> tuple[float, datetime | None]:
+    """The worst PEAK_MINUTES-long error ratio in [start, end) and the minute it begins: what
+    "in full swing" means."""
+    worst, worst_at = 0.0, None
     minute = start
     while minute + PEAK_MINUTES * MINUTE <= end:
-        ratio = series.ratio(minute, minute + PEAK_MINUTES * MINUTE)
-        worst = max(worst, ratio or 0.0)
+        ratio = series.ratio(minute, minute + PEAK_MINUTES * MINUTE) or 0.0
+        if worst_at is None or ratio > worst:
+            worst, worst_at = ratio, minute
         minute += MINUTE
-    return worst
+    return worst, worst_at
+
+
+def _climb(series: HealthSeries, onset: datetime, end: datetime) -> datetime | None:
+    """The first minute from `onset` whose 5 minutes reach 2/3 of the burst's typical level (the
+    median 5 minutes before `end`; the worst is too noisy at low traffic): at once for a step,
+    minutes later for a ramp."""
+    windows: list[tuple[datetime, float]] = []
+    minute = onset
+    while minute + PEAK_MINUTES * MINUTE <= end:
+        windows.append((minute, series.ratio(minute, minute + PEAK_MINUTES * MINUTE) or 0.0))
+        minute += MINUTE
+    if not windows:
+        return None
+    typical = sorted(ratio for _minute, ratio in windows)[len(windows) // 2]
+    return next(minute for minute, ratio in windows if ratio >= typical * 2 / 3)
+
+
+def _rise_start(series: HealthSeries, crossed: datetime) -> datetime:
+    """Where the rise that crossed the threshold at `crossed` began.
+
+    A step is elevated from its first minute; a ramp (a leak) creeps up below the threshold
+    first, and at low traffic its first errors come with quiet minutes between them. So keep a
+    running excess of errors over the quiet level plus noise (a CUSUM, floored at zero): the
+    rise began just after it last stood at zero. One stray error is no rise: the excess must be
+    significant, or the crossing is the onset.
+    """
+    quiet = _quiet_level(series, crossed - RISE_LOOKBACK, crossed)
+    if quiet is None:
+        return crossed
+    baseline, spread = quiet
+    running, start = 0.0, crossed - RISE_LOOKBACK
+    minute = start
+    while minute < crossed:
+        point = series.points.get(minute)
+        if point is not None and point[1] > 0:
+            bad, total = point
+            margin = _margin(series, total, baseline, spread)
+            running = max(0.0, running + bad - (baseline + margin) * total)
+        if running <= 0:
+            start = minute + MINUTE
+        minute += MINUTE
+    return start if _significant_rise(series, start, crossed, baseline, spread) else crossed
+
+
+def _significant_rise(
+    series: HealthSeries, start: datetime, end: datetime, baseline: float, spread: float
+) -> bool:
+    """True when [start, end) holds more errors than the baseline explains: three standard
+    errors, and at least two errors (two minutes at double the baseline for a ratio series)."""
+    excess = requests = 0.0
+    minutes = 0
+    for minute, (bad, total) in series.points.items():
+        if start <= minute < end:
+            excess += bad - baseline * total
+            requests += total
+            minutes += 1
+    if minutes == 0:
+        return False
+    level = max(baseline, RATIO_FLOOR)
+    if series.source == "logs":
+        return excess >= max(RISE_SIGMAS * math.sqrt(level * (1 - level) * requests), 2.0)
+    return excess >= max(RISE_SIGMAS * spread * math.sqrt(minutes), 2 * level)
+
+
+def _quiet_level(
+    series: HealthSeries, start: datetime, end: datetime
+) -> tuple[float, float] | None:
+    """The error ratio of the calmer half of the QUIET_BLOCK-long blocks in [start, end) (a ramp
+    that fills the hour before the crossing does not inflate it, as long as it fills less than
+    half the stretch), and the noise of a ratio series over the stretch (see `_spread`)."""
+    blocks: list[tuple[float, float, float, datetime]] = []
+    block = start
+    while block < end:
+        bad = total = 0.0
+        for offset in range(int(QUIET_BLOCK / MINUTE)):
+            point = series.points.get(block + offset * MINUTE)
+            if point is not None:
+                bad += point[0]
+                total += point[1]
+        if total > 0:
+            blocks.append((min(1.0, bad / total), bad, total, block))
+        block += QUIET_BLOCK
+    if not blocks:
+        return None
+    calm = sorted(blocks)[: (len(blocks) + 1) // 2]
+    level = min(1.0, sum(b[1] for b in calm) / sum(b[2] for b in calm))
+    return level, _spread(series, start, end)
+
+
+def _spread(series: HealthSeries, start: datetime, end: datetime) -> float:
+    """The noise of a ratio series (which has no request counts to tell it) in [start, end):
+    the mean absolute change over PEAK_MINUTES minutes, over 1.128 (which makes it the standard
+    deviation for independent noise). Changes over 5 minutes, not 1, because a Prometheus
+    rate() smears one error over its window; a steady climb barely moves it."""
+    lag = PEAK_MINUTES * MINUTE
+    changes = [
+        abs(point[0] / point[1] - earlier[0] / earlier[1])
+        for minute, point in series.points.items()
+        if start + lag <= minute < end
+        and point[1] > 0
+        and (earlier := series.points.get(minute - lag)) is not None
+        and earlier[1] > 0
+    ]
+    return sum(changes) / len(changes) / 1.128 if changes else 0.0
+
+
+def _margin(series: HealthSeries, total: float, baseline: float, spread: float) -> float:
+    """How far above the baseline a minute's error ratio must be to stand out: RISE_SIGMAS
+    standard errors, and at least the baseline again. From logs the standard error is the
+    binomial one of the minute's request count (one error among 8 requests is 12%, among 800 it
+    is noise); a ratio series has no counts, so it is the spread of its minutes."""
+    level = max(baseline, RATIO_FLOOR)
+    noise = math.sqrt(level * (1 - level) / total) if series.source == "logs" else spread
+    return max(RISE_SIGMAS * noise, level)
 
 
 class Verdict(StrEnum):

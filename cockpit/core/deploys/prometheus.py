@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
-from cockpit.core.config import PrometheusConfig
+from cockpit.core.config import PrometheusConfig, promql_escaped
 from cockpit.core.deploys.model import DeployError, as_utc
 
 PROMETHEUS_POINTS_LIMIT = 11_000
@@ -82,9 +83,17 @@ def query_range(
     return series
 
 
+_ESCAPED_TOKEN = re.compile(r"\{\{|\}\}|\{service\}")
+
+
 def service_query(template: str, service: str) -> str:
-    """Fill `{service}` in a configured PromQL template (`{{` and `}}` are literal braces)."""
-    return template.format(service=service)
+    """Fill `{service}` in a configured PromQL template, without `str.format`: PromQL is full
+    of braces. A template that doubles its literal braces (`{{service="{service}"}}`, the
+    documented form) has them undoubled; otherwise every other brace is left as written."""
+    if not promql_escaped(template):
+        return template.replace("{service}", service)
+    tokens = {"{{": "{", "}}": "}", "{service}": service}
+    return _ESCAPED_TOKEN.sub(lambda match: tokens[match[0]], template)
 
 
 def ready(url: str, *, timeout: float = 1.0) -> bool:

@@ -17,13 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cockpit.core.config import Config, HealthConfig, RollbackTemplates
+from cockpit.core.config import (
+    ROLLBACK_PLACEHOLDERS,
+    Config,
+    HealthConfig,
+    RollbackTemplates,
+)
 from cockpit.core.deploys.health import (
     Burst,
     DeployHealth,
     HealthSeries,
     Verdict,
     find_burst,
+    floor_minute,
     judge_deploy,
 )
 from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
@@ -114,6 +120,8 @@ class Candidate:
     correlated: bool
     target_health: DeployHealth | None = None
     commands: list[FilledCommand] = field(default_factory=list)
+    applied: Deploy | None = None
+    """The deploy that already put `target`'s commit back (the rollback was done)."""
 
     @property
     def score(self) -> float:
@@ -129,6 +137,7 @@ class Candidate:
             "score_parts": self.parts.to_json(),
             "explanation": self.explanation,
             "correlated": self.correlated,
+            "applied": self.applied.to_json() if self.applied else None,
             "commands": [c.to_json() for c in self.commands],
         }
 
@@ -141,19 +150,43 @@ class ServiceAnalysis:
     burst: Burst
     last_good: Deploy | None
     candidates: list[Candidate]
+    recovered_by: Deploy | None = None
+    """A deploy of this service after the errors began whose window after it is healthy."""
+    recovered_ratio: float | None = None
+    """The error ratio after `recovered_by`."""
 
     @property
     def correlated(self) -> bool:
         return any(c.correlated for c in self.candidates)
 
     @property
+    def recovery(self) -> str | None:
+        """`errors 0.1% since 1b96278 at 14:19 UTC (root@vm)`, once a later deploy fixed it."""
+        deploy = self.recovered_by
+        if deploy is None:
+            return None
+        by = f" ({deploy.actor})" if deploy.actor else ""
+        return (
+            f"errors {pct(self.recovered_ratio)} since {deploy.label} at "
+            f"{hhmm(deploy.time)} UTC{by}"
+        )
+
+    @property
     def summary(self) -> str:
         """One line: the top candidate's explanation, or the plain no-correlation statement."""
-        if not self.correlated:
-            return (
-                f"{self.service}: error ratio {pct(self.burst.baseline)} -> {pct(self.burst.peak)}"
-                f" from {hhmm(self.burst.onset)} UTC; {NO_CORRELATION}"
+        burst = self.burst
+        errors = (
+            _rising(burst)
+            if burst.slow_onset
+            else (
+                f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} "
+                f"from {hhmm(burst.onset)} UTC"
             )
+        )
+        if self.recovery:
+            return f"{self.service}: {errors}; recovered: {self.recovery}"
+        if not self.correlated:
+            return f"{self.service}: {errors}; {NO_CORRELATION}"
         return f"{self.service}: {self.candidates[0].explanation}"
 
     def to_json(self) -> dict[str, Any]:
@@ -161,6 +194,9 @@ class ServiceAnalysis:
             "service": self.service,
             "burst": {
                 "onset": iso_utc(self.burst.onset),
+                "crossed": iso_utc(self.burst.crossed) if self.burst.crossed else None,
+                "peak_at": iso_utc(self.burst.peak_at) if self.burst.peak_at else None,
+                "slow_onset": self.burst.slow_onset,
                 "baseline": self.burst.baseline,
                 "peak": self.burst.peak,
                 "source": self.burst.source,
@@ -168,6 +204,8 @@ class ServiceAnalysis:
             "correlated": self.correlated,
             "verdict": "correlated deploy found" if self.correlated else NO_CORRELATION,
             "last_good": self.last_good.to_json() if self.last_good else None,
+            "recovered_by": self.recovered_by.to_json() if self.recovered_by else None,
+            "recovered_error_ratio": self.recovered_ratio,
             "candidates": [c.to_json() for c in self.candidates],
         }
 
@@ -320,10 +358,30 @@ def _analyse(
             deploy.time < burst.onset - skew
             and verdict
             and verdict.verdict == Verdict.HEALTHY
+            and not _rise_began_under(deploy, own, burst, health)
             and (deploy.status or "").lower() not in FAILED_STATUSES
         ):
             last_good = deploy
             break
+    running_at_onset = [
+        d
+        for d in own
+        if d.time < burst.onset - skew and not _rise_began_under(d, own, burst, health)
+    ]
+    if last_good is None and running_at_onset and burst.baseline <= health.error_ratio_threshold:
+        # Deployed before the health window began: it is known good because it was the one
+        # running while the error ratio stayed at the baseline, right up to the burst.
+        verdict = report.health_of(running_at_onset[-1])
+        if verdict is None or verdict.verdict != Verdict.UNHEALTHY:
+            last_good = running_at_onset[-1]
+    recovered_by, recovered_ratio = None, None
+    if own and own[-1].time > burst.onset and series is not None:
+        # Judged on the minutes after the deploy went out (no skew allowance): a recovery is
+        # the error ratio back under the threshold, not merely lower than during the burst.
+        start = floor_minute(own[-1].time) + timedelta(minutes=1)
+        after = series.ratio(start, start + timedelta(minutes=health.window_minutes))
+        if after is not None and after <= health.error_ratio_threshold:
+            recovered_by, recovered_ratio = own[-1], after
     found: dict[tuple[str, str | None], Candidate] = {}
     for other_service, history in by_service.items():
         for suspect in history:
@@ -338,7 +396,12 @@ def _analyse(
                 same_service=1.0 if same else 0.0,
                 latest=1.0 if suspect is history[-1] else 0.0,
             )
-            correlated = (same or parts.error_jump > 0) and verdict.verdict != Verdict.HEALTHY
+            # "Healthy" is no alibi for a deploy of the failing service when the errors began
+            # rising while it ran: its after-window saw at most the start of a slow onset.
+            correlated = (same or parts.error_jump > 0) and (
+                verdict.verdict != Verdict.HEALTHY
+                or (same and _rise_began_under(suspect, history, burst, health))
+            )
             target, undoes = _target_for(suspect, history, report)
             candidate = Candidate(
                 service=other_service,
@@ -349,6 +412,7 @@ def _analyse(
                 explanation="",
                 correlated=correlated,
                 target_health=report.health_of(target) if target else None,
+                applied=_already_applied(target, suspect, history),
             )
             candidate.explanation = _explain(candidate, burst, verdict, health, series)
             candidate.commands = fill_commands(config, candidate)
@@ -360,7 +424,40 @@ def _analyse(
             ):
                 found[key] = candidate
     ranked = sorted(found.values(), key=lambda c: (not c.correlated, -c.score))
-    return ServiceAnalysis(service, burst, last_good, ranked[:MAX_CANDIDATES])
+    return ServiceAnalysis(
+        service, burst, last_good, ranked[:MAX_CANDIDATES], recovered_by, recovered_ratio
+    )
+
+
+def _rise_began_under(
+    deploy: Deploy, history: list[Deploy], burst: Burst, health: HealthConfig
+) -> bool:
+    """True when the errors began rising while `deploy` ran, so its healthy verdict clears
+    nothing: the onset falls in its after-window (the one `judge_deploy` reads, which saw at
+    most the start), or the burst is a slow onset (a leak, say, that takes its time) and this
+    was the service's running deploy when the rise began, within the correlation window."""
+    skew = timedelta(seconds=health.clock_skew_seconds)
+    window = timedelta(minutes=health.window_minutes)
+    if floor_minute(deploy.time - skew) <= burst.onset < floor_minute(deploy.time) + window:
+        return True
+    if not burst.slow_onset or _proximity(deploy, burst.onset, health) is None:
+        return False
+    running = [
+        d
+        for d in history
+        if d.time <= burst.onset + skew and (d.status or "").lower() not in FAILED_STATUSES
+    ]
+    return bool(running) and running[-1] is deploy
+
+
+def _already_applied(
+    target: Deploy | None, suspect: Deploy, history: list[Deploy]
+) -> Deploy | None:
+    """The service's running deploy when it put the target's commit back after the suspect."""
+    running = history[-1]
+    if target is None or not target.sha or running is target or running.time <= suspect.time:
+        return None
+    return running if running.sha == target.sha else None
 
 
 def _explain(
@@ -384,7 +481,16 @@ def _explain(
             f"{-lead} min before {who} recorded at {hhmm(suspect.time)} UTC "
             f"(within the {health.clock_skew_seconds}s clock-skew tolerance)"
         )
-    text = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
+    if burst.slow_onset:
+        text = f"{_rising(burst)}, starting {timing}"
+    else:
+        text = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
+    if candidate.applied is not None:
+        by = f" by {candidate.applied.actor}" if candidate.applied.actor else ""
+        text = (
+            f"DONE: {candidate.service} runs {candidate.applied.label} again since "
+            f"{hhmm(candidate.applied.time)} UTC{by}; {text}"
+        )
     latency = _latency_change(series, burst.onset, health)
     if latency:
         text += f"; p95 latency {latency}"
@@ -408,11 +514,21 @@ def _explain(
             text += f" on {candidate.target.time:%Y-%m-%d}"
     else:
         text += f"; no earlier deploy of {candidate.service} to roll back to"
-    later = [d for d in candidate.undoes if d.time > suspect.time]
+    later = [d for d in candidate.undoes if d.time > suspect.time and d is not candidate.applied]
     if later:
         shown = ", ".join(f"{d.label} at {hhmm(d.time)}" for d in later[:3])
         text += f"; also undoes {len(later)} later deploy(s): {shown}"
     return text
+
+
+def _rising(burst: Burst) -> str:
+    """`error ratio rising from 0.2% at 13:46 to 34% at 14:04 UTC`: a slow onset, checkable at
+    both ends in the logs."""
+    peak_at = f" at {hhmm(burst.peak_at)}" if burst.peak_at else ""
+    return (
+        f"error ratio rising from {pct(burst.baseline)} at {hhmm(burst.onset)} to "
+        f"{pct(burst.peak)}{peak_at} UTC"
+    )
 
 
 def _latency_change(
@@ -433,16 +549,7 @@ def _latency_change(
     return f"{before:.2f}s -> {after:.2f}s"
 
 
-_PLACEHOLDERS = {
-    "service",
-    "sha",
-    "short_sha",
-    "revision",
-    "version",
-    "bad_sha",
-    "bad_short_sha",
-    "revert_range",
-}
+_PLACEHOLDERS = ROLLBACK_PLACEHOLDERS
 
 
 def auto_dry_run(command: str) -> tuple[str | None, str | None]:
@@ -478,7 +585,10 @@ def _fill(template: str, values: dict[str, str | None]) -> tuple[str, tuple[str,
 
 def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
     """The service's rollback templates filled for `candidate`'s target. Text only."""
-    service = next((s for s in config.services if s.name == candidate.service), None)
+    index, service = next(
+        ((i, s) for i, s in enumerate(config.services) if s.name == candidate.service),
+        (None, None),
+    )
     templates = service.rollback if service else RollbackTemplates()
     target = candidate.target
     if target is None:
@@ -495,14 +605,26 @@ def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
         "revert_range": f"{target.sha}..{suspect.sha}" if target.sha and suspect.sha else None,
     }
     commands: list[FilledCommand] = []
-    where = f"services.{candidate.service}.rollback"
-    for label, template in (("rollback", templates.command), ("git revert", templates.revert)):
+    source = f"{config.source_path}: " if config.source_path else ""
+    where = f"{source}services[{index}].rollback" if index is not None else "rollback"
+
+    def unfilled(label: str, key: str, problem: ValueError) -> FilledCommand:
+        # The loader rejects such templates; should one get here anyway, it is shown as an
+        # inert shell comment under another label, so no copy key ever offers it as a command.
+        return FilledCommand(
+            f"{label} (not filled)", f"# not filled: {where}.{key}: {problem}", False
+        )
+
+    for label, key, template in (
+        ("rollback", "command", templates.command),
+        ("git revert", "revert", templates.revert),
+    ):
         if not template:
             continue
         try:
             text, missing = _fill(template, values)
         except ValueError as exc:
-            commands.append(FilledCommand(label, template, True, note=f"{where}: {exc}"))
+            commands.append(unfilled(label, key, exc))
             continue
         commands.append(FilledCommand(label, text, True, missing))
         if label == "rollback":
@@ -510,7 +632,11 @@ def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
                 (templates.dry_run, None) if templates.dry_run else (auto_dry_run(template))
             )
             if dry_template:
-                dry_text, dry_missing = _fill(dry_template, values)
+                try:
+                    dry_text, dry_missing = _fill(dry_template, values)
+                except ValueError as exc:
+                    commands.append(unfilled("dry run", "dry_run", exc))
+                    continue
                 commands.append(
                     FilledCommand(
                         "dry run",

@@ -25,13 +25,14 @@ import shutil
 import stat
 import sys
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
 
 from cockpit.core.config import FileSource
 from cockpit.core.search.matcher import LineMatcher, PatternError, validate
@@ -419,7 +420,7 @@ class FileLogSource:
         listing = expand_paths(self.paths, self.base_dir, explicit=self.explicit)
         errors = list(listing.errors)
         for warning in listing.warnings:
-            sink.warn(f"{self.name}: {warning}")
+            self._warn(sink, warning)
         window = _Window(query)
         rg = find_rg() if self.engine in ("auto", "rg") else None
         if self.engine == "rg" and rg is None:
@@ -434,7 +435,7 @@ class FileLogSource:
             verdict = self._check_file(path, window)
             if isinstance(verdict, _Skip):
                 if verdict.warning:
-                    sink.warn(f"{self.name}: {verdict.warning}")
+                    self._warn(sink, verdict.warning)
                 if verdict.error:
                     errors.append(verdict.error)
                 continue
@@ -741,28 +742,17 @@ class FileLogSource:
             raise _FileFailure(f"{path}: cannot read ({exc.strerror or exc})") from None
         carry = b""
         first = True
-        block_size = FIRST_BLOCK_SIZE
+        salvage: _GzipSalvage | None = None
         try:
-            damaged = False
-            while not cancel.is_set() and not damaged:
-                chunk, error = _read_block(handle, block_size)
-                block_size = BLOCK_SIZE
-                if error is not None:
-                    damaged = True
-                    reason = "truncated" if isinstance(error, EOFError) else "corrupt"
-                    if not gz:
-                        raise _FileFailure(f"{path}: read error ({error})")
-                    sink.warn(
-                        f"{self.name}: {path}: {reason} gzip data ({error}); "
-                        "searched what could be read"
-                    )
+            for chunk in self._chunks(path, handle, gz, cancel):
+                if isinstance(chunk, _GzipSalvage):
+                    salvage = chunk
+                    continue
                 if first:
                     first = False
                     if b"\0" in chunk[:BINARY_PROBE_BYTES]:
-                        sink.warn(f"{self.name}: {path}: binary file skipped")
+                        self._warn(sink, f"{path}: binary file skipped")
                         return
-                if not chunk:
-                    break
                 data = carry + chunk if carry else chunk
                 cut = data.rfind(b"\n")
                 if cut < 0:
@@ -776,8 +766,46 @@ class FileLogSource:
                 yield data[: cut + 1] if carry else data
         finally:
             handle.close()
+        if salvage is not None:
+            self._warn(sink, f"{path}: {salvage.problem}; searched what could be read")
+            if salvage.inside_member:
+                # The line the damage cut is dropped: where a decompressor stops inside a
+                # damaged member varies, and a cut line's text (and timestamp) is a fragment.
+                carry = b""
         if carry and not cancel.is_set():
             yield carry + b"\n"
+
+    def _chunks(
+        self, path: Path, handle: IO[bytes], gz: bool, cancel: threading.Event
+    ) -> Iterator[bytes | _GzipSalvage]:
+        """The file's bytes in blocks; for a damaged .gz, everything before the damage and
+        then the `_GzipSalvage` that says what was wrong."""
+        block_size = FIRST_BLOCK_SIZE
+        delivered = 0
+        while not cancel.is_set():
+            chunk, error = _read_block(handle, block_size)
+            block_size = BLOCK_SIZE
+            if error is None:
+                if not chunk:
+                    return
+                delivered += len(chunk)
+                yield chunk
+                continue
+            if not gz:
+                raise _FileFailure(f"{path}: read error ({error})")
+            # igzip loses what it had decompressed in the failing call (up to a block): zlib
+            # decompresses the file again, carefully, and gives the rest up to the damage.
+            salvage = _GzipSalvage(path, skip=delivered, fallback=error, cancel=cancel)
+            for piece in salvage:
+                if cancel.is_set():
+                    return
+                yield piece
+            yield salvage
+            return
+
+    def _warn(self, sink: HitSink, message: str) -> None:
+        """A warning for this source; an ad hoc source is named by the path the message names."""
+        sink.warn(message if self.explicit else f"{self.name}: {message}")
 
     def minute_counts(self, query: Query, cancel: threading.Event) -> Counter[datetime]:
         """Matching lines per minute (UTC), fast: no hits are built and few lines are parsed.
@@ -1019,6 +1047,109 @@ def _read_block(handle: IO[bytes], block_size: int) -> tuple[bytes, BaseExceptio
     except Exception as exc:  # EOFError, OSError, isal's own error type for bad data
         return b"".join(pieces), exc
     return b"".join(pieces), None
+
+
+class _GzipSalvage:
+    """Decompresses a damaged .gz again with zlib, keeping every byte before the damage.
+
+    Iterating yields the decompressed bytes after the first `skip` (which the fast reader
+    already gave), member after member, until the damage; then `problem` says what it was and
+    `inside_member` whether the data stops inside a member (its last line is cut). Input goes
+    in pieces; the piece where zlib fails is fed again byte by byte from a copy of the
+    decompressor, since zlib drops the output of a call that fails.
+    """
+
+    PIECE = 64 << 10
+    OUT = 1 << 20
+
+    def __init__(
+        self, path: Path, *, skip: int, fallback: BaseException, cancel: threading.Event
+    ) -> None:
+        self.path = path
+        self.cancel = cancel
+        self.skip = skip
+        self.problem = f"corrupt gzip data ({fallback})"
+        self.inside_member = True
+        self._out: list[bytes] = []
+        self._out_size = 0
+        self._members = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as handle:
+            decompressor: Any = None  # None between members
+            data = b""
+            while not self.cancel.is_set():  # re-reading what was searched yields nothing
+                if decompressor is None:
+                    data = data.lstrip(b"\0")  # zero padding between members, as gzip allows
+                    if len(data) < 2:
+                        more = handle.read(self.PIECE)
+                        if more:
+                            data += more
+                            continue
+                    if not data:  # the fast reader failed where zlib sees no damage: say its error
+                        self.inside_member = False
+                        break
+                    if not data.startswith(b"\x1f\x8b"):
+                        where = "after gzip data" if self._members else "instead of gzip data"
+                        self._damage(f"not gzip: garbage {where}", inside=False)
+                        break
+                    decompressor = zlib.decompressobj(wbits=31)
+                    self._members += 1
+                if not data:
+                    data = handle.read(self.PIECE)
+                    if not data:
+                        self._damage("truncated gzip data (the file ends inside a member)")
+                        break
+                backup = decompressor.copy()
+                try:
+                    data = self._feed(decompressor, data)
+                except zlib.error:
+                    decompressor = backup
+                    try:
+                        for index in range(len(data)):
+                            self._feed(decompressor, data[index : index + 1])
+                            if decompressor.eof:
+                                data = data[index + 1 :]
+                                break
+                        else:
+                            data = b""
+                    except zlib.error as exc:
+                        self._damage(f"corrupt gzip data ({exc})")
+                        break
+                if decompressor.eof:
+                    data = decompressor.unused_data + data
+                    decompressor = None
+                if self._out_size >= self.OUT:
+                    yield from self._flush()
+        yield from self._flush()
+
+    def _feed(self, decompressor: Any, data: bytes) -> bytes:
+        """Feeds `data` in full unless the member ends first; returns what follows that end."""
+        while data and not decompressor.eof:
+            output = decompressor.decompress(data, self.OUT)
+            data = decompressor.unconsumed_tail
+            if output:
+                self._keep(output)
+        return data if decompressor.eof else b""
+
+    def _keep(self, output: bytes) -> None:
+        if self.skip:
+            dropped = min(self.skip, len(output))
+            self.skip -= dropped
+            output = output[dropped:]
+        if output:
+            self._out.append(output)
+            self._out_size += len(output)
+
+    def _flush(self) -> Iterator[bytes]:
+        if self._out:
+            out = b"".join(self._out)
+            self._out, self._out_size = [], 0
+            yield out
+
+    def _damage(self, problem: str, *, inside: bool = True) -> None:
+        self.problem = problem
+        self.inside_member = inside
 
 
 class _BlockTimestamps:

@@ -13,17 +13,36 @@ _DURATION = re.compile(
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_LOOKBACK = timedelta(days=3660)
+"""The furthest back a typed duration may reach (ten years): further is a typo, and `now -
+duration` would overflow the calendar."""
+
+
 class TimeSpecError(ValueError):
     """A time or window the user typed could not be read; the message is one line."""
 
 
+def lookback(seconds: float, what: str) -> timedelta:
+    """`seconds` as a timedelta, or TimeSpecError `WHAT: too far back` beyond MAX_LOOKBACK.
+
+    `what` names the option or value, e.g. `--since '99999999d'`. Every typed duration goes
+    through here, so none can overflow date arithmetic with a traceback.
+    """
+    if not seconds <= MAX_LOOKBACK.total_seconds():  # also catches inf and nan
+        raise TimeSpecError(f"{what}: too far back (at most {MAX_LOOKBACK.days} days)")
+    return timedelta(seconds=seconds)
+
+
 def parse_duration(text: str) -> timedelta | None:
-    """`90s`, `15m`, `1.5h`, `2d`, `1w` as a timedelta; None when `text` is not a duration."""
+    """`90s`, `15m`, `1.5h`, `2d`, `1w` as a timedelta; None when `text` is not a duration.
+
+    Raises TimeSpecError for a duration beyond MAX_LOOKBACK.
+    """
     match = _DURATION.match(text)
     if not match:
         return None
     number, unit = match.groups()
-    return timedelta(seconds=float(number) * _UNITS[unit[0].lower()])
+    return lookback(float(number) * _UNITS[unit[0].lower()], f"time {text.strip()!r}")
 
 
 def parse_time(text: str, now: datetime) -> datetime:

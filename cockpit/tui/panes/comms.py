@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,6 +37,7 @@ from cockpit.core.comms.events import (
     STATUS_UPDATE,
     action_item_payload,
     fact_set_payload,
+    parse_due,
     root_cause,
     root_cause_payload,
 )
@@ -46,6 +47,7 @@ from cockpit.core.comms.facts import (
     LogFacts,
     log_window,
     read_log_facts,
+    update_times,
 )
 from cockpit.core.comms.lint import Finding, LintContext, lint, people_names
 from cockpit.core.config import Config
@@ -71,7 +73,7 @@ class ActionItemInput:
 
 
 class ActionItemScreen(ModalScreen[ActionItemInput | None]):
-    """Three fields: the action, its owner, its due date."""
+    """Three fields: the action, its owner, its due date (checked before saving)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -80,12 +82,20 @@ class ActionItemScreen(ModalScreen[ActionItemInput | None]):
     ]
     AUTO_FOCUS = "#action-item-text"
 
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self.today = today
+        """Relative due dates (`+3d`, `1w`) count from this day."""
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label("Add an action item to the postmortem")
             yield Input(placeholder="what will be done", id="action-item-text")
             yield Input(placeholder="owner (a person or team)", id="action-item-owner")
-            yield Input(placeholder="due date, e.g. 2026-12-05", id="action-item-due")
+            yield Input(
+                placeholder="due date: YYYY-MM-DD, or +3d / 1w from today", id="action-item-due"
+            )
+            yield Label("", id="action-item-error")
             yield Label(
                 "Enter moves on; Enter on the due date saves. Esc cancels.", classes="dialog-hint"
             )
@@ -101,16 +111,26 @@ class ActionItemScreen(ModalScreen[ActionItemInput | None]):
     @on(Input.Submitted, "#action-item-due")
     def _save(self) -> None:
         text = self.query_one("#action-item-text", Input).value.strip()
+        owner = self.query_one("#action-item-owner", Input).value.strip()
         if not text:
-            self.query_one("#action-item-text", Input).focus()
+            self._refuse("action-item-text", "say what will be done")
             return
-        self.dismiss(
-            ActionItemInput(
-                text,
-                self.query_one("#action-item-owner", Input).value.strip(),
-                self.query_one("#action-item-due", Input).value.strip(),
-            )
-        )
+        if not owner:
+            self._refuse("action-item-owner", "owner is required: a person or a team")
+            return
+        try:
+            due = parse_due(self.query_one("#action-item-due", Input).value, self.today)
+        except ValueError as exc:
+            self._refuse("action-item-due", str(exc))
+            return
+        self.dismiss(ActionItemInput(text, owner, due.isoformat()))
+
+    def _refuse(self, field: str, message: str) -> None:
+        """One line under the fields says what is wrong; the cursor goes to that field."""
+        error = self.query_one("#action-item-error", Label)
+        error.update(Text(visible(message, max_len=120)))
+        error.add_class("-shown")
+        self.query_one(f"#{field}", Input).focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -135,7 +155,8 @@ The cockpit never publishes anything.
   internals, blame, secrets, missing start or next-update time. Copying is still allowed;
   the findings are recorded with the copy.
 - **Cadence**: next update due every `[comms] cadence_minutes` (30) after the last copied
-  update, until Monitoring.
+  update, until Monitoring. The countdown, the Next-update fact and the draft name the same
+  time; within half a cadence of it, the draft is that update and promises the one after.
 - **AI rewrite** (`w`, with `ANTHROPIC_API_KEY`): the model rewords the draft from the facts.
   The request is redacted first (nothing is sent if that fails); the result is marked
   UNVERIFIED, linted like any draft, and only ever copied by a human.
@@ -149,7 +170,7 @@ The cockpit never publishes anything.
 | `g` | redraft from the facts, dropping your edits |
 | `D` | show / hide the diff against the last copied update |
 | `r` | state the root cause (Review) |
-| `a` | add an action item (text, owner, due date) |
+| `a` | add an action item (text, owner, due date as YYYY-MM-DD or +3d / 1w) |
 | `p` | write the postmortem draft to `postmortem-<incident>.md` in the current folder |
 | `L` | read the logs again for the start time and share of requests |
 | `escape` | leave the draft editor |
@@ -329,7 +350,14 @@ The cockpit never publishes anything.
         self.facts = CommsFacts.from_state(
             state, now=now, comms=self.config.comms, log_facts=self.log_facts
         )
-        self._cadence = cadence(state, self.facts.status, self.config.comms.cadence_minutes)
+        # The header counts down to the same time the Next-update fact and the draft name.
+        self._cadence = cadence(
+            state,
+            self.facts.status,
+            self.config.comms.cadence_minutes,
+            now=now,
+            promise=self.facts["next_update"].at,
+        )
         self._show_facts()
         for purpose in DRAFT_PURPOSES:
             self._generated[purpose] = draft(self.facts, purpose)
@@ -402,6 +430,9 @@ The cockpit never publishes anything.
         if not self.is_mounted or self._cadence is None or self.facts is None:
             return
         now = self.clock()
+        if self._promise_moved(now):
+            self._refresh()  # the draft, the fact and the header move on together
+            return
         line = Text(f"{self.facts.status.value}", style="bold")
         line.append(" · ")
         line.append(
@@ -410,6 +441,16 @@ The cockpit never publishes anything.
         view = self.query_one("#comms-cadence", Static)
         view.set_class(self._cadence.overdue(now), "-overdue")
         view.update(line)
+
+    def _promise_moved(self, now: datetime) -> bool:
+        """True when a draft written now would promise another next-update time (the due
+        time came within half a cadence), unless a human set that time."""
+        if self.incident is None or self.facts is None or self.facts["next_update"].edited:
+            return False
+        times = update_times(
+            self.incident, self.facts.status, now, self.config.comms.cadence_minutes
+        )
+        return times.promise != self.facts["next_update"].at
 
     def _show_diff_text(self) -> None:
         view = self.query_one("#comms-diff", Static)
@@ -640,7 +681,7 @@ The cockpit never publishes anything.
                     )
                 )
 
-        self.app.push_screen(ActionItemScreen(), save)
+        self.app.push_screen(ActionItemScreen(self.clock().date()), save)
 
     def action_write_postmortem(self) -> None:
         if self.incident is None or self.facts is None:

@@ -60,7 +60,7 @@ When no deploy lines up with the errors, the pane says so: *rollback may not be 
 | `s` | suspect diff: commits, files and shortstat between the target and the current deploy |
 | `enter` | (in the suspect diff) show the diff of the selected file |
 | `escape` | back from the suspect diff |
-| `p` | pin the selected candidate's explanation to the timeline |
+| `p` | pin the selected candidate's explanation; in the suspect diff, pin the diff |
 | `r` | read everything again |
 
 Copied commands are shown in full and recorded on the timeline. You run them.
@@ -106,16 +106,19 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         ),
         Binding(
             "p",
-            "pin_candidate",
+            "pin",
             "Pin",
             id="deploys-pin",
             show=False,
-            tooltip="Pin the selected candidate's explanation to the timeline",
+            tooltip="Pin the selected candidate's explanation, or in the suspect diff the diff",
         ),
         Binding(
             "r", "refresh", "Refresh", id="deploys-refresh", tooltip="Read deploys and health again"
         ),
     ]
+
+    _viewed_file: tuple[str, str, str] | None = None
+    """(base, head, path) of the file the diff view shows; `p` pins it with the suspect diff."""
 
     @dataclass
     class DeploysListed(Message):
@@ -298,7 +301,9 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 safe_text(candidate.service, 16),
                 safe_text(target.label if target else "-", 16),
                 Text(str(len(candidate.undoes))),
-                Text(
+                Text("done", style="bold green")
+                if candidate.applied is not None
+                else Text(
                     f"{candidate.score:.2f}" + ("" if candidate.correlated else " weak"),
                     style="" if candidate.correlated else "dim",
                 ),
@@ -314,6 +319,7 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             parts.append(
                 f"{analysis.service}: errors {pct(burst.baseline)} -> {pct(burst.peak)} "
                 f"from {hhmm(burst.onset)} UTC"
+                + (f", recovered: {analysis.recovery}" if analysis.recovery else "")
             )
         if not report.analyses:
             parts.append("no error burst" if report.healthy_services else "no health data")
@@ -455,6 +461,52 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 },
             )
         )
+
+    def action_pin(self) -> None:
+        """`p`: the suspect diff in the diff view, the selected candidate everywhere else."""
+        if self.query_one("#deploys-views", ContentSwitcher).current == "deploys-diff":
+            self.action_pin_diff()
+        else:
+            self.action_pin_candidate()
+
+    def action_pin_diff(self) -> None:
+        """Pin the suspect diff as evidence: its range, size and the file on screen, if any."""
+        diff, candidate = self.diff, self._diff_candidate
+        target = candidate.target if candidate else None
+        if diff is None or candidate is None or target is None or diff.base != target.sha:
+            self.notify("no suspect diff to pin yet: it is still being read", severity="warning")
+            return
+        viewed = self._viewed_file
+        path = viewed[2] if viewed and viewed[:2] == (diff.base, diff.head) else None
+        # Range and file first: the verdict dialog shows only the start of a pin.
+        text = (
+            f"{candidate.service} {diff.base[:7]}..{diff.head[:7]}"
+            + (f" file {path}" if path else "")
+            + f" ({diff.commit_count} commits, {diff.shortstat or 'no changes'}; "
+            f"rolling back to {target.label})"
+        )
+        self.post_message(
+            PinRequested(
+                source="diff",
+                text=text,
+                detail={
+                    "service": candidate.service,
+                    "base": diff.base,
+                    "head": diff.head,
+                    "commit_count": diff.commit_count,
+                    "shortstat": diff.shortstat,
+                    "file_count": diff.file_count,
+                    "file": path,
+                    "suspect_sha": candidate.suspect.sha,
+                },
+            )
+        )
+
+    @on(FileDiffLoaded)
+    def _remember_viewed_file(self, message: FileDiffLoaded) -> None:
+        """Which file the diff view shows, in which range: `p` pins it with the diff."""
+        if self.diff is not None:
+            self._viewed_file = (self.diff.base, self.diff.head, message.path)
 
     def action_refresh(self) -> None:
         if not self.config.services:

@@ -3,8 +3,9 @@
 `t` runs the triage (heuristics at once, then the model when a key is set), `h` the offline
 heuristics alone. Hypotheses arrive as `hypothesis.proposed` events and are shown from the
 event log, so a pairing partner sees them too. Only `v` / `x` here, with a note and pinned
-evidence, mark one verified or refuted. Commands are inert text: `c` / `y` copy them through
-the app's clipboard service, which checks and records them; nothing is ever executed.
+evidence, mark one verified or refuted. Commands are inert text: `[` / `]` mark one of a
+card's checks or its containment command, `y` copies the marked one and `c` the containment,
+through the app's clipboard service, which checks and records them; nothing is ever executed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.hypotheses import (
     PROPOSED,
     UNVERIFIED_LABEL,
+    Hypothesis,
     HypothesisView,
     Status,
     judgement_payload,
@@ -45,6 +47,56 @@ SAVED_MESSAGES: dict[str, str | None] = {
 }
 STREAM_KEEP = 4000
 """Characters of streamed model text kept on screen."""
+EVIDENCE_ON_CARD = 5
+"""Evidence items shown on a card; the rest are counted there and listed in full by `e`."""
+COMMAND_MARK = "▶ "
+CARD_COMMANDS_HINT = "commands ([ ] mark one, y copies it; c copies containment; never run):"
+DETAIL_COMMANDS_HINT = "commands (on the card, [ ] marks one and y copies it; never run):"
+
+
+def card_commands(hypothesis: Hypothesis) -> list[tuple[str, str]]:
+    """A card's copyable commands, in the order the cursor visits them: checks, containment."""
+    commands = [("check", check) for check in hypothesis.checks]
+    if hypothesis.containment:
+        commands.append(("containment", hypothesis.containment))
+    return commands
+
+
+def hypothesis_text(
+    view: HypothesisView,
+    marked: int | None,
+    *,
+    every_evidence: bool = False,
+    commands_hint: str = CARD_COMMANDS_HINT,
+) -> Text:
+    """A card's body, sanitized: claim, evidence, confirm/refute, commands (command `marked`
+    flagged, if any), the last human note. `every_evidence` lists all evidence, not the first few.
+    """
+    h = view.hypothesis
+    body = Text(visible(h.claim, 600), style="bold")
+    shown = h.evidence if every_evidence else h.evidence[:EVIDENCE_ON_CARD]
+    for ref in shown:
+        body.append("\n  evidence: " + visible(ref, 300))
+    hidden = len(h.evidence) - len(shown)
+    if hidden:
+        body.append(f"\n  +{hidden} more evidence (e shows all)", style="italic")
+    if h.confirm_if:
+        body.append("\n  confirms: " + visible(h.confirm_if, 300))
+    if h.refute_if:
+        body.append("\n  refutes: " + visible(h.refute_if, 300))
+    commands = card_commands(h)
+    if commands:
+        body.append("\n  " + commands_hint, style="dim")
+    for index, (kind, command) in enumerate(commands):
+        if index == marked:
+            body.append("\n  " + COMMAND_MARK, style="bold")
+            body.append(f"{kind}: " + visible(command, 300), style="bold reverse")
+        else:
+            body.append(f"\n    {kind}: " + visible(command, 300))
+    if view.judgements:
+        judged = view.judgements[-1]
+        body.append(f"\n  note by {visible(judged.by, 30)}: " + visible(judged.note, 300))
+    return body
 
 
 def pin_reference(pin: Pin) -> str:
@@ -120,12 +172,51 @@ class PreviewScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+class DetailScreen(ModalScreen[None]):
+    """One hypothesis in full: every piece of evidence, every command, every human judgement."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,e", "close", "Close", id="detail-close", tooltip="Close the details"),
+    ]
+
+    def __init__(self, view: HypothesisView, marked: int) -> None:
+        super().__init__()
+        self.view = view
+        self.marked = marked
+
+    def compose(self) -> ComposeResult:
+        view = self.view
+        text = Text(f"{view.status.value.upper()} {view.hypothesis.origin} hypothesis\n\n")
+        text.append(
+            hypothesis_text(
+                view, self.marked, every_evidence=True, commands_hint=DETAIL_COMMANDS_HINT
+            )
+        )
+        for judged in view.judgements:
+            text.append(
+                f"\n\n{judged.status.value} by {visible(judged.by, 30)} "
+                f"at {judged.at:%Y-%m-%d %H:%M} UTC: " + visible(judged.note, 300)
+            )
+            for ref in judged.evidence:
+                text.append("\n  with: " + visible(ref, 300))
+        with VerticalScroll(classes="dialog", id="hypothesis-detail"):
+            yield Static(text, id="hypothesis-detail-text")
+            yield Label("Esc closes.", classes="dialog-hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class HypothesisCard(ListItem):
     """One hypothesis: badge, origin, claim, evidence, checks, containment."""
 
-    def __init__(self, view: HypothesisView) -> None:
+    def __init__(self, view: HypothesisView, marked: int = 0, *, active: bool = False) -> None:
         super().__init__(classes="hypothesis-card")
         self.view = view
+        self.marked = marked
+        """Which of the card's commands (`card_commands`) `y` copies."""
+        self.active = active
+        """Whether the card is under the list's cursor: only that card shows its mark."""
 
     def compose(self) -> ComposeResult:
         view = self.view
@@ -141,21 +232,19 @@ class HypothesisCard(ListItem):
                     Text(f"{word} by {visible(judged.by, 30)}"), classes=f"badge -{status.value}"
                 )
             yield Static(Text(h.origin), classes=f"origin -{h.origin}")
-        body = Text(visible(h.claim, 600), style="bold")
-        for ref in h.evidence[:5]:
-            body.append("\n  evidence: " + visible(ref, 300), style="")
-        if h.confirm_if:
-            body.append("\n  confirms: " + visible(h.confirm_if, 300))
-        if h.refute_if:
-            body.append("\n  refutes: " + visible(h.refute_if, 300))
-        for check in h.checks[:4]:
-            body.append("\n  check (copy with y): " + visible(check, 300))
-        if h.containment:
-            body.append("\n  containment (copy with c, never run): " + visible(h.containment, 300))
-        if view.judgements:
-            judged = view.judgements[-1]
-            body.append(f"\n  note by {visible(judged.by, 30)}: " + visible(judged.note, 300))
-        yield Static(body, classes="card-body")
+        yield Static(self._body(), classes="card-body")
+
+    def _body(self) -> Text:
+        return hypothesis_text(self.view, self.marked if self.active else None)
+
+    def mark(self, index: int, *, active: bool = True) -> None:
+        """Mark the command `y` copies; the mark shows while the card is under the cursor."""
+        if (index, active) == (self.marked, self.active):
+            return
+        self.marked, self.active = index, active
+        # Not composed yet: compose shows the new state.
+        for body in self.query(".card-body").results(Static):
+            body.update(self._body())
 
 
 class HypothesesPane(Pane):
@@ -176,7 +265,10 @@ and pinned evidence. The AI cannot run anything and cannot mark anything verifie
 | `r` | retry the last AI run after an error |
 | `p` | preview exactly what would be sent to the API (redacted) |
 | `v` / `x` | verify / refute the selected hypothesis (note + pinned evidence required) |
-| `c` / `y` | copy the containment command / the first check (copied, never executed) |
+| `[` / `]` | mark the previous / next command on the card (its checks, then containment) |
+| `y` | copy the marked command (copied, never executed) |
+| `c` | copy the containment command (copied, never executed) |
+| `e` | the selected hypothesis in full: all its evidence, commands and judgements |
 
 Secrets are redacted before anything leaves the machine; if redaction fails, nothing is sent.
 """
@@ -232,10 +324,36 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         ),
         Binding(
             "y",
-            "copy_check",
-            "Copy check",
-            id="hypotheses-copy-check",
-            tooltip="Copy the first read-only check (never executed)",
+            "copy_marked",
+            "Copy marked",
+            id="hypotheses-copy-marked",
+            tooltip="Copy the card's marked check or containment command (never executed)",
+            show=False,
+        ),
+        Binding(
+            "left_square_bracket",
+            "mark_command(-1)",
+            "Prev cmd",
+            id="hypotheses-mark-previous",
+            tooltip="Mark the card's previous command for y to copy",
+            key_display="[",
+            show=False,
+        ),
+        Binding(
+            "right_square_bracket",
+            "mark_command(1)",
+            "Next cmd",
+            id="hypotheses-mark-next",
+            tooltip="Mark the card's next command for y to copy",
+            key_display="]",
+            show=False,
+        ),
+        Binding(
+            "e",
+            "details",
+            "Details",
+            id="hypotheses-details",
+            tooltip="Show the selected hypothesis in full: all evidence, commands, judgements",
             show=False,
         ),
     ]
@@ -244,6 +362,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         super().__init__(*args, **kwargs)
         self._views: list[HypothesisView] = []
         self._shown: list[tuple[str, str]] = []
+        self._marked: dict[str, int] = {}
+        """The marked command of each card, by hypothesis id: kept when the cards are rebuilt."""
         self._stream = ""
         self._last_run: str | None = None
         self._boundary = Boundary()
@@ -273,11 +393,24 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             return
         self._shown = shown
         cards = self.query_one("#hypothesis-cards", ListView)
-        index = cards.index
+        index = min(cards.index or 0, len(self._views) - 1)
         cards.clear()
-        cards.extend(HypothesisCard(view) for view in self._views)
+        # The card keeping the cursor shows its mark at once: the index may not change, and
+        # then no Highlighted message comes.
+        cards.extend(
+            HypothesisCard(view, self._marked.get(view.hypothesis.id, 0), active=n == index)
+            for n, view in enumerate(self._views)
+        )
         if self._views:
-            cards.index = min(index or 0, len(self._views) - 1)
+            cards.index = index
+
+    @on(ListView.Highlighted, "#hypothesis-cards")
+    def _card_highlighted(self) -> None:
+        # By id, not by the event's item: during a rebuild that may be a card on its way out.
+        view = self.selected()
+        chosen = view.hypothesis.id if view else None
+        for card in self.query(HypothesisCard):
+            card.mark(card.marked, active=card.view.hypothesis.id == chosen)
 
     def selected(self) -> HypothesisView | None:
         cards = self.query_one("#hypothesis-cards", ListView)
@@ -444,22 +577,57 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
     def action_refute(self) -> None:
         self._judge(False)
 
-    def _copy(self, which: str) -> None:
+    def _copy(self, view: HypothesisView, index: int) -> None:
+        """Hand command `index` of the card to the app's clipboard service; nothing runs it."""
+        h = view.hypothesis
+        kind, text = card_commands(h)[index]
+        detail = {"hypothesis": h.id, "origin": h.origin, "kind": kind, "index": index}
+        self.post_message(CopyRequested(text, AI_PURPOSE, detail))
+
+    def action_copy_containment(self) -> None:
         view = self.selected()
         if view is None:
             self.set_status("select a hypothesis first")
             return
-        h = view.hypothesis
-        text = h.containment if which == "containment" else (h.checks[0] if h.checks else None)
-        if not text:
-            self.set_status(f"this hypothesis has no {which} command")
+        if not view.hypothesis.containment:
+            self.set_status("this hypothesis has no containment command")
             return
-        self.post_message(
-            CopyRequested(text, AI_PURPOSE, {"hypothesis": h.id, "origin": h.origin, "kind": which})
-        )
+        self._copy(view, len(card_commands(view.hypothesis)) - 1)
 
-    def action_copy_containment(self) -> None:
-        self._copy("containment")
+    def action_copy_marked(self) -> None:
+        view = self.selected()
+        if view is None:
+            self.set_status("select a hypothesis first")
+            return
+        commands = card_commands(view.hypothesis)
+        if not commands:
+            self.set_status("this hypothesis has no command to copy")
+            return
+        marked = min(self._marked.get(view.hypothesis.id, 0), len(commands) - 1)
+        self._copy(view, marked)
 
-    def action_copy_check(self) -> None:
-        self._copy("check")
+    def action_mark_command(self, step: int) -> None:
+        """Move the card's command mark by `step` (stops at the first and the last)."""
+        view = self.selected()
+        if view is None:
+            self.set_status("select a hypothesis first")
+            return
+        commands = card_commands(view.hypothesis)
+        if not commands:
+            self.set_status("this hypothesis has no command to mark")
+            return
+        hypothesis_id = view.hypothesis.id
+        marked = max(0, min(self._marked.get(hypothesis_id, 0) + step, len(commands) - 1))
+        self._marked[hypothesis_id] = marked
+        card = self.query_one("#hypothesis-cards", ListView).highlighted_child
+        if isinstance(card, HypothesisCard) and card.view.hypothesis.id == hypothesis_id:
+            card.mark(marked)
+        kind = commands[marked][0]
+        self.set_status(f"marked {kind} ({marked + 1} of {len(commands)}): y copies it")
+
+    def action_details(self) -> None:
+        view = self.selected()
+        if view is None:
+            self.set_status("select a hypothesis first")
+            return
+        self.app.push_screen(DetailScreen(view, self._marked.get(view.hypothesis.id, 0)))

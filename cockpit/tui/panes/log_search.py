@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,12 +23,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, DataTable, Input, Log, Static
+from textual.screen import ModalScreen
+from textual.widgets import ContentSwitcher, DataTable, Input, Label, Log, OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cockpit.core.config import Config
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import Kind
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.search.model import Hit, Query, SourceState, SourceStatus
@@ -54,6 +58,8 @@ STATE_STYLES = {
     SourceState.ERROR: "bold red",
 }
 MATCH_STYLE = "bold reverse"
+RECENT_DEPLOYS = timedelta(hours=24)
+"""How far back the deploy picker lists deploys."""
 UI_SWITCH_INTERVAL = 0.001
 """GIL switch interval while searching. Python's 5 ms default lets search threads keep the
 event loop waiting for the GIL (measured 65 ms stalls); 1 ms keeps it under ~35 ms."""
@@ -74,6 +80,10 @@ class PatternRow:
 
 def _hhmm(ts: datetime | None) -> str:
     return ts.strftime("%H:%M:%S") if ts else "--:--:--"
+
+
+def _minute(ts: datetime | None) -> str:
+    return ts.strftime("%H:%M") if ts else "--:--"
 
 
 def _iso(ts: datetime | None) -> str | None:
@@ -153,6 +163,103 @@ class HitLog(Log):
         self.post_message(self.Moved(delta))
 
 
+def deploy_label(deploy: Deploy) -> str:
+    """`checkout b9c1d4e` (service and short sha, else version), sanitized."""
+    what = deploy.short_sha or deploy.version or ""
+    return visible(f"{deploy.service} {what}".strip(), max_len=60)
+
+
+def deploy_choice(deploy: Deploy, now: datetime) -> str:
+    """One picker line: `HH:MM service sha version`, sanitized; deploys of another (UTC) day
+    than `now` start with their date, so the newest-first order reads right."""
+    when = f"{deploy.time:%H:%M}"
+    if deploy.time.date() != now.date():
+        when = f"{deploy.time:%m-%d} {when}"
+    fields = [when, deploy.service, deploy.short_sha or "-"]
+    if deploy.version:
+        fields.append(deploy.version)
+    return visible(" ".join(fields), max_len=100)
+
+
+class DeployPickerScreen(ModalScreen[Deploy | None]):
+    """Pick one of the recent deploys (newest first); returns it, or None on Esc."""
+
+    AUTO_FOCUS = "#log-search-deploy-list"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="log-search-deploy-cancel",
+            tooltip="Close; the NEW mark stays as it was",
+        ),
+    ]
+
+    @dataclass
+    class Read(Message):
+        """The deploys since `since`, newest first, and the first problem reading them."""
+
+        deploys: tuple[Deploy, ...]
+        problem: str | None
+
+    def __init__(self, config: Config, now: datetime) -> None:
+        super().__init__()
+        self.config = config
+        self.now = now
+        self.since = now - RECENT_DEPLOYS
+        self.deploys: tuple[Deploy, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="log-search-deploy-box"):
+            yield Label("Mark signatures new since which deploy?")
+            yield OptionList(id="log-search-deploy-list")
+            yield Label(Text("reading deploys…"), id="log-search-deploy-hint")
+
+    def on_mount(self) -> None:
+        self._read()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="log-search-deploys",
+        exit_on_error=False,
+        description="Reading deploys",
+    )
+    def _read(self) -> None:
+        from cockpit.core.deploys import list_deploys
+
+        listing = list_deploys(self.config, since=self.since)
+        problem = listing.errors[0] if listing.errors else None
+        self.post_message(self.Read(tuple(listing.deploys), problem))
+
+    @on(Read)
+    def _deploys_read(self, message: Read) -> None:
+        self.deploys = message.deploys
+        options = self.query_one("#log-search-deploy-list", OptionList)
+        options.add_options(Option(Text(deploy_choice(d, self.now))) for d in self.deploys)
+        if self.deploys:
+            options.highlighted = 0
+            hint = "Enter: what first shows after it is NEW · Esc: cancel"
+        else:
+            hint = f"no deploys since {self.since:%Y-%m-%d %H:%M} UTC · Esc closes"
+        if message.problem:
+            hint = f"{visible(message.problem, max_len=100)} · {hint}"
+        self.query_one("#log-search-deploy-hint", Label).update(Text(hint))
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "log-search-deploys" and event.state == WorkerState.ERROR:
+            error = visible(f"could not read deploys: {event.worker.error}", max_len=120)
+            self.query_one("#log-search-deploy-hint", Label).update(Text(error, style="red"))
+
+    @on(OptionList.OptionSelected, "#log-search-deploy-list")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.deploys[event.option_index])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class LogSearchPane(Pane):
     """Search every log source at once; live per-source status, lines and error patterns."""
 
@@ -177,6 +284,7 @@ to a literal with `alt+r`. Times are **UTC**.
 | `alt+s` / `s` | service filter: all, or one service |
 | `alt+v` / `v` | lines or error patterns (signatures with counts and a per-minute trend) |
 | `alt+n` / `n` | mark signatures new since a time (a deploy): `30m` or an ISO time |
+| `alt+d` / `D` | mark signatures new since a deploy, picked from the recent ones |
 | `up` / `down` | select a line (in the results) |
 | `p` | pin the selected line or signature to the timeline as evidence |
 | `/` | back to the pattern box |
@@ -229,6 +337,14 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
             id="log-search-new-since",
             show=False,
             tooltip="Mark signatures first seen after a time (e.g. a deploy)",
+        ),
+        Binding(
+            "alt+d,D",
+            "pick_deploy",
+            "New since deploy",
+            id="log-search-new-since-deploy",
+            show=False,
+            tooltip="Pick a recent deploy: signatures first seen after it are marked NEW",
         ),
         Binding(
             "p",
@@ -305,6 +421,8 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         self.custom_window = ""
         self.new_since: datetime | None = None
         """Signatures first seen after this are NEW; None: the incident's start."""
+        self.new_since_label: str | None = None
+        """The deploy `new_since` was picked from (`checkout b9c1d4e`, sanitized), if any."""
         self.generation = 0
         self.statuses: dict[str, SourceStatus] = {}
         self.total = 0
@@ -313,6 +431,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         """The hits in the results view, in display order (parallel to its lines)."""
         self.selected: int | None = None
         self.pattern_rows: tuple[PatternRow, ...] = ()
+        self._patterns: LogSearchPane.PatternsUpdated | None = None
         self.last_query: Query | None = None
         self._custom_mode = "window"
 
@@ -337,8 +456,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         sources.add_column("Count", key="count")
         sources.add_column("Note", key="note")
         patterns = self.query_one("#log-search-patterns", DataTable)
-        # The signature comes early: at 80 columns it is what must stay visible.
-        for label in ("Count", "", "Trend", "Signature", "First", "Last"):
+        # The short columns come first and the signature last: it can be long, and at 80
+        # columns it is cut at the edge instead of pushing First/Last out of sight.
+        for label in ("Count", "", "First", "Last", "Trend", "Signature"):
             patterns.add_column(label)
         self._show_options()
 
@@ -367,7 +487,8 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         ]
         mark = self._new_since()
         if mark is not None:
-            parts.append(f"new since {mark:%H:%M}")
+            deploy = f"{self.new_since_label} " if self.new_since_label else ""
+            parts.append(f"new since {deploy}{mark:%H:%M}")
         self.query_one("#log-search-options", Static).update(Text("  ·  ".join(parts)))
 
     def watch_regex(self) -> None:
@@ -446,12 +567,32 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                 self.custom_window = text
             else:
                 self.new_since = parse_time(text, self.clock()) if text else None
+                self.new_since_label = None
         except TimeSpecError as exc:
             self.notify(str(exc), severity="error")
             return
         event.input.add_class("-hidden")
         self._show_options()
+        self._paint_patterns()
         self.action_focus_pattern()
+
+    def action_pick_deploy(self) -> None:
+        if not self.config.services:
+            self.notify(
+                "no services configured, so no deploys to pick: add [[services]] "
+                "(or press n to type a time)",
+                severity="warning",
+            )
+            return
+        self.app.push_screen(DeployPickerScreen(self.config, self.clock()), self._deploy_picked)
+
+    def _deploy_picked(self, deploy: Deploy | None) -> None:
+        if deploy is None:
+            return
+        self.new_since = deploy.time
+        self.new_since_label = deploy_label(deploy)
+        self._show_options()
+        self._paint_patterns()
 
     def _new_since(self) -> datetime | None:
         if self.new_since is not None:
@@ -533,6 +674,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         self.shown.clear()
         self.selected = None
         self.pattern_rows = ()
+        self._patterns = None
         log = self.query_one("#log-search-results", HitLog)
         log.clear()
         log.highlighter = MatchHighlighter(_make_highlighter(query))
@@ -678,30 +820,49 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
     def _patterns_updated(self, message: PatternsUpdated) -> None:
         if message.generation != self.generation:
             return
-        self.pattern_rows = message.rows
+        self._patterns = message
+        self._paint_patterns()
+
+    def _paint_patterns(self) -> None:
+        """Fill the patterns view from the last snapshot, marking NEW against today's mark."""
+        message = self._patterns
+        if message is None:
+            return
+        mark = self._new_since()
+        # Same rule as PatternIndex.is_new: a signature's first_seen is its earliest line, so
+        # "first seen at or after the mark" means "never seen before it". Recomputed here so
+        # a mark chosen after the search (a deploy) applies at once.
+        self.pattern_rows = tuple(
+            replace(
+                row,
+                new=mark is not None and row.first_seen is not None and row.first_seen >= mark,
+            )
+            for row in message.rows
+        )
         table = self.query_one("#log-search-patterns", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for row in message.rows:
+        for row in self.pattern_rows:
             table.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
+                Text(_minute(row.first_seen)),
+                Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
                 safe_text(row.key, max_len=120),
-                Text(_hhmm(row.first_seen)),
-                Text(_hhmm(row.last_seen)),
             )
+        blank = Text("")
         if message.total >= PATTERN_LINE_LIMIT:
             note = f"(signatures from the first {PATTERN_LINE_LIMIT:,} matching lines only)"
-            table.add_row(Text(""), Text(""), Text(""), Text(note, style="dim"), Text(""), Text(""))
+            table.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
         if message.other:
             table.add_row(
                 Text(f"{message.other:,}"),
-                Text(""),
-                Text(""),
+                blank,
+                blank,
+                blank,
+                blank,
                 Text("(other shapes, past the signature limit)", style="dim"),
-                Text(""),
-                Text(""),
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
