@@ -18,7 +18,10 @@ from cockpit.core.search.model import Hit, Query, Source
 from cockpit.core.search.patterns import signature as line_signature
 
 MAX_SIGNATURES = 200
-"""Distinct signatures kept; the rest are counted as "other"."""
+"""Distinct signatures reported, the most frequent; the rest are counted as "other"."""
+MAX_TRACKED = 20_000
+"""Distinct signatures counted while reading (bounds memory). Up to here the result does not
+depend on the order in which parallel sources deliver their lines."""
 
 
 @dataclass
@@ -89,10 +92,12 @@ def collect_errors(
         text = line_signature(hit.text)
         signature = by_text.get(text)
         if signature is None:
-            if len(by_text) >= MAX_SIGNATURES:
+            if len(by_text) >= MAX_TRACKED:
                 signature = other
             else:
                 signature = by_text[text] = Signature(text, example=hit.text[:500])
+        elif hit.ts is not None and signature.first_seen and hit.ts < signature.first_seen:
+            signature.example = hit.text[:500]  # the earliest line, whichever source was first
         signature.count += 1
         signature.services[service] += 1
         if hit.ts is not None:
@@ -109,7 +114,11 @@ def collect_errors(
 
     query = Query(pattern or config.health.error_pattern, regex=True, since=since, until=until)
     result = run_search(chosen, query, on_event, max_hits=0, lossless=True)
-    signatures = sorted(by_text.values(), key=lambda s: -s.count)
+    ranked = sorted(by_text.values(), key=lambda s: (-s.count, s.text))
+    signatures = ranked[:MAX_SIGNATURES]
+    for rest in ranked[MAX_SIGNATURES:]:
+        other.count += rest.count
+        other.services.update(rest.services)
     if other.count:
         signatures.append(other)
     return ErrorEvidence(since, until, signatures, dict(per_minute), total, result.errors)

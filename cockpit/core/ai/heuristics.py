@@ -240,7 +240,9 @@ def propose(
                 score=round(min(0.35, 0.1 + step.factor / 400), 3),
             )
         )
-    found.sort(key=lambda h: -(h.score or 0))
+    # Ties broken by id: sources are searched in parallel, so signatures arrive in any order,
+    # and the same data must give the same hypotheses (a rerun must not propose new ones).
+    found.sort(key=lambda h: (-(h.score or 0), h.id))
     return found[:MAX_HYPOTHESES]
 
 
