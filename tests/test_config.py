@@ -306,6 +306,43 @@ BAD_CONFIGS: list[tuple[str, str, str]] = [
         f'[ai]\nmax_tokens = "{"x" * 5000}"\n',
         r":2: key 'ai\.max_tokens': expected a valid integer.* \(got 'x{59}\.\.\.\)$",
     ),
+    (
+        "custom rollback placeholder",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "shift traffic"\n'
+        'command = "kubectl patch svc {servce}"\n',
+        r":5: key 'services\[0\]\.rollback\.custom\[0\]\.command': unknown placeholder "
+        r"\{servce\}; expected one of \{bad_sha\}",
+    ),
+    (
+        "custom rollback dry run braces",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "x"\ncommand = "y"\n'
+        'dry_run = "patch -p \'{\\"spec\\": 1}\'"\n',
+        r":6: key 'services\[0\]\.rollback\.custom\[0\]\.dry_run': unknown placeholder "
+        r"\{\"spec\"\}; expected one of .*; literal braces are written \{\{ and \}\}$",
+    ),
+    (
+        "custom rollback label taken",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "Rollback"\n'
+        'command = "y"\n',
+        r":4: key 'services\[0\]\.rollback\.custom\[0\]\.label': 'Rollback' names a built-in",
+    ),
+    (
+        "custom rollback label repeated",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "flag off"\n'
+        'command = "y"\n[[services.rollback.custom]]\nlabel = "Flag off"\ncommand = "z"\n',
+        r": key 'services\[0\]\.rollback\.custom': custom\[1\]\.label 'Flag off' repeats "
+        r"custom\[0\]\.label",
+    ),
+    (
+        "custom rollback label on two lines",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "a\\nb"\ncommand = "y"\n',
+        r":4: key 'services\[0\]\.rollback\.custom\[0\]\.label': expected a label of 1 to 60",
+    ),
+    (
+        "custom rollback without command",
+        '[[services]]\nname = "a"\n[[services.rollback.custom]]\nlabel = "x"\n',
+        r":3: missing required key 'services\[0\]\.rollback\.custom\[0\]\.command'",
+    ),
 ]
 
 
@@ -402,3 +439,21 @@ def test_cli_directory_as_config(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"cockpit: {tmp_path}: is a directory, expected a TOML config file"
     ]
+
+
+def test_custom_rollback_commands_load_with_prod_changing_by_default(tmp_path: Path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text(
+        '[[services]]\nname = "checkout"\n'
+        "[[services.rollback.custom]]\n"
+        'label = "  flag off  "\ncommand = "flagctl set {service}-v2 off"\n'
+        "[[services.rollback.custom]]\n"
+        'label = "watch"\ncommand = "kubectl rollout status deploy/{service}"\n'
+        'prod_changing = false\ndry_run = "echo {short_sha}"\n'
+    )
+    flag, watch = load_config_file(file).services[0].rollback.custom
+    assert (flag.label, flag.prod_changing, flag.dry_run) == ("flag off", True, None)
+    assert (watch.label, watch.prod_changing, watch.dry_run) == ("watch", False, "echo {short_sha}")
+    example = load_config_file(EXAMPLE)
+    (shift,) = next(s for s in example.services if s.name == "checkout").rollback.custom
+    assert shift.prod_changing and shift.dry_run and "{{" in shift.command

@@ -523,6 +523,14 @@ def test_config_validates_and_points_at_everything(default_box: SandboxInfo) -> 
         == "kubectl rollout undo deployment/checkout -n prod --to-revision={revision}"
     )
     assert checkout.rollback.dry_run == checkout.rollback.command + " --dry-run=server"
+    # The kubectl services also show a named custom command beside the rollback.
+    (pin,) = checkout.rollback.custom
+    assert pin.label == "pin the image to the healthy build" and pin.prod_changing
+    assert pin.command.endswith("checkout=registry.example.com/checkout:{version}")
+    assert pin.dry_run == pin.command + " --dry-run=server"
+    assert [len(s.rollback.custom) for s in config.services] == [
+        int((s.rollback.command or "").startswith("kubectl ")) for s in config.services
+    ]
 
 
 # -- scenarios ------------------------------------------------------------------------------------

@@ -141,6 +141,37 @@ def test_rollback_prints_candidates_and_commands_never_runs_them(demo_config, ca
     assert all(c["executed"] is False for c in top["commands"])
 
 
+def test_rollback_shows_custom_commands_in_full_in_text_and_json(demo_config, capsys):
+    path, truth = demo_config
+    target = truth.rollback_target
+    pin = (
+        "kubectl -n prod set image deployment/checkout "
+        f"checkout=registry.example.com/checkout:{target.version}"
+    )
+    assert main(["--config", str(path), "rollback", "--service", "checkout"]) == 0
+    out = capsys.readouterr().out
+    assert f"pin the image to the healthy build (custom, PROD-CHANGING, not executed): {pin}\n" in (
+        out
+    )
+    assert (
+        "pin the image to the healthy build (dry run) (custom, not executed): "
+        f"{pin} --dry-run=server\n" in out
+    )
+    assert main(["--config", str(path), "rollback", "--service", "checkout", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["analyses"][0]["candidates"][0]
+    custom = [c for c in top["commands"] if c["custom"]]
+    assert [(c["label"], c["command"], c["prod_changing"], c["template"]) for c in custom] == [
+        ("pin the image to the healthy build", pin, True, "custom[0].command"),
+        (
+            "pin the image to the healthy build (dry run)",
+            f"{pin} --dry-run=server",
+            False,
+            "custom[0].dry_run",
+        ),
+    ]
+    assert all(c["executed"] is False and c["filled"] for c in custom)
+
+
 def test_rollback_without_services_fails_with_one_line(tmp_path, capsys):
     config = tmp_path / "cockpit.toml"
     config.write_text('[cockpit]\nauthor = "a"\n')

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, RichLog, Static
+from textual.widgets import DataTable, OptionList, RichLog, Static
 
 from cockpit.core.config import Config, load_config_file
+from cockpit.core.deploys.model import Deploy
+from cockpit.core.deploys.rollback import Candidate, FilledCommand, ScoreParts
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested
-from cockpit.tui.panes.deploys import DeploysPane
+from cockpit.tui.panes.deploys import CommandPickerScreen, DeploysPane
 from tests.deploys_support import BASE_TIME, commit, init_repo, minutes, tag
 from tests.tui_support import workers_done
 
@@ -309,3 +311,109 @@ async def test_p_in_the_suspect_diff_pins_the_diff_and_elsewhere_the_candidate(d
     assert with_file.detail["file"] == diff.files[0][1]
     assert with_file.text.startswith(f"{span} file {diff.files[0][1]} (")
     assert candidate.source == "deploys" and candidate.text.startswith("error ratio")
+
+
+async def test_c_picks_a_custom_command_and_copies_it_without_running_anything(
+    demo, monkeypatch, git_command_log
+):
+    import os
+    import subprocess
+
+    app = PaneApp(load_config_file(demo.config_path), DEMO_NOW)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(DeploysPane)
+        candidate = pane.rows[0].candidate
+        detail = plain(pane.query_one("#deploys-detail", Static))
+        pin = next(c for c in candidate.commands if c.custom and not c.dry_run)
+        assert f" PROD-CHANGING  pin the image to the healthy build: {pin.text}" in detail
+        # From here on, anything that spawns a process is a failure: copying runs nothing.
+        spawned: list[object] = []
+
+        def refuse(*args: object, **_kwargs: object) -> None:
+            spawned.append(args)
+            raise AssertionError(f"a process was started: {args}")
+
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+        monkeypatch.setattr(os, "system", refuse)
+        reads_before = len(git_command_log.commands)
+
+        await pilot.press("c")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, CommandPickerScreen)
+        options = picker.query_one(OptionList)
+        labels = [options.get_option_at_index(i).prompt for i in range(options.option_count)]
+        assert [str(getattr(p, "plain", p)).split(": ", 1)[1] for p in labels] == [
+            f"{c.text}  (copy only, never executed)" for c in candidate.commands
+        ]
+        for _ in range(candidate.commands.index(pin)):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPickerScreen)
+        (copy,) = app.copies
+        assert copy.text == pin.text and copy.text.startswith("kubectl -n prod set image ")
+        assert copy.purpose == "custom rollback command: pin the image to the healthy build"
+        assert copy.detail["prod_changing"] is True and copy.detail["executed"] is False
+        assert copy.detail["template"] == "custom[0].command"
+        assert copy.detail["target_sha"] == demo.truth.rollback_target.sha
+
+        # Its dry run is offered too, flagged as not prod-changing; escape copies nothing.
+        await pilot.press("c", "up", "enter")  # wraps to the last: the custom dry run
+        await pilot.pause()
+        await pilot.press("c", "escape")
+        await pilot.pause()
+        assert len(app.copies) == 2
+        dry = app.copies[1]
+        assert dry.text == pin.text + " --dry-run=server"
+        assert (
+            dry.purpose == "custom rollback command: pin the image to the healthy build (dry run)"
+        )
+        assert dry.detail["prod_changing"] is False and dry.detail["executed"] is False
+        # `y` still copies the rollback template itself, never a custom command.
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.copies[2].purpose == "rollback command"
+        assert "--to-revision=" in app.copies[2].text
+    assert spawned == [] and len(git_command_log.commands) == reads_before
+
+
+async def test_the_picker_shows_an_unfilled_template_as_a_note_never_for_copy():
+    target = Deploy("checkout", BASE_TIME, sha="a" * 40)
+    candidate = Candidate(
+        "checkout",
+        Deploy("checkout", BASE_TIME + minutes(5), sha="b" * 40),
+        target,
+        [],
+        ScoreParts(1, 1, 1, 1),
+        "why",
+        True,
+        commands=[
+            FilledCommand(
+                "flag off (not filled)",
+                "# not filled: services[0].rollback.custom[0].command: unknown placeholder {x}",
+                False,
+                template="custom[0].command",
+                filled=False,
+            ),
+            FilledCommand("watch", "kubectl rollout status", False, template="custom[1].command"),
+        ],
+    )
+    chosen: list[FilledCommand | None] = []
+
+    class PickerApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(CommandPickerScreen(candidate), chosen.append)
+
+    async with PickerApp().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        options = pilot.app.screen.query_one(OptionList)
+        assert options.get_option_at_index(0).disabled
+        prompt = options.get_option_at_index(0).prompt
+        assert isinstance(prompt, Text) and prompt.plain.startswith(" not filled  flag off")
+        watch = options.get_option_at_index(1).prompt
+        assert isinstance(watch, Text) and watch.plain.startswith(" no prod change  watch: ")
+        await pilot.press("enter")  # the highlight skips the disabled note: `watch` is copied
+        await pilot.pause()
+    assert chosen == [candidate.commands[1]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.core.config import Config, RollbackTemplates, ServiceConfig
+from cockpit.core.config import Config, CustomRollbackCommand, RollbackTemplates, ServiceConfig
 from cockpit.core.deploys.health import (
     HealthSeries,
     Verdict,
@@ -345,6 +345,97 @@ def test_commands_quote_hostile_values_and_flag_missing_placeholders():
     assert bad.label == "rollback (not filled)" and not bad.prod_changing
     assert bad.text == "# not filled: services[0].rollback.command: unknown placeholder {nope}"
     assert fill_commands(_config(command="x"), _candidate(None)) == []
+
+
+def test_custom_commands_are_filled_beside_the_templates_with_their_dry_runs():
+    config = Config(
+        services=[
+            ServiceConfig(
+                name="checkout",
+                rollback=RollbackTemplates(
+                    command="argocd app rollback {service} {revision}",
+                    custom=[
+                        CustomRollbackCommand(
+                            label="shift traffic to the stable pool",
+                            command="kubectl patch svc {service} -p "
+                            '\'{{"spec":{{"track":"stable"}}}}\'',
+                            dry_run="kubectl patch svc {service} --dry-run=server -p '{{}}'",
+                        ),
+                        CustomRollbackCommand(
+                            label="flag off", command="flagctl off {version} {revision}"
+                        ),
+                        CustomRollbackCommand(
+                            label="watch",
+                            command="kubectl rollout status deploy/{service}",
+                            prod_changing=False,
+                        ),
+                    ],
+                ),
+            )
+        ]
+    )
+    hostile = Deploy("checkout", GOOD.time, sha=sha("7f3a2c1"), version="v1; rm -rf /")
+    argo, shift, shift_dry, flag, watch = fill_commands(config, _candidate(hostile))
+    assert argo.label == "rollback" and not argo.custom and argo.template == "command"
+    assert shift.text == 'kubectl patch svc checkout -p \'{"spec":{"track":"stable"}}\''
+    assert (shift.label, shift.custom, shift.prod_changing) == (
+        "shift traffic to the stable pool",
+        True,
+        True,
+    )
+    assert shift_dry.label == "shift traffic to the stable pool (dry run)"
+    assert shift_dry.text == "kubectl patch svc checkout --dry-run=server -p '{}'"
+    assert shift_dry.dry_run and not shift_dry.prod_changing
+    assert shift_dry.template == "custom[0].dry_run"
+    # Values from deploy logs are shell-quoted; a missing one is marked, as for the templates.
+    assert flag.text == "flagctl off 'v1; rm -rf /' <revision?>" and flag.missing == ("revision",)
+    assert flag.prod_changing and watch.template == "custom[2].command"
+    assert not watch.prod_changing and not watch.dry_run
+    assert shift.to_json() | {"command": ""} == {
+        "label": "shift traffic to the stable pool",
+        "command": "",
+        "prod_changing": True,
+        "missing": [],
+        "note": None,
+        "template": "custom[0].command",
+        "custom": True,
+        "filled": True,
+        "executed": False,
+    }
+
+
+def test_a_custom_command_that_cannot_be_filled_is_a_note_never_a_command():
+    # The loader rejects it; one that slips past is shown as an inert comment, not for copy.
+    unchecked = CustomRollbackCommand.model_construct(
+        label="flag off", command="flagctl {nope}", prod_changing=True, dry_run="flagctl {x"
+    )
+    config = Config(
+        services=[
+            ServiceConfig(
+                name="checkout", rollback=RollbackTemplates.model_construct(custom=[unchecked])
+            )
+        ]
+    )
+    (bad,) = fill_commands(config, _candidate(GOOD))
+    assert bad.label == "flag off (not filled)" and not bad.filled and not bad.prod_changing
+    assert bad.text == (
+        "# not filled: services[0].rollback.custom[0].command: unknown placeholder {nope}"
+    )
+    fine_command = CustomRollbackCommand.model_construct(
+        label="flag off", command="flagctl off", prod_changing=True, dry_run="flagctl {x"
+    )
+    config = Config(
+        services=[
+            ServiceConfig(
+                name="checkout", rollback=RollbackTemplates.model_construct(custom=[fine_command])
+            )
+        ]
+    )
+    command, bad_dry = fill_commands(config, _candidate(GOOD))
+    assert command.filled and command.text == "flagctl off"
+    assert not bad_dry.filled and bad_dry.text.startswith(
+        "# not filled: services[0].rollback.custom[0].dry_run: "
+    )
 
 
 # --- the demo incident and its variants --------------------------------------------------

@@ -63,7 +63,12 @@ def format_report(report: RollbackReport) -> list[str]:
             lines.append(f"     score: {candidate.parts.describe()}")
             for command in candidate.commands:
                 tag = "PROD-CHANGING, not executed" if command.prod_changing else "not executed"
-                lines.append(f"     {command.label} ({tag}): {visible(command.text, 400)}")
+                if command.custom:
+                    tag = f"custom, {tag}"
+                # A custom label is config text: made visible-safe like everything else shown.
+                lines.append(
+                    f"     {visible(command.label, 100)} ({tag}): {visible(command.text, 400)}"
+                )
                 if command.missing:
                     lines.append(f"       missing: {', '.join(command.missing)}: fill in by hand")
                 if command.note:

@@ -181,6 +181,61 @@ def _check_format_placeholders(template: str, known: frozenset[str]) -> None:
             )
 
 
+def _check_rollback_template(template: str) -> None:
+    """Raise ValueError (one line) for a rollback template with an unknown placeholder."""
+    try:
+        _check_format_placeholders(template, ROLLBACK_PLACEHOLDERS)
+    except ValueError as exc:
+        if not str(exc).startswith("unknown placeholder"):
+            raise  # malformed: the message already says how braces are written
+        # `{"spec": 1}` (a JSON patch) is meant literally, not a misspelt placeholder: say how.
+        names = [name for _text, name, _spec, _conv in string.Formatter().parse(template)]
+        if all(name is None or name.isidentifier() for name in names):
+            raise
+        raise ValueError(f"{exc}; literal braces are written {{{{ and }}}}") from None
+
+
+RESERVED_ROLLBACK_LABELS = frozenset({"rollback", "dry run", "git revert"})
+"""Labels of the built-in templates; a custom command may not take one (their keys copy by it)."""
+CUSTOM_LABEL_MAX = 60
+
+
+class CustomRollbackCommand(_Model):
+    """One named extra command of a service (a traffic shift, a feature flag, a kill switch),
+    filled like the rollback templates and offered for copy beside them; never executed."""
+
+    label: str
+    """What it does, in a few words: shown beside it and recorded when it is copied."""
+    command: str
+    """The template; the same placeholders as `command` and `revert`."""
+    prod_changing: bool = True
+    """Flag it PROD-CHANGING (the default); false only for a command that changes nothing."""
+    dry_run: str | None = None
+    """Its dry-run variant, if the tool has one."""
+
+    @field_validator("label")
+    @classmethod
+    def _one_short_line(cls, label: str) -> str:
+        label = label.strip()
+        if not label or len(label) > CUSTOM_LABEL_MAX or not label.isprintable():
+            raise ValueError(
+                f"expected a label of 1 to {CUSTOM_LABEL_MAX} visible characters on one line"
+            )
+        if label.lower() in RESERVED_ROLLBACK_LABELS:
+            raise ValueError(
+                f"{label!r} names a built-in template; pick another label "
+                f"(taken: {', '.join(sorted(RESERVED_ROLLBACK_LABELS))})"
+            )
+        return label
+
+    @field_validator("command", "dry_run")
+    @classmethod
+    def _known_placeholders_only(cls, template: str | None) -> str | None:
+        if template is not None:
+            _check_rollback_template(template)
+        return template
+
+
 class RollbackTemplates(_Model):
     """Rollback command templates.
 
@@ -196,14 +251,30 @@ class RollbackTemplates(_Model):
     """Git revert plus the team's deploy command, e.g.
     `git revert --no-edit {revert_range} && make deploy SERVICE={service}`; also accepts
     {bad_sha} {bad_short_sha} (the suspect deploy) and {revert_range} (`target..bad`)."""
+    custom: list[CustomRollbackCommand] = []
+    """Named extra commands (`[[services.rollback.custom]]`), each offered for copy."""
 
     @field_validator("command", "dry_run", "revert")
     @classmethod
     def _known_placeholders_only(cls, template: str | None) -> str | None:
         # Checked at load, so a typo is a config error, not a failure in the middle of a rollback.
         if template is not None:
-            _check_format_placeholders(template, ROLLBACK_PLACEHOLDERS)
+            _check_rollback_template(template)
         return template
+
+    @field_validator("custom")
+    @classmethod
+    def _distinct_labels(cls, custom: list[CustomRollbackCommand]) -> list[CustomRollbackCommand]:
+        # The label is how a human picks and the timeline names a copy: two alike are ambiguous.
+        seen: dict[str, int] = {}
+        for index, item in enumerate(custom):
+            first = seen.setdefault(item.label.lower(), index)
+            if first != index:
+                raise ValueError(
+                    f"custom[{index}].label {item.label!r} repeats custom[{first}].label; "
+                    "each custom command needs its own label"
+                )
+        return custom
 
 
 class ServiceConfig(_Model):

@@ -161,6 +161,18 @@ def render_config(scenario: Scenario, *, drill: bool = False) -> str:
                 f"command = {_toml_string(command)}",
                 f"dry_run = {_toml_string(command + ' --dry-run=server')}",
             ]
+            # A named custom command beside the rollback: the same target, reached another way.
+            pin_image = (
+                f"kubectl -n prod set image deployment/{service} "
+                f"{service}=registry.example.com/{service}:{{version}}"
+            )
+            lines += [
+                "",
+                "[[services.rollback.custom]]",
+                'label = "pin the image to the healthy build"',
+                f"command = {_toml_string(pin_image)}",
+                f"dry_run = {_toml_string(pin_image + ' --dry-run=server')}",
+            ]
         elif tool == "helm":
             command = f"helm rollback {service} {{revision}} -n prod"
             lines += [

@@ -89,12 +89,27 @@ class FilledCommand:
     """A rollback command filled from a template: text to copy, never to run."""
 
     label: str
-    """"rollback", "dry run" or "git revert"."""
+    """"rollback", "dry run", "git revert", a custom command's label, or `LABEL (dry run)`."""
     text: str
     prod_changing: bool
     missing: tuple[str, ...] = ()
     """Placeholders with no value (the command shows `<revision?>` there): check before use."""
     note: str | None = None
+    template: str = ""
+    """The config key it was filled from: `command`, `dry_run`, `revert`, `custom[0].command`,
+    `custom[0].dry_run`."""
+    filled: bool = True
+    """False when the template could not be filled: shown as a note, never offered for copy."""
+
+    @property
+    def dry_run(self) -> bool:
+        """A dry-run variant: previews the change, changes nothing."""
+        return self.template.endswith("dry_run")
+
+    @property
+    def custom(self) -> bool:
+        """Filled from one of the service's `[[services.rollback.custom]]` commands."""
+        return self.template.startswith("custom[")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +118,9 @@ class FilledCommand:
             "prod_changing": self.prod_changing,
             "missing": list(self.missing),
             "note": self.note,
+            "template": self.template,
+            "custom": self.custom,
+            "filled": self.filled,
             "executed": False,
         }
 
@@ -612,7 +630,11 @@ def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
         # The loader rejects such templates; should one get here anyway, it is shown as an
         # inert shell comment under another label, so no copy key ever offers it as a command.
         return FilledCommand(
-            f"{label} (not filled)", f"# not filled: {where}.{key}: {problem}", False
+            f"{label} (not filled)",
+            f"# not filled: {where}.{key}: {problem}",
+            False,
+            template=key,
+            filled=False,
         )
 
     for label, key, template in (
@@ -626,7 +648,7 @@ def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
         except ValueError as exc:
             commands.append(unfilled(label, key, exc))
             continue
-        commands.append(FilledCommand(label, text, True, missing))
+        commands.append(FilledCommand(label, text, True, missing, template=key))
         if label == "rollback":
             dry_template, why_not = (
                 (templates.dry_run, None) if templates.dry_run else (auto_dry_run(template))
@@ -644,8 +666,37 @@ def fill_commands(config: Config, candidate: Candidate) -> list[FilledCommand]:
                         False,
                         dry_missing,
                         note="dry run: previews the rollback, changes nothing",
+                        template="dry_run",
                     )
                 )
             elif why_not:
-                commands[-1] = FilledCommand(label, text, True, missing, note=why_not)
+                commands[-1] = FilledCommand(label, text, True, missing, note=why_not, template=key)
+    for index, custom in enumerate(templates.custom):
+        key = f"custom[{index}]"
+        try:
+            text, missing = _fill(custom.command, values)
+        except ValueError as exc:
+            commands.append(unfilled(custom.label, f"{key}.command", exc))
+            continue
+        commands.append(
+            FilledCommand(
+                custom.label, text, custom.prod_changing, missing, template=f"{key}.command"
+            )
+        )
+        if custom.dry_run:
+            try:
+                dry_text, dry_missing = _fill(custom.dry_run, values)
+            except ValueError as exc:
+                commands.append(unfilled(f"{custom.label} (dry run)", f"{key}.dry_run", exc))
+                continue
+            commands.append(
+                FilledCommand(
+                    f"{custom.label} (dry run)",
+                    dry_text,
+                    False,
+                    dry_missing,
+                    note="dry run: previews the custom command, changes nothing",
+                    template=f"{key}.dry_run",
+                )
+            )
     return commands

@@ -17,7 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import ContentSwitcher, DataTable, RichLog, Static
+from textual.screen import ModalScreen
+from textual.widgets import ContentSwitcher, DataTable, Label, OptionList, RichLog, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.deploys.git_source import SuspectDiff
@@ -57,6 +59,7 @@ When no deploy lines up with the errors, the pane says so: *rollback may not be 
 | `y` | copy the selected candidate's rollback command (**prod-changing**; never executed) |
 | `Y` | copy its dry-run variant |
 | `v` | copy its git revert command |
+| `c` | pick any of its commands (custom ones included) and copy it with `enter` |
 | `s` | suspect diff: commits, files and shortstat between the target and the current deploy |
 | `enter` | (in the suspect diff) show the diff of the selected file |
 | `escape` | back from the suspect diff |
@@ -88,6 +91,14 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             id="deploys-copy-revert",
             show=False,
             tooltip="Copy the git revert command (not executed)",
+        ),
+        Binding(
+            "c",
+            "pick_command",
+            "Copy…",
+            id="deploys-copy-pick",
+            tooltip="Pick any filled command of the selected candidate, custom ones "
+            "included, and copy it (not executed)",
         ),
         Binding(
             "s",
@@ -415,7 +426,11 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             self.notify("no rollback candidate selected", severity="warning")
             return
         candidate = chosen.candidate
-        command = next((c for c in candidate.commands if c.label == label), None)
+        # Built-in templates only: a custom command is picked by its label with `c`.
+        command = next(
+            (c for c in candidate.commands if c.label == label and c.filled and not c.custom),
+            None,
+        )
         if command is None:
             self.notify(
                 f"no {label} command for {visible(candidate.service)} "
@@ -423,7 +438,38 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 severity="warning",
             )
             return
-        purpose = "rollback command" if label == "rollback" else f"rollback {label} command"
+        self._copy(chosen, command)
+
+    def action_pick_command(self) -> None:
+        """`c`: a picker listing every command of the selected candidate; `enter` copies one."""
+        chosen = self.selected()
+        if chosen is None:
+            self.notify("no rollback candidate selected", severity="warning")
+            return
+        candidate = chosen.candidate
+        if not any(c.filled for c in candidate.commands):
+            self.notify(
+                f"no command to copy for {visible(candidate.service)} "
+                "(set [services.rollback] in the config)",
+                severity="warning",
+            )
+            return
+
+        def copy(command: FilledCommand | None) -> None:
+            if command is not None:
+                self._copy(chosen, command)
+
+        self.app.push_screen(CommandPickerScreen(candidate), copy)
+
+    def _copy(self, chosen: CandidateRow, command: FilledCommand) -> None:
+        """Hand one filled command to the app's clipboard service; it is never executed."""
+        candidate = chosen.candidate
+        if command.custom:
+            purpose = f"custom rollback command: {command.label}"
+        elif command.label == "rollback":
+            purpose = "rollback command"
+        else:
+            purpose = f"rollback {command.label} command"
         target = candidate.target
         self.post_message(
             CopyRequested(
@@ -439,6 +485,8 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                     "score": candidate.score,
                     "prod_changing": command.prod_changing,
                     "missing": list(command.missing),
+                    "label": command.label,
+                    "template": command.template,
                     "executed": False,
                 },
             )
@@ -610,17 +658,98 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             log.write(Text(message.note, style="dim italic"))
 
 
+def _command_tag(command: FilledCommand) -> tuple[str, str]:
+    """The flag shown before a command, and its style."""
+    if not command.filled:
+        return " not filled ", "reverse yellow"
+    if command.prod_changing:
+        return " PROD-CHANGING ", "bold reverse red"
+    return (" dry run " if command.dry_run else " no prod change "), "reverse"
+
+
 def _command_line(command: FilledCommand) -> Text:
     line = Text()
-    if command.prod_changing:
-        line.append(" PROD-CHANGING ", style="bold reverse red")
-    else:
-        line.append(" dry run ", style="reverse")
-    line.append(f" {command.label}: ", style="bold")
+    line.append(*_command_tag(command))
+    line.append(safe_text(f" {command.label}: ", 110, style="bold"))
     line.append(safe_text(command.text, 600))
-    line.append("  (copy only, never executed)", style="dim")
+    if command.filled:
+        line.append("  (copy only, never executed)", style="dim")
     if command.missing:
         line.append(f"  fill in: {', '.join(command.missing)}", style="bold yellow")
     if command.note and command.prod_changing:
         line.append(f"  {command.note}", style="dim")
     return line
+
+
+class CommandPickerScreen(ModalScreen[FilledCommand | None]):
+    """Every command of one candidate, in full; `enter` returns the one to copy (never run).
+
+    A template that could not be filled is listed disabled, as a note: it is never offered.
+    """
+
+    DEFAULT_CSS = """
+    CommandPickerScreen {
+        align: center middle;
+    }
+    CommandPickerScreen > Vertical {
+        width: 90%;
+        max-width: 110;
+        height: auto;
+        max-height: 90%;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    CommandPickerScreen OptionList {
+        height: auto;
+        max-height: 16;
+    }
+    """
+
+    AUTO_FOCUS = "#deploys-picker-commands"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="deploys-picker-cancel",
+            tooltip="Close; nothing is copied",
+        ),
+    ]
+
+    def __init__(self, candidate: Candidate) -> None:
+        super().__init__()
+        self.candidate = candidate
+
+    def compose(self) -> ComposeResult:
+        candidate = self.candidate
+        target = candidate.target
+        title = Text("Copy a command: ", style="bold")
+        title.append(safe_text(candidate.service, 30))
+        if target is not None:
+            title.append(" back to ")
+            title.append(safe_text(target.label, 30))
+        with Vertical():
+            yield Label(title)
+            yield OptionList(
+                *[
+                    Option(
+                        _command_line(command), id=f"command-{index}", disabled=not command.filled
+                    )
+                    for index, command in enumerate(candidate.commands)
+                ],
+                id="deploys-picker-commands",
+            )
+            yield Label(
+                Text("enter copies (recorded, never executed) · esc closes"),
+                classes="dialog-hint",
+            )
+
+    @on(OptionList.OptionSelected, "#deploys-picker-commands")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        command = self.candidate.commands[event.option_index]
+        if command.filled:
+            self.dismiss(command)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
