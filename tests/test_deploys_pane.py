@@ -87,6 +87,8 @@ async def test_deploys_candidates_copy_and_suspect_diff(demo):
         assert first[2] == newest.short_sha and first[1] == newest.service
         healths = {cell_texts(deploys, i)[4] for i in range(deploys.row_count)}
         assert "unhealthy" in healths and "healthy" in healths
+        status = plain(pane.query_one("#deploys-status", Static))
+        assert f"{truth.bad_service} ▁" in status and "█" in status  # the last hour's shape
         candidates = pane.query_one("#deploys-candidates", DataTable)
         top = cell_texts(candidates, 0)
         assert top[1] == truth.bad_service and top[3] == truth.rollback_target.short_sha

@@ -483,3 +483,15 @@ def test_demo_variants_rank_the_bad_deploys_predecessor_first(name, tmp_path_fac
     assert (top.parts.latest == 1.0) == (not later)
     if later:
         assert f"also undoes {len(later)} later deploy(s)" in top.explanation
+
+
+def test_the_report_keeps_each_services_trend_for_a_sparkline():
+    series = ratios("checkout", onset=ONSET)
+    report = rank_candidates([GOOD, BAD], {"checkout": series}, Config())
+    assert report.series["checkout"] is series
+    trend = series.ratio_trend(NOW, minutes=60, width=12)  # 14:00..15:00 in 5-minute buckets
+    assert len(trend) == 12
+    assert trend[:6] == [pytest.approx(0.002)] * 6  # 14:00-14:30: quiet
+    assert trend[7:] == [pytest.approx(0.31)] * 5  # from 14:35: failing
+    assert 0.002 < trend[6] < 0.31  # 14:30-14:35 holds the onset at 14:34
+    assert series.ratio_trend(NOW + timedelta(hours=2))[-1] is None  # no data: a blank

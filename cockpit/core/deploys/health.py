@@ -72,6 +72,13 @@ class HealthSeries:
             return None
         return min(1.0, bad / total)
 
+    def ratio_trend(self, end: datetime, minutes: int = 60, width: int = 12) -> list[float | None]:
+        """The error ratio in `width` equal buckets of the `minutes` before `end` (None where a
+        bucket has no data): the shape of the failure, for a sparkline."""
+        step = timedelta(minutes=minutes / width)
+        start = floor_minute(end) - timedelta(minutes=minutes)
+        return [self.ratio(start + step * i, start + step * (i + 1)) for i in range(width)]
+
     @property
     def span(self) -> tuple[datetime, datetime] | None:
         """First and last minute with data."""

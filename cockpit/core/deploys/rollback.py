@@ -239,6 +239,8 @@ class RollbackReport:
     """Verdict per (service, deploy time ISO)."""
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    series: dict[str, HealthSeries] = field(default_factory=dict)
+    """Per-minute health per service, as read (for trends on screen)."""
 
     def health_of(self, deploy: Deploy) -> DeployHealth | None:
         return self.deploy_health.get((deploy.service, iso_utc(deploy.time)))
@@ -285,7 +287,7 @@ def rank_candidates(
 ) -> RollbackReport:
     """Find bursts per service and rank rollback candidates for each; pure, no I/O."""
     health = config.health
-    report = RollbackReport()
+    report = RollbackReport(series=dict(series))
     by_service: dict[str, list[Deploy]] = {}
     for deploy in sorted(deploys, key=lambda d: d.time):
         by_service.setdefault(deploy.service, []).append(deploy)

@@ -26,6 +26,7 @@ from cockpit.core.deploys.git_source import SuspectDiff
 from cockpit.core.deploys.model import Deploy, DeployListing, hhmm, iso_utc
 from cockpit.core.deploys.rollback import Candidate, FilledCommand, RollbackReport, pct
 from cockpit.core.sanitize import safe_text, visible
+from cockpit.core.search.patterns import sparkline
 from cockpit.tui.messages import CopyRequested, PinRequested
 from cockpit.tui.panes.base import Pane
 
@@ -328,7 +329,8 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         for analysis in report.analyses:
             burst = analysis.burst
             parts.append(
-                f"{analysis.service}: errors {pct(burst.baseline)} -> {pct(burst.peak)} "
+                f"{analysis.service} {self._trend(report, analysis.service)} "
+                f"errors {pct(burst.baseline)} -> {pct(burst.peak)} "
                 f"from {hhmm(burst.onset)} UTC"
                 + (f", recovered: {analysis.recovery}" if analysis.recovery else "")
             )
@@ -341,6 +343,15 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             style="bold red" if problems else "",
         )
         self._show_detail()
+
+    def _trend(self, report: RollbackReport, service: str) -> str:
+        """The last hour's error ratio as a sparkline: the failure's shape, and its recovery."""
+        series = report.series.get(service)
+        if series is None:
+            return ""
+        ratios = series.ratio_trend(self.clock())
+        # No data is a blank; a quiet stretch (ratio 0) still gets the lowest block.
+        return sparkline([0 if r is None else max(1, round(r * 10_000)) for r in ratios])
 
     def _fill_deploys(self) -> None:
         table = self.query_one("#deploys-table", DataTable)
