@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 from urllib.parse import quote
 
@@ -10,6 +12,16 @@ import pytest
 
 from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.redact import RedactionError, Redactor, luhn_ok
+
+SALT = bytes(range(32))
+"""A fixed incident salt, so expected placeholders can be written down."""
+
+
+def ph(kind: str, secret: str) -> str:
+    """The placeholder of `secret` under SALT, computed here from the documented scheme."""
+    digest = hmac.new(SALT, secret.encode(), hashlib.sha256).hexdigest()[:8]
+    return f"[REDACTED:{kind}:{digest}]"
+
 
 ENV_SECRET = "s3cr3t-Value-9f8e7d6c5b4a"
 ENV = {
@@ -80,40 +92,47 @@ def test_every_planted_secret_is_redacted(secret: str, line: str) -> None:
     assert "[REDACTED:" in redacted
 
 
-def test_placeholders_are_stable_and_numbered_per_kind() -> None:
-    redactor = Redactor({})
+def test_placeholders_are_stable_and_distinct_per_secret() -> None:
+    redactor = Redactor({}, salt=SALT)
     first = redactor.redact("from AKIAIOSFODNN7EXAMPLE and AKIAZZZZZZZZZZZZZZZZ")
     again = redactor.redact("later AKIAIOSFODNN7EXAMPLE again")
-    assert "[REDACTED:aws-key:1]" in first and "[REDACTED:aws-key:2]" in first
-    assert again == "later [REDACTED:aws-key:1] again"
+    one, two = ph("aws-key", "AKIAIOSFODNN7EXAMPLE"), ph("aws-key", "AKIAZZZZZZZZZZZZZZZZ")
+    assert one != two and first == f"from {one} and {two}"
+    assert again == f"later {one} again"
     assert redactor.redact(first) == first  # idempotent: placeholders are not re-redacted
 
 
 def test_keys_stay_readable_around_redacted_values() -> None:
-    out = Redactor({}).redact("password=hunter2pass user=bob")
-    assert out.startswith("password=[REDACTED:secret-value:1]")
+    out = Redactor({}, salt=SALT).redact("password=hunter2pass user=bob")
+    assert out.startswith(f"password={ph('secret-value', 'hunter2pass')}")
     assert "user=bob" in out
 
 
 @pytest.mark.parametrize(
     ("line", "redacted"),
     [
-        ("PASSWORD='correct horse'", "PASSWORD='[REDACTED:secret-value:1]'"),
+        ("PASSWORD='correct horse'", f"PASSWORD='{ph('secret-value', 'correct horse')}'"),
         (
             'export API_KEY="correct horse battery" && run',
-            'export API_KEY="[REDACTED:secret-value:1]" && run',
+            f'export API_KEY="{ph("secret-value", "correct horse battery")}" && run',
         ),
         (
             '{"token": "two words", "user": "bob"}',
-            '{"token": "[REDACTED:secret-value:1]", "user": "bob"}',
+            f'{{"token": "{ph("secret-value", "two words")}", "user": "bob"}}',
         ),
-        ('{"secret": "a \\"quoted\\" phrase"}', '{"secret": "[REDACTED:secret-value:1]"}'),
-        ("password: 'x y' then 'kept'", "password: '[REDACTED:secret-value:1]' then 'kept'"),
-        ("password=hunter2pass user=bob", "password=[REDACTED:secret-value:1] user=bob"),
-        ("password='hunter2pass", "password='[REDACTED:secret-value:1]"),
+        (
+            '{"secret": "a \\"quoted\\" phrase"}',
+            '{"secret": "' + ph("secret-value", 'a \\"quoted\\" phrase') + '"}',
+        ),
+        ("password: 'x y' then 'kept'", f"password: '{ph('secret-value', 'x y')}' then 'kept'"),
+        (
+            "password=hunter2pass user=bob",
+            f"password={ph('secret-value', 'hunter2pass')} user=bob",
+        ),
+        ("password='hunter2pass", f"password='{ph('secret-value', 'hunter2pass')}"),
         # Prose: a value with a digit or a symbol is a secret; a plain word is not.
-        ("the password is hunter2.", "the password is [REDACTED:secret-in-prose:1]."),
-        ("API key was sk9!xyzw today", "API key was [REDACTED:secret-in-prose:1] today"),
+        ("the password is hunter2.", f"the password is {ph('secret-in-prose', 'hunter2')}."),
+        ("API key was sk9!xyzw today", f"API key was {ph('secret-in-prose', 'sk9!xyzw')} today"),
         ("the token is expired", "the token is expired"),
     ],
 )
@@ -123,7 +142,9 @@ def test_quoted_secret_values_are_redacted_whole(line: str, redacted: str, combi
     still ends at whitespace. The quotes stay, so the line keeps its shape."""
     from cockpit.core.ai.redact import RULES
 
-    redactor = Redactor({}) if combined else Redactor({}, rules=tuple(RULES))
+    redactor = (
+        Redactor({}, salt=SALT) if combined else Redactor({}, rules=tuple(list(RULES)), salt=SALT)
+    )
     out = redactor.redact(line)
     assert out == redacted
     assert redactor.redact(out) == out  # idempotent: a quoted placeholder is left alone
@@ -149,9 +170,10 @@ def test_process_secrets_include_the_anthropic_key() -> None:
 
 
 def test_json_walk_redacts_nested_strings_and_fails_closed_on_odd_types() -> None:
-    redactor = Redactor({})
+    redactor = Redactor({}, salt=SALT)
     body = {"messages": [{"content": [{"text": "AKIAIOSFODNN7EXAMPLE"}]}], "n": 3, "ok": True}
-    assert redactor.redact_json(body)["messages"][0]["content"][0]["text"] == "[REDACTED:aws-key:1]"
+    text = redactor.redact_json(body)["messages"][0]["content"][0]["text"]
+    assert text == ph("aws-key", "AKIAIOSFODNN7EXAMPLE")
     with pytest.raises(RedactionError):
         redactor.redact_json({"x": object()})
 
@@ -181,7 +203,7 @@ def test_boundary_defuses_forged_markers() -> None:
 
 
 def test_json_bodies_keep_their_shape_even_when_a_key_block_runs_on() -> None:
-    redactor = Redactor({})
+    redactor = Redactor({}, salt=SALT)
     unterminated = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC"
     body = {
         "system": "be careful",
@@ -193,6 +215,8 @@ def test_json_bodies_keep_their_shape_even_when_a_key_block_runs_on() -> None:
     }
     out = redactor.redact_json(body)
     assert out["system"] == "be careful"
-    assert out["messages"][0]["content"] == "[REDACTED:private-key:1]"
-    assert out["messages"][1] == {"role": "user", "content": "mail [REDACTED:email:1]", "n": 2}
-    assert out["[REDACTED:aws-key:1]"] == ["password=[REDACTED:secret-value:1]"]
+    assert out["messages"][0]["content"] == ph("private-key", unterminated)
+    mail = f"mail {ph('email', 'jane.doe@example.com')}"
+    assert out["messages"][1] == {"role": "user", "content": mail, "n": 2}
+    key = ph("aws-key", "AKIAIOSFODNN7EXAMPLE")
+    assert out[key] == [f"password={ph('secret-value', 'hunter2pass')}"]

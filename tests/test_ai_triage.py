@@ -256,11 +256,11 @@ def test_crosscheck_lists_support_contradiction_and_gaps(demo: Demo, tmp_path: P
     state = IncidentState.from_events(store.events(incident.id))
     bad = demo.info.truth.bad_deploy
     assert bad is not None
-    statement = f"The checkout deploy {bad.short_sha} shrank the payments-client connection pool"
+    statement = f"The checkout deploy {bad.short_sha} exhausted the payments-client connection pool"
     result = crosscheck(statement, state)
     assert result.label == "UNVERIFIED"
-    assert any("pinned logs" in s for s in result.supporting)
-    assert any("refuted" in c for c in result.contradicting) or any(
+    assert any(item.source.startswith("pin (logs) by alice") for item in result.supporting)
+    assert any("refuted" in str(c) for c in result.contradicting) or any(
         "UNVERIFIED" in m for m in result.missing
     )
     assert any("no hypothesis has been verified" in m for m in result.missing)

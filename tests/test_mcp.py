@@ -250,5 +250,9 @@ def test_stdio_subprocess_speaks_only_json_rpc_on_stdout(sandbox: Sandbox) -> No
     assert all(t["annotations"]["destructiveHint"] is False for t in listed)
     assert all(t["annotations"]["openWorldHint"] is False for t in listed)
     text = timeline["result"]["content"][0]["text"]
-    assert "bob: note: leaked key [REDACTED:aws-key:1] in env" in text
+    # The server redacted with the incident's salt: the placeholder is the cockpit's too.
+    with EventStore(sandbox.config.store_path) as store:
+        salt = store.redaction_salt(sandbox.incident_id)
+    placeholder = Redactor({}, salt=salt).placeholder("aws-key", AWS_KEY)
+    assert f"bob: note: leaked key {placeholder} in env" in text
     assert invalid["result"]["isError"] is True

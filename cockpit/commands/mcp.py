@@ -3,8 +3,10 @@
 Built on the official `mcp` SDK (2.x, `MCPServer`). Every tool comes from the same registry
 the AI panel uses (`cockpit.core.ai.tools.registry`), is annotated read-only, non-destructive
 and closed-world, and every result passes the same redaction before it leaves the process
-(fail closed: a result that cannot be redacted is replaced by an error). The server writes
-nothing: no events, no files. Only protocol goes to stdout; logs go to stderr.
+(fail closed: a result that cannot be redacted is replaced by an error), with the incident's
+redaction salt, so placeholders match the cockpit's. The server writes nothing but that salt,
+once per incident, when no cockpit has made it yet (a side table: no events, no files). Only
+protocol goes to stdout; logs go to stderr.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ INSTRUCTIONS = (
     "Read-only incident tools: search logs, group error patterns, list deploys, rank rollback"
     " targets, show a deploy diff, read the incident timeline. Nothing here runs a command or"
     " changes anything; rollback commands are text for a human. Secrets in results are"
-    " replaced by [REDACTED:kind:n] placeholders."
+    " replaced by [REDACTED:kind:hex] placeholders; the same placeholder is the same secret."
 )
 
 
@@ -122,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
     from cockpit import __version__
     from cockpit.commands._common import config_from_args
-    from cockpit.core.ai.redact import redactor_for
+    from cockpit.core.ai.redact import Redactor
     from cockpit.core.ai.tools import registry
     from cockpit.core.store import EventStore, StoreError
 
@@ -155,7 +157,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"cockpit: {config.store_path}: no incident store here", file=sys.stderr)
         return 2
 
-    redactor = redactor_for(incident_id or "mcp", secret_env_names(config))
+    # The incident's salt keeps placeholders the same as the cockpit's on that incident;
+    # with no incident, this process's salt makes them stable for this session only.
+    try:
+        salt = store.redaction_salt(incident_id) if store is not None and incident_id else None
+    except StoreError as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return 2
+    redactor = Redactor(extra_secret_names=secret_env_names(config), salt=salt)
     server = build_server(registry(config, store_reader), redactor, version=__version__)
     try:
         server.run("stdio")

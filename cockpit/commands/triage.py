@@ -3,7 +3,8 @@
 Recent deploys with SHAs and times, error patterns of the window, the five most likely
 rollback targets and hypotheses (heuristic; with `--ai` the model's too), all UNVERIFIED.
 Nothing is executed. With `--ai`, tool calls are recorded on the current incident's timeline
-when there is one.
+when there is one, and redaction placeholders use the incident's salt, so they match the
+cockpit's and every other run's on that incident (without one, they are this run's alone).
 """
 
 from __future__ import annotations
@@ -46,23 +47,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--now", help=argparse.SUPPRESS)  # ISO time, for tests and drills
 
 
-def _recorder(config: Any) -> tuple[Any, Any]:
-    """(record, store_reader) on the current incident, or no-ops when there is none."""
-    if not config.store_path.exists():
-        return (lambda kind, payload: None), None
-    from cockpit.core.store import EventStore
+NOT_RECORDED = (
+    "cockpit: no open incident: the model's tool calls are not recorded"
+    ' (open one with `cockpit open --new "TITLE"`)'
+)
 
-    store = EventStore(config.store_path)
-    record = store.current_incident(drill=config.cockpit.drill)
+
+def _recorder(config: Any) -> tuple[Any, Any, Any]:
+    """(record, store_reader, redactor) on the current incident; without one, record is a
+    no-op (said once on stderr) and the redactor uses this process's salt."""
+    from cockpit.core.ai.redact import Redactor, config_secret_names
+    from cockpit.core.store import EventStore, StoreError
+
+    names = config_secret_names(config)
+    record = None
+    if config.store_path.exists():
+        try:
+            store = EventStore(config.store_path, mode=config.store_file_mode)
+            record = store.current_incident(drill=config.cockpit.drill)
+            if record is None:
+                store.close()
+        except StoreError as exc:
+            fail(str(exc))
     if record is None:
-        store.close()
-        return (lambda kind, payload: None), None
+        print(NOT_RECORDED, file=sys.stderr)
+        return (lambda kind, payload: None), None, Redactor(extra_secret_names=names)
     incident_id = record.id
+    try:
+        salt = store.redaction_salt(incident_id)
+    except StoreError as exc:
+        fail(str(exc))
 
     def append(kind: str, payload: dict[str, Any]) -> None:
         store.append(incident_id, kind, payload, config.author)
 
-    return append, (lambda: store.events(incident_id))
+    redactor = Redactor(extra_secret_names=names, salt=salt)
+    return append, (lambda: store.events(incident_id)), redactor
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,13 +112,20 @@ def run(args: argparse.Namespace) -> int:
         if api_key() is None:
             report.ai_status = "no ANTHROPIC_API_KEY: heuristic hypotheses only (offline)"
         else:
-            record, store_reader = _recorder(config)
+            record, store_reader, redactor = _recorder(config)
             stream = not (args.json or args.markdown) and sys.stderr.isatty()
             on_text = (
                 (lambda text: print(text, end="", file=sys.stderr, flush=True)) if stream else None
             )
             outcome = asyncio.run(
-                run_ai(report, config, record=record, store_reader=store_reader, on_text=on_text)
+                run_ai(
+                    report,
+                    config,
+                    record=record,
+                    store_reader=store_reader,
+                    on_text=on_text,
+                    redactor=redactor,
+                )
             )
             if outcome.status != "done":
                 print(f"cockpit: AI: {outcome.message}", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import uuid
@@ -21,6 +22,7 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
+REDACTION_SALT_BYTES = 32
 SHARED_MODE = 0o660
 """Mode of a store shared by a Unix group for pairing (`[cockpit] store_mode = "0660"`)."""
 
@@ -65,6 +67,11 @@ CREATE TABLE IF NOT EXISTS events (
     payload     TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_incident ON events(incident_id, seq);
+-- Added by CREATE IF NOT EXISTS on open, no version bump: older cockpits ignore the table.
+CREATE TABLE IF NOT EXISTS redaction_salts (
+    incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
+    salt        BLOB NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
@@ -412,6 +419,36 @@ class EventStore:
             for row in rows
         ]
 
+    # -- redaction salt ----------------------------------------------------------------------
+
+    def redaction_salt(self, incident_id: str) -> bytes:
+        """The incident's redaction salt (32 random bytes), created on first use.
+
+        Placeholders are an HMAC of the secret under this salt, so every process on the
+        incident redacts a secret alike. Not a secret, but sensitive (with it a guessed value
+        can be checked against its placeholder): it lives in its own table, never in an event,
+        so no timeline, export, postmortem or model request can carry it. When two processes
+        ask at once, the first insert wins and both get its salt.
+        """
+        query = "SELECT salt FROM redaction_salts WHERE incident_id = ?"
+        rows = self._read(query, (incident_id,))
+        if not rows:
+            with self._write(self._conn):
+                try:
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO redaction_salts (incident_id, salt) VALUES (?,?)",
+                        (incident_id, secrets.token_bytes(REDACTION_SALT_BYTES)),
+                    )
+                except sqlite3.IntegrityError:
+                    raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None
+                rows = self._conn.execute(query, (incident_id,)).fetchall()
+        salt = rows[0][0]
+        if not isinstance(salt, bytes) or len(salt) != REDACTION_SALT_BYTES:
+            raise StoreError(
+                f"{self.path}: the redaction salt of incident {incident_id} is damaged"
+            )
+        return salt
+
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap "anything new?" check."""
         return int(self._read("PRAGMA data_version")[0][0])
@@ -451,6 +488,17 @@ def _tighten_mode(path: Path, mode: int | None = None) -> None:
                 side.chmod(target)
     except OSError:
         pass  # not ours or not changeable: SQLite still works, the mode just stays as it was
+
+
+def incident_redaction_salt(
+    path: Path, incident_id: str, *, mode: int | None = None
+) -> bytes | None:
+    """The redaction salt of `incident_id` in the store at `path` (created on first use), or
+    None when there is no store file there (a salt alone is no reason to create a store)."""
+    if not Path(path).expanduser().is_file():
+        return None
+    with EventStore(path, mode=mode) as store:
+        return store.redaction_salt(incident_id)
 
 
 def open_store(path: Path, *, clock: Clock = utc_now) -> EventStore:

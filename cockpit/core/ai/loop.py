@@ -124,7 +124,7 @@ def system_prompt(boundary: Boundary, skills: list[str] | None = None) -> str:
         "hypothesis is shown as UNVERIFIED; any command you write is inert text a human may "
         "copy and check, never executed.",
         boundary.instructions(),
-        "Secrets in the data are replaced by placeholders like [REDACTED:kind:n]; the same "
+        "Secrets in the data are replaced by placeholders like [REDACTED:kind:1a2b3c4d]; the same "
         "placeholder always stands for the same value.",
     ]
     for skill in skills or []:

@@ -205,7 +205,11 @@ def triage_session(
     boundary: Any = None,
     client_factory: Callable[[], Any] | None = None,
 ) -> Any:
-    """The `ModelSession` a triage runs (and previews) with."""
+    """The `ModelSession` a triage runs (and previews) with.
+
+    Without `redactor`, placeholders use this process's salt: pass the incident's redactor
+    (`Redactor(salt=store.redaction_salt(...))`) to keep them stable across processes.
+    """
     from cockpit.core.ai.loop import ModelSession
     from cockpit.core.ai.redact import Redactor, config_secret_names
     from cockpit.core.ai.tools import registry

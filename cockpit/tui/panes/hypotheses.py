@@ -443,10 +443,19 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         return list(self.incident.events) if self.incident else []
 
     def _redactor(self) -> Any:
+        """The incident's redactor, salted from the store: reads it, so call it in a thread."""
         from cockpit.core.ai.redact import config_secret_names, redactor_for
+        from cockpit.core.store import incident_redaction_salt
 
         incident_id = self.incident.incident_id if self.incident else ""
-        return redactor_for(incident_id, config_secret_names(self.config))
+        config = self.config
+        return redactor_for(
+            incident_id,
+            config_secret_names(config),
+            salt=lambda: incident_redaction_salt(
+                config.store_path, incident_id, mode=config.store_file_mode
+            ),
+        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -492,7 +501,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             record=self._record,
             store_reader=self._events,
             on_text=self._append_stream,
-            redactor=self._redactor(),
+            redactor=await asyncio.to_thread(self._redactor),
             boundary=self._boundary,
             extra_context=self._incident_context(),
         )
@@ -529,7 +538,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
                 report,
                 self.config,
                 record=lambda kind, payload: None,
-                redactor=self._redactor(),
+                redactor=await asyncio.to_thread(self._redactor),
                 boundary=self._boundary,
             )
             text = session.preview(TRIAGE_PROMPT, ai_context(report, self._incident_context()))
