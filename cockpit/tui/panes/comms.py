@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from cockpit.core.ai.crosscheck import CrossCheck, crosscheck, local_deploys
 from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last, last_copy
 from cockpit.core.comms.drafts import ai_rewrite_status, draft
 from cockpit.core.comms.events import (
@@ -35,6 +36,7 @@ from cockpit.core.comms.events import (
     FACT_SET,
     ROOT_CAUSE_STATED,
     STATUS_UPDATE,
+    RootCause,
     action_item_payload,
     fact_set_payload,
     parse_due,
@@ -51,6 +53,7 @@ from cockpit.core.comms.facts import (
 )
 from cockpit.core.comms.lint import Finding, LintContext, lint, people_names
 from cockpit.core.config import Config
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import IncidentState
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event
@@ -136,6 +139,38 @@ class ActionItemScreen(ModalScreen[ActionItemInput | None]):
         self.dismiss(None)
 
 
+class RootCauseCheckScreen(ModalScreen[None]):
+    """The root-cause cross-check in full, scrollable; it follows new evidence while open."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape,x,q",
+            "close",
+            "Close",
+            id="root-cause-check-close",
+            tooltip="Close the cross-check",
+        ),
+    ]
+    AUTO_FOCUS = "#root-cause-check-body"
+
+    def __init__(self, text: Text) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="root-cause-check-body", classes="dialog help"):
+            yield Static(self.text, id="root-cause-check-text")
+            yield Label("↑ ↓ PgUp PgDn scroll · Esc closes", classes="dialog-hint")
+
+    def show(self, text: Text) -> None:
+        """Redraw with the latest cross-check (a pin or a verdict arrived)."""
+        self.text = text
+        self.query_one("#root-cause-check-text", Static).update(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class CommsPane(Pane):
     """Facts, a draft, its lint findings, the update cadence, and copy-only output."""
 
@@ -157,6 +192,11 @@ The cockpit never publishes anything.
 - **Cadence**: next update due every `[comms] cadence_minutes` (30) after the last copied
   update, until Monitoring. The countdown, the Next-update fact and the draft name the same
   time; within half a cadence of it, the draft is that update and promises the one after.
+- **Root cause** (`r`, in Review): in your words. Below the draft, a cross-check lists the
+  recorded evidence that **supports** it (pins, verified hypotheses, the deploy list), what
+  **contradicts** it (refuted hypotheses, notes that say otherwise) and what is **missing**.
+  It is a keyword match, the same one the postmortem's evidence table uses: heuristic and
+  UNVERIFIED. It follows new pins and verdicts as they arrive.
 - **AI rewrite** (`w`, with `ANTHROPIC_API_KEY`): the model rewords the draft from the facts.
   The request is redacted first (nothing is sent if that fails); the result is marked
   UNVERIFIED, linted like any draft, and only ever copied by a human.
@@ -169,7 +209,8 @@ The cockpit never publishes anything.
 | `w` | AI rewrite of the draft (needs `ANTHROPIC_API_KEY`; redacted; UNVERIFIED) |
 | `g` | redraft from the facts, dropping your edits |
 | `D` | show / hide the diff against the last copied update |
-| `r` | state the root cause (Review) |
+| `r` | state the root cause (Review); the cross-check appears under the draft |
+| `x` | open the root-cause cross-check in full (scrollable; follows new evidence) |
 | `a` | add an action item (text, owner, due date as YYYY-MM-DD or +3d / 1w) |
 | `p` | write the postmortem draft to `postmortem-<incident>.md` in the current folder |
 | `L` | read the logs again for the start time and share of requests |
@@ -229,7 +270,15 @@ The cockpit never publishes anything.
             "Root cause",
             id="comms-root-cause",
             show=False,
-            tooltip="State the root cause in your words (for the postmortem)",
+            tooltip="State the root cause in your words; cross-checked (UNVERIFIED, heuristic)",
+        ),
+        Binding(
+            "x",
+            "show_root_cause_check",
+            "Cross-check",
+            id="comms-root-cause-check",
+            show=False,
+            tooltip="Open the root-cause cross-check in full (UNVERIFIED, heuristic)",
         ),
         Binding(
             "a",
@@ -285,6 +334,22 @@ The cockpit never publishes anything.
         path: Path
         error: str | None = None
 
+    @dataclass
+    class RootCauseChecked(Message):
+        """The root cause `statement` was cross-checked (in a worker) from the inputs `key`."""
+
+        key: tuple[str, int, int]
+        statement: str
+        text: Text
+
+    @dataclass
+    class RootCauseDeploysRead(Message):
+        """The deploy list was read (in a worker) to cross-check the root cause `statement`."""
+
+        statement: str
+        deploys: list[Deploy]
+        notes: list[str]
+
     def __init__(
         self, config: Config, clock: Callable[[], datetime], *, id: str | None = None
     ) -> None:
@@ -306,6 +371,16 @@ The cockpit never publishes anything.
         self._logs_requested = False
         self._logs_read_resolved = False
         self._show_diff = False
+        self._deploys: list[Deploy] | None = None
+        """The deploy list for the root-cause cross-check; None until read (in a worker)."""
+        self._deploys_read_for: str | None = None
+        """The root cause the deploys were last read for: a restatement reads them again."""
+        self._deploy_notes: list[str] = []
+        self._root_cause_wanted: tuple[str, int, int] | None = None
+        """What the cross-check is drawn from (statement, last event, deploys read)."""
+        self._root_cause_shown: str | None = None
+        """The statement whose cross-check is on screen."""
+        self._root_cause_drawn = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="comms-body"):
@@ -321,6 +396,7 @@ The cockpit never publishes anything.
             )
             yield Static(id="comms-lint")
             yield Static(id="comms-diff")
+            yield Static(id="comms-root-cause")
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -371,6 +447,7 @@ The cockpit never publishes anything.
             self._load(generated)
         self._show_title()
         self._lint()
+        self._show_root_cause()
         self._tick()
 
     def _load(self, text: str, baseline: str | None = None) -> None:
@@ -618,11 +695,27 @@ The cockpit never publishes anything.
 
     @work(exclusive=True, group="comms-rewrite", exit_on_error=False)
     async def _rewrite(self, text: str, purpose: str, facts: list[str]) -> None:
-        from cockpit.core.ai.redact import config_secret_names, redactor_for
+        import asyncio
+
+        from cockpit.core.ai.redact import RedactionError, config_secret_names, redactor_for
         from cockpit.core.comms.rewrite import RewriteError, rewrite_draft
+        from cockpit.core.store import incident_redaction_salt
 
         incident_id = self.incident.incident_id if self.incident else ""
-        redactor = redactor_for(incident_id, config_secret_names(self.config))
+        config = self.config
+        try:
+            # Salted from the store, so the read happens off the event loop.
+            redactor = await asyncio.to_thread(
+                redactor_for,
+                incident_id,
+                config_secret_names(config),
+                salt=lambda: incident_redaction_salt(
+                    config.store_path, incident_id, mode=config.store_file_mode
+                ),
+            )
+        except RedactionError as exc:
+            self.post_message(self.RewriteDone(purpose, error=str(exc)))
+            return
         try:
             rewritten = await rewrite_draft(
                 text, purpose, facts, config=self.config, redactor=redactor
@@ -670,6 +763,107 @@ The cockpit never publishes anything.
 
         self.app.push_screen(TextPromptScreen("State the root cause", hint), save)
 
+    def _show_root_cause(self) -> None:
+        """Ask for the stated root cause's cross-check (UNVERIFIED, heuristic) when its inputs
+        changed: the statement, the events (a pin, a verdict, from anyone) or the deploy list.
+
+        The check itself runs in a thread worker (it reads every piece of evidence); the deploy
+        list is read in another and joins when it arrives.
+        """
+        state = self.incident
+        view = self.query_one("#comms-root-cause", Static)
+        stated = root_cause(state.events) if state is not None else None
+        view.set_class(stated is not None, "-shown")
+        if state is None or stated is None:
+            self._root_cause_wanted = self._root_cause_shown = None
+            self._root_cause_drawn = state is not None
+            return
+        if self.config.services and self._deploys_read_for != stated.text:
+            self._deploys_read_for = stated.text
+            self._read_deploys(stated.text, state.opened_at or stated.at)
+        key = (stated.text, state.last_seq, -1 if self._deploys is None else len(self._deploys))
+        if key == self._root_cause_wanted:
+            return
+        self._root_cause_wanted = key
+        if self._root_cause_shown is None:
+            view.update(Text("Root cause cross-check: checking the evidence…", style="dim"))
+        self._check_root_cause(key, state.events[:], self._deploys, self._deploys_status())
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="comms-root-cause-check",
+        exit_on_error=False,
+        description="Cross-checking the root cause against the evidence",
+    )
+    def _check_root_cause(
+        self,
+        key: tuple[str, int, int],
+        events: list[Event],
+        deploys: list[Deploy] | None,
+        deploys_status: str,
+    ) -> None:
+        # A state of its own: the app keeps applying new events to the shared one.
+        state = IncidentState.from_events(events)
+        stated = root_cause(events)
+        if stated is None:
+            return
+        check = crosscheck(stated.text, state, deploys=deploys)
+        self.post_message(
+            self.RootCauseChecked(key, stated.text, root_cause_text(stated, check, deploys_status))
+        )
+
+    @on(RootCauseChecked)
+    def _root_cause_checked(self, message: RootCauseChecked) -> None:
+        if message.key != self._root_cause_wanted:
+            return  # older than the evidence on screen's inputs: a newer check is coming
+        view = self.query_one("#comms-root-cause", Static)
+        view.update(message.text)
+        if isinstance(self.app.screen, RootCauseCheckScreen):
+            self.app.screen.show(message.text)
+        restated = message.statement != self._root_cause_shown
+        self._root_cause_shown = message.statement
+        if restated and self._root_cause_drawn:
+            # Just stated here or by a partner: bring the check into view.
+            self.call_after_refresh(view.scroll_visible, animate=False)
+        self._root_cause_drawn = True
+
+    def action_show_root_cause_check(self) -> None:
+        view = self.query_one("#comms-root-cause", Static)
+        if self._root_cause_wanted is None or not isinstance(view.content, Text):
+            self.notify("no root cause stated yet: press r to state it (Review)", timeout=5)
+            return
+        self.app.push_screen(RootCauseCheckScreen(view.content))
+
+    def _deploys_status(self) -> str:
+        if not self.config.services:
+            return "deploy list: no services configured, so named deploys are not looked up"
+        if self._deploys is None:
+            return "deploy list: reading (local sources)…"
+        notes = "; ".join(self._deploy_notes)
+        return f"deploy list: {len(self._deploys)} deploys read (local sources)" + (
+            f"; {notes}" if notes else ""
+        )
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="comms-root-cause",
+        exit_on_error=False,
+        description="Reading the deploy list for the root-cause cross-check",
+    )
+    def _read_deploys(self, statement: str, since: datetime) -> None:
+        from cockpit.core.deploys import DEPLOY_HISTORY
+
+        deploys, notes = local_deploys(self.config, since - DEPLOY_HISTORY)
+        self.post_message(self.RootCauseDeploysRead(statement, deploys, notes))
+
+    @on(RootCauseDeploysRead)
+    def _deploys_read(self, message: RootCauseDeploysRead) -> None:
+        self._deploys = message.deploys
+        self._deploy_notes = message.notes
+        self._show_root_cause()
+
     def action_add_action_item(self) -> None:
         def save(item: ActionItemInput | None) -> None:
             if item is not None:
@@ -716,3 +910,32 @@ The cockpit never publishes anything.
             )
         else:
             self.notify(f"postmortem draft written to {message.path}", timeout=8)
+
+
+def root_cause_text(stated: RootCause, check: CrossCheck, deploys_status: str) -> Text:
+    """The cross-check block: the statement, Supports, Contradicts, Missing, all outside text
+    made visible and inert (rich Text, never markup)."""
+    shown = Text("Root cause cross-check (UNVERIFIED, heuristic)", style="bold")
+    shown.append(" · x: in full", style="dim")
+    shown.append(f"\nstated by {visible(stated.by, max_len=40)} at ")
+    shown.append(stated.at.astimezone(UTC).strftime("%H:%M UTC"))
+    shown.append(": ")
+    shown.append(visible(stated.text, max_len=500), style="italic")
+    sections: list[tuple[str, str, list[tuple[str, str]]]] = [
+        ("Supports", "+", [(item.source, item.text) for item in check.supporting]),
+        ("Contradicts", "-", [(item.source, item.text) for item in check.contradicting]),
+        ("Missing", "?", [("", gap) for gap in check.missing]),
+    ]
+    for heading, mark, items in sections:
+        shown.append(f"\n{heading} ({len(items)})", style="bold")
+        if not items:
+            shown.append("\n  none", style="dim")
+        for source, text in items:
+            shown.append(f"\n {mark} ")
+            if source:
+                shown.append(visible(source, max_len=120), style="bold")
+                shown.append(": ")
+            shown.append(visible(text, max_len=240))
+    shown.append(f"\n{visible(check.note, max_len=300)}; a human decides.", style="dim")
+    shown.append(f"\n{visible(deploys_status, max_len=300)}", style="dim")
+    return shown
