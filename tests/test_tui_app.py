@@ -309,3 +309,18 @@ async def test_a_keymap_entry_for_an_unknown_binding_id_is_reported(tmp_path: Pa
         assert warnings[0].startswith(f"{config.source_path}: [keymap] has no binding id add-nte")
         await pilot.press("N")  # the known entry still took effect
         assert isinstance(app.screen, TextPromptScreen)
+
+
+def test_own_writes_are_read_back_even_if_the_forced_read_never_ran(tmp_path: Path) -> None:
+    """The poll is an exclusive worker: a newer poll can cancel the forced read queued after our
+    own commit before it starts, and `data_version` does not move for our own commits."""
+    from cockpit.tui.app import StoreLink
+
+    with EventStore(tmp_path / "i.db") as store:
+        incident = store.create_incident("t", "alice")
+        link = StoreLink(store, incident.id)
+        assert [e.kind for e in link.new_events(force=True)] == [Kind.OPENED]
+        assert link.new_events() == []  # nothing new: cheap
+        saved = link.append(Kind.NOTE_ADDED, {"text": "mine"}, "alice")
+        assert link.new_events() == [saved]  # a plain poll, not forced
+        assert link.new_events() == []

@@ -125,18 +125,25 @@ class StoreLink:
         self.lock = threading.Lock()
         self.data_version = store.data_version()
         self.last_seq = 0
+        self.wrote = False
+        """Our own commit since the last read: `data_version` only counts other connections'."""
 
     def append(self, kind: str, payload: dict[str, Any], author: str) -> Event:
         with self.lock:
-            return self.store.append(self.incident_id, kind, payload, author)
+            event = self.store.append(self.incident_id, kind, payload, author)
+            self.wrote = True
+            return event
 
     def new_events(self, *, force: bool = False) -> list[Event]:
         """Events committed since the last call; cheap when nothing changed elsewhere."""
         with self.lock:
             version = self.store.data_version()
-            if version == self.data_version and not force:
+            # A forced read can be cancelled before it starts (the poll is exclusive), so our
+            # own writes are remembered here rather than trusted to that read.
+            if version == self.data_version and not force and not self.wrote:
                 return []
             self.data_version = version
+            self.wrote = False
             events = self.store.events(self.incident_id, after_seq=self.last_seq)
             if events:
                 self.last_seq = events[-1].seq
