@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, RichLog
+from textual.widgets import Input, RichLog, Static
 
 from cockpit.core.config import Config
 from cockpit.core.incident import Kind
@@ -324,3 +324,27 @@ def test_own_writes_are_read_back_even_if_the_forced_read_never_ran(tmp_path: Pa
         saved = link.append(Kind.NOTE_ADDED, {"text": "mine"}, "alice")
         assert link.new_events() == [saved]  # a plain poll, not forced
         assert link.new_events() == []
+
+
+async def test_the_narrow_phases_pane_shows_the_latest_timeline_entries(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for text in ("one", "two", "three \x1b[2J[@click=app.quit]"):
+            await pilot.press("n")
+            app.screen.query_one("#prompt-input", Input).value = text
+            await pilot.press("enter")
+            await settle(pilot)
+        latest = app.query_one("#phase-latest", Static)
+        lines = str(latest.render()).splitlines()
+        assert lines[0] == "latest on the timeline (6):"
+        assert [line.split(" ", 2)[2] for line in lines[1:]] == [
+            "note: three \\x1b[2J[@click=app.quit]",
+            "note: two",
+            "note: one",
+        ]
+        assert latest.display
+    async with make_app(config).run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert not pilot.app.query_one("#phase-latest").display  # the Timeline pane is there

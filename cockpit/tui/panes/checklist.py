@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.core.incident import Kind
+from cockpit.core.incident import Kind, describe
 from cockpit.core.runbook import Phase, Runbook
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import RecordRequested
@@ -30,6 +30,7 @@ class ChecklistItems(OptionList):
     ]
 
 
+LATEST_EVENTS = 3
 PHASE_KEYS = Binding.Group("Phase")
 """Previous and next phase share one footer entry, so 80 columns hold the decisions too."""
 
@@ -96,6 +97,7 @@ Each phase shows what the AI is for in it, and what stays human.
         yield Static(id="phase-strip")
         yield Static(id="phase-reminder")
         yield ChecklistItems(id="checklist-items")
+        yield Static(id="phase-latest")
 
     def watch_incident(self) -> None:
         if self.incident is not None and not getattr(self, "_followed_phase", False):
@@ -136,6 +138,7 @@ Each phase shows what the AI is for in it, and what stays human.
         self.query_one("#phase-reminder", Static).update(
             Text(viewing + self.viewed.reminder, style="italic")
         )
+        self._show_latest()
         option_list = self.query_one(ChecklistItems)
         highlighted = option_list.highlighted
         option_list.clear_options()
@@ -155,6 +158,17 @@ Each phase shows what the AI is for in it, and what stays human.
             option_list.highlighted = min(highlighted, len(items) - 1)
         else:
             option_list.highlighted = 0
+
+    def _show_latest(self) -> None:
+        """The newest timeline entries, so the narrow layout's first screen shows what is
+        happening (the wide one hides this: the Timeline pane is on screen there)."""
+        events = self.incident.events[-LATEST_EVENTS:] if self.incident else []
+        text = Text("latest on the timeline (6):", style="bold dim")
+        for event in reversed(events):
+            text.append(f"\n{event.ts:%H:%M:%SZ} ", style="dim")
+            text.append(visible(event.author, max_len=24) + " ")
+            text.append(visible(describe(event), max_len=200))
+        self.query_one("#phase-latest", Static).update(text if events else "")
 
     def action_toggle_item(self) -> None:
         items = self._items()
