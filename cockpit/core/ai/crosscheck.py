@@ -207,20 +207,11 @@ def local_deploys(config: Config, since: datetime) -> tuple[list[Deploy], list[s
     """Deploys since `since` from local sources only (git, deploy logs, history files): a
     history command may reach a cluster, and the cross-check must work offline. Reads files
     and runs git: call it from a worker. Problems come back as one-line notes."""
-    from cockpit.core.deploys import list_deploys
+    from cockpit.core.deploys import list_deploys, local_sources_only
 
     if not config.services:
         return [], []
-    local = config.model_copy(
-        update={
-            "services": [
-                service.model_copy(
-                    update={"deploys": service.deploys.model_copy(update={"history_command": None})}
-                )
-                for service in config.services
-            ]
-        }
-    )
+    local = local_sources_only(config)
     try:
         listing = list_deploys(local, since=since)
     except Exception as exc:  # the deploy list is a bonus: never fail the cross-check

@@ -263,19 +263,10 @@ def _suspect_deploy(
     """
     if not config.services:
         return None, ()
-    from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys
+    from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, local_sources_only
     from cockpit.core.deploys.rollback import rank_candidates
 
-    local = config.model_copy(
-        update={
-            "services": [
-                service.model_copy(
-                    update={"deploys": service.deploys.model_copy(update={"history_command": None})}
-                )
-                for service in config.services
-            ]
-        }
-    )
+    local = local_sources_only(config)
     try:
         listing = list_deploys(local, since=since - DEPLOY_HISTORY)
         deploys = [deploy for deploy in listing.deploys if deploy.time <= until]

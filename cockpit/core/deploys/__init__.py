@@ -27,6 +27,7 @@ __all__ = [
     "collect_health",
     "list_deploys",
     "list_repo_deploys",
+    "local_sources_only",
     "rank_listing",
 ]
 
@@ -43,6 +44,21 @@ class HealthData:
     series: dict[str, HealthSeries]
     notes: list[str]
     errors: list[str]
+
+
+def local_sources_only(config: Config) -> Config:
+    """The config without `history_command`s: deploys read from files and git only, so a
+    background read (comms facts, the root-cause check) never runs a cluster command."""
+    return config.model_copy(
+        update={
+            "services": [
+                service.model_copy(
+                    update={"deploys": service.deploys.model_copy(update={"history_command": None})}
+                )
+                for service in config.services
+            ]
+        }
+    )
 
 
 def collect_health(

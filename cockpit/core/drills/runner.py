@@ -22,6 +22,7 @@ from typing import Any
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
 from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
+from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
 from cockpit.core.incident import Kind
 from cockpit.core.store import EventStore, format_ts
@@ -234,39 +235,32 @@ class DrillReplay:
 
     def _append_deploy(self, service: str, actor: str, at: datetime) -> str:
         """A redeploy of the service's running commit (a config-only roll-out) in the log."""
-        last = self.revisions[service]
-        record = {
-            "time": iso_z(at),
-            "service": service,
-            "sha": last.sha,
-            "version": last.version,
-            "revision": last.revision + 1,
-            "actor": actor,
-            "status": "succeeded",
-        }
-        with (self.info.directory / "deploys.jsonl").open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        self.revisions[service] = replace(last, time=at, revision=last.revision + 1, actor=actor)
-        return f"{service} revision {last.revision + 1} at {at:%H:%M} UTC by {actor}"
+        revision = self._log_deploy(service, self.revisions[service], actor, at)
+        return f"{service} revision {revision} at {at:%H:%M} UTC by {actor}"
 
     def _append_rollback(self, target_sha: str, actor: str, at: datetime) -> str:
         """The culprit service back on the target's commit, as the deploy log records it."""
         service = self.scenario.truth.culprit_service
         target = next(d for d in self.info.deploys if d.sha == target_sha)
-        last = self.revisions[service]
+        self._log_deploy(service, target, actor, at)
+        return f"{service} rolled back to {target.short_sha} at {at:%H:%M} UTC by {actor}"
+
+    def _log_deploy(self, service: str, running: Deploy, actor: str, at: datetime) -> int:
+        """Append `running`'s commit going out at `at` to the deploy log; its new revision."""
+        revision = self.revisions[service].revision + 1
         record = {
             "time": iso_z(at),
             "service": service,
-            "sha": target.sha,
-            "version": target.version,
-            "revision": last.revision + 1,
+            "sha": running.sha,
+            "version": running.version,
+            "revision": revision,
             "actor": actor,
             "status": "succeeded",
         }
         with (self.info.directory / "deploys.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
-        self.revisions[service] = replace(target, time=at, revision=last.revision + 1, actor=actor)
-        return f"{service} rolled back to {target.short_sha} at {at:%H:%M} UTC by {actor}"
+        self.revisions[service] = replace(running, time=at, revision=revision, actor=actor)
+        return revision
 
     def _right_containment(self) -> tuple[datetime, str | None, str] | None:
         """When the humans marked the incident contained after the right containment (so the
