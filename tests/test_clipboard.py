@@ -274,7 +274,11 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
         "sys.stdout.flush()\n"
     )
     socket = str(tmp_path / "tmux.sock")  # a private server, cleaned up with tmp_path
-    tmux = ["tmux", "-S", socket, "-f", "/dev/null"]
+    # The server must outlive any pane (a loaded CI runner once saw it gone before
+    # `new-window`): keep it up with no sessions, and keep panes whose command ended.
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -s exit-empty off\nset -g remain-on-exit on\n")
+    tmux = ["tmux", "-S", socket, "-f", str(conf)]
     project = Path(__file__).resolve().parents[1]
     python = shlex.quote(sys.executable)
     # If the script fails, still signal, so the test fails on the assertion instead of a timeout.
@@ -285,7 +289,9 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}
 
     def run(*args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([*tmux, *args], env=env, capture_output=True, check=True, timeout=20)
+        done = subprocess.run([*tmux, *args], env=env, capture_output=True, timeout=20)
+        assert done.returncode == 0, f"tmux {args[0]}: {done.stderr.decode(errors='replace')}"
+        return done
 
     try:
         # The server starts on an idle pane so the options are in place before the copy runs;
@@ -320,12 +326,16 @@ def test_passthrough_copy_reaches_the_outer_terminal_through_tmux(tmp_path: Path
         "sys.stdout.flush()\n"
     )
     project = Path(__file__).resolve().parents[1]
-    outer = ["tmux", "-S", str(tmp_path / "outer.sock"), "-f", "/dev/null"]
-    inner = ["tmux", "-S", str(tmp_path / "inner.sock"), "-f", "/dev/null"]
+    conf = tmp_path / "tmux.conf"  # servers that outlive their panes (see the test above)
+    conf.write_text("set -s exit-empty off\nset -g remain-on-exit on\n")
+    outer = ["tmux", "-S", str(tmp_path / "outer.sock"), "-f", str(conf)]
+    inner = ["tmux", "-S", str(tmp_path / "inner.sock"), "-f", str(conf)]
     env = {k: v for k, v in os.environ.items() if k != "TMUX"}
 
     def run(tmux: list[str], *args: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([*tmux, *args], env=env, capture_output=True, check=True, timeout=20)
+        done = subprocess.run([*tmux, *args], env=env, capture_output=True, timeout=20)
+        assert done.returncode == 0, f"tmux {args[0]}: {done.stderr.decode(errors='replace')}"
+        return done
 
     python = shlex.quote(sys.executable)
     write = f"PYTHONPATH={shlex.quote(str(project))} {python} {shlex.quote(str(script))}; cat"
