@@ -300,7 +300,7 @@ def test_real_tmux_puts_the_copy_in_its_paste_buffer(tmp_path: Path) -> None:
         run("set-option", "-s", "set-clipboard", "on")
         run("set-option", "-g", "allow-passthrough", "on")
         run("set-hook", "-g", "pane-set-clipboard", "wait-for -S copied")
-        run("new-window", "-t", "t", pane_command)
+        run("new-window", "-t", "t:", pane_command)  # "t:": session t, next free index
         run("wait-for", "copied")
         shown = run("show-buffer")
     finally:
@@ -350,9 +350,9 @@ def test_passthrough_copy_reaches_the_outer_terminal_through_tmux(tmp_path: Path
         # The outer pane attaches a client to the inner server: that client's terminal is the
         # outer pane, where passthrough output lands.
         attach = " ".join(shlex.quote(a) for a in [*inner, "attach", "-t", "i"])
-        run(outer, "new-window", "-t", "o", f"env -u TMUX {attach}")
+        run(outer, "new-window", "-t", "o:", f"env -u TMUX {attach}")
         run(inner, "wait-for", "inner-attached")
-        run(inner, "new-window", "-t", "i", write)
+        run(inner, "new-window", "-t", "i:", write)
         run(outer, "wait-for", "outer-copied")
         shown = run(outer, "show-buffer")
         inner_buffers = run(inner, "list-buffers")
