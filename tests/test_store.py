@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import threading
@@ -439,3 +440,12 @@ def test_one_store_shared_by_threads(store: EventStore) -> None:
     assert len(events) == 1 + 3 * 25
     assert len({e.seq for e in events}) == len(events)
     assert seen_counts == sorted(seen_counts)  # the reader only ever saw the log grow
+
+
+def test_a_device_or_fifo_is_refused_and_never_chmodded(tmp_path: Path) -> None:
+    """As root, tightening `/dev/null` to 0600 would break it for every user of the machine."""
+    fifo = tmp_path / "store.fifo"
+    os.mkfifo(fifo, 0o644)
+    with pytest.raises(StoreError, match=r"store\.fifo: not a regular file, expected an SQLite"):
+        EventStore(fifo)
+    assert stat.S_IMODE(fifo.stat().st_mode) == 0o644

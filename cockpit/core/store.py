@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -196,6 +197,10 @@ class EventStore:
             ) from None
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, expected an SQLite store file")
+        if self.path.exists() and not self.path.is_file():
+            # /dev/null, a FIFO, a socket: never chmod or open one (as root that would change
+            # /dev/null for every user of the machine).
+            raise StoreError(f"{self.path}: not a regular file, expected an SQLite store file")
         try:
             # Create with 0600 before SQLite opens it, so the file is never world-readable.
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
@@ -474,7 +479,7 @@ def _tighten_mode(path: Path, mode: int | None = None) -> None:
     """
     try:
         info = path.stat()
-        if info.st_uid != os.getuid():
+        if info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode):
             return
         current = info.st_mode & 0o777
         target = mode if mode is not None else 0o600

@@ -30,6 +30,8 @@ BASELINE_WINDOW = timedelta(minutes=60)
 PEAK_MINUTES = 5
 """A burst's peak is its worst 5-minute error ratio within the window after the onset."""
 RISE_SIGMAS = 3.0
+MIN_RISE = 0.005
+"""The least error ratio above the baseline that counts towards a rise (half a percent)."""
 """Before the threshold crossing, a minute counts toward a rise by what its error ratio has
 beyond the quiet level plus this many standard errors (and at least double the quiet level):
 noise stays below that."""
@@ -337,7 +339,9 @@ def _margin(series: HealthSeries, total: float, baseline: float, spread: float) 
     is noise); a ratio series has no counts, so it is the spread of its minutes."""
     level = max(baseline, RATIO_FLOOR)
     noise = math.sqrt(level * (1 - level) / total) if series.source == "logs" else spread
-    return max(RISE_SIGMAS * noise, level)
+    # A rise is at least MIN_RISE over the baseline: a quiet series whose calm half has no
+    # errors at all (baseline 0) must not count the usual background errors as a ramp.
+    return max(RISE_SIGMAS * noise, level, MIN_RISE)
 
 
 class Verdict(StrEnum):
