@@ -30,6 +30,8 @@ BASELINE_WINDOW = timedelta(minutes=60)
 PEAK_MINUTES = 5
 """A burst's peak is its worst 5-minute error ratio within the window after the onset."""
 RISE_SIGMAS = 3.0
+RAMP_APPROACH = timedelta(minutes=10)
+"""The stretch just before a crossing that must be above the baseline for a rise to be a ramp."""
 MIN_RISE = 0.005
 """The least error ratio above the baseline that counts towards a rise (half a percent)."""
 """Before the threshold crossing, a minute counts toward a rise by what its error ratio has
@@ -267,6 +269,11 @@ def _rise_start(series: HealthSeries, crossed: datetime) -> datetime:
         if running <= 0:
             start = minute + MINUTE
         minute += MINUTE
+    # A ramp is still climbing just before it crosses; a step has only background there, and
+    # background noise on a quiet series must not pull the onset back before its deploy.
+    approach = series.ratio(crossed - RAMP_APPROACH, crossed)
+    if approach is None or approach < baseline + MIN_RISE:
+        return crossed
     return start if _significant_rise(series, start, crossed, baseline, spread) else crossed
 
 
