@@ -22,7 +22,9 @@ from cockpit.core.deploys.prometheus import (
     query_range,
 )
 
-NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+# A frozen clock: the demo's data, and so every ranking, depend on it (in the past, which
+# backfilled blocks and a 100-year retention accept).
+NOW = datetime(2026, 11, 28, 14, 45, tzinfo=UTC)
 # The demo writes one sample a minute, so rates need a window of at least two samples.
 ERROR_RATIO = (
     '(sum(rate(http_requests_total{{service="{service}",code=~"5.."}}[3m])) or vector(0))'
