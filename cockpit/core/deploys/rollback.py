@@ -569,9 +569,6 @@ def _latency_change(
     return f"{before:.2f}s -> {after:.2f}s"
 
 
-_PLACEHOLDERS = ROLLBACK_PLACEHOLDERS
-
-
 def auto_dry_run(command: str) -> tuple[str | None, str | None]:
     """The dry-run variant of a known rollback command, or (None, why not)."""
     words = command.split()
@@ -592,7 +589,7 @@ def _fill(template: str, values: dict[str, str | None]) -> tuple[str, tuple[str,
         out.append(literal)
         if name is None:
             continue
-        if name not in _PLACEHOLDERS:
+        if name not in ROLLBACK_PLACEHOLDERS:
             raise ValueError(f"unknown placeholder {{{name}}}")
         value = values.get(name)
         if value is None:

@@ -697,22 +697,13 @@ The cockpit never publishes anything.
     async def _rewrite(self, text: str, purpose: str, facts: list[str]) -> None:
         import asyncio
 
-        from cockpit.core.ai.redact import RedactionError, config_secret_names, redactor_for
+        from cockpit.core.ai.redact import RedactionError, incident_redactor
         from cockpit.core.comms.rewrite import RewriteError, rewrite_draft
-        from cockpit.core.store import incident_redaction_salt
 
         incident_id = self.incident.incident_id if self.incident else ""
-        config = self.config
         try:
             # Salted from the store, so the read happens off the event loop.
-            redactor = await asyncio.to_thread(
-                redactor_for,
-                incident_id,
-                config_secret_names(config),
-                salt=lambda: incident_redaction_salt(
-                    config.store_path, incident_id, mode=config.store_file_mode
-                ),
-            )
+            redactor = await asyncio.to_thread(incident_redactor, self.config, incident_id)
         except RedactionError as exc:
             self.post_message(self.RewriteDone(purpose, error=str(exc)))
             return

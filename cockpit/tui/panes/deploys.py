@@ -129,9 +129,6 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         ),
     ]
 
-    _viewed_file: tuple[str, str, str] | None = None
-    """(base, head, path) of the file the diff view shows; `p` pins it with the suspect diff."""
-
     @dataclass
     class DeploysListed(Message):
         """The deploy list is read (health comes later)."""
@@ -173,6 +170,8 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         self._diff_candidate: Candidate | None = None
         self._generation = 0
         self._shown_deploys: list[Deploy] = []
+        self._viewed_file: tuple[str, str, str] | None = None
+        """(base, head, path) of the file the diff view shows; `p` pins it with the diff."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("reading deploys…"), id="deploys-status")
@@ -696,25 +695,6 @@ class CommandPickerScreen(ModalScreen[FilledCommand | None]):
     """Every command of one candidate, in full; `enter` returns the one to copy (never run).
 
     A template that could not be filled is listed disabled, as a note: it is never offered.
-    """
-
-    DEFAULT_CSS = """
-    CommandPickerScreen {
-        align: center middle;
-    }
-    CommandPickerScreen > Vertical {
-        width: 90%;
-        max-width: 110;
-        height: auto;
-        max-height: 90%;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    CommandPickerScreen OptionList {
-        height: auto;
-        max-height: 16;
-    }
     """
 
     AUTO_FOCUS = "#deploys-picker-commands"

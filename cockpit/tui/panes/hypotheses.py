@@ -444,18 +444,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def _redactor(self) -> Any:
         """The incident's redactor, salted from the store: reads it, so call it in a thread."""
-        from cockpit.core.ai.redact import config_secret_names, redactor_for
-        from cockpit.core.store import incident_redaction_salt
+        from cockpit.core.ai.redact import incident_redactor
 
-        incident_id = self.incident.incident_id if self.incident else ""
-        config = self.config
-        return redactor_for(
-            incident_id,
-            config_secret_names(config),
-            salt=lambda: incident_redaction_salt(
-                config.store_path, incident_id, mode=config.store_file_mode
-            ),
-        )
+        return incident_redactor(self.config, self.incident.incident_id if self.incident else "")
 
     # -- actions -----------------------------------------------------------------------------
 
