@@ -66,6 +66,11 @@ class FileSource(_Model):
     """The service these logs belong to."""
     paths: list[str]
     """Globs, relative to the config file's folder unless absolute (e.g. `logs/api*.log*`)."""
+    format: Literal["text", "docker", "cri"] = "text"
+    """How each line is written: "text" (plain text or JSON lines, searched as they are),
+    "docker" (Docker's json-file driver: each line a JSON envelope whose `log` text and `time`
+    are searched) or "cri" (Kubernetes node logs: `time stream P|F text`, partial lines
+    joined)."""
 
 
 class JournaldSource(_Model):
@@ -413,6 +418,29 @@ class AIConfig(_Model):
     """Output budget of one tool call, in characters; anything cut is marked truncated."""
 
 
+class AlertmanagerConfig(_Model):
+    """One Alertmanager (`[[alertmanagers]]`); list both of an HA pair: alerts merge by
+    fingerprint. Only `GET /api/v2/alerts` is read: active, silenced and inhibited alerts."""
+
+    url: str
+    """Base URL, e.g. `http://alertmanager:9093`."""
+    name: str | None = None
+    """Shown in status rows and errors; defaults to the URL's host and port."""
+    token_env: str | None = None
+    """Name of the environment variable that holds a bearer token."""
+    service_label: str = "service"
+    """The alert label that names the service; `job`, then `app`, are tried after it."""
+    timeout: float = Field(default=3.0, gt=0, le=60)
+    """Deadline in seconds for one read."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return url.rstrip("/")
+
+
 class CommsConfig(_Model):
     """Customer comms drafting."""
 
@@ -429,6 +457,8 @@ class Config(_Model):
     services: list[ServiceConfig] = []
     sources: list[LogSource] = []
     prometheus: PrometheusConfig | None = None
+    alertmanagers: list[AlertmanagerConfig] = []
+    """Alertmanagers whose alerts the cockpit shows (`[[alertmanagers]]`)."""
     health: HealthConfig = HealthConfig()
     ai: AIConfig = AIConfig()
     comms: CommsConfig = CommsConfig()

@@ -111,6 +111,12 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
     sources: list[Source] = []
     for cfg in config.sources:
         if isinstance(cfg, FileSource):
+            if cfg.format != "text":
+                # Container logs: the decoded text is searched, not the JSON/CRI envelope.
+                from cockpit.core.search.containers import ContainerLogSource
+
+                sources.append(ContainerLogSource.from_config(cfg, base_dir=config.base_dir))
+                continue
             sources.append(FileLogSource.from_config(cfg, base_dir=config.base_dir, engine=engine))
             continue
         module_name, class_name = REMOTE_SOURCES[cfg.kind]
