@@ -30,6 +30,13 @@ class Kind(StrEnum):
     COMMAND_COPIED = "command.copied"
     SEARCH_RUN = "search.run"
     INJECT = "drill.inject"
+    ALERT_FIRED = "alert.fired"
+    """An alert summary recorded before alerts were objects (still read)."""
+    ALERT_ATTACHED = "alert.attached"
+    """An Alertmanager alert joined the incident (`opened_from`: the one it was opened from)."""
+    ALERT_RESOLVED = "alert.resolved"
+    ALERT_REFIRED = "alert.refired"
+    """An alert of the incident fired again after it resolved or the incident was contained."""
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -215,6 +222,9 @@ def describe(event: Event) -> str:
             flagged = f" [flagged: {'; '.join(findings)}]" if findings else ""
             purpose = p.get("purpose") or "command"
             return f"copied, not executed ({purpose}): {p.get('text', '')}{flagged}"
+        case Kind.ALERT_ATTACHED | Kind.ALERT_RESOLVED | Kind.ALERT_REFIRED:
+            # The summary says it whole ("incident opened from alert X by alice").
+            return str(p.get("summary") or event.kind)
         case _:
             summary = p.get("summary") or p.get("text") or ""
             return f"{event.kind}: {summary}" if summary else event.kind
