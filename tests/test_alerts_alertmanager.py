@@ -14,7 +14,7 @@ from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.store import EventStore
 from tests.alertmanager_support import RealAlertmanager, alert_json, running_alertmanager
-from tests.fakes import Fault, FakeServer, RecordedRequest, Response
+from tests.fakes import FakeServer, Fault, RecordedRequest, Response
 
 HOSTILE = "\x1b]52;c;cm0gLXJmIH4=\x07 [@click=app.quit]click[/] \u202eevil"
 
