@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cockpit.core.alerts import fetch_alerts, incident_alerts, opened_payload, reconcile
+from cockpit.core.alerts.alertmanager import fetch_alerts
+from cockpit.core.alerts.incident import incident_alerts, opened_payload, reconcile
 from cockpit.core.alerts.model import labels_fingerprint
 from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import IncidentState, Kind
@@ -58,7 +59,7 @@ def test_lists_a_real_alertmanagers_alerts_sanitized_later_never_lost(pair) -> N
     assert high.service == "checkout" and high.severity == "critical" and high.firing
     assert high.summary == HOSTILE  # kept as text: the panes show it through sanitize
     assert high.description == "5xx above 5% for 10 minutes"
-    assert abs((high.starts_at - started).total_seconds()) < 1  # type: ignore[operator]
+    assert high.starts_at is not None and abs((high.starts_at - started).total_seconds()) < 1
     assert high.copyable_url == "http://prometheus.example:9090/graph?g0.expr=up"
     assert high.origins == ("am1",)
     # Our fingerprint of the labels is Alertmanager's own (drills use it for their alert).

@@ -412,13 +412,18 @@ def data_rows(facts: CommsFacts) -> list[DataRow]:
 
 
 def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
+    from cockpit.core.alerts.incident import detection, first_alert_event, resolution_lines
+
     start = facts["start"].at
-    alert = next((e for e in state.events if e.kind == "alert.fired"), None)
+    alert = first_alert_event(state)
+    detected = detection(state)
     origin, origin_label = (
-        (start, "impact start") if start else ((alert.ts, "first alert") if alert else (None, ""))
+        (start, "impact start")
+        if start
+        else ((detected[0], "first alert") if detected else (None, ""))
     )
     lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
-    lines.append(_detect_row(state, facts, alert))
+    lines.append(_detect_row(state, facts, detected))
     for measure, decision, verb in (
         ("Time to contain", state.contained, "contained"),
         ("Time to recover", state.resolved, "resolved"),
@@ -437,17 +442,18 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     notes = [
         f"Start of impact: {md(start_fact.value or 'unknown', 80)}, {md(start_fact.source, 200)}."
     ]
-    if alert is not None:
-        notes.append(f"First alert: {utc(alert.ts)} ({md(timeline_text(alert), 300)}).")
+    if alert is not None and detected is not None:
+        notes.append(f"First alert: {utc(detected[0])} ({md(timeline_text(alert), 300)}).")
+    notes += [f"Alert: {md(line, 300)}." for line in resolution_lines(state)]
     return [*lines, "", *notes]
 
 
-def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) -> str:
+def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, str] | None) -> str:
     """Impact start to the first alert, or to the declaration when no alert came (said so)."""
     measure = "Time to detect"
     start = facts["start"]
     if alert is not None:
-        detected, to = alert.ts, f"first alert {_hm(alert.ts)} ({cell(md(alert.author, 80))})"
+        detected, to = alert[0], f"first alert {_hm(alert[0])} ({cell(md(alert[1], 80))})"
     elif state.declared is not None:
         detected = state.declared.at
         to = f"declared {_hm(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"

@@ -1,38 +1,12 @@
 """Alerts: Alertmanager's v2 API read-only, merged over an HA pair, and alerts on incidents.
 
-`fetch_alerts` reads every configured Alertmanager (`[[alertmanagers]]`) in parallel;
-`incident_alerts` folds an incident's alert events; `reconcile` says which events bring them
-up to date (later alerts attached, resolutions, re-fires after the fix).
+- `cockpit.core.alerts.model`: the `Alert` (parsed defensively, stored on the timeline).
+- `cockpit.core.alerts.alertmanager`: `fetch_alerts` reads every `[[alertmanagers]]` entry in
+  parallel, each with its deadline and its own error row.
+- `cockpit.core.alerts.incident`: `incident_alerts` folds an incident's alert events and
+  `reconcile` says which events bring them up to date (later alerts attached, resolutions,
+  re-fires after the fix).
+
+Import the submodule you need: this package imports nothing at import time, so reading the
+timeline never loads the HTTP client.
 """
-
-from __future__ import annotations
-
-from cockpit.core.alerts.alertmanager import (
-    AlertmanagerStatus,
-    AlertsReport,
-    default_alertmanagers,
-    fetch_alerts,
-)
-from cockpit.core.alerts.incident import (
-    IncidentAlerts,
-    TrackedAlert,
-    incident_alerts,
-    opened_payload,
-    reconcile,
-)
-from cockpit.core.alerts.model import Alert, AlertError, synthetic_alert
-
-__all__ = [
-    "Alert",
-    "AlertError",
-    "AlertmanagerStatus",
-    "AlertsReport",
-    "IncidentAlerts",
-    "TrackedAlert",
-    "default_alertmanagers",
-    "fetch_alerts",
-    "incident_alerts",
-    "opened_payload",
-    "reconcile",
-    "synthetic_alert",
-]

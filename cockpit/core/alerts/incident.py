@@ -106,8 +106,8 @@ def incident_alerts(events: Iterable[Event]) -> IncidentAlerts:
     for event in events:
         payload = event.payload
         if event.kind == Kind.ALERT_FIRED:
-            alert = _legacy_alert(event)
-            tracked[alert.fingerprint] = TrackedAlert(alert, event.ts, event.author)
+            legacy = _legacy_alert(event)
+            tracked[legacy.fingerprint] = TrackedAlert(legacy, event.ts, event.author)
         elif event.kind == Kind.ALERT_ATTACHED:
             alert = Alert.from_payload(payload.get("alert"))
             if alert is None:
@@ -272,10 +272,23 @@ def alert_start(state: IncidentState) -> AlertStart | None:
 
 
 def first_alert_event(state: IncidentState) -> Event | None:
-    """The first alert event on the timeline (the detection, for the postmortem)."""
+    """The first alert event on the timeline."""
     return next(
         (e for e in state.events if e.kind in (Kind.ALERT_FIRED, Kind.ALERT_ATTACHED)), None
     )
+
+
+def detection(state: IncidentState) -> tuple[datetime, str] | None:
+    """When the incident was detected by an alert, and by whom, for the postmortem: an
+    Alertmanager alert fired at its `startsAt`; an older `alert.fired` when it was recorded."""
+    event = first_alert_event(state)
+    if event is None:
+        return None
+    if event.kind == Kind.ALERT_ATTACHED:
+        alert = Alert.from_payload(event.payload.get("alert"))
+        if alert is not None and alert.starts_at is not None:
+            return min(alert.starts_at, event.ts), ALERT_SOURCE
+    return event.ts, event.author
 
 
 def resolution_lines(state: IncidentState) -> list[str]:
@@ -284,6 +297,8 @@ def resolution_lines(state: IncidentState) -> list[str]:
     lines = []
     for tracked in incident_alerts(state.events).tracked:
         alert = tracked.alert
+        if alert.fingerprint.startswith("event-"):
+            continue  # an old `alert.fired`: nothing to follow it by
         name = _describe_alert(alert)
         if tracked.refired_at is not None and not tracked.resolved:
             again = tracked.refired_started or tracked.refired_at

@@ -330,3 +330,15 @@ def synthetic_alert(
         origins=(origin,),
         service=service,
     )
+
+
+def error_rate_alert(service: str, starts_at: datetime) -> Alert:
+    """The page the demo and the drills open their incident from: a service's 5xx ratio."""
+    return synthetic_alert(
+        alertname="HighErrorRate",
+        service=service,
+        severity="critical",
+        summary=f"{service} 5xx ratio above 5% since {starts_at:%H:%M} UTC",
+        description=f"More than 5% of {service} requests have failed for 2 minutes.",
+        starts_at=starts_at,
+    )

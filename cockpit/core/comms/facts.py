@@ -456,15 +456,18 @@ def _derived(
     else:
         facts["contained"] = _fact("contained", "", "not contained yet")
 
+    alerts = _alerts_recovery(state)
     if state.resolved:
         facts["recovered"] = _fact(
             "recovered",
             hhmm(state.resolved.at),
-            f"from the timeline: {recovery_text(state, state.resolved)}",
+            f"from the timeline: {recovery_text(state, state.resolved)}"
+            + (f"; {alerts}" if alerts else ""),
             at=state.resolved.at,
         )
     else:
-        facts["recovered"] = _fact("recovered", "", "not recovered yet")
+        waiting = f"{alerts}; not yet marked resolved by a human" if alerts else ""
+        facts["recovered"] = _fact("recovered", "", waiting or "not recovered yet")
 
     if logs is not None and logs.share is not None and logs.window is not None:
         start, end = logs.window
@@ -631,12 +634,17 @@ def _derived_status(state: IncidentState, rollback_copied: bool) -> tuple[CommsS
 
 
 def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
-    """When the first alert says the failure began (`alert.fired` with `started_at`), if it does."""
-    for event in state.events:
-        if event.kind == "alert.fired" and isinstance(event.payload.get("started_at"), str):
-            try:
-                started = datetime.fromisoformat(event.payload["started_at"].replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return (started if started.tzinfo else started.replace(tzinfo=UTC)), event.author
-    return None
+    """When the alert says the failure began (the `startsAt` of the alert the incident was
+    opened from, else the first alert's), and who raised it (Alertmanager)."""
+    from cockpit.core.alerts.incident import alert_start
+
+    found = alert_start(state)
+    return (found.at, found.by) if found is not None else None
+
+
+def _alerts_recovery(state: IncidentState) -> str:
+    """What the incident's alerts did, for the recovered fact: resolved when, or fired again."""
+    from cockpit.core.alerts.incident import resolution_lines
+
+    lines = resolution_lines(state)
+    return f"alerts: {'; '.join(lines)}" if lines else ""

@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.alerts.incident import incident_alerts, opened_payload, resolved_payload
+from cockpit.core.alerts.model import error_rate_alert
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
 from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
@@ -31,6 +33,8 @@ DRILL_MARKER = ".cockpit-drill.json"
 DEBRIEF_NAME = "debrief.md"
 FACILITATOR = "drill-facilitator"
 ALERT_AUTHOR = "alertmanager"
+ALERT_RESOLVE_DELAY = timedelta(minutes=4)
+"""After the right containment, when the drill's alert resolves (rate windows and `for:`)."""
 TIME_UP = (
     "The drill's {minutes} minutes are up: quit the cockpit (q) for the debrief, "
     "or keep going; `cockpit drill debrief` scores it whenever you like."
@@ -110,17 +114,11 @@ def open_drill_incident(
                 )
                 store.close_incident(record.id)
         record = store.create_incident(scenario.sandbox.title, ALERT_AUTHOR, drill=True)
-        sandbox = scenario.sandbox
         started = info.truth.burst_start  # the alert names when errors began: public knowledge
+        # The page, as the same alert object a real Alertmanager gives (drills exercise it).
+        alert = error_rate_alert(scenario.sandbox.bad_service, started)
         store.append(
-            record.id,
-            "alert.fired",
-            {
-                "summary": f"{sandbox.bad_service} 5xx ratio above 5% since {started:%H:%M} UTC",
-                "service": sandbox.bad_service,
-                "started_at": iso_z(started),
-            },
-            ALERT_AUTHOR,
+            record.id, Kind.ALERT_ATTACHED, opened_payload(alert, ALERT_AUTHOR), ALERT_AUTHOR
         )
     finally:
         store.close()
@@ -194,6 +192,7 @@ class DrillReplay:
         self.revisions = {d.service: d for d in info.deploys}  # each service's latest deploy
         self.recovered = False
         self.ended = False
+        self.alert_resolves_at: datetime | None = None
 
     def step(self, moment: datetime) -> StepResult:
         """Bring the sandbox up to drill time `moment`: injects, deploys, recovery, logs."""
@@ -221,6 +220,10 @@ class DrillReplay:
                     result.deploys.append(self._append_rollback(target_sha, who, contained_at))
                 self.replayer.recover(contained_at)
                 self.recovered = result.recovered = True
+                self.alert_resolves_at = contained_at + ALERT_RESOLVE_DELAY
+        if self.alert_resolves_at is not None and moment >= self.alert_resolves_at:
+            self._resolve_alerts(self.alert_resolves_at)
+            self.alert_resolves_at = None
         result.minutes_appended = self.replayer.append_until(moment)
         result.finished = minutes >= self.scenario.duration_minutes
         if result.finished and not self.ended:
@@ -232,6 +235,15 @@ class DrillReplay:
                 FACILITATOR,
             )
         return result
+
+    def _resolve_alerts(self, at: datetime) -> None:
+        """The drill's Alertmanager stops reporting the page once the errors have stopped for
+        a few minutes, as a real one would: Verify sees the alert resolve."""
+        events = self.store.events(self.incident_id)
+        for tracked in incident_alerts(events).tracked:
+            if not tracked.resolved:
+                payload = resolved_payload(tracked, now=at)
+                self.store.append(self.incident_id, Kind.ALERT_RESOLVED, payload, ALERT_AUTHOR)
 
     def _append_deploy(self, service: str, actor: str, at: datetime) -> str:
         """A redeploy of the service's running commit (a config-only roll-out) in the log."""
