@@ -43,12 +43,8 @@ class TrackedAlert:
     """When the cockpit recorded the alert firing again after the fix."""
     refired_started: datetime | None = None
     """The re-fired alert's own `startsAt`."""
-
-    @property
-    def resolved(self) -> bool:
-        return self.resolved_at is not None and (
-            self.refired_at is None or self.refired_at < self.resolved_at
-        )
+    resolved: bool = False
+    """Resolved now: its latest resolution came after its latest re-fire (in event order)."""
 
 
 @dataclass(frozen=True)
@@ -128,11 +124,13 @@ def incident_alerts(events: Iterable[Event]) -> IncidentAlerts:
                     continue  # a partner's cockpit saw it too
                 at = parse_time(payload.get("resolved_at")) or event.ts
                 seen = parse_time(payload.get("last_seen"))
-                tracked[known.alert.fingerprint] = replace(known, resolved_at=at, last_seen=seen)
+                tracked[known.alert.fingerprint] = replace(
+                    known, resolved_at=at, last_seen=seen, resolved=True
+                )
             else:
                 started = parse_time(payload.get("started_at"))
                 tracked[known.alert.fingerprint] = replace(
-                    known, refired_at=event.ts, refired_started=started
+                    known, refired_at=event.ts, refired_started=started, resolved=False
                 )
     return IncidentAlerts(tuple(tracked.values()))
 
@@ -303,7 +301,7 @@ def resolution_lines(state: IncidentState) -> list[str]:
         if tracked.refired_at is not None and not tracked.resolved:
             again = tracked.refired_started or tracked.refired_at
             lines.append(f"{name} FIRED AGAIN at {again:%H:%M} UTC after the fix ({ALERT_SOURCE})")
-        elif tracked.resolved_at is not None:
+        elif tracked.resolved and tracked.resolved_at is not None:
             seen = f", last seen firing {tracked.last_seen:%H:%M} UTC" if tracked.last_seen else ""
             lines.append(
                 f"{name} resolved by {tracked.resolved_at:%H:%M} UTC ({ALERT_SOURCE}{seen})"
