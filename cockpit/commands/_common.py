@@ -30,6 +30,21 @@ def config_from_args(args: argparse.Namespace) -> Config:
         fail(str(exc))
 
 
+def effective_config(args: argparse.Namespace) -> Config:
+    """The config found in the search order or, when there is none, what discovery found on
+    this host and in this folder (journal, /var/log, containers, git, local servers).
+
+    A config file that exists but is wrong is still one line and exit 2: never replaced by
+    discovery."""
+    from cockpit.core.discovery import config_or_discovery
+
+    try:
+        config, _discovery = config_or_discovery(getattr(args, "config", None))
+    except ConfigError as exc:
+        fail(str(exc))
+    return config
+
+
 def store_from_config(config: Config) -> EventStore:
     """The incident store the config points at, or exit 2 with one line."""
     try:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.model import DeployListing
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.tag_pattern:
             fail("--tag-pattern needs --repo PATH (configured services set tag_pattern in config)")
-        config = config_from_args(args)
+        config = effective_config(args)
         listing = list_deploys(config, service=args.service, since=since, limit=args.limit)
     if args.json:
         json.dump(

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args
+from cockpit.commands._common import effective_config
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.rollback import RollbackReport
@@ -94,7 +94,7 @@ def format_report(report: RollbackReport) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from cockpit.core.deploys import analyse_rollback
 
-    config = config_from_args(args)
+    config = effective_config(args)
     listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
     if args.json:
         json.dump(report.to_json() | {"note": NOT_EXECUTED}, sys.stdout, indent=2)

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.search.model import Hit, Source
@@ -93,10 +93,15 @@ def _choose_sources(args: argparse.Namespace) -> list[Source]:
         if args.service:
             fail("--service picks configured sources; it cannot be combined with PATHs")
         return adhoc_sources(args.paths)
-    config = config_from_args(args)
+    config = effective_config(args)
     sources = make_sources(config)
     if not sources:
-        fail("no log sources configured: give PATHs to search, or add [[sources]] to the config")
+        where = (
+            "in the config"
+            if config.source_path is not None
+            else "configured or discovered (`cockpit sources` says why)"
+        )
+        fail(f"no log sources {where}: give PATHs to search, or add [[sources]] to the config")
     if args.source:
         known = {s.name for s in sources}
         unknown = [name for name in args.source if name not in known]

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cockpit.commands._args import iso_utc
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -88,7 +88,7 @@ def _recorder(config: Any) -> tuple[Any, Any, Any]:
 def run(args: argparse.Namespace) -> int:
     from cockpit.core.ai.triage import SkillError, gather, load_skills
 
-    config = config_from_args(args)
+    config = effective_config(args)
     try:
         window = parse_window(args.since)
         now = iso_utc(args.now) if args.now else datetime.now(UTC)

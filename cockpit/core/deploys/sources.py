@@ -107,6 +107,12 @@ def service_deploys(
                 records += tag_deploys(repo, source.tag_pattern, name, limit=limit, since=since)
             else:
                 records += branch_deploys(repo, source.branch, name, limit=limit, since=since)
+                if source.branch is None:
+                    # Without deploy tags or a deploy branch, HEAD's history is all there is:
+                    # a commit's time is not when it went out, so say what these are.
+                    listing.notes.append(
+                        f"service {name}: first-parent commits of HEAD (commits, not deploys)"
+                    )
             depth = repo.shallow_depth()
             if depth is not None:
                 listing.notes.append(
