@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cockpit.core.discovery.model import SourceReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def format_reports(reports: list) -> list[str]:  # type: ignore[type-arg]
+def format_reports(reports: list[SourceReport]) -> list[str]:
     """The reports as aligned text lines, every outside string made visible-safe."""
     from cockpit.core.sanitize import visible
 

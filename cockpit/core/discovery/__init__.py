@@ -77,8 +77,11 @@ def discover(
     env: Mapping[str, str] | None = None,
     refresh: bool = False,
     deadline: float = DEADLINE,
+    probe_timeout: float | None = None,
 ) -> Discovery:
-    """Look at the host (`root`, default `/`) and the folder (`cwd`), once per session."""
+    """Look at the host (`root`, default `/`) and the folder (`cwd`), once per session.
+
+    `deadline` bounds the whole; `probe_timeout` each HTTP probe (300 ms by default)."""
     env = dict(os.environ if env is None else env)
     root = (root or discovery_root(env)).resolve()
     cwd = (cwd or Path.cwd()).resolve()
@@ -86,15 +89,18 @@ def discover(
     with _cache_lock:
         if not refresh and key in _cache:
             return _cache[key]
-    found = _discover(root, cwd, env, deadline)
+    found = _discover(root, cwd, env, deadline, probe_timeout)
     with _cache_lock:
         _cache[key] = found
     return found
 
 
-def _discover(root: Path, cwd: Path, env: Mapping[str, str], deadline: float) -> Discovery:
+def _discover(
+    root: Path, cwd: Path, env: Mapping[str, str], deadline: float, probe_timeout: float | None
+) -> Discovery:
     from cockpit.core.discovery import host, repo, servers
 
+    timeout = servers.PROBE_TIMEOUT if probe_timeout is None else probe_timeout
     started = time.monotonic()
     budget = max(0.1, deadline - 0.05)
     jobs: dict[str, Callable[[], Any]] = {
@@ -107,7 +113,7 @@ def _discover(root: Path, cwd: Path, env: Mapping[str, str], deadline: float) ->
     for kind in servers.SERVERS:
         for index, (url, where, named) in enumerate(servers.candidates(kind, env)):
             jobs[f"{kind.kind}:{index}"] = functools.partial(
-                servers.probe, kind, url, origin_name=where, named=named
+                servers.probe, kind, url, origin_name=where, named=named, timeout=timeout
             )
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}

@@ -74,9 +74,10 @@ def _version(kind: ServerKind, data: Any) -> str | None:
     return str(version) if version is not None else None
 
 
-def _loki_selector(client: httpx.Client, url: str, deadline: float) -> str:
-    """A selector matching every stream: on the label most streams carry."""
-    remaining = deadline - time.monotonic()
+def _loki_selector(client: httpx.Client, url: str, timeout: float) -> str:
+    """A selector matching every stream: on the label most streams carry (its own deadline:
+    the server has just answered, so this is quick or skipped)."""
+    remaining = timeout
     if remaining > 0.02:
         try:
             response = client.get(f"{url}/loki/api/v1/labels", timeout=remaining)
@@ -118,7 +119,6 @@ def probe(
         )
         return ProbeResult(report)
     started = time.monotonic()
-    deadline = started + timeout
     try:
         with httpx.Client(follow_redirects=False, timeout=timeout) as client:
             response = client.get(
@@ -145,7 +145,7 @@ def probe(
                     location=url,
                 )
                 return ProbeResult(report)
-            selector = _loki_selector(client, url, deadline) if kind is LOKI else None
+            selector = _loki_selector(client, url, timeout) if kind is LOKI else None
     except httpx.TimeoutException:
         report = SourceReport(
             kind.kind,
