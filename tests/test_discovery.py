@@ -27,7 +27,7 @@ from cockpit.core.discovery.host import hint_for, service_of_pod, split_name
 from cockpit.core.discovery.model import State
 from cockpit.core.search.engine import make_sources, run_search
 from cockpit.core.search.model import Query
-from tests.alertmanager_support import alert_json, free_port, running_alertmanager
+from tests.alertmanager_support import free_port, running_alertmanager
 from tests.fakes.loki import FakeLoki
 
 REPO = Path(__file__).resolve().parent.parent
@@ -336,7 +336,7 @@ def _discover_as_nobody(root: Path) -> list[dict]:
             os.setgroups([])
             os.setgid(65534)
             os.setuid(65534)
-            reports, sources = host.var_log(root)
+            reports, _sources = host.var_log(root)
             data = json.dumps([r.to_json() for r in reports]).encode()
             os.write(write, data)
         finally:
@@ -452,7 +452,7 @@ def test_sources_init_and_deploys_from_the_command_line(tmp_path: Path) -> None:
     again = _cockpit("--root", str(root), "init", cwd=repo, env=env)
     assert again.returncode == 2
     assert again.stderr == (
-        f"cockpit: cockpit.toml already exists; not overwritten (pick another -o FILE, "
+        "cockpit: cockpit.toml already exists; not overwritten (pick another -o FILE, "
         "or remove it)\n"
     )
 
