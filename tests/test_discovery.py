@@ -443,8 +443,8 @@ def test_sources_init_and_deploys_from_the_command_line(tmp_path: Path) -> None:
     assert config.services[0].deploys.repo is not None
     assert str(config.services[0].deploys.repo) == "."  # relative to the file, in the repo
     assert {s.name for s in config.sources} >= {"syslog", "nginx", "docker-shop-web-1"}
-    text = config_path.read_text()
-    assert "# These are the first-parent commits of HEAD: commits, not deploys." in text
+    written_text = config_path.read_text()
+    assert "# These are the first-parent commits of HEAD: commits, not deploys." in written_text
     checked = _cockpit("--config", str(config_path), "sources", cwd=tmp_path, env=env)
     assert checked.returncode == 0, checked.stderr
     assert "discovery not run" in checked.stdout and " config " in checked.stdout
