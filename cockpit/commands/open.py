@@ -14,9 +14,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cockpit.commands._common import config_from_args
+    from cockpit.core.config import find_config_file
     from cockpit.tui.app import run_tui
 
     config = config_from_args(args)
+    # No config file anywhere in the search order: the app discovers the host's sources
+    # in the background (the first frame does not wait for it).
+    discover = find_config_file(getattr(args, "config", None)) is None
     return run_tui(
-        config.source_path, config=config, incident_id=args.incident, new_incident_title=args.new
+        config.source_path,
+        config=config,
+        incident_id=args.incident,
+        new_incident_title=args.new,
+        discover=discover,
     )

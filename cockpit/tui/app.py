@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
+from cockpit.core.discovery.model import Discovery
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -34,6 +35,7 @@ from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
+from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
@@ -83,6 +85,7 @@ and recorded on the timeline. You run them.
 | `d` | declare the incident, with a name and a severity |
 | `T` | rename the incident |
 | `C` / `R` | mark contained / resolved |
+| `S` | sources: every log, deploy and alert source, configured or discovered, and why skipped |
 | `ctrl+p` | command palette: every action by name |
 | `F1` | help for the focused pane |
 | `q` | quit (everything saved is already on disk) |
@@ -114,6 +117,20 @@ class EventSaved(Message):
     event: Event
     saved_message: str | None
     copy: CopiedText | None = field(default=None)
+
+
+@dataclass
+class IncidentOpenedElsewhere(Message):
+    """A new incident was created (from an alert): the app switches to it."""
+
+    incident_id: str
+
+
+@dataclass
+class SourcesDiscovered(Message):
+    """Discovery finished (no config file was found): the config the panes use now."""
+
+    discovery: Discovery
 
 
 class StoreLink:
@@ -230,6 +247,14 @@ class CockpitApp(App[int]):
             show=False,
             tooltip="Record a driver/navigator hand-off to a partner",
         ),
+        Binding(
+            "S",
+            "show_sources",
+            "Sources",
+            id="sources",
+            show=False,
+            tooltip="Every source, configured or discovered, and why one was skipped",
+        ),
         Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
     ]
@@ -241,9 +266,13 @@ class CockpitApp(App[int]):
         clock: Clock = utc_now,
         incident_id: str | None = None,
         new_incident_title: str | None = None,
+        discover: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
+        self.discovering = discover
+        """No config file was found: the panes wait for discovery (a worker) to fill it."""
+        self.discovery: Discovery | None = None
         self.clock = clock
         self.author = config.author
         self._incident_id = incident_id
@@ -277,10 +306,122 @@ class CockpitApp(App[int]):
         self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
         self._open_incident()
+        if self.discovering:
+            self._discover_sources()  # the first frame does not wait for it
+        else:
+            self.query_one(PhaseChecklist).alertmanagers = tuple(self.config.alertmanagers)
         self.call_after_refresh(self._load_slots)
 
+    # -- discovery (no config file) ----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
+    def _discover_sources(self) -> None:
+        from cockpit.core.discovery import discover
+
+        self.post_message(SourcesDiscovered(discover()))
+
+    def on_sources_discovered(self, message: SourcesDiscovered) -> None:
+        found = message.discovery
+        self.discovery = found
+        # Discovery fills only what a config would: the store, author and runbook stay.
+        self.config = self.config.model_copy(
+            update={
+                "sources": found.config.sources,
+                "services": found.config.services,
+                "prometheus": found.config.prometheus,
+                "alertmanagers": found.config.alertmanagers,
+            }
+        )
+        self.discovering = False
+        for pane in self.query(PaneSlot):
+            pane.config = self.config
+        phases = self.query_one(PhaseChecklist)
+        phases.config = self.config
+        phases.alertmanagers = tuple(self.config.alertmanagers)
+        if not self.config.alertmanagers:
+            reason = next(
+                (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
+            )
+            phases.alerts_note = f"no Alertmanager: {reason} (S: sources)"
+        self.notify(found.summary(), title="No config file", timeout=10)
+        self._load_slots()
+
+    # -- an incident from an alert (the human chooses) ---------------------------------------
+
+    @on(AlertsPanel.OpenRequested)
+    def _open_from_alert(self, message: AlertsPanel.OpenRequested) -> None:
+        from cockpit.core.alerts.incident import attached_payload, incident_alerts, opened_payload
+        from cockpit.tui.panes.alerts import OpenFromAlertScreen
+
+        alert, state = message.alert, self.state
+        if state is None:
+            self.notify("the incident store is not open yet", severity="warning")
+            return
+        mine = incident_alerts(state.events)
+        if mine.get(alert.fingerprint) is not None:
+            self.notify("this alert is already on the incident")
+            return
+        fresh = state.title in ("", UNTITLED) and state.declared is None and not mine
+
+        def chosen(choice: str | None) -> None:
+            if choice == "adopt":
+                self._record_in_order(
+                    [
+                        (Kind.RENAMED, {"title": alert.title(), "previous": state.title}),
+                        (Kind.ALERT_ATTACHED, opened_payload(alert, self.author)),
+                    ],
+                    f"saved: incident opened from alert {alert.alertname}",
+                )
+            elif choice == "new":
+                self._new_incident_from_alert(alert.title(), opened_payload(alert, self.author))
+            elif choice == "attach":
+                payload = attached_payload(alert, f"by {self.author}")
+                self.record(Kind.ALERT_ATTACHED, payload, "saved: alert attached")
+
+        self.push_screen(
+            OpenFromAlertScreen(alert, current_title=state.title, fresh=fresh, now=self.clock()),
+            chosen,
+        )
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Saving events")
+    def _record_in_order(
+        self, events: list[tuple[str, dict[str, Any]]], saved_message: str
+    ) -> None:
+        """Several events that belong together, appended in this order by one worker."""
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        last = None
+        for kind, payload in events:
+            last = self.link.append(kind, payload, self.author)
+        if last is not None:
+            self.post_message(EventSaved(last, saved_message))
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Opening incident")
+    def _new_incident_from_alert(self, title: str, payload: dict[str, Any]) -> None:
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        with self.link.lock:
+            store = self.link.store
+            record = store.create_incident(title, self.author, drill=self.config.cockpit.drill)
+            store.append(record.id, Kind.ALERT_ATTACHED, payload, self.author)
+        self.post_message(IncidentOpenedElsewhere(record.id))
+
+    def on_incident_opened_elsewhere(self, message: IncidentOpenedElsewhere) -> None:
+        self._incident_id = message.incident_id
+        self._new_incident_title = None
+        self.notify(f"saved: new incident {message.incident_id}; switching to it", timeout=5)
+        self._open_incident()
+
+    def action_show_sources(self) -> None:
+        from cockpit.tui.sources import SourcesScreen
+
+        self.push_screen(SourcesScreen(self.config, self.discovery))
+
     def _load_slots(self) -> None:
-        """Fill every pane slot, once the first frame is on screen."""
+        """Fill every pane slot, once the first frame is on screen (and, with no config file,
+        once discovery said what the panes read)."""
+        if self.discovering:
+            return
         for slot in self.query(PaneSlot):
             slot.load()
         active = next((p for p in self.panes() if p.has_class("-active")), None)
@@ -327,7 +468,7 @@ class CockpitApp(App[int]):
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
-        if isinstance(pane, PaneSlot):
+        if isinstance(pane, PaneSlot) and not self.discovering:
             pane.load()  # a key pressed before the slots were filled
         self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
         self._focus_pane(pane)
@@ -410,7 +551,9 @@ class CockpitApp(App[int]):
         self.query_one(PresenceBar).join(
             self.config.store_path, message.state.incident_id, self.author
         )
-        self.set_interval(POLL_SECONDS, self._poll_store)
+        if not getattr(self, "_polling", False):  # a switch to another incident keeps one timer
+            self._polling = True
+            self.set_interval(POLL_SECONDS, self._poll_store)
 
     def _push_state(self) -> None:
         self.query_one(IncidentHeader).incident = self.state
@@ -444,6 +587,12 @@ class CockpitApp(App[int]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "discovery":
+            # Discovery is best effort: say so and open with what a config-less run has.
+            self.notify(f"discovery failed: {event.worker.error!r}", severity="error", timeout=15)
+            self.discovering = False
+            self._load_slots()
+            return
         if event.state != WorkerState.ERROR or event.worker.group not in (
             "store-open",
             "store-write",
@@ -651,6 +800,11 @@ class CockpitApp(App[int]):
             "Hand off driving", "Record a driver/navigator hand-off (H)", self.action_hand_off
         )
         yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
+        yield SystemCommand(
+            "Sources",
+            "Every source, configured or discovered, its state and why skipped (S)",
+            self.action_show_sources,
+        )
 
 
 def known_binding_ids() -> set[str]:
@@ -672,8 +826,11 @@ def run_tui(
     incident_id: str | None = None,
     new_incident_title: str | None = None,
     clock: Callable[[], datetime] = utc_now,
+    discover: bool = False,
 ) -> int:
-    """Open the cockpit. Config and store problems are one line on stderr and exit code 2."""
+    """Open the cockpit. Config and store problems are one line on stderr and exit code 2.
+
+    `discover`: no config file was found; the app discovers the host's sources in a worker."""
     import sys
 
     try:
@@ -686,7 +843,11 @@ def run_tui(
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
     app = CockpitApp(
-        config, clock=clock, incident_id=incident_id, new_incident_title=new_incident_title
+        config,
+        clock=clock,
+        incident_id=incident_id,
+        new_incident_title=new_incident_title,
+        discover=discover,
     )
     app.run()
     return app.return_code or 0

@@ -110,8 +110,12 @@ def _discover(
         "cri": lambda: host.pods(root),
         "git": lambda: repo.git_history(cwd, budget),
     }
+    # A test root is another host: this machine's localhost is not probed for it.
+    localhost = root == Path("/")
     for kind in servers.SERVERS:
-        for index, (url, where, named) in enumerate(servers.candidates(kind, env)):
+        for index, (url, where, named) in enumerate(
+            servers.candidates(kind, env, localhost=localhost)
+        ):
             jobs[f"{kind.kind}:{index}"] = functools.partial(
                 servers.probe, kind, url, origin_name=where, named=named, timeout=timeout
             )
@@ -158,7 +162,19 @@ def _discover(
     alertmanagers: list[AlertmanagerConfig] = []
     for kind in servers.SERVERS:
         chosen = None
-        for index, _candidate in enumerate(servers.candidates(kind, env)):
+        tried = servers.candidates(kind, env, localhost=localhost)
+        if not tried:
+            reports.append(
+                SourceReport(
+                    kind.kind,
+                    kind.kind,
+                    Origin.DISCOVERED,
+                    State.SKIPPED,
+                    f"not probed: {root} is a test root, so localhost is not its host "
+                    f"(set ${kind.env})",
+                )
+            )
+        for index, _candidate in enumerate(tried):
             name = f"{kind.kind}:{index}"
             if name not in results:
                 late(name, kind.kind)

@@ -177,12 +177,15 @@ def probe(
     return ProbeResult(report, url=url, selector=selector)
 
 
-def candidates(kind: ServerKind, env: Mapping[str, str]) -> list[tuple[str, str, bool]]:
-    """(url, where it came from, named by the user) to try, in order."""
+def candidates(
+    kind: ServerKind, env: Mapping[str, str], *, localhost: bool = True
+) -> list[tuple[str, str, bool]]:
+    """(url, where it came from, named by the user) to try, in order. `localhost=False` (a
+    test root stands for another host): only the URLs the environment names."""
     found: list[tuple[str, str, bool]] = []
     named = (env.get(kind.env) or "").strip()
     if named:
         found.append((named, f"${kind.env}", True))
-    if named.rstrip("/") != kind.local:
+    if localhost and named.rstrip("/") != kind.local:
         found.append((kind.local, "localhost default", False))
     return found

@@ -12,10 +12,12 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import Kind, describe
 from cockpit.core.runbook import Phase, Runbook
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import RecordRequested
+from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 
 PHASES = list(Phase)
@@ -92,12 +94,32 @@ Each phase shows what the AI is for in it, and what stays human.
 
     runbook: reactive[Runbook | None] = reactive(None, always_update=True)
     viewed: reactive[Phase] = reactive(Phase.ASSESS)
+    alertmanagers: reactive[tuple[AlertmanagerConfig, ...]] = reactive(())
+    """Where firing alerts are read from (set by the app: config or discovery)."""
+    alerts_note: reactive[str] = reactive("")
+    """Why there is no Alertmanager to read, when discovery found none."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="phase-strip")
         yield Static(id="phase-reminder")
         yield ChecklistItems(id="checklist-items")
+        yield AlertsPanel(self.clock, id="alerts-panel")
         yield Static(id="phase-latest")
+
+    # -- alerts: shown where Assess is worked, and in Verify (resolved, or fired again) ---
+
+    def watch_alertmanagers(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.alertmanagers = self.alertmanagers
+
+    def watch_alerts_note(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.note = self.alerts_note
+
+    def _show_alerts(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.incident = self.incident
+            panel.set_class(self.viewed in (Phase.ASSESS, Phase.VERIFY), "-phase")
 
     def watch_incident(self) -> None:
         if self.incident is not None and not getattr(self, "_followed_phase", False):
@@ -118,6 +140,7 @@ Each phase shows what the AI is for in it, and what stays human.
     def _refresh_view(self) -> None:
         if not self.is_mounted:
             return
+        self._show_alerts()
         state = self.incident
         current = state.phase if state else Phase.ASSESS
         strip = Text()
