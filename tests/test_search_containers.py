@@ -169,3 +169,31 @@ def test_fast_paths_give_the_same_lines_numbers_and_times(tmp_path: Path) -> Non
         assert first.line_no == 608 and first.text == 'req 607 status=500 "q" tab\there'
         assert first.ts == datetime(2026, 11, 28, 14, 10, 7, tzinfo=UTC)
         assert search(source, r'^req 2999 .*"q"', regex=True).total == 1
+
+
+def test_literal_search_decodes_only_lines_whose_raw_record_matches(tmp_path: Path) -> None:
+    """The raw prefilter skips decoding but never a match: quotes and `<` are escaped in
+    the envelope, so such literals take the full path; the others give the same hits."""
+    from cockpit.core.search.containers import raw_prefilter
+
+    assert raw_prefilter(Query("status=500")) and not raw_prefilter(Query('say "hi"'))
+    assert not raw_prefilter(Query("a<b")) and not raw_prefilter(Query("x", regex=True))
+    log = tmp_path / "c-json.log"
+    log.write_text(
+        "".join(
+            docker_line(
+                f"req {i} status={500 if i % 50 == 3 else 200} <ok>\n",
+                f"2026-11-28T14:00:{i % 60:02d}Z",
+            )
+            for i in range(500)
+        )
+    )
+    source = ContainerLogSource("c", [str(log)], fmt="docker")
+    literal = search(source, "status=500 <", regex=False)  # `<` is escaped: full decode
+    prefiltered = search(source, "status=500", regex=False)
+    regex = search(source, "status=500", regex=True)
+    assert literal.total == prefiltered.total == regex.total == 10
+    assert [(h.line_no, h.ts, h.text) for h in prefiltered.hits] == [
+        (h.line_no, h.ts, h.text) for h in regex.hits
+    ]
+    assert prefiltered.hits[0].text == "req 3 status=500 <ok>" and prefiltered.hits[0].line_no == 4

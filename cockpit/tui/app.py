@@ -307,7 +307,8 @@ class CockpitApp(App[int]):
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
         self._open_incident()
         if self.discovering:
-            self._discover_sources()  # the first frame does not wait for it
+            # Started once the first frame is painted, so it never competes with it.
+            self.call_after_refresh(self._discover_sources)
         else:
             self.query_one(PhaseChecklist).alertmanagers = tuple(self.config.alertmanagers)
         self.call_after_refresh(self._load_slots)

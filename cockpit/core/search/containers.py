@@ -217,10 +217,59 @@ def _slow_block(records: list[Record]) -> DecodedBlock:
     return DecodedBlock(data, [r.line_no for r in records], [r.ts for r in records])
 
 
+_DOCKER_COMPLETE = b'\\n","stream":"'
+"""Every complete json-file record has this right after its text (split records do not)."""
+_JSON_ESCAPED = frozenset('"\\<>&\u2028\u2029')
+
+
+def raw_prefilter(query: Query) -> bool:
+    """Whether a match in the raw json-file line is a necessary condition for a match in the
+    decoded text: a literal none of whose characters Docker's encoder escapes. The decoded
+    text is still matched exactly; this only skips decoding lines that cannot match."""
+    return (
+        not query.regex
+        and bool(query.pattern)
+        and all(ch >= " " and ch not in _JSON_ESCAPED for ch in query.pattern)
+    )
+
+
+def _prefiltered_docker(block: bytes, first_line: int, matcher: LineMatcher) -> DecodedBlock | None:
+    """Only the lines whose raw record matches, decoded; None to decode the block whole."""
+    texts: list[str] = []
+    times: list[str] = []
+    line_nos: list[int] = []
+    line = first_line
+    previous = 0
+    for start, end in matcher.spans(block):
+        line += block.count(b"\n", previous, start)
+        previous = start
+        try:
+            record = json.loads(block[start:end])
+            text, moment = record["log"], record["time"]
+        except (ValueError, UnicodeDecodeError, TypeError, KeyError):
+            return None
+        if not isinstance(text, str) or not isinstance(moment, str) or not text.endswith("\n"):
+            return None
+        texts.append(text[:-2] + "\n" if text.endswith("\r\n") else text)
+        times.append(moment)
+        line_nos.append(line)
+    data = "".join(texts)
+    if data.count("\n") != len(texts):
+        return None  # a newline inside a record's text: let the general path cut it
+    return DecodedBlock(data.encode("utf-8", "surrogatepass"), line_nos, times)
+
+
 def read_blocks(
-    path: Path, fmt: ContainerFormat, cancel: threading.Event | None = None
+    path: Path,
+    fmt: ContainerFormat,
+    cancel: threading.Event | None = None,
+    *,
+    prefilter: LineMatcher | None = None,
 ) -> Iterator[DecodedBlock]:
     """The file's records, decoded, in blocks; partial lines joined (across blocks too).
+
+    `prefilter` (json-file only, see `raw_prefilter`): blocks of complete records decode only
+    the lines whose raw text it matches, the rest are never parsed.
 
     Raises OSError when the file cannot be opened; a damaged .gz raises EOFError or OSError
     midway, after every block before the damage; `_Undecoded` at the end counts lines that
@@ -247,6 +296,17 @@ def read_blocks(
                 carry = data
                 continue
             block, carry = data[: cut + 1], data[cut + 1 :]
+            if (
+                prefilter is not None
+                and fmt == "docker"
+                and not joiner.pending
+                and block.count(_DOCKER_COMPLETE) == block.count(b"\n")
+            ):
+                picked = _prefiltered_docker(block, line_no + 1, prefilter)
+                if picked is not None:
+                    line_no += block.count(b"\n")
+                    yield picked
+                    continue
             lines = block[:-1].split(b"\n")
             fast = None
             if not joiner.pending and b"\r" not in block:
@@ -378,7 +438,8 @@ class ContainerLogSource:
             return (since is None or ts >= since) and (until is None or ts < until)
 
         many = getattr(sink, "hits", None)
-        for block in read_blocks(path, self.fmt, cancel):
+        prefilter = matcher if self.fmt == "docker" and raw_prefilter(query) else None
+        for block in read_blocks(path, self.fmt, cancel, prefilter=prefilter):
             if not len(block):
                 continue
             if windowed:

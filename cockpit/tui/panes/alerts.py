@@ -84,7 +84,7 @@ def build_rows(live: tuple[Alert, ...], mine: IncidentAlerts) -> list[AlertRow]:
     return rows
 
 
-def row_text(row: AlertRow, now: datetime, width: int = 80) -> Text:
+def row_text(row: AlertRow, now: datetime, width: int = 76, *, reading: bool = False) -> Text:
     """`CRIT HighErrorRate checkout 14:06 (12m) 5xx above 5%`, every outside part visible."""
     alert = row.alert
     severity = (alert.severity or "-")[:4].upper()
@@ -101,14 +101,15 @@ def row_text(row: AlertRow, now: datetime, width: int = 80) -> Text:
         text.append(" RE-FIRED after the fix ", style="bold reverse red")
     elif tracked is not None and tracked.resolved and tracked.resolved_at is not None:
         text.append(f" resolved {tracked.resolved_at:%H:%M}", style="green")
-    elif not row.live and tracked is not None:
-        text.append(" not seen yet", style="dim")
+    elif not row.live and tracked is not None and reading:
+        text.append(" not in Alertmanager", style="dim")
     elif not alert.firing:
         text.append(f" {alert.state_text}", style="dim")
     text.append(f" {since(alert.starts_at, now)}", style="dim")
-    if alert.summary:
-        text.append(" ")
-        text.append_text(safe_text(alert.summary, max(20, width - len(text.plain) - 4)))
+    room = width - len(text.plain) - 1
+    if alert.summary and room >= 12:
+        summary = visible(alert.summary, None)
+        text.append(" " + (summary if len(summary) <= room else summary[: room - 1] + "…"))
     text.no_wrap = True
     text.overflow = "ellipsis"
     return text
@@ -187,6 +188,9 @@ class AlertsPanel(Vertical):
     def on_mount(self) -> None:
         self._timer = self.set_interval(POLL_SECONDS, self.action_refresh)
         self._render_rows()
+
+    def on_resize(self) -> None:
+        self._render_rows()  # rows are cut to the width
 
     def _now(self) -> datetime:
         clock = self.clock
@@ -281,9 +285,10 @@ class AlertsPanel(Vertical):
         highlighted = option_list.highlighted
         option_list.clear_options()
         now = self._now()
-        width = max(40, self.size.width or 78)
+        width = max(40, (option_list.content_size.width or self.size.width or 78) - 1)
+        reading = bool(self.alertmanagers and self.report and self.report.complete)
         for row in self.rows:
-            option_list.add_option(Option(row_text(row, now, width)))
+            option_list.add_option(Option(row_text(row, now, width, reading=reading)))
         if self.rows:
             option_list.highlighted = min(highlighted or 0, len(self.rows) - 1)
         option_list.display = bool(self.rows)
