@@ -261,6 +261,7 @@ def configured_reports(config: Config) -> Discovery:
                     state,
                     detail,
                     location=", ".join(source.paths),
+                    program=resolve_program("rg") if source.format == "text" else None,
                     service=source.service,
                     notes=tuple(reasons[1:] if not readable else reasons),
                 )

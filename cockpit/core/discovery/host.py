@@ -198,6 +198,7 @@ def var_log(root: Path) -> tuple[list[SourceReport], list[FileSource]]:
             family.readable[path.parent / base].append(path)
     reports: list[SourceReport] = []
     sources: list[FileSource] = []
+    rg = resolve_program("rg")  # plain files are searched through ripgrep
     for name in sorted(families):
         family = families[name]
         files = sorted(f for group in family.readable.values() for f in group)
@@ -239,6 +240,7 @@ def var_log(root: Path) -> tuple[list[SourceReport], list[FileSource]]:
                 State.USED,
                 f"{len(files)} file{'s' if len(files) != 1 else ''}: {shown}",
                 location=location,
+                program=rg,
                 service=family.service,
                 notes=tuple(notes),
             )

@@ -100,12 +100,14 @@ def row_text(row: AlertRow, now: datetime, width: int = 76, *, reading: bool = F
     if tracked is not None and tracked.refired_at is not None and not tracked.resolved:
         text.append(" RE-FIRED after the fix ", style="bold reverse red")
     elif tracked is not None and tracked.resolved and tracked.resolved_at is not None:
-        text.append(f" resolved {tracked.resolved_at:%H:%M}", style="green")
+        fired = f" (fired {alert.starts_at:%H:%M})" if alert.starts_at else ""
+        text.append(f" resolved {tracked.resolved_at:%H:%M}{fired}", style="green")
     elif not row.live and tracked is not None and reading:
         text.append(" not in Alertmanager", style="dim")
     elif not alert.firing:
         text.append(f" {alert.state_text}", style="dim")
-    text.append(f" {since(alert.starts_at, now)}", style="dim")
+    if not (tracked is not None and tracked.resolved):
+        text.append(f" {since(alert.starts_at, now)}", style="dim")
     room = width - len(text.plain) - 1
     if alert.summary and room >= 12:
         summary = visible(alert.summary, None)

@@ -22,6 +22,9 @@ KIND_STYLES = {
     "incident.resolved": "bold green",
     "command.copied": "bold",
     "alert.fired": "red",
+    "alert.attached": "red",
+    "alert.resolved": "green",
+    "alert.refired": "bold reverse red",
 }
 
 
