@@ -243,7 +243,7 @@ def test_discovers_a_whole_fake_host_with_real_servers(tmp_path: Path, clean_env
 def test_a_host_with_nothing_readable_says_what_it_found(tmp_path: Path, clean_env) -> None:
     root = tmp_path / "empty"
     root.mkdir()
-    found = discover(root=root, cwd=tmp_path, refresh=True)
+    found = discover(root=root, cwd=tmp_path, refresh=True, deadline=10)
     assert found.config.sources == [] and found.config.services == []
     kinds = {r.kind: r for r in found.reports}
     assert set(kinds) >= {"journald", "files", "docker", "cri", "git", "alertmanager"}
@@ -261,7 +261,7 @@ def test_a_named_server_that_does_not_answer_is_an_error_row(
     closed = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("ALERTMANAGER_URL", closed)
     monkeypatch.setenv("PROMETHEUS_URL", "ftp://nope")
-    found = discover(root=tmp_path, cwd=tmp_path, refresh=True)
+    found = discover(root=tmp_path, cwd=tmp_path, refresh=True, deadline=10, probe_timeout=3)
     rows = [r for r in found.reports if r.location == closed]
     assert len(rows) == 1 and rows[0].state == State.ERROR
     assert rows[0].detail == f"nothing answered on {closed} (connection refused; $ALERTMANAGER_URL)"
@@ -283,7 +283,7 @@ def test_journal_units_come_from_a_real_journal(tmp_path: Path, clean_env) -> No
         capture_output=True,
         timeout=30,
     )
-    found = discover(root=tmp_path, cwd=tmp_path, refresh=True)
+    found = discover(root=tmp_path, cwd=tmp_path, refresh=True, deadline=10)
     row = next(r for r in found.reports if r.kind == "journald")
     assert row.state == State.USED and row.detail == "2 units: api, worker"
     assert row.program == os.path.realpath(shutil.which("journalctl") or "")
@@ -409,6 +409,7 @@ def test_sources_init_and_deploys_from_the_command_line(tmp_path: Path) -> None:
         XDG_DATA_HOME=str(tmp_path / "data"),
         PYTHONPATH=str(REPO),
         ALERTMANAGER_URL=f"http://127.0.0.1:{free_port()}",
+        COCKPIT_DISCOVERY_DEADLINE="10",  # what is found, not how fast (see bench/)
     )
     listed = _cockpit("--root", str(root), "sources", "--json", cwd=repo, env=env)
     assert listed.returncode == 0, listed.stderr

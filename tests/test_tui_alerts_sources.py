@@ -65,7 +65,8 @@ async def test_no_config_discovers_in_the_background_and_says_what_it_found(
 
     def held_discover(**kwargs: Any) -> Any:
         release.wait(30)  # a liveness bound: the test releases it
-        return real(refresh=True, **kwargs)
+        # Generous deadlines: what is tested is what it says, not how fast (see bench/).
+        return real(refresh=True, deadline=10, probe_timeout=3, **kwargs)
 
     monkeypatch.setattr(discovery, "discover", held_discover)
     config = write_config(tmp_path)

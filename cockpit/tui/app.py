@@ -344,7 +344,7 @@ class CockpitApp(App[int]):
                 (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
             )
             phases.alerts_note = f"no Alertmanager: {reason} (S: sources)"
-        self.notify(found.summary(), title="No config file", timeout=10)
+        self.notify(found.summary(), title="No config file", timeout=6)
         self._load_slots()
 
     # -- an incident from an alert (the human chooses) ---------------------------------------

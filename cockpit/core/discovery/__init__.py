@@ -55,9 +55,11 @@ __all__ = [
 
 ROOT_ENV = "COCKPIT_DISCOVERY_ROOT"
 """Look under this folder instead of `/` (tests build a fake host there)."""
+DEADLINE_ENV = "COCKPIT_DISCOVERY_DEADLINE"
+"""Seconds for the whole discovery instead of `DEADLINE` (a slow host; tests under load)."""
 DEADLINE = 0.9
 """Seconds the whole discovery may take; a probe still running then is reported as slow."""
-_ENV_KEYS = ("PROMETHEUS_URL", "ALERTMANAGER_URL", "LOKI_ADDR", ROOT_ENV, "PATH")
+_ENV_KEYS = ("PROMETHEUS_URL", "ALERTMANAGER_URL", "LOKI_ADDR", ROOT_ENV, DEADLINE_ENV, "PATH")
 
 _cache: dict[tuple[Any, ...], Discovery] = {}
 _cache_lock = threading.Lock()
@@ -76,7 +78,7 @@ def discover(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     refresh: bool = False,
-    deadline: float = DEADLINE,
+    deadline: float | None = None,
     probe_timeout: float | None = None,
 ) -> Discovery:
     """Look at the host (`root`, default `/`) and the folder (`cwd`), once per session.
@@ -89,6 +91,11 @@ def discover(
     with _cache_lock:
         if not refresh and key in _cache:
             return _cache[key]
+    if deadline is None:
+        try:
+            deadline = float(env.get(DEADLINE_ENV) or DEADLINE)
+        except ValueError:
+            deadline = DEADLINE
     found = _discover(root, cwd, env, deadline, probe_timeout)
     with _cache_lock:
         _cache[key] = found
