@@ -557,7 +557,10 @@ class CockpitApp(App[int]):
             self.set_interval(POLL_SECONDS, self._poll_store)
 
     def _push_state(self) -> None:
-        self.query_one(IncidentHeader).incident = self.state
+        headers = self.query(IncidentHeader)
+        if not headers:
+            return  # events read back while the app quits: the screen is already gone
+        headers.first().incident = self.state
         for pane in self.panes():
             pane.incident = self.state
 
