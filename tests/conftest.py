@@ -1,13 +1,48 @@
-"""Shared fixtures: a log of every git command GitPython runs, and a frozen clock."""
+"""Shared fixtures: a log of every git command GitPython runs, and a frozen clock.
+
+Also a guard, installed for the whole session, that fails any spawn of a bare `python`: on a
+fresh machine the `python` on PATH is not this interpreter (tests spawn `sys.executable`).
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import shlex
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
+_BARE_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+
+
+def _refuse_bare_python(original: Any) -> Any:
+    def init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        if isinstance(args, str | bytes):
+            try:
+                argv: list[Any] = shlex.split(os.fsdecode(args))
+            except ValueError:  # unbalanced quotes: Popen will say so itself
+                argv = []
+        else:
+            argv = [args] if isinstance(args, os.PathLike) else list(args)
+        program = os.fsdecode(argv[0]) if argv else ""
+        if _BARE_PYTHON.match(program):
+            raise AssertionError(
+                f"a test spawned a bare {program!r} (found on PATH, maybe without the project's "
+                "dependencies): spawn sys.executable instead"
+            )
+        original(self, args, *rest, **kwargs)
+
+    return init
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Install the bare-python guard for the whole session (and every xdist worker)."""
+    subprocess.Popen.__init__ = _refuse_bare_python(subprocess.Popen.__init__)  # type: ignore[method-assign]
+
 
 FROZEN_NOW = datetime(2026, 11, 28, 14, 45, tzinfo=UTC)
 """The instant `frozen_clock` always returns."""

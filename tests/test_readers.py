@@ -48,7 +48,7 @@ def repo(tmp_path: Path) -> Path:
         ["bash", "-c", "echo hi"],
         ["/bin/sh", "-c", "id"],
         ["/usr/bin/env", "git", "log"],
-        ["python3", "-c", "print(1)"],
+        ["python3", "-c", "print(1)"],  # data: never spawned
         ["kubectl", "rollout", "undo", "deployment/checkout", "--to-revision=41"],
         ["kubectl", "delete", "pod", "x"],
         ["kubectl", "apply", "-f", "x.yaml"],
