@@ -1,4 +1,4 @@
-"""Shared fixtures: a log of every git command GitPython runs, and a frozen clock.
+"""Shared fixtures: a log of every git command the cockpit runs, and a frozen clock.
 
 Also a guard, installed for the whole session, that fails any spawn of a bare `python`: on a
 fresh machine the `python` on PATH is not this interpreter (tests spawn `sys.executable`).
@@ -57,20 +57,23 @@ def _git_subcommand(argv: list[str]) -> str:
 
 
 class GitCommandLog:
-    """Every argv GitPython handed to `git.cmd.Git.execute` while the fixture was active."""
+    """Every git argv handed to `cockpit.core.readers.run_reader` while the fixture was active."""
 
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
-        """Each git invocation as an argv list, in call order."""
+        """Each git invocation as an argv list (as the caller wrote it), in call order."""
         self.shell_requested: list[list[str]] = []
-        """Invocations that asked for a shell (must stay empty)."""
+        """Invocations that asked for a shell (must stay empty; run_reader has no shell)."""
+        self.isolated: list[bool] = []
+        """Whether each invocation ran on an IsolatedGitDir (must all be True)."""
 
     def subcommands(self) -> list[str]:
         """The git subcommand of each recorded call (`log`, `cat-file`, ...)."""
         return [_git_subcommand(argv) for argv in self.commands]
 
     def assert_read_only(self) -> None:
-        """Fail unless every recorded call passes the reader allowlist and none used a shell.
+        """Fail unless every recorded call passes the reader allowlist, ran on an isolated git
+        directory, and none used a shell.
 
         The allowlist is `cockpit.core.readers.READ_ONLY_SUBCOMMANDS` (via `reader_argv`, which
         also refuses writing options such as `--output` and global `-c`).
@@ -78,7 +81,11 @@ class GitCommandLog:
         from cockpit.core.readers import READ_ONLY_SUBCOMMANDS, ReaderRefused, reader_argv
 
         problems = [f"shell requested: {shlex.join(argv)}" for argv in self.shell_requested]
-        for argv, name in zip(self.commands, self.subcommands(), strict=True):
+        for argv, name, isolated in zip(
+            self.commands, self.subcommands(), self.isolated, strict=True
+        ):
+            if not isolated:
+                problems.append(f"{shlex.join(argv)}: not on an IsolatedGitDir")
             try:
                 reader_argv(argv)
             except ReaderRefused as exc:
@@ -91,23 +98,25 @@ class GitCommandLog:
 
 @pytest.fixture
 def git_command_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitCommandLog]:
-    """Record every git argv GitPython runs (GitPython spawns git itself, outside readers.py).
+    """Record every git argv the cockpit runs (all of them go through `run_reader`).
 
     Use `git_command_log.assert_read_only()` at the end of a test, or inspect `.commands`.
     """
-    import git.cmd
+    from cockpit.core import readers
 
     log = GitCommandLog()
-    original = git.cmd.Git.execute
+    original = readers.run_reader
 
-    def recording_execute(self: git.cmd.Git, command: Any, *args: Any, **kwargs: Any) -> Any:
-        argv = shlex.split(command) if isinstance(command, str) else [str(a) for a in command]
-        log.commands.append(argv)
-        if kwargs.get("shell"):
-            log.shell_requested.append(argv)
-        return original(self, command, *args, **kwargs)
+    def recording_run_reader(argv: Any, *args: Any, **kwargs: Any) -> Any:
+        argv = [str(a) for a in argv]
+        if argv and os.path.basename(argv[0]) == "git":
+            log.commands.append(argv)
+            log.isolated.append(isinstance(kwargs.get("git_dir"), readers.IsolatedGitDir))
+            if kwargs.get("shell"):
+                log.shell_requested.append(argv)
+        return original(argv, *args, **kwargs)
 
-    monkeypatch.setattr(git.cmd.Git, "execute", recording_execute)
+    monkeypatch.setattr(readers, "run_reader", recording_run_reader)
     yield log
 
 

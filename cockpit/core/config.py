@@ -54,6 +54,24 @@ class CockpitSection(_Model):
     it owner-only. Unset: new stores are 0600 and an existing 0660 store stays shared."""
     refresh_seconds: float = Field(default=60.0, ge=0)
     """How often the Deploys pane reads deploys and health again on its own; 0: only on `r`."""
+    trusted_binaries: list[ConfigPath] = []
+    """Absolute paths of reader programs (helm, kubectl, argocd, journalctl, git, rg) that may
+    run from where they are although PATH does not find them there. Every other program is
+    found through PATH only; a relative path (`./helm`) is always refused."""
+
+    @field_validator("trusted_binaries")
+    @classmethod
+    def _absolute_reader_paths(cls, paths: list[Path]) -> list[Path]:
+        from cockpit.core.readers import READ_ONLY_SUBCOMMANDS
+
+        paths = [path.expanduser() for path in paths]
+        for path in paths:
+            if not path.is_absolute():
+                raise ValueError(f"{str(path)!r}: expected an absolute path to a reader program")
+            if path.name not in READ_ONLY_SUBCOMMANDS:
+                names = ", ".join(sorted(READ_ONLY_SUBCOMMANDS))
+                raise ValueError(f"{str(path)!r}: not a reader program (expected one of {names})")
+        return paths
 
 
 class FileSource(_Model):

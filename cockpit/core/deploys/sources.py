@@ -152,7 +152,9 @@ def _tool_history(
         raise DeployError("set deploys.history_format to helm, kubectl or argocd")
     if source.history_command:
         origin = f"history_command {' '.join(source.history_command)!r}"
-        text = read_history_command(source.history_command)
+        text = read_history_command(
+            source.history_command, trusted_binaries=config.cockpit.trusted_binaries
+        )
     else:
         assert path is not None
         origin = f"history file {path}"
