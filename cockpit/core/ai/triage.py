@@ -36,13 +36,18 @@ class SkillError(Exception):
 
 def load_skills(config: Config) -> list[str]:
     """The text of every Markdown skill file in `[ai] skills`, in order."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     texts = []
     for path in config.ai.skills:
         resolved = config.resolve(path)
         try:
-            texts.append(resolved.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+            texts.append(read_regular_text(resolved, what="triage skill"))
+        except UnsafeFileError as exc:
+            raise SkillError(str(exc)) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
             raise SkillError(f"{resolved}: cannot read triage skill file ({reason})") from None
     return texts
 

@@ -83,9 +83,11 @@ def scenario_digest(scenario: Scenario) -> str:
 
 def read_marker(directory: Path) -> dict[str, object] | None:
     """The marker of a sandbox built in `directory`, or None."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        data = json.loads((directory / MARKER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_text(directory / MARKER_NAME, what="sandbox marker"))
+    except (OSError, ValueError, UnsafeFileError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

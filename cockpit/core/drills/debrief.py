@@ -49,8 +49,16 @@ def derive_truth(scenario: DrillScenario, directory: Path, now: datetime) -> Res
     burst_start = floor_minute(now) - timedelta(minutes=scenario.sandbox.burst_minutes_before_now)
     if scenario.truth.culprit_deploy == "none":
         return ResolvedTruth(burst_start, None, None, None)
+    from cockpit.core.safe_files import DATA_MAX_BYTES, UnsafeFileError, read_regular_text
+
+    try:
+        log = read_regular_text(
+            directory / "deploys.jsonl", what="deploy log", max_bytes=DATA_MAX_BYTES
+        )
+    except (OSError, UnsafeFileError) as exc:
+        raise DebriefError(f"{directory / 'deploys.jsonl'}: cannot read ({exc})") from None
     deploys = []
-    for line in (directory / "deploys.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in log.splitlines():
         record = json.loads(line)
         if record.get("service") == scenario.truth.culprit_service:
             deploys.append(record)

@@ -39,9 +39,11 @@ TIME_UP = (
 
 def read_drill_marker(directory: Path) -> dict[str, Any] | None:
     """The drill marker of `directory`, or None when it is not a drill sandbox."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        data = json.loads((Path(directory) / DRILL_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_text(Path(directory) / DRILL_MARKER, what="drill marker"))
+    except (OSError, ValueError, UnsafeFileError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -21,7 +21,6 @@ import glob
 import itertools
 import os
 import re
-import shutil
 import stat
 import sys
 import threading
@@ -87,11 +86,14 @@ class CountSink(Protocol):
 
 
 def find_rg() -> str | None:
-    """Path of ripgrep: the wheel's binary next to this Python first, then `rg` on PATH."""
+    """Path of ripgrep: the wheel's binary next to this Python first, then `rg` on PATH
+    (absolute PATH entries only, as every reader is found)."""
+    from cockpit.core.readers import find_on_path
+
     beside = Path(sys.executable).parent / "rg"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    return shutil.which("rg")
+    return find_on_path("rg")
 
 
 def is_gzip(path: Path | str) -> bool:
