@@ -99,7 +99,7 @@ def test_trusted_binaries_from_the_config_let_the_listing_run(tmp_path, fake_hel
 
 
 def test_a_program_on_path_resolves_to_its_absolute_path(tmp_path, fake_helm, monkeypatch):
-    helm, fired = fake_helm
+    helm, _ = fake_helm
     monkeypatch.setenv("PATH", str(helm.parent))
     location = locate_program("helm")
     assert location.path == str(helm) and location.how == "PATH"
