@@ -13,10 +13,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cockpit.commands._common import config_from_args
-    from cockpit.tui.app import run_tui
+    from cockpit.commands._common import config_from_args, store_from_config
+    from cockpit.commands.incidents import target_incident
 
     config = config_from_args(args)
+    incident_id = args.incident
+    if incident_id:
+        # An unknown id is one line and exit 2 here, before the screen switches.
+        with store_from_config(config) as store:
+            incident_id = target_incident(store, incident_id, drill=config.cockpit.drill).id
+    from cockpit.tui.app import run_tui
+
     return run_tui(
-        config.source_path, config=config, incident_id=args.incident, new_incident_title=args.new
+        config.source_path, config=config, incident_id=incident_id, new_incident_title=args.new
     )

@@ -101,9 +101,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl+C (or SIGTERM)."""
     from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands.incidents import target_incident
 
     config = config_from_args(args)
-    store_from_config(config).close()  # a bad store fails here, not in every browser tab
+    # A bad store or an unknown incident fails here, not in every browser tab.
+    incident_id = args.incident
+    with store_from_config(config) as store:
+        if incident_id:
+            incident_id = target_incident(store, incident_id, drill=config.cockpit.drill).id
     if not 0 < args.port < 65536:
         fail(f"--port {args.port}: expected 1-65535")
     _check_can_bind(args.host, args.port)
@@ -114,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     server = make_server(
-        served_command(config.source_path, args.incident), args.host, args.port, args.public_url
+        served_command(config.source_path, incident_id), args.host, args.port, args.public_url
     )
     server.serve()
     return 0
