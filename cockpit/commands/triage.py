@@ -10,7 +10,6 @@ cockpit's and every other run's on that incident (without one, they are this run
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -86,6 +85,7 @@ def _recorder(config: Any) -> tuple[Any, Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cockpit.commands._output import emit_error, emit_json, emit_lines
     from cockpit.core.ai.triage import SkillError, gather, load_skills
 
     config = config_from_args(args)
@@ -113,10 +113,11 @@ def run(args: argparse.Namespace) -> int:
             report.ai_status = "no ANTHROPIC_API_KEY: heuristic hypotheses only (offline)"
         else:
             record, store_reader, redactor = _recorder(config)
+            from cockpit.commands._output import stream_text
+
             stream = not (args.json or args.markdown) and sys.stderr.isatty()
-            on_text = (
-                (lambda text: print(text, end="", file=sys.stderr, flush=True)) if stream else None
-            )
+            # The model's text may echo a hostile log line: escapes are shown, never obeyed.
+            on_text = stream_text if stream else None
             outcome = asyncio.run(
                 run_ai(
                     report,
@@ -128,13 +129,12 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             if outcome.status != "done":
-                print(f"cockpit: AI: {outcome.message}", file=sys.stderr)
+                emit_error(f"AI: {outcome.message}")
     if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2, default=str)
-        print()
+        emit_json(report.to_json(), default=str)
     else:
-        print("\n".join(report.lines(markdown=args.markdown)))
+        emit_lines(report.lines(markdown=args.markdown))
     if args.json:  # the text and Markdown forms list the problems themselves
         for problem in report.problems:
-            print(f"cockpit: {problem}", file=sys.stderr)
+            emit_error(problem)
     return 0

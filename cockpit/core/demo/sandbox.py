@@ -26,6 +26,7 @@ from cockpit.core.demo.history import floor_minute, upstream_of, write_history
 from cockpit.core.demo.logs import MinuteStats, ServiceLogWriter, write_service_logs
 from cockpit.core.demo.scenario import DEFAULT, Deploy, Scenario, Truth
 from cockpit.core.demo.series import build_series
+from cockpit.core.safe_files import write_private
 
 GENERATOR_VERSION = 1
 MARKER_NAME = ".cockpit-demo.json"
@@ -95,7 +96,7 @@ def read_marker(directory: Path) -> dict[str, object] | None:
 def _prepare(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise SandboxError(f"{directory}: exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     entries = [p for p in directory.iterdir() if not p.name.startswith("incidents.db")]
     if entries and not (directory / MARKER_NAME).is_file():
         raise SandboxError(
@@ -253,7 +254,8 @@ def build_sandbox(
 
     report("writing the config", 0.99)
     config_path = directory / CONFIG_NAME
-    config_path.write_text(render_config(scenario, drill=drill), encoding="utf-8")
+    # Owner-only and never through a symlink, like every file the cockpit creates.
+    write_private(config_path, render_config(scenario, drill=drill), replace=True)
     marker = {
         "generator": GENERATOR_VERSION,
         "seed": seed,
@@ -261,9 +263,7 @@ def build_sandbox(
         "now": iso_z(now),
         "log_mb": log_mb,
     }
-    (directory / MARKER_NAME).write_text(
-        json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    write_private(directory / MARKER_NAME, json.dumps(marker, sort_keys=True) + "\n", replace=True)
     report("done", 1.0)
 
     profile = scenario.fault_profile

@@ -50,7 +50,9 @@ def read_drill_marker(directory: Path) -> dict[str, Any] | None:
 
 def _write_marker(directory: Path, marker: dict[str, Any]) -> None:
     text = json.dumps(marker, sort_keys=True, indent=1) + "\n"
-    (Path(directory) / DRILL_MARKER).write_text(text, encoding="utf-8")
+    from cockpit.core.safe_files import write_private
+
+    write_private(Path(directory) / DRILL_MARKER, text, replace=True)
 
 
 def build_drill(

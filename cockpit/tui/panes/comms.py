@@ -881,11 +881,20 @@ The cockpit never publishes anything.
     )
     def _write_postmortem(self, events: list[Event], facts: CommsFacts, now: datetime) -> None:
         from cockpit.core.postmortem import render_postmortem
+        from cockpit.core.safe_files import UnsafeFileError, write_private_new
 
         state = IncidentState.from_events(events)
-        path = self.export_dir / f"postmortem-{state.incident_id or 'incident'}.md"
+        stem = f"postmortem-{state.incident_id or 'incident'}"
+        path = self.export_dir / f"{stem}.md"
         try:
-            path.write_text(render_postmortem(state, facts, now=now), encoding="utf-8")
+            # 0600, never through a symlink, and never over an earlier draft a human may have
+            # edited: a second export goes to postmortem-ID-2.md.
+            path = write_private_new(
+                self.export_dir, stem, ".md", render_postmortem(state, facts, now=now)
+            )
+        except UnsafeFileError as exc:
+            self.post_message(self.PostmortemWritten(path, str(exc)))
+            return
         except OSError as exc:
             self.post_message(self.PostmortemWritten(path, exc.strerror or str(exc)))
             return
