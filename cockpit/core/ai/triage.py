@@ -219,10 +219,12 @@ def triage_session(
     from cockpit.core.ai.redact import Redactor, config_secret_names
     from cockpit.core.ai.tools import registry
 
+    redactor = redactor or Redactor(extra_secret_names=config_secret_names(config))
     return ModelSession(
         config,
-        registry(config, store_reader, clock=lambda: report.now),
-        redactor=redactor or Redactor(extra_secret_names=config_secret_names(config)),
+        # The tools redact outside text before cutting it (the body is redacted again whole).
+        registry(config, store_reader, clock=lambda: report.now, redactor=redactor),
+        redactor=redactor,
         record=record,
         boundary=boundary,
         on_text=on_text,

@@ -323,7 +323,8 @@ def file_diff(
     )
     note = None
     if len(out) > max_bytes:
-        out = out[:max_bytes]
+        # Cut at a line end: half a line could hold the start of a secret no rule recognises.
+        out = out[: out.rfind("\n", 0, max_bytes) + 1]
         note = f"diff cut at {max_bytes} bytes"
     lines = out.splitlines()
     if len(lines) > max_lines:
