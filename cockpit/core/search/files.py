@@ -8,7 +8,10 @@ Two engines give the same lines:
 
 Every file is checked with `stat` before it is opened, so a glob that matches a FIFO or a
 device (`/dev/zero`) reports an error for its source instead of hanging. Binary files are skipped
-with a warning; a truncated or corrupt .gz yields the lines before the damage plus a warning.
+with a warning; a text log with stray NUL bytes (a crashed writer, a copytruncate hole) is still
+searched, its NULs shown as `\0` (see `looks_binary`); a truncated or corrupt .gz yields the
+lines before the damage plus a warning. A file reached twice (a `**` glob through a symlink
+loop, two globs naming one file) is read once, by its device and inode.
 
 Time windows: a line's timestamp is its own or, for continuation lines, the one of the nearest
 timestamped line before it. Plain files whose first and last timestamps lie outside the window
@@ -17,6 +20,7 @@ are skipped whole; blocks that end before the window starts are not examined lin
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import itertools
 import os
@@ -66,7 +70,44 @@ MAX_HIT_BYTES = 8192
 """Longest text kept per hit; longer lines are cut with ripgrep's preview marker."""
 LONG_LINE_MARKER = " [... omitted end of long line]"
 BINARY_PROBE_BYTES = 8192
-"""A NUL byte in a file's first bytes marks it binary (as grep and ripgrep decide)."""
+"""How much of a file's start `looks_binary` examines (as grep and ripgrep do)."""
+NUL_SHOWN_AS = b"\\0"
+"""How a NUL byte inside a searched line is shown."""
+_NUL_RUN = re.compile(rb"\0+")
+_NOT_TEXT = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether a file whose first bytes are `head` is binary data rather than a text log.
+
+    grep and rg call a file binary at its first NUL byte; a text log with a stray NUL, or
+    the NUL hole copytruncate leaves at its start, is still a log. Binary data has NULs all
+    over (more than 8 separate runs, and over one per 256 bytes) or little that is text: over
+    a tenth of the rest invalid UTF-8 or control bytes.
+    """
+    if b"\0" not in head:
+        return False
+    runs = len(_NUL_RUN.findall(head))
+    if runs > max(8, len(head) // 256):
+        return True
+    rest = _NUL_RUN.sub(b"", head)
+    if not rest:
+        return False  # only a NUL hole so far: the text follows it
+    bad = rest.decode("utf-8", "replace").count("\ufffd") + len(_NOT_TEXT.findall(rest))
+    return bad * 10 > len(rest)
+
+
+_SEARCHED_AS_TEXT = "searched as text"
+
+
+def _nul_note(path: Path) -> str:
+    return f"{path}: NUL bytes in a text log, shown as \\0; {_SEARCHED_AS_TEXT}"
+
+
+def _binary_note(path: Path) -> str:
+    return f"{path}: binary file skipped (NUL bytes and non-text data at its start); not searched"
+
+
 MAX_LINE_BYTES = 64 << 20
 """A "line" longer than this is split, so a file without newlines cannot exhaust memory."""
 BACKWARD_LIMIT = 8 << 20
@@ -133,23 +174,106 @@ def expand_paths(patterns: Iterable[str], base_dir: Path, *, explicit: bool = Fa
     nothing is only a warning: logs may not exist yet.
     """
     result = FileList([], [], [])
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
+    loops: dict[str, str] = {}
     for pattern in patterns:
         raw = Path(pattern).expanduser()
         full = raw if raw.is_absolute() else base_dir / raw
         if _GLOB_CHARS & set(str(pattern)):
-            candidates = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+            candidates = sorted(_glob(full, loops))
             if not candidates:
                 result.warnings.append(f"no file matches {pattern}")
         else:
             candidates = [full]
         for candidate in candidates:
             for path in _walk(candidate, explicit=explicit, result=result):
-                if path not in seen:
-                    seen.add(path)
+                # Each file once, whatever the path to it (a symlink, two overlapping globs).
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
                     result.files.append(path)
+    for link, target in loops.items():
+        result.warnings.append(
+            f"{link}: symlink loop (leads back to {target}); not followed, each file read once"
+        )
     result.files.sort(key=_age_key)
     return result
+
+
+def _dir_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a directory, following symlinks; None for anything else."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
+
+
+def _glob(pattern: Path, loops: dict[str, str]) -> list[Path]:
+    """`glob.glob(pattern, recursive=True)`, but a `**` never walks into a directory it is
+    already inside (a symlink loop): each loop goes into `loops` once (link -> the ancestor it
+    leads back to), and no directory is expanded twice for the same part of the pattern, so two
+    symlinks at each level cannot make the walk exponential. Hidden names match only a pattern
+    that starts with a dot, as in glob."""
+    parts = pattern.parts
+    first_magic = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base = Path(*parts[:first_magic]) if first_magic else Path(".")
+    found: list[Path] = []
+    expanded: set[tuple[tuple[int, int], int]] = set()
+
+    def entries(folder: Path) -> list[str]:
+        try:
+            return sorted(os.listdir(folder))
+        except OSError:
+            return []
+
+    def visible_match(name: str, part: str) -> bool:
+        return (part.startswith(".") or not name.startswith(".")) and fnmatch.fnmatchcase(
+            name, part
+        )
+
+    def walk(path: Path, index: int, ancestors: frozenset[tuple[int, int]]) -> None:
+        if index == len(parts):
+            found.append(path)
+            return
+        part = parts[index]
+        if part == "**":
+            walk(path, index + 1, ancestors)  # `**` matches no folder at all, too
+            for name in entries(path):
+                if name.startswith("."):
+                    continue
+                child = path / name
+                ident = _dir_id(child)
+                if ident is None:
+                    continue
+                if ident in ancestors:
+                    loops.setdefault(str(child), os.path.realpath(child))
+                    continue
+                if (ident, index) in expanded:
+                    continue
+                expanded.add((ident, index))
+                walk(child, index, ancestors | {ident})
+        elif glob.has_magic(part):
+            for name in entries(path):
+                if visible_match(name, part):
+                    child = path / name
+                    ident = _dir_id(child)
+                    walk(child, index + 1, ancestors | {ident} if ident else ancestors)
+        else:
+            child = path / part
+            if index + 1 == len(parts):
+                if os.path.lexists(child):
+                    found.append(child)
+            elif _dir_id(child) is not None:
+                walk(child, index + 1, ancestors | {_dir_id(child) or (0, 0)})
+
+    start = _dir_id(base)
+    if start is not None:
+        walk(base, first_magic, frozenset({start}))
+    return found
 
 
 def _walk(path: Path, *, explicit: bool, result: FileList) -> Iterator[Path]:
@@ -264,6 +388,8 @@ class _Window:
 
 
 def _decode(line: bytes) -> str:
+    if b"\0" in line:
+        line = line.replace(b"\0", NUL_SHOWN_AS)
     if len(line) > MAX_HIT_BYTES:
         return line[:MAX_HIT_BYTES].decode("utf-8", "replace") + LONG_LINE_MARKER
     if line.endswith(b"\r"):
@@ -441,6 +567,8 @@ class FileLogSource:
                 if verdict.error:
                     errors.append(verdict.error)
                 continue
+            if verdict.warning:
+                self._warn(sink, verdict.warning)
             # A plain file that straddles the time window is scanned in-process too: blocks
             # before the window are skipped without looking at their matches, where rg would
             # report every match for Python to parse and drop.
@@ -519,13 +647,16 @@ class FileLogSource:
                 return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
             # Binary content and the time window are checked while decompressing.
             return _Verdict(filtered=window.active)
+        note = None
         try:
             with open(path, "rb") as handle:
                 head = handle.read(EDGE_PROBE_BYTES if window.active else BINARY_PROBE_BYTES)
                 if b"\0" in head[:BINARY_PROBE_BYTES]:
-                    return _Skip(warning=f"{path}: binary file skipped")
+                    if looks_binary(head[:BINARY_PROBE_BYTES]):
+                        return _Skip(warning=_binary_note(path))
+                    note = _nul_note(path)
                 if not window.active:
-                    return _Verdict(filtered=False)
+                    return _Verdict(filtered=False, warning=note)
                 reference = _file_reference(path)
                 first = _first_timestamp(head, reference)
                 size = info.st_size
@@ -538,7 +669,7 @@ class FileLogSource:
         except OSError as exc:
             return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
         if first is None or last is None:
-            return _Verdict(filtered=True)
+            return _Verdict(filtered=True, warning=note)
         if (window.until is not None and first >= window.until) or (
             window.since is not None and last < window.since
         ):
@@ -551,7 +682,7 @@ class FileLogSource:
             head[:1] not in (b" ", b"\t")
             and parse_timestamp_bytes(head.split(b"\n", 1)[0], reference) is not None
         )
-        return _Verdict(filtered=not (inside and starts_clean))
+        return _Verdict(filtered=not (inside and starts_clean), warning=note)
 
     # -- ripgrep ---------------------------------------------------------------------------
 
@@ -752,9 +883,12 @@ class FileLogSource:
                     continue
                 if first:
                     first = False
-                    if b"\0" in chunk[:BINARY_PROBE_BYTES]:
-                        self._warn(sink, f"{path}: binary file skipped")
-                        return
+                    if gz and b"\0" in chunk[:BINARY_PROBE_BYTES]:
+                        # Plain files were judged by `_check_file`; a .gz only once inflated.
+                        if looks_binary(chunk[:BINARY_PROBE_BYTES]):
+                            self._warn(sink, _binary_note(path))
+                            return
+                        self._warn(sink, _nul_note(path))
                 data = carry + chunk if carry else chunk
                 cut = data.rfind(b"\n")
                 if cut < 0:
@@ -809,7 +943,9 @@ class FileLogSource:
         """A warning for this source; an ad hoc source is named by the path the message names."""
         sink.warn(message if self.explicit else f"{self.name}: {message}")
 
-    def minute_counts(self, query: Query, cancel: threading.Event) -> Counter[datetime]:
+    def minute_counts(
+        self, query: Query, cancel: threading.Event, problems: list[str] | None = None
+    ) -> Counter[datetime]:
         """Matching lines per minute (UTC), fast: no hits are built and few lines are parsed.
 
         Within a block, a run of matching lines whose first and last timestamps fall in the
@@ -817,6 +953,8 @@ class FileLogSource:
         This assumes a file's lines are in time order, as loggers write them: a line out of
         order inside such a run is counted in its neighbours' minute. Lines without any
         timestamp (not even inherited) are not counted. Raises SourceError like `search`.
+        `problems` (optional) receives a line for each file skipped or read only in part, so
+        health and rollback can say their counts are incomplete.
         """
         counts: Counter[datetime] = Counter()
         if query.services is not None and self.service not in query.services:
@@ -839,8 +977,15 @@ class FileLogSource:
             if isinstance(verdict, _Skip):
                 if verdict.error:
                     errors.append(verdict.error)
+                if verdict.warning and problems is not None:
+                    problems.append(
+                        verdict.warning if self.explicit else f"{self.name}: {verdict.warning}"
+                    )
                 continue
-            jobs.append(scan_pool().submit(self._count_minutes, path, matcher, window, cancel))
+            sink = _IgnoreSink(problems)  # `_warn` names the source in what it reports
+            jobs.append(
+                scan_pool().submit(self._count_minutes, path, matcher, window, cancel, sink)
+            )
         for job in jobs:
             try:
                 counts.update(job.result())
@@ -857,11 +1002,12 @@ class FileLogSource:
         matcher: LineMatcher,
         window: _Window,
         cancel: threading.Event,
+        sink: _IgnoreSink | None = None,
     ) -> Counter[datetime]:
         counts: Counter[datetime] = Counter()
         reference = _file_reference(path)
         inherited: datetime | None = None
-        for block in self._blocks(path, cancel, _IgnoreSink()):
+        for block in self._blocks(path, cancel, sink or _IgnoreSink()):
             block_end_ts = _BlockTimestamps(block, inherited, reference).at(len(block))
             if (
                 window.since is not None
@@ -1011,13 +1157,19 @@ def _matcher_for(query: Query) -> LineMatcher:
 
 
 class _IgnoreSink:
-    """Swallows hits and warnings (minute counting reports counts only)."""
+    """Swallows hits (minute counting reports counts only); warnings go to `problems` when
+    given, since a skipped or damaged file leaves the counts incomplete."""
+
+    def __init__(self, problems: list[str] | None = None) -> None:
+        self.problems = problems
 
     def hit(self, hit: Hit) -> None:
         pass
 
     def warn(self, message: str) -> None:
-        pass
+        # A text log with stray NULs is counted in full: that note is no problem for counts.
+        if self.problems is not None and not message.endswith(_SEARCHED_AS_TEXT):
+            self.problems.append(message)
 
 
 def _timestamp_at(
@@ -1207,6 +1359,8 @@ class _BlockTimestamps:
 class _Verdict:
     filtered: bool
     """The file's lines need the time filter (it straddles the window or lacks timestamps)."""
+    warning: str | None = None
+    """Said once about a file that is searched all the same (NUL bytes in a text log)."""
 
 
 @dataclass
