@@ -12,10 +12,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new", metavar="TITLE", help="open a new incident with this title")
 
 
+def die_with_parent() -> None:
+    """Served in a browser tab (`cockpit serve` runs us with textual's web driver): end when
+    serve ends, even if it is killed (Linux PR_SET_PDEATHSIG), instead of living on with the
+    store open. Elsewhere a no-op; the store loses nothing acknowledged either way."""
+    import ctypes
+    import os
+    import signal
+    import sys
+
+    if "web_driver" not in os.environ.get("TEXTUAL_DRIVER", "") or not sys.platform.startswith(
+        "linux"
+    ):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # serve was already gone before the request took effect
+        os._exit(0)
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.commands._common import config_from_args, store_from_config
     from cockpit.commands.incidents import target_incident
 
+    die_with_parent()
     config = config_from_args(args)
     incident_id = args.incident
     if incident_id:
