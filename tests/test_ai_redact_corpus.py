@@ -460,7 +460,7 @@ async def test_the_ai_request_body_and_mcp_results_carry_no_secret(hostile_logs:
         assert leak not in sent
     async with Client(build_server(tools, redactor)) as client:
         result = await client.call_tool("search_logs", {"pattern": "LEAKCHECK", "max_lines": 50})
-    mcp_text = "\n".join(block.text for block in result.content)
+    mcp_text = "\n".join(getattr(block, "text", "") for block in result.content)
     assert "LEAKCHECK" in mcp_text and not result.is_error
     for leak in LEAKS:
         assert leak not in mcp_text

@@ -132,7 +132,7 @@ def test_redacted_exports_use_the_incidents_placeholders(incident, tmp_path, wha
 def test_a_redaction_failure_writes_nothing(incident, tmp_path, capsys, monkeypatch) -> None:
     from cockpit.core.ai import redact
 
-    def broken(self, text):  # type: ignore[no-untyped-def]
+    def broken(self: object, text: str) -> str:
         raise redact.RedactionError("redaction failed (boom): nothing was sent")
 
     monkeypatch.setattr(redact.Redactor, "redact", broken)

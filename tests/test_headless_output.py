@@ -209,4 +209,5 @@ def test_export_to_stdout(sandbox: Path, incident: str, capsys, what) -> None:
 def test_a_one_line_error_quoting_hostile_input_is_inert(tmp_path: Path, capsys) -> None:
     code, out, err = run(capsys, "--config", str(tmp_path / f"x{HOSTILE}.toml"), "timeline")
     assert code == 2 and "config file not found" in err
-    assert_inert(out + err) and len(err.strip().splitlines()) == 1
+    assert_inert(out + err)
+    assert len(err.strip().splitlines()) == 1

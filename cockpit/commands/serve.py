@@ -150,11 +150,15 @@ def make_server(command: str, host: str, port: int, public_url: str | None = Non
             service: EndingAppService | None = None
             try:
                 await websocket.prepare(request)
+
+                async def close() -> None:
+                    await websocket.close()
+
                 service = EndingAppService(
                     self.command,
                     write_bytes=websocket.send_bytes,
                     write_str=websocket.send_str,
-                    close=websocket.close,
+                    close=close,
                     download_manager=self.download_manager,
                     debug=self.debug,
                 )
