@@ -26,7 +26,7 @@ from cockpit.core.demo.history import floor_minute, upstream_of, write_history
 from cockpit.core.demo.logs import MinuteStats, ServiceLogWriter, write_service_logs
 from cockpit.core.demo.scenario import DEFAULT, Deploy, Scenario, Truth
 from cockpit.core.demo.series import build_series
-from cockpit.core.safe_files import write_private
+from cockpit.core.safe_files import make_private_dir, write_private
 
 GENERATOR_VERSION = 1
 MARKER_NAME = ".cockpit-demo.json"
@@ -96,7 +96,7 @@ def read_marker(directory: Path) -> dict[str, object] | None:
 def _prepare(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise SandboxError(f"{directory}: exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(directory)  # a cache folder of ours: owner-only
     entries = [p for p in directory.iterdir() if not p.name.startswith("incidents.db")]
     if entries and not (directory / MARKER_NAME).is_file():
         raise SandboxError(
