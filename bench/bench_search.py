@@ -260,7 +260,7 @@ def main() -> int:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
 
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     rg = find_rg()
     if rg is None:

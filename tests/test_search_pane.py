@@ -196,7 +196,7 @@ async def test_pane_counts_match_rg_on_the_demo_corpus(tmp_path: Path) -> None:
 
     from cockpit.core.config import load_config_file
     from cockpit.core.demo.sandbox import build_sandbox
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     info = build_sandbox(tmp_path / "demo", seed=5, now=NOW, log_mb=2)
     config = load_config_file(info.config_path)
