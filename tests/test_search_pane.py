@@ -335,7 +335,7 @@ class DemoApp(App[None]):
 
 async def test_picking_the_bad_deploy_marks_the_burst_new_and_older_signatures_not(demo) -> None:
     from cockpit.core.config import load_config_file
-    from cockpit.tui.panes.log_search import DeployPickerScreen
+    from cockpit.tui.panes.deploy_picker import DeployPickerScreen
 
     truth = demo.truth
     bad = truth.bad_deploy

@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cockpit.core.comms.events import (
@@ -662,6 +663,23 @@ def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime)
         lines += [f"## {heading}", "", TO_BE_WRITTEN, ""]
     lines += _actions_section(state.events)
     return "\n".join(lines).rstrip() + "\n"
+
+
+class PostmortemWriteError(Exception):
+    """The postmortem file could not be written: `path: reason`, one line."""
+
+
+def write_postmortem(
+    directory: Path, state: IncidentState, facts: CommsFacts, now: datetime
+) -> Path:
+    """Write the draft to `directory/postmortem-<incident>.md` and return that path. Blocking
+    I/O (a worker). Raises PostmortemWriteError naming the file."""
+    path = directory / f"postmortem-{state.incident_id or 'incident'}.md"
+    try:
+        path.write_text(render_postmortem(state, facts, now=now), encoding="utf-8")
+    except OSError as exc:
+        raise PostmortemWriteError(f"{path}: {exc.strerror or exc}") from None
+    return path
 
 
 # -- action items for trackers -------------------------------------------------------------------

@@ -20,6 +20,8 @@ ACTION_ITEM_ADDED = "action_item.added"
 """An action item for the postmortem: {text, owner, due (YYYY-MM-DD), summary}."""
 ROOT_CAUSE_STATED = "review.root_cause"
 """The root cause in a human's words: {text, summary}. The latest one counts."""
+AI_REWRITE_SHOWN = "comms.ai_rewrite"
+"""The AI rewrite of a draft was shown (UNVERIFIED): {purpose, summary}."""
 
 COMMS_KIND = "comms"
 """`detail["kind"]` of a `command.copied` event that copied a comms draft."""
@@ -170,6 +172,11 @@ def action_item_payload(text: str, owner: str, due: str) -> dict[str, Any]:
         "due": due,
         "summary": f"action item: {text} (owner {owner or '?'}, due {due or '?'})",
     }
+
+
+def ai_rewrite_payload(purpose: str) -> dict[str, Any]:
+    """The payload of a `comms.ai_rewrite` event."""
+    return {"summary": f"AI rewrite of the {purpose} shown (UNVERIFIED)", "purpose": purpose}
 
 
 def root_cause_payload(text: str) -> dict[str, Any]:

@@ -567,6 +567,17 @@ def update_times(
     )
 
 
+def promise_moved(
+    state: IncidentState, facts: CommsFacts, now: datetime, cadence_minutes: int = 30
+) -> bool:
+    """True when a draft written at `now` would promise another next-update time than `facts`
+    say (the due time came within half a cadence), unless a human set that time."""
+    if facts["next_update"].edited:
+        return False
+    times = update_times(state, facts.status, now, cadence_minutes)
+    return times.promise != facts["next_update"].at
+
+
 def verification(state: IncidentState) -> str | None:
     """How recovery was verified before the incident was resolved, in words, or None.
 
