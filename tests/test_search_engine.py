@@ -27,7 +27,8 @@ from cockpit.core.search.engine import (
 from cockpit.core.search.files import FileLogSource
 from cockpit.core.search.model import Query, SourceState
 from cockpit.core.search.paths import find_rg
-from cockpit.core.search.timestamps import TimestampTracker, floor_minute
+from cockpit.core.search.timestamps import TimestampTracker
+from cockpit.core.timefmt import floor_minute
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 RG = find_rg()

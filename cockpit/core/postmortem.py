@@ -43,6 +43,7 @@ from cockpit.core.store import (
     format_ts,
     parse_ts,
 )
+from cockpit.core.timefmt import hhmm_z
 
 TO_BE_WRITTEN = "_To be written by the incident owner._"
 EXPORT_FORMAT = "cockpit-incident"
@@ -242,13 +243,16 @@ def _sentences(text: str) -> list[str]:
 def evidence_items(state: IncidentState) -> list[Evidence]:
     """The recorded evidence: pins, notes, copied commands, hypotheses a human judged."""
     items = [
-        Evidence(f"pin ({pin.source}) by {pin.author} {_hm(pin.at)}", pin.text)
+        Evidence(f"pin ({pin.source}) by {pin.author} {hhmm_z(pin.at)}", pin.text)
         for pin in state.pins
     ]
-    items += [Evidence(f"note by {note.author} {_hm(note.at)}", note.text) for note in state.notes]
+    items += [
+        Evidence(f"note by {note.author} {hhmm_z(note.at)}", note.text) for note in state.notes
+    ]
     items += [
         Evidence(
-            f"copied {event.payload.get('purpose') or 'command'} by {event.author} {_hm(event.ts)}",
+            f"copied {event.payload.get('purpose') or 'command'} by {event.author}"
+            f" {hhmm_z(event.ts)}",
             str(event.payload.get("text", "")),
         )
         for event in state.events
@@ -354,10 +358,6 @@ def whole_quotes(claim: str, evidence: Iterable[str]) -> str:
 # -- the postmortem ----------------------------------------------------------------------------
 
 
-def _hm(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%H:%MZ")
-
-
 def timeline_text(event: Event) -> str:
     """One timeline line in words; comms copies read as "status update drafted and copied"."""
     if is_comms_copy(event):
@@ -428,10 +428,10 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
             lines.append(f"| {measure} | unknown start | | unknown |")
             continue
         if decision is None:
-            lines.append(f"| {measure} | {origin_label} {_hm(origin)} | not {verb} | n/a |")
+            lines.append(f"| {measure} | {origin_label} {hhmm_z(origin)} | not {verb} | n/a |")
             continue
         lines.append(
-            f"| {measure} | {origin_label} {_hm(origin)} | {verb} {_hm(decision.at)}"
+            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(decision.at)}"
             f" by {cell(md(decision.by, 80))} | {duration(decision.at - origin)} |"
         )
     start_fact = facts["start"]
@@ -448,10 +448,10 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) ->
     measure = "Time to detect"
     start = facts["start"]
     if alert is not None:
-        detected, to = alert.ts, f"first alert {_hm(alert.ts)} ({cell(md(alert.author, 80))})"
+        detected, to = alert.ts, f"first alert {hhmm_z(alert.ts)} ({cell(md(alert.author, 80))})"
     elif state.declared is not None:
         detected = state.declared.at
-        to = f"declared {_hm(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
+        to = f"declared {hhmm_z(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
     else:
         return f"| {measure} | impact start | not detected: no alert, not declared | n/a |"
     if start.at is None:
@@ -460,8 +460,12 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) ->
         # The start is the declaration (or opening) itself: nothing earlier is known.
         return f"| {measure} | unknown impact start | {to} | unknown |"
     if start.at > detected:
-        return f"| {measure} | impact start {_hm(start.at)} | {to} | n/a: detected before impact |"
-    return f"| {measure} | impact start {_hm(start.at)} | {to} | {duration(detected - start.at)} |"
+        return (
+            f"| {measure} | impact start {hhmm_z(start.at)} | {to} | n/a: detected before impact |"
+        )
+    return (
+        f"| {measure} | impact start {hhmm_z(start.at)} | {to} | {duration(detected - start.at)} |"
+    )
 
 
 def _facts_table(facts: CommsFacts) -> list[str]:
@@ -619,7 +623,7 @@ def _actions_section(events: list[Event]) -> list[str]:
         lines.append(
             f"| {index} | {cell(md_claim(item.text))} | {cell(md(item.owner, 80)) or '_none_'}"
             f" | {cell(due)}"
-            f" | {cell(md(item.added_by, 80))} {_hm(item.added_at)} |"
+            f" | {cell(md(item.added_by, 80))} {hhmm_z(item.added_at)} |"
         )
     return [*lines, ""]
 

@@ -15,8 +15,9 @@ from cockpit.core.ai.evidence import ErrorEvidence, collect_errors
 from cockpit.core.ai.heuristics import propose
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, Hypothesis
 from cockpit.core.config import Config
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, RollbackReport
+from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 NOTHING_EXECUTED = (
     "Read-only triage: nothing was executed. Commands are text for a human to check and run."
@@ -109,7 +110,7 @@ class TriageReport:
         out += ["", f"{h2}Error patterns in the window ({len(self.recent_signatures)})"]
         for s in self.recent_signatures[:15]:
             new = " NEW" if s.first_seen and s.first_seen >= self.since else ""
-            first = s.first_seen.strftime("%H:%M:%S") if s.first_seen else "?"
+            first = hhmmss(s.first_seen) if s.first_seen else "?"
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
                 f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "

@@ -22,6 +22,7 @@ from cockpit.core.config import CommsConfig, Config
 from cockpit.core.incident import Decision, IncidentState, Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
+from cockpit.core.timefmt import hhmm, hhmm_z
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.health import HealthSeries
@@ -60,16 +61,6 @@ FACT_LABELS: dict[str, str] = {
 TIME_FACTS = frozenset({"start", "contained", "recovered", "next_update"})
 CADENCE_STATUSES = frozenset({CommsStatus.INVESTIGATING, CommsStatus.IDENTIFIED})
 """Statuses that promise a next update on a fixed cadence (until Monitoring)."""
-
-
-def hhmm(moment: datetime) -> str:
-    """`14:31 UTC`: how the drafts and the pane write a time."""
-    return moment.astimezone(UTC).strftime("%H:%M UTC")
-
-
-def stamp(moment: datetime) -> str:
-    """`14:31Z`: a compact time for sources."""
-    return moment.astimezone(UTC).strftime("%H:%MZ")
 
 
 def ceil_minutes(moment: datetime, step: int = 5) -> datetime:
@@ -361,14 +352,14 @@ def _edits(events: list[Event]) -> dict[str, Event]:
 
 def _apply_edit(fact: Fact, edit: Event, day: datetime) -> Fact:
     value = str(edit.payload.get("value", "")).strip()
-    source = f"edited by {edit.author} at {stamp(edit.ts)}"
+    source = f"edited by {edit.author} at {hhmm_z(edit.ts)}"
     if fact.name == "status" and _status(value) is None:
         return replace(fact, source=f"{fact.source} (edit '{value}' ignored: not a status)")
     at = parse_time_text(value, day) if fact.name in TIME_FACTS else None
     if fact.name == "status":
         value = str(_status(value))
     elif at is not None:
-        value = hhmm(at)
+        value = f"{hhmm(at)} UTC"
     return Fact(fact.name, fact.label, value, source, at=at, edited=True)
 
 
@@ -406,7 +397,7 @@ def _derived(
     if logs is not None and logs.first_error is not None:
         facts["start"] = _fact(
             "start",
-            hhmm(logs.first_error),
+            f"{hhmm(logs.first_error)} UTC",
             f"from logs: first errors of the burst on {logs.first_error_service}",
             at=logs.first_error,
         )
@@ -414,39 +405,39 @@ def _derived(
         alert_at, alerter = alert
         facts["start"] = _fact(
             "start",
-            hhmm(alert_at),
-            f"from the alert raised by {alerter}: failing since {stamp(alert_at)}",
+            f"{hhmm(alert_at)} UTC",
+            f"from the alert raised by {alerter}: failing since {hhmm_z(alert_at)}",
             at=alert_at,
         )
     elif state.declared:
         facts["start"] = _fact(
             "start",
-            hhmm(state.declared.at),
-            f"from the timeline: declared by {state.declared.by} at {stamp(state.declared.at)}",
+            f"{hhmm(state.declared.at)} UTC",
+            f"from the timeline: declared by {state.declared.by} at {hhmm_z(state.declared.at)}",
             at=state.declared.at,
         )
     elif state.opened_at:
         opener = state.events[0].author if state.events else "?"
         facts["start"] = _fact(
             "start",
-            hhmm(state.opened_at),
-            f"from the timeline: opened by {opener} at {stamp(state.opened_at)}",
+            f"{hhmm(state.opened_at)} UTC",
+            f"from the timeline: opened by {opener} at {hhmm_z(state.opened_at)}",
             at=state.opened_at,
         )
     else:
         facts["start"] = _fact("start", "", "unknown")
 
     rollback_text = (
-        f"rollback copied by {rollback.author} at {stamp(rollback.ts)}" if rollback else ""
+        f"rollback copied by {rollback.author} at {hhmm_z(rollback.ts)}" if rollback else ""
     )
     if state.contained:
         how = f"{rollback_text}, " if rollback_text else ""
         missing = "" if rollback_text else " (no rollback copy recorded)"
         facts["contained"] = _fact(
             "contained",
-            hhmm(state.contained.at),
+            f"{hhmm(state.contained.at)} UTC",
             f"from the timeline: {how}marked contained by {state.contained.by}"
-            f" at {stamp(state.contained.at)}{missing}",
+            f" at {hhmm_z(state.contained.at)}{missing}",
             at=state.contained.at,
         )
     elif rollback_text:
@@ -459,7 +450,7 @@ def _derived(
     if state.resolved:
         facts["recovered"] = _fact(
             "recovered",
-            hhmm(state.resolved.at),
+            f"{hhmm(state.resolved.at)} UTC",
             f"from the timeline: {recovery_text(state, state.resolved)}",
             at=state.resolved.at,
         )
@@ -470,7 +461,7 @@ def _derived(
         start, end = logs.window
         service = logs.first_error_service
         others = "; ".join(
-            f"{other.service}: {_percent(other.share)} from {stamp(other.onset)}"
+            f"{other.service}: {_percent(other.share)} from {hhmm_z(other.onset)}"
             for other in logs.by_service[1:]
             if other.share is not None
         )
@@ -478,7 +469,7 @@ def _derived(
             "share",
             f"{_percent(logs.share)} of {service} requests" if service else _percent(logs.share),
             f"from logs: {logs.errors:,} of {logs.requests:,} {service or ''} request lines were"
-            f" errors, {stamp(start)}-{stamp(end)}"
+            f" errors, {hhmm_z(start)}-{hhmm_z(end)}"
             + (f"; not added to {others} (it may carry the same requests)" if others else ""),
         )
     else:
@@ -491,7 +482,7 @@ def _derived(
             if index:
                 later = share.onset > logs.by_service[index - 1].onset
                 onsets += ", then " if later else ", "
-            onsets += f"{share.service} {stamp(share.onset)}"
+            onsets += f"{share.service} {hhmm_z(share.onset)}"
         facts["services"] = _fact(
             "services",
             ", ".join(logs.services),
@@ -504,7 +495,7 @@ def _derived(
     times = update_times(state, status, now, comms.cadence_minutes)
     if times.promise is not None:
         facts["next_update"] = _fact(
-            "next_update", hhmm(times.promise), times.basis, at=times.promise
+            "next_update", f"{hhmm(times.promise)} UTC", times.basis, at=times.promise
         )
     else:
         facts["next_update"] = _fact("next_update", "", times.basis)
@@ -545,9 +536,9 @@ def update_times(
         last = copies[-1]
         due = last.next_update or ceil_minutes(last.at + every)
         basis = (
-            f"promised by the update {last.author} copied at {stamp(last.at)}"
+            f"promised by the update {last.author} copied at {hhmm_z(last.at)}"
             if last.next_update
-            else f"{cadence_minutes} min after the update {last.author} copied at {stamp(last.at)}"
+            else f"{cadence_minutes} min after the update {last.author} copied at {hhmm_z(last.at)}"
         )
     else:
         anchor = state.declared.at if state.declared else state.opened_at or now
@@ -562,7 +553,7 @@ def update_times(
     return UpdateTimes(
         due,
         promise,
-        f"cadence: this draft is the update due {hhmm(due)}; it promises the next one"
+        f"cadence: this draft is the update due {hhmm(due)} UTC; it promises the next one"
         f" {cadence_minutes} min later",
     )
 
@@ -608,12 +599,12 @@ def verification(state: IncidentState) -> str | None:
         last = checked[-1]
         return (
             f"{len(checked)} Verify checklist item(s) checked, the last by {last.author}"
-            f" at {stamp(last.ts)}"
+            f" at {hhmm_z(last.ts)}"
         )
     if entered is not None:
-        return f"Verify phase entered by {entered.author} at {stamp(entered.ts)}"
+        return f"Verify phase entered by {entered.author} at {hhmm_z(entered.ts)}"
     if noted is not None:
-        return f"verification note by {noted.author} at {stamp(noted.ts)}"
+        return f"verification note by {noted.author} at {hhmm_z(noted.ts)}"
     return None
 
 
@@ -622,7 +613,7 @@ _VERIFIED_NOTE = re.compile(r"\bverif(?:y|ied|ies|ication)\b", re.IGNORECASE)
 
 def recovery_text(state: IncidentState, resolved: Decision) -> str:
     """`marked resolved at 14:58Z by alice after ...`, or `(no verification recorded)`."""
-    marked = f"marked resolved at {stamp(resolved.at)} by {resolved.by}"
+    marked = f"marked resolved at {hhmm_z(resolved.at)} by {resolved.by}"
     how = verification(state)
     return f"{marked}; verified: {how}" if how else f"{marked} (no verification recorded)"
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cockpit.core.deploys.model import Deploy, DeployError, as_utc
+from cockpit.core.deploys.model import Deploy, DeployError
 from cockpit.core.readers import ReaderRefused, reader_argv
 from cockpit.core.sanitize import decode_lossy
+from cockpit.core.timefmt import as_utc
 
 DEFAULT_LIMIT = 200
 """Most deploys one listing returns."""

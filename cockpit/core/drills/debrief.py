@@ -17,12 +17,12 @@ from typing import Any
 
 from cockpit.core.ai.hypotheses import VERIFIED, Status, project
 from cockpit.core.comms.events import STATUS_UPDATE, comms_copies, is_comms_copy
-from cockpit.core.demo.history import floor_minute
 from cockpit.core.drills.scenarios import DrillScenario, DrillTruth
 from cockpit.core.incident import Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event
+from cockpit.core.timefmt import floor_minute, parse_iso
 
 TARGET_MINUTES = {"declare": 5.0, "assess": 10.0, "contain": 25.0}
 """Drill minutes by which each step earns full points (later: half)."""
@@ -55,7 +55,7 @@ def derive_truth(scenario: DrillScenario, directory: Path, now: datetime) -> Res
         if record.get("service") == scenario.truth.culprit_service:
             deploys.append(record)
     deploys.sort(key=lambda r: r["time"])
-    before = [r for r in deploys if _iso(r["time"]) <= burst_start]
+    before = [r for r in deploys if parse_iso(r["time"]) <= burst_start]
     culprit = before[-1] if before else None
     target = before[-2] if len(before) > 1 else None
     return ResolvedTruth(
@@ -64,10 +64,6 @@ def derive_truth(scenario: DrillScenario, directory: Path, now: datetime) -> Res
         target["sha"] if target else None,
         int(target["revision"]) if target else None,
     )
-
-
-def _iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def is_rollback_copy(event: Event) -> bool:
@@ -555,7 +551,7 @@ def debrief_sandbox(directory: Path, *, scenarios: Path | None = None) -> Debrie
         scenario,
         directory,
         events,
-        now=_iso(str(marker["now"])),
+        now=parse_iso(str(marker["now"])),
         speed=float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0,
     )
 

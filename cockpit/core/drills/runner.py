@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
-from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
 from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
 from cockpit.core.incident import Kind
-from cockpit.core.store import EventStore, format_ts
+from cockpit.core.store import EventStore
+from cockpit.core.timefmt import format_ts, iso_utc
 
 DRILL_MARKER = ".cockpit-drill.json"
 DEBRIEF_NAME = "debrief.md"
@@ -77,7 +77,7 @@ def build_drill(
     marker: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
-        "now": iso_z(info.now),
+        "now": iso_utc(info.now),
         "log_mb": log_mb,
     }
     if custom_folder is not None:
@@ -118,7 +118,7 @@ def open_drill_incident(
             {
                 "summary": f"{sandbox.bad_service} 5xx ratio above 5% since {started:%H:%M} UTC",
                 "service": sandbox.bad_service,
-                "started_at": iso_z(started),
+                "started_at": iso_utc(started),
             },
             ALERT_AUTHOR,
         )
@@ -249,7 +249,7 @@ class DrillReplay:
         """Append `running`'s commit going out at `at` to the deploy log; its new revision."""
         revision = self.revisions[service].revision + 1
         record = {
-            "time": iso_z(at),
+            "time": iso_utc(at),
             "service": service,
             "sha": running.sha,
             "version": running.version,

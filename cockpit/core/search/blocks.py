@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import IO
 
 from cockpit.core.search.model import Query
-from cockpit.core.search.timestamps import floor_minute, parse_timestamp_bytes
+from cockpit.core.search.timestamps import parse_timestamp_bytes
+from cockpit.core.timefmt import floor_minute
 
 BACKWARD_LIMIT = 8 << 20
 """How far back a continuation line's timestamp is looked for."""

@@ -26,7 +26,7 @@ from cockpit.core.search.files import Engine, FileLogSource
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
 from cockpit.core.search.pool import scan_pool
-from cockpit.core.search.timestamps import floor_minute
+from cockpit.core.timefmt import floor_minute
 
 DEFAULT_MAX_HITS = 5000
 """Hits kept (the newest, by timestamp) when the caller does not say."""

@@ -21,10 +21,11 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.deploys.git_source import SuspectDiff
-from cockpit.core.deploys.model import Deploy, DeployListing, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy, DeployListing
 from cockpit.core.deploys.rollback import FilledCommand, RollbackReport, pct
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.search.patterns import sparkline
+from cockpit.core.timefmt import hhmm, iso_utc
 from cockpit.tui.messages import CopyRequested, PinRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.command_picker import CommandPickerScreen

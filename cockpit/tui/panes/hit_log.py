@@ -16,20 +16,18 @@ from textual.widgets import Log
 from cockpit.core.sanitize import visible
 from cockpit.core.search.engine import highlight_spans
 from cockpit.core.search.model import Hit, Query
+from cockpit.core.timefmt import hhmmss
 
 LINE_CHARS = 1000
 """Characters of one log line shown (sanitized; the rest is cut with a marker)."""
 MATCH_STYLE = "bold reverse"
 
 
-def _hhmm(ts: datetime | None) -> str:
-    return ts.strftime("%H:%M:%S") if ts else "--:--:--"
-
-
 def line_of(hit: Hit) -> str:
     """One results line: `HH:MM:SS file:line text`, sanitized (one line, no controls)."""
     where = hit.source if hit.file is None else f"{hit.file.rsplit('/', 1)[-1]}:{hit.line_no}"
-    return f"{_hhmm(hit.ts)} {visible(where, max_len=60)} {visible(hit.text, max_len=LINE_CHARS)}"
+    when = hhmmss(hit.ts) if hit.ts else "--:--:--"
+    return f"{when} {visible(where, max_len=60)} {visible(hit.text, max_len=LINE_CHARS)}"
 
 
 class MatchHighlighter(Highlighter):

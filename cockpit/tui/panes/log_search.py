@@ -282,7 +282,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
     @on(Input.Submitted, "#log-search-custom")
     def _custom_submitted(self, event: Input.Submitted) -> None:
-        from cockpit.core.search.timewindow import TimeSpecError, parse_time, parse_window
+        from cockpit.core.search.timewindow import TimeSpecError, parse_time_spec, parse_window
 
         text = event.value.strip()
         try:
@@ -290,7 +290,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                 parse_window(text, self.clock())  # validate now; resolved again at search time
                 self.custom_window = text
             else:
-                self.new_since = parse_time(text, self.clock()) if text else None
+                self.new_since = parse_time_spec(text, self.clock()) if text else None
                 self.new_since_label = None
         except TimeSpecError as exc:
             self.notify(str(exc), severity="error")

@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from cockpit.core.sanitize import safe_text, visible
+from cockpit.core.timefmt import hhmm
 from cockpit.tui.panes.hit_log import iso_z
 from cockpit.tui.panes.log_stream import PATTERN_LINE_LIMIT, PatternRow, PatternsFound
 
 
 def _minute(ts: datetime | None) -> str:
-    return ts.strftime("%H:%M") if ts else "--:--"
+    return hhmm(ts) if ts else "--:--"
 
 
 class PatternTable(DataTable[Text]):

@@ -18,9 +18,9 @@ from textual.widgets import DataTable, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.deploys.git_source import SuspectDiff
-from cockpit.core.deploys.model import hhmm
 from cockpit.core.deploys.rollback import Candidate
 from cockpit.core.sanitize import safe_text
+from cockpit.core.timefmt import hhmm
 
 
 class SuspectDiffView(Vertical):

@@ -9,7 +9,7 @@ the events (a pin or a verdict, from anyone) or the deploy list. UNVERIFIED and 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -34,6 +34,7 @@ from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import IncidentState
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event
+from cockpit.core.timefmt import hhmm
 from cockpit.tui.messages import RecordRequested
 from cockpit.tui.screens import TextPromptScreen
 
@@ -78,7 +79,7 @@ def root_cause_text(stated: RootCause, check: CrossCheck, deploys_status: str) -
     shown = Text("Root cause cross-check (UNVERIFIED, heuristic)", style="bold")
     shown.append(" · x: in full", style="dim")
     shown.append(f"\nstated by {visible(stated.by, max_len=40)} at ")
-    shown.append(stated.at.astimezone(UTC).strftime("%H:%M UTC"))
+    shown.append(f"{hhmm(stated.at)} UTC")
     shown.append(": ")
     shown.append(visible(stated.text, max_len=500), style="italic")
     sections: list[tuple[str, str, list[tuple[str, str]]]] = [
