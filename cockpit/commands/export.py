@@ -59,16 +59,16 @@ def run(args: argparse.Namespace) -> int:
     if args.what == "json":
         import json
 
-        from cockpit.core.postmortem import export_incident
+        from cockpit.core.review.exports import export_incident
 
         text = json.dumps(export_incident(record, events), indent=2, ensure_ascii=True) + "\n"
     elif args.what == "actions":
-        from cockpit.core.postmortem import actions_csv, actions_json
+        from cockpit.core.review.exports import actions_csv, actions_json
 
         text = actions_csv(state) if args.format == "csv" else actions_json(state)
     else:
         from cockpit.core.comms.facts import CommsFacts, log_window, read_log_facts
-        from cockpit.core.postmortem import render_postmortem
+        from cockpit.core.review.postmortem import render_postmortem
 
         log_facts = None
         if not args.no_logs and config.sources:

@@ -14,9 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from cockpit.core.comms.events import (
-    parse_due,
-)
+from cockpit.core.review.events import parse_due
 from cockpit.core.sanitize import visible
 
 LABEL_WIDTH = 13

@@ -27,11 +27,9 @@ from textual.worker import Worker, WorkerState
 from cockpit.core.comms.cadence import Cadence, cadence, last_copy
 from cockpit.core.comms.drafts import ai_rewrite_status, draft
 from cockpit.core.comms.events import (
-    ACTION_ITEM_ADDED,
     AI_REWRITE_SHOWN,
     COMMS_KIND,
     DRAFT_PURPOSES,
-    action_item_payload,
     ai_rewrite_payload,
 )
 from cockpit.core.comms.facts import (
@@ -44,6 +42,7 @@ from cockpit.core.comms.facts import (
 from cockpit.core.comms.lint import Finding, LintContext, lint, people_names
 from cockpit.core.config import Config
 from cockpit.core.incident import IncidentState
+from cockpit.core.review.events import ACTION_ITEM_ADDED, action_item_payload
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
@@ -483,7 +482,7 @@ The cockpit never publishes anything.
     def action_write_postmortem(self) -> None:
         if self.incident is None or self.facts is None:
             return
-        from cockpit.core.postmortem import write_postmortem
+        from cockpit.core.review.postmortem import write_postmortem
 
         # A state of its own: the app keeps applying new events to the shared one.
         state = IncidentState.from_events(self.incident.events[:])

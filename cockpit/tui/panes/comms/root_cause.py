@@ -22,16 +22,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 from textual.worker import Worker, WorkerState
 
-from cockpit.core.ai.crosscheck import CrossCheck, crosscheck, local_deploys
-from cockpit.core.comms.events import (
-    ROOT_CAUSE_STATED,
-    RootCause,
-    root_cause,
-    root_cause_payload,
-)
 from cockpit.core.config import Config
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import IncidentState
+from cockpit.core.review.events import ROOT_CAUSE_STATED, RootCause, root_cause, root_cause_payload
+from cockpit.core.review.evidence import CrossCheck, crosscheck, local_deploys
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm

@@ -1,4 +1,4 @@
-"""The postmortem draft, the evidence cross-check, action items, and the whole-incident export.
+"""The postmortem draft in Markdown, from the event log and the comms facts.
 
 The postmortem is Markdown built only from the event log: what happened, who did what and
 when (UTC), the times to detect, contain and recover, the root cause in a human's words with a
@@ -9,51 +9,36 @@ outside text is sanitized (`visible`) and Markdown-escaped.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-import sqlite3
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from cockpit.core.comms.events import (
+from cockpit.core.ai.hypotheses import whole_quotes
+from cockpit.core.comms.events import FACT_SET, CommsCopy, comms_copies, is_comms_copy
+from cockpit.core.comms.facts import CommsFacts
+from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
-    FACT_SET,
     ROOT_CAUSE_STATED,
-    CommsCopy,
     RootCause,
     action_items,
-    comms_copies,
-    is_comms_copy,
     iso_due,
     root_cause,
 )
-from cockpit.core.comms.facts import CommsFacts
-from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.review.evidence import (
+    EVIDENCE_HEURISTIC_NOTE,
+    check_root_cause,
+    evidence_items,
+    hypotheses,
+)
 from cockpit.core.sanitize import visible
 from cockpit.core.store import (
-    SCHEMA_VERSION,
     Event,
-    EventStore,
-    IncidentRecord,
-    format_ts,
-    parse_ts,
 )
 from cockpit.core.timefmt import hhmm_z
 
 TO_BE_WRITTEN = "_To be written by the incident owner._"
-EXPORT_FORMAT = "cockpit-incident"
-EXPORT_VERSION = 1
-EVIDENCE_HEURISTIC_NOTE = (
-    "Heuristic, UNVERIFIED: each sentence of the stated root cause is matched by keywords"
-    " against the recorded evidence (pins, notes, copied commands, hypotheses a human verified"
-    " or refuted). It shows which evidence shares the claim's words, not whether the claim is"
-    " true: a human must read the evidence."
-)
 
 
 # -- Markdown escaping -----------------------------------------------------------------------
@@ -114,245 +99,7 @@ def duration(span: timedelta) -> str:
 # -- evidence cross-check ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One recorded piece of evidence: what it is (who, when) and its text."""
-
-    label: str
-    text: str
-    verdict: str = ""
-    """"verified" / "refuted" for a hypothesis a human judged, else ""."""
-
-
-@dataclass(frozen=True)
-class ClaimCheck:
-    """One sentence of the stated root cause and what the recorded evidence says of it."""
-
-    claim: str
-    verdict: str
-    """"supported", "contradicted" or "unsupported" (heuristic, UNVERIFIED)."""
-    supporting: tuple[str, ...] = ()
-    contradicting: tuple[str, ...] = ()
-
-
-_STOPWORDS = frozenset(
-    [
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "also",
-        "although",
-        "among",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "cause",
-        "caused",
-        "causes",
-        "could",
-        "does",
-        "doing",
-        "during",
-        "each",
-        "from",
-        "further",
-        "have",
-        "having",
-        "here",
-        "into",
-        "itself",
-        "just",
-        "more",
-        "most",
-        "other",
-        "over",
-        "same",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "very",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "with",
-        "would",
-        "your",
-        "incident",
-        "root",
-        "issue",
-        "problem",
-    ]
-)
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|normal|healthy|unrelated|unaffected|fine|ruled out|refuted|false|"
-    r"isn't|wasn't|weren't|didn't|doesn't|don't|nothing)\b",
-    re.IGNORECASE,
-)
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9:.%/-]*[a-z0-9%]|[a-z0-9]")
-
-
-def _terms(text: str) -> set[str]:
-    """The words that carry a claim: not stopwords, four letters or more, or with a digit."""
-    return {
-        token
-        for token in _TOKEN.findall(text.lower())
-        if (len(token) >= 4 and token not in _STOPWORDS) or any(c.isdigit() for c in token)
-    }
-
-
-def _overlap(terms: set[str], clause_terms: set[str]) -> int:
-    def found(term: str) -> bool:
-        if term in clause_terms:
-            return True
-        stem = term[:5]
-        return len(term) >= 5 and any(len(t) >= 5 and t[:5] == stem for t in clause_terms)
-
-    return sum(1 for term in terms if found(term))
-
-
-def _clauses(text: str) -> list[str]:
-    return [part for part in re.split(r"[.;!?](?:\s+|$)|\s+but\s+|\n", text) if part.strip()]
-
-
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
-
-
-def evidence_items(state: IncidentState) -> list[Evidence]:
-    """The recorded evidence: pins, notes, copied commands, hypotheses a human judged."""
-    items = [
-        Evidence(f"pin ({pin.source}) by {pin.author} {hhmm_z(pin.at)}", pin.text)
-        for pin in state.pins
-    ]
-    items += [
-        Evidence(f"note by {note.author} {hhmm_z(note.at)}", note.text) for note in state.notes
-    ]
-    items += [
-        Evidence(
-            f"copied {event.payload.get('purpose') or 'command'} by {event.author}"
-            f" {hhmm_z(event.ts)}",
-            str(event.payload.get("text", "")),
-        )
-        for event in state.events
-        if event.kind == Kind.COMMAND_COPIED and not is_comms_copy(event)
-    ]
-    for hypothesis in hypotheses(state.events):
-        if hypothesis.status in ("verified", "refuted"):
-            text = hypothesis.claim + (f". {hypothesis.note}" if hypothesis.note else "")
-            items.append(
-                Evidence(
-                    f"hypothesis {hypothesis.status} by {hypothesis.by}", text, hypothesis.status
-                )
-            )
-    return items
-
-
-def check_root_cause(text: str, evidence: Iterable[Evidence]) -> list[ClaimCheck]:
-    """Each sentence of `text`, marked supported / contradicted / unsupported by keywords."""
-    evidence = list(evidence)
-    checks = []
-    for claim in _sentences(text):
-        terms = _terms(claim)
-        claim_negated = bool(_NEGATION.search(claim))
-        supporting: list[str] = []
-        contradicting: list[str] = []
-        for item in evidence:
-            for clause in _clauses(item.text):
-                matched = _overlap(terms, _terms(clause))
-                share = matched / len(terms) if terms else 0.0
-                negated = bool(_NEGATION.search(clause)) and not claim_negated
-                refuted = item.verdict == "refuted" or (negated and matched >= 1)
-                if refuted and share >= 0.5:
-                    contradicting.append(item.label)
-                elif not negated and share >= 0.6 and matched >= min(2, len(terms)):
-                    supporting.append(item.label)
-                else:
-                    continue
-                break  # one verdict per evidence item
-        verdict = "contradicted" if contradicting else "supported" if supporting else "unsupported"
-        checks.append(ClaimCheck(claim, verdict, tuple(supporting), tuple(contradicting)))
-    return checks
-
-
 # -- hypotheses (written by the AI pane, judged by humans) -------------------------------------
-
-
-@dataclass(frozen=True)
-class Hypothesis:
-    """A hypothesis and the latest human verdict on it ("unverified" until a human judges)."""
-
-    key: str
-    claim: str
-    status: str
-    by: str
-    note: str = ""
-    evidence: tuple[str, ...] = ()
-
-
-def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
-    """Hypotheses from `hypothesis.*` events with the latest human verdict, in proposal order.
-
-    Uses the AI package's projection, which ignores judgements without a note and evidence.
-    """
-    from cockpit.core.ai.hypotheses import project
-
-    found = []
-    for view in project(list(events)):
-        judged = view.judgements[-1] if view.judgements else None
-        evidence = tuple(str(item) for item in view.hypothesis.evidence)
-        found.append(
-            Hypothesis(
-                key=view.hypothesis.id,
-                claim=whole_quotes(view.hypothesis.claim, evidence),
-                status=str(view.status),
-                by=judged.by if judged else f"{view.hypothesis.origin} ({view.proposed_by})",
-                note=judged.note if judged else "",
-                evidence=evidence,
-            )
-        )
-    return found
-
-
-_CUT_QUOTE = re.compile(r"'([^']{8,})…'")
-
-
-def whole_quotes(claim: str, evidence: Iterable[str]) -> str:
-    """`claim` with each quote its author cut short (`'upstream timeout (attemp…'`) made
-    whole again from the evidence that quotes the same text in full, when one does."""
-    evidence = list(evidence)
-
-    def restore(match: re.Match[str]) -> str:
-        start = "'" + match.group(1)
-        for item in evidence:
-            at = item.find(start)
-            end = item.find("'", at + len(start)) if at >= 0 else -1
-            if end > at >= 0:
-                return item[at : end + 1]
-        return match.group(0)
-
-    return _CUT_QUOTE.sub(restore, claim)
 
 
 # -- the postmortem ----------------------------------------------------------------------------
@@ -688,140 +435,5 @@ def write_postmortem(
 
 # -- action items for trackers -------------------------------------------------------------------
 
-ACTION_FIELDS = ("incident", "title", "owner", "due", "added_by", "added_at")
-
-
-def action_rows(state: IncidentState) -> list[dict[str, str]]:
-    """Action items as flat rows for a tracker import; `due` is YYYY-MM-DD, or "" when what
-    was recorded is not a date."""
-    return [
-        {
-            "incident": state.incident_id,
-            "title": item.text,
-            "owner": item.owner,
-            "due": iso_due(item.due),
-            "added_by": item.added_by,
-            "added_at": format_ts(item.added_at),
-        }
-        for item in action_items(state.events)
-    ]
-
-
-def actions_json(state: IncidentState) -> str:
-    """Action items as a JSON array."""
-    return json.dumps(action_rows(state), indent=2, ensure_ascii=True) + "\n"
-
-
-def actions_csv(state: IncidentState) -> str:
-    """Action items as CSV with a header; cells that a spreadsheet would run as a formula are
-    prefixed with a quote."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=ACTION_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in action_rows(state):
-        writer.writerow({key: _no_formula(value) for key, value in row.items()})
-    return buffer.getvalue()
-
-
-def _no_formula(value: str) -> str:
-    value = visible(value, max_len=None)  # no raw control characters, even in a file
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
 
 # -- whole-incident export and import --------------------------------------------------------------
-
-
-class IncidentImportError(Exception):
-    """An export that cannot be imported; the message is one line."""
-
-
-def export_incident(record: IncidentRecord, events: list[Event]) -> dict[str, Any]:
-    """The incident record and every event, as plain JSON types."""
-    return {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "incident": {
-            "id": record.id,
-            "title": record.title,
-            "created_at": format_ts(record.created_at),
-            "created_by": record.created_by,
-            "drill": record.drill,
-            "closed_at": format_ts(record.closed_at) if record.closed_at else None,
-        },
-        "events": [event.to_json() for event in events],
-    }
-
-
-def import_incident(store: EventStore, data: dict[str, Any]) -> IncidentRecord:
-    """Add an exported incident, with its event ids, times and authors, to `store`.
-
-    Written in one transaction on a second connection to the store's file (the store offers no
-    way to append with given times). Refuses an incident id that is already there.
-    """
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise IncidentImportError(f"not a {EXPORT_FORMAT} export (missing 'format')")
-    if data.get("version") != EXPORT_VERSION:
-        raise IncidentImportError(f"unsupported export version {data.get('version')!r}")
-    try:
-        incident = data["incident"]
-        record = IncidentRecord(
-            id=str(incident["id"]),
-            title=str(incident["title"]),
-            created_at=parse_ts(incident["created_at"]),
-            created_by=str(incident["created_by"]),
-            drill=bool(incident["drill"]),
-            closed_at=parse_ts(incident["closed_at"]) if incident.get("closed_at") else None,
-        )
-        events = [
-            (str(e["id"]), parse_ts(e["ts"]), str(e["author"]), str(e["kind"]), e["payload"])
-            for e in data["events"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise IncidentImportError(f"malformed export: {exc!r}") from None
-    if store.incident(record.id) is not None:
-        raise IncidentImportError(f"incident {record.id} is already in {store.path}")
-    conn = sqlite3.connect(store.path, timeout=10, isolation_level=None)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            raise IncidentImportError(
-                f"{store.path}: store schema {version}, expected {SCHEMA_VERSION}"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "INSERT INTO incidents (id, title, created_at, created_by, drill, closed_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.title,
-                    format_ts(record.created_at),
-                    record.created_by,
-                    int(record.drill),
-                    format_ts(record.closed_at) if record.closed_at else None,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
-                " VALUES (?,?,?,?,?,?)",
-                [
-                    (
-                        event_id,
-                        record.id,
-                        format_ts(ts),
-                        author,
-                        kind,
-                        json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                    )
-                    for event_id, ts, author, kind, payload in events
-                ],
-            )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise IncidentImportError(
-                f"{store.path}: import failed, nothing saved ({exc})"
-            ) from None
-    finally:
-        conn.close()
-    return record
