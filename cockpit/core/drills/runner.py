@@ -19,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.config import load_config_file
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
 from cockpit.core.demo.sandbox import Progress
 from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import containment_verdict, derive_truth
 from cockpit.core.incident import Kind
 from cockpit.core.store import EventStore
 from cockpit.core.timefmt import format_ts, iso_utc
@@ -95,8 +97,6 @@ def open_drill_incident(
 ) -> str:
     """Open the drill incident (closing drill incidents left open by an earlier run), record
     the alert, and note the incident, speed and start in the marker. Returns its id."""
-    from cockpit.core.config import load_config_file
-
     config = load_config_file(info.config_path)
     store = EventStore(config.store_path, clock=clock)
     try:
@@ -266,8 +266,6 @@ class DrillReplay:
         """When the humans marked the incident contained after the right containment (so the
         errors stop), the rollback target if that was a rollback, and who decided; None while
         they have not. Wrong containment leaves the fault running."""
-        from cockpit.core.drills.debrief import containment_verdict, derive_truth
-
         events = self.store.events(self.incident_id)
         contained = [e for e in events if e.kind == Kind.CONTAINED]
         if not contained:
