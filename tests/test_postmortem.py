@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cockpit.cli import main
-from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare, SuspectDeploy
+from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
@@ -34,6 +34,7 @@ from cockpit.core.review.exports import (
     import_incident,
 )
 from cockpit.core.review.postmortem import md, md_code, render_postmortem
+from cockpit.core.signals import SuspectDeploy
 from cockpit.core.store import EventStore
 from tests.comms_support import at, build_demo_incident, demo_state
 from tests.golden_support import assert_golden

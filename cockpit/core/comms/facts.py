@@ -25,7 +25,7 @@ from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm, hhmm_z
 
 if TYPE_CHECKING:
-    from cockpit.core.deploys.health import HealthSeries
+    from cockpit.core.signals import SuspectDeploy
 
 LOG_LOOKBACK = timedelta(hours=2)
 """How far before the incident was opened the logs are read for the first error."""
@@ -130,17 +130,6 @@ class ServiceShare:
 
 
 @dataclass(frozen=True)
-class SuspectDeploy:
-    """The deploy the top rollback candidate suspects (the data's best guess at a trigger)."""
-
-    service: str
-    label: str
-    """Short sha, version or revision."""
-    actor: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
 class LogFacts:
     """What the logs say about the incident window (the result of `read_log_facts`)."""
 
@@ -177,40 +166,18 @@ def log_window(state: IncidentState, now: datetime) -> tuple[datetime, datetime]
 
 
 def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts:
-    """Count error and request lines per minute and find the error burst. Blocking I/O.
+    """The log facts from the incident's signals (`read_signals`: error and request lines per
+    minute, each service's burst, the suspect deploy). Blocking I/O; any failure is a note."""
+    from cockpit.core.signals import read_signals  # deploys and search: off the pane's import
 
-    Uses the search engine's `minute_counts` and the deploy health's burst detection, with
-    `HealthConfig.error_pattern` and `request_pattern`. Any failure becomes a note, not a raise.
-    """
-    if not config.sources:
-        return LogFacts(notes=("no log sources configured",))
-    from cockpit.core.deploys.health import find_burst, series_from_counts
-    from cockpit.core.search.engine import minute_counts
-    from cockpit.core.search.model import Query
-
-    health = config.health
-    try:
-        errors = minute_counts(
-            config, Query(pattern=health.error_pattern, regex=True, since=since, until=until)
-        )
-        requests = minute_counts(
-            config, Query(pattern=health.request_pattern, regex=True, since=since, until=until)
-        )
-    except Exception as exc:  # a bad pattern or a broken source: say so, keep the rest
-        return LogFacts(notes=(f"logs could not be counted: {exc}",))
-    onsets: dict[str, datetime] = {}
-    all_series: dict[str, HealthSeries] = {}
-    for service, error_counts in errors.items():
-        if service is None:
-            continue
-        series = series_from_counts(service, requests.get(service) or Counter(), error_counts)
-        all_series[service] = series
-        burst = find_burst(series, health)
-        if burst is not None:
-            onsets[service] = burst.onset
+    signals = read_signals(config, since, until)
+    if not signals.counted:
+        return LogFacts(notes=tuple(signals.notes))
+    onsets = {service: burst.onset for service, burst in signals.bursts.items()}
     if not onsets:
         return LogFacts(notes=("no error burst found in the logs",))
-    suspect, notes = _suspect_deploy(config, all_series, since, until)
+    suspect = signals.suspect
+    errors, requests = signals.errors, signals.requests
     # First to fail first; in the same minute, the service whose own deploy is the suspect
     # (its callers and proxies fail with it).
     order = sorted(
@@ -240,36 +207,8 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
         window=(first.onset, until),
         by_service=shares,
         suspect=suspect,
-        notes=notes,
+        notes=tuple(signals.notes),
     )
-
-
-def _suspect_deploy(
-    config: Config, series: dict[str, HealthSeries], since: datetime, until: datetime
-) -> tuple[SuspectDeploy | None, tuple[str, ...]]:
-    """The top correlated rollback candidate's suspect, ranked on the series just counted.
-
-    Only local deploy sources are read (git, deploy logs, history files): a history command
-    may reach a cluster, and the facts must work offline. A failure is a note.
-    """
-    if not config.services:
-        return None, ()
-    from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, local_sources_only
-    from cockpit.core.deploys.rollback import rank_candidates
-
-    local = local_sources_only(config)
-    try:
-        listing = list_deploys(local, since=since - DEPLOY_HISTORY)
-        deploys = [deploy for deploy in listing.deploys if deploy.time <= until]
-        report = rank_candidates(deploys, series, local)
-    except Exception as exc:  # deploys are a bonus for the postmortem: never fail the facts
-        return None, (f"deploys could not be read: {exc}",)
-    for analysis in report.analyses:
-        for candidate in analysis.candidates:
-            if candidate.correlated:
-                deploy = candidate.suspect
-                return SuspectDeploy(deploy.service, deploy.label, deploy.actor, deploy.time), ()
-    return None, ()
 
 
 @dataclass

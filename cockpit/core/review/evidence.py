@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, HypothesisView, Status, project
@@ -26,7 +26,6 @@ from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm_z
 
 if TYPE_CHECKING:
-    from cockpit.core.config import Config
     from cockpit.core.deploys.model import Deploy
 
 
@@ -396,19 +395,3 @@ def crosscheck(
     if state.contained is None:
         result.missing.append("no recorded containment: was the cause's fix confirmed by recovery?")
     return result
-
-
-def local_deploys(config: Config, since: datetime) -> tuple[list[Deploy], list[str]]:
-    """Deploys since `since` from local sources only (git, deploy logs, history files): a
-    history command may reach a cluster, and the cross-check must work offline. Reads files
-    and runs git: call it from a worker. Problems come back as one-line notes."""
-    from cockpit.core.deploys import list_deploys, local_sources_only
-
-    if not config.services:
-        return [], []
-    local = local_sources_only(config)
-    try:
-        listing = list_deploys(local, since=since)
-    except Exception as exc:  # the deploy list is a bonus: never fail the cross-check
-        return [], [f"deploys could not be read: {exc}"]
-    return listing.deploys, [*listing.errors]

@@ -26,7 +26,7 @@ from cockpit.core.config import Config
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import IncidentState
 from cockpit.core.review.events import ROOT_CAUSE_STATED, RootCause, root_cause, root_cause_payload
-from cockpit.core.review.evidence import CrossCheck, crosscheck, local_deploys
+from cockpit.core.review.evidence import CrossCheck, crosscheck
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm
@@ -237,9 +237,10 @@ class RootCauseCheck(Static):
     )
     def _read_deploys(self, statement: str, since: datetime) -> None:
         from cockpit.core.deploys import DEPLOY_HISTORY
+        from cockpit.core.signals import local_deploys
 
-        deploys, notes = local_deploys(self.config, since - DEPLOY_HISTORY)
-        self.post_message(self.DeploysRead(statement, deploys, notes))
+        found = local_deploys(self.config, since - DEPLOY_HISTORY)
+        self.post_message(self.DeploysRead(statement, found.deploys, found.problems))
 
     @on(DeploysRead)
     def _deploys_read(self, message: DeploysRead) -> None:
