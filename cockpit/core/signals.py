@@ -116,8 +116,9 @@ def read_signals(
     burst, the suspect deploy ranked from local deploys. `health=False` reads errors only.
     With `on_error_line`, the error lines are streamed instead (every one with its service, in
     no particular order, from the calling thread) so a caller can group them (the AI's error
-    evidence), and the per-minute error counts come from that same pass. `sources` and `error_pattern`
-    override the configured sources and `health.error_pattern`. Counting failures become
+    evidence), and the per-minute error counts come from that same pass. `sources` and
+    `error_pattern` override the configured sources and `health.error_pattern`. Counting
+    failures become
     notes (`counted` stays False); a streamed read raises PatternError for a bad pattern.
     """
     signals = Signals(since, until)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -156,7 +156,7 @@ def judgement_payload(
     }
 
 
-def project(events: list[Event]) -> list[HypothesisView]:
+def project(events: Sequence[Event]) -> list[HypothesisView]:
     """Every hypothesis proposed in `events`, in proposal order, with human judgements applied.
 
     A judgement counts only with a non-empty note and evidence (the pane enforces both; a

@@ -6,6 +6,7 @@ They are plain strings folded here, not in `IncidentState`: the timeline shows t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,7 +48,7 @@ def is_comms_copy(event: Event) -> bool:
     )
 
 
-def comms_copies(events: list[Event]) -> list[CommsCopy]:
+def comms_copies(events: Sequence[Event]) -> list[CommsCopy]:
     """Every comms draft copied, oldest first."""
     copies = []
     for event in events:

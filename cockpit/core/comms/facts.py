@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -275,7 +275,7 @@ def _status(text: str) -> CommsStatus | None:
     return None
 
 
-def _edits(events: list[Event]) -> dict[str, Event]:
+def _edits(events: Sequence[Event]) -> dict[str, Event]:
     """The latest `comms.fact_set` per fact name; an empty value clears the edit."""
     edits: dict[str, Event] = {}
     for event in events:

@@ -9,6 +9,7 @@ its explanation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,7 +138,7 @@ def _timed(points: float, value: float | None, target: float, what: str) -> tupl
 def debrief(
     scenario: DrillScenario,
     directory: Path,
-    events: list[Event],
+    events: Sequence[Event],
     *,
     now: datetime,
     speed: float,
@@ -303,7 +304,7 @@ def _earliest(*events: Event | None) -> Event | None:
 
 
 def _comms_parts(
-    events: list[Event],
+    events: Sequence[Event],
     scenario: DrillScenario,
     origin: datetime,
     declared: Event | None,
@@ -367,7 +368,7 @@ def _comms_parts(
     return [cadence_part, lint_part]
 
 
-def _executed_nothing(events: list[Event]) -> str:
+def _executed_nothing(events: Sequence[Event]) -> str:
     """The confirmation, from the event log, that every command was only copied."""
     copies = [e for e in events if e.kind == Kind.COMMAND_COPIED]
     commands = [e for e in copies if not is_comms_copy(e)]

@@ -8,6 +8,7 @@ from anything the team saw.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -76,7 +77,7 @@ class ContainmentVerdict:
 
 
 def containment_verdict(
-    events: list[Event], truth: DrillTruth, resolved: ResolvedTruth
+    events: Sequence[Event], truth: DrillTruth, resolved: ResolvedTruth
 ) -> ContainmentVerdict:
     """Judge the containment from the events: rollback target for rollback scenarios, the
     containment keywords (and no rollback) for the others."""

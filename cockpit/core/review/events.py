@@ -7,6 +7,7 @@ Plain strings folded here, not in `IncidentState`: the timeline shows them throu
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ class RootCause:
     at: datetime
 
 
-def action_items(events: list[Event]) -> list[ActionItem]:
+def action_items(events: Sequence[Event]) -> list[ActionItem]:
     """Every action item added, oldest first."""
     return [
         ActionItem(
@@ -56,7 +57,7 @@ def action_items(events: list[Event]) -> list[ActionItem]:
     ]
 
 
-def root_cause(events: list[Event]) -> RootCause | None:
+def root_cause(events: Sequence[Event]) -> RootCause | None:
     """The most recently stated root cause, or None."""
     found = None
     for event in events:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from cockpit.core.incident import IncidentState
@@ -71,7 +72,7 @@ class IncidentImportError(Exception):
     """An export that cannot be imported; the message is one line."""
 
 
-def export_incident(record: IncidentRecord, events: list[Event]) -> dict[str, Any]:
+def export_incident(record: IncidentRecord, events: Sequence[Event]) -> dict[str, Any]:
     """The incident record and every event, as plain JSON types."""
     return {
         "format": EXPORT_FORMAT,

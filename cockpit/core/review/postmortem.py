@@ -10,6 +10,7 @@ outside text is sanitized (`visible`) and Markdown-escaped.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -290,7 +291,7 @@ def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[
     return lines
 
 
-def _hypotheses_section(events: list[Event]) -> list[str]:
+def _hypotheses_section(events: Sequence[Event]) -> list[str]:
     lines = ["## Hypotheses", ""]
     found = hypotheses(events)
     if not found:
@@ -317,7 +318,7 @@ def _hypotheses_section(events: list[Event]) -> list[str]:
     return lines
 
 
-def _commands_section(events: list[Event]) -> list[str]:
+def _commands_section(events: Sequence[Event]) -> list[str]:
     copied = [e for e in events if e.kind == Kind.COMMAND_COPIED and not is_comms_copy(e)]
     lines = ["## Commands copied", ""]
     if not copied:
@@ -356,7 +357,7 @@ def _comms_section(copies: list[CommsCopy]) -> list[str]:
     return [*lines, ""]
 
 
-def _actions_section(events: list[Event]) -> list[str]:
+def _actions_section(events: Sequence[Event]) -> list[str]:
     lines = ["## Action items", ""]
     items = action_items(events)
     if not items:

@@ -252,7 +252,7 @@ The cockpit never publishes anything.
             if not self._logs_requested or (resolved and not self._logs_read_resolved):
                 self._logs_requested = True
                 self._logs_read_resolved = resolved
-                self._read_logs()
+                self._read_logs(state)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -346,10 +346,7 @@ The cockpit never publishes anything.
         exit_on_error=False,
         description="Reading the logs for the comms facts",
     )
-    def _read_logs(self) -> None:
-        state = self.incident
-        if state is None:
-            return
+    def _read_logs(self, state: IncidentState) -> None:
         since, until = log_window(state, self.clock())
         self.post_message(self.LogFactsRead(read_log_facts(self.config, since, until)))
 
@@ -379,7 +376,8 @@ The cockpit never publishes anything.
             self.notify("no log sources configured: facts come from the timeline and your edits")
             return
         self.notify("reading the logs for the comms facts…", timeout=3)
-        self._read_logs()
+        if self.incident is not None:
+            self._read_logs(self.incident)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -484,9 +482,8 @@ The cockpit never publishes anything.
             return
         from cockpit.core.review.postmortem import write_postmortem
 
-        # A state of its own: the app keeps applying new events to the shared one.
-        state = IncidentState.from_events(self.incident.events[:])
-        job = partial(write_postmortem, self.export_dir, state, self.facts, self.clock())
+        # The snapshot is immutable and facts are replaced, never changed: a worker may hold them.
+        job = partial(write_postmortem, self.export_dir, self.incident, self.facts, self.clock())
         self.run_worker(
             job,
             thread=True,

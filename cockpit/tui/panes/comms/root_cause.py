@@ -28,7 +28,6 @@ from cockpit.core.incident import IncidentState
 from cockpit.core.review.events import ROOT_CAUSE_STATED, RootCause, root_cause, root_cause_payload
 from cockpit.core.review.evidence import CrossCheck, crosscheck
 from cockpit.core.sanitize import visible
-from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm
 from cockpit.tui.messages import RecordRequested
 from cockpit.tui.screens import TextPromptScreen
@@ -154,7 +153,7 @@ class RootCauseCheck(Static):
         self._wanted = key
         if self._shown is None:
             self.update(Text("Root cause cross-check: checking the evidence…", style="dim"))
-        self._check(key, state.events[:], self._deploys, self._deploys_status())
+        self._check(key, state, self._deploys, self._deploys_status())
 
     def ask_statement(self, state: IncidentState | None) -> None:
         """Ask a human for the root cause in their words; saved as `review.root_cause`."""
@@ -190,13 +189,11 @@ class RootCauseCheck(Static):
     def _check(
         self,
         key: tuple[str, int, int],
-        events: list[Event],
+        state: IncidentState,
         deploys: list[Deploy] | None,
         deploys_status: str,
     ) -> None:
-        # A state of its own: the app keeps applying new events to the shared one.
-        state = IncidentState.from_events(events)
-        stated = root_cause(events)
+        stated = root_cause(state.events)  # the snapshot is immutable: safe in this thread
         if stated is None:
             return
         check = crosscheck(stated.text, state, deploys=deploys)
