@@ -16,6 +16,7 @@ from typing import Any
 from cockpit.core.config import Config
 from cockpit.core.search.model import Hit, Source
 from cockpit.core.search.patterns import signature as line_signature
+from cockpit.core.signals import read_signals
 
 MAX_SIGNATURES = 200
 """Distinct signatures reported, the most frequent; the rest are counted as "other"."""
@@ -76,8 +77,6 @@ def collect_errors(
     pattern: str | None = None,
 ) -> ErrorEvidence:
     """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them."""
-    from cockpit.core.signals import read_signals
-
     by_text: dict[str, Signature] = {}
     per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
     other = Signature("(other signatures)")

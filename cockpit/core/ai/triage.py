@@ -15,8 +15,10 @@ from cockpit.core.ai.evidence import ErrorEvidence, collect_errors
 from cockpit.core.ai.heuristics import propose
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, Hypothesis
 from cockpit.core.config import Config
+from cockpit.core.deploys import analyse_rollback
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, RollbackReport
+from cockpit.core.sanitize import visible
 from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 NOTHING_EXECUTED = (
@@ -87,8 +89,6 @@ class TriageReport:
 
     def lines(self, markdown: bool = False) -> list[str]:
         """The report as text (or Markdown); outside text made visible-safe."""
-        from cockpit.core.sanitize import visible
-
         h2 = "## " if markdown else ""
         item = "- " if markdown else "  "
         sub = "    - " if markdown else "     "
@@ -168,8 +168,6 @@ def gather(
     config: Config, *, now: datetime, window: timedelta = timedelta(hours=1)
 ) -> TriageReport:
     """The offline triage: deploys, error patterns, rollback targets, heuristic hypotheses."""
-    from cockpit.core.deploys import analyse_rollback
-
     since = now - window
     listing, report = analyse_rollback(config, now=now, lookback=max(BASELINE, window))
     errors = collect_errors(config, since=since - BASELINE, until=now + timedelta(minutes=1))
