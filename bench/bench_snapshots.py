@@ -77,9 +77,13 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     print(f"incident of {args.events:,} events, medians of {args.runs} runs")
-    print(f"  reference: fold the whole log again (a worker's own state)  {fold * 1e3:8.2f} ms")
-    print(f"  new snapshot with 1 more event                             {apply_one * 1e6:8.1f} us")
-    print(f"  new snapshot with 50 more events                           {apply_fifty * 1e6:8.1f} us")
+    rows = [
+        ("reference: fold the whole log again (a worker's own state)", f"{fold * 1e3:8.2f} ms"),
+        ("new snapshot with 1 more event", f"{apply_one * 1e6:8.1f} us"),
+        ("new snapshot with 50 more events", f"{apply_fifty * 1e6:8.1f} us"),
+    ]
+    for label, figure in rows:
+        print(f"  {label:<60} {figure}")
     print(f"  ratio, snapshot of 1 event / re-fold: {apply_one / fold:.4f}")
     print(f"  peak RSS {rss_mb:.0f} MB")
     print("rerun: python bench/bench_snapshots.py --events 5000 --runs 7")
