@@ -15,8 +15,8 @@ import pytest
 
 from cockpit.cli import main
 from cockpit.core.ai.redact import Redactor
-from cockpit.core.comms.events import ACTION_ITEM_ADDED, action_item_payload
 from cockpit.core.incident import Kind
+from cockpit.core.review.events import ACTION_ITEM_ADDED, action_item_payload
 from cockpit.core.safe_files import UnsafeFileError, write_private, write_private_new
 from cockpit.core.store import EventStore
 

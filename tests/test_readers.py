@@ -196,7 +196,7 @@ def test_accepts_read_only_journalctl(argv: list[str]) -> None:
 
 
 def test_accepts_the_bundled_ripgrep_by_path() -> None:
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     rg = find_rg()
     if rg is None:

@@ -13,7 +13,7 @@ import pytest
 
 from cockpit.cli import main
 from cockpit.commands import search as search_command
-from cockpit.core.search.files import find_rg
+from cockpit.core.search.paths import find_rg
 
 LOG = (
     '2026-11-28T13:00:00Z level=error msg="db down" status=503\n'

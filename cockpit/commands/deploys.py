@@ -66,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_listing(listing: DeployListing) -> list[str]:
     """The deploys as aligned text lines, every outside string made visible-safe."""
-    from cockpit.core.deploys.model import iso_utc
     from cockpit.core.sanitize import visible
+    from cockpit.core.timefmt import iso_utc
 
     header = ("TIME (UTC)", "SERVICE", "SHA", "VERSION", "REV", "ACTOR", "STATUS", "SOURCE")
     rows = [header]

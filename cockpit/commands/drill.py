@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._args import iso_utc, sandbox_dir
+from cockpit.commands._args import sandbox_dir, utc_time_arg
 
 if TYPE_CHECKING:
     from cockpit.core.drills.scenarios import DrillScenario
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=iso_utc,
+        type=utc_time_arg,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )

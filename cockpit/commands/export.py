@@ -84,22 +84,22 @@ def run(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     data: Any = None  # the JSON value of a JSON export (redacted value by value)
     if args.what == "json":
-        from cockpit.core.postmortem import export_incident
+        from cockpit.core.review.exports import export_incident
 
         data = export_incident(record, events)
     elif args.what == "actions" and args.format == "json":
         import json
 
-        from cockpit.core.postmortem import actions_json
+        from cockpit.core.review.exports import actions_json
 
         data = json.loads(actions_json(state))
     elif args.what == "actions":
-        from cockpit.core.postmortem import actions_csv
+        from cockpit.core.review.exports import actions_csv
 
         text = actions_csv(state)
     else:
         from cockpit.core.comms.facts import CommsFacts, log_window, read_log_facts
-        from cockpit.core.postmortem import render_postmortem
+        from cockpit.core.review.postmortem import render_postmortem
 
         log_facts = None
         if not args.no_logs and config.sources:

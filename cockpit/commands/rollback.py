@@ -24,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_report(report: RollbackReport) -> list[str]:
     """The report as text lines; outside text (versions, actors, subjects) made visible-safe."""
-    from cockpit.core.deploys.model import hhmm
     from cockpit.core.deploys.rollback import pct
     from cockpit.core.sanitize import visible
+    from cockpit.core.timefmt import hhmm
 
     lines: list[str] = []
     for analysis in report.analyses:

@@ -145,12 +145,12 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.core.search.engine import HitsFound, SearchEvent, run_search
     from cockpit.core.search.matcher import PatternError, validate
     from cockpit.core.search.model import Query
-    from cockpit.core.search.timewindow import TimeSpecError, parse_time
+    from cockpit.core.search.timewindow import TimeSpecError, parse_time_spec
 
     now = _now()
     try:
-        since = parse_time(args.since, now) if args.since else None
-        until = parse_time(args.until, now) if args.until else None
+        since = parse_time_spec(args.since, now) if args.since else None
+        until = parse_time_spec(args.until, now) if args.until else None
     except TimeSpecError as exc:
         fail(str(exc))
     if since is not None and until is not None and since >= until:

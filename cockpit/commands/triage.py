@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cockpit.commands._args import iso_utc
+from cockpit.commands._args import utc_time_arg
 from cockpit.commands._common import config_from_args, fail
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     try:
         window = parse_window(args.since)
-        now = iso_utc(args.now) if args.now else datetime.now(UTC)
+        now = utc_time_arg(args.now) if args.now else datetime.now(UTC)
     except (ValueError, argparse.ArgumentTypeError) as exc:
         fail(str(exc))
     if not _EARLIEST_NOW <= now.year <= _LATEST_NOW:

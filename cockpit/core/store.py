@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.timefmt import format_ts, parse_ts
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 REDACTION_SALT_BYTES = 32
@@ -90,16 +92,6 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC (the default clock; tests pass a frozen one)."""
     return datetime.now(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_ts(text: str) -> datetime:
-    """Inverse of `format_ts`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

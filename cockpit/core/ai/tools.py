@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cockpit.core.ai.redact import RedactionError, Redactor
 from cockpit.core.config import Config
+from cockpit.core.incident import describe
+from cockpit.core.search.model import Query
 from cockpit.core.store import Event, utc_now
 
 StoreReader = Callable[[], list[Event]]
@@ -329,7 +331,6 @@ def _fmt_time(moment: datetime | None) -> str:
 
 def _search_logs(args: SearchLogsInput, ctx: _Context) -> ToolResult:
     from cockpit.core.search.engine import make_sources, run_search
-    from cockpit.core.search.model import Query
 
     services = ctx.check_services(args.services)
     now = ctx.clock()
@@ -478,8 +479,6 @@ def _show_diff(args: ShowDiffInput, ctx: _Context) -> ToolResult:
 
 
 def _get_timeline(args: GetTimelineInput, ctx: _Context) -> ToolResult:
-    from cockpit.core.incident import describe
-
     if ctx.store_reader is None:
         return ToolResult("no incident timeline is open", is_error=True)
     events = ctx.store_reader()

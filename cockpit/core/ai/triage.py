@@ -15,8 +15,11 @@ from cockpit.core.ai.evidence import ErrorEvidence, collect_errors
 from cockpit.core.ai.heuristics import propose
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, Hypothesis
 from cockpit.core.config import Config
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys import analyse_rollback
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, RollbackReport
+from cockpit.core.sanitize import visible
+from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 NOTHING_EXECUTED = (
     "Read-only triage: nothing was executed. Commands are text for a human to check and run."
@@ -91,8 +94,6 @@ class TriageReport:
 
     def lines(self, markdown: bool = False) -> list[str]:
         """The report as text (or Markdown); outside text made visible-safe."""
-        from cockpit.core.sanitize import visible
-
         h2 = "## " if markdown else ""
         item = "- " if markdown else "  "
         sub = "    - " if markdown else "     "
@@ -114,7 +115,7 @@ class TriageReport:
         out += ["", f"{h2}Error patterns in the window ({len(self.recent_signatures)})"]
         for s in self.recent_signatures[:15]:
             new = " NEW" if s.first_seen and s.first_seen >= self.since else ""
-            first = s.first_seen.strftime("%H:%M:%S") if s.first_seen else "?"
+            first = hhmmss(s.first_seen) if s.first_seen else "?"
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
                 f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "
@@ -172,8 +173,6 @@ def gather(
     config: Config, *, now: datetime, window: timedelta = timedelta(hours=1)
 ) -> TriageReport:
     """The offline triage: deploys, error patterns, rollback targets, heuristic hypotheses."""
-    from cockpit.core.deploys import analyse_rollback
-
     since = now - window
     listing, report = analyse_rollback(config, now=now, lookback=max(BASELINE, window))
     errors = collect_errors(config, since=since - BASELINE, until=now + timedelta(minutes=1))

@@ -17,16 +17,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cockpit.core.demo.exports import (
-    iso_z,
     write_deploy_log,
     write_openmetrics,
     write_tool_histories,
 )
-from cockpit.core.demo.history import floor_minute, upstream_of, write_history
+from cockpit.core.demo.history import upstream_of, write_history
 from cockpit.core.demo.logs import MinuteStats, ServiceLogWriter, write_service_logs
 from cockpit.core.demo.scenario import DEFAULT, Deploy, Scenario, Truth
 from cockpit.core.demo.series import build_series
 from cockpit.core.safe_files import make_private_dir, write_private
+from cockpit.core.timefmt import floor_minute, iso_utc
 
 GENERATOR_VERSION = 1
 MARKER_NAME = ".cockpit-demo.json"
@@ -260,7 +260,7 @@ def build_sandbox(
         "generator": GENERATOR_VERSION,
         "seed": seed,
         "scenario": scenario_digest(scenario),
-        "now": iso_z(now),
+        "now": iso_utc(now),
         "log_mb": log_mb,
     }
     write_private(directory / MARKER_NAME, json.dumps(marker, sort_keys=True) + "\n", replace=True)

@@ -18,8 +18,9 @@ from datetime import datetime
 from pathlib import Path
 
 from cockpit.core import readers
-from cockpit.core.deploys.model import Deploy, DeployError, as_utc
+from cockpit.core.deploys.model import Deploy, DeployError
 from cockpit.core.sanitize import decode_lossy
+from cockpit.core.timefmt import as_utc
 
 DEFAULT_LIMIT = 200
 """Most deploys one listing returns."""

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cockpit.core.config import Config, HealthConfig
-from cockpit.core.deploys.model import Deploy, as_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.search.model import Query
+from cockpit.core.timefmt import floor_minute
 
 MINUTE = timedelta(minutes=1)
 RATIO_FLOOR = 0.001
@@ -46,11 +47,6 @@ SLOW_ONSET = timedelta(minutes=4)
 """A burst that takes at least this long from its onset to two thirds of its typical level is
 a slow onset (a ramp, such as a leak), told as "rising from ... to ..."; a step gets there at
 once (within a minute or two, noise included, on the drills' low-traffic logs)."""
-
-
-def floor_minute(value: datetime) -> datetime:
-    """The minute `value` falls in, UTC."""
-    return as_utc(value).replace(second=0, microsecond=0)
 
 
 @dataclass

@@ -19,13 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.config import load_config_file
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
-from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
 from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import containment_verdict, derive_truth
 from cockpit.core.incident import Kind
-from cockpit.core.store import EventStore, format_ts
+from cockpit.core.store import EventStore
+from cockpit.core.timefmt import format_ts, iso_utc
 
 DRILL_MARKER = ".cockpit-drill.json"
 DEBRIEF_NAME = "debrief.md"
@@ -81,7 +83,7 @@ def build_drill(
     marker: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
-        "now": iso_z(info.now),
+        "now": iso_utc(info.now),
         "log_mb": log_mb,
     }
     if custom_folder is not None:
@@ -99,8 +101,6 @@ def open_drill_incident(
 ) -> str:
     """Open the drill incident (closing drill incidents left open by an earlier run), record
     the alert, and note the incident, speed and start in the marker. Returns its id."""
-    from cockpit.core.config import load_config_file
-
     config = load_config_file(info.config_path)
     store = EventStore(config.store_path, clock=clock)
     try:
@@ -122,7 +122,7 @@ def open_drill_incident(
             {
                 "summary": f"{sandbox.bad_service} 5xx ratio above 5% since {started:%H:%M} UTC",
                 "service": sandbox.bad_service,
-                "started_at": iso_z(started),
+                "started_at": iso_utc(started),
             },
             ALERT_AUTHOR,
         )
@@ -253,7 +253,7 @@ class DrillReplay:
         """Append `running`'s commit going out at `at` to the deploy log; its new revision."""
         revision = self.revisions[service].revision + 1
         record = {
-            "time": iso_z(at),
+            "time": iso_utc(at),
             "service": service,
             "sha": running.sha,
             "version": running.version,
@@ -270,8 +270,6 @@ class DrillReplay:
         """When the humans marked the incident contained after the right containment (so the
         errors stop), the rollback target if that was a rollback, and who decided; None while
         they have not. Wrong containment leaves the fault running."""
-        from cockpit.core.drills.debrief import containment_verdict, derive_truth
-
         events = self.store.events(self.incident_id)
         contained = [e for e in events if e.kind == Kind.CONTAINED]
         if not contained:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.core.demo.scenario import Scenario
+from cockpit.resources import data_dir
 
 RESERVED_NAMES = frozenset({"debrief"})
 """Words `cockpit drill` uses as subcommands, so no scenario may be called that."""
@@ -85,8 +86,6 @@ class DrillScenario:
 
 def scenarios_dir() -> Path:
     """The shipped folder of scenario files (in a wheel or a checkout)."""
-    from cockpit.resources import data_dir
-
     return data_dir("config") / "scenarios"
 
 

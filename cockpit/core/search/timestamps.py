@@ -172,11 +172,6 @@ def parse_timestamp_bytes(line: bytes, reference: datetime | None = None) -> dat
     return parse_timestamp(head.decode("utf-8", "replace"), reference)
 
 
-def floor_minute(stamp: datetime) -> datetime:
-    """The minute `stamp` falls in (seconds and microseconds dropped), UTC."""
-    return stamp.astimezone(UTC).replace(second=0, microsecond=0)
-
-
 class TimestampTracker:
     """Gives each line of a stream its timestamp: its own, or the last one seen before it."""
 
