@@ -11,9 +11,9 @@ from typing import Any
 from cockpit.core.ai.hypotheses import PROPOSED, VERIFIED, HypothesisInput, from_input
 from cockpit.core.comms.events import COMMS_KIND, STATUS_UPDATE
 from cockpit.core.demo import SandboxInfo
-from cockpit.core.drills.debrief import ResolvedTruth, derive_truth
 from cockpit.core.drills.runner import build_drill, open_drill_incident
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import ResolvedTruth, derive_truth
 from cockpit.core.incident import Kind
 from cockpit.core.store import EventStore
 

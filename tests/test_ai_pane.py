@@ -17,7 +17,9 @@ from cockpit.core.demo import SandboxInfo, build_sandbox
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
-from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesisCard, JudgeScreen
+from cockpit.tui.panes.hypotheses import AI_PURPOSE
+from cockpit.tui.panes.hypothesis_cards import HypothesisCard
+from cockpit.tui.panes.hypothesis_dialogs import JudgeScreen
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
 from tests.tui_support import FROZEN_NOW, make_app, settle
 
@@ -210,7 +212,7 @@ async def test_hostile_hypothesis_text_is_shown_inert(config: Config) -> None:
 
 
 async def test_preview_shows_exactly_the_redacted_request(config: Config) -> None:
-    from cockpit.tui.panes.hypotheses import PreviewScreen
+    from cockpit.tui.panes.hypothesis_dialogs import PreviewScreen
 
     app = make_app(config, new_incident_title="Checkout 5xx")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -316,7 +318,7 @@ async def test_every_check_and_the_containment_is_copyable_and_nothing_runs(
 
 
 async def test_evidence_beyond_five_is_counted_and_listed_in_full(config: Config) -> None:
-    from cockpit.tui.panes.hypotheses import DetailScreen
+    from cockpit.tui.panes.hypothesis_dialogs import DetailScreen
 
     evidence = [f"log line {n}: pool exhausted" for n in range(1, 8)]
     evidence.append("log line 8: \x1b]52;c;cm0gLXJmIC8=\x07 [bold]run me[/]")

@@ -10,7 +10,6 @@ from cockpit.core.comms.facts import (
     CommsFacts,
     CommsStatus,
     LogFacts,
-    SuspectDeploy,
     ceil_minutes,
     log_window,
     parse_time_text,
@@ -18,6 +17,7 @@ from cockpit.core.comms.facts import (
 )
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.signals import SuspectDeploy
 from tests.comms_support import DAY, at, build_demo_incident, demo_state
 
 

@@ -11,9 +11,10 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 
-from cockpit.core.comms.events import ACTION_ITEM_ADDED, COMMS_KIND, FACT_SET, ROOT_CAUSE_STATED
+from cockpit.core.comms.events import COMMS_KIND, FACT_SET
 from cockpit.core.config import Config
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.events import ACTION_ITEM_ADDED, ROOT_CAUSE_STATED
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, RecordRequested

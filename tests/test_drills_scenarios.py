@@ -12,7 +12,7 @@ from cockpit.core.ai.triage import gather
 from cockpit.core.config import load_config_file
 from cockpit.core.demo import SandboxInfo
 from cockpit.core.deploys import NO_CORRELATION, analyse_rollback
-from cockpit.core.drills.debrief import debrief, derive_truth
+from cockpit.core.drills.debrief import debrief
 from cockpit.core.drills.runner import DRILL_MARKER
 from cockpit.core.drills.scenarios import (
     DrillScenario,
@@ -22,6 +22,7 @@ from cockpit.core.drills.scenarios import (
     load_scenario,
     scenarios_dir,
 )
+from cockpit.core.drills.truth import derive_truth
 from cockpit.core.incident import Kind
 from tests.drills_support import NOW, build, good_run, open_script, poor_run
 

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from cockpit.cli import main
-from cockpit.core.comms.events import (
+from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare
+from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
     ROOT_CAUSE_STATED,
     action_item_payload,
@@ -23,22 +25,16 @@ from cockpit.core.comms.events import (
     parse_due,
     root_cause_payload,
 )
-from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare, SuspectDeploy
-from cockpit.core.incident import IncidentState, Kind
-from cockpit.core.postmortem import (
-    Evidence,
+from cockpit.core.review.evidence import Evidence, check_root_cause, evidence_items, hypotheses
+from cockpit.core.review.exports import (
     IncidentImportError,
     actions_csv,
     actions_json,
-    check_root_cause,
-    evidence_items,
     export_incident,
-    hypotheses,
     import_incident,
-    md,
-    md_code,
-    render_postmortem,
 )
+from cockpit.core.review.postmortem import md, md_code, render_postmortem
+from cockpit.core.signals import SuspectDeploy
 from cockpit.core.store import EventStore
 from tests.comms_support import at, build_demo_incident, demo_state
 from tests.golden_support import assert_golden

@@ -301,7 +301,7 @@ async def test_the_tui_preview_uses_the_incident_salt(tui_config: Config) -> Non
     from textual.widgets import Static
 
     from cockpit.tui.messages import PinRequested
-    from cockpit.tui.panes.hypotheses import PreviewScreen
+    from cockpit.tui.panes.hypothesis_dialogs import PreviewScreen
     from tests.tui_support import make_app, settle
 
     app = make_app(tui_config, new_incident_title="Checkout 5xx")

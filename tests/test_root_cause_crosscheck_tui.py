@@ -11,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cockpit.core.ai.hypotheses import Hypothesis, judgement_payload
-from cockpit.core.comms.events import ROOT_CAUSE_STATED, root_cause_payload
 from cockpit.core.config import load_config_file
 from cockpit.core.incident import Kind
-from cockpit.tui.panes.comms import RootCauseCheckScreen
+from cockpit.core.review.events import ROOT_CAUSE_STATED, root_cause_payload
+from cockpit.tui.panes.comms.root_cause import RootCauseCheckScreen
 from tests.test_comms_pane import PaneApp, make_app
 from tests.tui_support import settle
 

@@ -196,7 +196,7 @@ async def test_pane_counts_match_rg_on_the_demo_corpus(tmp_path: Path) -> None:
 
     from cockpit.core.config import load_config_file
     from cockpit.core.demo.sandbox import build_sandbox
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     info = build_sandbox(tmp_path / "demo", seed=5, now=NOW, log_mb=2)
     config = load_config_file(info.config_path)
@@ -335,7 +335,7 @@ class DemoApp(App[None]):
 
 async def test_picking_the_bad_deploy_marks_the_burst_new_and_older_signatures_not(demo) -> None:
     from cockpit.core.config import load_config_file
-    from cockpit.tui.panes.log_search import DeployPickerScreen
+    from cockpit.tui.panes.deploy_picker import DeployPickerScreen
 
     truth = demo.truth
     bad = truth.bad_deploy

@@ -355,8 +355,8 @@ def test_reapplying_events_is_idempotent() -> None:
     log = _full_log()
     state = IncidentState.from_events(log)
     for event in log:
-        state.apply(event)  # polling may hand over an event twice
-    state.apply(log[7])
+        state = state.apply([event])  # polling may hand over an event twice
+    state = state.apply([log[7]])
     assert len(state.notes) == 1 and len(state.pins) == 1 and len(state.copies) == 1
     assert len(state.events) == len(log)
     assert state == IncidentState.from_events(log)

@@ -17,8 +17,11 @@ class CommandError(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print `cockpit: message` to stderr and exit with `code`."""
-    print(f"cockpit: {message}", file=sys.stderr)
+    """Print `cockpit: message` to stderr (made inert: it may quote a file name or a value from
+    a file) and exit with `code`."""
+    from cockpit.core.sanitize import visible
+
+    print(f"cockpit: {visible(message, max_len=None)}", file=sys.stderr)
     raise SystemExit(code)
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.commands._args import iso_utc, sandbox_dir
+from cockpit.commands._args import sandbox_dir, utc_time_arg
 
 REUSE_MINUTES = 10
 ALERT_AUTHOR = "alertmanager"
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=iso_utc,
+        type=utc_time_arg,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )
@@ -105,7 +105,7 @@ def _reusable(
     if any(marker.get(key) != value for key, value in expected.items()):
         return False
     try:
-        built_for = iso_utc(str(marker.get("now")))
+        built_for = utc_time_arg(str(marker.get("now")))
     except argparse.ArgumentTypeError:
         return False
     if now_given is not None:
@@ -185,7 +185,7 @@ def ensure_demo_incident(
     scenario = SCENARIOS[scenario_name]
     # Identifies this build (seed, scenario, now, size) without revealing anything of it.
     build_id = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
-    burst_start = iso_utc(str(marker["now"])).replace(second=0) - timedelta(
+    burst_start = utc_time_arg(str(marker["now"])).replace(second=0) - timedelta(
         minutes=scenario.burst_minutes_before_now
     )
     try:

@@ -54,19 +54,19 @@ def run(args: argparse.Namespace) -> int:
     except StoreError as exc:
         fail(str(exc))
     shown = [r for r in records if args.all or r.is_open]
-    if args.json:
-        import json
+    from cockpit.commands._output import emit, emit_json
 
+    if args.json:
         rows = [_as_json(r, current is not None and r.id == current.id) for r in shown]
-        # ensure_ascii: titles are outside text; \u escapes keep C1 controls off the terminal.
-        print(json.dumps(rows, indent=2, ensure_ascii=True))
+        # Titles are outside text: DEL, C1, bidi and zero-width characters as \u escapes.
+        emit_json(rows)
     elif not shown:
         scope = "incidents" if args.all else "open incidents"
         hint = "" if args.all else " (--all includes closed ones)"
-        print(f"no {scope} in {store.path}{hint}")
+        emit(f"no {scope} in {store.path}{hint}")
     else:
         for record in shown:
-            print(_as_line(record, current is not None and record.id == current.id))
+            emit(_as_line(record, current is not None and record.id == current.id))
     return 0
 
 

@@ -165,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
     redactor = Redactor(extra_secret_names=secret_env_names(config), salt=salt)
-    server = build_server(registry(config, store_reader), redactor, version=__version__)
+    # The tools redact before they cut; build_server redacts each result again (fail closed).
+    tools = registry(config, store_reader, redactor=redactor)
+    server = build_server(tools, redactor, version=__version__)
     try:
         server.run("stdio")
     finally:

@@ -54,6 +54,24 @@ class CockpitSection(_Model):
     it owner-only. Unset: new stores are 0600 and an existing 0660 store stays shared."""
     refresh_seconds: float = Field(default=60.0, ge=0)
     """How often the Deploys pane reads deploys and health again on its own; 0: only on `r`."""
+    trusted_binaries: list[ConfigPath] = []
+    """Absolute paths of reader programs (helm, kubectl, argocd, journalctl, git, rg) that may
+    run from where they are although PATH does not find them there. Every other program is
+    found through PATH only; a relative path (`./helm`) is always refused."""
+
+    @field_validator("trusted_binaries")
+    @classmethod
+    def _absolute_reader_paths(cls, paths: list[Path]) -> list[Path]:
+        from cockpit.core.readers import READ_ONLY_SUBCOMMANDS
+
+        paths = [path.expanduser() for path in paths]
+        for path in paths:
+            if not path.is_absolute():
+                raise ValueError(f"{str(path)!r}: expected an absolute path to a reader program")
+            if path.name not in READ_ONLY_SUBCOMMANDS:
+                names = ", ".join(sorted(READ_ONLY_SUBCOMMANDS))
+                raise ValueError(f"{str(path)!r}: not a reader program (expected one of {names})")
+        return paths
 
 
 class FileSource(_Model):
@@ -543,10 +561,36 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
         return Path(from_env)
-    for candidate in (Path.cwd() / CONFIG_FILE_NAME, xdg_config_file()):
-        if candidate.is_file():
-            return candidate
+    found_here = Path.cwd() / CONFIG_FILE_NAME
+    if found_here.is_file():
+        check_found_config_is_yours(found_here)
+        return found_here
+    if xdg_config_file().is_file():
+        return xdg_config_file()
     return None
+
+
+def check_found_config_is_yours(path: Path) -> None:
+    """Refuse a `./cockpit.toml` that someone else could have written, as git refuses a
+    repository it does not consider safe (`safe.directory`): it must be owned by the current
+    user and not group- or world-writable. `--config FILE` loads any file: that is a choice."""
+    try:
+        info = path.stat()
+    except OSError:
+        return  # gone: the loader reports it
+    me = os.geteuid()
+    if info.st_uid != me:
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder but owned by uid {info.st_uid},"
+            f" not you (uid {me}); anyone who can write it could run readers as you. Use"
+            " --config FILE to load it anyway"
+        )
+    if info.st_mode & 0o022:
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder and writable by"
+            f" {'others' if info.st_mode & 0o002 else 'its group'} (mode"
+            f" {info.st_mode & 0o777:04o}); chmod go-w it, or use --config FILE to load it anyway"
+        )
 
 
 # -- error messages -------------------------------------------------------------------------
@@ -761,17 +805,16 @@ def load_config(path: Path | None = None) -> Config:
 
 def load_config_file(path: Path) -> Config:
     """Load and validate one config file; raise ConfigError naming the file on any problem."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+        text = read_regular_text(path, what="TOML config")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a TOML config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start}); expected a TOML config file"
-        ) from None
+    except UnsafeFileError as exc:
+        raise ConfigError(str(exc)) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
     if not text.strip():
@@ -782,6 +825,8 @@ def load_config_file(path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_describe_syntax_error(path, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: TOML nested too deeply; not a cockpit config") from None
     for key in _LOADER_ONLY_KEYS & raw.keys():
         line = _line_of(text, (key,))
         where = f"{path}:{line}" if line else str(path)
@@ -790,4 +835,6 @@ def load_config_file(path: Path) -> Config:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(path, text, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply; not a cockpit config") from None
     return config.model_copy(update={"source_path": path.resolve()})

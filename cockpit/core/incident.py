@@ -6,7 +6,8 @@ all folded from the event log, so two processes reading the same log see the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -89,9 +90,13 @@ class CopiedCommand:
     findings: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class IncidentState:
-    """Everything the panes show about one incident, rebuilt by folding its events."""
+    """One immutable snapshot of an incident, folded from its events.
+
+    `apply` returns a new snapshot per batch of events and never changes one in place, so the
+    app, its panes and their workers can all hold the same snapshot, in any thread.
+    """
 
     incident_id: str = ""
     title: str = ""
@@ -102,19 +107,17 @@ class IncidentState:
     contained: Decision | None = None
     resolved: Decision | None = None
     phase: Phase = Phase.ASSESS
-    checked: dict[Phase, set[str]] = field(default_factory=dict)
-    notes: list[Note] = field(default_factory=list)
-    pins: list[Pin] = field(default_factory=list)
-    copies: list[CopiedCommand] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    checked: Mapping[Phase, frozenset[str]] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+    pins: tuple[Pin, ...] = ()
+    copies: tuple[CopiedCommand, ...] = ()
+    events: tuple[Event, ...] = ()
     last_seq: int = 0
 
     @classmethod
-    def from_events(cls, events: list[Event]) -> IncidentState:
-        state = cls()
-        for event in events:
-            state.apply(event)
-        return state
+    def from_events(cls, events: Iterable[Event]) -> IncidentState:
+        """The snapshot after `events`, folded from nothing."""
+        return cls().apply(events)
 
     @property
     def status(self) -> Status:
@@ -127,33 +130,70 @@ class IncidentState:
         return Status.OPEN
 
     def is_checked(self, phase: Phase, item: str) -> bool:
-        return item in self.checked.get(phase, set())
+        return item in self.checked.get(phase, frozenset())
 
-    def apply(self, event: Event) -> None:
-        """Fold one event into the state. Unknown kinds are kept on the timeline only."""
-        if event.seq <= self.last_seq:
-            return  # already applied: polling can hand the same event over twice
+    def apply(self, events: Iterable[Event]) -> IncidentState:
+        """A new snapshot with `events` folded in, or this one when none is new: an event at
+        or below `last_seq` was applied already (polling can hand the same event over twice).
+        Unknown kinds are kept on the timeline only."""
+        fold: _Fold | None = None
+        for event in events:
+            if event.seq <= (fold.last_seq if fold else self.last_seq):
+                continue
+            fold = fold or _Fold(self)
+            fold.add(event)
+        return fold.snapshot() if fold else self
+
+
+class _Fold:
+    """A snapshot being extended by one batch: copied once, changed in place, frozen again."""
+
+    def __init__(self, state: IncidentState) -> None:
+        self.state = state
+        self.last_seq = state.last_seq
+        self.changes: dict[str, Any] = {}
+        self.checked = {phase: set(items) for phase, items in state.checked.items()}
+        self.notes = list(state.notes)
+        self.pins = list(state.pins)
+        self.copies = list(state.copies)
+        self.events = list(state.events)
+
+    def snapshot(self) -> IncidentState:
+        return replace(
+            self.state,
+            **self.changes,
+            checked={phase: frozenset(items) for phase, items in self.checked.items()},
+            notes=tuple(self.notes),
+            pins=tuple(self.pins),
+            copies=tuple(self.copies),
+            events=tuple(self.events),
+            last_seq=self.last_seq,
+        )
+
+    def add(self, event: Event) -> None:
         self.last_seq = event.seq
         self.events.append(event)
         payload = event.payload
         decision = Decision(event.author, event.ts, str(payload.get("detail", "")))
+        changes = self.changes
         match event.kind:
             case Kind.OPENED:
-                self.incident_id = event.incident_id
-                self.title = str(payload.get("title", ""))
-                self.drill = bool(payload.get("drill", False))
-                self.opened_at = event.ts
+                changes["incident_id"] = event.incident_id
+                changes["title"] = str(payload.get("title", ""))
+                changes["drill"] = bool(payload.get("drill", False))
+                changes["opened_at"] = event.ts
             case Kind.RENAMED:
-                self.title = str(payload.get("title", "")) or self.title
+                title = changes.get("title", self.state.title)
+                changes["title"] = str(payload.get("title", "")) or title
             case Kind.DECLARED:
-                self.declared = decision
-                self.severity = str(payload.get("severity", "")) or None
+                changes["declared"] = decision
+                changes["severity"] = str(payload.get("severity", "")) or None
             case Kind.CONTAINED:
-                self.contained = decision
+                changes["contained"] = decision
             case Kind.RESOLVED:
-                self.resolved = decision
+                changes["resolved"] = decision
             case Kind.PHASE_CHANGED:
-                self.phase = _phase(payload) or self.phase
+                changes["phase"] = _phase(payload) or changes.get("phase", self.state.phase)
             case Kind.ITEM_CHECKED:
                 phase = _phase(payload)
                 if phase is None:

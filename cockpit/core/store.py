@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.timefmt import format_ts, parse_ts
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 REDACTION_SALT_BYTES = 32
@@ -90,16 +92,6 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC (the default clock; tests pass a frozen one)."""
     return datetime.now(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_ts(text: str) -> datetime:
-    """Inverse of `format_ts`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -177,8 +169,11 @@ class EventStore:
         self._clock = clock
         self._mode = mode
         self._lock = threading.RLock()
+        self._created = False
         self._check_location()
         self._conn = self._connect()
+        if not self._created:
+            _tighten_mode(self.path, self._mode)  # now known to be a cockpit store
 
     def _check_location(self) -> None:
         # Check the filesystem before creating anything, so nothing is left behind on a share.
@@ -203,12 +198,17 @@ class EventStore:
             raise StoreError(f"{self.path}: not a regular file, expected an SQLite store file")
         try:
             # Create with 0600 before SQLite opens it, so the file is never world-readable.
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, 0o600)
             if self._mode is not None:
                 os.fchmod(fd, self._mode)  # exactly the configured mode, whatever the umask
             os.close(fd)
+            self._created = True
         except FileExistsError:
-            _tighten_mode(self.path, self._mode)
+            # Someone else's file may sit here (a copy of /etc/passwd): look at what it is
+            # before anything else. Its mode is only changed once it has proved to be a
+            # cockpit store (after `_connect`), and never through a symlink.
+            _check_sqlite_header(self.path)
             if not os.access(self.path, os.R_OK | os.W_OK):
                 info = self.path.stat()
                 raise StoreError(
@@ -231,6 +231,8 @@ class EventStore:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         try:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # Another application's database is refused before WAL mode rewrites its header.
+            self._check_is_ours(conn)
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
@@ -471,28 +473,67 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse an existing file that is neither empty nor an SQLite database (read, not opened
+    for writing: nothing about it changes)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return  # unreadable: the permission check that follows says so
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{path}: not a regular file, expected an SQLite store file")
+        head = os.read(fd, len(SQLITE_MAGIC))
+    finally:
+        os.close(fd)
+    if head and head != SQLITE_MAGIC:
+        raise StoreError(
+            f"{path}: not a usable SQLite store (not an SQLite database, so not a cockpit"
+            " store); left untouched. Point [cockpit] store at a new or existing cockpit store"
+            " file"
+        )
+
+
 def _tighten_mode(path: Path, mode: int | None = None) -> None:
     """Give an existing store of ours `mode`, or make it owner-only when no mode is configured
     (a group-shared 0660 store is then left alone, so the partner is not locked out).
 
-    SQLite gives new -wal and -shm files the store's mode; existing ones of ours follow it.
+    Called only once the file has proved to be a cockpit store. Never through a symlink (the
+    link's target may be anyone's file), never on a file of another user, and never adding
+    write permission a read-only file did not have. SQLite gives new -wal and -shm files the
+    store's mode; existing ones of ours follow it.
     """
-    try:
-        info = path.stat()
-        if info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode):
-            return
-        current = info.st_mode & 0o777
-        target = mode if mode is not None else 0o600
-        if mode is None and (current == SHARED_MODE or not current & 0o077):
-            return
-        if current != target:
-            path.chmod(target)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists() and side.stat().st_uid == os.getuid():
-                side.chmod(target)
-    except OSError:
-        pass  # not ours or not changeable: SQLite still works, the mode just stays as it was
+    target: int | None = None
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            # O_NOFOLLOW: a symlink is never followed; fstat/fchmod act on what was opened.
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            if candidate == path:
+                return  # a symlink (ELOOP) or gone: leave it as it is
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                if candidate == path:
+                    return
+                continue
+            current = info.st_mode & 0o777
+            if target is None:  # decided by the store file; its -wal/-shm follow it
+                if mode is None and (current == SHARED_MODE or not current & 0o077):
+                    return
+                target = mode if mode is not None else 0o600
+                if not current & 0o200:
+                    target &= ~0o222  # a read-only store stays read-only
+            if current != target:
+                os.fchmod(fd, target)
+        except OSError:
+            pass  # not changeable: SQLite still works, the mode just stays as it was
+        finally:
+            os.close(fd)
 
 
 def incident_redaction_salt(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -107,7 +107,7 @@ class IncidentLoaded(Message):
 class EventsArrived(Message):
     """New committed events, from this process or another one."""
 
-    events: list[Event]
+    events: Sequence[Event]
 
 
 @dataclass
@@ -578,8 +578,8 @@ class CockpitApp(App[int]):
     def on_events_arrived(self, message: EventsArrived) -> None:
         if self.state is None:
             return
+        self.state = self.state.apply(message.events)  # a new snapshot: panes compare and redraw
         for event in message.events:
-            self.state.apply(event)
             if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
                 self.notify(
                     visible(str(event.payload.get("summary", ""))),

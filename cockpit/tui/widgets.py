@@ -24,7 +24,7 @@ STATUS_STYLES = {
 class IncidentHeader(Static):
     """Title, status, severity, phase, the UTC clock, and a permanent DRILL banner in drills."""
 
-    incident: reactive[IncidentState | None] = reactive(None, always_update=True)
+    incident: reactive[IncidentState | None] = reactive(None)
     drill: reactive[bool] = reactive(False)
 
     def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:

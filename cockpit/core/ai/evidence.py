@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cockpit.core.config import Config
-from cockpit.core.search.model import Hit, Query, Source
+from cockpit.core.search.model import Hit, Source
 from cockpit.core.search.patterns import signature as line_signature
+from cockpit.core.signals import read_signals
 
 MAX_SIGNATURES = 200
 """Distinct signatures reported, the most frequent; the rest are counted as "other"."""
@@ -76,19 +77,14 @@ def collect_errors(
     pattern: str | None = None,
 ) -> ErrorEvidence:
     """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them."""
-    from cockpit.core.search.engine import HitsFound, SearchEvent, make_sources, run_search
-
-    chosen = list(sources) if sources is not None else make_sources(config)
-    service_of = {source.name: source.service for source in chosen}
     by_text: dict[str, Signature] = {}
     per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
     other = Signature("(other signatures)")
     total = 0
 
-    def add(hit: Hit) -> None:
+    def add(hit: Hit, service: str) -> None:
         nonlocal total
         total += 1
-        service = hit.service or service_of.get(hit.source) or hit.source
         text = line_signature(hit.text)
         signature = by_text.get(text)
         if signature is None:
@@ -107,13 +103,15 @@ def collect_errors(
                 signature.last_seen = hit.ts
             per_minute[service][hit.ts.replace(second=0, microsecond=0)] += 1
 
-    def on_event(event: SearchEvent) -> None:
-        if isinstance(event, HitsFound):
-            for hit in event.hits:
-                add(hit)
-
-    query = Query(pattern or config.health.error_pattern, regex=True, since=since, until=until)
-    result = run_search(chosen, query, on_event, max_hits=0, lossless=True)
+    signals = read_signals(
+        config,
+        since,
+        until,
+        health=False,
+        sources=sources,
+        error_pattern=pattern,
+        on_error_line=add,
+    )
     ranked = sorted(by_text.values(), key=lambda s: (-s.count, s.text))
     signatures = ranked[:MAX_SIGNATURES]
     for rest in ranked[MAX_SIGNATURES:]:
@@ -121,7 +119,7 @@ def collect_errors(
         other.services.update(rest.services)
     if other.count:
         signatures.append(other)
-    return ErrorEvidence(since, until, signatures, dict(per_minute), total, result.errors)
+    return ErrorEvidence(since, until, signatures, dict(per_minute), total, signals.source_errors)
 
 
 def minutes_between(start: datetime, end: datetime) -> float:

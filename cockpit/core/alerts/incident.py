@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from cockpit.core.alerts.model import Alert, iso_z, parse_time
+from cockpit.core.alerts.model import Alert, api_time, iso_utc
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.store import Event
 
@@ -90,7 +90,7 @@ def _legacy_alert(event: Event) -> Alert:
         fingerprint=f"event-{event.seq}",
         labels=tuple(sorted(labels.items())),
         annotations=(("summary", summary),) if summary else (),
-        starts_at=parse_time(payload.get("started_at")),
+        starts_at=api_time(payload.get("started_at")),
         origins=(event.author,),
         service=service,
     )
@@ -122,13 +122,13 @@ def incident_alerts(events: Iterable[Event]) -> IncidentAlerts:
             if event.kind == Kind.ALERT_RESOLVED:
                 if known.resolved:
                     continue  # a partner's cockpit saw it too
-                at = parse_time(payload.get("resolved_at")) or event.ts
-                seen = parse_time(payload.get("last_seen"))
+                at = api_time(payload.get("resolved_at")) or event.ts
+                seen = api_time(payload.get("last_seen"))
                 tracked[known.alert.fingerprint] = replace(
                     known, resolved_at=at, last_seen=seen, resolved=True
                 )
             else:
-                started = parse_time(payload.get("started_at"))
+                started = api_time(payload.get("started_at"))
                 tracked[known.alert.fingerprint] = replace(
                     known, refired_at=event.ts, refired_started=started, resolved=False
                 )
@@ -146,7 +146,7 @@ def opened_payload(alert: Alert, human: str) -> dict[str, Any]:
         "alert": alert.to_payload(),
         "opened_from": True,
         "service": alert.service,
-        "started_at": iso_z(alert.starts_at) if alert.starts_at else None,
+        "started_at": iso_utc(alert.starts_at) if alert.starts_at else None,
         "summary": f"incident opened from alert {_describe_alert(alert)} by {human}",
     }
 
@@ -157,7 +157,7 @@ def attached_payload(alert: Alert, reason: str) -> dict[str, Any]:
         "alert": alert.to_payload(),
         "opened_from": False,
         "service": alert.service,
-        "started_at": iso_z(alert.starts_at) if alert.starts_at else None,
+        "started_at": iso_utc(alert.starts_at) if alert.starts_at else None,
         "summary": f"alert {_describe_alert(alert)} attached ({reason})",
     }
 
@@ -170,8 +170,8 @@ def resolved_payload(tracked: TrackedAlert, *, now: datetime) -> dict[str, Any]:
         "fingerprint": alert.fingerprint,
         "alertname": alert.alertname,
         "service": alert.service,
-        "resolved_at": iso_z(now),
-        "last_seen": iso_z(tracked.last_seen) if tracked.last_seen else None,
+        "resolved_at": iso_utc(now),
+        "last_seen": iso_utc(tracked.last_seen) if tracked.last_seen else None,
         "summary": f"alert {_describe_alert(alert)} resolved: no longer firing in "
         f"{ALERT_SOURCE} at {now:%H:%M:%S} UTC{seen}",
     }
@@ -183,7 +183,7 @@ def refired_payload(alert: Alert, why: str) -> dict[str, Any]:
         "fingerprint": alert.fingerprint,
         "alertname": alert.alertname,
         "service": alert.service,
-        "started_at": iso_z(alert.starts_at) if alert.starts_at else None,
+        "started_at": iso_utc(alert.starts_at) if alert.starts_at else None,
         "summary": f"RE-FIRED: alert {_describe_alert(alert)} fired again {why}",
     }
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from cockpit.core.timefmt import iso_utc, parse_iso
 
 MAX_LABELS = 64
 """Labels (and annotations) kept per alert; the rest are dropped and counted."""
@@ -34,20 +36,14 @@ class AlertError(Exception):
     """An Alertmanager answer that is not a list of alerts; one line naming the source."""
 
 
-def parse_time(value: Any) -> datetime | None:
+def api_time(value: Any) -> datetime | None:
     """An RFC 3339 time from the API (`0001-01-01T00:00:00Z` is Go's zero: no time)."""
     if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def iso_z(moment: datetime) -> str:
-    """`2026-11-28T14:31:02Z` (UTC, seconds)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _cap(text: str, limit: int) -> str:
@@ -213,8 +209,8 @@ class Alert:
             "fingerprint": self.fingerprint,
             "labels": dict(self.labels),
             "annotations": dict(self.annotations),
-            "startsAt": iso_z(self.starts_at) if self.starts_at else None,
-            "endsAt": iso_z(self.ends_at) if self.ends_at else None,
+            "startsAt": iso_utc(self.starts_at) if self.starts_at else None,
+            "endsAt": iso_utc(self.ends_at) if self.ends_at else None,
             "state": self.state,
             "generatorURL": self.generator_url,
             "origins": list(self.origins),
@@ -231,8 +227,8 @@ class Alert:
             fingerprint=_cap(data["fingerprint"], MAX_NAME_CHARS),
             labels=_string_map(data.get("labels"), value_limit=MAX_VALUE_CHARS),
             annotations=_string_map(data.get("annotations"), value_limit=MAX_VALUE_CHARS),
-            starts_at=parse_time(data.get("startsAt")),
-            ends_at=parse_time(data.get("endsAt")),
+            starts_at=api_time(data.get("startsAt")),
+            ends_at=api_time(data.get("endsAt")),
             state=str(data.get("state") or "active"),
             generator_url=_cap(str(data.get("generatorURL") or ""), MAX_URL_CHARS),
             origins=_strings(data.get("origins")),
@@ -277,9 +273,9 @@ def parse_alert(item: Any, *, origin: str, service_label: str = "service") -> Al
         fingerprint=_cap(fingerprint, MAX_NAME_CHARS),
         labels=labels,
         annotations=annotations,
-        starts_at=parse_time(item.get("startsAt")),
-        ends_at=parse_time(item.get("endsAt")),
-        updated_at=parse_time(item.get("updatedAt")),
+        starts_at=api_time(item.get("startsAt")),
+        ends_at=api_time(item.get("endsAt")),
+        updated_at=api_time(item.get("updatedAt")),
         state=str(state) if state in STATE_RANK else "active",
         silenced_by=_strings(status.get("silencedBy")),
         inhibited_by=_strings(status.get("inhibitedBy")),

@@ -9,7 +9,7 @@ its explanation.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,12 +17,15 @@ from typing import Any
 
 from cockpit.core.ai.hypotheses import VERIFIED, Status, project
 from cockpit.core.comms.events import STATUS_UPDATE, comms_copies, is_comms_copy
-from cockpit.core.demo.history import floor_minute
-from cockpit.core.drills.scenarios import DrillScenario, DrillTruth
+from cockpit.core.config import ConfigError, load_config_file
+from cockpit.core.drills.runner import read_drill_marker
+from cockpit.core.drills.scenarios import DrillScenario, find_scenario
+from cockpit.core.drills.truth import TruthError, containment_verdict, derive_truth
 from cockpit.core.incident import Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.sanitize import visible
-from cockpit.core.store import Event
+from cockpit.core.store import Event, EventStore, StoreError
+from cockpit.core.timefmt import parse_iso
 
 TARGET_MINUTES = {"declare": 5.0, "assess": 10.0, "contain": 25.0}
 """Drill minutes by which each step earns full points (later: half)."""
@@ -31,141 +34,6 @@ FIX_PHASES = {Phase.FIX.value, Phase.VERIFY.value, Phase.REVIEW.value}
 
 class DebriefError(Exception):
     """No drill to debrief there: one line naming the folder."""
-
-
-@dataclass(frozen=True)
-class ResolvedTruth:
-    """The scenario truth pinned to this sandbox's deploys."""
-
-    burst_start: datetime
-    culprit_sha: str | None
-    target_sha: str | None
-    target_revision: int | None
-
-
-def derive_truth(scenario: DrillScenario, directory: Path, now: datetime) -> ResolvedTruth:
-    """The culprit and rollback target from the sandbox's deploy log: the culprit service's
-    last deploy at or before the errors began, and the deploy before it."""
-    burst_start = floor_minute(now) - timedelta(minutes=scenario.sandbox.burst_minutes_before_now)
-    if scenario.truth.culprit_deploy == "none":
-        return ResolvedTruth(burst_start, None, None, None)
-    deploys = []
-    for line in (directory / "deploys.jsonl").read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record.get("service") == scenario.truth.culprit_service:
-            deploys.append(record)
-    deploys.sort(key=lambda r: r["time"])
-    before = [r for r in deploys if _iso(r["time"]) <= burst_start]
-    culprit = before[-1] if before else None
-    target = before[-2] if len(before) > 1 else None
-    return ResolvedTruth(
-        burst_start,
-        culprit["sha"] if culprit else None,
-        target["sha"] if target else None,
-        int(target["revision"]) if target else None,
-    )
-
-
-def _iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def is_rollback_copy(event: Event) -> bool:
-    """A copied shell command that rolls something back (not a comms draft)."""
-    if event.kind != Kind.COMMAND_COPIED or is_comms_copy(event):
-        return False
-    purpose = str(event.payload.get("purpose", "")).lower()
-    text = str(event.payload.get("text", "")).lower()
-    return "rollback" in purpose or any(word in text for word in ("rollback", "rollout undo"))
-
-
-@dataclass(frozen=True)
-class ContainmentVerdict:
-    """Whether the containment the team chose was the right one, and why."""
-
-    right: bool
-    rollback_copied: bool
-    target_matched: bool | None
-    """For rollback scenarios: did a copied rollback go to the truth's target?"""
-    explanation: str
-
-
-def containment_verdict(
-    events: list[Event], truth: DrillTruth, resolved: ResolvedTruth
-) -> ContainmentVerdict:
-    """Judge the containment from the events: rollback target for rollback scenarios, the
-    containment keywords (and no rollback) for the others."""
-    rollbacks = [e for e in events if is_rollback_copy(e)]
-    contained = [e for e in events if e.kind == Kind.CONTAINED]
-    if truth.rollback_is_right:
-        matched = [e for e in rollbacks if _targets_truth(e, truth, resolved)]
-        # A rollback run from elsewhere still counts when the decision names service and target.
-        short = (resolved.target_sha or "")[:7]
-        matched += [
-            e
-            for e in events
-            if short
-            and e.kind in (Kind.CONTAINED, Kind.NOTE_ADDED)
-            and short in _words(e).lower()
-            and truth.culprit_service.lower() in _words(e).lower()
-        ]
-        if matched:
-            how = "copied" if is_rollback_copy(matched[0]) else "named in the decision"
-            why = (
-                f"rollback of {truth.culprit_service} to {short} {how}"
-                " (the deploy before the culprit)"
-            )
-        elif rollbacks:
-            got = _target_label(rollbacks[-1])
-            why = (
-                f"rollback copied to {got}, but the right target was {truth.culprit_service} "
-                f"{(resolved.target_sha or '?')[:7]}"
-            )
-        else:
-            why = f"no rollback copied; right was: {truth.containment}"
-        return ContainmentVerdict(
-            bool(matched) and bool(contained), bool(rollbacks), bool(matched), why
-        )
-    said = " ".join(_words(e) for e in events).lower()
-    found = [k for k in truth.containment_keywords if k in said]
-    if rollbacks:
-        why = (
-            f"a rollback was copied ({_target_label(rollbacks[0])}), but no deploy caused this: "
-            f"right was: {truth.containment}"
-        )
-    elif found:
-        why = f"contained with the right lever ({', '.join(found)}): {truth.containment}"
-    else:
-        why = f"the right containment was never named; right was: {truth.containment}"
-    return ContainmentVerdict(bool(found) and bool(contained), bool(rollbacks), None, why)
-
-
-def _words(event: Event) -> str:
-    """What a human said in an event: decision details, notes, copied text."""
-    if event.kind in (Kind.CONTAINED, Kind.NOTE_ADDED, Kind.RESOLVED):
-        return f"{event.payload.get('detail', '')} {event.payload.get('text', '')}"
-    if event.kind == Kind.COMMAND_COPIED and not is_comms_copy(event):
-        return str(event.payload.get("text", ""))
-    return ""
-
-
-def _targets_truth(event: Event, truth: DrillTruth, resolved: ResolvedTruth) -> bool:
-    detail = event.payload.get("detail")
-    if not isinstance(detail, dict) or detail.get("service") != truth.culprit_service:
-        return False
-    sha = detail.get("target_sha")
-    if sha and resolved.target_sha:
-        return str(sha) == resolved.target_sha
-    revision = detail.get("target_revision")
-    return resolved.target_revision is not None and revision == resolved.target_revision
-
-
-def _target_label(event: Event) -> str:
-    detail = event.payload.get("detail")
-    if isinstance(detail, dict) and detail.get("service"):
-        sha = str(detail.get("target_sha") or "?")[:7]
-        return f"{visible(str(detail['service']), 60)} {sha}"
-    return visible(str(event.payload.get("text", "")), 120)
 
 
 @dataclass(frozen=True)
@@ -267,7 +135,7 @@ def _timed(points: float, value: float | None, target: float, what: str) -> tupl
 def debrief(
     scenario: DrillScenario,
     directory: Path,
-    events: list[Event],
+    events: Sequence[Event],
     *,
     now: datetime,
     speed: float,
@@ -275,7 +143,10 @@ def debrief(
     """Score one drill incident's events against the scenario truth (pure apart from reading
     the sandbox's deploy log)."""
     truth = scenario.truth
-    resolved = derive_truth(scenario, directory, now)
+    try:
+        resolved = derive_truth(scenario, directory, now)
+    except TruthError as exc:
+        raise DebriefError(str(exc)) from None
     opened = next((e for e in events if e.kind == Kind.OPENED), None)
     if opened is None:
         raise DebriefError("the drill incident has no opening event")
@@ -433,7 +304,7 @@ def _earliest(*events: Event | None) -> Event | None:
 
 
 def _comms_parts(
-    events: list[Event],
+    events: Sequence[Event],
     scenario: DrillScenario,
     origin: datetime,
     declared: Event | None,
@@ -497,7 +368,7 @@ def _comms_parts(
     return [cadence_part, lint_part]
 
 
-def _executed_nothing(events: list[Event]) -> str:
+def _executed_nothing(events: Sequence[Event]) -> str:
     """The confirmation, from the event log, that every command was only copied."""
     copies = [e for e in events if e.kind == Kind.COMMAND_COPIED]
     commands = [e for e in copies if not is_comms_copy(e)]
@@ -522,10 +393,6 @@ def _executed_nothing(events: list[Event]) -> str:
 
 def debrief_sandbox(directory: Path, *, scenarios: Path | None = None) -> Debrief:
     """Debrief the drill in sandbox `directory`: its marker names the scenario and incident."""
-    from cockpit.core.config import ConfigError, load_config_file
-    from cockpit.core.drills.runner import read_drill_marker
-    from cockpit.core.drills.scenarios import find_scenario
-    from cockpit.core.store import EventStore, StoreError
 
     directory = Path(directory)
     marker = read_drill_marker(directory)
@@ -555,7 +422,7 @@ def debrief_sandbox(directory: Path, *, scenarios: Path | None = None) -> Debrie
         scenario,
         directory,
         events,
-        now=_iso(str(marker["now"])),
+        now=parse_iso(str(marker["now"])),
         speed=float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0,
     )
 

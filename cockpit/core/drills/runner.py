@@ -21,13 +21,15 @@ from typing import Any
 
 from cockpit.core.alerts.incident import incident_alerts, opened_payload, resolved_payload
 from cockpit.core.alerts.model import error_rate_alert
+from cockpit.core.config import load_config_file
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
-from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
 from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import containment_verdict, derive_truth
 from cockpit.core.incident import Kind
-from cockpit.core.store import EventStore, format_ts
+from cockpit.core.store import EventStore
+from cockpit.core.timefmt import format_ts, iso_utc
 
 DRILL_MARKER = ".cockpit-drill.json"
 DEBRIEF_NAME = "debrief.md"
@@ -43,16 +45,20 @@ TIME_UP = (
 
 def read_drill_marker(directory: Path) -> dict[str, Any] | None:
     """The drill marker of `directory`, or None when it is not a drill sandbox."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        data = json.loads((Path(directory) / DRILL_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_text(Path(directory) / DRILL_MARKER, what="drill marker"))
+    except (OSError, ValueError, UnsafeFileError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
 
 def _write_marker(directory: Path, marker: dict[str, Any]) -> None:
     text = json.dumps(marker, sort_keys=True, indent=1) + "\n"
-    (Path(directory) / DRILL_MARKER).write_text(text, encoding="utf-8")
+    from cockpit.core.safe_files import write_private
+
+    write_private(Path(directory) / DRILL_MARKER, text, replace=True)
 
 
 def build_drill(
@@ -81,7 +87,7 @@ def build_drill(
     marker: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
-        "now": iso_z(info.now),
+        "now": iso_utc(info.now),
         "log_mb": log_mb,
     }
     if custom_folder is not None:
@@ -99,8 +105,6 @@ def open_drill_incident(
 ) -> str:
     """Open the drill incident (closing drill incidents left open by an earlier run), record
     the alert, and note the incident, speed and start in the marker. Returns its id."""
-    from cockpit.core.config import load_config_file
-
     config = load_config_file(info.config_path)
     store = EventStore(config.store_path, clock=clock)
     try:
@@ -261,7 +265,7 @@ class DrillReplay:
         """Append `running`'s commit going out at `at` to the deploy log; its new revision."""
         revision = self.revisions[service].revision + 1
         record = {
-            "time": iso_z(at),
+            "time": iso_utc(at),
             "service": service,
             "sha": running.sha,
             "version": running.version,
@@ -278,8 +282,6 @@ class DrillReplay:
         """When the humans marked the incident contained after the right containment (so the
         errors stop), the rollback target if that was a rollback, and who decided; None while
         they have not. Wrong containment leaves the fault running."""
-        from cockpit.core.drills.debrief import containment_verdict, derive_truth
-
         events = self.store.events(self.incident_id)
         contained = [e for e in events if e.kind == Kind.CONTAINED]
         if not contained:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.core.demo.scenario import Scenario
+from cockpit.resources import data_dir
 
 RESERVED_NAMES = frozenset({"debrief"})
 """Words `cockpit drill` uses as subcommands, so no scenario may be called that."""
@@ -85,24 +86,31 @@ class DrillScenario:
 
 def scenarios_dir() -> Path:
     """The shipped folder of scenario files (in a wheel or a checkout)."""
-    from cockpit.resources import data_dir
-
     return data_dir("config") / "scenarios"
 
 
 def load_scenario(path: Path) -> DrillScenario:
     """Load and check one scenario file; DrillScenarioError names the file and key."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+        data = tomllib.loads(read_regular_text(path, what="drill scenario"))
+    except UnsafeFileError as exc:
+        raise DrillScenarioError(str(exc)) from None
     except OSError as exc:
         raise DrillScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise DrillScenarioError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise DrillScenarioError(f"{path}: TOML nested too deeply") from None
     try:
         return _parse(path, data)
     except (ValueError, TypeError) as exc:
         raise DrillScenarioError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise DrillScenarioError(f"{path}: values nested too deeply") from None
 
 
 def load_all(directory: Path | None = None) -> dict[str, DrillScenario]:

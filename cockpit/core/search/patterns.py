@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cockpit.core.search.model import Hit
-from cockpit.core.search.timestamps import floor_minute
+from cockpit.core.timefmt import floor_minute
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 DEFAULT_MAX_SIGNATURES = 500

@@ -18,25 +18,26 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, ListItem, ListView, SelectionList, Static
+from textual.containers import VerticalScroll
+from textual.widgets import ListView, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.hypotheses import (
     PROPOSED,
-    UNVERIFIED_LABEL,
-    Hypothesis,
     HypothesisView,
-    Status,
     judgement_payload,
     project,
 )
-from cockpit.core.incident import Pin
 from cockpit.core.sanitize import visible, visible_lines
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
+from cockpit.tui.panes.hypothesis_cards import (
+    HypothesisCard,
+    card_commands,
+    pin_reference,
+)
+from cockpit.tui.panes.hypothesis_dialogs import DetailScreen, JudgeScreen, PreviewScreen
 
 AI_PURPOSE = "AI-suggested command"
 SAVED_MESSAGES: dict[str, str | None] = {
@@ -47,204 +48,6 @@ SAVED_MESSAGES: dict[str, str | None] = {
 }
 STREAM_KEEP = 4000
 """Characters of streamed model text kept on screen."""
-EVIDENCE_ON_CARD = 5
-"""Evidence items shown on a card; the rest are counted there and listed in full by `e`."""
-COMMAND_MARK = "▶ "
-CARD_COMMANDS_HINT = "commands ([ ] mark one, y copies it; c copies containment; never run):"
-DETAIL_COMMANDS_HINT = "commands (on the card, [ ] marks one and y copies it; never run):"
-
-
-def card_commands(hypothesis: Hypothesis) -> list[tuple[str, str]]:
-    """A card's copyable commands, in the order the cursor visits them: checks, containment."""
-    commands = [("check", check) for check in hypothesis.checks]
-    if hypothesis.containment:
-        commands.append(("containment", hypothesis.containment))
-    return commands
-
-
-def hypothesis_text(
-    view: HypothesisView,
-    marked: int | None,
-    *,
-    every_evidence: bool = False,
-    commands_hint: str = CARD_COMMANDS_HINT,
-) -> Text:
-    """A card's body, sanitized: claim, evidence, confirm/refute, commands (command `marked`
-    flagged, if any), the last human note. `every_evidence` lists all evidence, not the first few.
-    """
-    h = view.hypothesis
-    body = Text(visible(h.claim, 600), style="bold")
-    shown = h.evidence if every_evidence else h.evidence[:EVIDENCE_ON_CARD]
-    for ref in shown:
-        body.append("\n  evidence: " + visible(ref, 300))
-    hidden = len(h.evidence) - len(shown)
-    if hidden:
-        body.append(f"\n  +{hidden} more evidence (e shows all)", style="italic")
-    if h.confirm_if:
-        body.append("\n  confirms: " + visible(h.confirm_if, 300))
-    if h.refute_if:
-        body.append("\n  refutes: " + visible(h.refute_if, 300))
-    commands = card_commands(h)
-    if commands:
-        body.append("\n  " + commands_hint, style="dim")
-    for index, (kind, command) in enumerate(commands):
-        if index == marked:
-            body.append("\n  " + COMMAND_MARK, style="bold")
-            body.append(f"{kind}: " + visible(command, 300), style="bold reverse")
-        else:
-            body.append(f"\n    {kind}: " + visible(command, 300))
-    if view.judgements:
-        judged = view.judgements[-1]
-        body.append(f"\n  note by {visible(judged.by, 30)}: " + visible(judged.note, 300))
-    return body
-
-
-def pin_reference(pin: Pin) -> str:
-    """How a pinned piece of evidence is cited in a judgement."""
-    return f"pin {pin.source} by {pin.author} at {pin.at:%Y-%m-%dT%H:%M:%SZ}: {pin.text[:300]}"
-
-
-class JudgeScreen(ModalScreen[tuple[str, list[str]] | None]):
-    """Verify or refute: a note and at least one pinned piece of evidence, both required."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="judge-cancel", tooltip="Close without saving"),
-        Binding("ctrl+s", "save", "Save", id="judge-save", tooltip="Save the judgement"),
-    ]
-    AUTO_FOCUS = "#judge-note"
-
-    def __init__(self, verb: str, claim: str, pins: list[Pin]) -> None:
-        super().__init__()
-        self.verb = verb
-        self.claim = claim
-        self.pins = pins
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="judge-dialog"):
-            yield Label(Text(f"{self.verb.capitalize()}: {visible(self.claim, 300)}"))
-            yield Input(placeholder="note: what you checked and saw (required)", id="judge-note")
-            yield Label("Evidence (space selects; at least one pinned item):")
-            yield SelectionList[int](
-                *[
-                    (Text(visible(f"{p.source}: {p.text}", 100)), i)
-                    for i, p in enumerate(self.pins)
-                ],
-                id="judge-evidence",
-            )
-            yield Label("", id="judge-error")
-            yield Label("ctrl+s saves. Esc cancels.", classes="dialog-hint")
-
-    @on(Input.Submitted, "#judge-note")
-    def _note_done(self) -> None:
-        self.query_one("#judge-evidence", SelectionList).focus()
-
-    def action_save(self) -> None:
-        note = self.query_one("#judge-note", Input).value.strip()
-        chosen = self.query_one("#judge-evidence", SelectionList).selected
-        if not note or not chosen:
-            missing = "a note" if not note else "at least one piece of pinned evidence"
-            if not self.pins:
-                missing = "pinned evidence: pin a log line, deploy or diff first"
-            self.query_one("#judge-error", Label).update(Text(f"needs {missing}"))
-            return
-        self.dismiss((note, [pin_reference(self.pins[i]) for i in chosen]))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PreviewScreen(ModalScreen[None]):
-    """Exactly what would be sent to the API, after redaction."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="preview-close", tooltip="Close the preview"),
-    ]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog", id="ai-preview"):
-            yield Static(Text("\n".join(visible_lines(self.text, None))), id="ai-preview-text")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-class DetailScreen(ModalScreen[None]):
-    """One hypothesis in full: every piece of evidence, every command, every human judgement."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,e", "close", "Close", id="detail-close", tooltip="Close the details"),
-    ]
-
-    def __init__(self, view: HypothesisView, marked: int) -> None:
-        super().__init__()
-        self.view = view
-        self.marked = marked
-
-    def compose(self) -> ComposeResult:
-        view = self.view
-        text = Text(f"{view.status.value.upper()} {view.hypothesis.origin} hypothesis\n\n")
-        text.append(
-            hypothesis_text(
-                view, self.marked, every_evidence=True, commands_hint=DETAIL_COMMANDS_HINT
-            )
-        )
-        for judged in view.judgements:
-            text.append(
-                f"\n\n{judged.status.value} by {visible(judged.by, 30)} "
-                f"at {judged.at:%Y-%m-%d %H:%M} UTC: " + visible(judged.note, 300)
-            )
-            for ref in judged.evidence:
-                text.append("\n  with: " + visible(ref, 300))
-        with VerticalScroll(classes="dialog", id="hypothesis-detail"):
-            yield Static(text, id="hypothesis-detail-text")
-            yield Label("Esc closes.", classes="dialog-hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-class HypothesisCard(ListItem):
-    """One hypothesis: badge, origin, claim, evidence, checks, containment."""
-
-    def __init__(self, view: HypothesisView, marked: int = 0, *, active: bool = False) -> None:
-        super().__init__(classes="hypothesis-card")
-        self.view = view
-        self.marked = marked
-        """Which of the card's commands (`card_commands`) `y` copies."""
-        self.active = active
-        """Whether the card is under the list's cursor: only that card shows its mark."""
-
-    def compose(self) -> ComposeResult:
-        view = self.view
-        h = view.hypothesis
-        status = view.status
-        with Horizontal(classes="card-head"):
-            if status == Status.UNVERIFIED:
-                yield Static(UNVERIFIED_LABEL, classes="badge -unverified")
-            else:
-                judged = view.judgements[-1]
-                word = "VERIFIED" if status == Status.VERIFIED else "REFUTED"
-                yield Static(
-                    Text(f"{word} by {visible(judged.by, 30)}"), classes=f"badge -{status.value}"
-                )
-            yield Static(Text(h.origin), classes=f"origin -{h.origin}")
-        yield Static(self._body(), classes="card-body")
-
-    def _body(self) -> Text:
-        return hypothesis_text(self.view, self.marked if self.active else None)
-
-    def mark(self, index: int, *, active: bool = True) -> None:
-        """Mark the command `y` copies; the mark shows while the card is under the cursor."""
-        if (index, active) == (self.marked, self.active):
-            return
-        self.marked, self.active = index, active
-        # Not composed yet: compose shows the new state.
-        for body in self.query(".card-body").results(Static):
-            body.update(self._body())
 
 
 class HypothesesPane(Pane):

@@ -1,4 +1,4 @@
-"""The postmortem draft, the evidence cross-check, action items, and the whole-incident export.
+"""The postmortem draft in Markdown, from the event log and the comms facts.
 
 The postmortem is Markdown built only from the event log: what happened, who did what and
 when (UTC), the times to detect, contain and recover, the root cause in a human's words with a
@@ -9,49 +9,37 @@ outside text is sanitized (`visible`) and Markdown-escaped.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
-from cockpit.core.comms.events import (
+from cockpit.core.ai.hypotheses import whole_quotes
+from cockpit.core.comms.events import FACT_SET, CommsCopy, comms_copies, is_comms_copy
+from cockpit.core.comms.facts import CommsFacts
+from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
-    FACT_SET,
     ROOT_CAUSE_STATED,
-    CommsCopy,
     RootCause,
     action_items,
-    comms_copies,
-    is_comms_copy,
     iso_due,
     root_cause,
 )
-from cockpit.core.comms.facts import CommsFacts
-from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.review.evidence import (
+    EVIDENCE_HEURISTIC_NOTE,
+    check_root_cause,
+    evidence_items,
+    hypotheses,
+)
 from cockpit.core.sanitize import visible
 from cockpit.core.store import (
-    SCHEMA_VERSION,
     Event,
-    EventStore,
-    IncidentRecord,
-    format_ts,
-    parse_ts,
 )
+from cockpit.core.timefmt import hhmm_z
 
 TO_BE_WRITTEN = "_To be written by the incident owner._"
-EXPORT_FORMAT = "cockpit-incident"
-EXPORT_VERSION = 1
-EVIDENCE_HEURISTIC_NOTE = (
-    "Heuristic, UNVERIFIED: each sentence of the stated root cause is matched by keywords"
-    " against the recorded evidence (pins, notes, copied commands, hypotheses a human verified"
-    " or refuted). It shows which evidence shares the claim's words, not whether the claim is"
-    " true: a human must read the evidence."
-)
 
 
 # -- Markdown escaping -----------------------------------------------------------------------
@@ -112,249 +100,10 @@ def duration(span: timedelta) -> str:
 # -- evidence cross-check ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """One recorded piece of evidence: what it is (who, when) and its text."""
-
-    label: str
-    text: str
-    verdict: str = ""
-    """"verified" / "refuted" for a hypothesis a human judged, else ""."""
-
-
-@dataclass(frozen=True)
-class ClaimCheck:
-    """One sentence of the stated root cause and what the recorded evidence says of it."""
-
-    claim: str
-    verdict: str
-    """"supported", "contradicted" or "unsupported" (heuristic, UNVERIFIED)."""
-    supporting: tuple[str, ...] = ()
-    contradicting: tuple[str, ...] = ()
-
-
-_STOPWORDS = frozenset(
-    [
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "also",
-        "although",
-        "among",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "cause",
-        "caused",
-        "causes",
-        "could",
-        "does",
-        "doing",
-        "during",
-        "each",
-        "from",
-        "further",
-        "have",
-        "having",
-        "here",
-        "into",
-        "itself",
-        "just",
-        "more",
-        "most",
-        "other",
-        "over",
-        "same",
-        "should",
-        "some",
-        "such",
-        "than",
-        "that",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "under",
-        "until",
-        "very",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "with",
-        "would",
-        "your",
-        "incident",
-        "root",
-        "issue",
-        "problem",
-    ]
-)
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|normal|healthy|unrelated|unaffected|fine|ruled out|refuted|false|"
-    r"isn't|wasn't|weren't|didn't|doesn't|don't|nothing)\b",
-    re.IGNORECASE,
-)
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9:.%/-]*[a-z0-9%]|[a-z0-9]")
-
-
-def _terms(text: str) -> set[str]:
-    """The words that carry a claim: not stopwords, four letters or more, or with a digit."""
-    return {
-        token
-        for token in _TOKEN.findall(text.lower())
-        if (len(token) >= 4 and token not in _STOPWORDS) or any(c.isdigit() for c in token)
-    }
-
-
-def _overlap(terms: set[str], clause_terms: set[str]) -> int:
-    def found(term: str) -> bool:
-        if term in clause_terms:
-            return True
-        stem = term[:5]
-        return len(term) >= 5 and any(len(t) >= 5 and t[:5] == stem for t in clause_terms)
-
-    return sum(1 for term in terms if found(term))
-
-
-def _clauses(text: str) -> list[str]:
-    return [part for part in re.split(r"[.;!?](?:\s+|$)|\s+but\s+|\n", text) if part.strip()]
-
-
-def _sentences(text: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
-
-
-def evidence_items(state: IncidentState) -> list[Evidence]:
-    """The recorded evidence: pins, notes, copied commands, hypotheses a human judged."""
-    items = [
-        Evidence(f"pin ({pin.source}) by {pin.author} {_hm(pin.at)}", pin.text)
-        for pin in state.pins
-    ]
-    items += [Evidence(f"note by {note.author} {_hm(note.at)}", note.text) for note in state.notes]
-    items += [
-        Evidence(
-            f"copied {event.payload.get('purpose') or 'command'} by {event.author} {_hm(event.ts)}",
-            str(event.payload.get("text", "")),
-        )
-        for event in state.events
-        if event.kind == Kind.COMMAND_COPIED and not is_comms_copy(event)
-    ]
-    for hypothesis in hypotheses(state.events):
-        if hypothesis.status in ("verified", "refuted"):
-            text = hypothesis.claim + (f". {hypothesis.note}" if hypothesis.note else "")
-            items.append(
-                Evidence(
-                    f"hypothesis {hypothesis.status} by {hypothesis.by}", text, hypothesis.status
-                )
-            )
-    return items
-
-
-def check_root_cause(text: str, evidence: Iterable[Evidence]) -> list[ClaimCheck]:
-    """Each sentence of `text`, marked supported / contradicted / unsupported by keywords."""
-    evidence = list(evidence)
-    checks = []
-    for claim in _sentences(text):
-        terms = _terms(claim)
-        claim_negated = bool(_NEGATION.search(claim))
-        supporting: list[str] = []
-        contradicting: list[str] = []
-        for item in evidence:
-            for clause in _clauses(item.text):
-                matched = _overlap(terms, _terms(clause))
-                share = matched / len(terms) if terms else 0.0
-                negated = bool(_NEGATION.search(clause)) and not claim_negated
-                refuted = item.verdict == "refuted" or (negated and matched >= 1)
-                if refuted and share >= 0.5:
-                    contradicting.append(item.label)
-                elif not negated and share >= 0.6 and matched >= min(2, len(terms)):
-                    supporting.append(item.label)
-                else:
-                    continue
-                break  # one verdict per evidence item
-        verdict = "contradicted" if contradicting else "supported" if supporting else "unsupported"
-        checks.append(ClaimCheck(claim, verdict, tuple(supporting), tuple(contradicting)))
-    return checks
-
-
 # -- hypotheses (written by the AI pane, judged by humans) -------------------------------------
 
 
-@dataclass(frozen=True)
-class Hypothesis:
-    """A hypothesis and the latest human verdict on it ("unverified" until a human judges)."""
-
-    key: str
-    claim: str
-    status: str
-    by: str
-    note: str = ""
-    evidence: tuple[str, ...] = ()
-
-
-def hypotheses(events: Iterable[Event]) -> list[Hypothesis]:
-    """Hypotheses from `hypothesis.*` events with the latest human verdict, in proposal order.
-
-    Uses the AI package's projection, which ignores judgements without a note and evidence.
-    """
-    from cockpit.core.ai.hypotheses import project
-
-    found = []
-    for view in project(list(events)):
-        judged = view.judgements[-1] if view.judgements else None
-        evidence = tuple(str(item) for item in view.hypothesis.evidence)
-        found.append(
-            Hypothesis(
-                key=view.hypothesis.id,
-                claim=whole_quotes(view.hypothesis.claim, evidence),
-                status=str(view.status),
-                by=judged.by if judged else f"{view.hypothesis.origin} ({view.proposed_by})",
-                note=judged.note if judged else "",
-                evidence=evidence,
-            )
-        )
-    return found
-
-
-_CUT_QUOTE = re.compile(r"'([^']{8,})…'")
-
-
-def whole_quotes(claim: str, evidence: Iterable[str]) -> str:
-    """`claim` with each quote its author cut short (`'upstream timeout (attemp…'`) made
-    whole again from the evidence that quotes the same text in full, when one does."""
-    evidence = list(evidence)
-
-    def restore(match: re.Match[str]) -> str:
-        start = "'" + match.group(1)
-        for item in evidence:
-            at = item.find(start)
-            end = item.find("'", at + len(start)) if at >= 0 else -1
-            if end > at >= 0:
-                return item[at : end + 1]
-        return match.group(0)
-
-    return _CUT_QUOTE.sub(restore, claim)
-
-
 # -- the postmortem ----------------------------------------------------------------------------
-
-
-def _hm(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%H:%MZ")
 
 
 def timeline_text(event: Event) -> str:
@@ -432,10 +181,10 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
             lines.append(f"| {measure} | unknown start | | unknown |")
             continue
         if decision is None:
-            lines.append(f"| {measure} | {origin_label} {_hm(origin)} | not {verb} | n/a |")
+            lines.append(f"| {measure} | {origin_label} {hhmm_z(origin)} | not {verb} | n/a |")
             continue
         lines.append(
-            f"| {measure} | {origin_label} {_hm(origin)} | {verb} {_hm(decision.at)}"
+            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(decision.at)}"
             f" by {cell(md(decision.by, 80))} | {duration(decision.at - origin)} |"
         )
     start_fact = facts["start"]
@@ -453,10 +202,10 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, 
     measure = "Time to detect"
     start = facts["start"]
     if alert is not None:
-        detected, to = alert[0], f"first alert {_hm(alert[0])} ({cell(md(alert[1], 80))})"
+        detected, to = alert[0], f"first alert {hhmm_z(alert[0])} ({cell(md(alert[1], 80))})"
     elif state.declared is not None:
         detected = state.declared.at
-        to = f"declared {_hm(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
+        to = f"declared {hhmm_z(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
     else:
         return f"| {measure} | impact start | not detected: no alert, not declared | n/a |"
     if start.at is None:
@@ -465,8 +214,12 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, 
         # The start is the declaration (or opening) itself: nothing earlier is known.
         return f"| {measure} | unknown impact start | {to} | unknown |"
     if start.at > detected:
-        return f"| {measure} | impact start {_hm(start.at)} | {to} | n/a: detected before impact |"
-    return f"| {measure} | impact start {_hm(start.at)} | {to} | {duration(detected - start.at)} |"
+        return (
+            f"| {measure} | impact start {hhmm_z(start.at)} | {to} | n/a: detected before impact |"
+        )
+    return (
+        f"| {measure} | impact start {hhmm_z(start.at)} | {to} | {duration(detected - start.at)} |"
+    )
 
 
 def _facts_table(facts: CommsFacts) -> list[str]:
@@ -544,7 +297,7 @@ def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[
     return lines
 
 
-def _hypotheses_section(events: list[Event]) -> list[str]:
+def _hypotheses_section(events: Sequence[Event]) -> list[str]:
     lines = ["## Hypotheses", ""]
     found = hypotheses(events)
     if not found:
@@ -571,7 +324,7 @@ def _hypotheses_section(events: list[Event]) -> list[str]:
     return lines
 
 
-def _commands_section(events: list[Event]) -> list[str]:
+def _commands_section(events: Sequence[Event]) -> list[str]:
     copied = [e for e in events if e.kind == Kind.COMMAND_COPIED and not is_comms_copy(e)]
     lines = ["## Commands copied", ""]
     if not copied:
@@ -610,7 +363,7 @@ def _comms_section(copies: list[CommsCopy]) -> list[str]:
     return [*lines, ""]
 
 
-def _actions_section(events: list[Event]) -> list[str]:
+def _actions_section(events: Sequence[Event]) -> list[str]:
     lines = ["## Action items", ""]
     items = action_items(events)
     if not items:
@@ -624,7 +377,7 @@ def _actions_section(events: list[Event]) -> list[str]:
         lines.append(
             f"| {index} | {cell(md_claim(item.text))} | {cell(md(item.owner, 80)) or '_none_'}"
             f" | {cell(due)}"
-            f" | {cell(md(item.added_by, 80))} {_hm(item.added_at)} |"
+            f" | {cell(md(item.added_by, 80))} {hhmm_z(item.added_at)} |"
         )
     return [*lines, ""]
 
@@ -670,142 +423,30 @@ def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime)
     return "\n".join(lines).rstrip() + "\n"
 
 
+class PostmortemWriteError(Exception):
+    """The postmortem file could not be written: `path: reason`, one line."""
+
+
+def write_postmortem(
+    directory: Path, state: IncidentState, facts: CommsFacts, now: datetime
+) -> Path:
+    """Write the draft to `directory/postmortem-<incident>.md` (or `-2.md`, ... when taken) and
+    return that path. Blocking
+    I/O (a worker). Raises PostmortemWriteError naming the file."""
+    from cockpit.core.safe_files import UnsafeFileError, write_private_new
+
+    stem = f"postmortem-{state.incident_id or 'incident'}"
+    try:
+        # 0600, never through a symlink, and never over an earlier draft a human may have
+        # edited: a second export goes to postmortem-ID-2.md.
+        return write_private_new(directory, stem, ".md", render_postmortem(state, facts, now=now))
+    except UnsafeFileError as exc:
+        raise PostmortemWriteError(str(exc)) from None
+    except OSError as exc:
+        raise PostmortemWriteError(f"{directory / stem}.md: {exc.strerror or exc}") from None
+
+
 # -- action items for trackers -------------------------------------------------------------------
-
-ACTION_FIELDS = ("incident", "title", "owner", "due", "added_by", "added_at")
-
-
-def action_rows(state: IncidentState) -> list[dict[str, str]]:
-    """Action items as flat rows for a tracker import; `due` is YYYY-MM-DD, or "" when what
-    was recorded is not a date."""
-    return [
-        {
-            "incident": state.incident_id,
-            "title": item.text,
-            "owner": item.owner,
-            "due": iso_due(item.due),
-            "added_by": item.added_by,
-            "added_at": format_ts(item.added_at),
-        }
-        for item in action_items(state.events)
-    ]
-
-
-def actions_json(state: IncidentState) -> str:
-    """Action items as a JSON array."""
-    return json.dumps(action_rows(state), indent=2, ensure_ascii=True) + "\n"
-
-
-def actions_csv(state: IncidentState) -> str:
-    """Action items as CSV with a header; cells that a spreadsheet would run as a formula are
-    prefixed with a quote."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=ACTION_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in action_rows(state):
-        writer.writerow({key: _no_formula(value) for key, value in row.items()})
-    return buffer.getvalue()
-
-
-def _no_formula(value: str) -> str:
-    value = visible(value, max_len=None)  # no raw control characters, even in a file
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 # -- whole-incident export and import --------------------------------------------------------------
-
-
-class IncidentImportError(Exception):
-    """An export that cannot be imported; the message is one line."""
-
-
-def export_incident(record: IncidentRecord, events: list[Event]) -> dict[str, Any]:
-    """The incident record and every event, as plain JSON types."""
-    return {
-        "format": EXPORT_FORMAT,
-        "version": EXPORT_VERSION,
-        "incident": {
-            "id": record.id,
-            "title": record.title,
-            "created_at": format_ts(record.created_at),
-            "created_by": record.created_by,
-            "drill": record.drill,
-            "closed_at": format_ts(record.closed_at) if record.closed_at else None,
-        },
-        "events": [event.to_json() for event in events],
-    }
-
-
-def import_incident(store: EventStore, data: dict[str, Any]) -> IncidentRecord:
-    """Add an exported incident, with its event ids, times and authors, to `store`.
-
-    Written in one transaction on a second connection to the store's file (the store offers no
-    way to append with given times). Refuses an incident id that is already there.
-    """
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise IncidentImportError(f"not a {EXPORT_FORMAT} export (missing 'format')")
-    if data.get("version") != EXPORT_VERSION:
-        raise IncidentImportError(f"unsupported export version {data.get('version')!r}")
-    try:
-        incident = data["incident"]
-        record = IncidentRecord(
-            id=str(incident["id"]),
-            title=str(incident["title"]),
-            created_at=parse_ts(incident["created_at"]),
-            created_by=str(incident["created_by"]),
-            drill=bool(incident["drill"]),
-            closed_at=parse_ts(incident["closed_at"]) if incident.get("closed_at") else None,
-        )
-        events = [
-            (str(e["id"]), parse_ts(e["ts"]), str(e["author"]), str(e["kind"]), e["payload"])
-            for e in data["events"]
-        ]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise IncidentImportError(f"malformed export: {exc!r}") from None
-    if store.incident(record.id) is not None:
-        raise IncidentImportError(f"incident {record.id} is already in {store.path}")
-    conn = sqlite3.connect(store.path, timeout=10, isolation_level=None)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            raise IncidentImportError(
-                f"{store.path}: store schema {version}, expected {SCHEMA_VERSION}"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "INSERT INTO incidents (id, title, created_at, created_by, drill, closed_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.title,
-                    format_ts(record.created_at),
-                    record.created_by,
-                    int(record.drill),
-                    format_ts(record.closed_at) if record.closed_at else None,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
-                " VALUES (?,?,?,?,?,?)",
-                [
-                    (
-                        event_id,
-                        record.id,
-                        format_ts(ts),
-                        author,
-                        kind,
-                        json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                    )
-                    for event_id, ts, author, kind, payload in events
-                ],
-            )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise IncidentImportError(
-                f"{store.path}: import failed, nothing saved ({exc})"
-            ) from None
-    finally:
-        conn.close()
-    return record
