@@ -460,3 +460,27 @@ def test_sources_init_and_deploys_from_the_command_line(tmp_path: Path) -> None:
     # With the config in place, discovery no longer runs: the config's sources are used.
     configured = _cockpit("sources", "--json", cwd=repo, env=env)
     assert json.loads(configured.stdout)["discovered"] is False
+
+
+def test_sources_show_where_each_history_command_resolves(tmp_path: Path) -> None:
+    """`cockpit sources` shows the program a history command would run, found through PATH,
+    and the reason a relative one is refused (it would run a script shipped in a checkout)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helm = bin_dir / "helm"
+    helm.write_text("#!/bin/sh\necho []\n")
+    helm.chmod(0o755)
+    config = tmp_path / "cockpit.toml"
+    config.write_text(
+        '[[services]]\nname = "api"\n[services.deploys]\n'
+        'history_command = ["helm", "history", "api", "-o", "json"]\n'
+        '[[services]]\nname = "web"\n[services.deploys]\n'
+        'history_command = ["./helm", "history", "web", "-o", "json"]\n'
+    )
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    listed = _cockpit("--config", str(config), "sources", "--json", cwd=tmp_path, env=env)
+    rows = {row["name"]: row for row in json.loads(listed.stdout)["sources"]}
+    assert rows["api"]["state"] == "used"
+    assert rows["api"]["program"] == str(helm)
+    assert rows["web"]["state"] == "error" and rows["web"]["program"] is None
+    assert "relative program path './helm' refused" in rows["web"]["detail"]

@@ -339,6 +339,23 @@ def configured_reports(config: Config) -> Discovery:
                     service=service.name,
                 )
             )
+        if deploys.history_command:
+            from cockpit.core.readers import locate_program
+
+            located = locate_program(deploys.history_command[0], config.cockpit.trusted_binaries)
+            reports.append(
+                SourceReport(
+                    "history-command",
+                    service.name,
+                    Origin.CONFIG,
+                    State.USED if located.path else State.ERROR,
+                    f"{' '.join(deploys.history_command[:3])} (found through {located.how})"
+                    if located.path
+                    else located.how,
+                    program=located.path,
+                    service=service.name,
+                )
+            )
     if config.prometheus is not None:
         reports.append(
             SourceReport(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -100,14 +98,12 @@ class Discovery:
 
 
 def resolve_program(name: str) -> str | None:
-    """The path a reader (journalctl, git, rg) would run from, as `cockpit sources` shows it.
-
-    One small function on purpose: `cockpit.core.readers` is getting a resolver of its own
-    (hardening work); when it lands, this should call it so both always agree.
-    """
+    """The path a reader (journalctl, git, rg) would run from, as `cockpit sources` shows it:
+    the readers guard's own answer, so what is shown is what a spawn would run."""
     if name == "rg":
         from cockpit.core.search.files import find_rg
 
         return find_rg()
-    found = shutil.which(name)
-    return os.path.realpath(found) if found else None
+    from cockpit.core.readers import locate_program
+
+    return locate_program(name).path
