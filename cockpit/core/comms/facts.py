@@ -333,14 +333,22 @@ def _derived(
     else:
         facts["impact"] = _fact("impact", "", "not declared yet: no severity")
 
+    alert = _alert_start(state)
     if logs is not None and logs.first_error is not None:
+        # Customers were hit from the first error; an alert fires after its `for:` delay, so
+        # it is named beside the logs, not instead of them.
+        also = (
+            f"; the alert raised by {alert[1]} says failing since {hhmm_z(alert[0])}"
+            if alert is not None
+            else ""
+        )
         facts["start"] = _fact(
             "start",
             f"{hhmm(logs.first_error)} UTC",
-            f"from logs: first errors of the burst on {logs.first_error_service}",
+            f"from logs: first errors of the burst on {logs.first_error_service}{also}",
             at=logs.first_error,
         )
-    elif (alert := _alert_start(state)) is not None:
+    elif alert is not None:
         alert_at, alerter = alert
         facts["start"] = _fact(
             "start",
