@@ -2,7 +2,7 @@
 
 Presence is not history, so it stays out of the append-only event log (a heartbeat every few
 seconds would flood the timeline). Each cockpit process upserts one row of a small `presence`
-table in the same SQLite file, over its own connection, every few seconds and on a pane change;
+table in the same SQLite file (or the PostgreSQL server's, `cockpit.core.pg.presence`), over its own connection, every few seconds and on a pane change;
 rows not refreshed for `PRESENCE_TTL_SECONDS` count as gone, and old rows are swept.
 
 The driver/navigator hand-off, by contrast, is a decision worth keeping: it is an event
@@ -20,9 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.core.store import Clock, Event, format_ts, parse_ts, utc_now
+
+if TYPE_CHECKING:
+    from cockpit.core.pg.presence import PgPresenceBoard
+    from cockpit.core.pg.target import PgTarget
 
 HANDOFF_KIND = "pairing.handoff"
 """Event kind of a driver/navigator hand-off: payload {from, to, summary}."""
@@ -208,3 +212,19 @@ class PresenceBoard:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def open_board(
+    target: Path | PgTarget,
+    *,
+    clock: Clock = utc_now,
+    host: str | None = None,
+    pid: int | None = None,
+) -> PresenceBoard | PgPresenceBoard:
+    """The presence board of a store: the SQLite file's table, or the PostgreSQL server's
+    (timed by the server's clock there, so `clock` only applies to SQLite)."""
+    if isinstance(target, Path):
+        return PresenceBoard(target, clock=clock, host=host, pid=pid)
+    from cockpit.core.pg.presence import PgPresenceBoard
+
+    return PgPresenceBoard(target, host=host, pid=pid)
