@@ -189,7 +189,9 @@ def test_multiple_incidents_keep_their_own_events(store: IncidentStore) -> None:
     assert store.incident(first.id) == first
 
 
-def test_renaming_updates_the_listing_and_the_projection_in_one_commit(store: IncidentStore) -> None:
+def test_renaming_updates_the_listing_and_the_projection_in_one_commit(
+    store: IncidentStore,
+) -> None:
     incident = store.create_incident("Untitled incident", "alice")
     store.append(incident.id, Kind.RENAMED, {"title": "Checkout 5xx", "previous": ""}, "bob")
     listed = store.incident(incident.id)

@@ -2,7 +2,8 @@
 
 Presence is not history, so it stays out of the append-only event log (a heartbeat every few
 seconds would flood the timeline). Each cockpit process upserts one row of a small `presence`
-table in the same SQLite file (or the PostgreSQL server's, `cockpit.core.pg.presence`), over its own connection, every few seconds and on a pane change;
+table in the same SQLite file (or on the PostgreSQL server, `cockpit.core.pg.presence`), over
+its own connection, every few seconds and on a pane change;
 rows not refreshed for `PRESENCE_TTL_SECONDS` count as gone, and old rows are swept.
 
 The driver/navigator hand-off, by contrast, is a decision worth keeping: it is an event

@@ -175,7 +175,9 @@ class LocalOutbox:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the outbox folder ({exc.strerror})")
+            raise StoreError(
+                f"{self.path}: cannot create the outbox folder ({exc.strerror})"
+            ) from None
         if self.path.exists() and not self.path.is_file():
             raise StoreError(f"{self.path}: not a regular file, expected the cockpit's outbox")
         try:
@@ -339,9 +341,7 @@ class LocalOutbox:
             " WHERE incident_id = ? AND seq > ? ORDER BY seq",
             (incident_id, after_seq),
         )
-        return [
-            Event(r[0], r[1], r[2], parse_ts(r[3]), r[4], r[5], json.loads(r[6])) for r in rows
-        ]
+        return [Event(r[0], r[1], r[2], parse_ts(r[3]), r[4], r[5], json.loads(r[6])) for r in rows]
 
     def mirror_incidents(self, records: Iterable[IncidentRecord]) -> None:
         rows = [

@@ -84,9 +84,7 @@ class PgPresenceBoard:
             " ORDER BY author, host, pid",
             (incident_id, self.ttl.total_seconds()),
         )
-        return [
-            Presence(r[0], r[1], r[2], int(r[3]), r[4], r[5].astimezone(UTC)) for r in rows
-        ]
+        return [Presence(r[0], r[1], r[2], int(r[3]), r[4], r[5].astimezone(UTC)) for r in rows]
 
     def driver(self, incident_id: str) -> str | None:
         """The `to` of the incident's latest hand-off event."""

@@ -446,8 +446,10 @@ class PostgresStore:
             try:
                 salt = self._server(lambda conn: _read_or_make_salt(conn, incident_id))
             except Unreachable:
-                salt = self.outbox.mirrored_salt(incident_id)
-                if salt is None:
+                mirrored = self.outbox.mirrored_salt(incident_id)
+                if mirrored is not None:
+                    salt = mirrored
+                else:
                     if self.incident(incident_id) is None:
                         raise StoreError(
                             f"{self.location}: no incident with id {incident_id!r}"
@@ -581,9 +583,7 @@ def _insert_event(conn: psycopg.Connection[Any], event: Event) -> int:
     return int(row[0])
 
 
-def _insert_incident(
-    conn: psycopg.Connection[Any], record: IncidentRecord, opened: Event
-) -> None:
+def _insert_incident(conn: psycopg.Connection[Any], record: IncidentRecord, opened: Event) -> None:
     with conn.transaction():
         _lock_log(conn)
         _insert_record(conn, record)
@@ -654,7 +654,9 @@ def _pending_titles(entries: list[OutboxEntry]) -> dict[str, str]:
     return titles
 
 
-def _read_events(conn: psycopg.Connection[Any], incident_id: str | None, after_seq: int) -> list[Event]:
+def _read_events(
+    conn: psycopg.Connection[Any], incident_id: str | None, after_seq: int
+) -> list[Event]:
     import json
 
     if incident_id is None:
