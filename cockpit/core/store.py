@@ -694,6 +694,12 @@ def incident_redaction_salt(
         return store.redaction_salt(incident_id)
 
 
+def store_exists(target: Path | PgTarget) -> bool:
+    """Whether there is a store to read: the SQLite file exists, or a server is named (a
+    command that must never create a store asks this first)."""
+    return not isinstance(target, Path) or target.expanduser().is_file()
+
+
 def open_store(
     target: Path | PgTarget, *, clock: Clock = utc_now, mode: int | None = None
 ) -> IncidentStore:

@@ -442,7 +442,7 @@ def incident_redactor(config: Any, incident_id: str) -> Redactor:
         incident_id,
         config_secret_names(config),
         salt=lambda: incident_redaction_salt(
-            config.store_path, incident_id, mode=config.store_file_mode
+            config.store_target, incident_id, mode=config.store_file_mode
         ),
     )
 

@@ -131,7 +131,7 @@ class PostgresStore:
         self._next_try = 0.0
         self._max_seq_seen = 0
         """The highest shared seq this process has seen: pending events are numbered after it."""
-        self.outbox = LocalOutbox(target.outbox_path(), target.url)
+        self.outbox = LocalOutbox(target.outbox_path(), target.location)
         try:
             self._connection()
         except Unreachable:
@@ -198,12 +198,20 @@ class PostgresStore:
         """Run `work` on the connection; Unreachable when the server is gone, StoreError for
         anything else the server refuses (one line, naming the store)."""
         with self._lock:
+            reused = self._conn is not None and not self._conn.closed
             conn = self._connection()
             try:
                 result = work(conn)
             except psycopg.OperationalError as exc:
                 if is_setup_problem(exc):
                     raise StoreError(f"{self.location}: {first_line(exc)}") from None
+                if reused:
+                    # A connection that broke while idle (server restart, failover): try once
+                    # on a fresh one. Every write here is idempotent by id, so a retried
+                    # commit that had in fact landed is not doubled.
+                    conn.close()
+                    self._conn = None
+                    return self._server(work)
                 self._went_offline(exc)
             except (UnknownIncident, pg_errors.ForeignKeyViolation):
                 raise
@@ -312,10 +320,15 @@ class PostgresStore:
             )
             if self._outbox_first():
                 try:
-                    self._server(lambda conn: _insert_incident(conn, record, event))
-                    return record
+                    seq = self._server(lambda conn: _insert_incident(conn, record, event))
+                    self._max_seq_seen = max(self._max_seq_seen, seq)
                 except Unreachable:
                     pass
+                else:
+                    # Known locally, so a write to it still works if the server goes away.
+                    self.outbox.mirror_incidents([record])
+                    self.outbox.mirror_events([replace(event, seq=seq)])
+                    return record
             body = {"incident": record_to_json(record), "event": event_to_json(event)}
             self.outbox.add("incident", f"incident:{record.id}", record.id, body)
             return replace(record, pending=True)
@@ -402,7 +415,9 @@ class PostgresStore:
                 try:
                     seq = self._server(lambda conn: _insert_events(conn, [event]))[0]
                     self._max_seq_seen = max(self._max_seq_seen, seq)
-                    return replace(event, seq=seq)
+                    shared = replace(event, seq=seq)
+                    self.outbox.mirror_events([shared])
+                    return shared
                 except Unreachable:
                     pass
                 except (UnknownIncident, pg_errors.ForeignKeyViolation):
@@ -583,11 +598,11 @@ def _insert_event(conn: psycopg.Connection[Any], event: Event) -> int:
     return int(row[0])
 
 
-def _insert_incident(conn: psycopg.Connection[Any], record: IncidentRecord, opened: Event) -> None:
+def _insert_incident(conn: psycopg.Connection[Any], record: IncidentRecord, opened: Event) -> int:
     with conn.transaction():
         _lock_log(conn)
         _insert_record(conn, record)
-        _insert_event(conn, opened)
+        return _insert_event(conn, opened)
 
 
 def _insert_record(conn: psycopg.Connection[Any], record: IncidentRecord) -> None:
