@@ -3,6 +3,7 @@ moment: after the server committed, before the client hears the answer."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from types import TracebackType
@@ -92,8 +93,6 @@ def _recv(sock: socket.socket) -> bytes:
 
 def _close(*sockets: socket.socket) -> None:
     for sock in sockets:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         sock.close()

@@ -21,7 +21,7 @@ import cockpit
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.pg import schema
 from cockpit.core.pg.presence import PgPresenceBoard
-from cockpit.core.pg.store import RETRY_SECONDS, PostgresStore
+from cockpit.core.pg.store import PostgresStore
 from cockpit.core.pg.target import PgTarget, StoreURL
 from cockpit.core.pg.watch import ChangeWatcher
 from cockpit.core.store import EventStore, StoreError, open_store

@@ -382,6 +382,17 @@ class LocalOutbox:
                 rows,
             )
 
+    def knows_incident(self, incident_id: str) -> bool:
+        """Whether this user has seen the incident (read, written or waiting to be shared)."""
+        return bool(
+            self._read(
+                "SELECT 1 FROM mirror_incidents WHERE id = ? UNION ALL"
+                " SELECT 1 FROM mirror_events WHERE incident_id = ? UNION ALL"
+                " SELECT 1 FROM outbox WHERE op = 'incident' AND incident_id = ? LIMIT 1",
+                (incident_id, incident_id, incident_id),
+            )
+        )
+
     def mirrored_incidents(self) -> list[IncidentRecord]:
         rows = self._read(
             "SELECT id, title, created_at, created_by, drill, closed_at FROM mirror_incidents"

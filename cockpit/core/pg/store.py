@@ -424,7 +424,7 @@ class PostgresStore:
                     raise StoreError(
                         f"{self.location}: no incident with id {incident_id!r}"
                     ) from None
-            if not any(r.id == incident_id for r in self.incidents()):
+            if not self.outbox.knows_incident(incident_id):
                 raise StoreError(f"{self.location}: no incident with id {incident_id!r}")
             self.outbox.add("event", f"event:{event.id}", incident_id, event_to_json(event))
             pending = self.events(incident_id)
