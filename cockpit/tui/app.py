@@ -573,10 +573,12 @@ class CockpitApp(App[int]):
             watcher.close()
 
     def on_sharing_changed(self, message: SharingChanged) -> None:
-        self.query_one(IncidentHeader).sharing = message.sharing
+        for header in self.query(IncidentHeader):  # none while the app shuts down
+            header.sharing = message.sharing
 
     def on_presence_changed(self, message: PresenceChanged) -> None:
-        self.query_one(PresenceBar).look()
+        for bar in self.query(PresenceBar):
+            bar.look()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         if self.state is None:
