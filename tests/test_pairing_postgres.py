@@ -132,6 +132,10 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
         await until(pilot, lambda: app.state is not None, "the incident opened", 30)
         assert app.state is not None
         incident = app.state.incident_id
+
+        def notes() -> list[tuple[str, str]]:
+            return [(n.author, n.text) for n in app.state.notes] if app.state else []
+
         header = app.query_one(IncidentHeader)
         await until(pilot, lambda: "shared" in str(header.render()), "header says shared", 10)
 
@@ -141,7 +145,7 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
         assert out.startswith("saved: note #")
         await until(
             pilot,
-            lambda: [(n.author, n.text) for n in app.state.notes] == [("bob@bastion", "hi")],
+            lambda: notes() == [("bob@bastion", "hi")],
             "bob's note on alice's screen",
             10,
         )
@@ -164,7 +168,7 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
         app.record(Kind.NOTE_ADDED, {"text": "taken offline"}, "saved: note")
         await until(
             pilot,
-            lambda: any(n.text == "taken offline" for n in app.state.notes),
+            lambda: ("alice@laptop", "taken offline") in notes(),
             "alice sees her own offline note",
             15,
         )
@@ -184,8 +188,8 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
             bob_home, bob_config, "timeline", "--incident", incident, "--json"
         )
         assert code == 0, err
-        notes = [e for e in json.loads(out) if e["kind"] == "note.added"]
-        assert [(n["author"], n["payload"]["text"]) for n in notes] == [
+        shared = [e for e in json.loads(out) if e["kind"] == "note.added"]
+        assert [(n["author"], n["payload"]["text"]) for n in shared] == [
             ("bob@bastion", "hi"),
             ("alice@laptop", "taken offline"),
         ]
@@ -193,7 +197,8 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
         await until(
             pilot,
             lambda: (
-                [n.text for n in app.state.notes] == ["hi", "taken offline"]
+                [text for _, text in notes()] == ["hi", "taken offline"]
+                and app.state is not None
                 and not any(e.pending for e in app.state.events)
             ),
             "alice's view rebuilt from the shared log",

@@ -544,7 +544,12 @@ class CockpitApp(App[int]):
         try:
             while not worker.is_cancelled:
                 wake = watcher.wait(WATCH_SECONDS)
-                read = wake.reconnected or link.incident_id in wake.events
+                if link.incident_id in wake.events:
+                    # A partner's commit: read it first, bookkeeping after (latency).
+                    batch = link.read(force=True)
+                    if batch.events or batch.replace:
+                        self.post_message(EventsArrived(batch.events, batch.replace))
+                read = wake.reconnected
                 version = link.outbox_version()
                 if version != outbox_version:  # `cockpit note` by this user, offline
                     outbox_version, read = version, True
