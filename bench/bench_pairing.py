@@ -94,41 +94,39 @@ def say(text):
     os.write(1, (text + "\n").encode())  # past the app's stdout capture
 
 class Timed(CockpitApp):
+    # Event-driven, no polling loop: each process says when a note first shows in its state.
+    seen = set()
+
     def on_event_saved(self, message):
         if not message.event.pending:
             say(f"committed {message.event.payload.get('text')} {time.time()}")
         super().on_event_saved(message)
 
+    def on_events_arrived(self, message):
+        super().on_events_arrived(message)
+        for note in self.state.notes if self.state else ():
+            if note.text not in self.seen:
+                self.seen.add(note.text)
+                say(f"seen {note.text} {time.time()}")
+
 async def main():
     config, incident = sys.argv[1], sys.argv[2]
     app = Timed(load_config_file(config), **(
         {"incident_id": incident} if incident != "-" else {"new_incident_title": "bench"}))
-    lines = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-    def read():
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line.strip())
-        loop.call_soon_threadsafe(lines.put_nowait, "quit")
-    threading.Thread(target=read, daemon=True).start()
+    done = asyncio.Event()
     async with app.run_test(size=(80, 24)) as pilot:
         while app.state is None:
             await pilot.pause(0.01)
+        loop = asyncio.get_running_loop()
+        def read():
+            for line in sys.stdin:
+                if line.startswith("write "):
+                    text = line.strip()[6:]
+                    app.call_from_thread(app.record, Kind.NOTE_ADDED, {"text": text}, None)
+            loop.call_soon_threadsafe(done.set)
+        threading.Thread(target=read, daemon=True).start()
         say(f"ready {app.state.incident_id}")
-        seen = set()
-        while True:
-            try:
-                command = lines.get_nowait()
-            except asyncio.QueueEmpty:
-                command = None
-            if command == "quit":
-                break
-            if command and command.startswith("write "):
-                app.record(Kind.NOTE_ADDED, {"text": command[6:]}, None)
-            for note in app.state.notes:
-                if note.text not in seen:
-                    seen.add(note.text)
-                    say(f"seen {note.text} {time.time()}")
-            await pilot.pause(0.002)
+        await done.wait()
 
 asyncio.run(main())
 """

@@ -41,7 +41,11 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str, lim
     """Poll the app until `condition` holds; `limit` seconds is a liveness bound only."""
     deadline = time.monotonic() + limit
     while not condition():
-        assert time.monotonic() < deadline, f"not within {limit} s: {what}"
+        if time.monotonic() > deadline:
+            app = pilot.app
+            header = str(app.query_one(IncidentHeader).render())
+            said = [str(n.message) for n in app._notifications]
+            pytest.fail(f"not within {limit} s: {what} (header: {header!r}; notices: {said})")
         await pilot.pause(0.02)
 
 
@@ -182,7 +186,7 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
             pilot,
             lambda: "shared" in str(header.render()) and "OFFLINE" not in str(header.render()),
             "the outbox pushed after the server came back",
-            10,
+            30,  # a liveness bound on a loaded CI machine; the design is ~2 s (README)
         )
         code, out, err = await _bob(
             bob_home, bob_config, "timeline", "--incident", incident, "--json"
