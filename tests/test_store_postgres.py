@@ -11,6 +11,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -285,6 +287,47 @@ def test_a_commit_whose_answer_was_lost_lands_exactly_once(
     with PostgresStore(pg_target) as partner:
         ids = [e.id for e in partner.events(incident.id)]
     assert ids.count(event.id) == 1
+
+
+def test_a_connection_dropped_mid_transaction_loses_nothing_and_doubles_nothing(
+    pg_server: Any, pg_target: PgTarget
+) -> None:
+    """The append's backend is terminated while it waits inside its transaction (another
+    session holds the log's lock): nothing half-written remains, the store retries on a fresh
+    connection, and the event is there exactly once."""
+    database = pg_target.url.rsplit("/", 1)[1]
+    with PostgresStore(pg_target) as store:
+        incident = store.create_incident("checkout 500s", "alice")
+        result: dict[str, Any] = {}
+        with pg_server.admin(database) as blocker, pg_server.admin(database) as watcher:
+            blocker.execute("BEGIN")
+            blocker.execute("SELECT pg_advisory_xact_lock(%s)", (schema.APPEND_LOCK,))
+
+            def append() -> None:
+                result["event"] = store.append(
+                    incident.id, Kind.NOTE_ADDED, {"text": "mid-flight"}, "alice"
+                )
+
+            thread = threading.Thread(target=append)
+            thread.start()
+            deadline = time.monotonic() + 30  # liveness bound: the append reaches the lock
+            while True:
+                row = watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+                    " AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                    (database,),
+                ).fetchone()
+                if row:
+                    break
+                assert time.monotonic() < deadline, "the append never waited for the lock"
+                time.sleep(0.01)  # polling another session's state, not waiting for our work
+            watcher.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+            blocker.execute("COMMIT")
+            thread.join(60)
+        event = result["event"]
+        assert not event.pending  # retried on a fresh connection, and committed there
+        ids = [e.id for e in store.events(incident.id)]
+        assert ids.count(event.id) == 1 and len(ids) == 2
 
 
 def test_a_rejected_outbox_entry_is_kept_aside_and_does_not_block_the_rest(
