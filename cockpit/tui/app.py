@@ -544,38 +544,44 @@ class CockpitApp(App[int]):
         try:
             while not worker.is_cancelled:
                 wake = watcher.wait(WATCH_SECONDS)
-                if link.incident_id in wake.events:
-                    # A partner's commit: read it first, bookkeeping after (latency).
-                    batch = link.read(force=True)
-                    if batch.events or batch.replace:
-                        self.post_message(EventsArrived(batch.events, batch.replace))
-                read = wake.reconnected
-                version = link.outbox_version()
-                if version != outbox_version:  # `cockpit note` by this user, offline
-                    outbox_version, read = version, True
-                sharing = link.sharing()
-                if sharing.pending or not sharing.online:
-                    if link.sync():
-                        read = True
-                    sharing = link.sharing()
-                if read:
-                    batch = link.read(force=True)
-                    if batch.events or batch.replace:
-                        self.post_message(EventsArrived(batch.events, batch.replace))
-                    sharing = link.sharing()
-                if link.incident_id in wake.presence or wake.reconnected:
-                    self.post_message(PresenceChanged())
-                key = (sharing.online, sharing.pending, sharing.rejected, sharing.error)
-                if shown is None or key != (
-                    shown.online,
-                    shown.pending,
-                    shown.rejected,
-                    shown.error,
-                ):
-                    shown = sharing
-                    self.post_message(SharingChanged(sharing))
+                try:
+                    outbox_version, shown = self._watch_step(link, wake, outbox_version, shown)
+                except StoreError as exc:
+                    # The local outbox or the server refused something: say it, keep watching.
+                    self.post_message(SharingChanged(Sharing(True, online=False, error=str(exc))))
         finally:
             watcher.close()
+
+    def _watch_step(
+        self, link: StoreLink, wake: Any, outbox_version: int, shown: Sharing | None
+    ) -> tuple[int, Sharing | None]:
+        """One turn of the LISTEN loop (in the watch thread); returns the new bookkeeping."""
+        if link.incident_id in wake.events:
+            # A partner's commit: read it first, bookkeeping after (latency).
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+        read = wake.reconnected
+        version = link.outbox_version()
+        if version != outbox_version:  # `cockpit note` by this user, offline
+            outbox_version, read = version, True
+        sharing = link.sharing()
+        if sharing.pending or not sharing.online:
+            if link.sync():
+                read = True
+            sharing = link.sharing()
+        if read:
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+            sharing = link.sharing()
+        if link.incident_id in wake.presence or wake.reconnected:
+            self.post_message(PresenceChanged())
+        key = (sharing.online, sharing.pending, sharing.rejected, sharing.error)
+        if shown is None or key != (shown.online, shown.pending, shown.rejected, shown.error):
+            shown = sharing
+            self.post_message(SharingChanged(sharing))
+        return outbox_version, shown
 
     def on_sharing_changed(self, message: SharingChanged) -> None:
         for header in self.query(IncidentHeader):  # none while the app shuts down

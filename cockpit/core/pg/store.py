@@ -766,11 +766,29 @@ def _import(conn: psycopg.Connection[Any], dump: StoreDump) -> ImportCounts:
             present |= {
                 row[0] for row in conn.execute("SELECT id FROM events WHERE id = ANY(%s)", (chunk,))
             }
-        added = 0
-        for event in dump.events:
-            if event.id not in present:
-                _insert_event(conn, event)
-                added += 1
+        import json
+
+        missing = [e for e in dump.events if e.id not in present]
+        unknown = {e.incident_id for e in missing} - known - {r.id for r in dump.incidents}
+        if unknown:
+            raise UnknownIncident(f"events of incidents not in the copy: {sorted(unknown)[:3]}")
+        with conn.cursor() as cursor:  # executemany pipelines: one round trip per batch
+            cursor.executemany(
+                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        e.id,
+                        e.incident_id,
+                        e.ts,
+                        e.author,
+                        e.kind,
+                        json.dumps(e.payload, ensure_ascii=False, sort_keys=True),
+                    )
+                    for e in missing
+                ],
+            )
+        added = len(missing)
         salts_added = 0
         for incident_id, salt in dump.salts.items():
             cursor = conn.execute(
