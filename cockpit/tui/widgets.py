@@ -53,6 +53,7 @@ class IncidentHeader(Static):
         if self.drill or (state and state.drill):
             line.append(" DRILL ", style="bold reverse magenta")
             line.append(" ")
+        offline = self.sharing is not None and self.sharing.shared and not self.sharing.online
         if state is None:
             line.append("loading incident…", style="dim")
         else:
@@ -60,9 +61,13 @@ class IncidentHeader(Static):
             if state.severity:
                 line.append(f" {state.severity}", style="bold")
             line.append(f"  {state.phase.title}  ", style="bold")
+            if offline:  # before the title: at 80 columns the outage must not be cut off
+                line.append_text(sharing_text(self.sharing))
+                line.append("  ")
             line.append(visible(state.title, max_len=80))
         line.append(f"  {self.clock():%H:%M:%SZ}", style="dim")
-        line.append_text(sharing_text(self.sharing))
+        if not offline or state is None:
+            line.append_text(sharing_text(self.sharing))
         self.update(line)
 
 
@@ -74,10 +79,14 @@ def sharing_text(sharing: Sharing | None) -> Text:
         return text
     heard = f"{sharing.last_heard:%H:%M:%SZ}" if sharing.last_heard else "never"
     if not sharing.online:
-        text.append("  OFFLINE ", style="bold reverse yellow")
+        text.append(" OFFLINE ", style="bold reverse yellow")
+        # What waits first, then when the server last answered: 80 columns keep both.
         if sharing.pending:
             text.append(f" {sharing.pending} saved locally; not yet shared ·", style="bold")
-        text.append(f" server last heard {heard}", style="dim")
+            short = f"{sharing.last_heard:%H:%MZ}" if sharing.last_heard else "never"
+            text.append(f" last heard {short}", style="dim")
+        else:
+            text.append(f" server last heard {heard}", style="dim")
     elif sharing.pending:
         text.append(f"  sharing {sharing.pending} saved locally…", style="bold yellow")
     else:
