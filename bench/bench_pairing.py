@@ -132,6 +132,10 @@ asyncio.run(main())
 """
 
 
+OUTAGES = 5
+OUTAGE_RESULTS: list[float] = []
+
+
 async def measure_postgresql(rounds: int) -> list[float]:
     """Three cockpits as three users on one throwaway PostgreSQL server."""
     root = Path(__file__).resolve().parents[1]
@@ -184,6 +188,22 @@ async def measure_postgresql(rounds: int) -> list[float]:
             committed = await _wait_line(writer, f"committed {text} ")
             seen = [await _wait_line(viewer, f"seen {text} ") for viewer in viewers]
             latencies.append(max(seen) - committed)
+        # Outages: a note taken while the server is down, from the server's return until
+        # both partners show it (the writer's running cockpit pushes its outbox by itself).
+        outages: list[float] = []
+        for number in range(OUTAGES):
+            text = f"offline{number}"
+            writer = cockpits[number % 3]
+            viewers = [c for c in cockpits if c is not writer]
+            server.stop()
+            writer.stdin.write(f"write {text}\n".encode())
+            await writer.stdin.drain()
+            await _wait_line(writer, f"seen {text} ")  # saved locally and shown to its writer
+            await asyncio.to_thread(server.start)
+            back = time.time()
+            seen = [await _wait_line(viewer, f"seen {text} ") for viewer in viewers]
+            outages.append(max(seen) - back)
+        OUTAGE_RESULTS[:] = outages
         for process in cockpits:
             process.stdin.write(b"quit\n")
             await process.stdin.drain()
@@ -217,6 +237,12 @@ def main() -> None:
         print(f"  median {median * 1000:6.0f} ms   (target <= 150 ms: {median / 0.150:.2f}x)")
         print(f"  p90    {pg[int(len(pg) * 0.9) - 1] * 1000:6.0f} ms")
         print(f"  worst  {pg[-1] * 1000:6.0f} ms   (1 s target: {pg[-1]:.2f}x)")
+        back = sorted(OUTAGE_RESULTS)
+        print(
+            f"a note taken while the server was down, server back -> both partners show it,"
+            f" {len(back)} outages:"
+        )
+        print(f"  median {statistics.median(back):5.2f} s   worst {back[-1]:5.2f} s (target 5 s)")
         print(f"rerun: python bench/bench_pairing.py --postgresql --rounds {rounds}")
         return
     args.rounds = args.rounds or 40
