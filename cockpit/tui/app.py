@@ -455,9 +455,8 @@ class CockpitApp(App[int]):
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
         # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
-        self.query_one(PresenceBar).set_class(
-            len(message.people) > 1 or message.driver is not None, "-pairing"
-        )
+        for bar in self.query(PresenceBar):  # none while the app shuts down
+            bar.set_class(len(message.people) > 1 or message.driver is not None, "-pairing")
 
     # -- store -------------------------------------------------------------------------------
 

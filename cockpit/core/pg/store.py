@@ -57,6 +57,8 @@ RETRY_SECONDS = 1.0
 """After the server failed to answer, writes go straight to the outbox for this long instead
 of each waiting out a connect timeout; `sync()` and reconnects try again after it."""
 PUSH_BATCH = 200
+LOCK_TIMEOUT_SECONDS = 10
+"""Longest wait for the log's write lock before the write is kept in the outbox instead."""
 
 _CONFIG_PROBLEMS = (
     "authentication",
@@ -77,7 +79,11 @@ class Unreachable(Exception):
     """The server did not answer (or the connection broke); `str()` is the reason."""
 
 
-class UnknownIncident(Exception):
+class RefusedData(StoreError):
+    """The server refused this data (a constraint, a bad value): retrying will not help."""
+
+
+class UnknownIncident(RefusedData):
     """An event for an incident the server does not have (nothing was inserted)."""
 
 
@@ -213,8 +219,8 @@ class PostgresStore:
                     self._conn = None
                     return self._server(work)
                 self._went_offline(exc)
-            except (UnknownIncident, pg_errors.ForeignKeyViolation):
-                raise
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
+                raise RefusedData(f"{self.location}: {first_line(exc)}") from None
             except psycopg.Error as exc:
                 raise StoreError(f"{self.location}: {first_line(exc)}") from None
             self._heard()
@@ -265,7 +271,7 @@ class PostgresStore:
             while entries := self.outbox.entries(PUSH_BATCH):
                 try:
                     self._server(lambda conn, batch=entries: _push(conn, batch))  # type: ignore[misc]
-                except (StoreError, UnknownIncident, pg_errors.ForeignKeyViolation):
+                except RefusedData:
                     self._push_one_by_one(entries)
                 else:
                     self.outbox.remove(entries)
@@ -278,7 +284,7 @@ class PostgresStore:
         for entry in entries:
             try:
                 self._server(lambda conn, one=entry: _push(conn, [one]))  # type: ignore[misc]
-            except (StoreError, UnknownIncident, pg_errors.ForeignKeyViolation) as exc:
+            except RefusedData as exc:
                 self.outbox.reject(entry, first_line(exc))
             else:
                 self.outbox.remove([entry])
@@ -420,7 +426,7 @@ class PostgresStore:
                     return shared
                 except Unreachable:
                     pass
-                except (UnknownIncident, pg_errors.ForeignKeyViolation):
+                except UnknownIncident:
                     raise StoreError(
                         f"{self.location}: no incident with id {incident_id!r}"
                     ) from None
@@ -476,7 +482,7 @@ class PostgresStore:
                         incident_id,
                         {"incident_id": incident_id, "salt": salt.hex()},
                     )
-            except (UnknownIncident, pg_errors.ForeignKeyViolation):
+            except RefusedData:
                 raise StoreError(f"{self.location}: no incident with id {incident_id!r}") from None
             if len(salt) != REDACTION_SALT_BYTES:
                 raise StoreError(
@@ -561,6 +567,8 @@ def _lock_log(conn: psycopg.Connection[Any]) -> None:
     # Durable before COMMIT returns whatever the server's default; one writer at a time, so
     # sequence order is commit order.
     conn.execute("SET LOCAL synchronous_commit = on")
+    # A writer stuck elsewhere must not hang ours: after this the write goes to the outbox.
+    conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_SECONDS}s'")
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (schema.APPEND_LOCK,))
 
 
