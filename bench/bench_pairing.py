@@ -84,52 +84,8 @@ async def measure(rounds: int) -> list[float]:
         return latencies
 
 
-COCKPIT = r"""
-import asyncio, os, sys, threading, time
-from cockpit.core.config import load_config_file
-from cockpit.core.incident import Kind
-from cockpit.tui.app import CockpitApp
-
-def say(text):
-    os.write(1, (text + "\n").encode())  # past the app's stdout capture
-
-class Timed(CockpitApp):
-    # Event-driven, no polling loop: each process says when a note first shows in its state.
-    seen = set()
-
-    def on_event_saved(self, message):
-        if not message.event.pending:
-            say(f"committed {message.event.payload.get('text')} {time.time()}")
-        super().on_event_saved(message)
-
-    def on_events_arrived(self, message):
-        super().on_events_arrived(message)
-        for note in self.state.notes if self.state else ():
-            if note.text not in self.seen:
-                self.seen.add(note.text)
-                say(f"seen {note.text} {time.time()}")
-
-async def main():
-    config, incident = sys.argv[1], sys.argv[2]
-    app = Timed(load_config_file(config), **(
-        {"incident_id": incident} if incident != "-" else {"new_incident_title": "bench"}))
-    done = asyncio.Event()
-    async with app.run_test(size=(80, 24)) as pilot:
-        while app.state is None:
-            await pilot.pause(0.01)
-        loop = asyncio.get_running_loop()
-        def read():
-            for line in sys.stdin:
-                if line.startswith("write "):
-                    text = line.strip()[6:]
-                    app.call_from_thread(app.record, Kind.NOTE_ADDED, {"text": text}, None)
-            loop.call_soon_threadsafe(done.set)
-        threading.Thread(target=read, daemon=True).start()
-        say(f"ready {app.state.incident_id}")
-        await done.wait()
-
-asyncio.run(main())
-"""
+COCKPIT = Path(__file__).resolve().parents[1] / "tests" / "tui_child.py"
+"""A headless cockpit in its own process, driven over stdin (shared with the tests)."""
 
 
 OUTAGES = 5
@@ -168,7 +124,7 @@ async def measure_postgresql(rounds: int) -> list[float]:
         incident = "-"
         for home in configs:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", COCKPIT, str(home / "cockpit.toml"), incident,
+                sys.executable, str(COCKPIT), str(home / "cockpit.toml"), incident,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
                 env={**env, "HOME": str(home)}, cwd=str(home),
             )  # fmt: skip

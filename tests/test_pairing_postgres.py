@@ -208,3 +208,76 @@ async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
             "alice's view rebuilt from the shared log",
             10,
         )
+
+
+async def _line_starting(process: Any, prefix: str, limit: float = 60) -> str:
+    """The child's first stdout line starting with `prefix` (a liveness bound, not timing)."""
+    while True:
+        line = (await asyncio.wait_for(process.stdout.readline(), limit)).decode()
+        assert line, f"the partner's cockpit exited before {prefix!r}"
+        if line.startswith(prefix):
+            return line
+
+
+async def test_two_tuis_as_two_users_pair_live(
+    pg_server: Any, tmp_path: Path, bob_home: Path
+) -> None:
+    """Both sides are the real TUI: Bob's runs in its own process, HOME, role (and Unix user
+    when possible); each one's note appears on the other's screen."""
+    database = pg_server.create_database()
+    owner = PgTarget(StoreURL(pg_server.url(database)), PASSWORD_ENV, tmp_path / "owner.db")
+    PostgresStore(owner).close()
+    alice_role = _team_role(pg_server, database, "alice")
+    bob_role = _team_role(pg_server, database, "bob")
+    (tmp_path / "cockpit.toml").write_text(
+        f'[cockpit]\nstore = "{pg_server.url(database, alice_role)}"\n'
+        f'password_env = "{PASSWORD_ENV}"\nstore_outbox = "alice-outbox.db"\n'
+        'author = "alice@laptop"\n'
+    )
+    bob_config = bob_home / "cockpit.toml"
+    bob_config.write_text(
+        f'[cockpit]\nstore = "{pg_server.url(database, bob_role)}"\n'
+        f'password_env = "{PASSWORD_ENV}"\nauthor = "bob@bastion"\n'
+    )
+    if os.geteuid() == 0:
+        shutil.chown(bob_config, user=RUN_AS)
+    app = CockpitApp(load_config_file(tmp_path / "cockpit.toml"), new_incident_title="checkout")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.state is not None, "the incident opened", 30)
+        assert app.state is not None
+        bob = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(PROJECT / "tests" / "tui_child.py"),
+            str(bob_config),
+            app.state.incident_id,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env={
+                "PATH": os.environ.get("PATH", ""),
+                "HOME": str(bob_home),
+                "XDG_DATA_HOME": str(bob_home / ".local" / "share"),
+                "PYTHONPATH": str(PROJECT),
+                PASSWORD_ENV: os.environ[PASSWORD_ENV],
+            },
+            cwd=str(bob_home),
+            user=_as_other_user(),
+        )
+        assert bob.stdin is not None
+        try:
+            await _line_starting(bob, "ready ")
+            app.record(Kind.NOTE_ADDED, {"text": "from-alice"}, "saved: note")
+            await _line_starting(bob, "seen from-alice ")
+            bob.stdin.write(b"write from-bob\n")
+            await bob.stdin.drain()
+            await until(
+                pilot,
+                lambda: (
+                    app.state is not None
+                    and ("bob@bastion", "from-bob") in [(n.author, n.text) for n in app.state.notes]
+                ),
+                "bob's note on alice's screen",
+                30,
+            )
+        finally:
+            bob.stdin.close()
+            await asyncio.wait_for(bob.wait(), 60)
