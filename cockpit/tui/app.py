@@ -593,13 +593,15 @@ class CockpitApp(App[int]):
     def on_events_arrived(self, message: EventsArrived) -> None:
         if self.state is None:
             return
+        known = {event.id for event in self.state.events}
         if message.replace:
             self.state = IncidentState.from_events(message.events)
-            self._push_state()
-            return
+        else:
+            for event in message.events:
+                self.state.apply(event)
         for event in message.events:
-            self.state.apply(event)
-            if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
+            if event.kind == Kind.INJECT and event.id not in known:
+                # A facilitator's prompt in a drill: hard to miss.
                 self.notify(
                     visible(str(event.payload.get("summary", ""))),
                     title="DRILL inject",
