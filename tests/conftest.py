@@ -106,5 +106,7 @@ def pg_target(pg_server: Any, tmp_path: Any) -> Any:
     from cockpit.core.pg.target import PgTarget, StoreURL
     from tests.pg_server import PASSWORD_ENV
 
+    if not pg_server.running():  # a test that stopped it failed before starting it again
+        pg_server.start()
     database = pg_server.create_database()
     return PgTarget(StoreURL(pg_server.url(database)), PASSWORD_ENV, tmp_path / "outbox.db")

@@ -110,6 +110,8 @@ async def _bob(home: Path, config: Path, *args: str) -> tuple[int, str, str]:
 async def test_two_users_on_two_homes_pair_live_and_survive_an_outage(
     pg_server: Any, tmp_path: Path, bob_home: Path
 ) -> None:
+    if not pg_server.running():
+        pg_server.start()
     database = pg_server.create_database()
     owner = PgTarget(StoreURL(pg_server.url(database)), PASSWORD_ENV, tmp_path / "owner.db")
     PostgresStore(owner).close()  # the admin's one-time init
