@@ -36,6 +36,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("drill", "drill", "game-day drills: list, build, run, debrief"),
     ("mcp", "mcp", "serve the read-only tools over MCP (stdio)"),
     ("serve", "serve", "serve the cockpit in a browser (localhost)"),
+    ("store", "store", "the incident store: init (PostgreSQL schema), status, copy"),
 )
 
 EXIT_USAGE = 2

@@ -124,3 +124,33 @@ def git_command_log(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitCommandLog]:
 def frozen_clock() -> Callable[[], datetime]:
     """A clock (zero-argument callable) that always returns 2026-11-28 14:45 UTC."""
     return lambda: FROZEN_NOW
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A real PostgreSQL server for this test session (one per xdist worker), or a skip
+    naming the `postgresql` package when it is not installed."""
+    from tests.pg_server import running_server
+
+    try:
+        context = running_server()
+        server = context.__enter__()
+    except LookupError as exc:
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def pg_target(pg_server: Any, tmp_path: Any) -> Any:
+    """A fresh database on the session's server, as the cockpit's PgTarget (outbox in
+    tmp_path, password from the test variable)."""
+    from cockpit.core.store_target import PgTarget, StoreURL
+    from tests.pg_server import PASSWORD_ENV
+
+    if not pg_server.running():  # a test that stopped it failed before starting it again
+        pg_server.start()
+    database = pg_server.create_database()
+    return PgTarget(StoreURL(pg_server.url(database)), PASSWORD_ENV, tmp_path / "outbox.db")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cockpit.core.postmortem import render_postmortem
+
 from cockpit.core.alerts.alertmanager import default_alertmanagers, parse_alerts_body
 from cockpit.core.alerts.incident import (
     attached_payload,
@@ -27,7 +29,6 @@ from cockpit.core.alerts.model import (
 )
 from cockpit.core.comms.facts import CommsFacts
 from cockpit.core.incident import IncidentState, Kind
-from cockpit.core.postmortem import render_postmortem
 from cockpit.core.store import EventStore
 
 T0 = datetime(2026, 11, 28, 14, 6, tzinfo=UTC)

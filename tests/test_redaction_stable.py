@@ -24,7 +24,8 @@ from cockpit.cli import main
 from cockpit.core.ai.redact import PLACEHOLDER, RedactionError, Redactor, redactor_for
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.demo import SandboxInfo, build_sandbox
-from cockpit.core.store import EventStore, StoreError, incident_redaction_salt
+from cockpit.core.store import EventStore, StoreError
+from cockpit.core.stores import incident_redaction_salt
 from tests.fakes.anthropic_api import FakeAnthropic, call, say
 
 PROJECT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,8 @@ import sys
 from typing import NoReturn
 
 from cockpit.core.config import Config, ConfigError, load_config
-from cockpit.core.store import EventStore, StoreError
+from cockpit.core.store import IncidentStore, StoreError
+from cockpit.core.stores import open_store
 
 EXIT_USAGE = 2
 
@@ -48,9 +49,16 @@ def effective_config(args: argparse.Namespace) -> Config:
     return config
 
 
-def store_from_config(config: Config) -> EventStore:
-    """The incident store the config points at, or exit 2 with one line."""
+def store_from_config(config: Config) -> IncidentStore:
+    """The incident store the config points at (an SQLite file or a PostgreSQL server), or
+    exit 2 with one line. On PostgreSQL, opening pushes writes saved while it was unreachable."""
     try:
-        return EventStore(config.store_path, mode=config.store_file_mode)
-    except StoreError as exc:
+        return open_store(config.store_target, mode=config.store_file_mode)
+    except (StoreError, ConfigError) as exc:
         fail(str(exc))
+
+
+def saved_word(pending: bool) -> str:
+    """How a command says a write landed: "saved", or on an unreachable PostgreSQL server
+    "saved locally; not yet shared" (the next command that reaches it shares it)."""
+    return "saved locally; not yet shared" if pending else "saved"

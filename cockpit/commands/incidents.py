@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cockpit.core.config import Config
-    from cockpit.core.store import EventStore, IncidentRecord
+    from cockpit.core.store import IncidentRecord, IncidentStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
     elif not shown:
         scope = "incidents" if args.all else "open incidents"
         hint = "" if args.all else " (--all includes closed ones)"
-        emit(f"no {scope} in {store.path}{hint}")
+        emit(f"no {scope} in {store.location}{hint}")
     else:
         for record in shown:
             emit(_as_line(record, current is not None and record.id == current.id))
     return 0
 
 
-def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> int:
+def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.sanitize import visible
 
@@ -82,12 +82,15 @@ def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> i
     print(record.id)
     import sys
 
+    from cockpit.commands._common import saved_word
+
     kind = "drill" if drill else "incident"
-    print(f"saved: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    said = saved_word(record.pending)
+    print(f"{said}: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
     return 0
 
 
-def _rename_incident(store: EventStore, ref: str | None, title: str, config: Config) -> int:
+def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: Config) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.incident import Kind
     from cockpit.core.sanitize import visible
@@ -98,8 +101,11 @@ def _rename_incident(store: EventStore, ref: str | None, title: str, config: Con
     record = target_incident(store, ref, drill=config.cockpit.drill)
     payload = {"title": title, "previous": record.title}
     event = store.append(record.id, Kind.RENAMED, payload, config.author)  # commits first
+    from cockpit.commands._common import saved_word
+
+    number = "" if event.pending else f" #{event.seq}"
     print(
-        f"saved: renamed incident {record.id} #{event.seq}: "
+        f"{saved_word(event.pending)}: renamed incident {record.id}{number}: "
         f"{visible(record.title, 200)} -> {visible(title, 200)}"
     )
     return 0
@@ -132,7 +138,7 @@ def _as_line(record: IncidentRecord, current: bool) -> str:
 
 
 def target_incident(
-    store: EventStore, ref: str | None, *, drill: bool, hint: str | None = None
+    store: IncidentStore, ref: str | None, *, drill: bool, hint: str | None = None
 ) -> IncidentRecord:
     """The incident named by `--incident` (id or unique prefix), else the current open one.
 
@@ -150,11 +156,11 @@ def target_incident(
             fail(str(exc))
         if found is None:
             listing = "`cockpit incidents --all` lists them"
-            fail(f"no incident '{visible(ref, 80)}' in {store.path}; {listing}")
+            fail(f"no incident '{visible(ref, 80)}' in {store.location}; {listing}")
         return found
     current = store.current_incident(drill=drill)
     if current is None:
         what = "open drill" if drill else "open incident"
         advice = hint or "open one with `cockpit incidents --new TITLE` or `cockpit`"
-        fail(f"no {what} in {store.path}; {advice}")
+        fail(f"no {what} in {store.location}; {advice}")
     return current

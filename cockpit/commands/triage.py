@@ -56,13 +56,19 @@ def _recorder(config: Any) -> tuple[Any, Any, Any]:
     """(record, store_reader, redactor) on the current incident; without one, record is a
     no-op (said once on stderr) and the redactor uses this process's salt."""
     from cockpit.core.ai.redact import Redactor, config_secret_names
-    from cockpit.core.store import EventStore, StoreError
+    from cockpit.core.config import ConfigError
+    from cockpit.core.store import StoreError, store_exists
+    from cockpit.core.stores import open_store
 
     names = config_secret_names(config)
     record = None
-    if config.store_path.exists():
+    try:
+        target = config.store_target
+    except ConfigError as exc:
+        fail(str(exc))
+    if store_exists(target):
         try:
-            store = EventStore(config.store_path, mode=config.store_file_mode)
+            store = open_store(target, mode=config.store_file_mode)
             record = store.current_incident(drill=config.cockpit.drill)
             if record is None:
                 store.close()

@@ -17,9 +17,22 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    ValidationError,
+    field_validator,
+)
+
+from cockpit.core.store_target import PgTarget, StoreURL, check_store_url, is_store_url
 
 CONFIG_ENV_VAR = "COCKPIT_CONFIG"
+STORE_ENV_VAR = "COCKPIT_STORE"
+"""The store (a path or a postgresql:// URL) when the config sets no `[cockpit] store`."""
 CONFIG_FILE_NAME = "cockpit.toml"
 
 
@@ -37,13 +50,28 @@ ConfigPath = Annotated[Path, Strict(False)]
 """A path written as a TOML string."""
 
 
+def _store_setting(value: Any) -> Path | StoreURL:
+    # A URL stays a string (Path would fold its `//`); anything else is a path.
+    if isinstance(value, StoreURL | Path):
+        return value
+    if isinstance(value, str):
+        return check_store_url(value) if is_store_url(value) else Path(value)
+    raise ValueError(f"expected a path or a postgresql:// URL (got {value!r:.60})")
+
+
+StoreSetting = Annotated[Path | StoreURL, PlainValidator(_store_setting), PlainSerializer(str)]
+"""`[cockpit] store`: a path (SQLite) or a password-free `postgresql://` URL."""
+
+
 class CockpitSection(_Model):
     """General settings."""
 
     author: str | None = None
     """Name recorded on every event; defaults to user@host."""
-    store: ConfigPath | None = None
-    """Path of the SQLite incident store; defaults to the XDG data dir."""
+    store: StoreSetting | None = None
+    """Where incidents are kept: a path to an SQLite file (one host; default: the XDG data
+    dir, or $COCKPIT_STORE), or `postgresql://user@host:5432/db` for a team's server (pairing
+    across machines). The URL never carries a password."""
     runbook: ConfigPath | None = None
     """Markdown runbook with one `## Phase` heading per phase; defaults to the shipped one."""
     drill: bool = False
@@ -72,6 +100,13 @@ class CockpitSection(_Model):
                 names = ", ".join(sorted(READ_ONLY_SUBCOMMANDS))
                 raise ValueError(f"{str(path)!r}: not a reader program (expected one of {names})")
         return paths
+
+    password_env: str | None = None
+    """With a PostgreSQL store: the environment variable holding the password (else libpq's
+    PGPASSWORD or ~/.pgpass). Its name, never the password itself."""
+    store_outbox: ConfigPath | None = None
+    """With a PostgreSQL store: the local SQLite file that keeps writes made while the server
+    is unreachable (default: one file per server in the XDG data dir)."""
 
 
 class FileSource(_Model):
@@ -513,9 +548,36 @@ class Config(_Model):
 
     @property
     def store_path(self) -> Path:
-        """The SQLite incident store."""
-        if self.cockpit.store is not None:
-            return self.resolve(self.cockpit.store)
+        """The SQLite incident store; ConfigError when the store is a PostgreSQL server."""
+        target = self.store_target
+        if isinstance(target, PgTarget):
+            raise ConfigError(
+                f"{target.location}: this needs a local SQLite store, and the store is a"
+                " PostgreSQL server"
+            )
+        return target
+
+    @property
+    def store_target(self) -> Path | PgTarget:
+        """The store: `[cockpit] store`, else $COCKPIT_STORE, else the XDG data dir's file.
+
+        ConfigError (one line naming COCKPIT_STORE) for a bad URL in the variable.
+        """
+        setting: Path | str | None = self.cockpit.store
+        if setting is None and os.environ.get(STORE_ENV_VAR):
+            setting = os.environ[STORE_ENV_VAR]
+            if is_store_url(setting):
+                try:
+                    setting = check_store_url(setting)
+                except ValueError as exc:
+                    raise ConfigError(f"{STORE_ENV_VAR}: {exc}") from None
+        if isinstance(setting, StoreURL):
+            outbox = self.cockpit.store_outbox
+            return PgTarget(
+                setting, self.cockpit.password_env, self.resolve(outbox) if outbox else None
+            )
+        if setting is not None:
+            return self.resolve(setting)
         from platformdirs import user_data_path
 
         return user_data_path("cockpit") / "incidents.db"

@@ -2,7 +2,8 @@
 
 Presence is not history, so it stays out of the append-only event log (a heartbeat every few
 seconds would flood the timeline). Each cockpit process upserts one row of a small `presence`
-table in the same SQLite file, over its own connection, every few seconds and on a pane change;
+table in the same SQLite file (or on the PostgreSQL server, `cockpit.core.pg.presence`), over
+its own connection, every few seconds and on a pane change;
 rows not refreshed for `PRESENCE_TTL_SECONDS` count as gone, and old rows are swept.
 
 The driver/navigator hand-off, by contrast, is a decision worth keeping: it is an event
@@ -20,9 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.core.store import Clock, Event, format_ts, parse_ts, utc_now
+
+if TYPE_CHECKING:
+    pass
 
 HANDOFF_KIND = "pairing.handoff"
 """Event kind of a driver/navigator hand-off: payload {from, to, summary}."""

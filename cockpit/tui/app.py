@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
@@ -32,7 +32,8 @@ from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.sanitize import visible
-from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
+from cockpit.core.store import Clock, Event, EventStore, IncidentStore, Sharing, StoreError, utc_now
+from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
 from cockpit.tui.panes.alerts import AlertsPanel
@@ -54,6 +55,9 @@ GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 
 POLL_SECONDS = 0.25
 """How often the store is checked for events written by another process (pairing)."""
+
+WATCH_SECONDS = 0.5
+"""PostgreSQL: the longest the LISTEN loop waits before checking the outbox and the server."""
 
 # (pane id, pane class, key): the order of the tabs and of the 1-6 keys.
 PANES: tuple[PaneSpec, ...] = (
@@ -108,6 +112,21 @@ class EventsArrived(Message):
     """New committed events, from this process or another one."""
 
     events: Sequence[Event]
+    replace: bool = False
+    """`events` is the whole log (shared, then pending): rebuild the state from it. Sent while
+    writes wait in the outbox, whose provisional seqs move when partners' events arrive."""
+
+
+@dataclass
+class SharingChanged(Message):
+    """PostgreSQL: the server went away or came back, or the outbox grew or drained."""
+
+    sharing: Sharing
+
+
+@dataclass
+class PresenceChanged(Message):
+    """PostgreSQL: someone joined, left or changed pane (a NOTIFY): refresh the bar now."""
 
 
 @dataclass
@@ -133,17 +152,34 @@ class SourcesDiscovered(Message):
     discovery: Discovery
 
 
-class StoreLink:
-    """The app's one store connection, used from worker threads one at a time."""
+@dataclass(frozen=True)
+class Batch:
+    """What a read of the store brought: new events, or (`replace`) the whole log."""
 
-    def __init__(self, store: EventStore, incident_id: str) -> None:
+    events: list[Event]
+    replace: bool = False
+
+
+class StoreLink:
+    """The app's one store connection, used from worker threads one at a time.
+
+    SQLite: `PRAGMA data_version` says cheaply whether another process committed. PostgreSQL:
+    the app's LISTEN loop says when to read; events come by seq, and while writes wait in
+    the local outbox every read returns the whole log (shared + pending) to rebuild from.
+    """
+
+    def __init__(self, store: IncidentStore, incident_id: str) -> None:
         self.store = store
         self.incident_id = incident_id
         self.lock = threading.Lock()
-        self.data_version = store.data_version()
+        self.shared = store.sharing().shared
+        self.data_version = store.data_version() if isinstance(store, EventStore) else 0
         self.last_seq = 0
         self.wrote = False
         """Our own commit since the last read: `data_version` only counts other connections'."""
+        self.confirmed: list[Event] = []
+        """PostgreSQL: every shared event read so far (the base a pending rebuild starts from)."""
+        self.had_pending = False
 
     def append(self, kind: str, payload: dict[str, Any], author: str) -> Event:
         with self.lock:
@@ -153,18 +189,67 @@ class StoreLink:
 
     def new_events(self, *, force: bool = False) -> list[Event]:
         """Events committed since the last call; cheap when nothing changed elsewhere."""
+        return self.read(force=force).events
+
+    def read(self, *, force: bool = False) -> Batch:
+        """What is new since the last read (see the class docstring)."""
+        if self.shared:
+            return self._read_shared()
         with self.lock:
+            assert isinstance(self.store, EventStore)
             version = self.store.data_version()
             # A forced read can be cancelled before it starts (the poll is exclusive), so our
             # own writes are remembered here rather than trusted to that read.
             if version == self.data_version and not force and not self.wrote:
-                return []
+                return Batch([])
             self.data_version = version
             self.wrote = False
             events = self.store.events(self.incident_id, after_seq=self.last_seq)
             if events:
                 self.last_seq = events[-1].seq
-            return events
+            return Batch(events)
+
+    def _read_shared(self) -> Batch:
+        with self.lock:
+            self.wrote = False
+            events = self.store.events(self.incident_id, after_seq=self.last_seq)
+            known = {e.id for e in self.confirmed}
+            shared = [e for e in events if not e.pending and e.id not in known]
+            pending = [e for e in events if e.pending and e.id not in known]
+            self.confirmed += shared
+            if shared:
+                self.last_seq = shared[-1].seq
+            if pending or self.had_pending:
+                self.had_pending = bool(pending)
+                base = self.last_seq
+                renumbered = [replace(e, seq=base + n) for n, e in enumerate(pending, start=1)]
+                return Batch(self.confirmed + renumbered, replace=True)
+            return Batch(shared)
+
+    def sharing(self) -> Sharing:
+        with self.lock:
+            return self.store.sharing()
+
+    def sync(self) -> int:
+        """PostgreSQL: push the outbox if the server answers; 0 when it does not."""
+        from cockpit.core.pg.store import PostgresStore
+
+        if not isinstance(self.store, PostgresStore):
+            return 0
+        with self.lock:
+            if self.store.outbox.count() == 0 and self.store.sharing().online:
+                return 0
+            if not self.store.sharing().online:
+                self.store.try_reconnect()
+            return self.store.sync_quietly()
+
+    def outbox_version(self) -> int:
+        """PostgreSQL: changes when another process of this user wrote to the outbox."""
+        from cockpit.core.pg.store import PostgresStore
+
+        if not isinstance(self.store, PostgresStore):
+            return 0
+        return self.store.outbox.data_version()
 
 
 DECISION_KEYS = Binding.Group("Contain/Resolve")
@@ -504,9 +589,8 @@ class CockpitApp(App[int]):
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
         # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
-        self.query_one(PresenceBar).set_class(
-            len(message.people) > 1 or message.driver is not None, "-pairing"
-        )
+        for bar in self.query(PresenceBar):  # none while the app shuts down
+            bar.set_class(len(message.people) > 1 or message.driver is not None, "-pairing")
 
     # -- store -------------------------------------------------------------------------------
 
@@ -518,20 +602,22 @@ class CockpitApp(App[int]):
         description="Opening the incident store",
     )
     def _open_incident(self) -> None:
-        store = EventStore(
-            self.config.store_path, clock=self.clock, mode=self.config.store_file_mode
-        )
+        try:
+            target = self.config.store_target
+        except ConfigError as exc:
+            raise StoreError(str(exc)) from None
+        store = open_store(target, clock=self.clock, mode=self.config.store_file_mode)
         drill = self.config.cockpit.drill
         record = store.incident(self._incident_id) if self._incident_id else None
         if self._incident_id and record is None:
-            raise StoreError(f"{store.path}: no incident with id {self._incident_id!r}")
+            raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
         if record is None and self._new_incident_title is None:
             record = store.current_incident(drill=drill)
         if record is None:
             title = self._new_incident_title or UNTITLED
             record = store.create_incident(title, self.author, drill=drill)
         link = StoreLink(store, record.id)
-        state = IncidentState.from_events(link.new_events(force=True))
+        state = IncidentState.from_events(link.read(force=True).events)
         runbook: Runbook | None = None
         runbook_error = None
         try:
@@ -549,10 +635,12 @@ class CockpitApp(App[int]):
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
-        self.query_one(PresenceBar).join(
-            self.config.store_path, message.state.incident_id, self.author
-        )
-        if not getattr(self, "_polling", False):  # a switch to another incident keeps one timer
+        target = self.config.store_target
+        self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
+        if self.link is not None and self.link.shared:
+            self.query_one(IncidentHeader).sharing = self.link.sharing()
+            self._watch_store(target)  # exclusive: a switch to another incident replaces it
+        elif not getattr(self, "_polling", False):  # a switch to another incident keeps one timer
             self._polling = True
             self.set_interval(POLL_SECONDS, self._poll_store)
 
@@ -571,16 +659,86 @@ class CockpitApp(App[int]):
     def _read_new_events(self, force: bool = False) -> None:
         if self.link is None:
             return
-        events = self.link.new_events(force=force)
-        if events:
-            self.post_message(EventsArrived(events))
+        batch = self.link.read(force=force)
+        if batch.events or batch.replace:
+            self.post_message(EventsArrived(batch.events, batch.replace))
+        if self.link.shared:
+            self.post_message(SharingChanged(self.link.sharing()))
+
+    @work(thread=True, exclusive=True, group="store-watch", exit_on_error=False)
+    def _watch_store(self, target: Any) -> None:
+        """PostgreSQL: LISTEN for partners' commits and read them by seq; push the outbox
+        as soon as the server answers again; keep the header's sharing state current."""
+        from cockpit.core.pg.watch import ChangeWatcher
+
+        link = self.link
+        if link is None:
+            return
+        worker = get_current_worker()
+        watcher = ChangeWatcher(target)
+        outbox_version = link.outbox_version()
+        shown: Sharing | None = None
+        try:
+            while not worker.is_cancelled:
+                wake = watcher.wait(WATCH_SECONDS)
+                try:
+                    outbox_version, shown = self._watch_step(link, wake, outbox_version, shown)
+                except StoreError as exc:
+                    # The local outbox or the server refused something: say it, keep watching.
+                    self.post_message(SharingChanged(Sharing(True, online=False, error=str(exc))))
+        finally:
+            watcher.close()
+
+    def _watch_step(
+        self, link: StoreLink, wake: Any, outbox_version: int, shown: Sharing | None
+    ) -> tuple[int, Sharing | None]:
+        """One turn of the LISTEN loop (in the watch thread); returns the new bookkeeping."""
+        if link.incident_id in wake.events:
+            # A partner's commit: read it first, bookkeeping after (latency).
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+        read = wake.reconnected
+        version = link.outbox_version()
+        if version != outbox_version:  # `cockpit note` by this user, offline
+            outbox_version, read = version, True
+        sharing = link.sharing()
+        if sharing.pending or not sharing.online:
+            if link.sync():
+                read = True
+            sharing = link.sharing()
+        if read:
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+            sharing = link.sharing()
+        if link.incident_id in wake.presence or wake.reconnected:
+            self.post_message(PresenceChanged())
+        key = (sharing.online, sharing.pending, sharing.rejected, sharing.error)
+        if shown is None or key != (shown.online, shown.pending, shown.rejected, shown.error):
+            shown = sharing
+            self.post_message(SharingChanged(sharing))
+        return outbox_version, shown
+
+    def on_sharing_changed(self, message: SharingChanged) -> None:
+        for header in self.query(IncidentHeader):  # none while the app shuts down
+            header.sharing = message.sharing
+
+    def on_presence_changed(self, message: PresenceChanged) -> None:
+        for bar in self.query(PresenceBar):
+            bar.look()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
         if self.state is None:
             return
-        self.state = self.state.apply(message.events)  # a new snapshot: panes compare and redraw
+        known = {event.id for event in self.state.events}
+        if message.replace:
+            self.state = IncidentState.from_events(message.events)
+        else:
+            self.state = self.state.apply(message.events)  # a new snapshot: panes redraw
         for event in message.events:
-            if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
+            if event.kind == Kind.INJECT and event.id not in known:
+                # A facilitator's prompt in a drill: hard to miss.
                 self.notify(
                     visible(str(event.payload.get("summary", ""))),
                     title="DRILL inject",
@@ -601,12 +759,15 @@ class CockpitApp(App[int]):
             "store-open",
             "store-write",
             "store-poll",
+            "store-watch",
         ):
             return
         error = event.worker.error
         text = str(error) if isinstance(error, StoreError) else f"store error: {error!r}"
         if event.worker.group == "store-write":
             text = f"NOT saved: {text}"
+        if event.worker.group == "store-watch":
+            text = f"live updates stopped: {text}"
         self.notify(text, severity="error", timeout=15)
 
     # -- writing -----------------------------------------------------------------------------
@@ -628,7 +789,12 @@ class CockpitApp(App[int]):
     def on_event_saved(self, message: EventSaved) -> None:
         if message.copy is not None:
             self.query_one(CopyNotice).show_copy(message.copy, saved=True)
-        elif message.saved_message:
+        if message.event.pending:
+            # The server is unreachable: durable here, but the partners do not have it yet.
+            said = (message.saved_message or "saved").removeprefix("saved").lstrip(": ")
+            text = "saved locally; not yet shared" + (f": {said}" if said else "")
+            self.notify(text, severity="warning", timeout=5)
+        elif message.copy is None and message.saved_message:
             self.notify(message.saved_message, timeout=3)
         self._read_new_events(force=True)
 
@@ -840,9 +1006,9 @@ def run_tui(
     try:
         if config is None:
             config = load_config_file(config_path) if config_path else Config()
-        EventStore(
-            config.store_path, mode=config.store_file_mode
-        ).close()  # fail fast, before the screen switches
+        # Fail fast, before the screen switches (an unreachable server is not a failure: the
+        # cockpit works from the outbox until it is back).
+        open_store(config.store_target, mode=config.store_file_mode).close()
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2

@@ -4,7 +4,8 @@ driver/navigator hand-off dialog.
 Wiring (the app does three things):
 
 - compose: `yield PresenceBar(clock=self.clock, id="presence-bar")` under the header;
-- once the incident is open: `presence_bar.join(store_path, incident_id, author)`;
+- once the incident is open: `presence_bar.join(store_target, incident_id, author)` (the SQLite
+  file's path or a PostgreSQL target, `Config.store_target`);
 - when the visible pane changes: `presence_bar.pane_changed(pane.PANE_TITLE)`.
 
 The bar runs its own timer and does all its I/O in a thread worker (its own SQLite
@@ -30,15 +31,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.core.presence import (
-    HEARTBEAT_SECONDS,
-    Presence,
-    PresenceBoard,
-    PresenceError,
-    handoff_payload,
-)
+from cockpit.core.presence import HEARTBEAT_SECONDS, Presence, PresenceError, handoff_payload
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, utc_now
+from cockpit.core.store_target import PgTarget
+from cockpit.core.stores import open_board
 
 LABEL_MAX = 60
 """Longest `who (pane)` label shown for one person; authors are outside input."""
@@ -76,7 +73,7 @@ class PresenceBar(Static):
         self.clock = clock
         self.heartbeat_seconds = heartbeat_seconds
         self.host = host
-        self.store_path: Path | None = None
+        self.store_path: Path | PgTarget | None = None
         self.incident_id: str | None = None
         self.author = ""
         self.pane = ""
@@ -84,16 +81,18 @@ class PresenceBar(Static):
         """Everyone seen at the last heartbeat, this process included."""
         self.driver: str | None = None
         """Who drives, from the latest `pairing.handoff` event; None before any hand-off."""
-        self._board: PresenceBoard | None = None
+        self._board: Any = None
+        """A `PresenceBoard` (SQLite) or `PgPresenceBoard` (PostgreSQL)."""
+        self._board_target: Path | PgTarget | None = None
         self._board_lock = threading.Lock()  # a beat and a pane change may overlap
 
     def on_mount(self) -> None:
         self.update(Text("pairing: joining…", style="dim"))
         self.set_interval(self.heartbeat_seconds, self.beat)
 
-    def join(self, store_path: Path, incident_id: str, author: str) -> None:
+    def join(self, store_path: Path | PgTarget, incident_id: str, author: str) -> None:
         """Start showing (and announcing) presence in `incident_id` of the store at `store_path`."""
-        self.store_path = Path(store_path)
+        self.store_path = store_path if isinstance(store_path, PgTarget) else Path(store_path)
         self.incident_id = incident_id
         self.author = author
         self.beat()
@@ -115,14 +114,34 @@ class PresenceBar(Static):
             return
         self._beat(self.store_path, self.incident_id, self.author, self.pane)
 
+    def look(self) -> None:
+        """Read everyone's presence now without announcing ours (a partner moved)."""
+        if self.store_path is None or self.incident_id is None:
+            return
+        self._beat(self.store_path, self.incident_id, self.author, self.pane, announce=False)
+
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
-    def _beat(self, store_path: Path, incident_id: str, author: str, pane: str) -> None:
+    def _beat(
+        self,
+        store_path: Path | PgTarget,
+        incident_id: str,
+        author: str,
+        pane: str,
+        announce: bool = True,
+    ) -> None:
         try:
             with self._board_lock:
-                if self._board is None or self._board.path != store_path.expanduser():
-                    self._board = PresenceBoard(store_path, clock=self.clock, host=self.host)
+                if self._board is None or self._board_target != store_path:
+                    if self._board is not None:
+                        self._board.close()
+                    target = (
+                        store_path if isinstance(store_path, PgTarget) else store_path.expanduser()
+                    )
+                    self._board = open_board(target, clock=self.clock, host=self.host)
+                    self._board_target = store_path
                 board = self._board
-            board.beat(incident_id, author, pane)
+            if announce:
+                board.beat(incident_id, author, pane)
             people = board.present(incident_id)
             driver = board.driver(incident_id)
         except PresenceError as exc:

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from cockpit.core.incident import IncidentState, Status
 from cockpit.core.sanitize import visible
+from cockpit.core.store import Sharing
 
 STATUS_STYLES = {
     Status.OPEN: "bold",
@@ -26,6 +27,8 @@ class IncidentHeader(Static):
 
     incident: reactive[IncidentState | None] = reactive(None)
     drill: reactive[bool] = reactive(False)
+    sharing: reactive[Sharing | None] = reactive(None)
+    """PostgreSQL store: whether the server is reachable and what waits to be shared."""
 
     def __init__(self, clock: Callable[[], datetime], **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -41,12 +44,16 @@ class IncidentHeader(Static):
     def watch_drill(self) -> None:
         self.refresh_header()
 
+    def watch_sharing(self) -> None:
+        self.refresh_header()
+
     def refresh_header(self) -> None:
         state = self.incident
         line = Text()
         if self.drill or (state and state.drill):
             line.append(" DRILL ", style="bold reverse magenta")
             line.append(" ")
+        offline = self.sharing is not None and self.sharing.shared and not self.sharing.online
         if state is None:
             line.append("loading incident…", style="dim")
         else:
@@ -54,9 +61,39 @@ class IncidentHeader(Static):
             if state.severity:
                 line.append(f" {state.severity}", style="bold")
             line.append(f"  {state.phase.title}  ", style="bold")
+            if offline:  # before the title: at 80 columns the outage must not be cut off
+                line.append_text(sharing_text(self.sharing))
+                line.append("  ")
             line.append(visible(state.title, max_len=80))
         line.append(f"  {self.clock():%H:%M:%SZ}", style="dim")
+        if not offline or state is None:
+            line.append_text(sharing_text(self.sharing))
         self.update(line)
+
+
+def sharing_text(sharing: Sharing | None) -> Text:
+    """The header's word on a PostgreSQL store: nothing for SQLite, "shared" when live, and
+    when the server is unreachable, what waits locally and when it was last heard from."""
+    text = Text()
+    if sharing is None or not sharing.shared:
+        return text
+    heard = f"{sharing.last_heard:%H:%M:%SZ}" if sharing.last_heard else "never"
+    if not sharing.online:
+        text.append(" OFFLINE ", style="bold reverse yellow")
+        # What waits first, then when the server last answered: 80 columns keep both.
+        if sharing.pending:
+            text.append(f" {sharing.pending} saved locally; not yet shared ·", style="bold")
+            short = f"{sharing.last_heard:%H:%MZ}" if sharing.last_heard else "never"
+            text.append(f" last heard {short}", style="dim")
+        else:
+            text.append(f" server last heard {heard}", style="dim")
+    elif sharing.pending:
+        text.append(f"  sharing {sharing.pending} saved locally…", style="bold yellow")
+    else:
+        text.append("  shared", style="dim green")
+    if sharing.rejected:
+        text.append(f"  {sharing.rejected} refused by the server, kept locally", style="bold red")
+    return text
 
 
 @dataclass(frozen=True)

@@ -531,13 +531,13 @@ _by_incident_lock = threading.Lock()
 def incident_redactor(config: Any, incident_id: str) -> Redactor:
     """The incident's redactor, salted from the config's store (`redactor_for` with the
     store's salt loader). Reads the store: call it from a worker thread."""
-    from cockpit.core.store import incident_redaction_salt
+    from cockpit.core.stores import incident_redaction_salt
 
     return redactor_for(
         incident_id,
         config_secret_names(config),
         salt=lambda: incident_redaction_salt(
-            config.store_path, incident_id, mode=config.store_file_mode
+            config.store_target, incident_id, mode=config.store_file_mode
         ),
     )
 

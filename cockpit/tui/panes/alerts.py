@@ -155,7 +155,7 @@ class AlertsPanel(Vertical):
     ]
 
     alertmanagers: reactive[tuple[AlertmanagerConfig, ...]] = reactive(())
-    incident: reactive[IncidentState | None] = reactive(None, always_update=True)
+    incident: reactive[IncidentState | None] = reactive(None)
     note: reactive[str] = reactive("")
     """Shown when there is nothing to read (no Alertmanager was found, and why)."""
 
