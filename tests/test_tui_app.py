@@ -10,9 +10,9 @@ from cockpit.core.config import Config
 from cockpit.core.incident import Kind
 from cockpit.core.store import EventStore
 from cockpit.tui.app import CockpitApp
+from cockpit.tui.help import HelpScreen
 from cockpit.tui.messages import CopyRequested
 from cockpit.tui.panes.checklist import PhaseChecklist
-from cockpit.tui.help import HelpScreen
 from cockpit.tui.screens import DeclareScreen, TextPromptScreen
 from cockpit.tui.widgets import CopyNotice, IncidentHeader
 from tests.tui_support import FROZEN_NOW, make_app, settle, write_config

@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from cockpit.core.incident import IncidentState, Status
+from cockpit.core.lifecycle import STATUS_WORDS, roles_line
 from cockpit.core.sanitize import visible
 
 STATUS_STYLES = {
@@ -22,7 +23,8 @@ STATUS_STYLES = {
 
 
 class IncidentHeader(Static):
-    """Title, status, severity, phase, the UTC clock, and a permanent DRILL banner in drills."""
+    """Status and phase side by side in words (`DECLARED SEV2 · phase Diagnose`), the title,
+    who leads, the UTC clock, and a permanent DRILL banner in drills."""
 
     incident: reactive[IncidentState | None] = reactive(None, always_update=True)
     drill: reactive[bool] = reactive(False)
@@ -47,15 +49,23 @@ class IncidentHeader(Static):
         if self.drill or (state and state.drill):
             line.append(" DRILL ", style="bold reverse magenta")
             line.append(" ")
+        clock = f"  {self.clock():%H:%M:%SZ}"
         if state is None:
             line.append("loading incident…", style="dim")
         else:
-            line.append(f" {state.status.value.upper()} ", style=STATUS_STYLES[state.status])
-            if state.severity:
-                line.append(f" {state.severity}", style="bold")
-            line.append(f"  {state.phase.title}  ", style="bold")
-            line.append(visible(state.title, max_len=80))
-        line.append(f"  {self.clock():%H:%M:%SZ}", style="dim")
+            severity = f" {state.severity}" if state.severity and state.declared else ""
+            status = f" {STATUS_WORDS[state.status].upper()}{severity} "
+            line.append(status, style=STATUS_STYLES[state.status])
+            line.append(f" phase {state.phase.title} ", style="bold")
+            roles = roles_line(state)
+            roles_text = f" · {visible(roles, max_len=60)}" if roles else ""
+            # The title gets what is left of the line; status, phase and roles never move.
+            room = max(12, self.size.width - line.cell_len - len(roles_text) - len(clock) - 3)
+            title = Text(" " + visible(state.title, max_len=200))
+            title.truncate(room, overflow="ellipsis")
+            line.append_text(title)
+            line.append(roles_text, style="italic")
+        line.append(clock, style="dim")
         self.update(line)
 
 
