@@ -33,6 +33,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("drill", "drill", "game-day drills: list, build, run, debrief"),
     ("mcp", "mcp", "serve the read-only tools over MCP (stdio)"),
     ("serve", "serve", "serve the cockpit in a browser (localhost)"),
+    ("keys", "keys", "print the key map (the config's [keymap] applied)"),
 )
 
 EXIT_USAGE = 2

@@ -501,7 +501,7 @@ def test_postmortem_shows_severity_changes_roles_and_an_unverified_resolve(tmp_p
     roles set by humans are named; resolving without verification is said, not hidden."""
     state, _clock = demo_state(tmp_path / "s.db")
     at = state.events[-1].ts
-    extra = [
+    extra: list[tuple[str, dict[str, Any], str]] = [
         (Kind.SEVERITY_CHANGED, {"from": "SEV2", "to": "SEV1", "reason": "EU too"}, "bob"),
         (Kind.ROLE_ASSIGNED, {"role": "incident_lead", "who": "alice"}, "bob"),
         (Kind.ROLE_ASSIGNED, {"role": "comms_lead", "who": "carol [x](y)"}, "alice"),

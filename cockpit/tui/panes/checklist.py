@@ -25,8 +25,22 @@ class ChecklistItems(OptionList):
     """The viewed phase's items (the pane's bindings act on the highlighted one)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="checklist-down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="checklist-up"),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="checklist-down",
+            tooltip="Highlight the next item",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="checklist-up",
+            tooltip="Highlight the previous item",
+        ),
     ]
 
 
