@@ -20,7 +20,7 @@ from textual import events, on, work
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Container
+from textual.containers import Container, HorizontalGroup
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
@@ -140,10 +140,15 @@ class CockpitFooter(Footer):
     pane's keys may be cut, but `? Help` always shows."""
 
     def compose(self) -> ComposeResult:
+        pinned = []
         for widget in super().compose():
-            if getattr(widget, "action", None) == "pane_help":
+            if getattr(widget, "action", None) in ("pane_help", "command_palette"):
                 widget.add_class("-pinned")
-            yield widget
+                pinned.append(widget)
+            else:
+                yield widget
+        with HorizontalGroup(id="footer-pinned"):
+            yield from sorted(pinned, key=lambda w: getattr(w, "action", "") != "pane_help")
 
 
 class CockpitApp(IncidentDecisions):

@@ -95,6 +95,7 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
             "enter_viewed_phase",
             "Enter phase",
             id="checklist-set-phase",
+            show=False,
             tooltip="Make the viewed phase the incident's current phase (recorded)",
         ),
     ]
