@@ -150,6 +150,7 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
         await pilot.press("4", "h")
         await settle(pilot, rounds=10)
         assert cards(app)
+        assert "all UNVERIFIED" in str(app.query_one("#ai-status", Static).render())
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, JudgeScreen)
@@ -178,6 +179,10 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
         first = cards(app)[0]
         assert first.view.status.value == "verified"
         assert len(first.query(".badge.-verified")) == 1
+        status = str(app.query_one("#ai-status", Static).render())
+        assert "1 verified" in status and "all UNVERIFIED" not in status  # kept up to date
+        said = [m.saved_message for m in messages if isinstance(m, RecordRequested)]
+        assert "saved: hypothesis verified" in said and "saved: hypothesis verifed" not in said
         await pilot.press("c")
         await settle(pilot)
         copies = [m for m in messages if isinstance(m, CopyRequested)]

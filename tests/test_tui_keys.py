@@ -11,7 +11,7 @@ from typing import Any
 from textual.actions import parse
 from textual.command import CommandPalette
 from textual.dom import DOMNode
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from cockpit.core.ai.hypotheses import PROPOSED, Hypothesis
 from cockpit.core.config import Config
@@ -107,7 +107,7 @@ async def test_question_mark_help_is_built_from_the_live_bindings_and_follows_a_
         text = _help_text(app)
         assert text.startswith("# Phase checklist")  # the pane's prose, kept
         assert "## Keys in Phases" in text
-        assert "| `space` / `x` | Check |" in text
+        assert "| `x` / `space` | Check |" in text
         assert "| `m` | Note |" in text and "| `n` | Note |" not in text  # remapped
         assert "| `P` | Enter phase | Make the viewed phase" in text
         await pilot.press("escape", "3")
@@ -185,7 +185,8 @@ async def test_the_palette_finds_every_pane_action_by_name_with_its_key(tmp_path
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"postmortem")
         await settle(pilot, rounds=3)
-        shown = " ".join(str(o.prompt) for o in app.screen.query_one("CommandList").options)
+        found = app.screen.query_one("CommandList", OptionList)
+        shown = " ".join(str(o.prompt) for o in found.options)
         assert "Comms: Write postmortem" in shown and "W in Comms" in shown
         await pilot.press("enter")  # runs it in its pane
         await settle(pilot)

@@ -46,7 +46,8 @@ class ChecklistItems(OptionList):
 
 LATEST_EVENTS = 3
 PHASE_KEYS = Binding.Group("Phase")
-"""Previous and next phase share one footer entry, so 80 columns hold the decisions too."""
+"""Previous and next phase belong together (in help); the footer leaves them to the arrows
+and the phase strip, so 80 columns hold the decisions and `? Help`."""
 
 
 class PhaseChecklist(Pane):
@@ -68,7 +69,7 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "space,x",
+            "x,space",
             "toggle_item",
             "Check",
             id="checklist-toggle",
@@ -80,6 +81,7 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
             "Prev phase",
             id="checklist-prev-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the previous phase's checklist",
         ),
         Binding(
@@ -88,6 +90,7 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
             "Next phase",
             id="checklist-next-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the next phase's checklist",
         ),
         Binding(

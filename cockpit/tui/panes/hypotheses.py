@@ -227,8 +227,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
     def _show_counts(self, prefix: str) -> None:
         """`heuristics only: 3 hypotheses: 1 verified, 2 UNVERIFIED`; kept up to date as
         verdicts arrive, so it never says "all UNVERIFIED" after a verification."""
-        self._counts_prefix = prefix
         self.set_status(f"{prefix}: {verdict_counts(self._views)}")
+        self._counts_prefix = prefix
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         self._counts_prefix = None
