@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
@@ -29,6 +29,7 @@ from cockpit.core.search.patterns import sparkline
 from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.command_picker import CommandPickerScreen
+from cockpit.tui.panes.deploy_keys import BINDINGS
 from cockpit.tui.panes.deploy_views import CandidateRow, candidate_rows, detail_text, health_cell
 from cockpit.tui.panes.suspect_diff import SuspectDiffView
 
@@ -57,64 +58,7 @@ and shortstat between the target and the current deploy, and opens a file's diff
 explanation, or in the diff view the diff, as evidence.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "y",
-            "copy_command('rollback')",
-            "Copy rollback",
-            id="deploys-copy-rollback",
-            tooltip="Copy the selected candidate's rollback command (not executed)",
-        ),
-        Binding(
-            "Y",
-            "copy_command('dry run')",
-            "Copy dry run",
-            id="deploys-copy-dry-run",
-            tooltip="Copy the dry-run variant of the rollback command (not executed)",
-        ),
-        Binding(
-            "g",
-            "copy_command('git revert')",
-            "Copy revert",
-            id="deploys-copy-revert",
-            show=False,
-            tooltip="Copy the git revert command (not executed)",
-        ),
-        Binding(
-            "c",
-            "pick_command",
-            "Copy…",
-            id="deploys-copy-pick",
-            tooltip="Pick any filled command of the selected candidate, custom ones "
-            "included, and copy it (not executed)",
-        ),
-        Binding(
-            "s",
-            "suspect_diff",
-            "Suspect diff",
-            id="deploys-suspect-diff",
-            tooltip="Commits and files between the rollback target and the current deploy",
-        ),
-        Binding(
-            "escape",
-            "back",
-            "Back",
-            id="deploys-back",
-            show=False,
-            tooltip="Back from the suspect diff to the deploy list",
-        ),
-        Binding(
-            "p",
-            "pin",
-            "Pin",
-            id="deploys-pin",
-            show=False,
-            tooltip="Pin the selected candidate's explanation, or in the suspect diff the diff",
-        ),
-        Binding(
-            "r", "refresh", "Refresh", id="deploys-refresh", tooltip="Read deploys and health again"
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     @dataclass
     class DeploysListed(Message):

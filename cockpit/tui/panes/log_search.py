@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
@@ -32,6 +32,7 @@ from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.deploy_picker import DeployPickerScreen, deploy_label
 from cockpit.tui.panes.hit_log import HitLog, line_evidence
+from cockpit.tui.panes.log_keys import BINDINGS
 from cockpit.tui.panes.log_options import WINDOWS, SearchOptions, services_of
 from cockpit.tui.panes.log_stream import (
     LinesFound,
@@ -75,90 +76,7 @@ you type) and never before it in the window. Pin a line or a signature as eviden
 Letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "alt+x,x",
-            "toggle_regex",
-            "Regex",
-            id="log-search-toggle-regex",
-            tooltip="Treat the pattern as a regex or as a literal string",
-        ),
-        Binding(
-            "alt+i,i",
-            "toggle_case",
-            "Case",
-            id="log-search-toggle-case",
-            tooltip="Match case-sensitively or not",
-        ),
-        Binding(
-            "alt+t,t",
-            "cycle_window",
-            "Time window",
-            id="log-search-window",
-            tooltip="Time window: 15m, 1h, 6h, since the incident started, all, custom",
-        ),
-        Binding(
-            "alt+s,s",
-            "cycle_service",
-            "Service",
-            id="log-search-service",
-            tooltip="Search all services or only one",
-        ),
-        Binding(
-            "alt+v,v",
-            "toggle_view",
-            "Lines/Patterns",
-            id="log-search-view",
-            tooltip="Switch between matching lines and error patterns",
-        ),
-        Binding(
-            "alt+m,m",
-            "pick_deploy",
-            "New since deploy",
-            id="log-search-new-since-deploy",
-            show=False,
-            tooltip="Pick a recent deploy: signatures first seen after it are marked NEW",
-        ),
-        Binding(
-            "M",
-            "mark_new_since",
-            "New since time",
-            id="log-search-new-since",
-            show=False,
-            tooltip="Mark signatures first seen after a time you type (30m, or an ISO time)",
-        ),
-        Binding(
-            "r",
-            "rerun",
-            "Re-run",
-            id="log-search-rerun",
-            show=False,
-            tooltip="Run the last search again (new lines keep arriving)",
-        ),
-        Binding(
-            "p",
-            "pin",
-            "Pin",
-            id="log-search-pin",
-            tooltip="Pin the selected line or signature to the timeline as evidence",
-        ),
-        Binding(
-            "slash",
-            "focus_pattern",
-            "Pattern",
-            id="log-search-focus-pattern",
-            show=False,
-            tooltip="Go back to the pattern box",
-        ),
-        Binding(
-            "escape",
-            "stop",
-            "Stop",
-            id="log-search-stop",
-            show=False,
-            tooltip="Stop the running search",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     @dataclass
     class SearchProgressed(Message):
