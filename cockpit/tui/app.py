@@ -347,9 +347,9 @@ class CockpitApp(IncidentDecisions):
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
         # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
-        self.query_one(PresenceBar).set_class(
-            len(message.people) > 1 or message.driver is not None, "-pairing"
-        )
+        # A beat can land after the bar is gone (quitting, a new incident): query, not query_one.
+        for bar in self.query(PresenceBar):
+            bar.set_class(len(message.people) > 1 or message.driver is not None, "-pairing")
 
     # -- store -------------------------------------------------------------------------------
 
