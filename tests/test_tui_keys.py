@@ -105,7 +105,10 @@ async def test_question_mark_help_is_built_from_the_live_bindings_and_follows_a_
         await pilot.press("question_mark")
         await pilot.pause()
         text = _help_text(app)
-        assert text.startswith("# Phase checklist")  # the pane's prose, kept
+        assert text.startswith("# Phase checklist")
+        assert "The incident loop: **Assess, Contain" in text  # the pane's prose, kept
+        assert text.index("## Keys in Phases") < text.index("The incident loop")  # keys first
+        assert "`^p` opens the command palette" in text
         assert "## Keys in Phases" in text
         assert "| `x` / `space` | Check |" in text
         assert "| `m` | Note |" in text and "| `n` | Note |" not in text  # remapped

@@ -86,7 +86,9 @@ def help_markdown(app: App[Any], pane: Pane | None, keymap: dict[str, str], pros
     active = list(screen.active_bindings.values())
     focused = screen.focused
     in_text_box = isinstance(focused, Input | TextArea)
-    lines = [prose.rstrip(), ""]
+    # The heading, then the keys (what a person at 3 AM looks for), then the pane's prose.
+    heading, _, body = prose.strip().partition("\n")
+    lines = [heading, ""]
     if pane is not None:
         live = key_rows(
             ((a.binding, a.enabled) for a in active if _in(a.node, pane)), app.get_key_display
@@ -116,8 +118,12 @@ def help_markdown(app: App[Any], pane: Pane | None, keymap: dict[str, str], pros
             if row.binding_id not in shown and row.description
         ]
     lines += ["## Everywhere", "", *_table(everywhere), ""]
-    lines.append(
-        "`ctrl+p` opens the command palette: every action above by name, with its key. "
-        "Inside tmux, `set -g set-clipboard on` lets copies reach your own machine."
-    )
+    if body.strip():
+        lines += ["## About this pane" if pane is not None else "## About", "", body.strip(), ""]
+    palette = next((row for row in everywhere if row.action == "command_palette"), None)
+    if palette is not None:
+        lines.append(
+            f"`{palette.keys[0]}` opens the command palette: every action above by name, with "
+            "its key. Inside tmux, `set -g set-clipboard on` lets copies reach your machine."
+        )
     return "\n".join(lines)

@@ -98,7 +98,8 @@ class Dialog(ModalScreen[AnswerT | None], Generic[AnswerT]):
             parts[0] += f" ({save} from any field)"
         if "dialog-cancel" in keys:
             parts.append(f"{keys['dialog-cancel']} cancels")
-        self.query_one(".dialog-hint", Label).update(Text(" · ".join(parts)))
+        for hint in self.query(".dialog-hint").results(Label):  # none once already dismissed
+            hint.update(Text(" · ".join(parts)))
 
     def refuse(self, message: str, field: str | None = None) -> None:
         """Say what is wrong, in one line, and move the cursor to where it is fixed."""
