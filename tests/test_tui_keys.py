@@ -227,6 +227,10 @@ def test_the_readme_key_map_is_the_one_the_bindings_give() -> None:
     section = readme[start : readme.index(README_END)].strip()
     assert section == keymap_markdown({}).strip(), "run: python docs/make_keymap.py"
     assert "| `y` | Copy rollback |" in section and "| `m` | Write postmortem |" in section
+    assert (
+        "| `S` | Change severity | Change the severity" in section
+        and "`change-severity` |" in section
+    )
 
 
 def test_cockpit_keys_prints_the_map_with_the_configs_remaps(tmp_path: Path) -> None:

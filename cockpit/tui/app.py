@@ -280,7 +280,7 @@ class CockpitApp(IncidentDecisions):
             where = self.config.source_path or "the config"
             self.notify(
                 f"{where}: [keymap] has no binding id {', '.join(unknown)} "
-                "(ids: F1 help lists the keys, the example config lists the ids)",
+                "(`cockpit keys` lists every id)",
                 severity="warning",
                 timeout=15,
             )

@@ -76,24 +76,28 @@ def keymap_markdown(keymap: Mapping[str, str]) -> str:
         lines += [
             f"**{section.title}**",
             "",
-            "| Key | Action | What it does |",
-            "| --- | --- | --- |",
+            "| Key | Action | What it does | `[keymap]` id |",
+            "| --- | --- | --- | --- |",
         ]
         for row in section.rows:
             keys = " ".join(f"`{k}`" for k in row.keys)
             what = (row.tooltip or row.description).replace("|", "/")
-            lines.append(f"| {keys} | {row.description} | {what} |")
+            lines.append(f"| {keys} | {row.description} | {what} | `{row.binding_id}` |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def keymap_text(keymap: Mapping[str, str]) -> str:
-    """The key map for a terminal: one line per action."""
+    """The key map for a terminal: one line per action (keys, action, the id `[keymap]` takes,
+    what it does)."""
     lines: list[str] = []
     for section in key_sections(keymap):
         lines.append(section.title)
         for row in section.rows:
-            lines.append(f"  {' '.join(row.keys):<14} {row.description:<22} {row.tooltip}")
+            lines.append(
+                f"  {' '.join(row.keys):<14} {row.description:<20} {row.binding_id:<30} "
+                f"{row.tooltip}"
+            )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
