@@ -21,6 +21,7 @@ from cockpit.tui.app import PANES, CockpitApp, CockpitFooter
 from cockpit.tui.help import HelpScreen, cockpit_bindings
 from cockpit.tui.keymap import README_BEGIN, README_END, keymap_markdown
 from cockpit.tui.keys import GLOBAL_KEYS, collisions, remapped
+from cockpit.tui.panes.comms import CommsPane
 from cockpit.tui.panes.hypotheses import HypothesesPane
 from tests.tui_support import make_app, settle, write_config
 
@@ -181,6 +182,7 @@ async def test_the_palette_finds_every_pane_action_by_name_with_its_key(tmp_path
                 _, name, params = parse(binding.action)
                 assert (title in commands) == bool(pane.check_action(name, params)), title
         # By name, through the palette a person opens.
+        app.query_one(CommsPane).export_dir = tmp_path  # where the postmortem is written
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
@@ -192,6 +194,7 @@ async def test_the_palette_finds_every_pane_action_by_name_with_its_key(tmp_path
         await pilot.press("enter")  # runs it in its pane
         await settle(pilot)
         assert app.query_one("#pane-tabs").active == "tab-comms"  # type: ignore[attr-defined]
+        assert len(list(tmp_path.glob("postmortem-*.md"))) == 1
 
 
 async def test_a_selection_change_refreshes_what_the_footer_offers(tmp_path: Path) -> None:
