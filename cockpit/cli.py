@@ -37,6 +37,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("mcp", "mcp", "serve the read-only tools over MCP (stdio)"),
     ("serve", "serve", "serve the cockpit in a browser (localhost)"),
     ("store", "store", "the incident store: init (PostgreSQL schema), status, copy"),
+    ("keys", "keys", "print the key map (the config's [keymap] applied)"),
 )
 
 EXIT_USAGE = 2

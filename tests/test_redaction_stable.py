@@ -310,7 +310,7 @@ async def test_the_tui_preview_uses_the_incident_salt(tui_config: Config) -> Non
         await settle(pilot)
         app.post_message(PinRequested("logs", "login failed password=hunter2pass"))
         await settle(pilot)
-        await pilot.press("4", "p")
+        await pilot.press("4", "i")
         await settle(pilot)
         assert isinstance(app.screen, PreviewScreen)
         shown = str(app.screen.query_one("#ai-preview-text", Static).render())

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cockpit.core.config import Config
+    from cockpit.core.incident import IncidentState
     from cockpit.core.store import IncidentRecord, IncidentStore
 
 
@@ -51,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
                 return _rename_incident(store, args.incident, args.rename, config)
             records = store.incidents()
             current = store.current_incident(drill=config.cockpit.drill)
+            shown = [r for r in records if args.all or r.is_open]
+            states = {r.id: _state(store, r.id) for r in shown}
     except StoreError as exc:
         fail(str(exc))
-    shown = [r for r in records if args.all or r.is_open]
     from cockpit.commands._output import emit, emit_json
 
     if args.json:
-        rows = [_as_json(r, current is not None and r.id == current.id) for r in shown]
+        rows = [
+            _as_json(r, states[r.id], current is not None and r.id == current.id) for r in shown
+        ]
         # Titles are outside text: DEL, C1, bidi and zero-width characters as \u escapes.
         emit_json(rows)
     elif not shown:
@@ -66,8 +70,21 @@ def run(args: argparse.Namespace) -> int:
         emit(f"no {scope} in {store.location}{hint}")
     else:
         for record in shown:
-            emit(_as_line(record, current is not None and record.id == current.id))
+            is_current = current is not None and record.id == current.id
+            emit(_as_line(record, states[record.id], is_current))
     return 0
+
+
+def _state(store: IncidentStore, incident_id: str) -> IncidentState:
+    """The incident as its events say: status (resolved is resolved), severity, phase."""
+    from cockpit.core.incident import IncidentState
+
+    return IncidentState.from_events(store.events(incident_id))
+
+
+def _status(record: IncidentRecord, state: IncidentState) -> str:
+    """`resolved`, `contained`, `declared`, `open`; `closed` once the store closed it."""
+    return state.status.value if record.is_open else "closed"
 
 
 def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -> int:
@@ -111,7 +128,7 @@ def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: 
     return 0
 
 
-def _as_json(record: IncidentRecord, current: bool) -> dict[str, Any]:
+def _as_json(record: IncidentRecord, state: IncidentState, current: bool) -> dict[str, Any]:
     from cockpit.core.store import format_ts
 
     return {
@@ -119,22 +136,28 @@ def _as_json(record: IncidentRecord, current: bool) -> dict[str, Any]:
         "title": record.title,
         "opened_at": format_ts(record.created_at),
         "opened_by": record.created_by,
-        "status": "open" if record.is_open else "closed",
+        "status": _status(record, state),
+        "severity": state.severity if state.declared else None,
+        "phase": state.phase.value,
         "closed_at": format_ts(record.closed_at) if record.closed_at else None,
         "drill": record.drill,
         "current": current,
     }
 
 
-def _as_line(record: IncidentRecord, current: bool) -> str:
-    """`* 3f2a9c1b7d0e  2026-11-28 14:31Z  open    checkout 500s [drill]`."""
+def _as_line(record: IncidentRecord, state: IncidentState, current: bool) -> str:
+    """`* 3f2a9c1b7d0e  2026-11-28 14:31Z  resolved   SEV2  Review    checkout 500s [drill]`:
+    status and phase side by side, in the words the cockpit's header uses."""
     from cockpit.core.sanitize import visible
 
     marker = "*" if current else " "
     opened = record.created_at.strftime("%Y-%m-%d %H:%MZ")
-    status = "open" if record.is_open else "closed"
+    severity = (state.severity or "-") if state.declared else "-"
     drill = "  [drill]" if record.drill else ""
-    return f"{marker} {record.id}  {opened}  {status:<6}  {visible(record.title, 200)}{drill}"
+    return (
+        f"{marker} {record.id}  {opened}  {_status(record, state):<9}  {visible(severity, 8):<4}"
+        f"  {state.phase.title:<8}  {visible(record.title, 200)}{drill}"
+    )
 
 
 def target_incident(

@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 HANDOFF_KIND = "pairing.handoff"
 """Event kind of a driver/navigator hand-off: payload {from, to, summary}."""
 
-PRESENCE_TTL_SECONDS = 10.0
-"""A process not seen for this long is no longer shown as present."""
+PRESENCE_TTL_SECONDS = 5.0
+"""A process not seen for this long is no longer shown as present: a partner who dropped off
+(a killed SSH session says no goodbye) leaves the bar within 5 s."""
 
-HEARTBEAT_SECONDS = 3.0
-"""How often a running cockpit refreshes its presence row."""
+HEARTBEAT_SECONDS = 1.5
+"""How often a running cockpit refreshes its presence row: three beats fit in the TTL, so one
+slow beat never makes a live partner flicker away."""
 
 SWEEP_AFTER_SECONDS = 300.0
 """Rows older than this are deleted, so a crashed process leaves nothing behind for long."""

@@ -11,16 +11,20 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.actions import parse as parse_action
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Container
+from textual.containers import Container, HorizontalGroup
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -29,25 +33,21 @@ from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
 from cockpit.core.discovery.model import Discovery
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
-from cockpit.core.presence import HANDOFF_KIND
+from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, Event, EventStore, IncidentStore, Sharing, StoreError, utc_now
 from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
-from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
+from cockpit.tui.decisions import IncidentDecisions
+from cockpit.tui.help import HelpScreen, class_rows, help_markdown
+from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested, RecordRequested
 from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
-from cockpit.tui.presence import HandoffScreen, PresenceBar
-from cockpit.tui.screens import (
-    ConfirmScreen,
-    DeclareScreen,
-    DialogAnswer,
-    HelpScreen,
-    TextPromptScreen,
-)
+from cockpit.tui.presence import PresenceBar
+from cockpit.tui.screens import ChoiceScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
@@ -73,28 +73,10 @@ sit in slots until their modules are imported right after the first frame."""
 
 TITLES = {spec.pane_id: spec.title for spec in PANES}
 
-APP_HELP = """\
-# Cockpit
-
+APP_PROSE = """\
 A terminal incident cockpit. It reads in parallel, records everything, drafts the words,
 and **never executes a command**: suggested commands are copied to your clipboard (OSC 52)
 and recorded on the timeline. You run them.
-
-| Key | Action |
-| --- | --- |
-| `1`-`6` | go to a pane: Phases, Logs, Deploys, Hypotheses, Comms, Timeline |
-| `alt+1`-`alt+6` | the same, from inside a text box |
-| `tab` / `shift+tab` | move focus |
-| `n` | add a note to the timeline |
-| `d` | declare the incident, with a name and a severity |
-| `T` | rename the incident |
-| `C` / `R` | mark contained / resolved |
-| `S` | sources: every log, deploy and alert source, configured or discovered, and why skipped |
-| `ctrl+p` | command palette: every action by name |
-| `F1` | help for the focused pane |
-| `q` | quit (everything saved is already on disk) |
-
-Inside tmux, `set -g set-clipboard on` lets copies reach your own machine's clipboard.
 """
 
 
@@ -105,6 +87,8 @@ class IncidentLoaded(Message):
     state: IncidentState
     runbook: Runbook | None
     runbook_error: str | None = None
+    resumed: bool = False
+    """Opened as the current incident (not by id, not new): a resolved one asks first."""
 
 
 @dataclass
@@ -252,11 +236,23 @@ class StoreLink:
         return self.store.outbox.data_version()
 
 
-DECISION_KEYS = Binding.Group("Contain/Resolve")
-"""The two closing decisions share one footer entry (each still asks for confirmation)."""
+class CockpitFooter(Footer):
+    """The footer, with help pinned at the right beside the palette: at 80 columns the
+    pane's keys may be cut, but `? Help` always shows."""
+
+    def compose(self) -> ComposeResult:
+        pinned = []
+        for widget in super().compose():
+            if getattr(widget, "action", None) in ("pane_help", "command_palette"):
+                widget.add_class("-pinned")
+                pinned.append(widget)
+            else:
+                yield widget
+        with HorizontalGroup(id="footer-pinned"):
+            yield from sorted(pinned, key=lambda w: getattr(w, "action", "") != "pane_help")
 
 
-class CockpitApp(App[int]):
+class CockpitApp(IncidentDecisions):
     """The cockpit."""
 
     TITLE = "Cockpit"
@@ -292,56 +288,38 @@ class CockpitApp(App[int]):
             )
             for spec in PANES
         ],
-        Binding("n", "add_note", "Note", id="add-note", tooltip="Add a note to the timeline"),
         Binding(
-            "d",
-            "declare",
-            "Declare",
-            id="declare",
-            tooltip="Declare the incident with a severity (a recorded human decision)",
+            "question_mark,f1",
+            "pane_help",
+            "Help",
+            id="help",
+            tooltip="Help for the focused pane: what it is for and its keys",
         ),
         Binding(
-            "C",
-            "mark_contained",
-            "Contained",
-            id="mark-contained",
-            group=DECISION_KEYS,
-            tooltip="Mark the incident contained (a recorded human decision)",
-        ),
-        Binding(
-            "R",
-            "mark_resolved",
-            "Resolved",
-            id="mark-resolved",
-            group=DECISION_KEYS,
-            tooltip="Mark the incident resolved (a recorded human decision)",
-        ),
-        Binding(
-            "T",
-            "rename",
-            "Rename",
-            id="rename",
+            "q",
+            "quit",
+            "Quit",
+            id="quit",
             show=False,
-            tooltip="Rename the incident (recorded on the timeline)",
+            tooltip="Quit; everything saved is on disk (asks first during a drill)",
         ),
         Binding(
-            "H",
-            "hand_off",
-            "Hand off",
-            id="hand-off",
+            "ctrl+p",
+            "command_palette",
+            "Palette",
+            id="command-palette",
             show=False,
-            tooltip="Record a driver/navigator hand-off to a partner",
+            priority=True,
+            tooltip="Every action by name, with its key",
         ),
         Binding(
-            "S",
+            "I",
             "show_sources",
             "Sources",
             id="sources",
             show=False,
             tooltip="Every source, configured or discovered, and why one was skipped",
         ),
-        Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
     ]
 
     def __init__(
@@ -364,6 +342,9 @@ class CockpitApp(App[int]):
         self._new_incident_title = new_incident_title
         self.link: StoreLink | None = None
         self.state: IncidentState | None = None
+        self.runbook: Runbook | None = None
+        self.service_errors: dict[str, ServiceErrors] = {}
+        self._poll_timer: Timer | None = None
         if config.keymap:
             self.set_keymap(config.keymap)
 
@@ -384,10 +365,13 @@ class CockpitApp(App[int]):
                 else:
                     yield PaneSlot(specs[pane_id], self.config, self.clock)
         yield CopyNotice(id="copy-notice")
-        # Compact: at 80 columns every key of a pane and the app-wide decisions fit on one line.
-        yield Footer()
+        yield CockpitFooter()
 
     def on_mount(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        """Open the incident into freshly composed panes (at start, and for a new incident)."""
         self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
         self._open_incident()
@@ -522,7 +506,7 @@ class CockpitApp(App[int]):
             where = self.config.source_path or "the config"
             self.notify(
                 f"{where}: [keymap] has no binding id {', '.join(unknown)} "
-                "(ids: F1 help lists the keys, the example config lists the ids)",
+                "(`cockpit keys` lists every id)",
                 severity="warning",
                 timeout=15,
             )
@@ -589,7 +573,8 @@ class CockpitApp(App[int]):
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
         # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
-        for bar in self.query(PresenceBar):  # none while the app shuts down
+        # A beat can land after the bar is gone (quitting, a new incident): query, not query_one.
+        for bar in self.query(PresenceBar):
             bar.set_class(len(message.people) > 1 or message.driver is not None, "-pairing")
 
     # -- store -------------------------------------------------------------------------------
@@ -611,8 +596,10 @@ class CockpitApp(App[int]):
         record = store.incident(self._incident_id) if self._incident_id else None
         if self._incident_id and record is None:
             raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
+        resumed = False
         if record is None and self._new_incident_title is None:
             record = store.current_incident(drill=drill)
+            resumed = record is not None
         if record is None:
             title = self._new_incident_title or UNTITLED
             record = store.create_incident(title, self.author, drill=drill)
@@ -625,10 +612,12 @@ class CockpitApp(App[int]):
         except RunbookError as exc:
             runbook_error = str(exc)
         self.link = link
-        self.post_message(IncidentLoaded(state, runbook, runbook_error))
+        self._incident_id = record.id  # from now on, this incident, whatever else opens
+        self.post_message(IncidentLoaded(state, runbook, runbook_error, resumed))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         self.state = message.state
+        self.runbook = message.runbook
         for pane in self.panes():
             if isinstance(pane, PhaseChecklist):
                 pane.runbook = message.runbook
@@ -640,9 +629,31 @@ class CockpitApp(App[int]):
         if self.link is not None and self.link.shared:
             self.query_one(IncidentHeader).sharing = self.link.sharing()
             self._watch_store(target)  # exclusive: a switch to another incident replaces it
-        elif not getattr(self, "_polling", False):  # a switch to another incident keeps one timer
-            self._polling = True
-            self.set_interval(POLL_SECONDS, self._poll_store)
+        elif self._poll_timer is None:
+            self._poll_timer = self.set_interval(POLL_SECONDS, self._poll_store)
+        if message.resumed and message.state.resolved is not None:
+            self._ask_about_resolved(message.state)
+
+    def _ask_about_resolved(self, state: IncidentState) -> None:
+        """`cockpit` on a resolved incident never reopens it silently: review it, or start a
+        new one."""
+        resolved = state.resolved
+        assert resolved is not None
+        question = Text("The current incident is ", style="")
+        question.append("RESOLVED", style="bold")
+        question.append(f": {visible(state.title, 80)}\n")
+        question.append(
+            f"resolved at {resolved.at:%Y-%m-%d %H:%M} UTC by {visible(resolved.by, 40)}. "
+            "Review it (postmortem, action items), or open a new incident?"
+        )
+
+        def answered(choice: str | None) -> None:
+            if choice == "new":
+                self.action_new_incident()
+
+        self.push_screen(
+            ChoiceScreen(question, [("review", "Review it"), ("new", "New incident")]), answered
+        )
 
     def _push_state(self) -> None:
         headers = self.query(IncidentHeader)
@@ -651,19 +662,37 @@ class CockpitApp(App[int]):
         headers.first().incident = self.state
         for pane in self.panes():
             pane.incident = self.state
+        self.refresh_bindings()  # what applies (declare, severity, resolve...) follows the state
+
+    def start_new_incident(self, title: str) -> None:
+        """Open a new incident and switch every pane to it; the old one is left as it is."""
+        self._incident_id = None
+        self._new_incident_title = title or UNTITLED
+        self.call_later(self._switch_incident)
+
+    async def _switch_incident(self) -> None:
+        old, self.link = self.link, None
+        self.state = None
+        self.service_errors = {}
+        await self.recompose()  # fresh panes: nothing of the old incident lingers in them
+        if old is not None:
+            with old.lock:
+                old.store.close()
+        self._start()
 
     def _poll_store(self) -> None:
         self._read_new_events()
 
     @work(thread=True, exclusive=True, group="store-poll", exit_on_error=False)
     def _read_new_events(self, force: bool = False) -> None:
-        if self.link is None:
+        link = self.link
+        if link is None:
             return
-        batch = self.link.read(force=force)
+        batch = link.read(force=force)
         if batch.events or batch.replace:
             self.post_message(EventsArrived(batch.events, batch.replace))
-        if self.link.shared:
-            self.post_message(SharingChanged(self.link.sharing()))
+        if link.shared:
+            self.post_message(SharingChanged(link.sharing()))
 
     @work(thread=True, exclusive=True, group="store-watch", exit_on_error=False)
     def _watch_store(self, target: Any) -> None:
@@ -729,14 +758,16 @@ class CockpitApp(App[int]):
             bar.look()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
-        if self.state is None:
+        if self.state is None or self.link is None:
             return
+        # Read just before a switch to a new incident: not this incident's events.
+        events = [e for e in message.events if e.incident_id == self.link.incident_id]
         known = {event.id for event in self.state.events}
         if message.replace:
-            self.state = IncidentState.from_events(message.events)
+            self.state = IncidentState.from_events(events)
         else:
-            self.state = self.state.apply(message.events)  # a new snapshot: panes redraw
-        for event in message.events:
+            self.state = self.state.apply(events)  # a new snapshot: panes redraw
+        for event in events:
             if event.kind == Kind.INJECT and event.id not in known:
                 # A facilitator's prompt in a drill: hard to miss.
                 self.notify(
@@ -798,6 +829,23 @@ class CockpitApp(App[int]):
             self.notify(message.saved_message, timeout=3)
         self._read_new_events(force=True)
 
+    @work(thread=True, group="store-write", exit_on_error=False, description="Saving events")
+    def record_batch(self, items: list[tuple[str, dict[str, Any]]], saved_message: str) -> None:
+        """Append several events in this order (one worker: threads would race)."""
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        event = None
+        for kind, payload in items:
+            event = self.link.append(kind, payload, self.author)
+        if event is not None:
+            self.post_message(EventSaved(event, saved_message))
+
+    @on(ErrorsRead)
+    def _errors_read(self, message: ErrorsRead) -> None:
+        self.service_errors = {
+            service: ServiceErrors(service, ratio) for service, ratio in message.errors.items()
+        }
+
     @on(RecordRequested)
     def _record_requested(self, message: RecordRequested) -> None:
         self.record(message.kind, message.payload, message.saved_message)
@@ -841,81 +889,6 @@ class CockpitApp(App[int]):
             for sequence in sequences[1:]:
                 driver.write(sequence)
 
-    # -- human decisions ---------------------------------------------------------------------
-
-    def action_add_note(self) -> None:
-        def save(text: str | None) -> None:
-            if text:
-                self.record(Kind.NOTE_ADDED, {"text": text}, "saved: note")
-
-        self.push_screen(
-            TextPromptScreen("Add a note to the timeline", "what you saw or did"), save
-        )
-
-    def action_declare(self) -> None:
-        if self.state and self.state.declared:
-            self.notify(f"already declared {self.state.severity} by {self.state.declared.by}")
-            return
-
-        title = self.state.title if self.state else ""
-
-        def save(decision: DialogAnswer | None) -> None:
-            if decision is not None:
-                if decision.title and decision.title != title:
-                    self._record_rename(title, decision.title)
-                self.record(
-                    Kind.DECLARED,
-                    {"severity": decision.severity, "detail": decision.detail},
-                    f"saved: incident declared {decision.severity}",
-                )
-
-        untitled = title in ("", UNTITLED)
-        self.push_screen(DeclareScreen("" if untitled else title, untitled=untitled), save)
-
-    def action_rename(self) -> None:
-        title = self.state.title if self.state else ""
-
-        def save(new_title: str | None) -> None:
-            if new_title and new_title != title:
-                self._record_rename(title, new_title)
-
-        self.push_screen(
-            TextPromptScreen(
-                "Rename the incident (recorded on the timeline)",
-                "e.g. Checkout 5xx after the 14:31 deploy",
-                "" if title == UNTITLED else title,
-            ),
-            save,
-        )
-
-    def _record_rename(self, previous: str, title: str) -> None:
-        self.record(
-            Kind.RENAMED, {"title": title, "previous": previous}, f"saved: incident renamed {title}"
-        )
-
-    def action_mark_contained(self) -> None:
-        self._confirm_decision(
-            Kind.CONTAINED,
-            "contained",
-            "Mark the incident CONTAINED? Customers should no longer be hurt.",
-            "how it was contained, e.g. rolled back checkout to 7f3a2c1",
-        )
-
-    def action_mark_resolved(self) -> None:
-        self._confirm_decision(
-            Kind.RESOLVED,
-            "resolved",
-            "Mark the incident RESOLVED? Prod is verified healthy.",
-            "what verified it, e.g. 5xx back to 0.2% for 30 min",
-        )
-
-    def _confirm_decision(self, kind: str, word: str, question: str, placeholder: str) -> None:
-        def save(decision: DialogAnswer | None) -> None:
-            if decision is not None:
-                self.record(kind, {"detail": decision.detail}, f"saved: incident {word}")
-
-        self.push_screen(ConfirmScreen(question, placeholder), save)
-
     def notify(
         self,
         message: str,
@@ -930,51 +903,67 @@ class CockpitApp(App[int]):
 
     # -- help and commands -------------------------------------------------------------------
 
-    def action_hand_off(self) -> None:
+    def present_others(self) -> tuple[list[str], str | None]:
         bar = self.query_one(PresenceBar)
-
-        def save(payload: dict[str, Any] | None) -> None:
-            if payload:
-                self.record(HANDOFF_KIND, payload, f"saved: {payload['summary']}")
-
-        others = [p.who for p in bar.others()]
-        self.push_screen(HandoffScreen(self.author, others, bar.driver), save)
+        return [p.who for p in bar.others()], bar.driver
 
     def action_pane_help(self) -> None:
         pane = self._pane_of(self.focused)
         if pane is None:
             pane = next((p for p in self.panes() if p.has_class("-active")), None)
-        pane_help = pane.help_text if isinstance(pane, PaneSlot) else (pane.HELP if pane else "")
-        self.push_screen(HelpScreen((pane_help or "") + "\n\n" + APP_HELP))
+        inner = self.pane_content(pane.id) if pane is not None and pane.id else None
+        prose = inner.HELP if inner is not None and inner.HELP else f"# Cockpit\n\n{APP_PROSE}"
+        markdown = help_markdown(self, inner, self.config.keymap, prose)
+        self.push_screen(HelpScreen(markdown))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action by name, from the bindings: the app's, then each pane's. The help
+        line shows the key the action has now (keymap applied); what does not apply now
+        (`check_action`) is left out, as the footer dims it."""
         yield from super().get_system_commands(screen)
+        keymap = self.config.keymap
+        for row in class_rows(type(self), keymap, self):
+            name, params = _parsed(row.action)
+            if name in ("show_pane", "command_palette") or not self.check_action(name, params):
+                continue
+            yield SystemCommand(
+                row.description,
+                f"{row.key_text} · {row.tooltip}",
+                partial(self.run_action, row.action),
+            )
         for spec in PANES:
+            keys = next(
+                r
+                for r in class_rows(type(self), keymap, self)
+                if r.binding_id == f"pane-{spec.pane_id}"
+            )
             yield SystemCommand(
                 f"Go to {spec.title}",
-                f"Show the {spec.title} pane ({spec.key})",
-                lambda pane_id=spec.pane_id: self.action_show_pane(pane_id),
+                f"{keys.key_text} · Show the {spec.title} pane",
+                partial(self.action_show_pane, spec.pane_id),
             )
-        yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
-        yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)
-        yield SystemCommand("Rename incident", "Give the incident a name (T)", self.action_rename)
-        yield SystemCommand(
-            "Mark contained",
-            "Record that the incident is contained (C)",
-            self.action_mark_contained,
-        )
-        yield SystemCommand(
-            "Mark resolved", "Record that the incident is resolved (R)", self.action_mark_resolved
-        )
-        yield SystemCommand(
-            "Hand off driving", "Record a driver/navigator hand-off (H)", self.action_hand_off
-        )
-        yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
-        yield SystemCommand(
-            "Sources",
-            "Every source, configured or discovered, its state and why skipped (S)",
-            self.action_show_sources,
-        )
+            pane = self.pane_content(spec.pane_id)
+            if isinstance(pane, PaneSlot):
+                continue  # not loaded yet
+            for row in class_rows(type(pane), keymap, self):
+                name, params = _parsed(row.action)
+                if not row.description or not pane.check_action(name, params):
+                    continue
+                yield SystemCommand(
+                    f"{spec.title}: {row.description}",
+                    f"{row.key_text} in {spec.title} · {row.tooltip}",
+                    partial(self._run_in_pane, spec.pane_id, row.action),
+                )
+
+    async def _run_in_pane(self, pane_id: str, action: str) -> None:
+        """A pane's action from the palette: show the pane, then run it there."""
+        self.action_show_pane(pane_id)
+        await self.run_action(action, self.pane_content(pane_id))
+
+
+def _parsed(action: str) -> tuple[str, tuple[object, ...]]:
+    _, name, params = parse_action(action)
+    return name, params
 
 
 def known_binding_ids() -> set[str]:

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -36,6 +34,7 @@ from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, utc_now
 from cockpit.core.store_target import PgTarget
 from cockpit.core.stores import open_board
+from cockpit.tui.screens import Dialog, Refused
 
 LABEL_MAX = 60
 """Longest `who (pane)` label shown for one person; authors are outside input."""
@@ -186,7 +185,7 @@ class PresenceBar(Static):
             board.close()
 
 
-class HandoffScreen(ModalScreen[dict[str, Any] | None]):
+class HandoffScreen(Dialog[dict[str, Any]]):
     """Driver/navigator hand-off: who takes over? Returns the `pairing.handoff` payload.
 
     `me` is this process's author; `driver` the current driver if a hand-off was recorded
@@ -194,16 +193,6 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
     """
 
     DEFAULT_CSS = """
-    HandoffScreen {
-        align: center middle;
-    }
-    HandoffScreen > Vertical {
-        width: 70;
-        height: auto;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
     HandoffScreen OptionList {
         height: auto;
         max-height: 8;
@@ -211,9 +200,7 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
     """
 
     AUTO_FOCUS = "#handoff-to"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="handoff-cancel", tooltip="Close; nothing saved"),
-    ]
+    SAVE_LABEL = "Hand off"
 
     def __init__(self, me: str, candidates: list[str], driver: str | None = None) -> None:
         super().__init__()
@@ -221,43 +208,35 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
         self.driver = driver or me
         self.candidates = [c for c in dict.fromkeys(candidates) if c != self.driver]
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(f"Driver hand-off: {visible(self.driver, LABEL_MAX)} hands over to…"))
-            yield Input(
-                value=self.candidates[0] if self.candidates else "",
-                placeholder="who takes over the keyboard (name or user@host)",
-                id="handoff-to",
-            )
-            if self.candidates:
-                yield OptionList(
-                    *[
-                        Option(Text(visible(c, LABEL_MAX)), id=f"c{i}")
-                        for i, c in enumerate(self.candidates)
-                    ],
-                    id="handoff-candidates",
-                )
-            yield Label(
-                "Enter records the hand-off on the timeline. Esc cancels.", id="handoff-hint"
+    def fields(self) -> Iterable[Widget]:
+        yield Label(Text(f"Driver hand-off: {visible(self.driver, LABEL_MAX)} hands over to…"))
+        yield Input(
+            value=self.candidates[0] if self.candidates else "",
+            placeholder="who takes over the keyboard (name or user@host)",
+            id="handoff-to",
+        )
+        if self.candidates:
+            yield OptionList(
+                *[
+                    Option(Text(visible(c, LABEL_MAX)), id=f"c{i}")
+                    for i, c in enumerate(self.candidates)
+                ],
+                id="handoff-candidates",
             )
 
     @on(Input.Submitted, "#handoff-to")
-    def _typed(self, event: Input.Submitted) -> None:
-        self._choose(event.value)
+    def _typed(self) -> None:
+        self.action_save()
 
     @on(OptionList.OptionSelected, "#handoff-candidates")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self._choose(self.candidates[event.option_index])
+        self.query_one("#handoff-to", Input).value = self.candidates[event.option_index]
+        self.action_save()
 
-    def _choose(self, name: str) -> None:
-        to = name.strip()
-        hint = self.query_one("#handoff-hint", Label)
+    def answer(self) -> dict[str, Any]:
+        to = self.query_one("#handoff-to", Input).value.strip()
         if not to:
-            hint.update("Name who takes over (or Esc to cancel).")
-        elif to == self.driver:
-            hint.update(Text(f"{visible(to, LABEL_MAX)} is already driving; name someone else."))
-        else:
-            self.dismiss(handoff_payload(self.driver, to))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            raise Refused("name who takes over, or cancel", "handoff-to")
+        if to == self.driver:
+            raise Refused(f"{visible(to, LABEL_MAX)} is already driving; name someone else")
+        return handoff_payload(self.driver, to)

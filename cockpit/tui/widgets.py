@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from cockpit.core.incident import IncidentState, Status
+from cockpit.core.lifecycle import STATUS_WORDS, roles_line
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Sharing
 
@@ -23,7 +24,8 @@ STATUS_STYLES = {
 
 
 class IncidentHeader(Static):
-    """Title, status, severity, phase, the UTC clock, and a permanent DRILL banner in drills."""
+    """Status and phase side by side in words (`DECLARED SEV2 · phase Diagnose`), the title,
+    who leads, the UTC clock, and a permanent DRILL banner in drills."""
 
     incident: reactive[IncidentState | None] = reactive(None)
     drill: reactive[bool] = reactive(False)
@@ -54,20 +56,29 @@ class IncidentHeader(Static):
             line.append(" DRILL ", style="bold reverse magenta")
             line.append(" ")
         offline = self.sharing is not None and self.sharing.shared and not self.sharing.online
+        clock = f"  {self.clock():%H:%M:%SZ}"
+        tail = sharing_text(self.sharing) if not offline or state is None else Text()
         if state is None:
             line.append("loading incident…", style="dim")
         else:
-            line.append(f" {state.status.value.upper()} ", style=STATUS_STYLES[state.status])
-            if state.severity:
-                line.append(f" {state.severity}", style="bold")
-            line.append(f"  {state.phase.title}  ", style="bold")
+            severity = f" {state.severity}" if state.severity and state.declared else ""
+            status = f" {STATUS_WORDS[state.status].upper()}{severity} "
+            line.append(status, style=STATUS_STYLES[state.status])
+            line.append(f" phase {state.phase.title} ", style="bold")
             if offline:  # before the title: at 80 columns the outage must not be cut off
+                line.append(" ")
                 line.append_text(sharing_text(self.sharing))
-                line.append("  ")
-            line.append(visible(state.title, max_len=80))
-        line.append(f"  {self.clock():%H:%M:%SZ}", style="dim")
-        if not offline or state is None:
-            line.append_text(sharing_text(self.sharing))
+            roles = roles_line(state)
+            roles_text = f" · {visible(roles, max_len=60)}" if roles else ""
+            # The title gets what is left of the line; status, phase and roles never move.
+            used = line.cell_len + len(roles_text) + len(clock) + tail.cell_len
+            room = max(12, self.size.width - used - 3)
+            title = Text(" " + visible(state.title, max_len=200))
+            title.truncate(room, overflow="ellipsis")
+            line.append_text(title)
+            line.append(roles_text, style="italic")
+        line.append(clock, style="dim")
+        line.append_text(tail)
         self.update(line)
 
 

@@ -325,11 +325,14 @@ def _derived(
 
     if state.severity and state.declared:
         impact = IMPACT_BY_SEVERITY.get(state.severity, state.severity)
-        facts["impact"] = _fact(
-            "impact",
-            impact,
-            f"from the severity: {state.severity} declared by {state.declared.by}",
-        )
+        source = f"from the severity: {state.severity} declared by {state.declared.by}"
+        if state.severity_changes:  # the latest severity counts, and says it changed
+            change = state.severity_changes[-1]
+            source = (
+                f"from the severity: {change.to_severity}, changed from {change.from_severity} "
+                f"by {change.by} at {hhmm(change.at)}"
+            )
+        facts["impact"] = _fact("impact", impact, source)
     else:
         facts["impact"] = _fact("impact", "", "not declared yet: no severity")
 

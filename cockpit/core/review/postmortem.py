@@ -18,7 +18,7 @@ from pathlib import Path
 from cockpit.core.ai.hypotheses import whole_quotes
 from cockpit.core.comms.events import FACT_SET, CommsCopy, comms_copies, is_comms_copy
 from cockpit.core.comms.facts import CommsFacts
-from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.incident import ROLES, UNTITLED, IncidentState, Kind, describe
 from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
     ROOT_CAUSE_STATED,
@@ -222,6 +222,39 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, 
     )
 
 
+def _severity_and_roles(state: IncidentState) -> list[str]:
+    """The severity with every change (from, to, why, who, when), the roles and who set them,
+    and a resolve that went ahead without a recorded verification."""
+    lines = ["## Severity and roles", ""]
+    if state.declared is None:
+        lines.append("- Severity: never declared")
+    else:
+        first = state.severity_changes[0].from_severity if state.severity_changes else None
+        declared = first or state.severity or "?"
+        lines.append(
+            f"- Severity: {md(state.severity or '?', 20)} (declared {md(declared, 20)} at "
+            f"{hhmm_z(state.declared.at)} by {md(state.declared.by, 80)})"
+        )
+        for change in state.severity_changes:
+            why = f": {md(change.reason, 300)}" if change.reason else ""
+            lines.append(
+                f"  - changed {md(change.from_severity, 20)} -> {md(change.to_severity, 20)} "
+                f"at {hhmm_z(change.at)} by {md(change.by, 80)}{why}"
+            )
+    for role, words in ROLES.items():
+        holder = state.roles.get(role)
+        who = (
+            f"{md(holder.who, 80)} (set by {md(holder.by, 80)} at {hhmm_z(holder.at)})"
+            if holder
+            else "not set"
+        )
+        lines.append(f"- {words.capitalize()}: {who}")
+    if state.resolve_warnings:
+        missing = "; ".join(md(w, 200) for w in state.resolve_warnings)
+        lines.append(f"- Resolved without a recorded verification: {missing}")
+    return [*lines, ""]
+
+
 def _facts_table(facts: CommsFacts) -> list[str]:
     lines = ["| Fact | Value | Source |", "| --- | --- | --- |"]
     for fact in facts:
@@ -404,6 +437,7 @@ def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime)
         "",
         f"Customer impact for legal or contractual purposes: {TO_BE_WRITTEN}",
         "",
+        *_severity_and_roles(state),
         "## Key times",
         "",
         *_key_times(state, facts),

@@ -27,14 +27,29 @@ class ChecklistItems(OptionList):
     """The viewed phase's items (the pane's bindings act on the highlighted one)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="checklist-down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="checklist-up"),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="checklist-down",
+            tooltip="Highlight the next item",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="checklist-up",
+            tooltip="Highlight the previous item",
+        ),
     ]
 
 
 LATEST_EVENTS = 3
 PHASE_KEYS = Binding.Group("Phase")
-"""Previous and next phase share one footer entry, so 80 columns hold the decisions too."""
+"""Previous and next phase belong together (in help); the footer leaves them to the arrows
+and the phase strip, so 80 columns hold the decisions and `? Help`."""
 
 
 class PhaseChecklist(Pane):
@@ -46,22 +61,17 @@ class PhaseChecklist(Pane):
 
 The incident loop: **Assess, Contain, Diagnose, Fix, Verify, Review**. The current phase is
 highlighted; its checklist comes from the team's runbook (`[cockpit] runbook` in the config).
+Checking an item is recorded with who and when. Viewing another phase does not change the
+incident's phase: **Enter phase** does, and that is recorded too.
 
-| Key | Action |
-| --- | --- |
-| `up`/`down`, `j`/`k` | move between items |
-| `space` / `x` | check or uncheck the item (recorded with who and when) |
-| `left`/`right`, `h`/`l` | view the previous / next phase |
-| `P` | make the viewed phase the current phase (recorded) |
-| `d` | declare the incident, with a severity (a human decision) |
-| `C` / `R` | mark contained / resolved (human decisions, confirmed) |
-
-Each phase shows what the AI is for in it, and what stays human.
+Each phase shows what the AI is for in it, and what stays human. Declaring, containing and
+resolving are human decisions, confirmed and recorded (see *Everywhere* below); declaring
+ticks the runbook's "declare" item, and naming an incident lead its "incident lead" item.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "space,x",
+            "x,space",
             "toggle_item",
             "Check",
             id="checklist-toggle",
@@ -73,6 +83,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "Prev phase",
             id="checklist-prev-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the previous phase's checklist",
         ),
         Binding(
@@ -81,6 +92,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "Next phase",
             id="checklist-next-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the next phase's checklist",
         ),
         Binding(
@@ -88,6 +100,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "enter_viewed_phase",
             "Enter phase",
             id="checklist-set-phase",
+            show=False,
             tooltip="Make the viewed phase the incident's current phase (recorded)",
         ),
     ]
@@ -133,6 +146,7 @@ Each phase shows what the AI is for in it, and what stays human.
 
     def watch_viewed(self) -> None:
         self._refresh_view()
+        self.refresh_bindings()
 
     def _items(self) -> tuple[str, ...]:
         return self.runbook.checklist(self.viewed) if self.runbook else ()
@@ -193,6 +207,18 @@ Each phase shows what the AI is for in it, and what stays human.
             text.append(visible(describe(event), max_len=200))
         self.query_one("#phase-latest", Static).update(text if events else "")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what cannot apply: no item to check, no phase further that way, the viewed
+        phase already the current one."""
+        if action == "toggle_item":
+            return True if self._items() else None
+        if action == "view_phase" and parameters:
+            index = PHASES.index(self.viewed) + int(str(parameters[0]))
+            return True if 0 <= index < len(PHASES) else None
+        if action == "enter_viewed_phase":
+            return None if self.incident and self.incident.phase == self.viewed else True
+        return True
+
     def action_toggle_item(self) -> None:
         items = self._items()
         index = self.query_one(ChecklistItems).highlighted
@@ -214,9 +240,6 @@ Each phase shows what the AI is for in it, and what stays human.
         self.viewed = PHASES[max(0, min(len(PHASES) - 1, index))]
 
     def action_enter_viewed_phase(self) -> None:
-        if self.incident and self.incident.phase == self.viewed:
-            self.notify(f"already in {self.viewed.title}")
-            return
         self.post_message(
             RecordRequested(
                 Kind.PHASE_CHANGED,
