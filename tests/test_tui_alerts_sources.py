@@ -91,7 +91,7 @@ async def test_no_config_discovers_in_the_background_and_says_what_it_found(
         assert f"no Alertmanager: nothing answered on {closed}" in title
         assert panel.has_class("-shown") and panel.has_class("-phase")
 
-        await pilot.press("S")
+        await pilot.press("I")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, SourcesScreen)

@@ -1,4 +1,4 @@
-"""The Sources view (`S`, or "Sources" in the palette): every source, where it came from
+"""The Sources view (`I`, or "Sources" in the palette): every source, where it came from
 (config or discovered), what became of it and why it was skipped, as `cockpit sources` says.
 
 The rows are worked out in a worker: with a config, a quick local check of its sources;
