@@ -226,15 +226,21 @@ def run_reader(
     timeout: float | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a read-only reader to completion and return its output (bytes)."""
+    """Run a read-only reader to completion and return its output (bytes).
+
+    `input`: bytes for its stdin (rg matching a block read by the cockpit); otherwise stdin
+    is empty.
+    """
     return subprocess.run(  # argv validated by reader_argv; never a shell
         reader_argv(argv),
         capture_output=True,
         timeout=timeout,
         cwd=cwd,
         env=reader_env(env),
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
         check=False,
     )
 
@@ -244,13 +250,17 @@ def start_reader(
     *,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    stdin: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it."""
+    """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it.
+
+    `stdin=True`: the caller writes the reader's input (rg counting a decompressed stream).
+    """
     return subprocess.Popen(  # argv validated by reader_argv; never a shell
         reader_argv(argv),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
         cwd=cwd,
         env=reader_env(env),
     )
