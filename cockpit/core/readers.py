@@ -226,21 +226,15 @@ def run_reader(
     timeout: float | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
-    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run a read-only reader to completion and return its output (bytes).
-
-    `input`: bytes for its stdin (rg matching a block read by the cockpit); otherwise stdin
-    is empty.
-    """
+    """Run a read-only reader to completion and return its output (bytes)."""
     return subprocess.run(  # argv validated by reader_argv; never a shell
         reader_argv(argv),
         capture_output=True,
         timeout=timeout,
         cwd=cwd,
         env=reader_env(env),
-        input=input,
-        stdin=subprocess.DEVNULL if input is None else None,
+        stdin=subprocess.DEVNULL,
         check=False,
     )
 
@@ -254,7 +248,8 @@ def start_reader(
 ) -> subprocess.Popen[bytes]:
     """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it.
 
-    `stdin=True`: the caller writes the reader's input (rg counting a decompressed stream).
+    `stdin=True`: the caller writes the reader's input (rg matching what the cockpit read or
+    decompressed itself).
     """
     return subprocess.Popen(  # argv validated by reader_argv; never a shell
         reader_argv(argv),

@@ -23,6 +23,8 @@ line by line, with RE2's semantics: the README says so.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
 import re
@@ -40,6 +42,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 # rg's output line for a matching line, with --byte-offset and --max-columns=1: "OFFSET:...".
 _OFFSET = re.compile(rb"^(\d+):", re.MULTILINE)
 _VALIDATE_TIMEOUT = 30.0
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; elsewhere the call just fails
 
 
 class PatternError(ValueError):
@@ -186,7 +189,7 @@ class LineMatcher:
         options = ["--byte-offset", "--no-line-number", "--max-columns=1"]
         if not bom:
             options.append("--encoding=none")  # a BOM-like line in mid-file is plain bytes
-        output = _run_rg(self._argv(*options), block)
+        output = _run_rg(self._argv(*options), (block,))
         offsets = [int(number) for number in _OFFSET.findall(output)]
         if bom:
             # rg reports offsets in the text after the BOM; the first line starts at 0 either way.
@@ -202,33 +205,7 @@ class LineMatcher:
         """
         if self.rg is None:
             return sum(len(self._spans_re2(block)) for block in blocks)
-        from cockpit.core.readers import ReaderRefused, start_reader
-
-        try:
-            proc = start_reader(self._argv("--count"), stdin=True)
-        except (ReaderRefused, OSError) as exc:
-            raise MatchFailure(f"cannot start ripgrep: {exc}") from None
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        try:
-            try:
-                for block in blocks:
-                    if cancel.is_set():
-                        return 0
-                    proc.stdin.write(block)
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass  # rg stopped early: its exit status and stderr say why
-            output = proc.stdout.read()
-            errors = proc.stderr.read()
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            for pipe in (proc.stdin, proc.stdout, proc.stderr):
-                pipe.close()
-        if returncode == 2:
-            raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
+        output = _run_rg(self._argv("--count"), blocks, cancel)
         text = output.strip()
         return int(text) if text.isdigit() else 0
 
@@ -244,14 +221,60 @@ class LineMatcher:
         return spans
 
 
-def _run_rg(argv: list[str], data: bytes) -> bytes:
-    """rg's stdout for `data` on its stdin; raises MatchFailure when rg fails."""
-    from cockpit.core.readers import ReaderRefused, run_reader
+def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | None = None) -> bytes:
+    """rg's stdout for `data` on its stdin; raises MatchFailure when rg fails.
+
+    A thread writes while this one reads, so neither pipe can fill up and stall rg; an empty
+    result comes back when `cancel` is set.
+    """
+    from cockpit.core.readers import ReaderRefused, start_reader
 
     try:
-        proc = run_reader(argv, input=data)
+        proc = start_reader(argv, stdin=True)
     except (ReaderRefused, OSError) as exc:
         raise MatchFailure(f"cannot start ripgrep: {exc}") from None
-    if proc.returncode == 2:
-        raise MatchFailure(f"ripgrep failed: {_rg_reason(proc.stderr)}")
-    return proc.stdout
+    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
+    assert stdin is not None and stdout is not None and stderr is not None
+    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between us and rg
+        fcntl.fcntl(stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
+    failed: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for piece in data:
+                if cancel is not None and cancel.is_set():
+                    proc.kill()
+                    break
+                stdin.write(piece)
+        except BrokenPipeError:
+            pass  # rg stopped early: its exit status and stderr say why
+        except BaseException as exc:  # reading the file failed: rg must not count a part
+            failed.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    writer = threading.Thread(target=feed, name="rg-feed", daemon=True)
+    writer.start()
+    try:
+        output = stdout.read()
+        errors = stderr.read()
+        writer.join()
+        returncode = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        writer.join()
+        stdout.close()
+        stderr.close()
+    if failed:
+        raise failed[0]
+    if cancel is not None and cancel.is_set():
+        return b""
+    if returncode < 0:
+        raise MatchFailure(f"ripgrep was stopped by signal {-returncode}")
+    if returncode == 2:
+        raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
+    return output
