@@ -106,8 +106,8 @@ def find_unique_request_id(plain: list[str], rg: str, everything: list[str]) -> 
 # -- external tools --------------------------------------------------------------------------------
 
 
-def run_tool(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(seconds, peak RSS in KiB, summed count from the output) of one external run."""
+def run_tool(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(seconds, peak RSS in KiB, summed count from the output, CPU seconds) of one run."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     assert proc.stdout is not None
@@ -120,13 +120,14 @@ def run_tool(argv: list[str], env: dict[str, str] | None = None) -> tuple[float,
         value = line.rsplit(":", 1)[-1]
         if value.isdigit():
             total += int(value)
-    return elapsed, usage.ru_maxrss, total
+    return elapsed, usage.ru_maxrss, total, usage.ru_utime + usage.ru_stime
 
 
 def median_tool(argv: list[str], runs: int, env: dict[str, str] | None = None) -> dict[str, Any]:
     results = [run_tool(argv, env) for _ in range(runs + 1)][1:]  # first run warms the cache
     return {
         "seconds": statistics.median(r[0] for r in results),
+        "cpu": statistics.median(r[3] for r in results),
         "rss_kb": max(r[1] for r in results),
         "count": results[0][2],
     }
@@ -158,8 +159,16 @@ def worker(task: dict[str, Any]) -> dict[str, Any]:
             return make_sources(load_config_file(Path(task["config"])))
         return [FileLogSource("bench", task["files"])]
 
+    cpus: list[float] = []
+
+    def cpu_seconds() -> float:  # this process and the rg processes it has waited for
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
     for attempt in range(runs + 1):  # the first run warms the cache and is not counted
         cancel = threading.Event()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         mark: list[float] = []
         if kind == "count":
@@ -192,9 +201,11 @@ def worker(task: dict[str, Any]) -> dict[str, Any]:
             raise SystemExit(f"unknown task {kind}")
         if attempt:
             times.append(elapsed)
+            cpus.append(cpu_seconds() - cpu_before)
     del PatternIndex
     return {
         "seconds": statistics.median(times),
+        "cpu": statistics.median(cpus),
         "max": max(times),
         "count": total,
         "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -350,7 +361,7 @@ def main() -> int:
     )
     header = (
         f"{'query':<24} {'files':<5} {'hits':>9} {'cockpit -c':>10} {'rg -c':>8} "
-        f"{'grep -c':>8} {'vs rg':>6} {'first 1000':>10} {'counts':>6}"
+        f"{'grep -c':>8} {'vs rg':>6} {'cpu vs rg':>9} {'first 1000':>10} {'counts':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -367,7 +378,8 @@ def main() -> int:
         print(
             f"{label:<24} {kind:<5} {count['count']:>9} {count['seconds']:>9.3f}s "
             f"{rg_run['seconds']:>7.3f}s {grep_time} "
-            f"{ratio:>5.2f}x {first['seconds']:>9.3f}s {'same' if agree else 'DIFF':>6}"
+            f"{ratio:>5.2f}x {count['cpu'] / max(rg_run['cpu'], 1e-6):>8.2f}x "
+            f"{first['seconds']:>9.3f}s {'same' if agree else 'DIFF':>6}"
         )
     print()
     print(
@@ -387,6 +399,10 @@ def main() -> int:
         f"(includes the Python interpreter); rg {rg_rss / 1024:.0f} MB"
     )
     print("(grep runs with LC_ALL=C; .gz rows compare with rg -z -c and zgrep -c)")
+    print(
+        "(cpu vs rg: CPU seconds, user + system, of the cockpit's process and its rg processes "
+        "against rg's and its gzip processes'; steadier than wall time on a loaded machine)"
+    )
     print()
     print(
         f"rerun: python bench/bench_search.py --corpus {args.corpus} --log-mb {args.log_mb:g} "
