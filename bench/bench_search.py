@@ -138,10 +138,10 @@ def worker(task: dict[str, Any]) -> dict[str, Any]:
     import threading
 
     from cockpit.core.config import load_config_file
+    from cockpit.core.patterns import PatternIndex
     from cockpit.core.search.engine import HitsFound, make_sources, run_search
     from cockpit.core.search.files import FileLogSource
     from cockpit.core.search.model import Query
-    from cockpit.core.search.patterns import PatternIndex
 
     query = Query(task["pattern"], regex=task["regex"], ignore_case=task["ignore_case"])
     runs = task["runs"]
@@ -205,8 +205,8 @@ async def _stall(sources: list[Any], query: Any) -> float:
 
     sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as the Logs pane does when a search starts
 
+    from cockpit.core.patterns import PatternIndex
     from cockpit.core.search.engine import HitsFound, run_search
-    from cockpit.core.search.patterns import PatternIndex
 
     loop = asyncio.get_running_loop()
     index = PatternIndex()

@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("timeline", "timeline", "print the current incident's timeline"),
     ("incidents", "incidents", "list incidents"),
     ("search", "search", "search logs, like rg, across files and configured sources"),
+    ("patterns", "patterns", "group log lines into templates (error patterns), like the Logs pane"),
     ("deploys", "deploys", "list recent deploys"),
     (
         "rollback",

@@ -25,8 +25,8 @@ from textual.worker import Worker, WorkerState
 from cockpit.core.deploys.git_source import SuspectDiff
 from cockpit.core.deploys.model import Deploy, DeployListing, hhmm, iso_utc
 from cockpit.core.deploys.rollback import Candidate, FilledCommand, RollbackReport, pct
+from cockpit.core.patterns import sparkline
 from cockpit.core.sanitize import safe_text, visible
-from cockpit.core.search.patterns import sparkline
 from cockpit.tui.messages import CopyRequested, PinRequested
 from cockpit.tui.panes.base import Pane
 

@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from cockpit.core.config import Config
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import Kind
+from cockpit.core.patterns.display import short_templates
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.search.model import Hit, Query, SourceState, SourceStatus
 from cockpit.tui.messages import PinRequested, RecordRequested
@@ -42,9 +43,12 @@ from cockpit.tui.panes.base import Pane
 MAX_LINES = 5000
 """Lines kept in the results view (the newest); counts stay exact."""
 MAX_SIGNATURES_SHOWN = 200
-PATTERN_LINE_LIMIT = 200_000
-"""Matching lines clustered into signatures per search: bounds the CPU a flood costs (about
-20 us a line); counts per source stay exact."""
+"""Signatures listed in the patterns view (the most frequent); a row counts the rest."""
+PATTERN_LINE_LIMIT = 1_000_000
+"""Matching lines grouped into signatures per search: bounds the CPU a flood costs (a few
+microseconds a line); counts per source stay exact."""
+TEMPLATE_MIN_CHARS = 30
+TEMPLATE_MAX_CHARS = 200
 PATTERN_REFRESH_SECONDS = 0.3
 """How often the patterns view is refreshed while a search runs."""
 LINE_CHARS = 1000
@@ -70,6 +74,7 @@ class PatternRow:
     """One signature as the patterns view shows it (an immutable snapshot)."""
 
     key: str
+    """The template, variable parts as `<*>`."""
     count: int
     first_seen: datetime | None
     last_seen: datetime | None
@@ -394,7 +399,10 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
         generation: int
         rows: tuple[PatternRow, ...]
-        other: int
+        hidden: int
+        """Signatures past the ones shown (the least frequent)."""
+        untracked: int
+        """Lines past the pattern index's bound on distinct shapes (counted, not grouped)."""
         total: int
 
     @dataclass
@@ -692,6 +700,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         description="Searching logs",
     )
     def _search(self, generation: int, query: Query, new_since: datetime | None) -> None:
+        from cockpit.core.patterns import PatternIndex
         from cockpit.core.search.engine import (
             HitsFound,
             SearchEvent,
@@ -699,7 +708,6 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
             make_sources,
             run_search,
         )
-        from cockpit.core.search.patterns import PatternIndex
 
         worker = get_current_worker()
         cancel = threading.Event()
@@ -712,9 +720,10 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
         def post_patterns() -> None:
             start, end = index.first_seen, index.last_seen
+            signatures = index.signatures()
             rows = tuple(
                 PatternRow(
-                    sig.key,
+                    sig.template,
                     sig.count,
                     sig.first_seen,
                     sig.last_seen,
@@ -722,9 +731,12 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                     index.is_new(sig),
                     sig.example,
                 )
-                for sig in index.signatures(MAX_SIGNATURES_SHOWN)
+                for sig in signatures[:MAX_SIGNATURES_SHOWN]
             )
-            self.post_message(self.PatternsUpdated(generation, rows, index.other, index.total))
+            hidden = max(0, len(signatures) - MAX_SIGNATURES_SHOWN)
+            self.post_message(
+                self.PatternsUpdated(generation, rows, hidden, index.untracked, index.total)
+            )
 
         def on_event(event: SearchEvent) -> None:
             nonlocal last_patterns
@@ -842,27 +854,35 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         table = self.query_one("#log-search-patterns", DataTable)
         cursor = table.cursor_row
         table.clear()
-        for row in self.pattern_rows:
+        # The template column gets what the short columns leave; a long template keeps the
+        # tokens that tell it from its neighbours (`pam_unix(sshd:auth): … user=<*>`).
+        shown = short_templates(
+            [row.key for row in self.pattern_rows], max(TEMPLATE_MIN_CHARS, self.size.width - 40)
+        )
+        for row, template in zip(self.pattern_rows, shown, strict=True):
             table.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
                 Text(_minute(row.first_seen)),
                 Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
-                safe_text(row.key, max_len=120),
+                safe_text(template, max_len=TEMPLATE_MAX_CHARS),
             )
         blank = Text("")
         if message.total >= PATTERN_LINE_LIMIT:
             note = f"(signatures from the first {PATTERN_LINE_LIMIT:,} matching lines only)"
             table.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
-        if message.other:
+        if message.hidden:
+            note = f"({message.hidden:,} more signatures not shown, each rarer than these)"
+            table.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
+        if message.untracked:
             table.add_row(
-                Text(f"{message.other:,}"),
+                Text(f"{message.untracked:,}"),
                 blank,
                 blank,
                 blank,
                 blank,
-                Text("(other shapes, past the signature limit)", style="dim"),
+                Text("(lines of more distinct shapes than the index tracks)", style="dim"),
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
