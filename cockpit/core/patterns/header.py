@@ -236,6 +236,19 @@ def _classify(token: str) -> str:
     return kind + flags
 
 
+def leading_level(message: str) -> tuple[str, int] | None:
+    """A level word that starts a message (`WARN cache miss`, `error: x`): the level and
+    where the rest starts; None when the message starts otherwise."""
+    first, _, rest = message.partition(" ")
+    kind = token_class(first) if first else ""
+    if kind[:1] != LEVEL and kind != LEVEL_WORD + ":":
+        return None
+    level = level_name(first)
+    if level is None:
+        return None
+    return level, (len(message) - len(rest.lstrip())) if rest.strip() else len(message)
+
+
 def level_name(token: str) -> str | None:
     """The normalised level a token names (`ERROR`, `[warn]`, `Info`, `D`)."""
     if token in _LEVEL_LETTERS:
@@ -299,6 +312,7 @@ def _bracket_end(words: list[str], kinds: _Kinds, start: int, limit: int = 10) -
     for j in range(start, min(len(words), start + limit)):
         word = words[j]
         kinds.reach = max(kinds.reach, j)
+        kinds.text_reach = max(kinds.text_reach, j)
         depth += word.count("[") - word.count("]")
         if depth <= 0:
             return j + 1
@@ -321,12 +335,14 @@ class _Kinds:
     """The classes of a line's tokens, computed when first read; remembers the furthest
     token read (what the split depended on)."""
 
-    __slots__ = ("classes", "reach", "words")
+    __slots__ = ("classes", "reach", "text_reach", "words")
 
     def __init__(self, words: list[str]) -> None:
         self.words = words
         self.classes: list[str | None] = [None] * len(words)
         self.reach = -1
+        self.text_reach = -1
+        """The furthest token whose text (not only its class) the split read."""
 
     def __len__(self) -> int:
         return len(self.words)
@@ -374,24 +390,36 @@ def split_header(text: str) -> Header:
     return split_header_with_reach(text)[0]
 
 
-def split_header_with_reach(text: str) -> tuple[Header, int]:
-    """The header, and how many leading characters of `text` decided it: every line that
-    starts with the same characters (that many of them) has the same split. `text` must not
+def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
+    """The header, how many leading characters of `text` decided it, and whether the class of
+    the token that starts there decided the rest.
+
+    Every line that starts with the same characters (that many of them) has the same split;
+    when the flag is set, every line that starts with the same characters up to the message
+    and whose first message token has the same class (`token_class`) has it. `text` must not
     end with white space (a line that does would look like a longer one cut short)."""
     words = text.split(None, MAX_HEADER_TOKENS)[:MAX_HEADER_TOKENS]
     if not words:
-        return NO_HEADER, len(text) + 1
+        return NO_HEADER, len(text) + 1, False
     first = words[0]
     if "|" in first and not first.startswith("|"):
         piped = _pipe_header(text, first)
         if piped is not None:
-            return piped
+            return (*piped, False)
     kinds = _Kinds(words)
     header = _split(text, words, kinds)
     reach = max(kinds.reach, 0)
+    starts = _starts(text, words, reach)
+    if (
+        0 < header.message < len(text)
+        and starts[reach] == header.message
+        and kinds.text_reach < reach
+    ):
+        # Only the first message token's class was read: the split holds for any line
+        # with this header and a first token of that class.
+        return header, header.message, True
     # One character past the last token read: whether the line goes on there.
-    position = _starts(text, words, reach)[reach] + len(words[reach])
-    return header, position + 1
+    return header, starts[reach] + len(words[reach]) + 1, False
 
 
 def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
@@ -459,7 +487,7 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             and not service
             and letter in (NUMBER, WEAK, SIX)
             and numbers < 3
-            and words[i].isdigit()
+            and _read_text(kinds, i).isdigit()
         ):
             numbers += 1  # a pid, a thread id
             i += 1
@@ -472,14 +500,8 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             fields.append((i, "service" if letter == PROCESS or level is None else "component"))
             service = True
             i += 1
-            # A level may follow the process (`inventory[47274]: WARN ...`).
-            if (
-                i < count
-                and level is None
-                and (kinds[i][0] == LEVEL or kinds[i] == LEVEL_WORD + ":")
-            ):
-                level = level_name(words[i])
-                i += 1
+            # A level after the process (`inventory[47274]: WARN ...`) is read with the
+            # message (`leading_level`), so the split does not depend on the message.
             break
         if level is not None and not component and letter == DOTTED and "[" not in kind:
             fields.append((i, "component"))
@@ -540,6 +562,12 @@ def _field_length(word: str) -> int:
     return len(word) - 1 if word.endswith(":") else len(word)
 
 
+def _read_text(kinds: _Kinds, index: int) -> str:
+    """The text of a token, noting that the split depended on more than its class."""
+    kinds.text_reach = max(kinds.text_reach, index)
+    return kinds.words[index]
+
+
 def _continues_header(words: list[str], kinds: _Kinds, index: int) -> bool:
     """Does the token at `index` continue a header (so the one before it is a host)?"""
     count = len(words)
@@ -548,7 +576,7 @@ def _continues_header(words: list[str], kinds: _Kinds, index: int) -> bool:
         return True
     if letter in (PROCESS, LEVEL) or (letter in (COMPONENT, NAMED) and ":" in kinds[index]):
         return True
-    if words[index] == "--" and index + 1 < count and kinds[index + 1][0] == PROCESS:
+    if _read_text(kinds, index) == "--" and index + 1 < count and kinds[index + 1][0] == PROCESS:
         return True  # `combo -- root[2421]:`
     return letter == LABEL and any(
         kinds[k][0] == LEVEL for k in range(index + 1, min(count, index + 3))

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cockpit.core.patterns.header import NO_HEADER, Header, split_header_with_reach
+from cockpit.core.patterns.header import (
+    NO_HEADER,
+    Header,
+    leading_level,
+    split_header_with_reach,
+    token_class,
+)
 from cockpit.core.patterns.masking import VAR, Shape, shape_message
 from cockpit.core.patterns.merge import Tokens, merge_bucket
 from cockpit.core.search.model import Hit
@@ -99,27 +105,43 @@ class _Reader:
         self._messages: dict[str, Shape] = {}
 
     def header(self, skeleton: str) -> Header:
-        """The header of a line (as its skeleton), cached under the exact characters that
-        decided it: any line starting with them splits the same way."""
+        """The header of a line (as its skeleton), cached under what decided it: the exact
+        characters up to some length, or those up to the message and the class of the
+        message's first token (`split_header_with_reach`). Any line that matches such an
+        entry splits the same way."""
         headers = self._headers
         size = len(skeleton)
         lengths = self._lengths.get(skeleton[:_START_CHARS])
         if lengths is not None:
             for length in lengths:
-                found = headers.get(skeleton[:length] if size >= length else skeleton + "\n")
+                if length < 0:  # up to the message, then the first token's class
+                    start = -length
+                    if start >= size or skeleton[start].isspace():
+                        continue
+                    first = skeleton[start:].split(None, 1)[0]
+                    key = skeleton[:start] + "\0" + token_class(first)
+                else:
+                    key = skeleton[:length] if size >= length else skeleton + "\n"
+                found = headers.get(key)
                 if found is not None:
                     return found
-        header, reach = split_header_with_reach(skeleton)
+        header, reach, by_class = split_header_with_reach(skeleton)
         if len(headers) >= _CACHE_LIMIT:
             headers.clear()
             self._lengths.clear()
             lengths = None
         if lengths is None:
             lengths = self._lengths[skeleton[:_START_CHARS]] = []
+        if by_class:
+            first = skeleton[reach:].split(None, 1)[0]
+            key = skeleton[:reach] + "\0" + token_class(first)
+            reach = -reach
+        else:
+            key = skeleton[:reach] if size >= reach else skeleton + "\n"
         if reach not in lengths and len(lengths) < _MAX_LENGTHS:
             lengths.append(reach)
         if reach in lengths:
-            headers[skeleton[:reach] if size >= reach else skeleton + "\n"] = header
+            headers[key] = header
         return header
 
     def message(self, skeleton: str) -> Shape:
@@ -152,6 +174,12 @@ class _Reader:
     def _read(self, skeleton: str) -> _Read:
         header = self.header(skeleton) if skeleton[:1] != "{" else NO_HEADER
         start = header.message
+        level = header.level
+        if level is None and start:
+            found = leading_level(skeleton[start:])
+            if found is not None:
+                level, skip = found
+                start += skip
         shape = self.message(skeleton[start:])
         service, host, status = header.service, header.host, None
         if shape.service is not None:
@@ -160,7 +188,7 @@ class _Reader:
             host = (start + shape.host[0], start + shape.host[1])
         if shape.status is not None:
             status = (start + shape.status[0], start + shape.status[1])
-        return shape.key, shape.level or header.level, service, host, status
+        return shape.key, shape.level or level, service, host, status
 
 
 _reader = _Reader()
