@@ -146,15 +146,23 @@ _PIPE_FIELD = re.compile(r"\s*[\w.$:@/-]+\s*")
 
 # Token classes. A class is a string: its first character is the kind, and `[`, `]`, `:`
 # in the rest say the token opens a bracket, closes one, or ends with a colon.
-STRONG = "T"  # 2005-06-03, 15:16:01, 1117838570
+STRONG = "T"  # 2005-06-03, 2005-06-03-15.42.50.675872, 1117838570: a date or an epoch
+CLOCK = "O"  # 15:16:01, 2026-11-28T14:31:02Z, 20171223-22:15:29:606: holds a time of day
+GLOG = "G"  # I1128, E0102: glog/klog's level letter and date
 NAME = "M"  # a month or weekday name
-WEAK = "t"  # 04, 2005, 03-17, +0000, UTC
+YEAR = "Y"  # four digits: a year (or a pid)
+DAY = "d"  # one or two digits: a day (or a pid)
+ORDINAL = "o"  # 4th
+SHORT_DATE = "D"  # 03-17, 10.30: month and day
+ZONE = "z"  # +0000, UTC
 SIX = "S"  # 081109 (yymmdd), 203615 (HHMMSS)
 NUMBER = "N"
-LEVEL = "L"  # ERROR, [notice], <warn>, Warning:
+LEVEL = "L"  # ERROR, [notice], <warn>, Warning:, [proxy:error]
 LEVEL_WORD = "l"  # Info, error: a level only right after the time or the pids
 LETTER = "V"  # Android's V/D/I/W/E/F after the pids
 PROCESS = "P"  # sshd[24200]:, su(pam_unix)[19939]
+PID_COLON = "n"  # 4242#0: (nginx's pid#tid)
+SOURCE = "F"  # server.go:123] (glog's file and line)
 COMPONENT = "K"  # WindowManager:, dfs.FSNamesystem: (a name with a colon that reads as a class)
 NAMED = "p"  # kernel:, ciod: (a lower-case name with a colon)
 DOTTED = "C"  # org.apache.hadoop.ipc.Server, chrome.exe
@@ -163,7 +171,9 @@ HOSTLIKE = "H"  # combo, R02-M1-N0-C:J12-U11, dn228/dn228
 DASH = "-"
 OTHER = "x"
 
-_TIMEISH = frozenset((STRONG, NAME, WEAK, SIX))
+_TIMEISH = frozenset((STRONG, CLOCK, GLOG, NAME, YEAR, DAY, ORDINAL, SHORT_DATE, ZONE, SIX))
+_DIGITS_ONLY = frozenset((YEAR, DAY, SIX, NUMBER))
+_GLOG_LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
 _classes: dict[str, str] = {}
 
 
@@ -186,14 +196,22 @@ def token_class(token: str) -> str:
 # The forms of a token that is not a time or a level, most specific first: one regex call.
 _NAME_FORMS = re.compile(
     r"(?P<P>[\w.$@/-]+(?:\([\w.:@/-]*\))?\[\d+\]:?)"
+    r"|(?P<n>\d+#\d+:)"
+    r"|(?P<F>[\w.-]+\.\w+:\d+\])"
     r"|(?P<p>[A-Za-z_$][\w.$@/-]*(?:\([\w.:@/-]*\))?:)"
     r"|\[?(?P<C>[A-Za-z_$][\w$-]*(?:[.$/][A-Za-z_$][\w$-]*)+)\]?"
     r"|(?P<A>[A-Z][A-Z0-9_]+)"
     r"|[\[(]?(?P<H>[\w][\w.:@-]*(?:/[\w.:@-]+)?)[\])]?[,;]?"
 )
 _NUMBER_FORMS = re.compile(
-    r"(?P<T>" + _STRONG_TIME.pattern + r")|(?P<S>\d{6})|(?P<t>" + _WEAK_TIME.pattern + r")"
+    r"(?P<T>" + _STRONG_TIME.pattern + r")|(?P<S>\d{6})|(?P<Y>\d{4})"
+    r"|(?P<d>\d{1,2})|(?P<o>\d{1,2}(?:st|nd|rd|th))|(?P<D>\d{1,2}[.-]\d{1,2})|(?P<z>[+-]\d{4})"
     r"|(?P<N>\d+)"
+)
+_GLOG = re.compile(r"[IWEF]\d{4}")
+# RFC 5424 syslog: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD]... MESSAGE`.
+_RFC5424 = re.compile(
+    r"<\d{1,3}>\d{1,2} \S+ (\S+) (\S+) \S+ \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)"
 )
 
 
@@ -213,14 +231,21 @@ def _classify(token: str) -> str:
         if first.isdigit() or first in "+-":
             found = _NUMBER_FORMS.fullmatch(core)
             if found is not None:
-                return str(found.lastgroup) + flags
+                kind = str(found.lastgroup)
+                if kind == STRONG and ":" in core:
+                    kind = CLOCK
+                return kind + flags
         elif first.isalpha():
             lowered = core.lower()
             if lowered in _MONTH_DAY_NAMES:
                 return NAME + flags
             if core in _ZONES:
-                return WEAK + flags
+                return ZONE + flags
+            if _GLOG.fullmatch(token):
+                return GLOG
     level_text = token.strip("[]<>():,|")
+    if flags == "[]" and ":" in level_text:
+        level_text = level_text.rpartition(":")[2]  # Apache 2.4: `[proxy:error]`
     if level_text.lower() in _LEVELS:
         if level_text.isupper() or token != level_text:
             return LEVEL + flags
@@ -250,10 +275,12 @@ def leading_level(message: str) -> tuple[str, int] | None:
 
 
 def level_name(token: str) -> str | None:
-    """The normalised level a token names (`ERROR`, `[warn]`, `Info`, `D`)."""
+    """The normalised level a token names (`ERROR`, `[warn]`, `Info`, `D`, `[proxy:error]`)."""
     if token in _LEVEL_LETTERS:
         return _LEVEL_LETTERS[token]
-    return _LEVELS.get(token.strip("[]<>():,|").lower())
+    if _GLOG.fullmatch(token):
+        return _GLOG_LEVELS[token[0]]
+    return _LEVELS.get(token.strip("[]<>():,|").rpartition(":")[2].lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,8 +303,10 @@ NO_HEADER = Header(0)
 def _time_run(words: list[str], kinds: _Kinds, start: int) -> int:
     """The end of the run of timestamp tokens starting at `start` (== start if none).
 
-    A run must hold a strong token (a time of day, a full date, an epoch), or a month name
-    with a day; a bracketed group (`[Sun Dec 04 04:47:44 2005]`) counts as one run.
+    A run must hold a strong token (a date, a time of day, an epoch), or a month name with a
+    day; a bracketed group (`[Sun Dec 04 04:47:44 2005]`) counts as one run. After the time
+    of day only a zone follows, and a year when a month name came before (`Sun Dec 04
+    04:47:44 2005`): a four-digit pid after `14:31:02.123` is not a year.
     """
     count = len(words)
     limit = min(count, start + MAX_TIME_TOKENS)
@@ -287,19 +316,28 @@ def _time_run(words: list[str], kinds: _Kinds, start: int) -> int:
             kind = kinds[j]
             if kind[0] not in _TIMEISH:
                 return start
-            strong = strong or kind[0] == STRONG or (kind[0] == NAME and j + 1 < limit)
+            strong = strong or kind[0] in (STRONG, CLOCK) or (kind[0] == NAME and j + 1 < limit)
             if "]" in kind:
                 return j + 1 if strong else start
         return start
     end = start
+    clock = named = year = False
     while end < limit:
         kind = kinds[end]
-        if kind[0] not in _TIMEISH or "[" in kind:
+        letter = kind[0]
+        if letter not in _TIMEISH or "[" in kind:
             break
-        if kind[0] == STRONG:
+        if clock and not (letter == ZONE or (letter == YEAR and named and not year)):
+            break
+        if letter in (STRONG, CLOCK, GLOG):
             strong = True
-        elif kind[0] == NAME and end + 1 < count and kinds[end + 1][0] in (WEAK, NUMBER):
-            strong = True  # `Jun 14 ...`
+            clock = clock or letter == CLOCK
+        elif letter == NAME:
+            named = True
+            if end + 1 < count and kinds[end + 1][0] in (DAY, ORDINAL, NUMBER):
+                strong = True  # `Jun 14 ...`
+        elif letter == YEAR:
+            year = True
         end += 1
         if kind[-1] in ",]" and end < limit and kinds[end][0] not in _TIMEISH:
             break
@@ -360,7 +398,7 @@ def _pipe_header(text: str, first: str) -> tuple[Header, int] | None:
     """`20171223-22:15:29:606|Step_LSC|30002312|message`: a time, then up to three fields
     (a component, a pid), each closed by `|`; a numeric field ends the header."""
     head = first.partition("|")[0]
-    if token_class(head)[0] != STRONG:
+    if token_class(head)[0] not in (STRONG, CLOCK):
         return None
     parts = text.split("|", 4)
     index = 1
@@ -398,6 +436,9 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
     when the flag is set, every line that starts with the same characters up to the message
     and whose first message token has the same class (`token_class`) has it. `text` must not
     end with white space (a line that does would look like a longer one cut short)."""
+    if text[:1] == "<" and (syslog := _RFC5424.match(text)) is not None:
+        header = Header(syslog.end(), host=syslog.span(1), service=syslog.span(2))
+        return header, syslog.end() + 1, False
     words = text.split(None, MAX_HEADER_TOKENS)[:MAX_HEADER_TOKENS]
     if not words:
         return NO_HEADER, len(text) + 1, False
@@ -435,12 +476,13 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             if end > j:
                 i, saw_time = end, True
                 break
-        if kind not in (DASH, LABEL, HOSTLIKE, NUMBER, DOTTED, WEAK):
+        if kind not in (DASH, LABEL, HOSTLIKE, NUMBER, DOTTED, YEAR, DAY, SIX):
             break
     if not saw_time and count > 2 and kinds[0][0] == SIX and kinds[1][0] == SIX:
         i, saw_time = 2, True  # yymmdd HHMMSS (HDFS)
+    glog = saw_time and kinds[0] == GLOG
+    level = level_name(words[0]) if glog else None  # `I1128 14:31:02.123456 4242 x.go:1]`
 
-    level: str | None = None
     service = component = False
     numbers = 0
     # Which tokens are which field, as (index, field); spans are computed once at the end.
@@ -483,15 +525,17 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             break
         if (
             saw_time
-            and level is None
+            and (level is None or glog)
             and not service
-            and letter in (NUMBER, WEAK, SIX)
+            and kind in _DIGITS_ONLY
             and numbers < 3
-            and _read_text(kinds, i).isdigit()
         ):
             numbers += 1  # a pid, a thread id
             i += 1
             continue
+        if (saw_time and letter == SOURCE) or ((saw_time or level) and letter == PID_COLON):
+            i += 1  # glog's `server.go:123]`, nginx's `4242#0:`
+            break
         if (saw_time or level is not None) and (
             letter == PROCESS
             or (letter in (COMPONENT, NAMED) and level is None)
