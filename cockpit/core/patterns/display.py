@@ -48,13 +48,17 @@ def short_template(template: str, width: int, *, shared_tokens: int = 0) -> str:
         return template
     tokens = template.split(" ")
     if shared_tokens >= 2:
-        # Start one token before the parting, so the difference shows with its context.
-        start = min(shared_tokens - 1, len(tokens) - 1)
         head = tokens[0]
-        tail = " ".join(tokens[start:])
-        candidate = f"{head} {ELLIPSIS} {tail}"
-        if len(head) + 3 < width and start > 1:
-            return _cut(candidate, width)
+        # From one token before the parting (the difference with its context), else from
+        # the parting itself, else the end of it, after the first token.
+        for start in (shared_tokens - 1, shared_tokens):
+            start = min(start, len(tokens) - 1)
+            candidate = f"{head} {ELLIPSIS} {' '.join(tokens[start:])}"
+            if start > 1 and len(candidate) <= width:
+                return candidate
+        tail = " ".join(tokens[min(shared_tokens, len(tokens) - 1) :])
+        if len(tail) + 2 <= width:
+            return f"{ELLIPSIS} {tail}"
     return _cut(template, width)
 
 

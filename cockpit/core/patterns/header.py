@@ -167,7 +167,8 @@ COMPONENT = "K"  # WindowManager:, dfs.FSNamesystem: (a name with a colon that r
 NAMED = "p"  # kernel:, ciod: (a lower-case name with a colon)
 DOTTED = "C"  # org.apache.hadoop.ipc.Server, chrome.exe
 LABEL = "A"  # RAS, KERNEL, APPREAD
-HOSTLIKE = "H"  # combo, R02-M1-N0-C:J12-U11, dn228/dn228
+HOSTLIKE = "H"  # R02-M1-N0-C:J12-U11, dn228/dn228, web-7 (a digit, a dot or a dash in it)
+WORD = "w"  # combo, connection: a host after a syslog time, else a word
 DASH = "-"
 OTHER = "x"
 
@@ -201,6 +202,7 @@ _NAME_FORMS = re.compile(
     r"|(?P<p>[A-Za-z_$][\w.$@/-]*(?:\([\w.:@/-]*\))?:)"
     r"|\[?(?P<C>[A-Za-z_$][\w$-]*(?:[.$/][A-Za-z_$][\w$-]*)+)\]?"
     r"|(?P<A>[A-Z][A-Z0-9_]+)"
+    r"|(?P<w>[A-Za-z_]+)"
     r"|[\[(]?(?P<H>[\w][\w.:@-]*(?:/[\w.:@-]+)?)[\])]?[,;]?"
 )
 _NUMBER_FORMS = re.compile(
@@ -433,9 +435,10 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
     the token that starts there decided the rest.
 
     Every line that starts with the same characters (that many of them) has the same split;
-    when the flag is set, every line that starts with the same characters up to the message
-    and whose first message token has the same class (`token_class`) has it. `text` must not
-    end with white space (a line that does would look like a longer one cut short)."""
+    when the flag is set, every line that starts with the same characters up to the message,
+    whose first message token has the same class (`token_class`), and which goes on after
+    that token or not as this one does, has it. `text` must not end with white space (a line
+    that does would look like a longer one cut short)."""
     if text[:1] == "<" and (syslog := _RFC5424.match(text)) is not None:
         header = Header(syslog.end(), host=syslog.span(1), service=syslog.span(2))
         return header, syslog.end() + 1, False
@@ -459,8 +462,9 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
         # Only the first message token's class was read: the split holds for any line
         # with this header and a first token of that class.
         return header, header.message, True
-    # One character past the last token read: whether the line goes on there.
-    return header, starts[reach] + len(words[reach]) + 1, False
+    # One character past the last token read (whether the line goes on there), and at
+    # least up to the message's first character (where the spaces before it end).
+    return header, max(starts[reach] + len(words[reach]), header.message) + 1, False
 
 
 def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
@@ -477,7 +481,7 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
                 i, saw_time = end, True
                 break
         if kind not in (DASH, LABEL, HOSTLIKE, NUMBER, DOTTED, YEAR, DAY, SIX):
-            break
+            break  # a plain word before any timestamp is the message (`connection at 10:00`)
     if not saw_time and count > 2 and kinds[0][0] == SIX and kinds[1][0] == SIX:
         i, saw_time = 2, True  # yymmdd HHMMSS (HDFS)
     glog = saw_time and kinds[0] == GLOG
@@ -561,7 +565,7 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             i += 1  # BGL: `RAS KERNEL INFO`
             continue
         if saw_time and level is None and not service and i + 1 < count:
-            if letter in (HOSTLIKE, DOTTED, LABEL) and _continues_header(words, kinds, i + 1):
+            if letter in (HOSTLIKE, WORD, DOTTED, LABEL) and _continues_header(words, kinds, i + 1):
                 fields = [f for f in fields if f[1] != "host"]
                 fields.append((i, "host"))
                 i += 1

@@ -36,7 +36,7 @@ from cockpit.core.patterns.header import (
     split_header_with_reach,
     token_class,
 )
-from cockpit.core.patterns.masking import VAR, Shape, shape_message
+from cockpit.core.patterns.masking import Shape, shape_message
 from cockpit.core.patterns.merge import Tokens, merge_bucket
 from cockpit.core.search.model import Hit
 
@@ -52,6 +52,8 @@ _Fields = tuple[str | None, str | None, str | None]
 MAX_LINE_CHARS = 4000
 """Characters of a line read to find its shape."""
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+NO_MESSAGE = "(no message)"
+"""The template of lines that are all header (a timestamp, a level, nothing after)."""
 _CACHE_LIMIT = 50_000
 _MAX_LENGTHS = 16
 """Distinct lengths header splits are cached under, per line start (each is probed)."""
@@ -84,7 +86,7 @@ class LineShape:
 
     @property
     def template(self) -> str:
-        return " ".join(self.tokens)
+        return " ".join(self.tokens) or NO_MESSAGE
 
 
 _Span = tuple[int, int] | None
@@ -118,8 +120,7 @@ class _Reader:
                     start = -length
                     if start >= size or skeleton[start].isspace():
                         continue
-                    first = skeleton[start:].split(None, 1)[0]
-                    key = skeleton[:start] + "\0" + token_class(first)
+                    key = _class_key(skeleton, start)
                 else:
                     key = skeleton[:length] if size >= length else skeleton + "\n"
                 found = headers.get(key)
@@ -133,8 +134,7 @@ class _Reader:
         if lengths is None:
             lengths = self._lengths[skeleton[:_START_CHARS]] = []
         if by_class:
-            first = skeleton[reach:].split(None, 1)[0]
-            key = skeleton[:reach] + "\0" + token_class(first)
+            key = _class_key(skeleton, reach)
             reach = -reach
         else:
             key = skeleton[:reach] if size >= reach else skeleton + "\n"
@@ -189,6 +189,13 @@ class _Reader:
         if shape.status is not None:
             status = (start + shape.status[0], start + shape.status[1])
         return shape.key, shape.level or level, service, host, status
+
+
+def _class_key(skeleton: str, start: int) -> str:
+    """The cache key of a split decided by the text up to `start`, the class of the token
+    there, and whether more tokens follow it."""
+    first, *rest = skeleton[start:].split(None, 1)
+    return f"{skeleton[:start]}\0{token_class(first)}\0{'+' if rest else '.'}"
 
 
 _reader = _Reader()
@@ -355,9 +362,10 @@ def _attributes(fields: Mapping[_Fields, int]) -> dict[str, Counter[str]]:
                 counter[value] += count
     for name, counter in attributes.items():
         if len(counter) > MAX_ATTRIBUTE_VALUES:
+            other = counter.pop(OTHER_VALUE, 0)
             ranked = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
             kept = Counter(dict(ranked[:MAX_ATTRIBUTE_VALUES]))
-            kept[OTHER_VALUE] += sum(count for _, count in ranked[MAX_ATTRIBUTE_VALUES:])
+            kept[OTHER_VALUE] = other + sum(count for _, count in ranked[MAX_ATTRIBUTE_VALUES:])
             attributes[name] = kept
     return attributes
 
@@ -623,7 +631,7 @@ class _Group:
 
     def __init__(self, tokens: Tokens, structured: bool) -> None:
         self.tokens = tokens
-        self.template = " ".join(tokens) or VAR
+        self.template = " ".join(tokens) or NO_MESSAGE
         self.structured = structured
         self.members: list[_ShapeStats] = []
         self.count = 0
@@ -661,7 +669,7 @@ def _signature(
             (files[file_id], line) for file_id, line in zip(total.files, total.lines, strict=True)
         )
     return Signature(
-        " ".join(tokens) or VAR,
+        " ".join(tokens) or NO_MESSAGE,
         count=total.count,
         example=total.example,
         first_seen=total.first,

@@ -262,7 +262,7 @@ def mask_text(text: str) -> tuple[str, ...]:
                 continue  # a run of one variable (`blk_<*> blk_<*> ...`) is one variable
             if previous.endswith(VAR) and _unit(token):
                 continue  # `30 seconds`, `2034 bytes`: the unit belongs to the value
-            if previous == "(" + VAR and _unit(token.rstrip(")")) and len(tokens) > 1:
+            if previous == "(" + VAR and _unit(token.rstrip(",.;").rstrip(")")) and len(tokens) > 1:
                 tokens.pop()  # `2034 bytes (1.98 KB)`: the same value again
                 previous = tokens[-1]
                 continue
