@@ -40,22 +40,31 @@ def short_templates(templates: Sequence[str], width: int) -> list[str]:
 
 
 def short_template(template: str, width: int, *, shared_tokens: int = 0) -> str:
-    """`template` in at most `width` characters. When it is too long and its first
-    `shared_tokens` tokens are shared with another template, the middle is elided so the
-    distinctive tokens show: `pam_unix(sshd:auth): … rhost=<*> user=<*>`."""
+    """`template` in at most `width` characters. When it is too long, and its first
+    `shared_tokens` tokens are shared with another template so that cutting it would hide
+    where they part, the middle is elided: `pam_unix(sshd:auth): … user=<*>`."""
     width = max(width, 8)
     if len(template) <= width:
         return template
     tokens = template.split(" ")
+    parting = len(" ".join(tokens[: shared_tokens + 1]))
+    if parting < width:
+        return _cut(template, width)  # where it parts from its neighbour shows anyway
+    best = ""
     if shared_tokens >= 2:
-        head = tokens[0]
-        # From one token before the parting (the difference with its context), else from
-        # the parting itself, else the end of it, after the first token.
+        # The tail from one token before the parting (the difference with its context), or
+        # from the parting itself; before it as many leading tokens as fit.
         for start in (shared_tokens - 1, shared_tokens):
             start = min(start, len(tokens) - 1)
-            candidate = f"{head} {ELLIPSIS} {' '.join(tokens[start:])}"
-            if start > 1 and len(candidate) <= width:
-                return candidate
+            tail = " ".join(tokens[start:])
+            for keep in range(start - 1, 0, -1):
+                candidate = f"{' '.join(tokens[:keep])} {ELLIPSIS} {tail}"
+                if len(candidate) <= width:
+                    if len(candidate) > len(best):
+                        best = candidate
+                    break
+        if best:
+            return best
         tail = " ".join(tokens[min(shared_tokens, len(tokens) - 1) :])
         if len(tail) + 2 <= width:
             return f"{ELLIPSIS} {tail}"

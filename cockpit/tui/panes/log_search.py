@@ -47,7 +47,7 @@ MAX_SIGNATURES_SHOWN = 200
 PATTERN_LINE_LIMIT = 1_000_000
 """Matching lines grouped into signatures per search: bounds the CPU a flood costs (a few
 microseconds a line); counts per source stay exact."""
-TEMPLATE_MIN_CHARS = 30
+TEMPLATE_MIN_CHARS = 24
 TEMPLATE_MAX_CHARS = 200
 PATTERN_REFRESH_SECONDS = 0.3
 """How often the patterns view is refreshed while a search runs."""
@@ -856,9 +856,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         table.clear()
         # The template column gets what the short columns leave; a long template keeps the
         # tokens that tell it from its neighbours (`pam_unix(sshd:auth): … user=<*>`).
-        shown = short_templates(
-            [row.key for row in self.pattern_rows], max(TEMPLATE_MIN_CHARS, self.size.width - 40)
-        )
+        shown = short_templates([row.key for row in self.pattern_rows], self._template_chars(table))
         for row, template in zip(self.pattern_rows, shown, strict=True):
             table.add_row(
                 Text(f"{row.count:,}"),
@@ -886,6 +884,15 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
             )
         if message.rows:
             table.move_cursor(row=min(cursor, len(message.rows) - 1))
+
+    def _template_chars(self, table: DataTable[Any]) -> int:
+        """What the template column can show: the table's width less the short columns
+        (each with its padding) and a scrollbar."""
+        # The views' switcher has its width even while the table is hidden (lines view).
+        width = table.size.width or self.query_one("#log-search-views").size.width
+        count = max([5, *(len(f"{row.count:,}") for row in self.pattern_rows)])
+        short = count + len("NEW") + len("--:--") * 2 + 12  # 12: the trend
+        return max(TEMPLATE_MIN_CHARS, width - short - 2 * 6 - 2)
 
     @on(SearchEnded)
     def _search_ended(self, message: SearchEnded) -> None:
