@@ -76,4 +76,4 @@ async def test_long_templates_show_what_tells_them_apart_at_80_columns(tmp_path:
         assert len(pam) == 2 and pam[0] != pam[1]
         assert any(text.endswith("user=<*>") for text in pam)
         assert any(text.startswith("Failed password for invalid user") for text in shown)
-        assert all("<*>" in text for text in shown)
+        assert all("<*" in text for text in shown)  # variables show as <*>, maybe cut
