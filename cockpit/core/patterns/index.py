@@ -63,6 +63,7 @@ _CACHED_CHARS = 400
 _ONES = str.maketrans("0123456789", "1111111111")
 _ONES_ASCII = bytes.maketrans(b"0123456789", b"1111111111")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = float("inf")
 
 
 def sparkline(counts: Sequence[int]) -> str:
@@ -387,15 +388,19 @@ def _example_key(hit: Hit) -> tuple[Any, ...]:
 
 
 class _ShapeStats:
-    """Everything counted for one shape (one provisional template)."""
+    """Everything counted for one shape (one provisional template). Times are also kept as
+    epoch seconds: comparing floats is several times cheaper than comparing aware datetimes."""
 
     __slots__ = (
         "before_mark",
         "count",
         "example",
+        "example_t",
         "files",
         "first",
+        "first_t",
         "last",
+        "last_t",
         "lines",
         "minutes",
         "structured",
@@ -409,25 +414,30 @@ class _ShapeStats:
         self.count = 0
         self.first: datetime | None = None
         self.last: datetime | None = None
-        self.minutes: Counter[int] = Counter()
-        self.values: Counter[_Fields] = Counter()
+        self.first_t = _NEVER
+        self.last_t = -_NEVER
+        self.minutes: dict[int, int] = {}
+        self.values: dict[_Fields, int] = {}
         """(service, level, host) -> lines."""
         self.before_mark = False
         self.example = hit
+        self.example_t = hit.ts.timestamp() if hit.ts is not None else _NEVER
         self.files: array[int] | None = None
         self.lines: array[int] | None = None
 
     def absorb(self, other: _ShapeStats) -> None:
         self.count += other.count
-        if other.first is not None and (self.first is None or other.first < self.first):
-            self.first = other.first
-        if other.last is not None and (self.last is None or other.last > self.last):
-            self.last = other.last
-        self.minutes.update(other.minutes)
-        self.values.update(other.values)
+        if other.first_t < self.first_t:
+            self.first, self.first_t = other.first, other.first_t
+        if other.last_t > self.last_t:
+            self.last, self.last_t = other.last, other.last_t
+        for minute, count in other.minutes.items():
+            self.minutes[minute] = self.minutes.get(minute, 0) + count
+        for fields, count in other.values.items():
+            self.values[fields] = self.values.get(fields, 0) + count
         self.before_mark = self.before_mark or other.before_mark
         if _example_key(other.example) < _example_key(self.example):
-            self.example = other.example
+            self.example, self.example_t = other.example, other.example_t
         if other.files is not None and other.lines is not None:
             if self.files is None or self.lines is None:
                 self.files, self.lines = array("I"), array("I")
@@ -469,6 +479,18 @@ class PatternIndex:
         """Lines whose shape came after `max_shapes` distinct shapes (counted, not grouped)."""
         self.first_seen: datetime | None = None
         self.last_seen: datetime | None = None
+        self._first_t = _NEVER
+        self._last_t = -_NEVER
+
+    @property
+    def new_since(self) -> datetime | None:
+        """Signatures first seen at or after it, and never before, are new."""
+        return self._new_since
+
+    @new_since.setter
+    def new_since(self, moment: datetime | None) -> None:
+        self._new_since = moment
+        self._mark_t = moment.timestamp() if moment is not None else -_NEVER
 
     # -- adding --------------------------------------------------------------------------------
 
@@ -493,27 +515,26 @@ class PatternIndex:
         stats.count += 1
         ts = hit.ts
         if ts is not None:
-            first = stats.first
-            if first is None:
-                stats.first = stats.last = ts
-            elif ts < first:
-                stats.first = ts
-            elif ts > stats.last:  # type: ignore[operator]
-                stats.last = ts
-            if self.first_seen is None or ts < self.first_seen:
-                self.first_seen = ts
-            if self.last_seen is None or ts > self.last_seen:
-                self.last_seen = ts
-            stats.minutes[int(ts.timestamp()) // 60] += 1
-            if self.new_since is not None and ts < self.new_since:
+            t = ts.timestamp()
+            if t < stats.first_t:
+                stats.first, stats.first_t = ts, t
+            if t > stats.last_t:
+                stats.last, stats.last_t = ts, t
+            if t < self._first_t:
+                self.first_seen, self._first_t = ts, t
+            if t > self._last_t:
+                self.last_seen, self._last_t = ts, t
+            minute = int(t // 60)
+            minutes = stats.minutes
+            minutes[minute] = minutes.get(minute, 0) + 1
+            if t < self._mark_t:
                 stats.before_mark = True
-            example = stats.example
-            if (example.ts is None or ts <= example.ts) and _example_key(hit) < _example_key(
-                example
+            if t <= stats.example_t and (
+                t < stats.example_t or _example_key(hit) < _example_key(stats.example)
             ):
-                stats.example = hit
+                stats.example, stats.example_t = hit, t
         elif (
-            stats.example.ts is None
+            stats.example_t == _NEVER
             and text <= stats.example.text
             and _example_key(hit) < _example_key(stats.example)
         ):
@@ -527,15 +548,16 @@ class PatternIndex:
         host = text[host_span[0] : host_span[1]] if host_span is not None else None
         values = stats.values
         fields = (service or None, level, host)
-        if fields in values:
-            values[fields] += 1
+        count = values.get(fields)
+        if count is not None:
+            values[fields] = count + 1
         elif len(values) < _MAX_VALUES:
             values[fields] = 1
         else:  # past the bound: the many-valued fields (host, then service) as `(other)`
             fields = (service or None, level, OTHER_VALUE if host else None)
             if fields not in values:
                 fields = (OTHER_VALUE if service else None, level, fields[2])
-            values[fields] += 1
+            values[fields] = values.get(fields, 0) + 1
         if self.keep_members and hit.file is not None and hit.line_no is not None:
             if stats.files is None or stats.lines is None:
                 stats.files, stats.lines = array("I"), array("I")

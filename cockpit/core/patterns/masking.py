@@ -260,16 +260,16 @@ def mask_text(text: str) -> tuple[str, ...]:
         if VAR in previous:
             if token == previous:
                 continue  # a run of one variable (`blk_<*> blk_<*> ...`) is one variable
-            if previous.endswith(VAR) and _unit(token):
+            if token in _UNIT_TOKENS and previous.endswith(VAR):
                 continue  # `30 seconds`, `2034 bytes`: the unit belongs to the value
-            if previous == "(" + VAR and _unit(token.rstrip(",.;").rstrip(")")) and len(tokens) > 1:
+            if token in _CLOSING_UNITS and previous == _OPEN_VAR and len(tokens) > 1:
                 tokens.pop()  # `2034 bytes (1.98 KB)`: the same value again
                 previous = tokens[-1]
                 continue
-        elif token == VAR and previous.lower() in _MONTHS:
+        elif token == VAR and previous in _MONTH_TOKENS:
             # `Jul 24 02:38:22 2005`, `Sun Jul 24`: a date is one value.
             tokens[-1] = VAR
-            if len(tokens) > 1 and tokens[-2].lower().rstrip(",") in _DAYS:
+            if len(tokens) > 1 and tokens[-2] in _DAY_TOKENS:
                 tokens.pop()
                 tokens[-1] = VAR
             previous = VAR
@@ -282,8 +282,22 @@ def mask_text(text: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-def _unit(token: str) -> bool:
-    return token.lower().rstrip(",.;") in _UNITS
+def _spellings(words: frozenset[str], endings: tuple[str, ...]) -> frozenset[str]:
+    """Each word as it may be written: lower, capitalised or upper case, with an ending."""
+    return frozenset(
+        form + ending
+        for word in words
+        for form in (word, word.capitalize(), word.upper())
+        for ending in endings
+    )
+
+
+_UNIT_WORDS = _UNITS | {"KiB", "MiB", "GiB", "TiB", "kB"}
+_UNIT_TOKENS = _spellings(_UNIT_WORDS, ("", ",", ".", ";"))
+_CLOSING_UNITS = _spellings(_UNIT_WORDS, (")", "),", ").", ");"))
+_OPEN_VAR = "(" + VAR
+_MONTH_TOKENS = _spellings(_MONTHS, ("",))
+_DAY_TOKENS = _spellings(_DAYS, ("", ","))
 
 
 _has_digit = re.compile(r"\d").search
