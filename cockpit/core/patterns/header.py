@@ -564,8 +564,15 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
         ):
             i += 1  # BGL: `RAS KERNEL INFO`
             continue
-        if saw_time and level is None and not service and i + 1 < count:
-            if letter in (HOSTLIKE, WORD, DOTTED, LABEL) and _continues_header(words, kinds, i + 1):
+        if (
+            saw_time
+            and level is None
+            and not service
+            and i + 1 < count
+            and letter in (HOSTLIKE, WORD, DOTTED, LABEL)
+        ):
+            # A host or a program: only a name (not `level=info`, not a quote) can be one.
+            if _continues_header(words, kinds, i + 1):
                 fields = [f for f in fields if f[1] != "host"]
                 fields.append((i, "host"))
                 i += 1

@@ -22,6 +22,7 @@ compact arrays.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -146,13 +147,21 @@ class _Reader:
         return header
 
     def message(self, skeleton: str) -> Shape:
-        found = self._messages.get(skeleton)
+        """The shape of a message (as its skeleton). Looked up as it is, then with its hex
+        ids as `1`s: an id with a digit is one variable whatever its letters, so the shape
+        is the same, and request ids no longer make every message new."""
+        messages = self._messages
+        found = messages.get(skeleton)
         if found is None:
-            found = shape_message(skeleton)
-            if len(skeleton) <= _CACHED_CHARS:
-                if len(self._messages) >= _CACHE_LIMIT:
-                    self._messages.clear()
-                self._messages[skeleton] = found
+            if "-" in skeleton or any(c in skeleton for c in "abcdef"):
+                skeleton = _HEX_IDS.sub(_ones, skeleton)
+                found = messages.get(skeleton)
+            if found is None:
+                found = shape_message(skeleton)
+                if len(skeleton) <= _CACHED_CHARS:
+                    if len(messages) >= _CACHE_LIMIT:
+                        messages.clear()
+                    messages[skeleton] = found
         return found
 
     def read(self, text: str) -> _Read:
@@ -163,13 +172,19 @@ class _Reader:
             skeleton = text.encode("ascii").translate(_ONES_ASCII).decode("ascii").rstrip()
         else:
             skeleton = text.translate(_ONES).rstrip()
-        found = self._lines.get(skeleton)
+        lines = self._lines
+        found = lines.get(skeleton)
         if found is None:
-            found = self._read(skeleton)
-            if len(skeleton) <= _CACHED_CHARS:
-                if len(self._lines) >= _CACHE_LIMIT:
-                    self._lines.clear()
-                self._lines[skeleton] = found
+            # Request and trace ids (long hex runs, UUIDs) as `1`s: every line that differs
+            # only in them, and in digits, then reads the same (and is cached once).
+            skeleton = _long_ids(skeleton)
+            found = lines.get(skeleton)
+            if found is None:
+                found = self._read(skeleton)
+                if len(skeleton) <= _CACHED_CHARS:
+                    if len(lines) >= _CACHE_LIMIT:
+                        lines.clear()
+                    lines[skeleton] = found
         return found
 
     def _read(self, skeleton: str) -> _Read:
@@ -194,9 +209,57 @@ class _Reader:
 
 def _class_key(skeleton: str, start: int) -> str:
     """The cache key of a split decided by the text up to `start`, the class of the token
-    there, and whether more tokens follow it."""
-    first, *rest = skeleton[start:].split(None, 1)
-    return f"{skeleton[:start]}\0{token_class(first)}\0{'+' if rest else '.'}"
+    there, and whether more tokens follow it (`skeleton` ends with no white space)."""
+    first = _TOKEN.match(skeleton, start)
+    end = first.end() if first is not None else start
+    kind = token_class(skeleton[start:end]) if end > start else ""
+    return f"{skeleton[:start]}\0{kind}\0{'+' if end < len(skeleton) else '.'}"
+
+
+_TOKEN = re.compile(r"\S+")
+# A hex id with a digit (digits are `1` in a skeleton), or a UUID whose first part has one,
+# not part of a longer word: masking makes all of it one `<*>` whatever its letters. (The
+# boundaries are checked in `_ones`: lookarounds in the pattern cost ten times more.)
+_HEX_IDS = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{8,}")
+_LONG_IDS = re.compile(r"[0-9a-f]{16,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+"""Ids long enough to be ids wherever they stand, in the header too (a 16-character hex
+host reads as a number: ids are what it holds): 16 hex characters or more, or a UUID."""
+# The same runs, found fast: with every hex digit as `1`, a run is a literal `1`s string.
+_HEX_AS_ONES = bytes.maketrans(b"abcdef0123456789", b"1" * 16)
+_ONES_RUNS = re.compile(rb"1111111111111111+|11111111-1111-1111-1111-111111111111")
+
+
+def _long_ids(skeleton: str) -> str:
+    """`skeleton` with its long ids (`_LONG_IDS`, when they hold a digit) as `1`s."""
+    if not skeleton.isascii():
+        return _LONG_IDS.sub(_ones, skeleton)
+    pieces: list[str] = []
+    last = 0
+    size = len(skeleton)
+    for found in _ONES_RUNS.finditer(skeleton.encode("ascii").translate(_HEX_AS_ONES)):
+        start, end = found.span()
+        if (start and skeleton[start - 1].isalnum()) or (end < size and skeleton[end].isalnum()):
+            continue
+        run = skeleton[start:end]
+        if "1" not in (run[:8] if "-" in run else run):
+            continue
+        pieces += (skeleton[last:start], "1" * (end - start))
+        last = end
+    if not pieces:
+        return skeleton
+    pieces.append(skeleton[last:])
+    return "".join(pieces)
+
+
+def _ones(found: re.Match[str]) -> str:
+    start, end = found.span()
+    text = found.string
+    run = found.group()
+    if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+        return run
+    if "1" not in (run[:8] if "-" in run else run):
+        return run
+    return "1" * (end - start)
 
 
 _reader = _Reader()

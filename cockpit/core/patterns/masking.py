@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 VAR = "<*>"
 """The placeholder for a variable part."""
@@ -136,11 +137,14 @@ _VARIABLE = re.compile(
 )
 _CACHE_LIMIT = 100_000
 _tokens: dict[str, str] = {}
+_texts: dict[str, tuple[str, ...]] = {}
+_CACHED_TEXT = 300
 
 
 def clear_cache() -> None:
-    """Forget the cached token results (they never change a result)."""
+    """Forget the cached token and text results (they never change a result)."""
     _tokens.clear()
+    _texts.clear()
 
 
 def mask_token(token: str) -> str:
@@ -165,7 +169,7 @@ def _mask_token(token: str) -> str:
         token = _HOST.sub(VAR, token)
     if ":" in token and _HOST_PORT.fullmatch(token):
         return VAR  # `wpad:80`, `db-primary:5432`
-    if any(c.isdigit() for c in token):
+    if _has_digit(token):
         token = _VARIABLE.sub(VAR, token)
         if token[:1] in "<>~" and token[1:] == VAR:
             return VAR  # `<1` (sec), `>100`
@@ -241,7 +245,20 @@ class Shape:
 
 
 def mask_text(text: str) -> tuple[str, ...]:
-    """The tokens of free text with its variable parts replaced by `<*>`."""
+    """The tokens of free text with its variable parts replaced by `<*>` (cached when short:
+    a JSON or logfmt message repeats while the line around it does not)."""
+    if len(text) <= _CACHED_TEXT:
+        found = _texts.get(text)
+        if found is None:
+            found = _mask_text(text)
+            if len(_texts) >= _CACHE_LIMIT:
+                _texts.clear()
+            _texts[text] = found
+        return found
+    return _mask_text(text)
+
+
+def _mask_text(text: str) -> tuple[str, ...]:
     if len(text) > MAX_MESSAGE_CHARS:
         # Cut at a space, so no token is cut in two (`blk_<*>` would become `blk`).
         text = text[:MAX_MESSAGE_CHARS]
@@ -333,46 +350,60 @@ def _mask_segment(segment: str) -> str:
     return VAR if _VARIABLE.fullmatch(segment) else _VARIABLE.sub(VAR, segment)
 
 
+_LOGFMT_MESSAGE = re.compile(r'(?:^|\s)(?:msg|message)=("(?:[^"\\]|\\.)*"|\S+)')
+_LOGFMT_LEVEL = re.compile(r'(?:^|\s)(?:level|lvl|severity)="?([A-Za-z]+)')
+_LOGFMT_SERVICE = re.compile(r'(?:^|\s)(?:service|svc|app|application)="?([\w.@/:-]+)')
+_LOGFMT_HOST = re.compile(r'(?:^|\s)(?:host|hostname)="?([\w.@/:-]+)')
+
+
 def _logfmt_shape(message: str) -> Shape | None:
     """A logfmt line (`level=error service=checkout msg="..." status=502`): its message, or
-    without one, its pairs with the values masked; level and service become attributes."""
+    without one, its pairs with the values masked; level, service and host are attributes.
+
+    Logfmt when its pairs carry the message (also after free text: `ERROR GET /api/x
+    status=503 msg="replica read failed"`), or when the line starts with a pair and pairs
+    cover most of it (free text that ends with `uid=0 rhost=x` is not)."""
+    found = _LOGFMT_MESSAGE.search(message) if "msg=" in message or "age=" in message else None
+    if found is not None:
+        value = found.group(1)
+        if value.startswith('"'):
+            value = _unquote(value)
+        if value:
+            return Shape(mask_text(value), **_logfmt_fields(message))
+    if message.find("=") > message.find(" ") >= 0:
+        return None
     pairs = [(m.group(1), m.start(2), m.end(2)) for m in _LOGFMT_PAIR.finditer(message)]
     if len(pairs) < 2:
         return None
-    keys = {key.lower(): (start, end) for key, start, end in pairs}
-    # Logfmt when the line starts with a pair and pairs cover most of it (free text that
-    # ends with `uid=0 rhost=x` is not), or when its pairs carry the message (`ERROR GET
-    # /api/x status=503 msg="replica read failed"`).
-    if "msg" not in keys and "message" not in keys:
-        if message.find("=") > message.find(" ") >= 0:
-            return None
-        covered = sum(end - start + len(key) + 2 for key, start, end in pairs)
-        if covered < len(message) * 0.6:
-            return None
-    level = None
-    for name in ("level", "lvl", "severity"):
-        if name in keys:
-            start, end = keys[name]
-            level = _LEVEL_WORDS.get(message[start:end].strip('"').lower())
-            break
-    service = next((keys[k] for k in _LOGFMT_SERVICE_KEYS if k in keys), None)
-    if service is not None and message[service[0] : service[0] + 1] == '"':
-        service = (service[0] + 1, service[1] - 1)
-    host = keys.get("host") or keys.get("hostname")
-    for name in _LOGFMT_MESSAGE_KEYS:
-        if name in keys:
-            start, end = keys[name]
+    covered = sum(end - start + len(key) + 2 for key, start, end in pairs)
+    if covered < len(message) * 0.6:
+        return None
+    fields = _logfmt_fields(message)
+    for key, start, end in pairs:
+        if key.lower() in _LOGFMT_MESSAGE_KEYS:
             value = message[start:end]
             if value.startswith('"'):
                 value = _unquote(value)
             if value:
-                return Shape(mask_text(value), level=level, service=service, host=host)
+                return Shape(mask_text(value), **fields)
     rest = " ".join(
         f"{key}={message[start:end]}"
         for key, start, end in pairs
         if key.lower() not in _LOGFMT_SKIP_KEYS and not key.lower().endswith("_id")
     )
-    return Shape(mask_text(rest), level=level, service=service, host=host)
+    return Shape(mask_text(rest), **fields)
+
+
+def _logfmt_fields(message: str) -> dict[str, Any]:
+    """The level (normalised), and the spans of the service and the host, of a logfmt line."""
+    level = _LOGFMT_LEVEL.search(message)
+    service = _LOGFMT_SERVICE.search(message)
+    host = _LOGFMT_HOST.search(message)
+    return {
+        "level": _LEVEL_WORDS.get(level.group(1).lower()) if level else None,
+        "service": service.span(1) if service else None,
+        "host": host.span(1) if host else None,
+    }
 
 
 def _unquote(value: str) -> str:
