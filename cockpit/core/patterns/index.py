@@ -153,8 +153,9 @@ class _Reader:
         messages = self._messages
         found = messages.get(skeleton)
         if found is None:
-            if "-" in skeleton or any(c in skeleton for c in "abcdef"):
-                skeleton = _HEX_IDS.sub(_ones, skeleton)
+            normalized = _hex_ids(skeleton, _ONES_RUNS_8, _HEX_IDS)
+            if normalized is not skeleton:
+                skeleton = normalized
                 found = messages.get(skeleton)
             if found is None:
                 found = shape_message(skeleton)
@@ -219,31 +220,42 @@ def _class_key(skeleton: str, start: int) -> str:
 _TOKEN = re.compile(r"\S+")
 # A hex id with a digit (digits are `1` in a skeleton), or a UUID whose first part has one,
 # not part of a longer word: masking makes all of it one `<*>` whatever its letters. (The
-# boundaries are checked in `_ones`: lookarounds in the pattern cost ten times more.)
-_HEX_IDS = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{8,}")
+# boundaries are checked in `_ones` and `_hex_ids`: lookarounds cost ten times more.)
+_HEX_IDS = re.compile(r"[0-9a-f]{8,}")
+"""Ids in a message: eight hex characters or more."""
 _LONG_IDS = re.compile(r"[0-9a-f]{16,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
 """Ids long enough to be ids wherever they stand, in the header too (a 16-character hex
 host reads as a number: ids are what it holds): 16 hex characters or more, or a UUID."""
 # The same runs, found fast: with every hex digit as `1`, a run is a literal `1`s string.
 _HEX_AS_ONES = bytes.maketrans(b"abcdef0123456789", b"1" * 16)
 _ONES_RUNS = re.compile(rb"1111111111111111+|11111111-1111-1111-1111-111111111111")
+_ONES_RUNS_8 = re.compile(rb"11111111+")
 
 
 def _long_ids(skeleton: str) -> str:
     """`skeleton` with its long ids (`_LONG_IDS`, when they hold a digit) as `1`s."""
+    return _hex_ids(skeleton, _ONES_RUNS, _LONG_IDS)
+
+
+def _hex_ids(skeleton: str, runs: re.Pattern[bytes], pattern: re.Pattern[str]) -> str:
+    """`skeleton` with the hex ids `pattern` finds (when they hold a digit and are not part
+    of a longer word) as `1`s; `runs` finds the same in the text with every hex digit as `1`
+    (a literal search: much faster). Returns `skeleton` itself when nothing changed."""
     if not skeleton.isascii():
-        return _LONG_IDS.sub(_ones, skeleton)
+        replaced = pattern.sub(_ones, skeleton)
+        return skeleton if replaced == skeleton else replaced
     pieces: list[str] = []
     last = 0
     size = len(skeleton)
-    for found in _ONES_RUNS.finditer(skeleton.encode("ascii").translate(_HEX_AS_ONES)):
+    for found in runs.finditer(skeleton.encode("ascii").translate(_HEX_AS_ONES)):
         start, end = found.span()
         if (start and skeleton[start - 1].isalnum()) or (end < size and skeleton[end].isalnum()):
             continue
         run = skeleton[start:end]
-        if "1" not in (run[:8] if "-" in run else run):
-            continue
-        pieces += (skeleton[last:start], "1" * (end - start))
+        ones = "1" * (end - start)
+        if run == ones or "1" not in (run[:8] if "-" in run else run):
+            continue  # all digits already, or no digit (a word like `deadbeef`)
+        pieces += (skeleton[last:start], ones)
         last = end
     if not pieces:
         return skeleton
