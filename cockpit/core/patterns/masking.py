@@ -205,6 +205,7 @@ _JSON_MESSAGE_KEYS = ("msg", "message", "error", "err", "log", "event", "text", 
 _JSON_LEVEL_KEYS = ("level", "severity", "lvl", "loglevel", "log.level", "@level")
 _JSON_SERVICE_KEYS = ("service", "service.name", "app", "application", "logger", "component")
 _JSON_HOST_KEYS = ("host", "hostname", "host.name", "node")
+_HTTP_METHODS = frozenset(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
 _REQUEST = re.compile(r'"([A-Z]{3,9}) ([^"\s]*)(?: [A-Z]+/[\d.]+)?" (\d{3})\b')
 _LEVEL_WORDS = {
     "trace": "trace",
@@ -271,9 +272,12 @@ def _mask_text(text: str) -> tuple[str, ...]:
     previous = ""
     get = _tokens.get
     for raw in text.split():
-        token = get(raw)
-        if token is None:
-            token = mask_token(raw)
+        if previous in _HTTP_METHODS and raw[:1] == "/":
+            token = _route(raw)  # `GET /api/stock/42?x=1` -> `GET /api/stock/<*>`, as lnav
+        else:
+            token = get(raw)
+            if token is None:
+                token = mask_token(raw)
         if VAR in previous:
             if token == previous:
                 continue  # a run of one variable (`blk_<*> blk_<*> ...`) is one variable
@@ -339,9 +343,13 @@ def shape_message(message: str) -> Shape:
 def _request_shape(request: re.Match[str]) -> Shape:
     """`"GET /api/cart/17?x=1 HTTP/1.1" 502` -> `GET /api/cart/<*> 502`."""
     method, path, status = request.groups()
+    return Shape((method, _route(path), status), structured=True, status=request.span(3))
+
+
+def _route(path: str) -> str:
+    """A request's path as a route: its query cut, each segment with a digit masked."""
     route = path.split("?", 1)[0]
-    masked = "/".join(_mask_segment(part) for part in route.split("/"))
-    return Shape((method, masked, status), structured=True, status=request.span(3))
+    return "/".join(_mask_segment(part) for part in route.split("/"))
 
 
 def _mask_segment(segment: str) -> str:
