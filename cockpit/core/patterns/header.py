@@ -26,7 +26,7 @@ PRE_TIME_TOKENS = 5
 """A timestamp may follow this many header fields (an alert label, an epoch, a host...)."""
 MAX_TIME_TOKENS = 8
 """Tokens of one timestamp at most (`Sun Dec 04 04:47:44 2005 +0000` is six)."""
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 50_000
 
 _MONTH_DAY_NAMES = frozenset(
     [

@@ -10,8 +10,12 @@ the set of shapes alone, so lines from parallel sources give the same signatures
 order they arrive in (up to `MAX_SHAPES` distinct shapes, below).
 
 Speed: every decision about a line depends on its shape, never on its digits, so the work is
-done on the line with every digit replaced by `1` and cached by that text: the next line that
-differs only in its numbers (most lines) costs a dictionary lookup.
+done on the line with every digit replaced by `1` (its skeleton) and cached by that text: the
+next line that differs only in its numbers costs a dictionary lookup. Ids count as digits
+too: hex runs of 16 characters or more and UUIDs anywhere in the line, of 8 or more in the
+message (when they hold a digit, masking makes each one `<*>` whatever its letters), so
+request and trace ids do not make every line new. A header's split is cached under the
+characters that decided it; a message's shape under its text.
 
 Memory is bounded: `MAX_SHAPES` distinct shapes are tracked; when they are reached the shapes
 are merged in place; past the bound, lines of still more shapes are counted as `untracked`
@@ -55,7 +59,8 @@ MAX_LINE_CHARS = 4000
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 NO_MESSAGE = "(no message)"
 """The template of lines that are all header (a timestamp, a level, nothing after)."""
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 20_000
+"""Entries per cache (lines, headers, messages); a full cache is cleared and refilled."""
 _MAX_LENGTHS = 16
 """Distinct lengths header splits are cached under, per line start (each is probed)."""
 _START_CHARS = 12

@@ -135,7 +135,7 @@ _HOST_PORT = re.compile(r"[a-z][a-z0-9.-]*:\d{2,5}")
 _VARIABLE = re.compile(
     r"(?<![A-Za-z0-9])[-+]?[A-Za-z]*\d[A-Za-z0-9]*(?:[._:/@+~%#-]+[A-Za-z0-9]+)*"
 )
-_CACHE_LIMIT = 100_000
+_CACHE_LIMIT = 50_000
 _tokens: dict[str, str] = {}
 _texts: dict[str, tuple[str, ...]] = {}
 _CACHED_TEXT = 300
