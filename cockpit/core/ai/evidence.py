@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from cockpit.core.config import Config
 from cockpit.core.patterns import PatternIndex, Signature
-from cockpit.core.search.model import Hit, Query, Source
+from cockpit.core.search.model import Query, Source
 
 __all__ = ["ErrorEvidence", "Signature", "collect_errors", "minutes_between"]
 
@@ -56,16 +56,13 @@ def collect_errors(
     index = PatternIndex(service_of=service_of)
     per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
 
-    def add(hit: Hit) -> None:
-        index.add(hit)
-        if hit.ts is not None:
-            service = hit.service or service_of.get(hit.source) or hit.source
-            per_minute[service][hit.ts.replace(second=0, microsecond=0)] += 1
-
     def on_event(event: SearchEvent) -> None:
         if isinstance(event, HitsFound):
+            index.add_many(event.hits)
             for hit in event.hits:
-                add(hit)
+                if hit.ts is not None:
+                    service = hit.service or service_of.get(hit.source) or hit.source
+                    per_minute[service][hit.ts.replace(second=0, microsecond=0)] += 1
 
     query = Query(pattern or config.health.error_pattern, regex=True, since=since, until=until)
     result = run_search(chosen, query, on_event, max_hits=0, lossless=True)

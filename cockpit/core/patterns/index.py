@@ -97,9 +97,11 @@ class LineShape:
 
 
 _Span = tuple[int, int] | None
-_Read = tuple[tuple[Tokens, bool], str | None, _Span, _Span, _Span]
-"""(shape key, level, service span, host span, status span) of one line, the spans in the
-line itself; a status span says the key's last token is to be read from the line."""
+_Read = tuple[str, Tokens, bool, str | None, _Span, _Span, _Span]
+"""(shape key, tokens, structured, level, service span, host span, status span) of one line,
+the spans in the line itself; a status span says the last token is to be read from the line.
+The key is the template (tokens hold no white space, so joining them loses nothing), with a
+newline before it for an access log's: one string, its hash computed once and kept."""
 
 
 class _Reader:
@@ -122,7 +124,7 @@ class _Reader:
         size = len(skeleton)
         lengths = self._lengths.get(skeleton[:_START_CHARS])
         if lengths is not None:
-            for length in lengths:
+            for position, length in enumerate(lengths):
                 if length < 0:  # up to the message, then the first token's class
                     start = -length
                     if start >= size or skeleton[start].isspace():
@@ -132,6 +134,8 @@ class _Reader:
                     key = skeleton[:length] if size >= length else skeleton + "\n"
                 found = headers.get(key)
                 if found is not None:
+                    if position:  # the last length that answered is tried first next time
+                        lengths.insert(0, lengths.pop(position))
                     return found
         header, reach, by_class = split_header_with_reach(skeleton)
         if len(headers) >= _CACHE_LIMIT:
@@ -210,7 +214,10 @@ class _Reader:
             host = (start + shape.host[0], start + shape.host[1])
         if shape.status is not None:
             status = (start + shape.status[0], start + shape.status[1])
-        return shape.key, shape.level or level, service, host, status
+        key = " ".join(shape.tokens)
+        if shape.structured:
+            key = "\n" + key
+        return key, shape.tokens, shape.structured, shape.level or level, service, host, status
 
 
 def _class_key(skeleton: str, start: int) -> str:
@@ -294,7 +301,7 @@ def clear_caches() -> None:
 
 def read_line(text: str) -> LineShape:
     """The shape of one log line: its provisional template and its header's fields."""
-    (tokens, structured), level, service, host, status = _reader.read(text)
+    _, tokens, structured, level, service, host, status = _reader.read(text)
     if status is not None:
         tokens = (*tokens[:-1], text[status[0] : status[1]])
     return LineShape(
@@ -546,7 +553,8 @@ class PatternIndex:
         self.max_shapes = max_shapes
         self.keep_members = keep_members
         self.service_of = dict(service_of or {})
-        self._shapes: dict[tuple[Tokens, bool], _ShapeStats] = {}
+        self._shapes: dict[str, _ShapeStats] = {}
+        """Shape key (`_Read`) -> what was counted for it."""
         self._files: dict[str, int] = {}
         self._merged: list[_Group] | None = None
         self._merges: dict[int, dict[Tokens, Tokens]] = {}
@@ -576,99 +584,106 @@ class PatternIndex:
 
     def add(self, hit: Hit) -> None:
         """Count one line."""
-        self.total += 1
-        text = hit.text
-        key, level, service_span, host_span, status = _reader.read(text)
-        if status is not None:  # an access log's status, from the line (shapes read `1`s)
-            key = ((*key[0][:-1], text[status[0] : status[1]]), True)
-        stats = self._shapes.get(key)
-        if stats is None:
-            if len(self._shapes) >= self.max_shapes:
-                self._compact()
-                if len(self._shapes) >= self.max_shapes:
-                    self.untracked += 1
-                    return
-            stats = self._shapes[key] = _ShapeStats(key[0], key[1], hit)
-            if not key[1]:
-                self._dirty.add(len(key[0]))
-        self._merged = None
-        stats.count += 1
-        ts = hit.ts
-        if ts is not None:
-            t = ts.timestamp()
-            if t < stats.first_t:
-                stats.first, stats.first_t = ts, t
-            if t > stats.last_t:
-                stats.last, stats.last_t = ts, t
-            if t < self._first_t:
-                self.first_seen, self._first_t = ts, t
-            if t > self._last_t:
-                self.last_seen, self._last_t = ts, t
-            minute = int(t // 60)
-            minutes = stats.minutes
-            minutes[minute] = minutes.get(minute, 0) + 1
-            if t < self._mark_t:
-                stats.before_mark = True
-            if t <= stats.example_t and (
-                t < stats.example_t or _example_key(hit) < _example_key(stats.example)
-            ):
-                stats.example, stats.example_t = hit, t
-        elif (
-            stats.example_t == _NEVER
-            and text <= stats.example.text
-            and _example_key(hit) < _example_key(stats.example)
-        ):
-            stats.example = hit
-        service = hit.service
-        if service is None:
-            if self.service_of:
-                service = self.service_of.get(hit.source)
-            if service is None and service_span is not None:
-                service = text[service_span[0] : service_span[1]]
-        host = text[host_span[0] : host_span[1]] if host_span is not None else None
-        values = stats.values
-        fields = (service or None, level, host)
-        count = values.get(fields)
-        if count is not None:
-            values[fields] = count + 1
-        elif len(values) < _MAX_VALUES:
-            values[fields] = 1
-        else:  # past the bound: the many-valued fields (host, then service) as `(other)`
-            fields = (service or None, level, OTHER_VALUE if host else None)
-            if fields not in values:
-                fields = (OTHER_VALUE if service else None, level, fields[2])
-            values[fields] = values.get(fields, 0) + 1
-        if self.keep_members and hit.file is not None and hit.line_no is not None:
-            if stats.files is None or stats.lines is None:
-                stats.files, stats.lines = array("I"), array("I")
-            file_id = self._files.get(hit.file)
-            if file_id is None:
-                file_id = self._files[hit.file] = len(self._files)
-            stats.files.append(file_id)
-            stats.lines.append(hit.line_no)
+        self.add_many((hit,))
 
     def add_many(self, hits: Iterable[Hit]) -> None:
-        """Count several lines."""
+        """Count lines. (One loop with its lookups kept local: this runs for every line.)"""
+        read = _reader.read
+        shapes = self._shapes
+        service_of = self.service_of
+        keep_members = self.keep_members
+        mark = self._mark_t
         for hit in hits:
-            self.add(hit)
+            self.total += 1
+            text = hit.text
+            key, tokens, structured, level, service_span, host_span, status = read(text)
+            if status is not None:  # an access log's status, from the line (shapes read 1s)
+                tokens = (*tokens[:-1], text[status[0] : status[1]])
+                key = "\n" + " ".join(tokens)
+            stats = shapes.get(key)
+            if stats is None:
+                if len(shapes) >= self.max_shapes:
+                    self._compact()
+                    shapes = self._shapes
+                    if len(shapes) >= self.max_shapes:
+                        self.untracked += 1
+                        continue
+                stats = shapes[key] = _ShapeStats(tokens, structured, hit)
+                if not structured:
+                    self._dirty.add(len(tokens))
+            stats.count += 1
+            ts = hit.ts
+            if ts is not None:
+                t = ts.timestamp()
+                if t < stats.first_t:
+                    stats.first, stats.first_t = ts, t
+                if t > stats.last_t:
+                    stats.last, stats.last_t = ts, t
+                if t < self._first_t:
+                    self.first_seen, self._first_t = ts, t
+                if t > self._last_t:
+                    self.last_seen, self._last_t = ts, t
+                minute = int(t // 60)
+                minutes = stats.minutes
+                minutes[minute] = minutes.get(minute, 0) + 1
+                if t < mark:
+                    stats.before_mark = True
+                if t <= stats.example_t and (
+                    t < stats.example_t or _example_key(hit) < _example_key(stats.example)
+                ):
+                    stats.example, stats.example_t = hit, t
+            elif (
+                stats.example_t == _NEVER
+                and text <= stats.example.text
+                and _example_key(hit) < _example_key(stats.example)
+            ):
+                stats.example = hit
+            service = hit.service
+            if service is None:
+                if service_of:
+                    service = service_of.get(hit.source)
+                if service is None and service_span is not None:
+                    service = text[service_span[0] : service_span[1]]
+            host = text[host_span[0] : host_span[1]] if host_span is not None else None
+            values = stats.values
+            fields = (service or None, level, host)
+            count = values.get(fields)
+            if count is not None:
+                values[fields] = count + 1
+            elif len(values) < _MAX_VALUES:
+                values[fields] = 1
+            else:  # past the bound: the many-valued fields (host, then service) as `(other)`
+                fields = (service or None, level, OTHER_VALUE if host else None)
+                if fields not in values:
+                    fields = (OTHER_VALUE if service else None, level, fields[2])
+                values[fields] = values.get(fields, 0) + 1
+            if keep_members and hit.file is not None and hit.line_no is not None:
+                if stats.files is None or stats.lines is None:
+                    stats.files, stats.lines = array("I"), array("I")
+                file_id = self._files.get(hit.file)
+                if file_id is None:
+                    file_id = self._files[hit.file] = len(self._files)
+                stats.files.append(file_id)
+                stats.lines.append(hit.line_no)
+        self._merged = None
 
     def _compact(self) -> None:
         """At the shape bound: merge shapes into their groups' templates, in place."""
         mapping = self._mapping()
-        merged: dict[tuple[Tokens, bool], _ShapeStats] = {}
-        for (tokens, structured), stats in sorted(self._shapes.items(), key=lambda i: i[0]):
-            target = tokens if structured else mapping[tokens]
-            key = (target, structured)
+        merged: dict[str, _ShapeStats] = {}
+        for key, stats in sorted(self._shapes.items()):
+            if not stats.structured:
+                stats.tokens = mapping[stats.tokens]
+                key = " ".join(stats.tokens)
             existing = merged.get(key)
             if existing is None:
-                stats.tokens = target
                 merged[key] = stats
             else:
                 existing.absorb(stats)
         self._shapes = merged
         self._merged = None
         self._merges.clear()
-        self._dirty = {len(tokens) for tokens, structured in merged if not structured}
+        self._dirty = {len(stats.tokens) for stats in merged.values() if not stats.structured}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -700,9 +715,9 @@ class PatternIndex:
         """Every shape's template after merging, redoing only lengths with new shapes."""
         if self._dirty:
             by_length: dict[int, list[Tokens]] = {length: [] for length in self._dirty}
-            for tokens, structured in self._shapes:
-                if not structured and len(tokens) in by_length:
-                    by_length[len(tokens)].append(tokens)
+            for stats in self._shapes.values():
+                if not stats.structured and len(stats.tokens) in by_length:
+                    by_length[len(stats.tokens)].append(stats.tokens)
             for length, templates in by_length.items():
                 self._merges[length] = merge_bucket(templates)
             self._dirty = set()
@@ -717,7 +732,8 @@ class PatternIndex:
     def _groups(self) -> list[_Group]:
         mapping = self._mapping()
         groups: dict[tuple[Tokens, bool], _Group] = {}
-        for (tokens, structured), stats in self._shapes.items():
+        for stats in self._shapes.values():
+            tokens, structured = stats.tokens, stats.structured
             target = (tokens if structured else mapping[tokens], structured)
             group = groups.get(target)
             if group is None:

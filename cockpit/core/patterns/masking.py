@@ -239,11 +239,6 @@ class Shape:
     """Span of an access log's status (relative to the message): the template's last token
     is taken from the line itself, since shapes are read with every digit as `1`."""
 
-    @property
-    def key(self) -> tuple[tuple[str, ...], bool]:
-        """What the pattern index counts lines under."""
-        return self.tokens, self.structured
-
 
 def mask_text(text: str) -> tuple[str, ...]:
     """The tokens of free text with its variable parts replaced by `<*>` (cached when short:
@@ -275,9 +270,8 @@ def _mask_text(text: str) -> tuple[str, ...]:
         if previous in _HTTP_METHODS and raw[:1] == "/":
             token = _route(raw)  # `GET /api/stock/42?x=1` -> `GET /api/stock/<*>`, as lnav
         else:
-            token = get(raw)
-            if token is None:
-                token = mask_token(raw)
+            cached = get(raw)
+            token = mask_token(raw) if cached is None else cached
         if VAR in previous:
             if token == previous:
                 continue  # a run of one variable (`blk_<*> blk_<*> ...`) is one variable
