@@ -161,7 +161,8 @@ def run(args: argparse.Namespace) -> int:
 
     def on_event(event: SearchEvent) -> None:
         if isinstance(event, HitsFound):
-            index.add_many(hit for hit in event.hits if not hit.text.isspace() and hit.text)
+            # A blank line has nothing to group.
+            index.add_many(hit for hit in event.hits if hit.text and not hit.text.isspace())
 
     result = run_search(sources, query, on_event, max_hits=0, lossless=True)
     # Names and messages carry file names, which are outside text too.

@@ -132,40 +132,30 @@ class _Components:
 
 def _merge_once(templates: list[Tokens]) -> dict[Tokens, Tokens] | None:
     """One round over templates of one length: which merge, and into what (None: none)."""
-    by_hole: dict[tuple[int, int], list[Tokens]] = defaultdict(list)
-    modulus = (1 << 61) - 1
-    base = 1_000_003
+    # Templates equal but at one position share the tokens around it.
+    by_hole: dict[tuple[int, Tokens], list[Tokens]] = {}
     length = len(templates[0])
-    powers = [1] * length
-    for k in range(1, length):
-        powers[k] = powers[k - 1] * base % modulus
     for tokens in templates:
-        hashes = [hash(t) & modulus for t in tokens]
-        whole = 0
-        for h in hashes:
-            whole = (whole * base + h) % modulus
-        for p in range(length):
-            hole = (whole - hashes[p] * powers[length - 1 - p]) % modulus
-            by_hole[(p, hole)].append(tokens)
+        for position in range(length):
+            hole = (position, tokens[:position] + tokens[position + 1 :])
+            group = by_hole.get(hole)
+            if group is None:
+                by_hole[hole] = [tokens]
+            else:
+                group.append(tokens)
     components = _Components(templates)
     changed = False
-    for (position, _), members in sorted(by_hole.items(), key=lambda item: item[0]):
-        if len(members) < 2:
+    # Components do not depend on the order unions are made in.
+    for (position, around), group in by_hole.items():
+        if len(group) < 2:
             continue
-        # Verify the hash: group by the exact tokens around the hole.
-        exact: dict[Tokens, list[Tokens]] = defaultdict(list)
-        for tokens in members:
-            exact[tokens[:position] + tokens[position + 1 :]].append(tokens)
-        for around, group in sorted(exact.items()):
-            if len(group) < 2:
-                continue
-            values = {tokens[position] for tokens in group}
-            anchors = sum(1 for token in around if _is_word(token))
-            if not _mergeable(values, anchors, position):
-                continue
-            first = min(group)
-            for tokens in group:
-                changed = components.union(first, tokens) or changed
+        values = {tokens[position] for tokens in group}
+        anchors = sum(1 for token in around if _is_word(token))
+        if not _mergeable(values, anchors, position):
+            continue
+        first = min(group)
+        for tokens in group:
+            changed = components.union(first, tokens) or changed
     if not changed:
         return None
     grouped: dict[Tokens, list[Tokens]] = defaultdict(list)
