@@ -267,11 +267,10 @@ def leading_level(message: str) -> tuple[str, int] | None:
     """A level word that starts a message (`WARN cache miss`, `error: x`): the level and
     where the rest starts; None when the message starts otherwise."""
     first, _, rest = message.partition(" ")
-    kind = token_class(first) if first else ""
-    if kind[:1] != LEVEL and kind != LEVEL_WORD + ":":
-        return None
-    level = level_name(first)
-    if level is None:
+    bare = first.strip("[]<>():,|")
+    level = _LEVELS.get(bare.lower())
+    # A level as `token_class` reads one: in capitals, or decorated (`[error]`, `error:`).
+    if level is None or not (bare.isupper() or first != bare) or len(bare) > 11:
         return None
     return level, (len(message) - len(rest.lstrip())) if rest.strip() else len(message)
 

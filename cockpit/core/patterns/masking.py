@@ -267,7 +267,7 @@ def _mask_text(text: str) -> tuple[str, ...]:
     previous = ""
     get = _tokens.get
     for raw in text.split():
-        if previous in _HTTP_METHODS and raw[:1] == "/":
+        if raw[0] == "/" and previous in _HTTP_METHODS:
             token = _route(raw)  # `GET /api/stock/42?x=1` -> `GET /api/stock/<*>`, as lnav
         else:
             cached = get(raw)
