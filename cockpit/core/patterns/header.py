@@ -24,6 +24,8 @@ MAX_HEADER_TOKENS = 24
 """Tokens examined for a header; the message starts at the latest after these."""
 PRE_TIME_TOKENS = 5
 """A timestamp may follow this many header fields (an alert label, an epoch, a host...)."""
+PLAN_TOKENS = 12
+"""Tokens whose classes key a cached split (a split that read no further than them)."""
 MAX_TIME_TOKENS = 8
 """Tokens of one timestamp at most (`Sun Dec 04 04:47:44 2005 +0000` is six)."""
 _CACHE_LIMIT = 50_000
@@ -170,17 +172,24 @@ LABEL = "A"  # RAS, KERNEL, APPREAD
 HOSTLIKE = "H"  # R02-M1-N0-C:J12-U11, dn228/dn228, web-7 (a digit, a dot or a dash in it)
 WORD = "w"  # combo, connection: a host after a syslog time, else a word
 DASH = "-"
+DOUBLE_DASH = "="  # --
 OTHER = "x"
 
 _TIMEISH = frozenset((STRONG, CLOCK, GLOG, NAME, YEAR, DAY, ORDINAL, SHORT_DATE, ZONE, SIX))
 _DIGITS_ONLY = frozenset((YEAR, DAY, SIX, NUMBER))
 _GLOG_LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
 _classes: dict[str, str] = {}
+_Plan = tuple[int, int | None, tuple[tuple[int, str], ...]]
+"""(index of the message's first token, index of the level token, (index, field) pairs)."""
+_plans: dict[tuple[str, ...], tuple[_Plan, int]] = {}
+"""Token classes -> the plan they decide and the furthest token it read (when classes alone
+decided it)."""
 
 
 def clear_cache() -> None:
-    """Forget the cached token results (they never change a result)."""
+    """Forget the cached token classes and plans (they never change a result)."""
     _classes.clear()
+    _plans.clear()
 
 
 def token_class(token: str) -> str:
@@ -219,7 +228,7 @@ _RFC5424 = re.compile(
 
 def _classify(token: str) -> str:
     if token in ("-", "|", "--", "::", "—"):
-        return DASH
+        return DOUBLE_DASH if token == "--" else DASH
     flags = ""
     if token[0] == "[":
         flags = "["
@@ -227,6 +236,9 @@ def _classify(token: str) -> str:
         flags += "]"
     if token[-1] == ":":
         flags += ":"
+    if "[" in token or "]" in token:
+        # How deep the token leaves a bracket: `[QuorumPeer[myid=1]/x` opens one, net.
+        flags += f"{token.count('[') - token.count(']'):+d}"
     core = token.strip("[](),;").rstrip(":,")
     if core:
         first = core[0]
@@ -246,7 +258,7 @@ def _classify(token: str) -> str:
             if _GLOG.fullmatch(token):
                 return GLOG
     level_text = token.strip("[]<>():,|")
-    if flags == "[]" and ":" in level_text:
+    if token[0] == "[" and token[-1] == "]" and ":" in level_text:
         level_text = level_text.rpartition(":")[2]  # Apache 2.4: `[proxy:error]`
     if level_text.lower() in _LEVELS:
         if level_text.isupper() or token != level_text:
@@ -340,19 +352,19 @@ def _time_run(words: list[str], kinds: _Kinds, start: int) -> int:
         elif letter == YEAR:
             year = True
         end += 1
-        if kind[-1] in ",]" and end < limit and kinds[end][0] not in _TIMEISH:
+        if "]" in kind and end < limit and kinds[end][0] not in _TIMEISH:
             break
     return end if strong else start
 
 
 def _bracket_end(words: list[str], kinds: _Kinds, start: int, limit: int = 10) -> int | None:
-    """The index after the token closing the bracket opened at `start`, or None."""
+    """The index after the token closing the bracket opened at `start`, or None (from the
+    bracket depth each token's class carries)."""
     depth = 0
     for j in range(start, min(len(words), start + limit)):
-        word = words[j]
-        kinds.reach = max(kinds.reach, j)
-        kinds.text_reach = max(kinds.text_reach, j)
-        depth += word.count("[") - word.count("]")
+        kind = kinds[j]
+        sign = max(kind.rfind("+"), kind.rfind("-"), 1)
+        depth += int(kind[sign:]) if sign > 1 else 0
         if depth <= 0:
             return j + 1
     return None
@@ -376,9 +388,9 @@ class _Kinds:
 
     __slots__ = ("classes", "reach", "text_reach", "words")
 
-    def __init__(self, words: list[str]) -> None:
+    def __init__(self, words: list[str], known: tuple[str, ...] = ()) -> None:
         self.words = words
-        self.classes: list[str | None] = [None] * len(words)
+        self.classes: list[str | None] = [*known, *([None] * (len(words) - len(known)))]
         self.reach = -1
         self.text_reach = -1
         """The furthest token whose text (not only its class) the split read."""
@@ -449,15 +461,23 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
         piped = _pipe_header(text, first)
         if piped is not None:
             return (*piped, False)
-    kinds = _Kinds(words)
-    header = _split(text, words, kinds)
-    reach = max(kinds.reach, 0)
+    classes = tuple(token_class(word) for word in words[:PLAN_TOKENS])
+    known = _plans.get(classes)
+    if known is None:
+        kinds = _Kinds(words, classes)
+        plan = _plan(text, words, kinds)
+        reach, text_reach = max(kinds.reach, 0), kinds.text_reach
+        if text_reach < 0 and reach < len(classes):
+            # Classes alone decided, from tokens within the key: any line whose first
+            # tokens have these classes splits the same way.
+            if len(_plans) >= _CACHE_LIMIT:
+                _plans.clear()
+            _plans[classes] = (plan, reach)
+    else:
+        (plan, reach), text_reach = known, -1
+    header = _header_of(text, words, plan)
     starts = _starts(text, words, reach)
-    if (
-        0 < header.message < len(text)
-        and starts[reach] == header.message
-        and kinds.text_reach < reach
-    ):
+    if 0 < header.message < len(text) and starts[reach] == header.message and text_reach < reach:
         # Only the first message token's class was read: the split holds for any line
         # with this header and a first token of that class.
         return header, header.message, True
@@ -466,7 +486,9 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
     return header, max(starts[reach] + len(words[reach]), header.message) + 1, False
 
 
-def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
+def _plan(text: str, words: list[str], kinds: _Kinds) -> _Plan:
+    """Which token starts the message, which is the level, which are fields. Decided from
+    the tokens' classes (and, where `kinds.text_reach` says so, their text)."""
     count = len(words)
 
     i = 0
@@ -479,12 +501,12 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             if end > j:
                 i, saw_time = end, True
                 break
-        if kind not in (DASH, LABEL, HOSTLIKE, NUMBER, DOTTED, YEAR, DAY, SIX):
+        if kind not in (DASH, DOUBLE_DASH, LABEL, HOSTLIKE, NUMBER, DOTTED, YEAR, DAY, SIX):
             break  # a plain word before any timestamp is the message (`connection at 10:00`)
     if not saw_time and count > 2 and kinds[0][0] == SIX and kinds[1][0] == SIX:
         i, saw_time = 2, True  # yymmdd HHMMSS (HDFS)
     glog = saw_time and kinds[0] == GLOG
-    level = level_name(words[0]) if glog else None  # `I1128 14:31:02.123456 4242 x.go:1]`
+    level: int | None = 0 if glog else None  # `I1128 14:31:02.123456 4242 x.go:1]`
 
     service = component = False
     numbers = 0
@@ -498,12 +520,12 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             or (letter == LEVEL_WORD and (saw_time or numbers) and i > 0 and not service)
             or (letter == LETTER and numbers)
         ):
-            level = level_name(words[i])
+            level = i
             i += 1
             if ":" in kind:
                 break
             continue
-        if letter == DASH:
+        if letter in (DASH, DOUBLE_DASH):
             i += 1
             if (level is not None or service) and i < count and "[" not in kinds[i]:
                 break  # ` - ` after a level or a program closes the header (log4j, Zookeeper)
@@ -536,7 +558,9 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             numbers += 1  # a pid, a thread id
             i += 1
             continue
-        if (saw_time and letter == SOURCE) or ((saw_time or level) and letter == PID_COLON):
+        if (saw_time and letter == SOURCE) or (
+            (saw_time or level is not None) and letter == PID_COLON
+        ):
             i += 1  # glog's `server.go:123]`, nginx's `4242#0:`
             break
         if (saw_time or level is not None) and (
@@ -593,18 +617,30 @@ def _split(text: str, words: list[str], kinds: _Kinds) -> Header:
             and kinds[i + 1] != DASH  # (read: the spaces before it decide)
         ):
             # A column-aligned component after the level (Windows CBS: `Info    CBS    ...`).
+            kinds.text_reach = max(kinds.text_reach, i)  # the spaces after it decide
             starts = _starts(text, words, i + 1)
             if text[starts[i] + len(words[i]) : starts[i] + len(words[i]) + 2] == "  ":
                 fields.append((i, "component"))
                 i += 1
                 break
         break
+    return i, level, tuple(fields)
+
+
+def _header_of(text: str, words: list[str], plan: _Plan) -> Header:
+    """The Header a plan describes, its spans in `text`."""
+    i, level, fields = plan
     if i == 0:
         return NO_HEADER
     starts = _starts(text, words, max([i, *(index for index, _ in fields)]))
     spans = {name: (starts[k], starts[k] + _field_length(words[k])) for k, name in fields}
-    message = len(text) if i >= count else starts[i]
-    return Header(message, level, spans.get("host"), spans.get("service"), spans.get("component"))
+    return Header(
+        len(text) if i >= len(words) else starts[i],
+        level_name(words[level]) if level is not None else None,
+        spans.get("host"),
+        spans.get("service"),
+        spans.get("component"),
+    )
 
 
 def _field_length(word: str) -> int:
@@ -630,7 +666,7 @@ def _continues_header(words: list[str], kinds: _Kinds, index: int) -> bool:
         return True
     if letter in (PROCESS, LEVEL) or (letter in (COMPONENT, NAMED) and ":" in kinds[index]):
         return True
-    if _read_text(kinds, index) == "--" and index + 1 < count and kinds[index + 1][0] == PROCESS:
+    if kinds[index] == DOUBLE_DASH and index + 1 < count and kinds[index + 1][0] == PROCESS:
         return True  # `combo -- root[2421]:`
     return letter == LABEL and any(
         kinds[k][0] == LEVEL for k in range(index + 1, min(count, index + 3))
