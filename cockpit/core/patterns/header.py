@@ -24,8 +24,6 @@ MAX_HEADER_TOKENS = 24
 """Tokens examined for a header; the message starts at the latest after these."""
 PRE_TIME_TOKENS = 5
 """A timestamp may follow this many header fields (an alert label, an epoch, a host...)."""
-PLAN_TOKENS = 12
-"""Tokens whose classes key a cached split (a split that read no further than them)."""
 MAX_TIME_TOKENS = 8
 """Tokens of one timestamp at most (`Sun Dec 04 04:47:44 2005 +0000` is six)."""
 _CACHE_LIMIT = 50_000
@@ -181,15 +179,11 @@ _GLOG_LEVELS = {"I": "info", "W": "warn", "E": "error", "F": "fatal"}
 _classes: dict[str, str] = {}
 _Plan = tuple[int, int | None, tuple[tuple[int, str], ...]]
 """(index of the message's first token, index of the level token, (index, field) pairs)."""
-_plans: dict[tuple[str, ...], tuple[_Plan, int]] = {}
-"""Token classes -> the plan they decide and the furthest token it read (when classes alone
-decided it)."""
 
 
 def clear_cache() -> None:
-    """Forget the cached token classes and plans (they never change a result)."""
+    """Forget the cached token classes (they never change a result)."""
     _classes.clear()
-    _plans.clear()
 
 
 def token_class(token: str) -> str:
@@ -388,9 +382,9 @@ class _Kinds:
 
     __slots__ = ("classes", "reach", "text_reach", "words")
 
-    def __init__(self, words: list[str], known: tuple[str, ...] = ()) -> None:
+    def __init__(self, words: list[str]) -> None:
         self.words = words
-        self.classes: list[str | None] = [*known, *([None] * (len(words) - len(known)))]
+        self.classes: list[str | None] = [None] * len(words)
         self.reach = -1
         self.text_reach = -1
         """The furthest token whose text (not only its class) the split read."""
@@ -461,20 +455,9 @@ def split_header_with_reach(text: str) -> tuple[Header, int, bool]:
         piped = _pipe_header(text, first)
         if piped is not None:
             return (*piped, False)
-    classes = tuple(token_class(word) for word in words[:PLAN_TOKENS])
-    known = _plans.get(classes)
-    if known is None:
-        kinds = _Kinds(words, classes)
-        plan = _plan(text, words, kinds)
-        reach, text_reach = max(kinds.reach, 0), kinds.text_reach
-        if text_reach < 0 and reach < len(classes):
-            # Classes alone decided, from tokens within the key: any line whose first
-            # tokens have these classes splits the same way.
-            if len(_plans) >= _CACHE_LIMIT:
-                _plans.clear()
-            _plans[classes] = (plan, reach)
-    else:
-        (plan, reach), text_reach = known, -1
+    kinds = _Kinds(words)
+    plan = _plan(text, words, kinds)
+    reach, text_reach = max(kinds.reach, 0), kinds.text_reach
     header = _header_of(text, words, plan)
     starts = _starts(text, words, reach)
     if 0 < header.message < len(text) and starts[reach] == header.message and text_reach < reach:
