@@ -20,6 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+
+def _words(text: str) -> frozenset[str]:
+    """A set of words, written as text (a word list reads best as words)."""
+    return frozenset(text.split())
+
+
 MAX_HEADER_TOKENS = 24
 """Tokens examined for a header; the message starts at the latest after these."""
 PRE_TIME_TOKENS = 5
@@ -28,72 +34,12 @@ MAX_TIME_TOKENS = 8
 """Tokens of one timestamp at most (`Sun Dec 04 04:47:44 2005 +0000` is six)."""
 _CACHE_LIMIT = 50_000
 
-_MONTH_DAY_NAMES = frozenset(
-    [
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+_MONTH_DAY_NAMES = _words(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec mon tue wed thu fri sat sun "
+    "january february march april june july august september october november "
+    "december monday tuesday wednesday thursday friday saturday sunday"
 )
-_ZONES = frozenset(
-    [
-        "UTC",
-        "GMT",
-        "Z",
-        "PST",
-        "PDT",
-        "EST",
-        "EDT",
-        "CST",
-        "CDT",
-        "MST",
-        "MDT",
-        "CET",
-        "CEST",
-        "EET",
-        "EEST",
-        "BST",
-        "IST",
-        "JST",
-        "KST",
-        "AEST",
-    ]
-)
+_ZONES = _words("UTC GMT Z PST PDT EST EDT CST CDT MST MDT CET CEST EET EEST BST IST JST KST AEST")
 _T = r"\d{1,2}:\d{1,2}(?::\d{1,2})?(?:[.,:]\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 # A date, a time, a date-time or an epoch: each marks a timestamp on its own.
 _STRONG_TIME = re.compile(

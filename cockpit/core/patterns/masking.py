@@ -20,6 +20,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+
+def _words(text: str) -> frozenset[str]:
+    """A set of words, written as text (a word list reads best as words)."""
+    return frozenset(text.split())
+
+
 VAR = "<*>"
 """The placeholder for a variable part."""
 MAX_MESSAGE_CHARS = 1000
@@ -27,90 +33,17 @@ MAX_MESSAGE_CHARS = 1000
 MAX_TOKENS = 60
 """Tokens of a template kept (the rest is one `<*>`)."""
 
-_MONTHS = frozenset(
-    [
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "may",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "january",
-        "february",
-        "march",
-        "april",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
+_MONTHS = _words(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march "
+    "april june july august september october november december"
 )
-_DAYS = frozenset(
-    [
-        "mon",
-        "tue",
-        "wed",
-        "thu",
-        "fri",
-        "sat",
-        "sun",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
+_DAYS = _words(
+    "mon tue wed thu fri sat sun monday tuesday wednesday thursday friday saturday sunday"
 )
-_UNITS = frozenset(
-    [
-        "ns",
-        "us",
-        "µs",
-        "ms",
-        "s",
-        "sec",
-        "secs",
-        "second",
-        "seconds",
-        "millis",
-        "millisecond",
-        "milliseconds",
-        "min",
-        "mins",
-        "minute",
-        "minutes",
-        "h",
-        "hr",
-        "hrs",
-        "hour",
-        "hours",
-        "d",
-        "day",
-        "days",
-        "b",
-        "byte",
-        "bytes",
-        "kb",
-        "kib",
-        "mb",
-        "mib",
-        "gb",
-        "gib",
-        "tb",
-        "tib",
-    ]
+_UNITS = _words(
+    "ns us µs ms s sec secs second seconds millis millisecond milliseconds min mins "
+    "minute minutes h hr hrs hour hours d day days b byte bytes kb kib mb mib gb gib "
+    "tb tib"
 )
 _QUOTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|(?<![\w])'[^'\s][^']*'(?![\w])|`[^`]*`")
 _URL = re.compile(r"[a-zA-Z][\w+.-]*://[^\s\"'<>()\[\],]*")
@@ -178,27 +111,9 @@ def _mask_token(token: str) -> str:
 
 _LOGFMT_PAIR = re.compile(r'(?:^|\s)([\w.@/-]+)=("(?:[^"\\]|\\.)*"|\S*)')
 _LOGFMT_MESSAGE_KEYS = ("msg", "message", "error", "err", "event")
-_LOGFMT_SKIP_KEYS = frozenset(
-    [
-        "ts",
-        "time",
-        "timestamp",
-        "t",
-        "at",
-        "level",
-        "lvl",
-        "severity",
-        "service",
-        "svc",
-        "app",
-        "logger",
-        "caller",
-        "host",
-        "hostname",
-        "source",
-        "component",
-        "module",
-    ]
+_LOGFMT_SKIP_KEYS = _words(
+    "ts time timestamp t at level lvl severity service svc app logger caller host "
+    "hostname source component module"
 )
 _LOGFMT_SERVICE_KEYS = ("service", "svc", "app", "application")
 _JSON_MESSAGE_KEYS = ("msg", "message", "error", "err", "log", "event", "text", "@message")
