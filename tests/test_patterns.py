@@ -559,6 +559,14 @@ def test_attribute_values_are_capped_with_the_rest_counted_as_other() -> None:
     assert sum(hosts.values()) == 400
 
 
+def test_a_limit_builds_the_most_frequent_and_the_count_says_how_many_more() -> None:
+    index = PatternIndex()
+    for n, word in enumerate(["alpha", "bravo", "charlie", "delta"]):
+        index.add_many(hit(f"{word} failed at stage one") for _ in range(n + 1))
+    assert [s.count for s in index.signatures(2)] == [4, 3]
+    assert index.group_count == 4
+
+
 def test_members_are_every_line_in_order() -> None:
     index = PatternIndex(keep_members=True)
     index.add(Hit("b", "disk 1 full", file="b.log", line_no=3))

@@ -720,7 +720,7 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
         def post_patterns() -> None:
             start, end = index.first_seen, index.last_seen
-            signatures = index.signatures()
+            signatures = index.signatures(MAX_SIGNATURES_SHOWN)  # only these are built
             rows = tuple(
                 PatternRow(
                     sig.template,
@@ -731,9 +731,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
                     index.is_new(sig),
                     sig.example,
                 )
-                for sig in signatures[:MAX_SIGNATURES_SHOWN]
+                for sig in signatures
             )
-            hidden = max(0, len(signatures) - MAX_SIGNATURES_SHOWN)
+            hidden = max(0, index.group_count - MAX_SIGNATURES_SHOWN)
             self.post_message(
                 self.PatternsUpdated(generation, rows, hidden, index.untracked, index.total)
             )
