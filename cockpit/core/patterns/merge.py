@@ -15,7 +15,8 @@ the set of templates alone, in the spirit of Drain's similarity over token posit
   (`user=root`, `user=git` -> `user=<*>`).
 
 The result depends only on the set of templates, never on counts or on the order lines
-arrived in: groups are connected components, and every choice is made in sorted order.
+arrived in: groups are connected components (which do not depend on the order of the
+unions), and each group's template is made from its members' values in sorted order.
 """
 
 from __future__ import annotations
