@@ -201,9 +201,10 @@ async def _stall(sources: list[Any], query: Any) -> float:
     """Worst lateness of a 10 ms timer while a search streams into this loop, pane-style."""
     import asyncio
 
-    from cockpit.tui.panes.log_search import PATTERN_LINE_LIMIT, UI_SWITCH_INTERVAL
+    from cockpit.core.search.pool import SWITCH_INTERVAL
+    from cockpit.tui.panes.log_stream import PATTERN_LINE_LIMIT
 
-    sys.setswitchinterval(UI_SWITCH_INTERVAL)  # as the Logs pane does when a search starts
+    sys.setswitchinterval(SWITCH_INTERVAL)  # as making the search pool does, once per process
 
     from cockpit.core.patterns import PatternIndex
     from cockpit.core.search.engine import HitsFound, run_search
@@ -260,7 +261,7 @@ def main() -> int:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
 
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     rg = find_rg()
     if rg is None:

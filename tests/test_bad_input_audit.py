@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,7 +103,7 @@ GOOD = Deploy("checkout", NOW, sha="a" * 40, revision="41")
 BAD = Deploy("checkout", NOW, sha="b" * 40, revision="42")
 
 
-def _unchecked(**templates: str) -> Config:
+def _unchecked(**templates: Any) -> Config:
     """A config whose templates skipped the loader's check (built in code, unvalidated)."""
     rollback = RollbackTemplates.model_construct(**templates)
     return Config(services=[ServiceConfig(name="checkout", rollback=rollback)])

@@ -1,7 +1,8 @@
 """`cockpit patterns`: group log lines into templates, headless, like the Logs pane's patterns.
 
 With PATHs (files, directories, globs, .gz included) it reads them ad hoc, no config needed;
-without, the config's `[[sources]]` (`--source` picks some). `--match PATTERN` (a regex, as
+without, the config's `[[sources]]` (or, with no config file, what discovery found, as
+`cockpit search` does; `--source` picks some). `--match PATTERN` (a regex, as
 in `cockpit search`) keeps only the lines it matches; `--since` cuts the window.
 
 The table lists each signature with its count, first and last seen (UTC), NEW when it was
@@ -9,18 +10,16 @@ first seen at or after `--new-since` (default: the current incident's start, whe
 one) and its template. `--json` prints one object per signature; `--members` adds the file
 and 1-based line number of every line in it. Exit status as `cockpit search`: 0 when lines
 were grouped, 1 when nothing matched, 2 on bad input or a failed source (what was read still
-prints).
+prints). Everything printed is outside text and goes through `commands._output`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.patterns import Signature
@@ -82,10 +81,15 @@ def _sources(args: argparse.Namespace) -> tuple[list[Source], datetime | None]:
         if args.source:
             fail("--source names configured sources; it cannot be combined with PATHs")
         return adhoc_sources(args.paths), None
-    config = config_from_args(args)
+    config = effective_config(args)
     sources = make_sources(config)
     if not sources:
-        fail("no log sources configured: give PATHs to read, or add [[sources]] to the config")
+        where = (
+            "in the config"
+            if config.source_path is not None
+            else "configured or discovered (`cockpit sources` says why)"
+        )
+        fail(f"no log sources {where}: give PATHs to read, or add [[sources]] to the config")
     if args.source:
         known = {s.name for s in sources}
         unknown = [name for name in args.source if name not in known]
@@ -96,57 +100,63 @@ def _sources(args: argparse.Namespace) -> tuple[list[Source], datetime | None]:
 
 
 def _incident_start(config: Any) -> datetime | None:
-    """When the current incident opened, if the config's store has one (read-only)."""
+    """When the current incident opened, if the config's store (an SQLite file or a PostgreSQL
+    server) has one. Never creates a store."""
+    from cockpit.core.config import ConfigError
     from cockpit.core.incident import IncidentState
-    from cockpit.core.store import EventStore, StoreError
+    from cockpit.core.store import StoreError, store_exists
+    from cockpit.core.stores import open_store
 
-    if not config.store_path.exists():
-        return None
     try:
-        with EventStore(config.store_path, mode=config.store_file_mode) as store:
+        target = config.store_target
+        if not store_exists(target):
+            return None
+        with open_store(target, mode=config.store_file_mode) as store:
             record = store.current_incident(drill=config.cockpit.drill)
             if record is None:
                 return None
             return IncidentState.from_events(store.events(record.id)).opened_at
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:
         fail(str(exc))
 
 
 def _clock(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+    from cockpit.core.timefmt import as_utc
+
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
 def _row(signature: Signature, new: bool) -> str:
     from cockpit.core.sanitize import visible
 
-    template = visible(signature.template, max_len=TEMPLATE_CHARS)
+    template = visible(signature.template, max_len=TEMPLATE_CHARS)  # cut with a marker
     return (
         f"{signature.count:>9,}  {_clock(signature.first_seen):<19}  "
         f"{_clock(signature.last_seen):<19}  {'NEW' if new else '':<3}  {template}"
     )
 
 
-def _record(signature: Signature, new: bool, members: bool) -> str:
+def _record(signature: Signature, new: bool, members: bool) -> dict[str, Any]:
     record: dict[str, Any] = signature.to_json(members=members)
     record["new"] = new
-    return json.dumps(record, ensure_ascii=False)
+    return record
 
 
 def run(args: argparse.Namespace) -> int:
     """Read the lines, group them, print the signatures; return rg's exit codes."""
+    from cockpit.commands._output import emit, emit_error, emit_json, emit_lines
     from cockpit.core.patterns import PatternIndex
-    from cockpit.core.sanitize import visible
     from cockpit.core.search.engine import HitsFound, SearchEvent, run_search
     from cockpit.core.search.matcher import PatternError, validate
     from cockpit.core.search.model import Query
-    from cockpit.core.search.timewindow import TimeSpecError, parse_time
+    from cockpit.core.search.timewindow import TimeSpecError, parse_time_spec
 
     if args.members and not args.json:
         fail("--members lists every line of a signature: use it with --json")
     now = _now()
     try:
-        since = parse_time(args.since, now) if args.since else None
-        new_since = parse_time(args.new_since, now) if args.new_since else None
+        since = parse_time_spec(args.since, now) if args.since else None
+        new_since = parse_time_spec(args.new_since, now) if args.new_since else None
     except TimeSpecError as exc:
         fail(str(exc))
     query = Query(args.match if args.match is not None else "", regex=True, since=since)
@@ -168,27 +178,21 @@ def run(args: argparse.Namespace) -> int:
     # Names and messages carry file names, which are outside text too.
     for status in result.statuses.values():
         for warning in status.warnings:
-            print(f"cockpit: warning: {visible(warning)}", file=sys.stderr)
+            emit_error(f"warning: {warning}")
         if status.error:
-            print(f"cockpit: error: {visible(status.error)}", file=sys.stderr)
+            emit_error(f"error: {status.error}")
     signatures = index.signatures()
-    out = sys.stdout
     if args.json:
-        for signature in signatures:
-            out.write(_record(signature, index.is_new(signature), args.members) + "\n")
+        for signature in signatures:  # one object a line (inert: see `_output.json_text`)
+            emit_json(_record(signature, index.is_new(signature), args.members), indent=None)
     elif signatures:
-        out.write(
-            f"{'count':>9}  {'first seen (UTC)':<19}  {'last seen (UTC)':<19}  new  template\n"
-        )
-        for signature in signatures:
-            out.write(_row(signature, index.is_new(signature)) + "\n")
+        emit(f"{'count':>9}  {'first seen (UTC)':<19}  {'last seen (UTC)':<19}  new  template")
+        emit_lines(_row(signature, index.is_new(signature)) for signature in signatures)
     if index.untracked:
-        print(
-            f"cockpit: {index.untracked:,} lines of more distinct shapes than the index tracks "
-            "were counted but not grouped",
-            file=sys.stderr,
+        emit_error(
+            f"{index.untracked:,} lines of more distinct shapes than the index tracks "
+            "were counted but not grouped"
         )
-    out.flush()
     if result.errors:
         return EXIT_ERROR
     return EXIT_MATCH if index.total else EXIT_NO_MATCH

@@ -8,16 +8,20 @@ Logs pane and `cockpit patterns` use, so they all name the same failure the same
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cockpit.core.config import Config
 from cockpit.core.patterns import PatternIndex, Signature
-from cockpit.core.search.model import Query, Source
+from cockpit.core.search.model import Hit, Source
+from cockpit.core.signals import read_signals
 
 __all__ = ["ErrorEvidence", "Signature", "collect_errors", "minutes_between"]
+
+ADD_BATCH = 1024
+"""Error lines handed to the pattern index at a time."""
 
 
 @dataclass
@@ -47,32 +51,40 @@ def collect_errors(
     pattern: str | None = None,
 ) -> ErrorEvidence:
     """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them."""
-    from cockpit.core.search.engine import HitsFound, SearchEvent, make_sources, run_search
+    # A line's service is the one read_signals gives: its own, else its source's, else the
+    # source's name (never the process a header names: deploys and health are per configured
+    # service). Lines are grouped in batches: the index's loop is cheapest per batch.
+    index = PatternIndex()
+    service_of = index.service_of
+    batch: list[Hit] = []
 
-    chosen = list(sources) if sources is not None else make_sources(config)
-    # A line's service: its source's, else the source's name (never the process a header
-    # names: deploys and health are per configured service).
-    service_of = {source.name: source.service or source.name for source in chosen}
-    index = PatternIndex(service_of=service_of)
-    per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
+    def add(hit: Hit, service: str) -> None:
+        if hit.service is None:
+            service_of[hit.source] = service  # the same for every line of a source
+        elif hit.service != service:
+            hit = replace(hit, service=service)
+        batch.append(hit)
+        if len(batch) >= ADD_BATCH:
+            index.add_many(batch)
+            batch.clear()
 
-    def on_event(event: SearchEvent) -> None:
-        if isinstance(event, HitsFound):
-            index.add_many(event.hits)
-            for hit in event.hits:
-                if hit.ts is not None:
-                    service = hit.service or service_of.get(hit.source) or hit.source
-                    per_minute[service][hit.ts.replace(second=0, microsecond=0)] += 1
-
-    query = Query(pattern or config.health.error_pattern, regex=True, since=since, until=until)
-    result = run_search(chosen, query, on_event, max_hits=0, lossless=True)
+    signals = read_signals(
+        config,
+        since,
+        until,
+        health=False,
+        sources=sources,
+        error_pattern=pattern,
+        on_error_line=add,
+    )
+    index.add_many(batch)
     return ErrorEvidence(
         since,
         until,
         index.signatures(),
-        dict(per_minute),
+        signals.errors,  # per service per minute, counted in the same pass
         index.total,
-        result.errors,
+        signals.source_errors,
         index.untracked,
     )
 

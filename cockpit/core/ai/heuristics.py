@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from cockpit.core.ai.evidence import ErrorEvidence, Signature
 from cockpit.core.ai.hypotheses import Hypothesis, hypothesis_id
 from cockpit.core.config import Config
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import RollbackReport
+from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 MINUTE = timedelta(minutes=1)
 STEP_MIN_MINUTES = 3
@@ -82,7 +83,7 @@ def _quote(text: str, limit: int = 90) -> str:
 
 
 def _signature_ref(signature: Signature) -> str:
-    first = signature.first_seen.strftime("%H:%M:%S") if signature.first_seen else "?"
+    first = hhmmss(signature.first_seen) if signature.first_seen else "?"
     where = ", ".join(f"{s} {n}" for s, n in signature.services.most_common(3))
     count = f"{signature.count} lines, first seen {first} UTC"
     return f"signature {_quote(signature.template)}: {count} ({where})"

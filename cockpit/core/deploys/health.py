@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cockpit.core.config import Config, HealthConfig
-from cockpit.core.deploys.model import Deploy, as_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.search.model import Query
+from cockpit.core.timefmt import floor_minute
 
 MINUTE = timedelta(minutes=1)
 RATIO_FLOOR = 0.001
@@ -46,11 +47,6 @@ SLOW_ONSET = timedelta(minutes=4)
 """A burst that takes at least this long from its onset to two thirds of its typical level is
 a slow onset (a ramp, such as a leak), told as "rising from ... to ..."; a step gets there at
 once (within a minute or two, noise included, on the drills' low-traffic logs)."""
-
-
-def floor_minute(value: datetime) -> datetime:
-    """The minute `value` falls in, UTC."""
-    return as_utc(value).replace(second=0, microsecond=0)
 
 
 @dataclass
@@ -403,11 +399,13 @@ def health_from_logs(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[dict[str, HealthSeries], list[str]]:
     """Per-minute requests and errors per service from the log sources, via the search engine.
 
     Returns (series by service, notes). Needs `health.request_pattern`; without it (or without
-    log sources) there is nothing to read and a note says so.
+    log sources) there is nothing to read and a note says so. `problems` receives each log
+    file or source that was skipped or failed, once: the health read from logs is incomplete.
     """
     wanted = list(services)
     notes: list[str] = []
@@ -424,10 +422,14 @@ def health_from_logs(
         query = Query(
             pattern=pattern, regex=True, since=since, until=until, services=services_filter
         )
-        return minute_counts(config, query, services=services_filter)
+        return minute_counts(config, query, services=services_filter, problems=found)
 
+    found: list[str] = []
     requests = counts(request_pattern)
     errors = counts(config.health.error_pattern)
+    if problems is not None:
+        for problem in dict.fromkeys(found):  # both passes skip the same files: say it once
+            problems.append(f"health from logs is incomplete: {problem}")
     result: dict[str, HealthSeries] = {}
     for service in wanted:
         req = requests.get(service) or Counter()

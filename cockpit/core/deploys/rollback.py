@@ -32,7 +32,8 @@ from cockpit.core.deploys.health import (
     floor_minute,
     judge_deploy,
 )
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy
+from cockpit.core.timefmt import hhmm, iso_utc
 
 MAX_CANDIDATES = 5
 WEIGHTS = {"proximity": 0.40, "error_jump": 0.35, "same_service": 0.15, "latest": 0.10}
