@@ -93,7 +93,9 @@ class Discovery:
         skipped = sum(1 for r in self.reports if r.state != State.USED)
         where = "discovered" if self.discovered else "configured"
         return f"{where}: {', '.join(parts)}" + (
-            f" ({skipped} skipped: `cockpit sources` or I in the cockpit says why)" if skipped else ""
+            f" ({skipped} skipped: `cockpit sources` or I in the cockpit says why)"
+            if skipped
+            else ""
         )
 
 
