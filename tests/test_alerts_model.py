@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cockpit.core.postmortem import render_postmortem
+from cockpit.core.review.postmortem import render_postmortem
 
 from cockpit.core.alerts.alertmanager import default_alertmanagers, parse_alerts_body
 from cockpit.core.alerts.incident import (
