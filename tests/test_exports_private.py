@@ -186,7 +186,7 @@ async def test_the_tuis_postmortem_is_owner_only_and_never_overwrites(tmp_path, 
         pane = app.query_one(CommsPane)
         pane.export_dir = tmp_path
         for _ in range(2):
-            await pilot.press("p")
+            await pilot.press("m")  # Comms: write the postmortem
             await workers_done(app)
             await pilot.pause()
     written = sorted(tmp_path.glob("postmortem-*.md"))

@@ -231,7 +231,7 @@ async def test_n_opens_a_new_incident_and_switches_every_pane_to_it(tmp_path: Pa
         await pilot.press(*"Search slow", "enter")
         await settle(pilot, rounds=10)
         assert app.state is not None and app.state.incident_id != first
-        assert app.state.title == "Search slow" and app.state.notes == []
+        assert app.state.title == "Search slow" and app.state.notes == ()
         assert "OPEN, NOT DECLARED  phase Assess  Search slow" in header(app)
         await pilot.press("6")
         await settle(pilot)

@@ -57,17 +57,16 @@ class GitRepo:
         """Remove the private git directory (also done when the object is collected)."""
         self._isolated.close()
 
-    def read(self, *args: str) -> str:
+    def read(self, *args: str, timeout: float = GIT_TIMEOUT_SECONDS) -> str:
         """Run `git ARGS` (a read-only subcommand) and return stdout, decoded lossily."""
         argv = ["git", *args]
         try:
-            done = readers.run_reader(argv, git_dir=self._isolated, timeout=GIT_TIMEOUT_SECONDS)
+            done = readers.run_reader(argv, git_dir=self._isolated, timeout=timeout)
         except readers.ReaderRefused as exc:
             raise DeployError(f"{self._label}{exc}") from None
         except subprocess.TimeoutExpired:
             raise DeployError(
-                f"{self._label}git {args[0]} in {self.path} took over "
-                f"{GIT_TIMEOUT_SECONDS:g} s and was stopped"
+                f"{self._label}git {args[0]} in {self.path} took over {timeout:g} s and was stopped"
             ) from None
         except OSError as exc:
             raise DeployError(f"{self._label}git could not start ({exc.strerror or exc})") from None

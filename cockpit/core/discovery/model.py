@@ -92,11 +92,8 @@ class Discovery:
                 parts.append(f"{label} at {server.location}")
         skipped = sum(1 for r in self.reports if r.state != State.USED)
         where = "discovered" if self.discovered else "configured"
-        return f"{where}: {', '.join(parts)}" + (
-            f" ({skipped} skipped: `cockpit sources` or I in the cockpit says why)"
-            if skipped
-            else ""
-        )
+        why = f" ({skipped} skipped: `cockpit sources` or I in the cockpit says why)"
+        return f"{where}: {', '.join(parts)}" + (why if skipped else "")
 
 
 def resolve_program(name: str) -> str | None:

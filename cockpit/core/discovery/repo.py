@@ -8,28 +8,37 @@ merge for a deploy. Only read-only git subcommands run, through `cockpit.core.re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cockpit.core.config import DeploySource, ServiceConfig
 from cockpit.core.discovery.model import Origin, SourceReport, State, resolve_program
 
 MAX_TAGS = 2000
 MAX_SERVICES = 50
+if TYPE_CHECKING:
+    from cockpit.core.deploys.git_source import GitRepo
+
 COMMITS_NOT_DEPLOYS = "first-parent commits of HEAD: commits, not deploys"
 
 
-def _git(cwd: Path, timeout: float, *args: str) -> tuple[int, str, str]:
-    from cockpit.core.readers import run_reader
-
-    completed = run_reader(["git", "-C", str(cwd), *args], timeout=timeout)
-    return (
-        completed.returncode,
-        completed.stdout.decode("utf-8", "replace"),
-        completed.stderr.decode("utf-8", "replace"),
-    )
+def repository_root(cwd: Path) -> Path | None:
+    """The work tree (or bare repository) holding `cwd`, found by looking for `.git` upwards
+    as git does, without running git in a folder nobody vetted."""
+    for folder in (cwd, *cwd.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir() or dot_git.is_file():
+            return folder
+        if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
+            return folder  # a bare repository
+    return None
 
 
 def git_history(cwd: Path, timeout: float) -> tuple[list[SourceReport], list[ServiceConfig]]:
-    """Deploy history from the repository holding `cwd`, if any."""
+    """Deploy history from the repository holding `cwd`, if any. git reads it through a
+    private git directory (`GitRepo`), so the repository's own config and hooks run nothing."""
+    from cockpit.core.deploys.git_source import GitRepo
+    from cockpit.core.deploys.model import DeployError
+
     program = resolve_program("git")
     if program is None:
         return [
@@ -42,54 +51,47 @@ def git_history(cwd: Path, timeout: float) -> tuple[list[SourceReport], list[Ser
                 location=str(cwd),
             )
         ], []
-    try:
-        code, out, err = _git(cwd, timeout, "rev-parse", "--show-toplevel")
-        if code != 0:
-            reason = (
-                f"{cwd} is not in a git repository"
-                if "not a git repository" in err
-                else f"git: {err.strip().splitlines()[0] if err.strip() else 'failed'}"
+    top = repository_root(cwd)
+    if top is None:
+        return [
+            SourceReport(
+                "git",
+                "git",
+                Origin.DISCOVERED,
+                State.SKIPPED,
+                f"{cwd} is not in a git repository",
+                location=str(cwd),
+                program=program,
             )
-            return [
-                SourceReport(
-                    "git",
-                    "git",
-                    Origin.DISCOVERED,
-                    State.SKIPPED,
-                    reason,
-                    location=str(cwd),
-                    program=program,
-                )
-            ], []
-        top = Path(out.strip())
-        code, out, err = _git(
-            top,
-            timeout,
-            "for-each-ref",
-            f"--count={MAX_TAGS}",
-            "--format=%(refname:strip=2)",
-            "--end-of-options",
-            "refs/tags/deploy/",
-        )
-        services: list[str] = []
-        for tag in out.splitlines():
-            parts = tag.split("/")
-            if (
-                len(parts) == 3
-                and parts[0] == "deploy"
-                and parts[1]
-                and parts[2]
-                and parts[1] not in services
-                and len(services) < MAX_SERVICES
-            ):
-                services.append(parts[1][:100])
-        code_head, _out, _err = _git(top, timeout, "rev-parse", "--verify", "--quiet", "HEAD")
-    except Exception as exc:  # a timeout or a refused reader: say so, never a traceback
-        reason = (
-            f"git did not answer within {timeout:.1f} s"
-            if type(exc).__name__ == "TimeoutExpired"
-            else f"git: {exc}"
-        )
+        ], []
+    try:
+        repo = GitRepo(top, what="discovery")
+        try:
+            out = repo.read(
+                "for-each-ref",
+                f"--count={MAX_TAGS}",
+                "--format=%(refname:strip=2)",
+                "--end-of-options",
+                "refs/tags/deploy/",
+                timeout=timeout,
+            )
+            services: list[str] = []
+            for tag in out.splitlines():
+                parts = tag.split("/")
+                if (
+                    len(parts) == 3
+                    and parts[0] == "deploy"
+                    and parts[1]
+                    and parts[2]
+                    and parts[1] not in services
+                    and len(services) < MAX_SERVICES
+                ):
+                    services.append(parts[1][:100])
+            has_commits = _has_commits(repo, timeout)
+        finally:
+            repo.close()
+    except DeployError as exc:  # a timeout, a damaged repository: say so, never a traceback
+        reason = str(exc).removeprefix("discovery: ")
         return [
             SourceReport(
                 "git",
@@ -122,7 +124,7 @@ def git_history(cwd: Path, timeout: float) -> tuple[list[SourceReport], list[Ser
                 program=program,
             )
         ], configs
-    if code_head != 0:
+    if not has_commits:
         return [
             SourceReport(
                 "git",
@@ -147,3 +149,13 @@ def git_history(cwd: Path, timeout: float) -> tuple[list[SourceReport], list[Ser
             service=name,
         )
     ], [ServiceConfig(name=name, deploys=DeploySource(repo=top))]
+
+
+def _has_commits(repo: GitRepo, timeout: float) -> bool:
+    """Whether HEAD names a commit (a new repository has none yet)."""
+    from cockpit.core.deploys.model import DeployError
+
+    try:
+        return bool(repo.read("rev-parse", "--verify", "--quiet", "HEAD", timeout=timeout).strip())
+    except DeployError:
+        return False
