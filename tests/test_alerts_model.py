@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cockpit.core.review.postmortem import render_postmortem
-
 from cockpit.core.alerts.alertmanager import default_alertmanagers, parse_alerts_body
 from cockpit.core.alerts.incident import (
     attached_payload,
@@ -29,6 +27,7 @@ from cockpit.core.alerts.model import (
 )
 from cockpit.core.comms.facts import CommsFacts
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.postmortem import render_postmortem
 from cockpit.core.store import EventStore
 
 T0 = datetime(2026, 11, 28, 14, 6, tzinfo=UTC)
