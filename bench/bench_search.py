@@ -143,10 +143,10 @@ def worker(task: dict[str, Any]) -> dict[str, Any]:
     import threading
 
     from cockpit.core.config import load_config_file
+    from cockpit.core.patterns import PatternIndex
     from cockpit.core.search.engine import HitsFound, make_sources, run_search
     from cockpit.core.search.files import FileLogSource
     from cockpit.core.search.model import Query
-    from cockpit.core.search.patterns import PatternIndex
 
     query = Query(task["pattern"], regex=task["regex"], ignore_case=task["ignore_case"])
     runs = task["runs"]
@@ -221,8 +221,8 @@ async def _stall(sources: list[Any], query: Any) -> float:
 
     sys.setswitchinterval(SWITCH_INTERVAL)  # as making the search pool does, once per process
 
+    from cockpit.core.patterns import PatternIndex
     from cockpit.core.search.engine import HitsFound, run_search
-    from cockpit.core.search.patterns import PatternIndex
 
     loop = asyncio.get_running_loop()
     index = PatternIndex()

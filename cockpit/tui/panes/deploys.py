@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState
 from cockpit.core.deploys.git_source import SuspectDiff
 from cockpit.core.deploys.model import Deploy, DeployListing
 from cockpit.core.deploys.rollback import FilledCommand, RollbackReport, pct
+from cockpit.core.patterns import sparkline
 from cockpit.core.sanitize import safe_text, visible
-from cockpit.core.search.patterns import sparkline
 from cockpit.core.timefmt import hhmm, iso_utc
 from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested
 from cockpit.tui.panes.base import Pane
