@@ -15,11 +15,12 @@ from cockpit.core.alerts.alertmanager import AlertmanagerStatus, AlertsReport
 from cockpit.core.alerts.incident import opened_payload
 from cockpit.core.alerts.model import parse_alert
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
-from cockpit.tui.panes.alerts import MAX_ROWS, AlertList, AlertsPanel
+from cockpit.tui.panes.alerts import MAX_ROWS, AlertList, AlertsPanel, OpenFromAlertScreen
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.sources import SourcesScreen
-from tests.alertmanager_support import free_port
+from tests.alertmanager_support import alert_json, free_port, running_alertmanager
 from tests.tui_support import FROZEN_NOW, frozen_clock, make_app, settle, write_config
 
 STORM = 5000
@@ -151,3 +152,38 @@ async def test_the_no_alertmanager_note_names_the_sources_key_as_remapped(
         await pilot.press("F")
         await pilot.pause()
         assert isinstance(app.screen, SourcesScreen)
+
+
+async def test_o_on_the_phases_pane_opens_the_incident_from_the_top_alert(
+    tmp_path: Path,
+) -> None:
+    """At 80x24 the Phases pane opens with the checklist focused: `o` (as the footer and the
+    key map say) still opens the incident from the highlighted alert, after the human's
+    choice; in a phase that does not list alerts it does nothing."""
+    with running_alertmanager(tmp_path / "am") as alertmanager:
+        alertmanager.post(
+            alert_json("KeyHighErrorRate", service="keycheckout", summary="\x1b[2J5xx")
+        )
+        alertmanager.wait_for(lambda alerts: len(alerts) == 1)
+        config = write_config(tmp_path, extra=f'[[alertmanagers]]\nurl = "{alertmanager.url}"\n')
+        app = make_app(config)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            phases = app.query_one(PhaseChecklist)
+            assert app.focused is not None and app.focused.id == "checklist-items"
+            phases.viewed = Phase.DIAGNOSE
+            await pilot.pause()
+            await pilot.press("o")
+            await pilot.pause()
+            assert not isinstance(app.screen, OpenFromAlertScreen)
+            phases.viewed = Phase.ASSESS
+            await pilot.pause()
+            await pilot.press("o")
+            await settle(pilot)
+            assert isinstance(app.screen, OpenFromAlertScreen)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.state is not None
+            assert app.state.title == "KeyHighErrorRate: keycheckout (critical)"
+            assert app.state.events[-1].kind == Kind.ALERT_ATTACHED
+            assert app.focused is not None and app.focused.id == "alerts-list"

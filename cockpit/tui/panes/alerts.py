@@ -302,6 +302,7 @@ class AlertsPanel(Vertical):
             option_list.highlighted = min(highlighted or 0, len(self.rows) - 1)
         option_list.display = bool(self.rows)
         self._show_detail()
+        self.refresh_bindings()  # the Phases pane's `o` applies only while alerts are listed
 
     def _title(self, mine: IncidentAlerts) -> Text:
         title = Text("Alerts", style="bold")
