@@ -144,3 +144,18 @@ def test_hide_url_password() -> None:
     assert hide_url_password("http://am:9093/a@b") == "http://am:9093/a@b"
     assert hide_url_password("http://u@am") == "http://u@am"
     assert hide_url_password("localhost:9093") == "localhost:9093"
+
+
+def test_sources_show_the_whole_reason_with_its_fix() -> None:
+    """A container's log path is two 64-character ids long: the fix at the end of the reason
+    ("try sudo") must still be printed."""
+    from cockpit.commands.sources import format_reports
+    from cockpit.core.discovery.model import Origin, SourceReport, State
+
+    folder = "/var/lib/docker/containers/" + "4f" * 32
+    reason = (
+        f"no read permission on {folder}/{'4f' * 32}-json.log "
+        "(readable by its owner only; try sudo)"
+    )
+    report = SourceReport("docker", "docker-web", Origin.DISCOVERED, State.SKIPPED, reason)
+    assert format_reports([report])[1].endswith(reason)
