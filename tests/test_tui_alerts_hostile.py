@@ -187,3 +187,21 @@ async def test_o_on_the_phases_pane_opens_the_incident_from_the_top_alert(
             assert app.state.title == "KeyHighErrorRate: keycheckout (critical)"
             assert app.state.events[-1].kind == Kind.ALERT_ATTACHED
             assert app.focused is not None and app.focused.id == "alerts-list"
+
+
+def test_a_docker_hit_shows_its_text_not_a_64_character_container_id() -> None:
+    """On a Docker host every json-file log is named after the container's 64-hex id: the
+    results line names it as `docker ps` does, so the log text fits at 80 columns."""
+    from cockpit.core.search.model import Hit
+    from cockpit.tui.panes.hit_log import line_of
+
+    container = "4f" * 32
+    hit = Hit(
+        "docker-web-1",
+        "GET /cart 500",
+        file=f"/var/lib/docker/containers/{container}/{container}-json.log.1",
+        line_no=3,
+    )
+    assert line_of(hit) == "--:--:-- 4f4f4f4f4f4f-json.log.1:3 GET /cart 500"
+    plain = Hit("syslog", "x", file="/var/log/4f4f.log", line_no=1)
+    assert line_of(plain) == "--:--:-- 4f4f.log:1 x"
