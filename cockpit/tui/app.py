@@ -41,6 +41,7 @@ from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
 from cockpit.tui.decisions import IncidentDecisions
 from cockpit.tui.help import HelpScreen, class_rows, help_markdown
+from cockpit.tui.keys import key_for
 from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested, RecordRequested
 from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
@@ -408,12 +409,13 @@ class CockpitApp(IncidentDecisions):
         phases = self.query_one(PhaseChecklist)
         phases.config = self.config
         phases.alertmanagers = tuple(self.config.alertmanagers)
+        sources_key = key_for(self.BINDINGS, "sources", self.config.keymap, self.get_key_display)
         if not self.config.alertmanagers:
             reason = next(
                 (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
             )
-            phases.alerts_note = f"no Alertmanager: {reason} (S: sources)"
-        self.notify(found.summary(), title="No config file", timeout=6)
+            phases.alerts_note = f"no Alertmanager: {reason} ({sources_key}: sources)"
+        self.notify(found.summary(f"{sources_key} shows why"), title="No config file", timeout=6)
         self._load_slots()
 
     # -- an incident from an alert (the human chooses) ---------------------------------------
@@ -485,7 +487,7 @@ class CockpitApp(IncidentDecisions):
     def action_show_sources(self) -> None:
         from cockpit.tui.sources import SourcesScreen
 
-        self.push_screen(SourcesScreen(self.config, self.discovery))
+        self.push_screen(SourcesScreen(self.config, self.discovery, discovering=self.discovering))
 
     def _load_slots(self) -> None:
         """Fill every pane slot, once the first frame is on screen (and, with no config file,
