@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List incidents, or open one and print its id."""
-    from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands._common import config_from_args, fail, say_if_offline, store_from_config
     from cockpit.core.store import StoreError
 
     if args.drill and args.new is None:
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             current = store.current_incident(drill=config.cockpit.drill)
             shown = [r for r in records if args.all or r.is_open]
             states = {r.id: _state(store, r.id) for r in shown}
+            say_if_offline(store)
     except StoreError as exc:
         fail(str(exc))
     from cockpit.commands._output import emit, emit_json

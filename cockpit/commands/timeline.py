@@ -19,7 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline of the chosen incident."""
-    from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands._common import (
+        config_from_args,
+        fail,
+        say_if_offline,
+        store_from_config,
+    )
     from cockpit.commands.incidents import target_incident
     from cockpit.core.store import StoreError
 
@@ -29,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         with store_from_config(config) as store:
             incident = target_incident(store, args.incident, drill=config.cockpit.drill, hint=hint)
             events = store.events(incident.id)
+            say_if_offline(store)
     except StoreError as exc:
         fail(str(exc))
     from cockpit.commands._output import emit, emit_json
