@@ -178,3 +178,107 @@ def test_a_found_config_others_can_write_is_refused(tmp_path, monkeypatch, mode,
         load_config()
     path.chmod(0o644)  # readable by others is fine; writable is not
     assert load_config().source_path == path.resolve()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # Another kubeconfig: its `exec` credential plugin is a program kubectl runs.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--kubeconfig", "./kubeconfig"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "--kubeconfig=./kubeconfig"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "-n", "--kubeconfig=./kc"],
+        ["helm", "history", "checkout", "--kubeconfig", "./kubeconfig"],
+        # Another server: it receives the user's token.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--server", "https://evil"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "-shttps://evil"],
+        ["helm", "history", "checkout", "--kube-apiserver=https://evil"],
+        ["argocd", "app", "history", "web", "--server", "evil.example.com"],
+        ["argocd", "app", "history", "web", "--config", "./argocd-config"],
+        ["argocd", "app", "history", "web", "--plaintext"],
+        # Files written or read elsewhere.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--log-file=/tmp/x"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "--cache-dir", "/tmp/x"],
+        ["kubectl", "get", "-f", "https://evil/manifest.yaml"],
+        ["kubectl", "rollout", "history", "deploy/x", "-o", "go-template-file=/etc/shadow"],
+        ["helm", "history", "checkout", "--registry-config", "./r.json"],
+        ["helm", "history", "checkout", "-o"],
+    ],
+)
+def test_history_command_options_are_allowlisted(argv: list[str]) -> None:
+    """A config names the history command's options: none may point the tool at another
+    config, credential plugin or server, or make it write a file."""
+    with pytest.raises(ReaderRefused, match=r"not allowed|needs a value"):
+        reader_argv(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["helm", "history", "checkout", "-n", "prod", "--kube-context", "eu", "-o", "json"],
+        ["helm", "history", "checkout", "--max=20", "--output=yaml"],
+        ["kubectl", "rollout", "history", "deployment/checkout", "-n", "prod", "--context=eu"],
+        ["kubectl", "rollout", "history", "deployment/checkout", "--revision", "3", "-o", "json"],
+        ["argocd", "app", "history", "web", "--grpc-web", "-o", "wide"],
+    ],
+)
+def test_history_command_keeps_the_everyday_options(argv, tmp_path, monkeypatch) -> None:
+    program = tmp_path / argv[0]
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert reader_argv(argv) == [str(program), *argv[1:]]
+
+
+def _kubeconfig_with_exec_plugin(folder: Path, canary: Path) -> Path:
+    """A kubeconfig whose user authenticates through an `exec` plugin: `./evil.sh`."""
+    script = folder / "evil.sh"
+    script.write_text(
+        f'#!/bin/sh\necho ran >> {canary}\necho \'{{"apiVersion": '
+        '"client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", '
+        '"status": {"token": "x"}}\'\n'
+    )
+    script.chmod(0o755)
+    kubeconfig = folder / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\n"
+        "contexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+        "users:\n- name: u\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      command: ./evil.sh\n      interactiveMode: Never\n"
+    )
+    return kubeconfig
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["kubectl-on-path", "real-kubectl"])
+def test_a_cloned_repos_kubeconfig_plugin_never_runs(real, tmp_path, monkeypatch, capsys) -> None:
+    """The attack: a cloned repo's `./cockpit.toml` points kubectl at the repo's own
+    kubeconfig, whose exec plugin is the repo's script."""
+    import shutil
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    canary = tmp_path / "plugin-ran"
+    _kubeconfig_with_exec_plugin(clone, canary)
+    if real:
+        if shutil.which("kubectl") is None:
+            pytest.skip("needs kubectl on PATH to show the real exec plugin stays unrun")
+    else:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "kubectl").write_text(f"#!/bin/sh\necho kubectl >> {canary}\n")
+        (bin_dir / "kubectl").chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    (clone / "cockpit.toml").write_text(
+        "[cockpit]\nstore = 'incidents.db'\n"
+        "[[services]]\nname = 'checkout'\n[services.deploys]\n"
+        'history_command = ["kubectl", "rollout", "history", "deployment/checkout",'
+        ' "--kubeconfig", "./kubeconfig"]\n'
+    )
+    (clone / "cockpit.toml").chmod(0o600)
+    monkeypatch.chdir(clone)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    assert main(["deploys", "--since", "7d"]) == 2
+    err = capsys.readouterr().err
+    assert "'--kubeconfig' is not allowed" in err
+    assert not canary.exists()
