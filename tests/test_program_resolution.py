@@ -282,3 +282,85 @@ def test_a_cloned_repos_kubeconfig_plugin_never_runs(real, tmp_path, monkeypatch
     err = capsys.readouterr().err
     assert "'--kubeconfig' is not allowed" in err
     assert not canary.exists()
+
+
+def test_a_found_config_may_not_trust_its_own_binaries(tmp_path, fake_helm, monkeypatch, capsys):
+    """`/proc/self/cwd/tools/helm` is an absolute path into the clone: a config that comes
+    with the folder may not list it in `trusted_binaries`."""
+    helm, fired = fake_helm
+    clone = tmp_path / "clone"
+    (clone / "tools").mkdir(parents=True)
+    (clone / "tools" / "helm").write_bytes(helm.read_bytes())
+    (clone / "tools" / "helm").chmod(0o755)
+    inside = "/proc/self/cwd/tools/helm"
+    config = _config(clone, inside, trusted=[inside])
+    monkeypatch.chdir(clone)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["deploys", "--since", "7d"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "trusted_binaries" in err and "--config" in err
+    assert not fired.exists()
+    # Named on the command line, trusting it is the user's choice.
+    assert main(["--config", str(config), "deploys", "--since", "7d"]) == 0
+    assert fired.exists()
+
+
+SECRET_SENDING_CONFIGS = {
+    "loki token_env": "[[sources]]\nkind = 'loki'\nname = 'logs'\nurl = '{url}'\n"
+    "selector = '{{app=\"x\"}}'\ntoken_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "elasticsearch token_env": "[[sources]]\nkind = 'elasticsearch'\nname = 'es'\n"
+    "url = '{url}'\ntoken_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "alertmanager token_env": "[[alertmanagers]]\nurl = '{url}'\n"
+    "token_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "postgresql store": "[cockpit]\nstore = 'postgresql://postgres@127.0.0.1:1/x'\n",
+    "password_env": "[cockpit]\nstore = 'postgresql://postgres@127.0.0.1:1/x'\n"
+    "password_env = 'AWS_SECRET_ACCESS_KEY'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_SENDING_CONFIGS))
+@pytest.mark.parametrize("command", [["search", "error"], ["alerts"], ["timeline"]])
+def test_a_found_config_may_not_send_secrets_anywhere(name, command, tmp_path, monkeypatch, capsys):
+    """A cloned repo's `./cockpit.toml` naming `token_env = "AWS_SECRET_ACCESS_KEY"` beside
+    its own server's URL once sent the key as a bearer token."""
+    from tests.fakes.loki import FakeLoki
+
+    server = FakeLoki().start()
+    try:
+        clone = tmp_path / "clone"
+        clone.mkdir()
+        path = clone / "cockpit.toml"
+        path.write_text(SECRET_SENDING_CONFIGS[name].format(url=server.url))
+        path.chmod(0o600)
+        monkeypatch.chdir(clone)
+        monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        with pytest.raises(SystemExit) as exit_info:
+            main(command)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "found in the current folder" in err, err
+        assert "--config" in err
+        assert server.requests == []
+    finally:
+        server.stop()
+
+
+def test_the_found_config_owner_is_checked_on_the_file_read(tmp_path) -> None:
+    """The owner check looks at the open file (fstat), so swapping the name after a check
+    cannot slip another file in."""
+    from cockpit.core.safe_files import read_regular_text
+
+    path = tmp_path / "c.toml"
+    path.write_text("x = 1\n")
+    seen: list[os.stat_result] = []
+    assert read_regular_text(path, what="TOML config", check=seen.append) == "x = 1\n"
+    assert seen[0].st_ino == path.stat().st_ino
+
+    def refuse(info) -> None:
+        raise ConfigError("refused")
+
+    with pytest.raises(ConfigError, match="refused"):
+        read_regular_text(path, what="TOML config", check=refuse)
