@@ -600,11 +600,14 @@ class Config(_Model):
 
 def default_author() -> str:
     """`user@host`, the default attribution for events."""
+    from cockpit.core.store import storable
+
     try:
         user = getpass.getuser()
     except Exception:
         user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    # $USER or $LOGNAME may hold bytes that are not UTF-8: shown as `\xff`, never a crash.
+    return storable(f"{user}@{socket.gethostname()}")
 
 
 def xdg_config_file() -> Path:

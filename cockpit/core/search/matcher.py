@@ -71,7 +71,17 @@ def regex_of(query: Query) -> str:
 
 
 def validate(query: Query) -> None:
-    """Raise PatternError (one line) when the query's regex does not compile. Literals always do."""
+    """Raise PatternError (one line) when the query's regex does not compile, or the pattern is
+    not UTF-8 text (a byte that is not UTF-8 on the command line). Literals always compile."""
+    try:
+        query.pattern.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        from cockpit.core.store import storable
+
+        raise PatternError(
+            f"pattern '{storable(query.pattern)}' is not UTF-8 text (a byte at {exc.start}); "
+            "write such a byte as \\xNN in a regex"
+        ) from None
     if not query.regex:
         return
     import re2
