@@ -125,7 +125,8 @@ def _looks_secret(text: str) -> bool:
 _SECRET_WORDS = (
     # Compound names first, so `SECRET_KEY_BASE=` is one key, not `secret` then `_KEY_BASE`.
     r"secret[_-]?access[_-]?key|secret[_-]?key(?:[_-]?base)?|client[_-]?secret|app[_-]?secret|"
-    r"webhook[_-]?secret|shared[_-]?access[_-]?key|account[_-]?key|private[_-]?key|"
+    r"webhook[_-]?secret|shared[_-]?access[_-]?key|account[_-]?key|"
+    r"private[_-]?key(?:[_-]?id)?|"
     r"(?:access|refresh|id|auth|session|api|bearer|bot)[_-]?token|"
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
     r"credentials?|session[_-]?id|sessionid|cookie"
@@ -138,6 +139,21 @@ _ASSIGN = r"[\"']?\s*(?:[:=]|%(?:25)?3[AaDd])\s*"
 _VALUE = r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
 """A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an unquoted
 one ends at whitespace or punctuation. Quotes are kept out of the placeholder."""
+
+
+def _iban(text: str) -> bool:
+    """An IBAN: 15 to 34 characters whose ISO 13616 check (mod 97) gives 1."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
+def _ssn(text: str) -> bool:
+    """A US social security number as issued: area 001-899 but 666, group and serial not 0."""
+    area, group, serial = text.split("-")
+    return area not in ("000", "666") and area < "900" and group != "00" and serial != "0000"
 
 
 def _not_a_port(value: str) -> bool:
@@ -155,14 +171,29 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"'<>]*:(?P<value>[^\s\"'<>]+)@[A-Za-z0-9\[_]",
         _not_a_port,
     ),
+    # Digest credentials are several `name="value"` pairs: the rest of the header goes.
+    (
+        "authorization",
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?digest\s+)(?P<value>[^\r\n]+)",
+        None,
+    ),
+    # Any scheme (`Bearer`, `SSWS`, `Splunk`, `GenieKey`...) followed by a credential of 8 or
+    # more characters: the credential goes, not the scheme's name.
+    (
+        "authorization",
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?[A-Za-z][A-Za-z0-9_.-]{1,30}\s+)"
+        r"(?P<value>[^\s\"',;]{8,})",
+        None,
+    ),
     (
         "authorization",
         r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-        r"(?:(?:bearer|basic|token|digest|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;]+)",
+        r"(?:(?:bearer|basic|token|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;]+)",
         None,
     ),
-    ("bearer", r"\b(?i:bearer)\s+(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
-    ("basic-auth", r"\b(?i:basic)\s+(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
+    # Also URL-encoded (`Authorization%3A%20Bearer%20...`).
+    ("bearer", r"(?:\b|%20)(?i:bearer)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
+    ("basic-auth", r"\b(?i:basic)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
     ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", None),
     (
         "vendor-token",
@@ -170,7 +201,19 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"|xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
         r"|sk-ant-[A-Za-z0-9_-]{16,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}"
         r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
-        r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
+        r"|whsec_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36}"
+        r"|gl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|agent|wt)-[0-9A-Za-z_-]{20,}"
+        r"|GR1348941[0-9A-Za-z_-]{16,}|SK[0-9a-f]{32}\b|key-[0-9a-z]{32}\b"
+        r"|[0-9a-f]{32}-us[0-9]{1,2}\b|sq0(?:atp|csp|idp)-[0-9A-Za-z_-]{22,}"
+        r"|access_token\$(?:production|sandbox)\$[0-9a-z]+\$[0-9a-f]{32}"
+        r"|NR(?:AK|II|JS|RA|SP)-[A-Za-z0-9_-]{20,}|AT(?:ATT|CTT)3[A-Za-z0-9_=-]{50,}"
+        r"|dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}"
+        r"|dp\.(?:st|ct|pt|sa|scim|audit)\.[A-Za-z0-9_.-]{30,}|lin_(?:api|oauth)_[A-Za-z0-9]{40}"
+        r"|secret_[A-Za-z0-9]{40,50}\b|ntn_[A-Za-z0-9]{40,}|sntry[su]_[A-Za-z0-9_=+/-]{30,}"
+        r"|PMAK-[0-9a-f]{24}-[0-9a-f]{34}|glsa_[A-Za-z0-9]{32}_[0-9a-f]{8}"
+        r"|glc_[A-Za-z0-9+/]{32,}={0,2}|dapi[0-9a-f]{32}(?:-\d)?|v1\.0-[0-9a-f]{24}-[0-9a-f]{146}"
+        r"|(?:AAAA[A-Za-z0-9_-]{7}:)?APA91b[A-Za-z0-9_-]{100,}|shp(?:ss|ca|pa)_[a-fA-F0-9]{32}"
+        r"|[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"
         r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
         r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,}"
         r"|hv[sb]\.[A-Za-z0-9_-]{24,}|AGE-SECRET-KEY-1[0-9A-Z]{50,}|pypi-AgE[A-Za-z0-9_-]{40,}"
@@ -197,6 +240,81 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"(?:^|\s)--(?i:password|passwd|pass|token|secret|api-key)\s+(?P<value>[^\s\"'-][^\s\"']*)",
         None,
     ),
+    # Passwords tools take on their command line: `sshpass -p X`, `mysql -pX` (attached),
+    # `docker login -p X`, `redis-cli -a X`, and Redis's own `AUTH [user] password`.
+    (
+        "cli-credentials",
+        r"\bsshpass\s+(?:-[A-Za-z]\s+\S+\s+)*-p\s*(?P<value>'[^'\r\n]+'|\"[^\"\r\n]+\"|\S+)",
+        None,
+    ),
+    (
+        "cli-credentials",
+        r"\bmysql(?:dump|admin|import|show|check|sh)?\b[^\r\n]*?\s-p(?P<value>[^\s-]\S*)",
+        None,
+    ),
+    ("cli-credentials", r"\bdocker\s+login\b[^\r\n]*?\s-p\s+(?P<value>\S+)", None),
+    ("cli-credentials", r"\bredis-cli\b[^\r\n]*?\s-a\s+(?P<value>\S+)", None),
+    ("cli-credentials", r"\bAUTH\s+(?P<value>\S+(?:\s+\S+)?)", _looks_secret),
+    # ~/.netrc (`machine h login u password p`) and ~/.pgpass (`host:port:db:user:password`).
+    (
+        "secret-value",
+        r"\b(?i:login)\s+\S+\s+(?i:password|passwd)\s+(?P<value>[^\s\"']+)",
+        None,
+    ),
+    (
+        "secret-value",
+        r"(?:^|\s)(?:\*|[A-Za-z][A-Za-z0-9.-]*|\d{1,3}(?:\.\d{1,3}){3}):(?:\d{1,5}|\*)"
+        r":[A-Za-z0-9_.*$-]+:[A-Za-z0-9_.*@$-]+:(?P<value>[^\s:]+)(?:\s|$)",
+        None,
+    ),
+    # XML: `<password>x</password>`, `<add key="DbPassword" value="x"/>`.
+    (
+        "secret-value",
+        r"<(?i:[\w.:-]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)"
+        r"[\w.:-]*)>(?P<value>[^<\s][^<]{2,})</",
+        None,
+    ),
+    (
+        "secret-value",
+        r"(?i:(?:key|name)\s*=\s*\"[^\"]*(?:password|passwd|secret|token|api[_-]?key|credential)"
+        r"[^\"]*\"\s+value\s*=\s*)\"(?P<value>[^\"]+)\"",
+        None,
+    ),
+    # Signed URLs: `X-Amz-Signature=`, `X-Goog-Signature=`, `Signature=` (CloudFront, SAS).
+    (
+        "secret-value",
+        r"(?:\b|_|-)(?i:signature)(?:=|%3[Dd])(?P<value>[A-Za-z0-9%+/=_.-]{16,})",
+        None,
+    ),
+    # An API key or an OAuth code in a query string (`?key=`, `&code=`): only a long
+    # mixed-case token, so `key=user:42` and `code=500` stay.
+    (
+        "secret-value",
+        r"[?&;](?:key|code)=(?P<value>[A-Za-z0-9_./~-]{20,})",
+        _mixed_base64,
+    ),
+    # A JSON Web Key's private members.
+    ("private-key", r"\"(?:d|p|q|dp|dq|qi|k)\"\s*:\s*\"(?P<value>[A-Za-z0-9_-]{20,})\"", None),
+    # A PEM block in base64 (a Kubernetes Secret's `tls.key`): `-----BEGIN` encoded.
+    ("private-key", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{16,}={0,2}", None),
+    # crypt(3) password hashes: /etc/shadow, htpasswd, bcrypt, yescrypt, argon2.
+    (
+        "password-hash",
+        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|argon2(?:id|i|d))\$[^\s:'\"]{8,}",
+        None,
+    ),
+    # TLS session secrets (SSLKEYLOGFILE lines): the secret after the client random.
+    (
+        "tls-secret",
+        r"\b[A-Z_]*(?:CLIENT_RANDOM|SECRET(?:_\d)?)\s+[0-9a-fA-F]{64}\s+(?P<value>[0-9a-fA-F]{32,})",
+        None,
+    ),
+    # Bitcoin private keys (WIF).
+    (
+        "crypto-key",
+        r"\b(?:5[HJK][1-9A-HJ-NP-Za-km-z]{49}|[KL][1-9A-HJ-NP-Za-km-z]{51})\b",
+        None,
+    ),
     # A Docker config's `"auth": "<base64 user:password>"`.
     ("secret-value", r"\"auth\"\s*:\s*\"(?P<value>[A-Za-z0-9+/]{12,}={0,2})\"", None),
     (
@@ -212,11 +330,14 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ("aws-secret", r"[A-Za-z0-9/+]{40,}={0,2}", _aws_secret),
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
     ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
+    ("iban", r"\b[A-Z]{2}\d{2} ?(?:[A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}\b", _iban),
+    ("ssn", r"\b\d{3}-\d{2}-\d{4}\b", _ssn),
 )
 
 PRIVATE_KEY = re.compile(
     r"-{4,5} ?BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
     r"(?:[\s\S]*?-{4,5} ?END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|[\s\S]*)"
+    r"|Private-Lines: \d+(?:[\s\S]*?Private-MAC: ?[0-9a-fA-F]*|[\s\S]*)"
 )
 """Multi-line, so it runs as its own pass (only when the text holds `PRIVATE KEY`): PEM,
 OpenSSH, PKCS#8 (encrypted too), `PGP PRIVATE KEY BLOCK` and SSH2 (`---- BEGIN ...`) keys;
@@ -224,7 +345,11 @@ with no END marker everything after BEGIN is taken (fail closed)."""
 
 _KEY_LINE_TOKEN = re2.compile(r"(?m)([A-Za-z0-9+/]{16,}={0,2})[\"',;)\]}]*[ \t\r]*$")
 """The base64 run that ends a line (a PEM body line after a log prefix, maybe in quotes)."""
-_KEY_MARKER = re2.compile(r"-{4,5} ?(?:BEGIN|END) [A-Z0-9 ]+-{4,5}")
+_KEY_MARKER = re2.compile(
+    r"-{4,5} ?(?:BEGIN|END) [A-Z0-9 ]+-{4,5}|Private-Lines: \d+|\[REDACTED:private-key:[0-9a-f]+\]"
+)
+"""A key's BEGIN/END line, PuTTY's `Private-Lines:`, or one already redacted (a search hit is
+redacted on its own first, so its marker may already be a placeholder)."""
 _LONG_BASE64 = re2.compile(r"[A-Za-z0-9+/]{40}")
 _NEWLINE = re2.compile("\n")
 KEY_BODY_MIN = 40
@@ -372,9 +497,11 @@ class Redactor:
                 if kind == "private-key":
                     text = self._key_lines(text)
             return text
-        if "PRIVATE KEY" in text:
-            text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
+        # Key lines first, while the markers they sit beside are still there (hits may come
+        # newest first: a body line above its marker, which the block pass then takes).
         text = self._key_lines(text)
+        if "PRIVATE KEY" in text or "Private-Lines:" in text:
+            text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
         return COMBINED.sub(self._combined, text)
 
     def _key_lines(self, text: str) -> str:
