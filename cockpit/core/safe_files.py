@@ -14,6 +14,8 @@ temporary file beside it and is renamed over it, so a crash leaves the old file 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -220,7 +222,14 @@ def write_private_new(
 
 
 def make_private_dir(path: Path | str) -> Path:
-    """Create `path` (and missing parents) owner-only (0700); an existing folder is kept."""
+    """Create `path` and every missing parent owner-only (0700, as the XDG spec asks; a plain
+    `mkdir -p` gives parents the umask's mode, 0777 under umask 000, so anyone could swap
+    the folder below); an existing folder is kept as it is."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile elsewhere: kept as it is
+            folder.mkdir(mode=0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     return path

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cockpit.core.store_target import PgTarget
 
+from cockpit.core.safe_files import make_private_dir
 from cockpit.core.timefmt import format_ts, parse_ts
 
 SCHEMA_VERSION = 1
@@ -328,7 +329,7 @@ class EventStore:
             )
         parent = self.path.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(parent)
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot create the store's folder ({exc.strerror})"
