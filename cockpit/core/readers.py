@@ -557,6 +557,42 @@ def _object_format(config: Path) -> str:
     return "sha1"
 
 
+_MAX_SCANNED = 200_000
+"""Entries looked at for FIFOs and devices before a repository is trusted to be files."""
+
+
+def _refuse_special_files(repo: Path, common: Path) -> None:
+    """Refuse a repository holding a FIFO, device or socket where git reads a file (refs,
+    `packed-refs`, objects, packs, `objects/info/alternates`): git would block on it until
+    its timeout. Read from the directory entries' types, so the scan costs no `stat`."""
+    seen = 0
+    folders = [common / "refs", common / "objects"]
+    for name in ("packed-refs", "shallow", "HEAD"):
+        found = common / name
+        try:
+            mode = found.stat().st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            raise NotARepository(f"{repo}: {name} is not a regular file; not read")
+    while folders and seen < _MAX_SCANNED:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+            elif not entry.is_file():  # follows a symlink: what it points to must be a file
+                where = os.path.relpath(entry.path, common)
+                raise NotARepository(
+                    f"{repo}: {where} is not a regular file (a FIFO or device would hang git);"
+                    " not read"
+                )
+
+
 class IsolatedGitDir:
     """A private git directory for reading one repository without trusting it.
 
@@ -585,6 +621,7 @@ class IsolatedGitDir:
         if not _HEAD.match(head):
             head = b"ref: refs/heads/cockpit-unreadable-head\n"
         self.common = Path(os.path.realpath(common))
+        _refuse_special_files(self.repo, self.common)
         self.path = Path(tempfile.mkdtemp(prefix="cockpit-git-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         object_format = _object_format(self.common / "config")
