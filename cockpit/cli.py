@@ -23,6 +23,7 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("timeline", "timeline", "print the current incident's timeline"),
     ("incidents", "incidents", "list incidents"),
     ("search", "search", "search logs, like rg, across files and configured sources"),
+    ("patterns", "patterns", "group log lines into templates (error patterns), like the Logs pane"),
     ("sources", "sources", "list every log, deploy and alert source: configured or discovered"),
     ("alerts", "alerts", "list the alerts firing in Alertmanager"),
     ("init", "init", "write a commented cockpit.toml from what discovery found"),

@@ -231,8 +231,10 @@ async def test_preview_shows_exactly_the_redacted_request(config: Config) -> Non
             PinRequested("logs", "login failed password=hunter2pass for jane@corp.example")
         )
         await settle(pilot)
-        await pilot.press("4", "i")
-        await pilot.pause()
+        await pilot.press("4")
+        await settle(pilot)  # the pane loads (and refreshes its bindings) before `i` applies
+        await pilot.press("i")
+        await settle(pilot)  # the preview is built in a worker (gather + redaction)
         assert isinstance(app.screen, PreviewScreen)
         shown = str(app.screen.query_one("#ai-preview-text", Static).render())
         assert "hunter2pass" not in shown and "jane@corp.example" not in shown

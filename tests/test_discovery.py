@@ -529,3 +529,26 @@ def test_whatever_answers_on_a_probed_port_cannot_fill_memory(answer: str) -> No
         server.server_close()
     assert "not the expected JSON" in result.report.detail, result.report.detail
     assert sum(sent) < 64 << 20  # stopped near the 1 MB cap, not at the end of the stream
+
+
+def test_patterns_groups_the_discovered_sources_without_a_config(tmp_path: Path) -> None:
+    """`cockpit patterns`, like `cockpit search`, reads what discovery found when there is no
+    config file."""
+    root = tmp_path / "host"
+    build_host(root)
+    folder = tmp_path / "work"
+    folder.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ENV_KEYS and not k.startswith("GIT_")}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+        PYTHONPATH=str(REPO),
+        ALERTMANAGER_URL=f"http://127.0.0.1:{free_port()}",
+        COCKPIT_DISCOVERY_DEADLINE="10",
+    )
+    found = _cockpit(
+        "--root", str(root), "patterns", "--match", '"oops"', "--json", cwd=folder, env=env
+    )
+    assert found.returncode == 0, found.stderr
+    (record,) = [json.loads(line) for line in found.stdout.splitlines()]
+    assert record["example"].endswith('GET /cart 500 "oops"')

@@ -120,6 +120,18 @@ def test_search_text_and_json(sandbox: Path, capsys) -> None:
     assert_inert(err)
 
 
+def test_patterns_text_and_json(sandbox: Path, capsys) -> None:
+    argv = ["--config", str(sandbox), "patterns", "--match", "upstream"]
+    code, out, err = run(capsys, *argv)
+    # The template shows the hostile text as escapes (its numbers masked as <*>).
+    assert code == 0 and "upstream \\x1b]<*>;c;ZX" in out
+    assert_inert(out + err)
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0
+    assert_json_exact(out, lines=True)  # the example line keeps the hostile text exactly
+    assert_inert(err)
+
+
 @pytest.mark.parametrize("form", [[], ["--markdown"]])
 def test_triage_text_and_markdown(sandbox: Path, capsys, form) -> None:
     code, out, err = run(

@@ -442,7 +442,7 @@ class HealthConfig(_Model):
     @field_validator("request_pattern", "error_pattern")
     @classmethod
     def _valid_regex(cls, pattern: str) -> str:
-        # The same RE2 check the health reader's search runs, but at load, naming the key.
+        # The check the search runs (rg's own), but at load, naming the key.
         from cockpit.core.search.matcher import PatternError, validate
         from cockpit.core.search.model import Query
 

@@ -698,13 +698,18 @@ def start_reader(
     env: dict[str, str] | None = None,
     git_dir: IsolatedGitDir | None = None,
     trusted_binaries: Iterable[str | os.PathLike[str]] = (),
+    stdin: bool = False,
 ) -> subprocess.Popen[bytes]:
-    """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it."""
+    """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it.
+
+    `stdin=True`: the caller writes the reader's input (rg matching what the cockpit read or
+    decompressed itself).
+    """
     process = subprocess.Popen(  # argv validated by reader_argv; never a shell
         reader_argv(argv, trusted_binaries=trusted_binaries),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
         cwd=cwd,
         env=_spawn_env(argv, env, git_dir),
     )

@@ -383,9 +383,9 @@ def _error_patterns(args: ErrorPatternsInput, ctx: _Context) -> ToolResult:
         where = ", ".join(f"{s}={n}" for s, n in signature.services.most_common())
         lines.append(
             f"{signature.count}x{new} first {_fmt_time(signature.first_seen)} last "
-            f"{_fmt_time(signature.last_seen)} [{where}] {signature.text}"
+            f"{_fmt_time(signature.last_seen)} [{where}] {signature.template}"
         )
-        lines.append(f"   example: {ctx.clip(signature.example, 300)}")
+        lines.append(f"   example: {ctx.clip(signature.example.text, 300)}")
     if len(shown) > args.max_patterns:
         lines.append(f"[truncated: {len(shown) - args.max_patterns} more signatures]")
     text, cut = truncate(lines, ctx.budget)

@@ -119,7 +119,7 @@ class TriageReport:
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
                 f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "
-                f"{code(visible(s.text, 200))}"
+                f"{code(visible(s.template, 200))}"
             )
         if not self.recent_signatures:
             out.append(f"{item}no error lines in the window")

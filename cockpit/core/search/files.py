@@ -3,8 +3,10 @@
 Two engines give the same lines:
 - ripgrep (`rg`) as a read-only subprocess, started only through `cockpit.core.readers`; used
   for plain files, where it is the fastest thing there is.
-- an in-process engine: hyperscan (RE2 without it) over large newline-aligned blocks, with isal
-  for .gz, which decompresses about 3x faster than `rg -z` and releases the GIL.
+- an in-process engine for .gz (isal decompresses about 3x faster than `rg -z`'s gzip process
+  and releases the GIL) and for plain files cut by a time window (blocks before the window are
+  skipped unread): it reads newline-aligned blocks, and rg matches them (`matcher.LineMatcher`),
+  so both engines count exactly what `rg -c` / `rg -z -c` count.
 
 Every file is checked with `stat` before it is opened, so a glob that matches a FIFO or a
 device (`/dev/zero`) reports an error for its source instead of hanging. Binary files are skipped
@@ -40,7 +42,7 @@ from cockpit.core.search.blocks import (
     _Window,
 )
 from cockpit.core.search.gz import _GzipSalvage, _read_block
-from cockpit.core.search.matcher import LineMatcher, PatternError, validate
+from cockpit.core.search.matcher import LineMatcher, MatchFailure, PatternError, validate
 from cockpit.core.search.model import Hit, HitSink, Query, SourceError
 from cockpit.core.search.paths import (
     _describe_type,
@@ -261,7 +263,7 @@ class FileLogSource:
     def _guard(failures: list[str], func: Callable[..., None], *args: object) -> None:
         try:
             func(*args)
-        except _FileFailure as exc:
+        except (_FileFailure, MatchFailure) as exc:
             failures.append(str(exc))
         except Exception as exc:  # a bug: still reported as this source's error, not lost
             failures.append(f"internal error: {type(exc).__name__}: {exc}")
@@ -642,7 +644,9 @@ class FileLogSource:
         counts: Counter[datetime] = Counter()
         reference = _file_reference(path)
         inherited: datetime | None = None
+        file_start = True
         for block in self._blocks(path, cancel, sink or _IgnoreSink()):
+            at_start, file_start = file_start, False
             block_end_ts = _BlockTimestamps(block, inherited, reference).at(len(block))
             if (
                 window.since is not None
@@ -651,7 +655,7 @@ class FileLogSource:
             ):
                 inherited = block_end_ts
                 continue
-            starts = [start for start, _end in matcher.spans(block)]
+            starts = [start for start, _end in matcher.spans(block, file_start=at_start)]
             if starts:
                 _count_run(block, starts, inherited, reference, window, counts)
             inherited = block_end_ts
@@ -668,33 +672,32 @@ class FileLogSource:
     ) -> None:
         reference = _file_reference(path)
         name = str(path)
-        need_ts = count_sink is None or window.active
         inherited: datetime | None = None  # timestamp carried into the next block
         line_base = 1
         counted = 0
         batcher = _HitBatcher(sink)
         try:
+            if count_sink is not None and not window.active:
+                # Count only: one rg counts the whole stream; no line needs its timestamp.
+                counted = matcher.count_lines(self._blocks(path, cancel, sink), cancel)
+                return
             for block in self._blocks(path, cancel, sink):
-                if need_ts:
-                    timeline = _BlockTimestamps(block, inherited, reference)
-                    block_end_ts = timeline.at(len(block))
-                    if window.active and window.until is not None:
-                        first_ts = _first_timestamp(block[:4096], reference)
-                        if first_ts is not None and first_ts >= window.until:
-                            break  # logs are written in order: the rest is later still
-                    if (
-                        window.active
-                        and window.since is not None
-                        and (block_end_ts is not None and block_end_ts < window.since)
-                    ):
-                        line_base += block.count(b"\n")
-                        inherited = block_end_ts
-                        continue
-                    timeline.reset()
-                spans = matcher.spans(block)
-                if not need_ts:
-                    counted += len(spans)
+                timeline = _BlockTimestamps(block, inherited, reference)
+                block_end_ts = timeline.at(len(block))
+                if window.active and window.until is not None:
+                    first_ts = _first_timestamp(block[:4096], reference)
+                    if first_ts is not None and first_ts >= window.until:
+                        break  # logs are written in order: the rest is later still
+                if (
+                    window.active
+                    and window.since is not None
+                    and (block_end_ts is not None and block_end_ts < window.since)
+                ):
+                    line_base += block.count(b"\n")
+                    inherited = block_end_ts
                     continue
+                timeline.reset()
+                spans = matcher.spans(block, file_start=line_base == 1)
                 previous = 0
                 line_no = line_base
                 for start, end in spans:

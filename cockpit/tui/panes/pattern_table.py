@@ -7,12 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import DataTable
 
+from cockpit.core.patterns.display import short_templates
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.timefmt import hhmm
 from cockpit.tui.panes.hit_log import iso_z
 from cockpit.tui.panes.log_stream import PATTERN_LINE_LIMIT, PatternRow, PatternsFound
+
+TEMPLATE_MIN_CHARS = 24
+TEMPLATE_MAX_CHARS = 200
 
 
 def _minute(ts: datetime | None) -> str:
@@ -52,30 +57,47 @@ class PatternTable(DataTable[Text]):
         )
         cursor = self.cursor_row
         self.clear()
-        for row in self.rows_shown:
+        # The template column gets what the short columns leave; a long template keeps the
+        # tokens that tell it from its neighbours (`pam_unix(sshd:auth): … user=<*>`).
+        shown = short_templates([row.key for row in self.rows_shown], self._template_chars())
+        for row, template in zip(self.rows_shown, shown, strict=True):
             self.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
                 Text(_minute(row.first_seen)),
                 Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
-                safe_text(row.key, max_len=120),
+                safe_text(template, max_len=TEMPLATE_MAX_CHARS),
             )
         blank = Text("")
         if found.total >= PATTERN_LINE_LIMIT:
             note = f"(signatures from the first {PATTERN_LINE_LIMIT:,} matching lines only)"
             self.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
-        if found.other:
+        if found.hidden:
+            note = f"({found.hidden:,} more signatures not shown, each rarer than these)"
+            self.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
+        if found.untracked:
             self.add_row(
-                Text(f"{found.other:,}"),
+                Text(f"{found.untracked:,}"),
                 blank,
                 blank,
                 blank,
                 blank,
-                Text("(other shapes, past the signature limit)", style="dim"),
+                Text("(lines of more distinct shapes than the index tracks)", style="dim"),
             )
         if found.rows:
             self.move_cursor(row=min(cursor, len(found.rows) - 1))
+
+    def _template_chars(self) -> int:
+        """What the template column can show: the table's width less the short columns
+        (each with its padding) and a scrollbar."""
+        # The views' switcher has its width even while the table is hidden (lines view).
+        width = self.size.width
+        if not width and isinstance(self.parent, Widget):
+            width = self.parent.size.width
+        count = max([5, *(len(f"{row.count:,}") for row in self.rows_shown)])
+        short = count + len("NEW") + len("--:--") * 2 + 12  # 12: the trend
+        return max(TEMPLATE_MIN_CHARS, width - short - 2 * 6 - 2)
 
     def selected(self) -> PatternRow | None:
         """The signature under the cursor, or None."""
