@@ -1009,6 +1009,80 @@ SECRETS += [
             "X4cTteJY_gn4FYPsXB8rdXix5vwsg1FLN5E3EaG6RJoVH",
         ],
     ),
+    # Other shapes of the same secrets: JSON inside a JSON string (escaped quotes and slashes),
+    # Ruby/PHP/Perl `=>`, URL-encoded JSON, YAML block scalars, whole cookie headers, Go's
+    # header maps, a URL whose user name is an email, and a run that hides a secret inside it.
+    (
+        "escaped json password",
+        r'{"msg":"login {\"user\":\"app\",\"password\":\"hunter2Secret99\"}"}',
+        ["hunter2Secret99"],
+    ),
+    (
+        "escaped json db_password with space",
+        r'payload="{\"db_password\": \"hunter2Secret99\", \"x\":1}"',
+        ["hunter2Secret99"],
+    ),
+    (
+        "escaped json aws secret with escaped slashes",
+        r"{\"secret\":\"wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY\"}",
+        ["wJalrXUtnFEMI", "bPxRfiCYEXAMPLEKEY"],
+    ),
+    (
+        "escaped json dsn",
+        r'"url":"postgres:\/\/app:hunter2Secret99@db:5432\/orders"',
+        ["hunter2Secret99"],
+    ),
+    (
+        "url user is an email",
+        "https://ops@example.com:hunter2Secret99@git.example.com/x",
+        ["hunter2Secret99"],
+    ),
+    ("ruby hash rocket", ':password => "hunter2Secret99"', ["hunter2Secret99"]),
+    ("php array", "'db_password' => 'hunter2Secret99',", ["hunter2Secret99"]),
+    ("perl hash", "secret=>hunter2Secret99,", ["hunter2Secret99"]),
+    (
+        "url-encoded json",
+        "data=%7B%22user%22%3A%22app%22%2C%22password%22%3A%22hunter2Secret99%22%7D",
+        ["hunter2Secret99"],
+    ),
+    ("yaml literal block", "password: |\n  hunter2Secret99\n", ["hunter2Secret99"]),
+    ("yaml folded block", "  api_key: >-\n    hunter2Secret99\n", ["hunter2Secret99"]),
+    (
+        "cookie header, every cookie",
+        "Cookie: theme=dark; sessid=hunter2Secret99; _gh_sess=Zm9vYmFyYmF6cXV4",
+        ["hunter2Secret99", "Zm9vYmFyYmF6cXV4"],
+    ),
+    (
+        "cookie in a go header map",
+        "headers=map[Cookie:[lang=en; session=hunter2Secret99]]",
+        ["hunter2Secret99"],
+    ),
+    (
+        "set-cookie in escaped json",
+        r"{\"set-cookie\":\"sid=hunter2Secret99; Path=/\"}",
+        ["hunter2Secret99"],
+    ),
+    (
+        "authorization in a go header map",
+        "map[Authorization:[Bearer hunter2Secret99xyz] Accept:[*/*]]",
+        ["hunter2Secret99xyz"],
+    ),
+    ("html password input", '<input type="password" value="hunter2Secret99">', ["hunter2Secret99"]),
+    (
+        "jwt as a file name",
+        "open /var/sessions/eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+        ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c.json failed",
+        ["SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c", "eyJzdWIiOiIxMjM0NTY3ODkwIn0"],
+    ),
+    (
+        "aws key id after an underscore",
+        "cache/key_AKIAIOSFODNN7EXAMPLE_v2",
+        ["AKIAIOSFODNN7EXAMPLE"],
+    ),
+    ("url-encoded email", "GET /unsubscribe?to=jane.doe%40example.com", ["jane.doe%40example.com"]),
+    ("phone e.164", "sms to +14155552671 queued", ["+14155552671"]),
+    ("phone international spaced", "callback +44 20 7946 0958 failed", ["20 7946 0958"]),
+    ("phone north american", "customer phone (415) 555-2671", ["555-2671"]),
 ]
 
 SURVIVORS = [
@@ -1025,6 +1099,10 @@ SURVIVORS = [
     "mysql -h db -P 3306 -u app -p app; order 123-45-678 shipped; ssn 000-12-3456",
     "20171223-22:15:29:615|Step_LSC|30002312|onExtend:1514038530000 14 0 4",
     "<tokenCount>42</tokenCount> GB82 is a route; price $5 per $1 unit",
+    "ts=2026-11-28T14:21:14+01:00 tz +0530 10.100.200.30 v1.2.3-4567 pid 4155552671",
+    "retries +1 2026-11-28 14:21 delta +1000 +12.5ms",
+    "yaml: |\n  plain text; cookies_enabled: true; => arrow",
+    "GET https:\\/\\/api.example.com:8443\\/v1\\/a@b 200",
 ]
 
 
@@ -1100,6 +1178,10 @@ def hostile_logs(tmp_path: Path) -> Path:
     add("PuTTY key: Private-Lines: 1")
     add("AAAAIHkHxQ3rN5Rs4tP7dYvZm8Lq2sW9aJ0cKbE3fG6hI1jK")
     add("signed GET /b/o?X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe28&x=1")
+    # Shapes found leaking by the second audit: escaped JSON, whole cookie headers, `=>`.
+    add(r'body="{\"user\":\"app\",\"password\":\"Esc4pedJs0nPw\"}"')
+    add("headers Cookie: theme=dark; sessid=C00kieSess10n; lang=en")
+    add(":password => 'RubyR0cketPw'")
     log.write_text("\n".join(lines) + "\n")
     config = tmp_path / "cockpit.toml"
     config.write_text(
@@ -1120,6 +1202,9 @@ LEAKS = [
     "00QCjAl4MlV",
     "AAAAIHkHxQ3rN5Rs4tP7",
     "fe5f80f77d5fa3be",
+    "Esc4pedJs0nPw",
+    "C00kieSess10n",
+    "RubyR0cketPw",
 ]
 
 

@@ -134,9 +134,16 @@ _SECRET_WORDS = (
 _SHORT_SECRET_WORDS = r"pass|sig"
 """Short names (`pass=`, an Azure SAS `sig=`) count only as a whole word or after `_`, so
 `bypass=true` and `signal=9` are left alone."""
-_ASSIGN = r"[\"']?\s*(?:[:=]|%(?:25)?3[AaDd])\s*"
-"""`=` or `:` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
-_VALUE = r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
+_QUOTE = r"(?:\\{1,3}[\"']|[\"']|%(?:25)?2[27])"
+"""A quote as logged: plain, JSON-escaped inside another JSON string (`\\"`, `\\\\\\"`) or
+URL-encoded (`%22`, `%2522`)."""
+_ASSIGN = _QUOTE + r"?\s*(?:=>|[:=]|%(?:25)?3[AaDd])\s*"
+"""`=`, `:` or `=>` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
+_VALUE = (
+    r"(?P<value>\\{1,3}\"(?:[^\"\\\r\n]|\\+[^\"\\\r\n])+\\{1,3}\""
+    r"|%22(?:[^%\s\"'&,;}<>]|%[013-9A-Fa-f][0-9A-Fa-f]|%2[013-9A-Fa-f])+%22"
+    r"|\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
+)
 """A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an unquoted
 one ends at whitespace or punctuation. Quotes are kept out of the placeholder."""
 
@@ -156,9 +163,16 @@ def _ssn(text: str) -> bool:
     return area not in ("000", "666") and area < "900" and group != "00" and serial != "0000"
 
 
+def _phone(text: str) -> bool:
+    """8 to 15 digits, as E.164 allows (a `+0530` offset, a `+1000` delta or `+1 2026-11-28`
+    is not a phone)."""
+    digits = sum(c.isdigit() for c in text)
+    return 8 <= digits <= 15 and re.search(r"\d{4}-\d\d-\d\d", text) is None
+
+
 def _not_a_port(value: str) -> bool:
     """`https://host:8443/a@b` has a port, not a password, before its `@`."""
-    return re.fullmatch(r"\d{1,5}(?:/.*)?", value) is None
+    return re.fullmatch(r"\d{1,5}(?:\\{0,3}/.*)?", value) is None
 
 
 # (kind, pattern source, validator). `(?P<value>...)` marks the part replaced; without it the
@@ -168,7 +182,8 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     # `abc/def` is taken whole: parsed by the URL's structure, not up to the first `@`.
     (
         "url-credentials",
-        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"'<>]*:(?P<value>[^\s\"'<>]+)@[A-Za-z0-9\[_]",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*:(?:\\{0,3}/){2}[^/\\\s:\"'<>]*:(?P<value>[^\s\"'<>]+)"
+        r"@[A-Za-z0-9\[_]",
         _not_a_port,
     ),
     # Digest credentials are several `name="value"` pairs: the rest of the header goes.
@@ -181,14 +196,15 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     # more characters: the credential goes, not the scheme's name.
     (
         "authorization",
-        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?[A-Za-z][A-Za-z0-9_.-]{1,30}\s+)"
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*(?:\\{0,3}[\"']|\[)?"
+        r"[A-Za-z][A-Za-z0-9_.-]{1,30}\s+)"
         r"(?P<value>[^\s\"',;]{8,})",
         None,
     ),
     (
         "authorization",
         r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-        r"(?:(?:bearer|basic|token|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;]+)",
+        r"(?:(?:bearer|basic|token|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;\]\\]+)",
         None,
     ),
     # Also URL-encoded (`Authorization%3A%20Bearer%20...`).
@@ -228,10 +244,26 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+", None),
     (
         "aws-key",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+        r"(?:\b|_)(?P<value>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16})"
+        r"(?:\b|_)",
+        None,
+    ),
+    # A Cookie header holds every cookie of the session: the whole header value goes (also in
+    # JSON, escaped JSON and a Go header map, `Cookie:[a=1; sid=x]`).
+    (
+        "cookie",
+        r"\b(?i:(?:set-)?cookie)" + _QUOTE + r"?\s*:\s*(?:" + _QUOTE + r"|\[)?"
+        r"(?P<value>[^\r\n\"'\]\\]{3,})",
         None,
     ),
     ("secret-value", r"(?i:" + _SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
+    # A YAML block scalar (`password: |` then the value on the next, indented line).
+    (
+        "secret-value",
+        r"(?i:" + _SECRET_WORDS + r")[\"']?[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*\r?\n[ \t]+"
+        r"(?P<value>[^\s][^\r\n]*)",
+        None,
+    ),
     ("secret-value", r"(?:\b|_)(?i:" + _SHORT_SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
     # `curl -u user:pass`, `--password hunter2`: credentials given to a command line.
     ("cli-credentials", r"(?:^|\s)(?:-u|--user)\s+[^\s:]+:(?P<value>[^\s\"']+)", None),
@@ -276,7 +308,7 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ),
     (
         "secret-value",
-        r"(?i:(?:key|name)\s*=\s*\"[^\"]*(?:password|passwd|secret|token|api[_-]?key|credential)"
+        r"(?i:(?:key|name|type|id)\s*=\s*\"[^\"]*(?:password|passwd|secret|token|api[_-]?key|credential)"
         r"[^\"]*\"\s+value\s*=\s*)\"(?P<value>[^\"]+)\"",
         None,
     ),
@@ -327,8 +359,26 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ),
     # After the name=value rules: at the same position a validated broad rule would otherwise
     # take `AccountKey=<base64>` whole, fail its check and hide it from them.
-    ("aws-secret", r"[A-Za-z0-9/+]{40,}={0,2}", _aws_secret),
-    ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
+    # A run of exactly 40: the characters around it are taken too (RE2 has no lookbehind), so
+    # it never starts inside a longer run and hides what starts there (`/var/s/eyJ...` a JWT).
+    (
+        "aws-secret",
+        r"(?:^|[^A-Za-z0-9/+=])(?P<value>[A-Za-z0-9/+]{40}={0,2})(?:[^A-Za-z0-9/+=]|$)",
+        _aws_secret,
+    ),
+    (
+        "email",
+        r"\b[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+        None,
+    ),
+    # Phone numbers: international (`+14155552671`, `+44 20 7946 0958`) with 8 to 15 digits,
+    # and North American `(415) 555-2671`. Bare digit runs are ids, not phones.
+    (
+        "phone",
+        r"\B\+[1-9]\d{6,14}\b|\B\+[1-9]\d{0,2} \(?\d{1,4}\)?(?:[ -]\d{2,4}){1,4}\b"
+        r"|\(\d{3}\) ?\d{3}[ .-]\d{4}\b",
+        _phone,
+    ),
     ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
     ("iban", r"\b[A-Z]{2}\d{2} ?(?:[A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}\b", _iban),
     ("ssn", r"\b\d{3}-\d{2}-\d{4}\b", _ssn),
@@ -392,13 +442,20 @@ _VALUE_GROUP_NUMBERS = {i: COMBINED.groupindex[f"v{i}"] for i in _VALUE_GROUPS}
 _CARD_INDEX = next(i for i, (kind, _s, _v) in enumerate(RULE_SPECS) if kind == "card")
 
 
+_OPENING_QUOTE = re.compile(r"\\{0,3}[\"']|%22")
+_CLOSING_QUOTE = re.compile(r"(?:\\{0,3}[\"']|%22)\Z")
+
+
 def _inside_quotes(value: str, start: int, end: int) -> tuple[int, int]:
     """The span of `value` (at `start`..`end`) without its quotes: the quotes stay readable and
-    `'a b'` gets the same placeholder as an unquoted `a b` would."""
-    if value[:1] in ("'", '"'):
-        start += 1
-        if len(value) > 1 and value[-1] == value[0]:
-            end -= 1
+    `'a b'` gets the same placeholder as an unquoted `a b` would (and `\\"a b\\"` or
+    `%22a b%22` as `"a b"` does)."""
+    opening = _OPENING_QUOTE.match(value)
+    if opening is not None:
+        start += opening.end()
+        closing = _CLOSING_QUOTE.search(value, opening.end())
+        if closing is not None:
+            end -= len(value) - closing.start()
     return start, end
 
 
