@@ -104,7 +104,7 @@ def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -
 
     kind = "drill" if drill else "incident"
     said = saved_word(record.pending)
-    print(f"{said}: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    print(f"{said}: opened {kind} {record.id} ({visible(record.title, 200)})", file=sys.stderr)
     return 0
 
 
@@ -124,7 +124,7 @@ def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: 
     number = "" if event.pending else f" #{event.seq}"
     print(
         f"{saved_word(event.pending)}: renamed incident {record.id}{number}: "
-        f"{visible(record.title, 200)} -> {visible(title, 200)}"
+        f"{visible(record.title, 200)} -> {visible(str(event.payload.get('title', title)), 200)}"
     )
     return 0
 

@@ -647,6 +647,7 @@ class CockpitApp(IncidentDecisions):
         for pane in self.panes():
             if isinstance(pane, PhaseChecklist):
                 pane.runbook = message.runbook
+                pane.runbook_error = message.runbook_error or ""
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
