@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Container
@@ -164,6 +165,8 @@ class CockpitApp(App[int]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
+    ALLOW_IN_MAXIMIZED_VIEW = "IncidentHeader, CopyNotice, Footer"
+    """A maximized pane (`z`) keeps the incident line (and the DRILL banner) and the footer."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
@@ -231,6 +234,33 @@ class CockpitApp(App[int]):
             tooltip="Record a driver/navigator hand-off to a partner",
         ),
         Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
+        # Esc first hides the COPIED banner (when it shows, and no dialog is open); otherwise
+        # the action skips and Esc goes on to the focused widget.
+        Binding(
+            "escape",
+            "dismiss_copy",
+            "Hide copy",
+            id="dismiss-copy",
+            show=False,
+            priority=True,
+            tooltip="Hide the COPIED banner (the copy stays on the timeline and in ctrl+y)",
+        ),
+        Binding(
+            "ctrl+y",
+            "last_copy",
+            "Last copy",
+            id="last-copy",
+            show=False,
+            tooltip="Show the last copied text in full, with what was flagged",
+        ),
+        Binding(
+            "z",
+            "maximize_pane",
+            "Maximize",
+            id="maximize-pane",
+            show=False,
+            tooltip="Give the focused pane the whole screen (z or Esc again to restore)",
+        ),
         Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
     ]
 
@@ -276,6 +306,7 @@ class CockpitApp(App[int]):
     def on_mount(self) -> None:
         self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
+        self.watch(self.screen, "maximized", self._maximized_changed, init=False)
         self._open_incident()
         self.call_after_refresh(self._load_slots)
 
@@ -504,7 +535,9 @@ class CockpitApp(App[int]):
         check = check_prose if is_prose else check_command
         findings = [finding.message for finding in check(text)]
         self.copy_to_clipboard(text)
-        copy = CopiedText(text, purpose, tuple(findings))
+        lint = (detail or {}).get("lint") if is_prose else None
+        lint_found = tuple(str(item) for item in lint) if isinstance(lint, list) else ()
+        copy = CopiedText(text, purpose, tuple(findings), prose=is_prose, lint=lint_found)
         self.query_one(CopyNotice).show_copy(copy, saved=False)
         if findings:
             self.notify(
@@ -620,6 +653,40 @@ class CockpitApp(App[int]):
 
         others = [p.who for p in bar.others()]
         self.push_screen(HandoffScreen(self.author, others, bar.driver), save)
+
+    # -- the COPIED banner, the last copy, maximize ------------------------------------------
+
+    def action_dismiss_copy(self) -> None:
+        notice = self.query_one(CopyNotice)
+        if not notice.shown or len(self.screen_stack) > 1:
+            raise SkipAction()  # Esc goes on: back, close, stop
+        notice.dismiss()
+
+    def action_last_copy(self) -> None:
+        from cockpit.tui.copy_view import LastCopyScreen
+
+        self.push_screen(LastCopyScreen(self.state))
+
+    def action_maximize_pane(self) -> None:
+        """Toggle: the focused pane gets the whole screen (header, banner and footer stay)."""
+        screen = self.screen
+        if screen is not self.screen_stack[0]:
+            return
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self._pane_of(self.focused) or next(
+            (p for p in self.panes() if p.has_class("-active")), None
+        )
+        if pane is not None:
+            screen.maximized = pane
+
+    def _maximized_changed(self, before: Widget | None, after: Widget | None) -> None:
+        # Say on the border how to get the other panes back (Esc also restores them).
+        if isinstance(before, Pane):
+            before.border_subtitle = ""
+        if isinstance(after, Pane):
+            after.border_subtitle = "maximized · z or esc restores"
 
     def action_pane_help(self) -> None:
         pane = self._pane_of(self.focused)
