@@ -9,7 +9,9 @@ from typing import Any
 
 from textual.app import App
 
-_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[\w-]+-line-(\d+)\)"[^>]*>(.*?)</text>')
+_TEXT = re.compile(
+    r'<text [^>]*?x="([\d.]+)"[^>]*?clip-path="url\(#[\w-]+-line-(\d+)\)"[^>]*>(.*?)</text>'
+)
 _FONT_ASPECT = 0.61
 """Rich's SVG export: a cell is 20 px high and 20 * 0.61 px wide."""
 
