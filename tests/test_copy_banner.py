@@ -61,7 +61,7 @@ async def test_the_banner_shrinks_after_8_seconds_and_esc_hides_it(tmp_path: Pat
     timers = FakeTimers()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.query_one(CopyNotice).set_timer = timers.set_timer  # type: ignore[method-assign]
+        app.query_one(CopyNotice).set_timer = timers.set_timer  # type: ignore[method-assign,assignment]
         await copied(pilot, COMMAND, "rollback command")
         rows = notice_rows(app)
         assert len(rows) >= 4  # a border, the header line, the command in full
@@ -88,7 +88,7 @@ async def test_a_new_copy_shows_in_full_again_and_restarts_the_timer(tmp_path: P
     timers = FakeTimers()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.query_one(CopyNotice).set_timer = timers.set_timer  # type: ignore[method-assign]
+        app.query_one(CopyNotice).set_timer = timers.set_timer  # type: ignore[method-assign,assignment]
         await copied(pilot, COMMAND, "rollback command")
         timers.fire()
         await copied(pilot, "git log --oneline -5", "read-only check")

@@ -34,7 +34,7 @@ from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
 from cockpit.resources import data_dir
-from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
+from cockpit.tui.messages import PROSE_KINDS, CopyRequested, PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
@@ -531,7 +531,7 @@ class CockpitApp(App[int]):
     def copy_command(self, text: str, purpose: str, detail: dict[str, Any] | None = None) -> None:
         """Copy through OSC 52, show it in full, record it. Nothing here executes anything."""
         # Comms drafts are prose: only hidden and look-alike characters matter there.
-        is_prose = (detail or {}).get("kind") == "comms"
+        is_prose = (detail or {}).get("kind") in PROSE_KINDS
         check = check_prose if is_prose else check_command
         findings = [finding.message for finding in check(text)]
         self.copy_to_clipboard(text)

@@ -19,7 +19,7 @@ from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.sanitize import visible, visible_lines
 from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm_z
-from cockpit.tui.messages import CopyRequested
+from cockpit.tui.messages import PROSE_KINDS, CopyRequested
 
 
 def last_copy_event(state: IncidentState | None) -> Event | None:
@@ -38,8 +38,9 @@ def copy_text(event: Event | None) -> Text:
     if event is None:
         return Text("Nothing has been copied in this incident yet.", style="italic")
     payload = event.payload
-    detail = payload.get("detail") if isinstance(payload.get("detail"), dict) else {}
-    prose = detail.get("kind") == "comms"
+    raw_detail = payload.get("detail")
+    detail: dict[str, Any] = raw_detail if isinstance(raw_detail, dict) else {}
+    prose = detail.get("kind") in PROSE_KINDS
     shown = Text()
     shown.append(" COPIED " if prose else " COPIED, NOT EXECUTED ", style="bold reverse")
     purpose = visible(str(payload.get("purpose") or "command"), max_len=80)

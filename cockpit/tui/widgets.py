@@ -107,12 +107,12 @@ class CopyNotice(Static):
             self.compact = False
             if self._shrink_timer is not None:
                 self._shrink_timer.stop()
-            self._shrink_timer = self.set_timer(SHRINK_SECONDS, self.shrink)
+            self._shrink_timer = self.set_timer(SHRINK_SECONDS, self.to_one_line)
         self.add_class("-shown")
         self.set_class(bool(copy.flags), "-flagged")
         self._paint()
 
-    def shrink(self) -> None:
+    def to_one_line(self) -> None:
         """One line from now on: what was copied, and where the full text is."""
         self._shrink_timer = None
         if self.copy is not None and self.shown:

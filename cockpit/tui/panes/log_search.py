@@ -31,7 +31,7 @@ from cockpit.core.search.model import Query, SourceStatus
 from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.deploy_picker import DeployPickerScreen, deploy_label
-from cockpit.tui.panes.hit_log import HitLog, line_evidence
+from cockpit.tui.panes.hit_log import HitLog, MatchHighlighter, line_evidence
 from cockpit.tui.panes.log_options import WINDOWS, SearchOptions, services_of
 from cockpit.tui.panes.log_stream import (
     LinesFound,
@@ -71,7 +71,7 @@ to a literal with `alt+r`. Times are **UTC**.
 | `enter` | search (in the pattern box) |
 | `alt+r` / `r` | regex or literal |
 | `alt+i` / `i` | case-sensitive or not |
-| `alt+w` / `w` | time window: 15m, 1h, 6h, since the incident started, all, custom |
+| `alt+t` / `t` | time window: 15m, 1h, 6h, since the incident started, all, custom |
 | `alt+s` / `s` | service filter: all, or one service |
 | `alt+v` / `v` | lines or error patterns (signatures with counts and a per-minute trend) |
 | `alt+n` / `n` | mark signatures new since a time (a deploy): `30m` or an ISO time |
@@ -83,6 +83,12 @@ to a literal with `alt+r`. Times are **UTC**.
 
 A signature marked **NEW** was first seen after the mark and never before it in the window.
 The letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
+
+In the results the first line in view is selected when they get focus; `home` / `end` select
+the first / last line, `w` wraps long lines, `right` / `left` scroll half a screen.
+**`enter` opens the selected line's whole record** on the whole screen: wrapped, with its
+source, file:line and time (UTC), and its continuation lines (a stack trace), read from the
+file. There `p` pins the line with its record, `y` copies the line, `esc` goes back.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -101,9 +107,9 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
             tooltip="Match case-sensitively or not",
         ),
         Binding(
-            "alt+w,w",
+            "alt+t,t",
             "cycle_window",
-            "Window",
+            "Time window",
             id="log-search-window",
             tooltip="Time window: 15m, 1h, 6h, since the incident started, all, custom",
         ),
@@ -204,7 +210,6 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         with ContentSwitcher(initial="log-search-results", id="log-search-views"):
             yield HitLog(id="log-search-results", max_lines=MAX_LINES, highlight=True)
             yield PatternTable(id="log-search-patterns")
-        yield Static(id="log-search-selected", classes="-empty")
         yield Static(Text("type a pattern and press Enter"), id="log-search-summary")
 
     def on_mount(self) -> None:
@@ -373,9 +378,6 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
         self.query_one("#log-search-results", HitLog).forget(query)
         self.query_one("#log-search-sources", SourceTable).clear()
         self.query_one("#log-search-patterns", PatternTable).forget()
-        selected = self.query_one("#log-search-selected", Static)
-        selected.update(Text(""))
-        selected.add_class("-empty")
 
     @work(
         thread=True,
@@ -469,13 +471,16 @@ The letter keys work when the pattern box is not focused; the `alt+` keys work e
 
     # -- selection and pinning -----------------------------------------------------------------
 
-    @on(HitLog.Selected)
-    def _line_selected(self, message: HitLog.Selected) -> None:
-        preview = Text("▶ ", style="bold")
-        preview.append_text(self.query_one("#log-search-results", HitLog).render_hit(message.hit))
-        selected = self.query_one("#log-search-selected", Static)
-        selected.update(preview)
-        selected.remove_class("-empty")
+    @on(HitLog.Opened)
+    def _line_opened(self, message: HitLog.Opened) -> None:
+        from cockpit.tui.panes.log_record import LogRecordScreen
+
+        log = self.query_one("#log-search-results", HitLog)
+        pattern = self.last_query.pattern if self.last_query else None
+        highlighter = log.highlighter
+        if not isinstance(highlighter, MatchHighlighter):
+            highlighter = MatchHighlighter(self.last_query)
+        self.app.push_screen(LogRecordScreen(message.hit, pattern, highlighter))
 
     def action_pin(self) -> None:
         if self.view == "patterns":
