@@ -23,7 +23,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.sanitize import visible
-from cockpit.core.search.model import Hit
+from cockpit.core.search.model import Hit, Query
 from cockpit.core.search.record import Record, as_found, read_record
 from cockpit.core.timefmt import iso_utc
 from cockpit.tui.messages import CopyRequested, PinRequested
@@ -104,15 +104,19 @@ class LogRecordScreen(ModalScreen[None]):
 
         record: Record
 
-    def __init__(self, hit: Hit, pattern: str | None, highlighter: MatchHighlighter) -> None:
+    def __init__(self, hit: Hit, query: Query | None, *, context: Text | None = None) -> None:
         super().__init__()
         self.hit = hit
-        self.pattern = pattern
-        self.highlighter = highlighter
+        self.pattern = query.pattern if query is not None else None
+        self.highlighter = MatchHighlighter(query)
+        self.context = context
+        """A line about why this record is shown (the signature it is an example of)."""
         self.record: Record | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text(where_of(self.hit), style="bold"), id="log-record-head")
+        if self.context is not None:
+            yield Static(self.context, id="log-record-context")
         with VerticalScroll(id="log-record-body"):
             yield Static(record_body(as_found(self.hit), self.highlighter), id="log-record-lines")
         yield Static(Text("reading the record…", style="dim"), id="log-record-notes")

@@ -21,17 +21,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import Kind
 from cockpit.core.sanitize import visible
-from cockpit.core.search.model import Query, SourceStatus
+from cockpit.core.search.model import Hit, Query, SourceStatus
 from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.deploy_picker import DeployPickerScreen, deploy_label
-from cockpit.tui.panes.hit_log import HitLog, MatchHighlighter, line_evidence
+from cockpit.tui.panes.hit_log import HitLog, line_evidence
 from cockpit.tui.panes.log_options import WINDOWS, SearchOptions, services_of
 from cockpit.tui.panes.log_stream import (
     LinesFound,
@@ -44,7 +44,7 @@ from cockpit.tui.panes.log_stream import (
     search_updates,
     summary_line,
 )
-from cockpit.tui.panes.pattern_table import PatternTable, signature_evidence
+from cockpit.tui.panes.pattern_table import PatternTable, signature_context, signature_evidence
 from cockpit.tui.panes.source_table import SourceTable
 
 MAX_LINES = 5000
@@ -84,11 +84,9 @@ to a literal with `alt+r`. Times are **UTC**.
 A signature marked **NEW** was first seen after the mark and never before it in the window.
 The letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
 
-In the results the first line in view is selected when they get focus; `home` / `end` select
-the first / last line, `w` wraps long lines, `right` / `left` scroll half a screen.
-**`enter` opens the selected line's whole record** on the whole screen: wrapped, with its
-source, file:line and time (UTC), and its continuation lines (a stack trace), read from the
-file. There `p` pins the line with its record, `y` copies the line, `esc` goes back.
+**`enter` opens the selected line's (or signature's example's) whole record**: wrapped, with
+source, file:line, time and continuation lines (`p` pins, `y` copies, `esc` back). `w` wraps
+the results; `home` / `end` select the first / last line.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -473,14 +471,18 @@ file. There `p` pins the line with its record, `y` copies the line, `esc` goes b
 
     @on(HitLog.Opened)
     def _line_opened(self, message: HitLog.Opened) -> None:
+        self._open_record(message.hit)
+
+    @on(DataTable.RowSelected, "#log-search-patterns")
+    def _signature_opened(self) -> None:
+        # Enter on a signature opens its example line's record, the whole signature above it.
+        if (row := self.query_one("#log-search-patterns", PatternTable).selected()) is not None:
+            self._open_record(row.example, signature_context(row.key, row.count))
+
+    def _open_record(self, hit: Hit, context: Text | None = None) -> None:
         from cockpit.tui.panes.log_record import LogRecordScreen
 
-        log = self.query_one("#log-search-results", HitLog)
-        pattern = self.last_query.pattern if self.last_query else None
-        highlighter = log.highlighter
-        if not isinstance(highlighter, MatchHighlighter):
-            highlighter = MatchHighlighter(self.last_query)
-        self.app.push_screen(LogRecordScreen(message.hit, pattern, highlighter))
+        self.app.push_screen(LogRecordScreen(hit, self.last_query, context=context))
 
     def action_pin(self) -> None:
         if self.view == "patterns":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,44 @@ from cockpit.tui.panes.log_stream import PATTERN_LINE_LIMIT, PatternRow, Pattern
 
 def _minute(ts: datetime | None) -> str:
     return hhmm(ts) if ts else "--:--"
+
+
+MIN_ELIDED = 6
+"""A shared prefix shorter than this is shown: eliding it would save next to nothing."""
+
+
+def shared_prefixes(keys: Sequence[str]) -> list[str]:
+    """For each signature, the longest run of leading words it shares with a sibling row
+    (`error checkout:` of `error checkout: upstream timeout after <dur>`), or "". The rest is
+    what tells the row apart, so that is what the narrow column shows first."""
+    words = [key.split(" ") for key in keys]
+    prefixes = []
+    for index, mine in enumerate(words):
+        best = 0
+        for other_index, other in enumerate(words):
+            if other_index == index:
+                continue
+            same = 0
+            # Leave at least one word: a row is never elided to nothing.
+            while same < min(len(mine) - 1, len(other)) and mine[same] == other[same]:
+                same += 1
+            best = max(best, same)
+        prefix = " ".join(mine[:best])
+        prefixes.append(prefix if len(prefix) >= MIN_ELIDED else "")
+    return prefixes
+
+
+def signature_cell(key: str, prefix: str, max_len: int = 120) -> Text:
+    """The distinctive part first (`…upstream timeout after <dur>`), the shared prefix after
+    it, dim, in brackets; the whole key when nothing is shared."""
+    if not prefix:
+        return safe_text(key, max_len=max_len)
+    cell = Text("…", style="dim")
+    cell.append_text(safe_text(key[len(prefix) :].lstrip(), max_len=max_len))
+    cell.append("  [", style="dim")
+    cell.append_text(safe_text(prefix, max_len=60, style="dim"))
+    cell.append("]", style="dim")
+    return cell
 
 
 class PatternTable(DataTable[Text]):
@@ -52,14 +91,15 @@ class PatternTable(DataTable[Text]):
         )
         cursor = self.cursor_row
         self.clear()
-        for row in self.rows_shown:
+        prefixes = shared_prefixes([row.key for row in self.rows_shown])
+        for row, prefix in zip(self.rows_shown, prefixes, strict=True):
             self.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
                 Text(_minute(row.first_seen)),
                 Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
-                safe_text(row.key, max_len=120),
+                signature_cell(row.key, prefix),
             )
         blank = Text("")
         if found.total >= PATTERN_LINE_LIMIT:
@@ -96,3 +136,11 @@ def signature_evidence(row: PatternRow, pattern: str | None) -> dict[str, Any]:
         "example_source": row.example.source,
         "query": pattern,
     }
+
+
+def signature_context(key: str, count: int) -> Text:
+    """The line above an example's record: which signature it stands for, in full."""
+    context = Text("example of the signature ", style="dim")
+    context.append_text(safe_text(key, max_len=600, style="bold"))
+    context.append(f" · {count:,} lines", style="dim")
+    return context
