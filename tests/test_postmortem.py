@@ -213,8 +213,8 @@ def test_outside_text_is_escaped(tmp_path: Path) -> None:
         state = IncidentState.from_events(store.events(incident_id))
     text = postmortem_of(state)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
-    assert "\\\\x1b\\]52" in text  # shown as the visible escape \x1b]52 once rendered
-    assert "\\*\\*bold\\*\\*" in text and "\\<script\\>" in text
+    assert "\\x1b]52;c;aGk=\\x07" in text  # the visible escape, readable and inert
+    assert "\\*\\*bold\\*\\*" in text and "\\<script>" in text
     for line in text.splitlines():
         if re.match(r"\| 2026-11-28 [\d:]{8} \|", line):  # timeline rows: 4 unescaped pipes
             assert len(re.findall(r"(?<!\\)\|", line)) == 4, line
@@ -224,7 +224,16 @@ def test_outside_text_is_escaped(tmp_path: Path) -> None:
 
 
 def test_md_helpers() -> None:
-    assert md("a_b*c") == "a\\_b\\*c"
+    # Escaped only where Markdown would act: emphasis, code, HTML, entities, links, line starts.
+    assert md("a_b*c") == "a_b\\*c"
+    assert md("_x_ `y` ~z~") == "\\_x\\_ \\`y\\` \\~z\\~"
+    assert md("phase -> Fix, status=5\\d\\d, C:\\logs") == "phase -> Fix, status=5\\d\\d, C:\\logs"
+    assert md("<script> <dur> a < b") == "\\<script> \\<dur> a < b"
+    assert md("a & b &amp;") == "a & b \\&amp;"
+    assert md("[ERROR] x") == "[ERROR] x"
+    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+    assert md("# h") == "\\# h" and md("- i") == "\\- i" and md("1. x") == "1\\. x"
+    assert md("trailing\\") == "trailing\\\\" and md("\\*") == "\\\\\\*"
     assert md_code("x") == "`x`"
     assert md_code("a ``b`` c") == "```a ``b`` c```"
 
@@ -486,6 +495,6 @@ def test_an_old_free_text_due_is_flagged_and_not_exported(tmp_path: Path) -> Non
             "alice",
         )
         state = IncidentState.from_events(store.events(incident_id))
-    assert "| bob | next\\_week (not a date) |" in postmortem_of(state)
+    assert "| bob | next_week (not a date) |" in postmortem_of(state)
     assert json.loads(actions_json(state))[0]["due"] == ""
     assert next(csv.DictReader(io.StringIO(actions_csv(state))))["due"] == ""
