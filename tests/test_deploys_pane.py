@@ -312,6 +312,9 @@ async def test_p_in_the_suspect_diff_pins_the_diff_and_elsewhere_the_candidate(d
     assert range_only.detail["commit_count"] == diff.commit_count
     assert range_only.detail["file"] is None and " file " not in range_only.text
     assert with_file.detail["file"] == diff.files[0][1]
+    # Every changed file rides along: the root-cause cross-check matches file names.
+    assert with_file.detail["files"] == [path for _status, path in diff.files]
+    assert with_file.detail["kind"] == "diff"
     assert with_file.text.startswith(f"{span} file {diff.files[0][1]} (")
     assert candidate.source == "deploys" and candidate.text.startswith("error ratio")
 

@@ -104,8 +104,20 @@ def test_evidence_check_marks_each_claim(tmp_path: Path) -> None:
         evidence_items(state),
     )
     assert [check.verdict for check in checks] == ["supported", "contradicted", "unsupported"]
-    assert checks[0].supporting == ("pin (deploys) by bob 14:38Z",)
+    # Every piece of evidence that shares the claim's specifics counts, each with its reason.
+    assert checks[0].supporting == (
+        "pin (logs) by alice 14:37Z",
+        "pin (deploys) by bob 14:38Z",
+        "note by bob 14:47Z",
+    )
+    assert checks[0].reasons["pin (logs) by alice 14:37Z"].startswith("shares ")
+    assert "'timeout'" in checks[0].reasons["pin (logs) by alice 14:37Z"]
     assert checks[1].contradicting == ("note by bob 14:47Z",)
+    assert (
+        checks[1]
+        .reasons["note by bob 14:47Z"]
+        .startswith("it says 'payments latency normal the whole time'")
+    )
     assert checks[2].supporting == () and checks[2].contradicting == ()
 
 

@@ -39,5 +39,5 @@ def screen_text(app: App[Any]) -> str:
 def flowing_text(app: App[Any]) -> str:
     """The screen's words as one line: pane borders dropped and rows joined by a space, so a
     sentence wrapped over several rows can be found whole."""
-    rows = [row.strip().strip("│┃").strip() for row in screen_lines(app)]
+    rows = [row.strip().strip("│┃█▌▐").strip() for row in screen_lines(app)]
     return " ".join(" ".join(row.split()) for row in rows if row)

@@ -339,8 +339,8 @@ def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[
         "| --- | --- | --- | --- |",
     ]
     for index, check in enumerate(check_root_cause(stated.text, evidence_items(state)), 1):
-        refs = [f"for: {label}" for label in check.supporting]
-        refs += [f"against: {label}" for label in check.contradicting]
+        refs = [f"for: {label} ({check.reasons[label]})" for label in check.supporting]
+        refs += [f"against: {label} ({check.reasons[label]})" for label in check.contradicting]
         shown = "; ".join(refs) if refs else "no recorded evidence mentions it"
         lines.append(
             f"| {index} | {cell(md(check.claim, 500))} | **{check.verdict}** |"

@@ -23,6 +23,10 @@ from cockpit.core.sanitize import safe_text
 from cockpit.core.timefmt import hhmm
 
 
+MAX_PINNED_FILES = 200
+"""Changed files a pinned diff lists in its detail (a huge range is cut here)."""
+
+
 class SuspectDiffView(Vertical):
     """Summary, changed files (the failing service's first) and a log of commits or a diff."""
 
@@ -91,6 +95,7 @@ class SuspectDiffView(Vertical):
             f"rolling back to {target.label})"
         )
         detail = {
+            "kind": "diff",
             "service": candidate.service,
             "base": diff.base,
             "head": diff.head,
@@ -98,6 +103,8 @@ class SuspectDiffView(Vertical):
             "shortstat": diff.shortstat,
             "file_count": diff.file_count,
             "file": path,
+            # The files the range changes: the root-cause cross-check matches the ones named.
+            "files": [changed for _status, changed in diff.files[:MAX_PINNED_FILES]],
             "suspect_sha": candidate.suspect.sha,
         }
         return text, detail
