@@ -22,7 +22,6 @@ from cockpit.core.deploys.rollback import Candidate
 from cockpit.core.sanitize import safe_text
 from cockpit.core.timefmt import hhmm
 
-
 MAX_PINNED_FILES = 200
 """Changed files a pinned diff lists in its detail (a huge range is cut here)."""
 
