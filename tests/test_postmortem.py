@@ -76,7 +76,13 @@ def test_postmortem_has_every_section(tmp_path: Path) -> None:
         in (text)
     )
     assert "| Time to contain | impact start 14:31Z | contained 14:44Z by alice | 13 min |" in text
-    assert "| Time to recover | impact start 14:31Z | resolved 14:58Z by alice | 27 min |" in text
+    # Offline (no logs read), recovery falls back on the resolve and says so; resolving is a
+    # row of its own.
+    assert (
+        "| Time to recover | impact start 14:31Z | recovered 14:58Z (the resolve, not the data)"
+        " | 27 min |" in text
+    )
+    assert "| Time to resolve | impact start 14:31Z | resolved 14:58Z by alice | 27 min |" in text
     assert "| 2026-11-28 14:40:00 | bob | copied, not executed (rollback command)" in text
     assert "run by humans, not by the cockpit" in text
     assert "status update drafted and copied by alice (not published)" in text

@@ -220,27 +220,57 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     )
     lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
     lines.append(_detect_row(state, facts, alert))
-    for measure, decision, verb in (
-        ("Time to contain", state.contained, "contained"),
-        ("Time to recover", state.resolved, "resolved"),
-    ):
+    recovered = facts["recovered"]
+    # Recovery is what the data shows (or the resolve, said so); resolving is a decision.
+    rows: list[tuple[str, datetime | None, str, str]] = [
+        (
+            "Time to contain",
+            state.contained.at if state.contained else None,
+            "contained",
+            f" by {cell(md(state.contained.by, 80))}" if state.contained else "",
+        ),
+        (
+            "Time to recover",
+            recovered.at,
+            "recovered",
+            f" ({cell(md(_recovery_basis(recovered.source), 120))})",
+        ),
+        (
+            "Time to resolve",
+            state.resolved.at if state.resolved else None,
+            "resolved",
+            f" by {cell(md(state.resolved.by, 80))}" if state.resolved else "",
+        ),
+    ]
+    for measure, at, verb, by in rows:
         if origin is None:
             lines.append(f"| {measure} | unknown start | | unknown |")
             continue
-        if decision is None:
+        if at is None:
             lines.append(f"| {measure} | {origin_label} {hhmm_z(origin)} | not {verb} | n/a |")
             continue
         lines.append(
-            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(decision.at)}"
-            f" by {cell(md(decision.by, 80))} | {duration(decision.at - origin)} |"
+            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(at)}{by}"
+            f" | {duration(at - origin)} |"
         )
     start_fact = facts["start"]
     notes = [
         f"Start of impact: {md(start_fact.value or 'unknown', 80)}, {md(start_fact.source, 200)}."
     ]
+    if recovered.known:
+        notes.append(f"Recovery: {md(recovered.value, 80)}, {md(recovered.source, 400)}.")
     if alert is not None:
         notes.append(f"First alert: {utc(alert.ts)} ({md(timeline_text(alert), 300)}).")
     return [*lines, "", *notes]
+
+
+def _recovery_basis(source: str) -> str:
+    """`from logs, UNVERIFIED` / `from logs, verified` / `the resolve`: the recovery's basis in
+    a few words, for the key-times table."""
+    if source.startswith("from the timeline"):
+        return "the resolve, not the data"
+    origin = source.split(":", 1)[0]
+    return f"{origin}, verified" if "verified: " in source else f"{origin}, UNVERIFIED"
 
 
 def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) -> str:

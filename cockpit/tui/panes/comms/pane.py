@@ -235,7 +235,22 @@ The cockpit never publishes anything.
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
+        if self.config.cockpit.refresh_seconds > 0:
+            self.set_interval(self.config.cockpit.refresh_seconds, self._watch_for_recovery)
         self._refresh()
+
+    def _watch_for_recovery(self) -> None:
+        """Once contained and until resolved, read the logs again now and then: recovery (and
+        the impact window it closes) comes from the data."""
+        state = self.incident
+        if (
+            state is not None
+            and state.contained is not None
+            and state.resolved is None
+            and self.config.sources
+            and not (self.facts is not None and self.facts["recovered"].known)
+        ):
+            self._read_logs(state)
 
     @property
     def purpose(self) -> str:
