@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import OptionList, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -29,8 +30,11 @@ from cockpit.core.comms.drafts import ai_rewrite_status, draft
 from cockpit.core.comms.events import (
     AI_REWRITE_SHOWN,
     COMMS_KIND,
+    DRAFT_EDITED,
     DRAFT_PURPOSES,
     ai_rewrite_payload,
+    draft_edited_payload,
+    saved_drafts,
 )
 from cockpit.core.comms.facts import (
     CommsFacts,
@@ -51,6 +55,9 @@ from cockpit.tui.panes.comms.draft_editor import DraftEditor
 from cockpit.tui.panes.comms.facts_list import RESET_WORD, FactsList
 from cockpit.tui.panes.comms.root_cause import RootCauseCheck
 from cockpit.tui.panes.comms.views import cadence_text, diff_text, draft_title, lint_text
+
+DRAFT_SAVE_SECONDS = 2.0
+"""A pause in typing this long saves the draft's edit as an event (leaving the editor too)."""
 
 
 class CommsPane(Pane):
@@ -220,6 +227,10 @@ The cockpit never publishes anything.
         """Where `p` writes the postmortem (tests point it elsewhere)."""
         self._cadence: Cadence | None = None
         self._logs_requested = False
+        self._restored = False
+        self._saved_drafts: dict[str, str] = {}
+        """The draft edits on the timeline (what a restart brings back), per draft."""
+        self._save_timer: Timer | None = None
         self._logs_read_resolved = False
         self._show_diff = False
 
@@ -291,6 +302,11 @@ The cockpit never publishes anything.
         )
         self.query_one(FactsList).show(self.facts)
         editor = self.query_one(DraftEditor)
+        if not self._restored:
+            # Edits saved before a restart (or a crash) come back before anything is redrafted.
+            self._restored = True
+            self._saved_drafts = saved_drafts(state.events)
+            editor.restore(self._saved_drafts)
         editor.redraft({purpose: draft(self.facts, purpose) for purpose in DRAFT_PURPOSES})
         self._show_title()
         self._lint()
@@ -312,6 +328,7 @@ The cockpit never publishes anything.
         lint_view = self.query_one("#comms-lint", Static)
         lint_view.set_class(bool(self.findings), "-flagged")
         lint_view.update(lint_text(self.findings))
+        self._show_title()
         self._show_diff_text()
 
     def _show_title(self) -> None:
@@ -321,6 +338,7 @@ The cockpit never publishes anything.
             edited=self.purpose in editor.edited,
             ai_rewritten=self.purpose in editor.ai_rewritten,
             ai_status=ai_rewrite_status(os.environ),
+            findings=self.findings,
         )
         self.query_one("#comms-draft-title", Static).update(title)
 
@@ -351,6 +369,30 @@ The cockpit never publishes anything.
         # The editor has already noted whether the text is now a human's edit.
         self._show_title()
         self._lint()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_SECONDS, self.save_draft)
+
+    @on(DraftEditor.Blurred)
+    def _editor_left(self) -> None:
+        self.save_draft()
+
+    def save_draft(self) -> None:
+        """Record the draft on screen if a human's edit of it is not on the timeline yet (an
+        empty text when it went back to the one from the facts)."""
+        self._save_timer = None
+        editor = self.query_one(DraftEditor)
+        purpose = editor.purpose
+        text = editor.edited.get(purpose, "")
+        if text == self._saved_drafts.get(purpose, ""):
+            return
+        if text:
+            self._saved_drafts[purpose] = text
+        else:
+            self._saved_drafts.pop(purpose, None)
+        self.post_message(
+            RecordRequested(DRAFT_EDITED, draft_edited_payload(purpose, text), saved_message=None)
+        )
 
     # -- logs ---------------------------------------------------------------------------------
 
@@ -404,11 +446,13 @@ The cockpit never publishes anything.
         self.query_one(FactsList).set_fact(name, value)
 
     def action_toggle_draft(self) -> None:
+        self.save_draft()
         self.query_one(DraftEditor).switch()
         self._refresh()
 
     def action_regenerate(self) -> None:
         self.query_one(DraftEditor).regenerate()
+        self.save_draft()
         self._refresh()
 
     def action_toggle_diff(self) -> None:
@@ -436,6 +480,7 @@ The cockpit never publishes anything.
         }
         self.post_message(CopyRequested(text=text, purpose=self.purpose, detail=detail))
         self.query_one(DraftEditor).copied()
+        self._saved_drafts.pop(self.purpose, None)  # the copy consumes the edit
 
     def action_ai_rewrite(self) -> None:
         """Ask the model to reword the draft, in a worker; the template stays until it answers."""
