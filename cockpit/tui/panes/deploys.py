@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import Worker, WorkerState
@@ -54,12 +55,17 @@ When no deploy lines up with the errors, the pane says so: *rollback may not be 
 | `v` | copy its git revert command |
 | `c` | pick any of its commands (custom ones included) and copy it with `enter` |
 | `s` | suspect diff: commits, files and shortstat between the target and the current deploy |
-| `enter` | (in the suspect diff) show the diff of the selected file |
+| `enter` | (in the suspect diff) the selected file's diff on the whole screen |
+| `f` | (in the suspect diff) only the service's `paths`, or the whole range |
 | `escape` | back from the suspect diff |
 | `p` | pin the selected candidate's explanation; in the suspect diff, pin the diff |
 | `r` | read everything again |
 
 Copied commands are shown in full and recorded on the timeline. You run them.
+
+In a file's diff on the whole screen, `[` / `]` go to the previous / next file of the range,
+`p` pins the diff with that file, `escape` goes back. With `paths = [...]` under a service in
+the config, the suspect diff lists only the commits and files touching them (`f`: all).
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -99,6 +105,14 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             "Suspect diff",
             id="deploys-suspect-diff",
             tooltip="Commits and files between the rollback target and the current deploy",
+        ),
+        Binding(
+            "f",
+            "filter_paths",
+            "Service paths",
+            id="deploys-filter-paths",
+            show=False,
+            tooltip="In the suspect diff: only the service's paths (config `paths`) or all",
         ),
         Binding(
             "escape",
@@ -472,8 +486,27 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             return
         assert current.sha is not None
         view = self.query_one(SuspectDiffView)
-        view.open(candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha)
+        paths = service.paths if service else []
+        view.open(
+            candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha, paths
+        )
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-diff"
+
+    def action_filter_paths(self) -> None:
+        """`f` in the suspect diff: the whole range, or only the service's own paths."""
+        in_diff = self.query_one("#deploys-views", ContentSwitcher).current == "deploys-diff"
+        if not in_diff:
+            self.notify("f narrows the suspect diff (s) to the service's paths", timeout=4)
+        elif not self.query_one(SuspectDiffView).toggle_whole():
+            self.notify(
+                "no paths for this service: set `paths = [...]` under its [[services]]",
+                severity="warning",
+            )
+
+    @on(DescendantFocus)
+    def _focus_moved(self, event: DescendantFocus) -> None:
+        # 80x24: while the deploy list has focus it takes the room the candidate detail had.
+        self.set_class(event.widget.id == "deploys-table", "-list-focused")
 
     def action_back(self) -> None:
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-overview"
