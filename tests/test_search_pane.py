@@ -143,9 +143,14 @@ async def test_invalid_regex_is_an_inline_error(tmp_path: Path) -> None:
     app = PaneApp(make_config(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await search(pilot, "(unclosed")
-        summary = str(app.query_one("#log-search-summary", Static).render())
-        assert "invalid regex '(unclosed'" in summary
+        # Right under the box it was typed in, not at the foot of the pane.
+        error = app.query_one("#log-search-error", Static)
+        assert "invalid regex '(unclosed'" in str(error.render()) and error.display
+        assert error.region.y == app.query_one("#log-search-pattern").region.bottom
+        assert "fix the pattern above" in str(app.query_one("#log-search-summary").render())
         assert pane.total == 0
+        await pilot.press("backspace")  # editing the pattern clears it
+        assert not error.display
 
 
 async def test_patterns_view_and_pinning(tmp_path: Path) -> None:

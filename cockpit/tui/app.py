@@ -31,7 +31,6 @@ from cockpit.core.config import Config, ConfigError, load_config_file
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.presence import HANDOFF_KIND
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
-from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
 from cockpit.resources import data_dir
 from cockpit.tui.messages import PROSE_KINDS, CopyRequested, PinRequested, RecordRequested
@@ -46,7 +45,7 @@ from cockpit.tui.screens import (
     HelpScreen,
     TextPromptScreen,
 )
-from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
+from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader, inject_toast
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
@@ -466,10 +465,10 @@ class CockpitApp(App[int]):
         for event in message.events:
             if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
                 self.notify(
-                    visible(str(event.payload.get("summary", ""))),
+                    inject_toast(str(event.payload.get("summary", ""))),
                     title="DRILL inject",
                     severity="warning",
-                    timeout=15,
+                    timeout=10,
                 )
         self._push_state()
 

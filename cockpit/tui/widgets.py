@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,3 +155,18 @@ class CopyNotice(Static):
         if copy.findings:
             notice.append("\nRead the flagged parts before you paste it anywhere.", style="italic")
         self.update(notice)
+
+
+INJECT_TOAST_CHARS = 48
+"""A drill inject's toast says this much (about two lines); the timeline has it in full."""
+
+
+def inject_toast(summary: str) -> str:
+    """A facilitator's inject as a short toast: its first sentence, cut to two lines at most,
+    and where the rest is (the timeline, key 6)."""
+    text = " ".join(visible(summary, max_len=2000).split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    if len(first) > INJECT_TOAST_CHARS:
+        first = first[: INJECT_TOAST_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    more = " (6: in full)" if first != text else ""
+    return first + more

@@ -193,6 +193,8 @@ the results; `home` / `end` select the first / last line.
         self._patterns: PatternsFound | None = None
         self.last_query: Query | None = None
         self._custom_mode = "window"
+        self._mark_seen: object = None
+        """The NEW mark last taken from (or sent to) the timeline."""
 
     @property
     def pattern_rows(self) -> tuple[PatternRow, ...]:
@@ -202,6 +204,7 @@ the results; `home` / `end` select the first / last line.
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-search-bar"):
             yield Input(placeholder="search logs (regex), Enter", id="log-search-pattern")
+        yield Static(id="log-search-error", classes="-hidden")
         yield Static(id="log-search-options")
         yield Input(id="log-search-custom", classes="-hidden")
         yield SourceTable(id="log-search-sources")
@@ -226,9 +229,14 @@ the results; `home` / `end` select the first / last line.
         self.query_one("#log-search-options", Static).update(Text(line))
 
     # Any option changed (or the incident, whose start is the default NEW mark): redescribe.
-    watch_regex = watch_ignore_case = watch_window = watch_service = watch_incident = lambda self: (
+    watch_regex = watch_ignore_case = watch_window = watch_service = lambda self: (
         self._options_changed()
     )
+
+    def watch_incident(self) -> None:
+        if self.is_mounted:
+            self._follow_new_mark()
+        self._options_changed()
 
     def _options_changed(self) -> None:
         if self.is_mounted:
@@ -293,8 +301,7 @@ the results; `home` / `end` select the first / last line.
                 parse_window(text, self.clock())  # validate now; resolved again at search time
                 self.custom_window = text
             else:
-                self.new_since = parse_time_spec(text, self.clock()) if text else None
-                self.new_since_label = None
+                self._set_new_mark(parse_time_spec(text, self.clock()) if text else None, None)
         except TimeSpecError as exc:
             self.notify(str(exc), severity="error")
             return
@@ -316,10 +323,28 @@ the results; `home` / `end` select the first / last line.
     def _deploy_picked(self, deploy: Deploy | None) -> None:
         if deploy is None:
             return
-        self.new_since = deploy.time
-        self.new_since_label = deploy_label(deploy)
+        self._set_new_mark(deploy.time, deploy_label(deploy))
         self._show_options()
         self._paint_patterns()
+
+    def _set_new_mark(self, at: datetime | None, label: str | None) -> None:
+        """Mark NEW from `at` here at once, and record it: it survives a restart and a
+        partner's Logs pane follows it."""
+        from cockpit.core.search.marks import NEW_MARK_SET, NewMark, new_mark_payload
+
+        self.new_since, self.new_since_label = at, label
+        self._mark_seen = NewMark(at, label)
+        self.post_message(RecordRequested(NEW_MARK_SET, new_mark_payload(at, label), None))
+
+    def _follow_new_mark(self) -> None:
+        """Take the NEW mark last recorded (by anyone) when it differs from the one shown."""
+        from cockpit.core.search.marks import latest_new_mark
+
+        mark = latest_new_mark(self.incident.events) if self.incident else None
+        if mark is not None and mark != self._mark_seen:
+            self._mark_seen = mark
+            self.new_since, self.new_since_label = mark.at, mark.label
+            self._paint_patterns()
 
     def _new_since(self) -> datetime | None:
         if self.new_since is not None:
@@ -359,8 +384,10 @@ the results; `home` / `end` select the first / last line.
             query = self.build_query(pattern)
             validate(query)
         except (PatternError, TimeSpecError) as exc:
-            summary.update(Text(str(exc), style="bold red"))  # the inline error
+            self._pattern_error(str(exc))  # right under the box, where the fix is typed
+            summary.update(Text("no search: fix the pattern above", style="dim"))
             return False
+        self._pattern_error(None)
         self.generation += 1
         self.last_query = query
         self._reset_results(query)
@@ -368,6 +395,16 @@ the results; `home` / `end` select the first / last line.
         summary.update(Text(f"searching {self.options().window_label()}…"))
         self._search(self.generation, query, self._new_since())
         return True
+
+    def _pattern_error(self, error: str | None) -> None:
+        box = self.query_one("#log-search-error", Static)
+        box.update(Text(f"✗ {visible(error, max_len=300)}", style="bold") if error else "")
+        box.set_class(error is None, "-hidden")
+        self.query_one("#log-search-pattern", Input).set_class(error is not None, "-invalid")
+
+    @on(Input.Changed, "#log-search-pattern")
+    def _pattern_edited(self) -> None:
+        self._pattern_error(None)
 
     def _reset_results(self, query: Query) -> None:
         self.statuses = {}
