@@ -131,7 +131,8 @@ async def test_enter_opens_the_whole_record_wrapped_p_pins_y_copies_esc_goes_bac
         assert isinstance(app.screen, LogRecordScreen)
         shown = screen_text(app)
         words = flowing_text(app)
-        assert "checkout.log:2" in words and "2026-11-28T14:31:00Z" in words
+        # The head names the file (its folder may wrap), the line and the record's time.
+        assert "checkout.log:2·2026-11-28T14:31:00Z" in "".join(words.split())
         assert "lines 2-6 (5 lines in the record)" in words
         assert "status=500" in shown and 'msg="unhandled KeyError' in words  # wrapped, whole
         assert "Traceback (most recent call last):" in shown
