@@ -203,3 +203,34 @@ async def test_the_record_view_takes_the_whole_screen_at_160x48(tmp_path: Path) 
         assert any(row.lstrip().startswith("2 2026-11-28T14:31:00Z") for row in rows)
         assert any(row.lstrip().startswith("▶5 ") for row in rows)
         assert not app.query_one(CopyNotice).display
+
+
+async def test_a_json_record_lists_its_fields_and_a_stack_keeps_its_lines(tmp_path: Path) -> None:
+    import json
+
+    entry = {
+        "time": "2026-11-28T14:40:00Z",
+        "level": "error",
+        "msg": "acquirer declined",
+        "error": {
+            "type": "RuntimeError",
+            "stack": "Traceback (most recent call last):\n"
+            '  File "/app/pay.py", line 9\nRuntimeError: declined \x1b[2J',
+        },
+    }
+    (tmp_path / "payments.log").write_text(json.dumps(entry) + "\n")
+    config = write_config(
+        tmp_path,
+        extra='[[sources]]\nkind = "files"\nname = "payments"\npaths = ["payments.log"]\n',
+    )
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await search_for(pilot, "declined")
+        await pilot.press("enter")
+        await settle(pilot)
+        rows = [row.strip() for row in screen_lines(app)]
+        assert "fields (JSON)" in rows
+        assert any(row.startswith("error.stack Traceback (most recent call last):") for row in rows)
+        assert 'File "/app/pay.py", line 9' in rows  # the stack's own line, not a \n
+        assert "RuntimeError: declined \\x1b[2J" in rows  # sanitized

@@ -8,9 +8,11 @@ copies the line (through the app's clipboard service, recorded), `Esc` goes back
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -22,7 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from cockpit.core.sanitize import visible
+from cockpit.core.sanitize import visible, visible_lines
 from cockpit.core.search.model import Hit, Query
 from cockpit.core.search.record import Record, as_found, read_record
 from cockpit.core.timefmt import iso_utc
@@ -60,7 +62,18 @@ def record_head(record: Record) -> Text:
     return head
 
 
-def record_body(record: Record, highlighter: MatchHighlighter) -> Table:
+def record_body(record: Record, highlighter: MatchHighlighter) -> Group:
+    """The record's lines with their numbers, the matched line marked and highlighted; for a
+    JSON record, its fields below, one per row (lnav-style)."""
+    parts: list[Table | Text] = [record_lines(record, highlighter)]
+    matched = next((line for line in record.lines if line.matched), None)
+    fields = json_fields(matched.text) if matched is not None else []
+    if fields:
+        parts += [Text("\nfields (JSON)", style="bold dim"), fields_table(fields)]
+    return Group(*parts)
+
+
+def record_lines(record: Record, highlighter: MatchHighlighter) -> Table:
     """The record's lines with their numbers; the matched line marked and highlighted."""
     table = Table.grid(padding=(0, 1), expand=True)
     table.add_column(justify="right", style="dim", no_wrap=True)
@@ -74,6 +87,50 @@ def record_body(record: Record, highlighter: MatchHighlighter) -> Table:
             number = f"▶{number}"
             text.stylize("bold")
         table.add_row(Text(number, style="bold" if line.matched else "dim"), text)
+    return table
+
+
+MAX_FIELDS = 100
+"""Fields of a JSON record listed at most (nested objects flattened with dotted keys)."""
+
+
+def json_fields(text: str) -> list[tuple[str, str]]:
+    """The fields of a JSON-lines record, flattened (`error.stack`), in order; [] for text
+    that is not one JSON object. Values are raw outside text: sanitize before display."""
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return []
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    fields: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any, depth: int) -> None:
+        if len(fields) >= MAX_FIELDS:
+            return
+        if isinstance(value, dict) and depth < 4:
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner, depth + 1)
+        elif isinstance(value, str):
+            fields.append((prefix, value))
+        else:
+            fields.append((prefix, json.dumps(value, ensure_ascii=False)))
+
+    walk("", data, 0)
+    return fields
+
+
+def fields_table(fields: list[tuple[str, str]]) -> Table:
+    """A JSON record's fields, one per row; a multi-line value (a stack trace) keeps its lines."""
+    table = Table.grid(padding=(0, 1), expand=True)
+    table.add_column(justify="right", style="cyan", no_wrap=True, max_width=24)
+    table.add_column(ratio=1, overflow="fold")
+    for key, value in fields:
+        lines = visible_lines(value, max_len=RECORD_LINE_CHARS) or [""]
+        table.add_row(Text(visible(key, max_len=40)), Text("\n".join(lines)))
     return table
 
 
