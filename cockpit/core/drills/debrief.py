@@ -326,7 +326,8 @@ def impact_lines(events: Sequence[Event], log_facts: LogFacts) -> list[str]:
             f" {recovered.source}"
         )
     else:
-        lines.append(f"no recovery in the logs: {recovered.source}")
+        still = recovered.source.removeprefix("not recovered yet: ")
+        lines.append(f"no recovery in the logs yet: {still}")
     if state.resolved is not None:
         lines.append(f"resolved {hhmm_z(state.resolved.at)} by {state.resolved.by} (the decision)")
     share = facts["share"]
