@@ -65,7 +65,7 @@ class LastCopyScreen(ModalScreen[None]):
     """The newest copy in full. `y` copies it again (recorded again); `Esc` closes."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="last-copy-close", tooltip="Close this view"),
+        Binding("escape", "close", "Close", id="last-copy-close", tooltip="Close this view"),
         Binding(
             "y",
             "copy_again",
