@@ -49,6 +49,33 @@ def test_an_alert_that_says_when_the_failure_began_sets_the_start(tmp_path: Path
     assert facts["start"].source == "from the alert raised by alertmanager: failing since 14:21Z"
 
 
+def test_logs_date_the_start_and_the_alert_is_named_beside_them(tmp_path: Path) -> None:
+    """The first error in the logs is when customers were hit; the alert (which fires after
+    its `for:` delay) is named in the same source, so nobody has to choose between them."""
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:36:00")
+    with store:
+        store.append(
+            incident_id,
+            "alert.fired",
+            {"summary": "checkout 5xx", "started_at": "2026-11-28T14:21:00Z"},
+            "alertmanager",
+        )
+        state = IncidentState.from_events(store.events(incident_id))
+    logs = LogFacts(
+        first_error=at("14:17:00"),
+        first_error_service="checkout",
+        errors=30,
+        requests=100,
+        window=(at("14:17:00"), at("14:36:00")),
+    )
+    facts = CommsFacts.from_state(state, now=clock.now, log_facts=logs)
+    assert facts["start"].value == "14:17 UTC"
+    assert facts["start"].source == (
+        "from logs: first errors of the burst on checkout; "
+        "the alert raised by alertmanager says failing since 14:21Z"
+    )
+
+
 def test_contained_needs_a_human_and_names_the_rollback(tmp_path: Path) -> None:
     state, clock = demo_state(tmp_path / "a.db", until="14:41:00")
     facts = CommsFacts.from_state(state, now=clock.now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -299,7 +300,7 @@ def _candidate(target: Deploy | None, suspect: Deploy = BAD, service: str = "che
     return Candidate(service, suspect, target, [suspect], ScoreParts(1, 1, 1, 1), "", True)
 
 
-def _config(**templates: str) -> Config:
+def _config(**templates: Any) -> Config:
     return Config(
         services=[ServiceConfig(name="checkout", rollback=RollbackTemplates(**templates))]
     )
@@ -495,5 +496,6 @@ def test_the_report_keeps_each_services_trend_for_a_sparkline():
     assert len(trend) == 12
     assert trend[:6] == [pytest.approx(0.002)] * 6  # 14:00-14:30: quiet
     assert trend[7:] == [pytest.approx(0.31)] * 5  # from 14:35: failing
-    assert 0.002 < trend[6] < 0.31  # 14:30-14:35 holds the onset at 14:34
+    onset_bucket = trend[6]
+    assert onset_bucket is not None and 0.002 < onset_bucket < 0.31  # 14:30-14:35: the onset
     assert series.ratio_trend(NOW + timedelta(hours=2))[-1] is None  # no data: a blank

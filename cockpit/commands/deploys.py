@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.model import DeployListing
@@ -113,28 +111,27 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.tag_pattern:
             fail("--tag-pattern needs --repo PATH (configured services set tag_pattern in config)")
-        config = config_from_args(args)
+        config = effective_config(args)
         listing = list_deploys(config, service=args.service, since=since, limit=args.limit)
+    from cockpit.commands._output import emit, emit_error, emit_json, emit_lines
+
     if args.json:
-        json.dump(
+        emit_json(
             {
                 "deploys": [d.to_json() for d in listing.deploys],
                 "notes": listing.notes,
                 "errors": listing.errors,
-            },
-            sys.stdout,
-            indent=2,
+            }
         )
-        print()
     else:
         from cockpit.core.sanitize import visible
 
         if listing.deploys:
-            print("\n".join(format_listing(listing)))
+            emit_lines(format_listing(listing))
         else:
-            print("no deploys found" + (f" since {args.since}" if args.since else ""))
+            emit("no deploys found" + (f" since {args.since}" if args.since else ""))
         for note in listing.notes:
-            print(f"note: {visible(note)}")
+            emit(f"note: {visible(note)}")
     for error in listing.errors:
-        print(f"cockpit: {error}", file=sys.stderr)
+        emit_error(error)
     return 2 if listing.errors and not listing.deploys else 0

@@ -13,7 +13,6 @@ timeline. When the cockpit closes, the debrief is written to DIR/debrief.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,14 +190,21 @@ def _debrief(directory: Path, *, as_json: bool, quiet: bool = False) -> int:
             print(f"cockpit: no debrief: {exc}", file=sys.stderr)
             return 2
         fail(str(exc))
+    from cockpit.core.safe_files import UnsafeFileError, write_private
+
     markdown = report.to_markdown()
     path = directory / DEBRIEF_NAME
     try:
-        path.write_text(markdown, encoding="utf-8")
+        # The cockpit's own file, rewritten each time: 0600, never through a symlink.
+        write_private(path, markdown, replace=True)
+    except UnsafeFileError as exc:
+        print(f"cockpit: {visible(str(exc))}", file=sys.stderr)
     except OSError as exc:
         print(f"cockpit: {path}: cannot write the debrief ({exc.strerror})", file=sys.stderr)
     if as_json:
-        print(json.dumps(report.to_json() | {"markdown_path": str(path)}, indent=2))
+        from cockpit.commands._output import emit_json
+
+        emit_json(report.to_json() | {"markdown_path": str(path)})
     elif quiet:
         print(f"cockpit drill: score {report.score:g}/{report.max_score:g}; debrief: {path}")
     else:

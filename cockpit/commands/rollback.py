@@ -6,12 +6,10 @@ The commands are printed for a human to check and run; the cockpit never execute
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args
+from cockpit.commands._common import effective_config
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.rollback import RollbackReport
@@ -93,9 +91,8 @@ def format_report(report: RollbackReport) -> list[str]:
 
 def only_service(report: RollbackReport, service: str) -> list[str]:
     """Keep only `service`'s own analysis in `report`; where another failing service has one of
-    its deploys as a candidate, say so in one line instead (returned, for the notes)."""
-    from cockpit.core.sanitize import visible
-
+    its deploys as a candidate, say so in one line instead (returned, for the notes; raw text:
+    the caller prints it through `emit_lines` or `emit_json`)."""
     elsewhere = []
     for analysis in report.analyses:
         if analysis.service == service:
@@ -103,7 +100,7 @@ def only_service(report: RollbackReport, service: str) -> list[str]:
         for rank, candidate in enumerate(analysis.candidates, start=1):
             if candidate.service == service:
                 elsewhere.append(
-                    f"{service}'s deploy {visible(candidate.suspect.label)} is candidate {rank}"
+                    f"{service}'s deploy {candidate.suspect.label} is candidate {rank}"
                     f" for {analysis.service}'s errors (cockpit rollback --service"
                     f" {analysis.service})"
                 )
@@ -112,21 +109,20 @@ def only_service(report: RollbackReport, service: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cockpit.commands._output import emit_error, emit_json, emit_lines
     from cockpit.core.deploys import analyse_rollback
 
-    config = config_from_args(args)
+    config = effective_config(args)
     listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
     elsewhere = only_service(report, args.service) if args.service else []
     if args.json:
-        extra = {"note": NOT_EXECUTED, "candidate_elsewhere": elsewhere}
-        json.dump(report.to_json() | extra, sys.stdout, indent=2)
-        print()
+        emit_json(report.to_json() | {"note": NOT_EXECUTED, "candidate_elsewhere": elsewhere})
     else:
         lines = format_report(report)
         if args.service and not report.analyses:
             lines.insert(0, f"{args.service}: no error burst of its own")
-        print("\n".join([*lines[:-1], *(f"note: {line}" for line in elsewhere), lines[-1]]))
+        emit_lines([*lines[:-1], *(f"note: {line}" for line in elsewhere), lines[-1]])
     for error in report.errors:
-        print(f"cockpit: {error}", file=sys.stderr)
+        emit_error(error)
     # Nothing could be read at all (no services, every source broken): a usage-level failure.
     return 2 if report.errors and not listing.deploys else 0

@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
             events = store.events(incident.id)
     except StoreError as exc:
         fail(str(exc))
+    from cockpit.commands._output import emit, emit_json
     from cockpit.core.timeline import TimelineRow, filter_kinds, fold_repeats, unknown_kinds
 
     include = [kind for kind in args.kind if not kind.startswith("-")]
@@ -53,11 +54,10 @@ def run(args: argparse.Namespace) -> int:
         present = ", ".join(sorted({event.kind for event in events})) or "none"
         fail(f"--kind {unknown[0]!r}: no such event kind (kinds in this incident: {present})")
     events = filter_kinds(events, include, exclude)
-    if args.json:
-        import json
 
-        # ensure_ascii: JSON escapes C0 controls anyway; \u escapes also cover DEL and C1 (CSI).
-        print(json.dumps([event.to_json() for event in events], indent=2, ensure_ascii=True))
+    if args.json:
+        # Exact values; DEL, C1 (CSI), bidi and zero-width characters as \u escapes.
+        emit_json([event.to_json() for event in events])
         return 0
     from cockpit.core.incident import describe
     from cockpit.core.sanitize import visible
@@ -67,5 +67,5 @@ def run(args: argparse.Namespace) -> int:
         event = row.last
         when = event.ts.strftime("%Y-%m-%d %H:%M:%SZ")
         author, kind = visible(event.author, 80), visible(event.kind, 80)
-        print(f"{when}  {author}  {kind}  {visible(describe(event))}{row.repeats()}")
+        emit(f"{when}  {author}  {kind}  {visible(describe(event))}{row.repeats()}")
     return 0

@@ -22,6 +22,8 @@ class Kind(StrEnum):
     OPENED = "incident.opened"
     RENAMED = "incident.renamed"
     DECLARED = "incident.declared"
+    SEVERITY_CHANGED = "incident.severity_changed"
+    ROLE_ASSIGNED = "incident.role_assigned"
     CONTAINED = "incident.contained"
     RESOLVED = "incident.resolved"
     PHASE_CHANGED = "phase.changed"
@@ -31,9 +33,18 @@ class Kind(StrEnum):
     COMMAND_COPIED = "command.copied"
     SEARCH_RUN = "search.run"
     INJECT = "drill.inject"
+    ALERT_FIRED = "alert.fired"
+    """An alert summary recorded before alerts were objects (still read)."""
+    ALERT_ATTACHED = "alert.attached"
+    """An Alertmanager alert joined the incident (`opened_from`: the one it was opened from)."""
+    ALERT_RESOLVED = "alert.resolved"
+    ALERT_REFIRED = "alert.refired"
+    """An alert of the incident fired again after it resolved or the incident was contained."""
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+ROLES = {"incident_lead": "incident lead", "comms_lead": "comms lead"}
+"""The incident roles a human assigns (`O`), by payload name, with the words shown for them."""
 UNTITLED = "Untitled incident"
 """The title of an incident opened without one; declaring it asks for a name."""
 
@@ -54,6 +65,26 @@ class Decision:
     by: str
     at: datetime
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    """The severity changed after declaring: from, to, why, who and when."""
+
+    from_severity: str
+    to_severity: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """Who holds an incident role, who said so and when."""
+
+    who: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -99,6 +130,11 @@ class IncidentState:
     declared: Decision | None = None
     contained: Decision | None = None
     resolved: Decision | None = None
+    severity_changes: tuple[SeverityChange, ...] = ()
+    roles: Mapping[str, RoleHolder] = field(default_factory=dict)
+    """Role name (`ROLES`) to its current holder; a role set to nobody is absent."""
+    resolve_warnings: tuple[str, ...] = ()
+    """What was missing when the incident was resolved anyway ("no verification recorded")."""
     phase: Phase = Phase.ASSESS
     checked: Mapping[Phase, frozenset[str]] = field(default_factory=dict)
     notes: tuple[Note, ...] = ()
@@ -150,6 +186,8 @@ class _Fold:
         self.pins = list(state.pins)
         self.copies = list(state.copies)
         self.events = list(state.events)
+        self.severity_changes = list(state.severity_changes)
+        self.roles = dict(state.roles)
 
     def snapshot(self) -> IncidentState:
         return replace(
@@ -160,6 +198,8 @@ class _Fold:
             pins=tuple(self.pins),
             copies=tuple(self.copies),
             events=tuple(self.events),
+            severity_changes=tuple(self.severity_changes),
+            roles=dict(self.roles),
             last_seq=self.last_seq,
         )
 
@@ -183,8 +223,29 @@ class _Fold:
                 changes["severity"] = str(payload.get("severity", "")) or None
             case Kind.CONTAINED:
                 changes["contained"] = decision
+            case Kind.SEVERITY_CHANGED:
+                to = str(payload.get("to", ""))
+                if to:
+                    severity = changes.get("severity", self.state.severity)
+                    self.severity_changes.append(
+                        SeverityChange(
+                            str(payload.get("from", "")) or (severity or ""),
+                            to,
+                            str(payload.get("reason", "")),
+                            event.author,
+                            event.ts,
+                        )
+                    )
+                    changes["severity"] = to
+            case Kind.ROLE_ASSIGNED:
+                role, who = str(payload.get("role", "")), str(payload.get("who", "")).strip()
+                if who:
+                    self.roles[role] = RoleHolder(who, event.author, event.ts)
+                else:
+                    self.roles.pop(role, None)
             case Kind.RESOLVED:
                 changes["resolved"] = decision
+                changes["resolve_warnings"] = _strings(payload.get("unverified"))
             case Kind.PHASE_CHANGED:
                 changes["phase"] = _phase(payload) or changes.get("phase", self.state.phase)
             case Kind.ITEM_CHECKED:
@@ -233,8 +294,17 @@ def describe(event: Event) -> str:
             return f"incident DECLARED {p.get('severity', '')}".rstrip() + _detail(p)
         case Kind.CONTAINED:
             return "incident marked CONTAINED" + _detail(p)
+        case Kind.SEVERITY_CHANGED:
+            reason = f": {p.get('reason')}" if p.get("reason") else ""
+            return f"severity changed {p.get('from', '?')} -> {p.get('to', '?')}{reason}"
+        case Kind.ROLE_ASSIGNED:
+            role = ROLES.get(str(p.get("role", "")), str(p.get("role", "")))
+            who = p.get("who") or "nobody"
+            return f"{role} is now {who}"
         case Kind.RESOLVED:
-            return "incident marked RESOLVED" + _detail(p)
+            unverified = _strings(p.get("unverified"))
+            warning = f" WITHOUT VERIFICATION: {'; '.join(unverified)}" if unverified else ""
+            return "incident marked RESOLVED" + _detail(p) + warning
         case Kind.PHASE_CHANGED:
             return f"phase -> {str(p.get('phase', '')).capitalize()}"
         case Kind.ITEM_CHECKED:
@@ -255,6 +325,9 @@ def describe(event: Event) -> str:
             flagged = f" [flagged: {'; '.join(findings)}]" if findings else ""
             purpose = p.get("purpose") or "command"
             return f"copied, not executed ({purpose}): {p.get('text', '')}{flagged}"
+        case Kind.ALERT_ATTACHED | Kind.ALERT_RESOLVED | Kind.ALERT_REFIRED:
+            # The summary says it whole ("incident opened from alert X by alice").
+            return str(p.get("summary") or event.kind)
         case _:
             summary = p.get("summary") or p.get("text") or ""
             return f"{event.kind}: {summary}" if summary else event.kind

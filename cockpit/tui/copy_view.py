@@ -61,6 +61,10 @@ def copy_text(event: Event | None) -> Text:
     return shown
 
 
+HINTS = (("last-copy-copy", "copy again"), ("last-copy-close", "close"))
+"""The keys the view names under the text, by binding id."""
+
+
 class LastCopyScreen(ModalScreen[None]):
     """The newest copy in full. `y` copies it again (recorded again); `Esc` closes."""
 
@@ -83,13 +87,27 @@ class LastCopyScreen(ModalScreen[None]):
         with Vertical(classes="dialog last-copy"):
             with VerticalScroll(id="last-copy-body"):
                 yield Static(copy_text(self.event), id="last-copy-text")
-            yield Static(
-                Text("y copy again · esc close · the timeline (6) keeps every copy", style="dim"),
-                classes="dialog-hint",
-            )
+            yield Static(classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#last-copy-body").focus()
+        self.call_after_refresh(self._show_hint)
+
+    def _show_hint(self) -> None:
+        # From the live bindings, so a [keymap] remap shows here too.
+        keys = {
+            active.binding.id: self.app.get_key_display(active.binding)
+            for active in self.active_bindings.values()
+            if active.enabled
+        }
+        parts = [f"{keys[ident]} {what}" for ident, what in HINTS if ident in keys]
+        hint = " · ".join([*parts, "the timeline keeps every copy"])
+        self.query_one(".dialog-hint", Static).update(Text(hint, style="dim"))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_again":
+            return True if self.event is not None else None
+        return True
 
     def action_close(self) -> None:
         self.dismiss(None)

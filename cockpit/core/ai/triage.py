@@ -39,13 +39,18 @@ class SkillError(Exception):
 
 def load_skills(config: Config) -> list[str]:
     """The text of every Markdown skill file in `[ai] skills`, in order."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     texts = []
     for path in config.ai.skills:
         resolved = config.resolve(path)
         try:
-            texts.append(resolved.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+            texts.append(read_regular_text(resolved, what="triage skill"))
+        except UnsafeFileError as exc:
+            raise SkillError(str(exc)) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
             raise SkillError(f"{resolved}: cannot read triage skill file ({reason})") from None
     return texts
 
@@ -114,7 +119,7 @@ class TriageReport:
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
                 f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "
-                f"{code(visible(s.text, 200))}"
+                f"{code(visible(s.template, 200))}"
             )
         if not self.recent_signatures:
             out.append(f"{item}no error lines in the window")
@@ -213,10 +218,12 @@ def triage_session(
     from cockpit.core.ai.redact import Redactor, config_secret_names
     from cockpit.core.ai.tools import registry
 
+    redactor = redactor or Redactor(extra_secret_names=config_secret_names(config))
     return ModelSession(
         config,
-        registry(config, store_reader, clock=lambda: report.now),
-        redactor=redactor or Redactor(extra_secret_names=config_secret_names(config)),
+        # The tools redact outside text before cutting it (the body is redacted again whole).
+        registry(config, store_reader, clock=lambda: report.now, redactor=redactor),
+        redactor=redactor,
         record=record,
         boundary=boundary,
         on_text=on_text,

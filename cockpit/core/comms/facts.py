@@ -346,22 +346,33 @@ def _derived(
 
     if state.severity and state.declared:
         impact = IMPACT_BY_SEVERITY.get(state.severity, state.severity)
-        facts["impact"] = _fact(
-            "impact",
-            impact,
-            f"from the severity: {state.severity} declared by {state.declared.by}",
-        )
+        source = f"from the severity: {state.severity} declared by {state.declared.by}"
+        if state.severity_changes:  # the latest severity counts, and says it changed
+            change = state.severity_changes[-1]
+            source = (
+                f"from the severity: {change.to_severity}, changed from {change.from_severity} "
+                f"by {change.by} at {hhmm(change.at)}"
+            )
+        facts["impact"] = _fact("impact", impact, source)
     else:
         facts["impact"] = _fact("impact", "", "not declared yet: no severity")
 
+    alert = _alert_start(state)
     if logs is not None and logs.first_error is not None:
+        # Customers were hit from the first error; an alert fires after its `for:` delay, so
+        # it is named beside the logs, not instead of them.
+        also = (
+            f"; the alert raised by {alert[1]} says failing since {hhmm_z(alert[0])}"
+            if alert is not None
+            else ""
+        )
         facts["start"] = _fact(
             "start",
             f"{hhmm(logs.first_error)} UTC",
-            f"from logs: first errors of the burst on {logs.first_error_service}",
+            f"from logs: first errors of the burst on {logs.first_error_service}{also}",
             at=logs.first_error,
         )
-    elif (alert := _alert_start(state)) is not None:
+    elif alert is not None:
         alert_at, alerter = alert
         facts["start"] = _fact(
             "start",
@@ -457,10 +468,14 @@ def _derived(
 
 def _recovered_fact(state: IncidentState, logs: LogFacts | None) -> Fact:
     """Recovery as the data shows it (errors back under the threshold, else the incident's
-    alerts resolved), UNVERIFIED until a human verifies it; the resolve time only when the
-    data says nothing."""
+    alerts all resolved in Alertmanager), UNVERIFIED until a human verifies it; the resolve
+    time only when the data says nothing. What the alerts did is named beside it."""
+    from cockpit.core.alerts.incident import ALERT_SOURCE
+
     how = verification(state)
     checked = f"verified: {how}" if how else "UNVERIFIED: no human has verified recovery yet"
+    alerts = _alerts_recovery(state)
+    also = f"; {alerts}" if alerts else ""
     if logs is not None and logs.recovered is not None:
         which = ", ".join(
             f"{share.service} {hhmm_z(share.recovered)}"
@@ -470,23 +485,23 @@ def _recovered_fact(state: IncidentState, logs: LogFacts | None) -> Fact:
         return _fact(
             "recovered",
             f"{hhmm(logs.recovered)} UTC",
-            f"from logs: errors back under the threshold ({which}); {checked}",
+            f"from logs: errors back under the threshold ({which}); {checked}{also}",
             at=logs.recovered,
         )
-    alerts = alerts_resolved(state)
-    if alerts is not None:
-        at, resolver = alerts
+    resolved = alerts_resolved(state)
+    if resolved is not None:
         return _fact(
             "recovered",
-            f"{hhmm(at)} UTC",
-            f"from the alerts: every alert resolved ({resolver}, {hhmm_z(at)}); {checked}",
-            at=at,
+            f"{hhmm(resolved)} UTC",
+            f"from the alerts: every alert resolved ({ALERT_SOURCE}, {hhmm_z(resolved)}); "
+            f"{checked}{also}",
+            at=resolved,
         )
     if state.resolved:
         return _fact(
             "recovered",
             f"{hhmm(state.resolved.at)} UTC",
-            f"from the timeline: {recovery_text(state, state.resolved)}"
+            f"from the timeline: {recovery_text(state, state.resolved)}{also}"
             + ("; the logs do not show a recovery" if logs is not None and logs.by_service else ""),
             at=state.resolved.at,
         )
@@ -496,41 +511,21 @@ def _recovered_fact(state: IncidentState, logs: LogFacts | None) -> Fact:
             "recovered",
             "",
             f"not recovered yet: {', '.join(failing)} not back under the error threshold"
-            f" for {RECOVERY_MINUTES} minutes",
+            f" for {RECOVERY_MINUTES} minutes{also}",
         )
-    return _fact("recovered", "", "not recovered yet")
+    waiting = f"{alerts}; not yet marked resolved by a human" if alerts else ""
+    return _fact("recovered", "", waiting or "not recovered yet")
 
 
-def alerts_resolved(state: IncidentState) -> tuple[datetime, str] | None:
-    """When the last of the incident's alerts resolved (`alert.resolved` after each
-    `alert.fired`, matched by fingerprint, else service, else summary) and who said so; None
-    while any is still firing or none fired."""
-    firing: dict[str, Event] = {}
-    last: tuple[datetime, str] | None = None
-    for event in state.events:
-        if event.kind not in ("alert.fired", "alert.resolved"):
-            continue
-        payload = event.payload
-        key = str(
-            payload.get("fingerprint") or payload.get("service") or payload.get("summary") or ""
-        )
-        if event.kind == "alert.fired":
-            firing[key] = event
-        elif key in firing:
-            del firing[key]
-            ended = _payload_time(payload.get("ended_at")) or event.ts
-            last = (ended, event.author)
-    return last if last is not None and not firing else None
+def alerts_resolved(state: IncidentState) -> datetime | None:
+    """When the last of the incident's alerts resolved (`alert.resolved`, as Alertmanager
+    stopped reporting each); None while any still fires (or fired again) or none was attached."""
+    from cockpit.core.alerts.incident import incident_alerts
 
-
-def _payload_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
+    alerts = incident_alerts(state.events)
+    if not alerts.all_resolved:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return max((t.resolved_at for t in alerts.tracked if t.resolved_at is not None), default=None)
 
 
 def _percent(share: float | None) -> str:
@@ -664,12 +659,17 @@ def _derived_status(state: IncidentState, rollback_copied: bool) -> tuple[CommsS
 
 
 def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
-    """When the first alert says the failure began (`alert.fired` with `started_at`), if it does."""
-    for event in state.events:
-        if event.kind == "alert.fired" and isinstance(event.payload.get("started_at"), str):
-            try:
-                started = datetime.fromisoformat(event.payload["started_at"].replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return (started if started.tzinfo else started.replace(tzinfo=UTC)), event.author
-    return None
+    """When the alert says the failure began (the `startsAt` of the alert the incident was
+    opened from, else the first alert's), and who raised it (Alertmanager)."""
+    from cockpit.core.alerts.incident import alert_start
+
+    found = alert_start(state)
+    return (found.at, found.by) if found is not None else None
+
+
+def _alerts_recovery(state: IncidentState) -> str:
+    """What the incident's alerts did, for the recovered fact: resolved when, or fired again."""
+    from cockpit.core.alerts.incident import resolution_lines
+
+    lines = resolution_lines(state)
+    return f"alerts: {'; '.join(lines)}" if lines else ""

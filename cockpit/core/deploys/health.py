@@ -436,11 +436,13 @@ def health_from_logs(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[dict[str, HealthSeries], list[str]]:
     """Per-minute requests and errors per service from the log sources, via the search engine.
 
     Returns (series by service, notes). Needs `health.request_pattern`; without it (or without
-    log sources) there is nothing to read and a note says so.
+    log sources) there is nothing to read and a note says so. `problems` receives each log
+    file or source that was skipped or failed, once: the health read from logs is incomplete.
     """
     wanted = list(services)
     notes: list[str] = []
@@ -457,10 +459,14 @@ def health_from_logs(
         query = Query(
             pattern=pattern, regex=True, since=since, until=until, services=services_filter
         )
-        return minute_counts(config, query, services=services_filter)
+        return minute_counts(config, query, services=services_filter, problems=found)
 
+    found: list[str] = []
     requests = counts(request_pattern)
     errors = counts(config.health.error_pattern)
+    if problems is not None:
+        for problem in dict.fromkeys(found):  # both passes skip the same files: say it once
+            problems.append(f"health from logs is incomplete: {problem}")
     result: dict[str, HealthSeries] = {}
     for service in wanted:
         req = requests.get(service) or Counter()

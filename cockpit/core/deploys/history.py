@@ -228,11 +228,30 @@ def guess_format(argv: Sequence[str] | None, path: Path | None) -> HistoryFormat
     return None
 
 
-def read_history_command(argv: Sequence[str], *, timeout: float = 10.0) -> str:
-    """Run a configured, read-only history command through the reader allowlist."""
+HISTORY_PROGRAMS = ("helm", "kubectl", "argocd")
+"""The programs a `history_command` may name (their history subcommands only)."""
+
+
+def read_history_command(
+    argv: Sequence[str],
+    *,
+    timeout: float = 10.0,
+    trusted_binaries: Sequence[str | Path] = (),
+) -> str:
+    """Run a configured, read-only history command through the reader allowlist.
+
+    Only `helm history`, `kubectl rollout history` and `argocd app history` (and their other
+    read-only subcommands) may run; the program is found on PATH unless its absolute path is
+    in `trusted_binaries`.
+    """
     shown = " ".join(argv)
+    if not argv or Path(argv[0]).name not in HISTORY_PROGRAMS:
+        raise DeployError(
+            f"history_command {shown!r} refused: it may run only helm history, kubectl rollout "
+            "history or argocd app history"
+        )
     try:
-        done = run_reader(argv, timeout=timeout)
+        done = run_reader(argv, timeout=timeout, trusted_binaries=trusted_binaries)
     except ReaderRefused as exc:
         raise DeployError(f"history_command {shown!r} refused: {exc}") from None
     except OSError as exc:

@@ -20,12 +20,12 @@ from cockpit.core.comms.events import STATUS_UPDATE, comms_copies, is_comms_copy
 from cockpit.core.comms.facts import CommsFacts, LogFacts, log_window, read_log_facts
 from cockpit.core.config import ConfigError, load_config_file
 from cockpit.core.drills.runner import read_drill_marker
-from cockpit.core.drills.scenarios import DrillScenario, find_scenario
-from cockpit.core.drills.truth import (
-    containment_verdict,
-    derive_truth,
-)
+from cockpit.core.drills.scenarios import DrillScenario, DrillTruth, find_scenario
+from cockpit.core.drills.truth import TruthError, containment_verdict, derive_truth
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.lifecycle import verification_recorded
+from cockpit.core.review.events import root_cause
+from cockpit.core.review.evidence import terms
 from cockpit.core.runbook import Phase
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event, EventStore, StoreError
@@ -156,7 +156,10 @@ def debrief(
     the sandbox's deploy log); `log_facts` (read from the sandbox's logs) adds the impact the
     data shows: errors began, recovered, the share of requests hit in that window."""
     truth = scenario.truth
-    resolved = derive_truth(scenario, directory, now)
+    try:
+        resolved = derive_truth(scenario, directory, now)
+    except TruthError as exc:
+        raise DebriefError(str(exc)) from None
     opened = next((e for e in events if e.kind == Kind.OPENED), None)
     if opened is None:
         raise DebriefError("the drill incident has no opening event")
@@ -192,22 +195,15 @@ def debrief(
     result = Debrief(scenario.name, opened.incident_id, speed, times)
 
     for name, key, points, what in (
-        ("declare", "declare", 10.0, "declared"),
+        ("declare", "declare", 5.0, "declared"),
         ("assess", "assess", 10.0, "assessed (search, pin, checklist or phase change)"),
         ("contain", "contain", 10.0, "marked contained"),
     ):
         got, why = _timed(points, times[key], TARGET_MINUTES[key], what)
         result.parts.append(Part(name, got, points, why))
-    if resolved_event is None:
-        result.parts.append(Part("verify", 0.0, 10.0, "never marked resolved"))
-    elif contained is None or resolved_event.seq < contained.seq:
-        result.parts.append(
-            Part("verify", 5.0, 10.0, "resolved without first marking the incident contained")
-        )
-    else:
-        result.parts.append(
-            Part("verify", 10.0, 10.0, f"resolved after {times['verify']:.1f} drill min")
-        )
+        if name == "declare":
+            result.parts.append(_severity_part(events, truth))
+    result.parts.append(_verify_part(events, resolved_event, contained, times["verify"]))
 
     verdict = containment_verdict(events, truth, resolved)
     if truth.rollback_is_right:
@@ -251,8 +247,8 @@ def debrief(
         result.parts.append(
             Part(
                 "hypothesis verified before fix",
-                15.0,
-                15.0,
+                10.0,
+                10.0,
                 "a hypothesis was verified with "
                 f"evidence at {minute(verified_hypothesis):.1f} min, before the Fix phase",
             )
@@ -262,7 +258,7 @@ def debrief(
             Part(
                 "hypothesis verified before fix",
                 0.0,
-                15.0,
+                10.0,
                 f"Fix phase entered at {minute(fixing):.1f} min with no hypothesis verified",
             )
         )
@@ -270,14 +266,14 @@ def debrief(
         result.parts.append(
             Part(
                 "hypothesis verified before fix",
+                7.0,
                 10.0,
-                15.0,
                 "verified a hypothesis, but never moved to the Fix phase",
             )
         )
     else:
         result.parts.append(
-            Part("hypothesis verified before fix", 0.0, 15.0, "no hypothesis was verified")
+            Part("hypothesis verified before fix", 0.0, 10.0, "no hypothesis was verified")
         )
 
     named = [
@@ -297,6 +293,7 @@ def debrief(
         hypothesis_part.max_points,
         hypothesis_part.explanation + note,
     )
+    result.parts.append(_root_cause_part(events, truth))
     result.parts += _comms_parts(events, scenario, origin, declared, resolved_event)
     if log_facts is not None:
         result.impact = impact_lines(events, log_facts)
@@ -336,6 +333,73 @@ def impact_lines(events: Sequence[Event], log_facts: LogFacts) -> list[str]:
     return [visible(line, max_len=600) for line in lines]
 
 
+def _severity_part(events: Sequence[Event], truth: DrillTruth) -> Part:
+    """The latest severity (after every change) against the severities the impact called for."""
+    state = IncidentState.from_events(events)
+    if state.declared is None or not state.severity:
+        return Part("severity", 0.0, 5.0, "never declared, so no severity was set")
+    history = (
+        f"declared {state.severity_changes[0].from_severity}" if state.severity_changes else ""
+    )
+    for change in state.severity_changes:
+        history += f", changed to {change.to_severity} by {visible(change.by, 40)}"
+    said = history or f"declared {state.severity}"
+    if not truth.severities:
+        return Part("severity", 5.0, 5.0, f"{said} (the scenario names no expected severity)")
+    wanted = " or ".join(truth.severities)
+    if state.severity in truth.severities:
+        return Part("severity", 5.0, 5.0, f"{said}: fits the impact ({wanted})")
+    return Part("severity", 0.0, 5.0, f"{said}: the impact called for {wanted}")
+
+
+def _verify_part(
+    events: Sequence[Event], resolved: Event | None, contained: Event | None, at: float | None
+) -> Part:
+    """Resolving is worth full points only after containing and with a recorded verification
+    (a checked Verify item): resolving from Fix on a hunch is not verifying."""
+    if resolved is None:
+        return Part("verify", 0.0, 10.0, "never marked resolved")
+    before = IncidentState.from_events([e for e in events if e.seq <= resolved.seq])
+    verified = verification_recorded(before)
+    contained_first = contained is not None and contained.seq < resolved.seq
+    problems = []
+    if not contained_first:
+        problems.append("without first marking the incident contained")
+    if not verified:
+        problems.append(f"from {before.phase.title} with no verification recorded")
+    if not problems:
+        return Part("verify", 10.0, 10.0, f"verified, then resolved after {at:.1f} drill min")
+    points = 5.0 if verified else (3.0 if contained_first else 0.0)
+    return Part("verify", points, 10.0, "resolved " + " and ".join(problems))
+
+
+def _root_cause_part(events: Sequence[Event], truth: DrillTruth) -> Part:
+    """The root cause the team stated (the latest) against the truth: each keyword must be
+    there (`a|b`: either); without keywords, the culprit service and two words of the truth."""
+    stated = root_cause(events)
+    if stated is None:
+        return Part("root cause", 0.0, 10.0, "no root cause was stated")
+    text = stated.text.lower()
+    quoted = f"'{visible(stated.text, 160)}'"
+    if truth.root_cause_keywords:
+        missing = [
+            words
+            for words in truth.root_cause_keywords
+            if not any(w.strip() and w.strip() in text for w in words.split("|"))
+        ]
+    else:
+        shared = {w for w in terms(truth.root_cause) if w in text}
+        missing = [] if truth.culprit_service in text and len(shared) >= 2 else ["the culprit"]
+    if not missing:
+        return Part("root cause", 10.0, 10.0, f"{quoted} matches what happened")
+    return Part(
+        "root cause",
+        0.0,
+        10.0,
+        f"{quoted} misses the truth (nothing on {', '.join(missing)})",
+    )
+
+
 def _earliest(*events: Event | None) -> Event | None:
     present = [e for e in events if e is not None]
     return min(present, key=lambda e: e.seq) if present else None
@@ -354,7 +418,7 @@ def _comms_parts(
     cadence = scenario.comms_cadence_minutes
     if not copies:
         return [
-            Part("comms cadence", 0.0, 10.0, "no status update was copied"),
+            Part("comms cadence", 0.0, 5.0, "no status update was copied"),
             Part("comms lint", 0.0, 5.0, "no comms to lint"),
         ]
     every = timedelta(minutes=cadence)
@@ -370,19 +434,19 @@ def _comms_parts(
         missed += 1
         due += every
     if not updates:
-        cadence_part = Part("comms cadence", 0.0, 10.0, "no status update was copied")
+        cadence_part = Part("comms cadence", 0.0, 5.0, "no status update was copied")
     elif missed == 0:
         cadence_part = Part(
             "comms cadence",
-            10.0,
-            10.0,
+            5.0,
+            5.0,
             f"{len(updates)} status update(s), none later than every {cadence} drill min",
         )
     else:
         cadence_part = Part(
             "comms cadence",
-            5.0 if missed == 1 else 0.0,
-            10.0,
+            2.5 if missed == 1 else 0.0,
+            5.0,
             f"{len(updates)} status update(s); {missed} {cadence}-minute slot(s) passed "
             "without one",
         )

@@ -23,6 +23,10 @@ from cockpit.core.timefmt import floor_minute, parse_iso
 TARGET_MINUTES = {"declare": 5.0, "assess": 10.0, "contain": 25.0}
 
 
+class TruthError(Exception):
+    """The sandbox's deploy log cannot be read: one line naming the file."""
+
+
 @dataclass(frozen=True)
 class ResolvedTruth:
     """The scenario truth pinned to this sandbox's deploys."""
@@ -40,7 +44,15 @@ def derive_truth(scenario: DrillScenario, directory: Path, now: datetime) -> Res
     if scenario.truth.culprit_deploy == "none":
         return ResolvedTruth(burst_start, None, None, None)
     deploys = []
-    for line in (directory / "deploys.jsonl").read_text(encoding="utf-8").splitlines():
+    from cockpit.core.safe_files import DATA_MAX_BYTES, UnsafeFileError, read_regular_text
+
+    try:
+        log = read_regular_text(
+            directory / "deploys.jsonl", what="deploy log", max_bytes=DATA_MAX_BYTES
+        )
+    except (OSError, UnsafeFileError) as exc:
+        raise TruthError(f"{directory / 'deploys.jsonl'}: cannot read ({exc})") from None
+    for line in log.splitlines():
         record = json.loads(line)
         if record.get("service") == scenario.truth.culprit_service:
             deploys.append(record)

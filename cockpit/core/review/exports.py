@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +13,11 @@ from cockpit.core.incident import IncidentState
 from cockpit.core.review.events import action_items, iso_due
 from cockpit.core.sanitize import visible
 from cockpit.core.store import (
-    SCHEMA_VERSION,
     Event,
-    EventStore,
     IncidentRecord,
+    IncidentStore,
+    StoreDump,
+    StoreError,
     format_ts,
     parse_ts,
 )
@@ -89,11 +89,11 @@ def export_incident(record: IncidentRecord, events: Sequence[Event]) -> dict[str
     }
 
 
-def import_incident(store: EventStore, data: dict[str, Any]) -> IncidentRecord:
+def import_incident(store: IncidentStore, data: dict[str, Any]) -> IncidentRecord:
     """Add an exported incident, with its event ids, times and authors, to `store`.
 
-    Written in one transaction on a second connection to the store's file (the store offers no
-    way to append with given times). Refuses an incident id that is already there.
+    One transaction through the store's own `import_dump`, so it works on SQLite and on
+    PostgreSQL alike. Refuses an incident id that is already there.
     """
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise IncidentImportError(f"not a {EXPORT_FORMAT} export (missing 'format')")
@@ -110,55 +110,25 @@ def import_incident(store: EventStore, data: dict[str, Any]) -> IncidentRecord:
             closed_at=parse_ts(incident["closed_at"]) if incident.get("closed_at") else None,
         )
         events = [
-            (str(e["id"]), parse_ts(e["ts"]), str(e["author"]), str(e["kind"]), e["payload"])
-            for e in data["events"]
+            Event(
+                seq=index,
+                id=str(e["id"]),
+                incident_id=record.id,
+                ts=parse_ts(e["ts"]),
+                author=str(e["author"]),
+                kind=str(e["kind"]),
+                payload=dict(e["payload"]),
+            )
+            for index, e in enumerate(data["events"], start=1)
         ]
     except (KeyError, TypeError, ValueError) as exc:
         raise IncidentImportError(f"malformed export: {exc!r}") from None
     if store.incident(record.id) is not None:
-        raise IncidentImportError(f"incident {record.id} is already in {store.path}")
-    conn = sqlite3.connect(store.path, timeout=10, isolation_level=None)
+        raise IncidentImportError(f"incident {record.id} is already in {store.location}")
     try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
-            raise IncidentImportError(
-                f"{store.path}: store schema {version}, expected {SCHEMA_VERSION}"
-            )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute(
-                "INSERT INTO incidents (id, title, created_at, created_by, drill, closed_at)"
-                " VALUES (?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.title,
-                    format_ts(record.created_at),
-                    record.created_by,
-                    int(record.drill),
-                    format_ts(record.closed_at) if record.closed_at else None,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
-                " VALUES (?,?,?,?,?,?)",
-                [
-                    (
-                        event_id,
-                        record.id,
-                        format_ts(ts),
-                        author,
-                        kind,
-                        json.dumps(payload, ensure_ascii=False, sort_keys=True),
-                    )
-                    for event_id, ts, author, kind, payload in events
-                ],
-            )
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise IncidentImportError(
-                f"{store.path}: import failed, nothing saved ({exc})"
-            ) from None
-    finally:
-        conn.close()
+        store.import_dump(StoreDump(incidents=[record], events=events, salts={}))
+    except StoreError as exc:
+        raise IncidentImportError(
+            f"{store.location}: import failed, nothing saved ({exc})"
+        ) from None
     return record

@@ -18,7 +18,7 @@ from pathlib import Path
 from cockpit.core.ai.hypotheses import whole_quotes
 from cockpit.core.comms.events import FACT_SET, CommsCopy, comms_copies, is_comms_copy
 from cockpit.core.comms.facts import CommsFacts
-from cockpit.core.incident import UNTITLED, IncidentState, Kind, describe
+from cockpit.core.incident import ROLES, UNTITLED, IncidentState, Kind, describe
 from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
     ROOT_CAUSE_STATED,
@@ -213,13 +213,18 @@ def data_rows(facts: CommsFacts) -> list[DataRow]:
 
 
 def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
+    from cockpit.core.alerts.incident import detection, first_alert_event, resolution_lines
+
     start = facts["start"].at
-    alert = next((e for e in state.events if e.kind == "alert.fired"), None)
+    alert = first_alert_event(state)
+    detected = detection(state)
     origin, origin_label = (
-        (start, "impact start") if start else ((alert.ts, "first alert") if alert else (None, ""))
+        (start, "impact start")
+        if start
+        else ((detected[0], "first alert") if detected else (None, ""))
     )
     lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
-    lines.append(_detect_row(state, facts, alert))
+    lines.append(_detect_row(state, facts, detected))
     recovered = facts["recovered"]
     # Recovery is what the data shows (or the resolve, said so); resolving is a decision.
     rows: list[tuple[str, datetime | None, str, str]] = [
@@ -259,8 +264,9 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     ]
     if recovered.known:
         notes.append(f"Recovery: {md(recovered.value, 80)}, {md(recovered.source, 400)}.")
-    if alert is not None:
-        notes.append(f"First alert: {utc(alert.ts)} ({md(timeline_text(alert), 300)}).")
+    if alert is not None and detected is not None:
+        notes.append(f"First alert: {utc(detected[0])} ({md(timeline_text(alert), 300)}).")
+    notes += [f"Alert: {md(line, 300)}." for line in resolution_lines(state)]
     return [*lines, "", *notes]
 
 
@@ -273,12 +279,12 @@ def _recovery_basis(source: str) -> str:
     return f"{origin}, verified" if "verified: " in source else f"{origin}, UNVERIFIED"
 
 
-def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) -> str:
+def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, str] | None) -> str:
     """Impact start to the first alert, or to the declaration when no alert came (said so)."""
     measure = "Time to detect"
     start = facts["start"]
     if alert is not None:
-        detected, to = alert.ts, f"first alert {hhmm_z(alert.ts)} ({cell(md(alert.author, 80))})"
+        detected, to = alert[0], f"first alert {hhmm_z(alert[0])} ({cell(md(alert[1], 80))})"
     elif state.declared is not None:
         detected = state.declared.at
         to = f"declared {hhmm_z(detected)} by {cell(md(state.declared.by, 80))} (no alert recorded)"
@@ -296,6 +302,39 @@ def _detect_row(state: IncidentState, facts: CommsFacts, alert: Event | None) ->
     return (
         f"| {measure} | impact start {hhmm_z(start.at)} | {to} | {duration(detected - start.at)} |"
     )
+
+
+def _severity_and_roles(state: IncidentState) -> list[str]:
+    """The severity with every change (from, to, why, who, when), the roles and who set them,
+    and a resolve that went ahead without a recorded verification."""
+    lines = ["## Severity and roles", ""]
+    if state.declared is None:
+        lines.append("- Severity: never declared")
+    else:
+        first = state.severity_changes[0].from_severity if state.severity_changes else None
+        declared = first or state.severity or "?"
+        lines.append(
+            f"- Severity: {md(state.severity or '?', 20)} (declared {md(declared, 20)} at "
+            f"{hhmm_z(state.declared.at)} by {md(state.declared.by, 80)})"
+        )
+        for change in state.severity_changes:
+            why = f": {md(change.reason, 300)}" if change.reason else ""
+            lines.append(
+                f"  - changed {md(change.from_severity, 20)} -> {md(change.to_severity, 20)} "
+                f"at {hhmm_z(change.at)} by {md(change.by, 80)}{why}"
+            )
+    for role, words in ROLES.items():
+        holder = state.roles.get(role)
+        who = (
+            f"{md(holder.who, 80)} (set by {md(holder.by, 80)} at {hhmm_z(holder.at)})"
+            if holder
+            else "not set"
+        )
+        lines.append(f"- {words.capitalize()}: {who}")
+    if state.resolve_warnings:
+        missing = "; ".join(md(w, 200) for w in state.resolve_warnings)
+        lines.append(f"- Resolved without a recorded verification: {missing}")
+    return [*lines, ""]
 
 
 def _facts_table(facts: CommsFacts) -> list[str]:
@@ -487,6 +526,7 @@ def render_postmortem(state: IncidentState, facts: CommsFacts, *, now: datetime)
         "",
         f"Customer impact for legal or contractual purposes: {TO_BE_WRITTEN}",
         "",
+        *_severity_and_roles(state),
         "## Key times",
         "",
         *_key_times(state, facts),
@@ -513,14 +553,20 @@ class PostmortemWriteError(Exception):
 def write_postmortem(
     directory: Path, state: IncidentState, facts: CommsFacts, now: datetime
 ) -> Path:
-    """Write the draft to `directory/postmortem-<incident>.md` and return that path. Blocking
+    """Write the draft to `directory/postmortem-<incident>.md` (or `-2.md`, ... when taken) and
+    return that path. Blocking
     I/O (a worker). Raises PostmortemWriteError naming the file."""
-    path = directory / f"postmortem-{state.incident_id or 'incident'}.md"
+    from cockpit.core.safe_files import UnsafeFileError, write_private_new
+
+    stem = f"postmortem-{state.incident_id or 'incident'}"
     try:
-        path.write_text(render_postmortem(state, facts, now=now), encoding="utf-8")
+        # 0600, never through a symlink, and never over an earlier draft a human may have
+        # edited: a second export goes to postmortem-ID-2.md.
+        return write_private_new(directory, stem, ".md", render_postmortem(state, facts, now=now))
+    except UnsafeFileError as exc:
+        raise PostmortemWriteError(str(exc)) from None
     except OSError as exc:
-        raise PostmortemWriteError(f"{path}: {exc.strerror or exc}") from None
-    return path
+        raise PostmortemWriteError(f"{directory / stem}.md: {exc.strerror or exc}") from None
 
 
 # -- action items for trackers -------------------------------------------------------------------

@@ -113,6 +113,12 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
     sources: list[Source] = []
     for cfg in config.sources:
         if isinstance(cfg, FileSource):
+            if cfg.format != "text":
+                # Container logs: the decoded text is searched, not the JSON/CRI envelope.
+                from cockpit.core.search.containers import ContainerLogSource
+
+                sources.append(ContainerLogSource.from_config(cfg, base_dir=config.base_dir))
+                continue
             sources.append(FileLogSource.from_config(cfg, base_dir=config.base_dir, engine=engine))
             continue
         module_name, class_name = REMOTE_SOURCES[cfg.kind]
@@ -444,14 +450,16 @@ def minute_counts(
     *,
     services: Iterable[str] | None = None,
     sources: Sequence[Source] | None = None,
+    problems: list[str] | None = None,
 ) -> dict[str | None, Counter[datetime]]:
     """Matching lines per service per minute (UTC, timestamp floored to the minute).
 
     Used for per-minute error and request rates from logs (HealthConfig's `error_pattern`).
     Local files take a fast path that parses few timestamps and assumes each file is in time
     order (see `FileLogSource.minute_counts`). Lines without a timestamp (even inherited) are
-    not counted; failed sources count nothing (`run_search` reports their errors). Raises
-    PatternError for an invalid regex.
+    not counted; failed sources count nothing. `problems` (optional) receives one line per
+    failed source and per file skipped or read only in part, so whoever relies on the counts
+    (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
     if services is not None:
         query = replace(query, services=frozenset(services))
@@ -468,8 +476,10 @@ def minute_counts(
 
     def count_files(source: FileLogSource) -> None:
         try:
-            found = source.minute_counts(query, cancel)
-        except SourceError:
+            found = source.minute_counts(query, cancel, problems)
+        except SourceError as exc:
+            if problems is not None:
+                problems.append(str(exc))
             return  # a failed source counts nothing, as documented
         with lock:
             counts[source.service].update(found)
@@ -496,7 +506,9 @@ def minute_counts(
                     service = hit.service if hit.service is not None else service_of.get(hit.source)
                     counts[service][floor_minute(hit.ts)] += 1
 
-        run_search(others, query, on_event, max_hits=0, lossless=True)
+        result = run_search(others, query, on_event, max_hits=0, lossless=True)
+        if problems is not None:
+            problems.extend(result.errors)
     for thread in threads:
         thread.join()
     return {service: counter for service, counter in counts.items() if counter}

@@ -3,12 +3,17 @@
 Two engines give the same lines:
 - ripgrep (`rg`) as a read-only subprocess, started only through `cockpit.core.readers`; used
   for plain files, where it is the fastest thing there is.
-- an in-process engine: hyperscan (RE2 without it) over large newline-aligned blocks, with isal
-  for .gz, which decompresses about 3x faster than `rg -z` and releases the GIL.
+- an in-process engine for .gz (isal decompresses about 3x faster than `rg -z`'s gzip process
+  and releases the GIL) and for plain files cut by a time window (blocks before the window are
+  skipped unread): it reads newline-aligned blocks, and rg matches them (`matcher.LineMatcher`),
+  so both engines count exactly what `rg -c` / `rg -z -c` count.
 
 Every file is checked with `stat` before it is opened, so a glob that matches a FIFO or a
 device (`/dev/zero`) reports an error for its source instead of hanging. Binary files are skipped
-with a warning; a truncated or corrupt .gz yields the lines before the damage plus a warning.
+with a warning; a text log with stray NUL bytes (a crashed writer, a copytruncate hole) is still
+searched, its NULs shown as `\0` (see `looks_binary`); a truncated or corrupt .gz yields the
+lines before the damage plus a warning. A file reached twice (a `**` glob through a symlink
+loop, two globs naming one file) is read once, by its device and inode.
 
 Time windows: a line's timestamp is its own or, for continuation lines, the one of the nearest
 timestamped line before it. Plain files whose first and last timestamps lie outside the window
@@ -37,7 +42,7 @@ from cockpit.core.search.blocks import (
     _Window,
 )
 from cockpit.core.search.gz import _GzipSalvage, _read_block
-from cockpit.core.search.matcher import LineMatcher, PatternError, validate
+from cockpit.core.search.matcher import LineMatcher, MatchFailure, PatternError, validate
 from cockpit.core.search.model import Hit, HitSink, Query, SourceError
 from cockpit.core.search.paths import (
     _describe_type,
@@ -48,6 +53,14 @@ from cockpit.core.search.paths import (
     rotated_before,
 )
 from cockpit.core.search.pool import scan_pool
+from cockpit.core.search.textlog import (
+    _SEARCHED_AS_TEXT,
+    BINARY_PROBE_BYTES,
+    NUL_SHOWN_AS,
+    _binary_note,
+    _nul_note,
+    looks_binary,
+)
 from cockpit.core.search.timestamps import parse_timestamp_bytes
 
 Engine = Literal["auto", "rg", "inprocess"]
@@ -59,8 +72,6 @@ FIRST_BLOCK_SIZE = 256 << 10
 MAX_HIT_BYTES = 8192
 """Longest text kept per hit; longer lines are cut with ripgrep's preview marker."""
 LONG_LINE_MARKER = " [... omitted end of long line]"
-BINARY_PROBE_BYTES = 8192
-"""A NUL byte in a file's first bytes marks it binary (as grep and ripgrep decide)."""
 MAX_LINE_BYTES = 64 << 20
 """A "line" longer than this is split, so a file without newlines cannot exhaust memory."""
 EDGE_PROBE_BYTES = 256 << 10
@@ -78,6 +89,8 @@ class CountSink(Protocol):
 
 
 def _decode(line: bytes) -> str:
+    if b"\0" in line:
+        line = line.replace(b"\0", NUL_SHOWN_AS)
     if len(line) > MAX_HIT_BYTES:
         return line[:MAX_HIT_BYTES].decode("utf-8", "replace") + LONG_LINE_MARKER
     if line.endswith(b"\r"):
@@ -191,6 +204,8 @@ class FileLogSource:
                 if verdict.error:
                     errors.append(verdict.error)
                 continue
+            if verdict.warning:
+                self._warn(sink, verdict.warning)
             # A plain file that straddles the time window is scanned in-process too: blocks
             # before the window are skipped without looking at their matches, where rg would
             # report every match for Python to parse and drop.
@@ -248,7 +263,7 @@ class FileLogSource:
     def _guard(failures: list[str], func: Callable[..., None], *args: object) -> None:
         try:
             func(*args)
-        except _FileFailure as exc:
+        except (_FileFailure, MatchFailure) as exc:
             failures.append(str(exc))
         except Exception as exc:  # a bug: still reported as this source's error, not lost
             failures.append(f"internal error: {type(exc).__name__}: {exc}")
@@ -269,13 +284,16 @@ class FileLogSource:
                 return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
             # Binary content and the time window are checked while decompressing.
             return _Verdict(filtered=window.active)
+        note = None
         try:
             with open(path, "rb") as handle:
                 head = handle.read(EDGE_PROBE_BYTES if window.active else BINARY_PROBE_BYTES)
                 if b"\0" in head[:BINARY_PROBE_BYTES]:
-                    return _Skip(warning=f"{path}: binary file skipped")
+                    if looks_binary(head[:BINARY_PROBE_BYTES]):
+                        return _Skip(warning=_binary_note(path))
+                    note = _nul_note(path)
                 if not window.active:
-                    return _Verdict(filtered=False)
+                    return _Verdict(filtered=False, warning=note)
                 reference = _file_reference(path)
                 first = _first_timestamp(head, reference)
                 size = info.st_size
@@ -288,7 +306,7 @@ class FileLogSource:
         except OSError as exc:
             return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
         if first is None or last is None:
-            return _Verdict(filtered=True)
+            return _Verdict(filtered=True, warning=note)
         if (window.until is not None and first >= window.until) or (
             window.since is not None and last < window.since
         ):
@@ -301,7 +319,7 @@ class FileLogSource:
             head[:1] not in (b" ", b"\t")
             and parse_timestamp_bytes(head.split(b"\n", 1)[0], reference) is not None
         )
-        return _Verdict(filtered=not (inside and starts_clean))
+        return _Verdict(filtered=not (inside and starts_clean), warning=note)
 
     # -- ripgrep ---------------------------------------------------------------------------
 
@@ -502,9 +520,12 @@ class FileLogSource:
                     continue
                 if first:
                     first = False
-                    if b"\0" in chunk[:BINARY_PROBE_BYTES]:
-                        self._warn(sink, f"{path}: binary file skipped")
-                        return
+                    if gz and b"\0" in chunk[:BINARY_PROBE_BYTES]:
+                        # Plain files were judged by `_check_file`; a .gz only once inflated.
+                        if looks_binary(chunk[:BINARY_PROBE_BYTES]):
+                            self._warn(sink, _binary_note(path))
+                            return
+                        self._warn(sink, _nul_note(path))
                 data = carry + chunk if carry else chunk
                 cut = data.rfind(b"\n")
                 if cut < 0:
@@ -559,7 +580,9 @@ class FileLogSource:
         """A warning for this source; an ad hoc source is named by the path the message names."""
         sink.warn(message if self.explicit else f"{self.name}: {message}")
 
-    def minute_counts(self, query: Query, cancel: threading.Event) -> Counter[datetime]:
+    def minute_counts(
+        self, query: Query, cancel: threading.Event, problems: list[str] | None = None
+    ) -> Counter[datetime]:
         """Matching lines per minute (UTC), fast: no hits are built and few lines are parsed.
 
         Within a block, a run of matching lines whose first and last timestamps fall in the
@@ -567,6 +590,8 @@ class FileLogSource:
         This assumes a file's lines are in time order, as loggers write them: a line out of
         order inside such a run is counted in its neighbours' minute. Lines without any
         timestamp (not even inherited) are not counted. Raises SourceError like `search`.
+        `problems` (optional) receives a line for each file skipped or read only in part, so
+        health and rollback can say their counts are incomplete.
         """
         counts: Counter[datetime] = Counter()
         if query.services is not None and self.service not in query.services:
@@ -589,8 +614,15 @@ class FileLogSource:
             if isinstance(verdict, _Skip):
                 if verdict.error:
                     errors.append(verdict.error)
+                if verdict.warning and problems is not None:
+                    problems.append(
+                        verdict.warning if self.explicit else f"{self.name}: {verdict.warning}"
+                    )
                 continue
-            jobs.append(scan_pool().submit(self._count_minutes, path, matcher, window, cancel))
+            sink = _IgnoreSink(problems)  # `_warn` names the source in what it reports
+            jobs.append(
+                scan_pool().submit(self._count_minutes, path, matcher, window, cancel, sink)
+            )
         for job in jobs:
             try:
                 counts.update(job.result())
@@ -607,11 +639,14 @@ class FileLogSource:
         matcher: LineMatcher,
         window: _Window,
         cancel: threading.Event,
+        sink: _IgnoreSink | None = None,
     ) -> Counter[datetime]:
         counts: Counter[datetime] = Counter()
         reference = _file_reference(path)
         inherited: datetime | None = None
-        for block in self._blocks(path, cancel, _IgnoreSink()):
+        file_start = True
+        for block in self._blocks(path, cancel, sink or _IgnoreSink()):
+            at_start, file_start = file_start, False
             block_end_ts = _BlockTimestamps(block, inherited, reference).at(len(block))
             if (
                 window.since is not None
@@ -620,7 +655,7 @@ class FileLogSource:
             ):
                 inherited = block_end_ts
                 continue
-            starts = [start for start, _end in matcher.spans(block)]
+            starts = [start for start, _end in matcher.spans(block, file_start=at_start)]
             if starts:
                 _count_run(block, starts, inherited, reference, window, counts)
             inherited = block_end_ts
@@ -637,33 +672,32 @@ class FileLogSource:
     ) -> None:
         reference = _file_reference(path)
         name = str(path)
-        need_ts = count_sink is None or window.active
         inherited: datetime | None = None  # timestamp carried into the next block
         line_base = 1
         counted = 0
         batcher = _HitBatcher(sink)
         try:
+            if count_sink is not None and not window.active:
+                # Count only: one rg counts the whole stream; no line needs its timestamp.
+                counted = matcher.count_lines(self._blocks(path, cancel, sink), cancel)
+                return
             for block in self._blocks(path, cancel, sink):
-                if need_ts:
-                    timeline = _BlockTimestamps(block, inherited, reference)
-                    block_end_ts = timeline.at(len(block))
-                    if window.active and window.until is not None:
-                        first_ts = _first_timestamp(block[:4096], reference)
-                        if first_ts is not None and first_ts >= window.until:
-                            break  # logs are written in order: the rest is later still
-                    if (
-                        window.active
-                        and window.since is not None
-                        and (block_end_ts is not None and block_end_ts < window.since)
-                    ):
-                        line_base += block.count(b"\n")
-                        inherited = block_end_ts
-                        continue
-                    timeline.reset()
-                spans = matcher.spans(block)
-                if not need_ts:
-                    counted += len(spans)
+                timeline = _BlockTimestamps(block, inherited, reference)
+                block_end_ts = timeline.at(len(block))
+                if window.active and window.until is not None:
+                    first_ts = _first_timestamp(block[:4096], reference)
+                    if first_ts is not None and first_ts >= window.until:
+                        break  # logs are written in order: the rest is later still
+                if (
+                    window.active
+                    and window.since is not None
+                    and (block_end_ts is not None and block_end_ts < window.since)
+                ):
+                    line_base += block.count(b"\n")
+                    inherited = block_end_ts
                     continue
+                timeline.reset()
+                spans = matcher.spans(block, file_start=line_base == 1)
                 previous = 0
                 line_no = line_base
                 for start, end in spans:
@@ -711,19 +745,27 @@ def _matcher_for(query: Query) -> LineMatcher:
 
 
 class _IgnoreSink:
-    """Swallows hits and warnings (minute counting reports counts only)."""
+    """Swallows hits (minute counting reports counts only); warnings go to `problems` when
+    given, since a skipped or damaged file leaves the counts incomplete."""
+
+    def __init__(self, problems: list[str] | None = None) -> None:
+        self.problems = problems
 
     def hit(self, hit: Hit) -> None:
         pass
 
     def warn(self, message: str) -> None:
-        pass
+        # A text log with stray NULs is counted in full: that note is no problem for counts.
+        if self.problems is not None and not message.endswith(_SEARCHED_AS_TEXT):
+            self.problems.append(message)
 
 
 @dataclass
 class _Verdict:
     filtered: bool
     """The file's lines need the time filter (it straddles the window or lacks timestamps)."""
+    warning: str | None = None
+    """Said once about a file that is searched all the same (NUL bytes in a text log)."""
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import itertools
 import os
 import re
-import shutil
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -18,11 +18,14 @@ from cockpit.core.search.blocks import _first_timestamp
 
 
 def find_rg() -> str | None:
-    """Path of ripgrep: the wheel's binary next to this Python first, then `rg` on PATH."""
+    """Path of ripgrep: the wheel's binary next to this Python first, then `rg` on PATH
+    (absolute PATH entries only, as every reader is found)."""
+    from cockpit.core.readers import find_on_path
+
     beside = Path(sys.executable).parent / "rg"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    return shutil.which("rg")
+    return find_on_path("rg")
 
 
 def is_gzip(path: Path | str) -> bool:
@@ -62,23 +65,106 @@ def expand_paths(patterns: Iterable[str], base_dir: Path, *, explicit: bool = Fa
     nothing is only a warning: logs may not exist yet.
     """
     result = FileList([], [], [])
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
+    loops: dict[str, str] = {}
     for pattern in patterns:
         raw = Path(pattern).expanduser()
         full = raw if raw.is_absolute() else base_dir / raw
         if _GLOB_CHARS & set(str(pattern)):
-            candidates = sorted(Path(p) for p in glob.glob(str(full), recursive=True))
+            candidates = sorted(_glob(full, loops))
             if not candidates:
                 result.warnings.append(f"no file matches {pattern}")
         else:
             candidates = [full]
         for candidate in candidates:
             for path in _walk(candidate, explicit=explicit, result=result):
-                if path not in seen:
-                    seen.add(path)
+                # Each file once, whatever the path to it (a symlink, two overlapping globs).
+                try:
+                    info = path.stat()
+                except OSError:
+                    continue
+                if (info.st_dev, info.st_ino) not in seen:
+                    seen.add((info.st_dev, info.st_ino))
                     result.files.append(path)
+    for link, target in loops.items():
+        result.warnings.append(
+            f"{link}: symlink loop (leads back to {target}); not followed, each file read once"
+        )
     result.files.sort(key=_age_key)
     return result
+
+
+def _dir_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a directory, following symlinks; None for anything else."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
+
+
+def _glob(pattern: Path, loops: dict[str, str]) -> list[Path]:
+    """`glob.glob(pattern, recursive=True)`, but a `**` never walks into a directory it is
+    already inside (a symlink loop): each loop goes into `loops` once (link -> the ancestor it
+    leads back to), and no directory is expanded twice for the same part of the pattern, so two
+    symlinks at each level cannot make the walk exponential. Hidden names match only a pattern
+    that starts with a dot, as in glob."""
+    parts = pattern.parts
+    first_magic = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    base = Path(*parts[:first_magic]) if first_magic else Path(".")
+    found: list[Path] = []
+    expanded: set[tuple[tuple[int, int], int]] = set()
+
+    def entries(folder: Path) -> list[str]:
+        try:
+            return sorted(os.listdir(folder))
+        except OSError:
+            return []
+
+    def visible_match(name: str, part: str) -> bool:
+        return (part.startswith(".") or not name.startswith(".")) and fnmatch.fnmatchcase(
+            name, part
+        )
+
+    def walk(path: Path, index: int, ancestors: frozenset[tuple[int, int]]) -> None:
+        if index == len(parts):
+            found.append(path)
+            return
+        part = parts[index]
+        if part == "**":
+            walk(path, index + 1, ancestors)  # `**` matches no folder at all, too
+            for name in entries(path):
+                if name.startswith("."):
+                    continue
+                child = path / name
+                ident = _dir_id(child)
+                if ident is None:
+                    continue
+                if ident in ancestors:
+                    loops.setdefault(str(child), os.path.realpath(child))
+                    continue
+                if (ident, index) in expanded:
+                    continue
+                expanded.add((ident, index))
+                walk(child, index, ancestors | {ident})
+        elif glob.has_magic(part):
+            for name in entries(path):
+                if visible_match(name, part):
+                    child = path / name
+                    ident = _dir_id(child)
+                    walk(child, index + 1, ancestors | {ident} if ident else ancestors)
+        else:
+            child = path / part
+            if index + 1 == len(parts):
+                if os.path.lexists(child):
+                    found.append(child)
+            elif _dir_id(child) is not None:
+                walk(child, index + 1, ancestors | {_dir_id(child) or (0, 0)})
+
+    start = _dir_id(base)
+    if start is not None:
+        walk(base, first_magic, frozenset({start}))
+    return found
 
 
 def _walk(path: Path, *, explicit: bool, result: FileList) -> Iterator[Path]:

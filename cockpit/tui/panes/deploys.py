@@ -9,12 +9,13 @@ app's clipboard service, which records them), never executed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.events import DescendantFocus
 from textual.message import Message
@@ -24,14 +25,18 @@ from textual.worker import Worker, WorkerState
 from cockpit.core.deploys.git_source import SuspectDiff
 from cockpit.core.deploys.model import Deploy, DeployListing
 from cockpit.core.deploys.rollback import FilledCommand, RollbackReport, pct
+from cockpit.core.patterns import sparkline
 from cockpit.core.sanitize import safe_text, visible
-from cockpit.core.search.patterns import sparkline
 from cockpit.core.timefmt import hhmm, iso_utc
-from cockpit.tui.messages import CopyRequested, PinRequested
+from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.command_picker import CommandPickerScreen
+from cockpit.tui.panes.deploy_keys import BINDINGS
 from cockpit.tui.panes.deploy_views import CandidateRow, candidate_rows, detail_text, health_cell
 from cockpit.tui.panes.suspect_diff import SuspectDiffView
+
+ERRORS_NOW_WINDOW = timedelta(minutes=5)
+"""How far back "errors now" looks: long enough to have data, short enough to be now."""
 
 
 class DeploysPane(Pane):
@@ -48,92 +53,19 @@ and the last healthy deploy, which is the rollback **target**. The score compone
 
 When no deploy lines up with the errors, the pane says so: *rollback may not be the answer*.
 
-| Key | Action |
-| --- | --- |
-| `y` | copy the selected candidate's rollback command (**prod-changing**; never executed) |
-| `Y` | copy its dry-run variant |
-| `v` | copy its git revert command |
-| `c` | pick any of its commands (custom ones included) and copy it with `enter` |
-| `s` | suspect diff: commits, files and shortstat between the target and the current deploy |
-| `enter` | (in the suspect diff) the selected file's diff on the whole screen |
-| `f` | (in the suspect diff) only the service's `paths`, or the whole range |
-| `escape` | back from the suspect diff |
-| `p` | pin the selected candidate's explanation; in the suspect diff, pin the diff |
-| `r` | read everything again |
+Rollback commands are **prod-changing**: they are copied (the rollback, its dry run, a git
+revert, or any custom command of the candidate from a picker), shown in full and recorded on
+the timeline. You run them; the cockpit never does. The suspect diff lists the commits, files
+and shortstat between the target and the current deploy; a file opens its diff on the whole
+screen, where `[` / `]` go to the previous / next file of the range. Pin the explanation, or
+in the diff view the diff, as evidence.
 
-Copied commands are shown in full and recorded on the timeline. You run them.
-
-In a file's diff on the whole screen, `[` / `]` go to the previous / next file of the range,
-`p` pins the diff with that file, `escape` goes back. With `paths = [...]` under a service in
-the config, the suspect diff lists only the commits and files touching them (`f`: all).
+With `paths = [...]` under a service in the config, the suspect diff lists only the commits
+and files touching them; the paths filter shows the whole range again.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "y",
-            "copy_command('rollback')",
-            "Copy rollback",
-            id="deploys-copy-rollback",
-            tooltip="Copy the selected candidate's rollback command (not executed)",
-        ),
-        Binding(
-            "Y",
-            "copy_command('dry run')",
-            "Copy dry run",
-            id="deploys-copy-dry-run",
-            tooltip="Copy the dry-run variant of the rollback command (not executed)",
-        ),
-        Binding(
-            "v",
-            "copy_command('git revert')",
-            "Copy revert",
-            id="deploys-copy-revert",
-            show=False,
-            tooltip="Copy the git revert command (not executed)",
-        ),
-        Binding(
-            "c",
-            "pick_command",
-            "Copy…",
-            id="deploys-copy-pick",
-            tooltip="Pick any filled command of the selected candidate, custom ones "
-            "included, and copy it (not executed)",
-        ),
-        Binding(
-            "s",
-            "suspect_diff",
-            "Suspect diff",
-            id="deploys-suspect-diff",
-            tooltip="Commits and files between the rollback target and the current deploy",
-        ),
-        Binding(
-            "f",
-            "filter_paths",
-            "Service paths",
-            id="deploys-filter-paths",
-            show=False,
-            tooltip="In the suspect diff: only the service's paths (config `paths`) or all",
-        ),
-        Binding(
-            "escape",
-            "back",
-            "Back",
-            id="deploys-back",
-            show=False,
-            tooltip="Back from the suspect diff to the deploy list",
-        ),
-        Binding(
-            "p",
-            "pin",
-            "Pin",
-            id="deploys-pin",
-            show=False,
-            tooltip="Pin the selected candidate's explanation, or in the suspect diff the diff",
-        ),
-        Binding(
-            "r", "refresh", "Refresh", id="deploys-refresh", tooltip="Read deploys and health again"
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    VIEWS = (("a file's diff", "cockpit.tui.panes.diff_screen:FileDiffScreen"),)
 
     @dataclass
     class DeploysListed(Message):
@@ -290,6 +222,19 @@ the config, the suspect diff lists only the commits and files touching them (`f`
             style="bold red" if problems else "",
         )
         self._show_detail()
+        self.refresh_bindings()
+        self._post_errors_now(report)
+
+    def _post_errors_now(self, report: RollbackReport) -> None:
+        """Each service's error ratio over the last minutes, up to the app (resolving says
+        what is still failing)."""
+        now = self.clock()
+        errors = {}
+        for service, series in report.series.items():
+            ratio = series.ratio(now - ERRORS_NOW_WINDOW, now)
+            if ratio is not None:
+                errors[service] = ratio
+        self.post_message(ErrorsRead(errors))
 
     def _trend(self, report: RollbackReport, service: str) -> str:
         """The last hour's error ratio as a sparkline: the failure's shape, and its recovery."""
@@ -324,6 +269,7 @@ the config, the suspect diff lists only the commits and files touching them (`f`
     @on(DataTable.RowHighlighted, "#deploys-candidates")
     def _candidate_highlighted(self) -> None:
         self._show_detail()
+        self.refresh_bindings()
 
     def selected(self) -> CandidateRow | None:
         """The candidate under the cursor (the first one if the table has no focus yet)."""
@@ -339,46 +285,62 @@ the config, the suspect diff lists only the commits and files touching them (`f`
 
     # -- actions ------------------------------------------------------------------------------
 
-    def action_copy_command(self, label: str) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only what the selection allows: a copy needs a candidate with that command,
+        the diff view's keys apply in it, the overview's outside it."""
+        in_diff = self.is_mounted and self._view() == "deploys-diff"
+        if action == "back":
+            return True if in_diff else None  # else Esc goes on to the app
+        if action == "refresh":
+            return True if self.config.services else None
+        if action == "pin":
+            if in_diff:
+                return True if self.query_one(SuspectDiffView).evidence() else None
+            return True if self.selected() else None
+        if action == "copy_command" and parameters:
+            return True if self._built_in(str(parameters[0])) else None
+        if action == "pick_command":
+            chosen = self.selected()
+            return True if chosen and any(c.filled for c in chosen.candidate.commands) else None
+        if action == "suspect_diff":
+            return True if self.selected() and not in_diff else None
+        if action == "filter_paths":  # only a service with `paths` has a range to narrow
+            return True if in_diff and self.query_one(SuspectDiffView).paths else None
+        return True
+
+    def _view(self) -> str | None:
+        return self.query_one("#deploys-views", ContentSwitcher).current
+
+    def _built_in(self, label: str) -> FilledCommand | None:
+        """The selected candidate's filled built-in command `label` (custom ones are picked)."""
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
-            return
-        candidate = chosen.candidate
-        # Built-in templates only: a custom command is picked by its label with `c`.
-        command = next(
-            (c for c in candidate.commands if c.label == label and c.filled and not c.custom),
+            return None
+        return next(
+            (
+                c
+                for c in chosen.candidate.commands
+                if c.label == label and c.filled and not c.custom
+            ),
             None,
         )
-        if command is None:
-            self.notify(
-                f"no {label} command for {visible(candidate.service)} "
-                "(set it in [services.rollback])",
-                severity="warning",
-            )
-            return
-        self._copy(chosen, command)
+
+    def action_copy_command(self, label: str) -> None:
+        chosen, command = self.selected(), self._built_in(label)
+        if chosen is not None and command is not None:
+            self._copy(chosen, command)
 
     def action_pick_command(self) -> None:
-        """`c`: a picker listing every command of the selected candidate; `enter` copies one."""
+        """A picker listing every command of the selected candidate; `enter` copies one."""
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
-            return
-        candidate = chosen.candidate
-        if not any(c.filled for c in candidate.commands):
-            self.notify(
-                f"no command to copy for {visible(candidate.service)} "
-                "(set [services.rollback] in the config)",
-                severity="warning",
-            )
             return
 
         def copy(command: FilledCommand | None) -> None:
             if command is not None:
                 self._copy(chosen, command)
 
-        self.app.push_screen(CommandPickerScreen(candidate), copy)
+        self.app.push_screen(CommandPickerScreen(chosen.candidate), copy)
 
     def _copy(self, chosen: CandidateRow, command: FilledCommand) -> None:
         """Hand one filled command to the app's clipboard service; it is never executed."""
@@ -440,10 +402,14 @@ the config, the suspect diff lists only the commits and files touching them (`f`
         """Pin the suspect diff as evidence: its range, size and the file on screen, if any."""
         evidence = self.query_one(SuspectDiffView).evidence()
         if evidence is None:
-            self.notify("no suspect diff to pin yet: it is still being read", severity="warning")
             return
         text, detail = evidence
         self.post_message(PinRequested(source="diff", text=text, detail=detail))
+
+    @on(SuspectDiffView.DiffLoaded)
+    @on(SuspectDiffView.FileDiffLoaded)
+    def _diff_loaded(self) -> None:
+        self.refresh_bindings()  # the diff can be pinned now
 
     @on(SuspectDiffView.ReadFailed)
     def _diff_failed(self, message: SuspectDiffView.ReadFailed) -> None:
@@ -464,7 +430,6 @@ the config, the suspect diff lists only the commits and files touching them (`f`
     def action_suspect_diff(self) -> None:
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
             return
         candidate = chosen.candidate
         service = next((s for s in self.config.services if s.name == candidate.service), None)
@@ -491,17 +456,11 @@ the config, the suspect diff lists only the commits and files touching them (`f`
             candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha, paths
         )
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-diff"
+        self.refresh_bindings()
 
     def action_filter_paths(self) -> None:
-        """`f` in the suspect diff: the whole range, or only the service's own paths."""
-        in_diff = self.query_one("#deploys-views", ContentSwitcher).current == "deploys-diff"
-        if not in_diff:
-            self.notify("f narrows the suspect diff (s) to the service's paths", timeout=4)
-        elif not self.query_one(SuspectDiffView).toggle_whole():
-            self.notify(
-                "no paths for this service: set `paths = [...]` under its [[services]]",
-                severity="warning",
-            )
+        """In the suspect diff: the whole range, or only the service's own paths."""
+        self.query_one(SuspectDiffView).toggle_whole()
 
     @on(DescendantFocus)
     def _focus_moved(self, event: DescendantFocus) -> None:
@@ -511,3 +470,4 @@ the config, the suspect diff lists only the commits and files touching them (`f`
     def action_back(self) -> None:
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-overview"
         self.query_one("#deploys-candidates", DataTable).focus()
+        self.refresh_bindings()

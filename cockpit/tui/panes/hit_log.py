@@ -127,7 +127,7 @@ class HitLog(ScrollView, can_focus=True):
             "Right",
             id="log-search-pan-right",
             show=False,
-            tooltip="Scroll long lines right by half a screen (or press w to wrap them)",
+            tooltip="Scroll long lines right by half a screen (or wrap them)",
         ),
         Binding(
             "left,h",

@@ -30,12 +30,14 @@ from cockpit.core.ai.hypotheses import (
     project,
 )
 from cockpit.core.sanitize import visible, visible_lines
+from cockpit.tui.keys import key_for
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.hypothesis_cards import (
     HypothesisCard,
     card_commands,
     pin_reference,
+    verdict_counts,
 )
 from cockpit.tui.panes.hypothesis_dialogs import DetailScreen, JudgeScreen, PreviewScreen
 
@@ -61,17 +63,11 @@ Hypotheses about the cause, from the AI (read-only tools) or, offline, from labe
 heuristics. Every one is **UNVERIFIED** until a named human verifies or refutes it with a note
 and pinned evidence. The AI cannot run anything and cannot mark anything verified.
 
-| Key | Action |
-| --- | --- |
-| `t` | triage: heuristics at once, then the model if `ANTHROPIC_API_KEY` is set |
-| `h` | offline heuristics only |
-| `r` | retry the last AI run after an error |
-| `p` | preview exactly what would be sent to the API (redacted) |
-| `v` / `x` | verify / refute the selected hypothesis (note + pinned evidence required) |
-| `[` / `]` | mark the previous / next command on the card (its checks, then containment) |
-| `y` | copy the marked command (copied, never executed) |
-| `c` | copy the containment command (copied, never executed) |
-| `e` | the selected hypothesis in full: all its evidence, commands and judgements |
+**Triage** runs the heuristics at once, then the model if `ANTHROPIC_API_KEY` is set; the
+preview shows exactly what would be sent (redacted). A card's commands (its checks, then its
+containment) are inert text: mark one and copy it, or copy the containment directly. Copies
+are recorded; nothing is ever executed. The details show a card in full: every piece of
+evidence, every command, every human judgement.
 
 Secrets are redacted before anything leaves the machine; if redaction fails, nothing is sent.
 """
@@ -97,9 +93,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             show=False,
         ),
         Binding(
-            "p",
+            "i",
             "preview",
-            "Preview",
+            "Inspect request",
             id="hypotheses-preview",
             tooltip="Show exactly what would be sent to the API, redacted",
             show=False,
@@ -138,7 +134,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             "mark_command(-1)",
             "Prev cmd",
             id="hypotheses-mark-previous",
-            tooltip="Mark the card's previous command for y to copy",
+            tooltip="Mark the card's previous command (Copy marked copies it)",
             key_display="[",
             show=False,
         ),
@@ -147,12 +143,12 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             "mark_command(1)",
             "Next cmd",
             id="hypotheses-mark-next",
-            tooltip="Mark the card's next command for y to copy",
+            tooltip="Mark the card's next command (Copy marked copies it)",
             key_display="]",
             show=False,
         ),
         Binding(
-            "e",
+            "e,enter",
             "details",
             "Details",
             id="hypotheses-details",
@@ -170,6 +166,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._stream = ""
         self._last_run: str | None = None
         self._boundary = Boundary()
+        self._counts_prefix: str | None = None
+        """What the status line counts hypotheses after (a run's end), or None."""
         """One boundary per pane session, so the preview shows the very markers a run uses."""
 
     def compose(self) -> ComposeResult:
@@ -181,9 +179,10 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
     def _idle_status(self) -> str:
         from cockpit.core.ai.loop import api_key
 
+        key = key_for(self.BINDINGS, "hypotheses-triage", self.config.keymap)
         if api_key() is None:
-            return "offline (no ANTHROPIC_API_KEY): t runs triage with heuristics"
-        return f"AI ready ({self.config.ai.model}): t runs triage"
+            return f"offline (no ANTHROPIC_API_KEY): {key} runs triage with heuristics"
+        return f"AI ready ({self.config.ai.model}): {key} runs triage"
 
     # -- state -------------------------------------------------------------------------------
 
@@ -195,6 +194,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         if shown == self._shown:
             return
         self._shown = shown
+        if self._counts_prefix is not None:
+            self._show_counts(self._counts_prefix)
+        self.refresh_bindings()
         cards = self.query_one("#hypothesis-cards", ListView)
         index = min(cards.index or 0, len(self._views) - 1)
         cards.clear()
@@ -214,6 +216,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         chosen = view.hypothesis.id if view else None
         for card in self.query(HypothesisCard):
             card.mark(card.marked, active=card.view.hypothesis.id == chosen)
+        self.refresh_bindings()
 
     def selected(self) -> HypothesisView | None:
         cards = self.query_one("#hypothesis-cards", ListView)
@@ -221,7 +224,14 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             return None
         return self._views[cards.index]
 
+    def _show_counts(self, prefix: str) -> None:
+        """`heuristics only: 3 hypotheses: 1 verified, 2 UNVERIFIED`; kept up to date as
+        verdicts arrive, so it never says "all UNVERIFIED" after a verification."""
+        self.set_status(f"{prefix}: {verdict_counts(self._views)}")
+        self._counts_prefix = prefix
+
     def set_status(self, text: str, *, error: bool = False) -> None:
+        self._counts_prefix = None
         status = self.query_one("#ai-status", Static)
         status.update(Text(visible(text, 300)))
         status.set_class(error, "-error")
@@ -255,16 +265,18 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def action_triage(self) -> None:
         self._last_run = "triage"
+        self.refresh_bindings()
         self._run(ai=True)
 
     def action_heuristics(self) -> None:
         self._run(ai=False)
 
     def action_retry(self) -> None:
-        if self._last_run is None:
-            self.set_status("nothing to retry: t runs the triage")
-            return
         self._run(ai=True)
+
+    def _key(self, binding_id: str) -> str:
+        """The key of one of this pane's bindings now (a `[keymap]` remap shows)."""
+        return key_for(self.BINDINGS, binding_id, self.config.keymap, self.app.get_key_display)
 
     @work(exclusive=True, group="ai", exit_on_error=False, description="AI triage")
     async def _run(self, ai: bool) -> None:
@@ -286,7 +298,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._append_stream("\n".join(summary[:cut]).rstrip() + "\n")
         if not ai or api_key() is None:
             why = "heuristics only" if not ai else "offline (no ANTHROPIC_API_KEY): heuristics only"
-            self.set_status(f"{why}: {len(report.hypotheses)} hypotheses, all UNVERIFIED")
+            self._show_counts(why)
             return
         self.set_status(f"asking {self.config.ai.model} (read-only tools)…")
         outcome = await run_ai(
@@ -300,20 +312,22 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             extra_context=self._incident_context(),
         )
         if outcome.status == "done":
-            self.set_status(
-                f"model proposed {len(outcome.hypotheses)} hypotheses after "
-                f"{outcome.tool_calls} tool calls: all UNVERIFIED"
+            self._show_counts(
+                f"model proposed {len(outcome.hypotheses)} after {outcome.tool_calls} tool calls"
             )
         else:
-            suffix = "" if "retry" in outcome.message else " (r retries)"
+            suffix = (
+                "" if "retry" in outcome.message else f" ({self._key('hypotheses-retry')} retries)"
+            )
             self.set_status(outcome.message + suffix, error=outcome.status == "error")
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group in ("ai", "ai-preview") and event.state == WorkerState.ERROR:
             error = event.worker.error
+            retry = self._key("hypotheses-retry")
             self.set_status(
-                f"AI run failed: {type(error).__name__}: {error} (r retries)", error=True
+                f"AI run failed: {type(error).__name__}: {error} ({retry} retries)", error=True
             )
 
     def action_preview(self) -> None:
@@ -354,10 +368,28 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         }
         return "Incident record:\n" + json.dumps(data, indent=1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Card actions apply to the selected card and what it holds: no card, no verdict; no
+        command on it, nothing to mark or copy. Retry needs an earlier run."""
+        if action == "retry":
+            return True if self._last_run is not None else None
+        if action in ("verify", "refute", "details"):
+            return True if self.selected() else None
+        view = self.selected()
+        commands = card_commands(view.hypothesis) if view else []
+        if action == "copy_containment":
+            return True if view and view.hypothesis.containment else None
+        if action == "copy_marked":
+            return True if commands else None
+        if action == "mark_command" and parameters:
+            marked = self._marked.get(view.hypothesis.id, 0) if view else 0
+            step = int(str(parameters[0]))
+            return True if commands and 0 <= marked + step < len(commands) else None
+        return True
+
     def _judge(self, verified: bool) -> None:
         view = self.selected()
         if view is None:
-            self.set_status("select a hypothesis first")
             return
         pins = list(self.incident.pins) if self.incident else []
         verb = "verify" if verified else "refute"
@@ -370,7 +402,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
                 view.hypothesis.id, note, evidence, self.config.author, verified=verified
             )
             kind = "hypothesis.verified" if verified else "hypothesis.refuted"
-            self.post_message(RecordRequested(kind, payload, f"saved: hypothesis {verb[:-1]}ed"))
+            said = "verified" if verified else "refuted"
+            self.post_message(RecordRequested(kind, payload, f"saved: hypothesis {said}"))
 
         self.app.push_screen(JudgeScreen(verb, view.hypothesis.claim, pins), save)
 
@@ -389,35 +422,21 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def action_copy_containment(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        if not view.hypothesis.containment:
-            self.set_status("this hypothesis has no containment command")
-            return
-        self._copy(view, len(card_commands(view.hypothesis)) - 1)
+        if view is not None and view.hypothesis.containment:
+            self._copy(view, len(card_commands(view.hypothesis)) - 1)
 
     def action_copy_marked(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        commands = card_commands(view.hypothesis)
-        if not commands:
-            self.set_status("this hypothesis has no command to copy")
-            return
-        marked = min(self._marked.get(view.hypothesis.id, 0), len(commands) - 1)
-        self._copy(view, marked)
+        commands = card_commands(view.hypothesis) if view else []
+        if view is not None and commands:
+            marked = min(self._marked.get(view.hypothesis.id, 0), len(commands) - 1)
+            self._copy(view, marked)
 
     def action_mark_command(self, step: int) -> None:
         """Move the card's command mark by `step` (stops at the first and the last)."""
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        commands = card_commands(view.hypothesis)
-        if not commands:
-            self.set_status("this hypothesis has no command to mark")
+        commands = card_commands(view.hypothesis) if view else []
+        if view is None or not commands:
             return
         hypothesis_id = view.hypothesis.id
         marked = max(0, min(self._marked.get(hypothesis_id, 0) + step, len(commands) - 1))
@@ -426,11 +445,14 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         if isinstance(card, HypothesisCard) and card.view.hypothesis.id == hypothesis_id:
             card.mark(marked)
         kind = commands[marked][0]
-        self.set_status(f"marked {kind} ({marked + 1} of {len(commands)}): y copies it")
+        self.set_status(f"marked {kind} ({marked + 1} of {len(commands)}) to copy")
+        self.refresh_bindings()
 
     def action_details(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        self.app.push_screen(DetailScreen(view, self._marked.get(view.hypothesis.id, 0)))
+        if view is not None:
+            self.app.push_screen(DetailScreen(view, self._marked.get(view.hypothesis.id, 0)))
+
+    @on(ListView.Selected, "#hypothesis-cards")
+    def _card_selected(self) -> None:
+        self.action_details()  # Enter opens the card in full

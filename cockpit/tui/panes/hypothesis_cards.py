@@ -3,6 +3,8 @@ evidence and its commands as inert text (marked with `[`/`]`, copied with `y`, n
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -118,3 +120,17 @@ class HypothesisCard(ListItem):
         # Not composed yet: compose shows the new state.
         for body in self.query(".card-body").results(Static):
             body.update(self._body())
+
+
+def verdict_counts(views: list[HypothesisView]) -> str:
+    """`3 hypotheses: 1 verified, 2 UNVERIFIED`, or `2 hypotheses, all UNVERIFIED`."""
+    counts = Counter(view.status for view in views)
+    total = f"{len(views)} hypothes{'i' if len(views) == 1 else 'e'}s"
+    if counts[Status.UNVERIFIED] == len(views):
+        return f"{total}, all UNVERIFIED"
+    parts = [
+        f"{counts[status]} {status.value.upper() if status == Status.UNVERIFIED else status.value}"
+        for status in (Status.VERIFIED, Status.REFUTED, Status.UNVERIFIED)
+        if counts[status]
+    ]
+    return f"{total}: {', '.join(parts)}"

@@ -3,15 +3,20 @@ preview, and a card in full."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, SelectionList, Static
+from textual.widget import Widget
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
 from cockpit.core.ai.hypotheses import (
     HypothesisView,
@@ -19,15 +24,54 @@ from cockpit.core.ai.hypotheses import (
 from cockpit.core.incident import Pin
 from cockpit.core.sanitize import visible, visible_lines
 from cockpit.tui.panes.hypothesis_cards import DETAIL_COMMANDS_HINT, hypothesis_text, pin_reference
+from cockpit.tui.screens import Dialog, Refused
 
 
-class JudgeScreen(ModalScreen[tuple[str, list[str]] | None]):
-    """Verify or refute: a note and at least one pinned piece of evidence, both required."""
+class EvidencePicker(OptionList):
+    """The pinned evidence, each row `[x]` chosen or `[ ]` not: the mark, never the highlight,
+    says what is chosen. Enter or space toggles the highlighted row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="judge-cancel", tooltip="Close without saving"),
-        Binding("ctrl+s", "save", "Save", id="judge-save", tooltip="Save the judgement"),
+        Binding("space", "select", "Toggle", show=False, id="evidence-toggle"),
     ]
+
+    def __init__(self, pins: list[Pin], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pins = pins
+        self.chosen: list[int] = []
+        self._paint()
+
+    def _paint(self) -> None:
+        highlighted = self.highlighted
+        self.clear_options()
+        for index, pin in enumerate(self.pins):
+            chosen = index in self.chosen
+            row = Text("[x] " if chosen else "[ ] ", style="bold" if chosen else "")
+            row.append(visible(f"{pin.source}: {pin.text}", 100))
+            self.add_option(Option(row))
+        self.highlighted = highlighted if highlighted is not None else (0 if self.pins else None)
+
+    @on(OptionList.OptionSelected)
+    def _toggled(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        index = event.option_index
+        if index in self.chosen:
+            self.chosen.remove(index)
+        else:
+            self.chosen.append(index)
+        self._paint()
+        self.post_message(self.Toggled(self))
+
+    @dataclass
+    class Toggled(Message):
+        """The chosen evidence changed."""
+
+        picker: EvidencePicker
+
+
+class JudgeScreen(Dialog[tuple[str, list[str]]]):
+    """Verify or refute: a note and at least one pinned piece of evidence, both required."""
+
     AUTO_FOCUS = "#judge-note"
 
     def __init__(self, verb: str, claim: str, pins: list[Pin]) -> None:
@@ -36,38 +80,49 @@ class JudgeScreen(ModalScreen[tuple[str, list[str]] | None]):
         self.claim = claim
         self.pins = pins
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="judge-dialog"):
-            yield Label(Text(f"{self.verb.capitalize()}: {visible(self.claim, 300)}"))
-            yield Input(placeholder="note: what you checked and saw (required)", id="judge-note")
-            yield Label("Evidence (space selects; at least one pinned item):")
-            yield SelectionList[int](
-                *[
-                    (Text(visible(f"{p.source}: {p.text}", 100)), i)
-                    for i, p in enumerate(self.pins)
-                ],
-                id="judge-evidence",
-            )
-            yield Label("", id="judge-error")
-            yield Label("ctrl+s saves. Esc cancels.", classes="dialog-hint")
+    def save_label(self) -> str:
+        return f"{self.verb.capitalize()} it"
+
+    def fields(self) -> Iterable[Widget]:
+        yield Label(Text(f"{self.verb.capitalize()}: {visible(self.claim, 300)}"))
+        yield Input(placeholder="note: what you checked and saw (required)", id="judge-note")
+        yield Label("", id="judge-evidence-label")
+        yield EvidencePicker(self.pins, id="judge-evidence")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._count()
+
+    def _count(self) -> None:
+        chosen = len(self.query_one(EvidencePicker).chosen)
+        label = (
+            f"Evidence: {chosen} of {len(self.pins)} chosen (Enter or space toggles; one needed)"
+        )
+        if not self.pins:
+            label = "Evidence: nothing pinned yet; pin a log line, deploy or diff first"
+        self.query_one("#judge-evidence-label", Label).update(Text(label))
+
+    @on(EvidencePicker.Toggled)
+    def _toggled(self) -> None:
+        self._count()
 
     @on(Input.Submitted, "#judge-note")
-    def _note_done(self) -> None:
-        self.query_one("#judge-evidence", SelectionList).focus()
+    def _note_done(self, event: Input.Submitted) -> None:
+        self.focus_next_field(event.input)
 
-    def action_save(self) -> None:
+    def answer(self) -> tuple[str, list[str]]:
         note = self.query_one("#judge-note", Input).value.strip()
-        chosen = self.query_one("#judge-evidence", SelectionList).selected
-        if not note or not chosen:
-            missing = "a note" if not note else "at least one piece of pinned evidence"
-            if not self.pins:
-                missing = "pinned evidence: pin a log line, deploy or diff first"
-            self.query_one("#judge-error", Label).update(Text(f"needs {missing}"))
-            return
-        self.dismiss((note, [pin_reference(self.pins[i]) for i in chosen]))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not note:
+            raise Refused("needs a note: what you checked and saw", "judge-note")
+        if not self.pins:
+            raise Refused("needs pinned evidence: pin a log line, deploy or diff first")
+        chosen = self.query_one(EvidencePicker).chosen
+        if not chosen:
+            raise Refused(
+                "needs at least one piece of evidence: mark it [x] with Enter or space",
+                "judge-evidence",
+            )
+        return note, [pin_reference(self.pins[i]) for i in sorted(chosen)]
 
 
 class PreviewScreen(ModalScreen[None]):

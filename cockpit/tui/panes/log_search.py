@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
@@ -32,6 +32,7 @@ from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.deploy_picker import DeployPickerScreen, deploy_label
 from cockpit.tui.panes.hit_log import HitLog, line_evidence
+from cockpit.tui.panes.log_keys import BINDINGS
 from cockpit.tui.panes.log_options import WINDOWS, SearchOptions, services_of
 from cockpit.tui.panes.log_stream import (
     LinesFound,
@@ -63,108 +64,24 @@ Elasticsearch) is searched in parallel. Each source shows its own state (running
 error), its exact count and any warnings (a skipped binary file, a truncated .gz). The newest
 5000 lines are shown, with matches highlighted; counts are always exact.
 
-The pattern is a **regex** by default (linear-time: no pattern can hang the search); switch
-to a literal with `alt+r`. Times are **UTC**.
+The pattern is a **regex** by default (linear-time: no pattern can hang the search), or a
+literal string; matching is case-sensitive or not. Times are **UTC**. The time window is
+15m, 1h, 6h, since the incident started, all, or custom (`2h`, or `A..B` in ISO times); the
+service filter narrows to one service.
 
-| Key | Action |
-| --- | --- |
-| `enter` | search (in the pattern box) |
-| `alt+r` / `r` | regex or literal |
-| `alt+i` / `i` | case-sensitive or not |
-| `alt+t` / `t` | time window: 15m, 1h, 6h, since the incident started, all, custom |
-| `alt+s` / `s` | service filter: all, or one service |
-| `alt+v` / `v` | lines or error patterns (signatures with counts and a per-minute trend) |
-| `alt+n` / `n` | mark signatures new since a time (a deploy): `30m` or an ISO time |
-| `alt+d` / `D` | mark signatures new since a deploy, picked from the recent ones |
-| `up` / `down` | select a line (in the results) |
-| `p` | pin the selected line or signature to the timeline as evidence |
-| `/` | back to the pattern box |
-| `escape` | stop the search |
+The patterns view clusters the matching lines into signatures with counts and a per-minute
+trend. A signature marked **NEW** was first seen after the mark (a deploy you pick, or a time
+you type) and never before it in the window. Pin a line or a signature as evidence.
 
-A signature marked **NEW** was first seen after the mark and never before it in the window.
-The letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
+Letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
 
-**`enter` opens the selected line's (or signature's example's) whole record**: wrapped, with
-source, file:line, time and continuation lines (`p` pins, `y` copies, `esc` back). `w` wraps
-the results; `home` / `end` select the first / last line.
+**Enter opens the selected line's (or a signature's example's) whole record**: wrapped,
+sanitized, with its source, file:line, time and continuation lines; from there pin it, copy
+the line, or go back. The results wrap long lines on request.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "alt+r,r",
-            "toggle_regex",
-            "Regex",
-            id="log-search-toggle-regex",
-            tooltip="Treat the pattern as a regex or as a literal string",
-        ),
-        Binding(
-            "alt+i,i",
-            "toggle_case",
-            "Case",
-            id="log-search-toggle-case",
-            tooltip="Match case-sensitively or not",
-        ),
-        Binding(
-            "alt+t,t",
-            "cycle_window",
-            "Time window",
-            id="log-search-window",
-            tooltip="Time window: 15m, 1h, 6h, since the incident started, all, custom",
-        ),
-        Binding(
-            "alt+s,s",
-            "cycle_service",
-            "Service",
-            id="log-search-service",
-            tooltip="Search all services or only one",
-        ),
-        Binding(
-            "alt+v,v",
-            "toggle_view",
-            "Lines/Patterns",
-            id="log-search-view",
-            tooltip="Switch between matching lines and error patterns",
-        ),
-        Binding(
-            "alt+n,n",
-            "mark_new_since",
-            "New since",
-            id="log-search-new-since",
-            show=False,
-            tooltip="Mark signatures first seen after a time (e.g. a deploy)",
-        ),
-        Binding(
-            "alt+d,D",
-            "pick_deploy",
-            "New since deploy",
-            id="log-search-new-since-deploy",
-            show=False,
-            tooltip="Pick a recent deploy: signatures first seen after it are marked NEW",
-        ),
-        Binding(
-            "p",
-            "pin",
-            "Pin",
-            id="log-search-pin",
-            tooltip="Pin the selected line or signature to the timeline as evidence",
-        ),
-        Binding(
-            "slash",
-            "focus_pattern",
-            "Pattern",
-            id="log-search-focus-pattern",
-            show=False,
-            tooltip="Go back to the pattern box",
-        ),
-        Binding(
-            "escape",
-            "stop",
-            "Stop",
-            id="log-search-stop",
-            show=False,
-            tooltip="Stop the running search",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    VIEWS = (("a line's record", "cockpit.tui.panes.log_record:LogRecordScreen"),)
 
     @dataclass
     class SearchProgressed(Message):
@@ -247,6 +164,32 @@ the results; `home` / `end` select the first / last line.
             return
         target = "log-search-results" if view == "lines" else "log-search-patterns"
         self.query_one("#log-search-views", ContentSwitcher).current = target
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what has nothing to act on: pin with no line or signature selected, re-run
+        before a search, stop when nothing runs (Esc then goes on to the app), a deploy pick
+        without services."""
+        if action == "pin":
+            return True if self._pin_target() else None
+        if action == "rerun":
+            return True if self.last_query is not None and not self.running else None
+        if action == "stop":
+            return True if self.running else None
+        if action == "pick_deploy":
+            return True if self.config.services else None
+        return True
+
+    def _pin_target(self) -> bool:
+        if not self.is_mounted:
+            return False
+        if self.view == "patterns":
+            return self.query_one("#log-search-patterns", PatternTable).selected() is not None
+        return self.query_one("#log-search-results", HitLog).current() is not None
+
+    def action_rerun(self) -> None:
+        if self.last_query is not None:
+            self.start_search(self.last_query.pattern)
 
     def action_toggle_regex(self) -> None:
         self.regex = not self.regex
@@ -311,13 +254,6 @@ the results; `home` / `end` select the first / last line.
         self.action_focus_pattern()
 
     def action_pick_deploy(self) -> None:
-        if not self.config.services:
-            self.notify(
-                "no services configured, so no deploys to pick: add [[services]] "
-                "(or press n to type a time)",
-                severity="warning",
-            )
-            return
         self.app.push_screen(DeployPickerScreen(self.config, self.clock()), self._deploy_picked)
 
     def _deploy_picked(self, deploy: Deploy | None) -> None:
@@ -392,6 +328,7 @@ the results; `home` / `end` select the first / last line.
         self.last_query = query
         self._reset_results(query)
         self.running = True
+        self.refresh_bindings()
         summary.update(Text(f"searching {self.options().window_label()}…"))
         self._search(self.generation, query, self._new_since())
         return True
@@ -457,12 +394,19 @@ the results; `home` / `end` select the first / last line.
             return  # an older search, still winding down
         update = message.update
         if isinstance(update, LinesFound):
-            self.query_one("#log-search-results", HitLog).add_hits(update.hits, update.lines)
+            log = self.query_one("#log-search-results", HitLog)
+            first = not log.hits
+            log.add_hits(update.hits, update.lines)
+            if first:
+                self.refresh_bindings()  # something to pin now
         elif isinstance(update, SourcesChanged):
             self._statuses_changed(update)
         elif isinstance(update, PatternsFound):
+            first = self._patterns is None
             self._patterns = update
             self._paint_patterns()
+            if first:
+                self.refresh_bindings()
         else:
             self._search_ended(update)
 
@@ -482,6 +426,7 @@ the results; `home` / `end` select the first / last line.
 
     def _search_ended(self, message: SearchDone) -> None:
         self.running = False
+        self.refresh_bindings()
         if message.error:
             self.query_one("#log-search-summary", Static).update(
                 Text(visible(message.error), style="bold red")
@@ -505,6 +450,10 @@ the results; `home` / `end` select the first / last line.
         self.query_one("#log-search-summary", Static).update(Text(line))
 
     # -- selection and pinning -----------------------------------------------------------------
+
+    @on(HitLog.Selected)
+    def _line_selected(self) -> None:
+        self.refresh_bindings()  # pin and copy apply to the selected line
 
     @on(HitLog.Opened)
     def _line_opened(self, message: HitLog.Opened) -> None:
@@ -530,7 +479,6 @@ the results; `home` / `end` select the first / last line.
     def _pin_line(self) -> None:
         hit = self.query_one("#log-search-results", HitLog).current()
         if hit is None:
-            self.notify("nothing to pin: no lines yet", severity="warning")
             return
         pattern = self.last_query.pattern if self.last_query else None
         self.post_message(PinRequested("logs", visible(hit.text), line_evidence(hit, pattern)))
@@ -538,7 +486,6 @@ the results; `home` / `end` select the first / last line.
     def _pin_signature(self) -> None:
         row = self.query_one("#log-search-patterns", PatternTable).selected()
         if row is None:
-            self.notify("nothing to pin: no signature selected", severity="warning")
             return
         pattern = self.last_query.pattern if self.last_query else None
         self.post_message(PinRequested("logs", visible(row.key), signature_evidence(row, pattern)))

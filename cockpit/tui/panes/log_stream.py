@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cockpit.core.patterns import PatternIndex
 from cockpit.core.search.engine import HitsFound, SearchFinished, StatusChanged, stream_search
 from cockpit.core.search.model import Hit, Query, Source, SourceState, SourceStatus
-from cockpit.core.search.patterns import PatternIndex
 from cockpit.tui.panes.hit_log import line_of
 
 MAX_SIGNATURES_SHOWN = 200
-PATTERN_LINE_LIMIT = 200_000
-"""Matching lines clustered into signatures per search: bounds the CPU a flood costs (about
-20 us a line); counts per source stay exact."""
+"""Signatures listed in the patterns view (the most frequent); a row counts the rest."""
+PATTERN_LINE_LIMIT = 1_000_000
+"""Matching lines grouped into signatures per search: bounds the CPU a flood costs (a few
+microseconds a line); counts per source stay exact."""
 PATTERN_REFRESH_SECONDS = 0.3
 """How often the patterns view is refreshed while a search runs."""
 
@@ -32,6 +33,7 @@ class PatternRow:
     """One signature as the patterns view shows it (an immutable snapshot)."""
 
     key: str
+    """The template, variable parts as `<*>`."""
     count: int
     first_seen: datetime | None
     last_seen: datetime | None
@@ -62,7 +64,10 @@ class PatternsFound:
     """A fresh snapshot of the error patterns."""
 
     rows: tuple[PatternRow, ...]
-    other: int
+    hidden: int
+    """Signatures past the ones shown (the least frequent)."""
+    untracked: int
+    """Lines past the pattern index's bound on distinct shapes (counted, not grouped)."""
     total: int
 
 
@@ -85,9 +90,10 @@ SearchUpdate = LinesFound | SourcesChanged | PatternsFound | SearchDone
 
 def _patterns(index: PatternIndex) -> PatternsFound:
     start, end = index.first_seen, index.last_seen
+    signatures = index.signatures(MAX_SIGNATURES_SHOWN)  # only these are built
     rows = tuple(
         PatternRow(
-            sig.key,
+            sig.template,
             sig.count,
             sig.first_seen,
             sig.last_seen,
@@ -95,9 +101,10 @@ def _patterns(index: PatternIndex) -> PatternsFound:
             index.is_new(sig),
             sig.example,
         )
-        for sig in index.signatures(MAX_SIGNATURES_SHOWN)
+        for sig in signatures
     )
-    return PatternsFound(rows, index.other, index.total)
+    hidden = max(0, index.group_count - MAX_SIGNATURES_SHOWN)
+    return PatternsFound(rows, hidden, index.untracked, index.total)
 
 
 def search_updates(

@@ -8,12 +8,17 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import DataTable
 
+from cockpit.core.patterns.display import short_template, short_templates
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.timefmt import hhmm
 from cockpit.tui.panes.hit_log import iso_z
 from cockpit.tui.panes.log_stream import PATTERN_LINE_LIMIT, PatternRow, PatternsFound
+
+TEMPLATE_MIN_CHARS = 24
+TEMPLATE_MAX_CHARS = 200
 
 
 def _minute(ts: datetime | None) -> str:
@@ -45,16 +50,20 @@ def shared_prefixes(keys: Sequence[str]) -> list[str]:
     return prefixes
 
 
-def signature_cell(key: str, prefix: str, max_len: int = 120) -> Text:
-    """The distinctive part first (`…upstream timeout after <dur>`), the shared prefix after
-    it, dim, in brackets; the whole key when nothing is shared."""
+def signature_cell(key: str, prefix: str, width: int = TEMPLATE_MAX_CHARS) -> Text:
+    """The distinctive part first (`…upstream timeout after <*>`), the shared prefix after
+    it, dim, in brackets, all in `width` characters: the distinctive part is cut only when it
+    alone is wider, the prefix first. The whole key (fitted) when nothing is shared."""
     if not prefix:
-        return safe_text(key, max_len=max_len)
+        return safe_text(short_template(key, width), max_len=TEMPLATE_MAX_CHARS)
+    rest = key[len(prefix) :].lstrip()
     cell = Text("…", style="dim")
-    cell.append_text(safe_text(key[len(prefix) :].lstrip(), max_len=max_len))
-    cell.append("  [", style="dim")
-    cell.append_text(safe_text(prefix, max_len=60, style="dim"))
-    cell.append("]", style="dim")
+    cell.append_text(safe_text(short_template(rest, width - 1), max_len=TEMPLATE_MAX_CHARS))
+    room = width - cell.cell_len - len("  […]")
+    if room >= MIN_ELIDED:
+        cell.append("  [", style="dim")
+        cell.append_text(safe_text(short_template(prefix, room + 1), None, style="dim"))
+        cell.append("]", style="dim")
     return cell
 
 
@@ -91,31 +100,53 @@ class PatternTable(DataTable[Text]):
         )
         cursor = self.cursor_row
         self.clear()
-        prefixes = shared_prefixes([row.key for row in self.rows_shown])
-        for row, prefix in zip(self.rows_shown, prefixes, strict=True):
+        # The signature column gets what the short columns leave; each row leads with what
+        # tells it from its siblings, the prefix it shares with them after it (or cut).
+        keys = [row.key for row in self.rows_shown]
+        width = min(self._template_chars(), TEMPLATE_MAX_CHARS)
+        shown = zip(
+            self.rows_shown, shared_prefixes(keys), short_templates(keys, width), strict=True
+        )
+        for row, prefix, template in shown:
             self.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
                 Text(_minute(row.first_seen)),
                 Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
-                signature_cell(row.key, prefix),
+                signature_cell(row.key, prefix, width)
+                if prefix
+                else safe_text(template, max_len=TEMPLATE_MAX_CHARS),
             )
         blank = Text("")
         if found.total >= PATTERN_LINE_LIMIT:
             note = f"(signatures from the first {PATTERN_LINE_LIMIT:,} matching lines only)"
             self.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
-        if found.other:
+        if found.hidden:
+            note = f"({found.hidden:,} more signatures not shown, each rarer than these)"
+            self.add_row(blank, blank, blank, blank, blank, Text(note, style="dim"))
+        if found.untracked:
             self.add_row(
-                Text(f"{found.other:,}"),
+                Text(f"{found.untracked:,}"),
                 blank,
                 blank,
                 blank,
                 blank,
-                Text("(other shapes, past the signature limit)", style="dim"),
+                Text("(lines of more distinct shapes than the index tracks)", style="dim"),
             )
         if found.rows:
             self.move_cursor(row=min(cursor, len(found.rows) - 1))
+
+    def _template_chars(self) -> int:
+        """What the template column can show: the table's width less the short columns
+        (each with its padding) and a scrollbar."""
+        # The views' switcher has its width even while the table is hidden (lines view).
+        width = self.size.width
+        if not width and isinstance(self.parent, Widget):
+            width = self.parent.size.width
+        count = max([5, *(len(f"{row.count:,}") for row in self.rows_shown)])
+        short = count + len("NEW") + len("--:--") * 2 + 12  # 12: the trend
+        return max(TEMPLATE_MIN_CHARS, width - short - 2 * 6 - 2)
 
     def selected(self) -> PatternRow | None:
         """The signature under the cursor, or None."""

@@ -26,6 +26,7 @@ from cockpit.core.timeline import (
     fold_repeats,
     kinds_present,
 )
+from cockpit.tui.keys import key_for
 from cockpit.tui.panes.base import Pane
 
 AUTHOR_STYLES = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta")
@@ -35,6 +36,9 @@ KIND_STYLES = {
     "incident.resolved": "bold green",
     "command.copied": "bold",
     "alert.fired": "red",
+    "alert.attached": "red",
+    "alert.resolved": "green",
+    "alert.refired": "bold reverse red",
 }
 ALL_KINDS = ""
 BUT_SEARCHES = "-" + SEARCHES
@@ -119,7 +123,7 @@ class KindPickerScreen(ModalScreen[str | None]):
 
 
 class TimelinePane(Pane):
-    """Everything that happened, as it happens. `n` adds a note."""
+    """Everything that happened, as it happens."""
 
     PANE_TITLE = "Timeline"
     HELP = """\
@@ -127,17 +131,11 @@ class TimelinePane(Pane):
 
 Every event of the incident, live, oldest first: date and time in **UTC**, who, and what.
 Entries written by a pairing partner in another terminal appear within a second.
-This is the raw material of the postmortem.
+This is the raw material of the postmortem. A note is saved only once it is committed.
 
 Repeats (the same search again and again) fold into one row with a count and a span,
-`(x10, 14:02-14:09Z)`; the store and `cockpit timeline --json` keep every event. `f` picks
-which kinds of event to show: all, all but searches, or one kind.
-
-| Key | Action |
-| --- | --- |
-| `n` | add a note (saved only once it is committed) |
-| `f` | show all kinds, all but searches, or one kind |
-| `end` / `home` | jump to the newest / oldest entry |
+`(x10, 14:02-14:09Z)`; the store and `cockpit timeline --json` keep every event. The kind
+filter shows all kinds, all but searches, or one kind.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -215,7 +213,11 @@ which kinds of event to show: all, all but searches, or one kind.
         status.append(f"{len(rows)} rows", style="dim")
         if folded:
             status.append(f" ({folded} repeats folded)", style="dim")
-        status.append(" · f filter", style="dim")
+        key = key_for(
+            self.BINDINGS, "timeline-filter-kinds", self.config.keymap, self.app.get_key_display
+        )
+        if key:
+            status.append(f" · {key} filter", style="dim")
         self.query_one("#timeline-status", Static).update(status)
 
     def action_pick_kinds(self) -> None:

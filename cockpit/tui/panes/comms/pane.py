@@ -18,7 +18,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
@@ -46,13 +46,19 @@ from cockpit.core.comms.facts import (
 from cockpit.core.comms.lint import Finding, LintContext, lint, people_names
 from cockpit.core.config import Config
 from cockpit.core.incident import IncidentState
-from cockpit.core.review.events import ACTION_ITEM_ADDED, action_item_payload
+from cockpit.core.review.events import (
+    ACTION_ITEM_ADDED,
+    action_item_payload,
+    action_items,
+    root_cause,
+)
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
-from cockpit.tui.panes.comms.dialogs import ActionItemInput, ActionItemScreen
+from cockpit.tui.panes.comms.dialogs import ActionItemInput, ActionItemScreen, ActionItemsScreen
 from cockpit.tui.panes.comms.draft_editor import DraftEditor
 from cockpit.tui.panes.comms.facts_list import RESET_WORD, FactsList
+from cockpit.tui.panes.comms.keys import BINDINGS
 from cockpit.tui.panes.comms.root_cause import RootCauseCheck
 from cockpit.tui.panes.comms.views import cadence_text, diff_text, draft_title, lint_text
 
@@ -71,136 +77,29 @@ Drafts customer comms from the **facts**; a human edits, copies and sends them.
 The cockpit never publishes anything.
 
 - **Facts**: each shows where it came from (logs, the timeline, or who edited it).
-  Select one and press `enter` to edit it (type `{RESET_WORD}` to go back to the derived value).
+  Edit one (type `{RESET_WORD}` to go back to the derived value); the edit is recorded.
 - **Draft**: a status-page update (2-3 sentences) or a customer email paragraph, from
   deterministic templates. The cause stays "under investigation" until Review.
-  Edit it in place; `g` redrafts from the facts.
+  Edit it in place, or redraft from the facts.
 - **Lint**: speculation about the cause, promises and ETAs, internal hosts, IPs, SHAs,
   internals, blame, secrets, missing start or next-update time. Copying is still allowed;
   the findings are recorded with the copy.
 - **Cadence**: next update due every `[comms] cadence_minutes` (30) after the last copied
   update, until Monitoring. The countdown, the Next-update fact and the draft name the same
   time; within half a cadence of it, the draft is that update and promises the one after.
-- **Root cause** (`r`, in Review): in your words. Below the draft, a cross-check lists the
+- **Root cause** (Review): in your words. Below the draft, a cross-check lists the
   recorded evidence that **supports** it (pins, verified hypotheses, the deploy list), what
   **contradicts** it (refuted hypotheses, notes that say otherwise) and what is **missing**.
   It is a keyword match, the same one the postmortem's evidence table uses: heuristic and
   UNVERIFIED. It follows new pins and verdicts as they arrive.
-- **AI rewrite** (`w`, with `ANTHROPIC_API_KEY`): the model rewords the draft from the facts.
+- **AI rewrite** (with `ANTHROPIC_API_KEY`): the model rewords the draft from the facts.
   The request is redacted first (nothing is sent if that fails); the result is marked
   UNVERIFIED, linted like any draft, and only ever copied by a human.
-
-| Key | Action |
-| --- | --- |
-| `enter` / `e` | edit the highlighted fact |
-| `t` | switch between status update and customer email |
-| `c` | copy the draft (recorded with its lint findings; never sent) |
-| `w` | AI rewrite of the draft (needs `ANTHROPIC_API_KEY`; redacted; UNVERIFIED) |
-| `g` | redraft from the facts, dropping your edits |
-| `D` | show / hide the diff against the last copied update |
-| `r` | state the root cause (Review); the cross-check appears under the draft |
-| `x` | open the root-cause cross-check in full (scrollable; follows new evidence) |
-| `a` | add an action item (text, owner, due date as YYYY-MM-DD or +3d / 1w) |
-| `p` | write the postmortem draft to `postmortem-<incident>.md` in the current folder |
-| `L` | read the logs again for the start time and share of requests |
-| `escape` | leave the draft editor |
+- **Action items** (text, owner, due date as YYYY-MM-DD or +3d / 1w) and the **postmortem**
+  draft, written to `postmortem-<incident>.md` in the current folder.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "e",
-            "edit_fact",
-            "Edit fact",
-            id="comms-edit-fact",
-            show=False,
-            tooltip="Edit the highlighted fact (recorded with your name)",
-        ),
-        Binding(
-            "t",
-            "toggle_draft",
-            "Update/email",
-            id="comms-toggle-draft",
-            tooltip="Switch between the status update and the customer email",
-        ),
-        Binding(
-            "c",
-            "copy_draft",
-            "Copy draft",
-            id="comms-copy",
-            tooltip="Copy the draft to the clipboard; recorded with its lint findings",
-        ),
-        Binding(
-            "w",
-            "ai_rewrite",
-            "AI rewrite",
-            id="comms-ai-rewrite",
-            show=False,
-            tooltip="Ask the model to reword the draft (redacted; the result is UNVERIFIED)",
-        ),
-        Binding(
-            "g",
-            "regenerate",
-            "Redraft",
-            id="comms-regenerate",
-            show=False,
-            tooltip="Redraft from the facts, dropping edits to the draft",
-        ),
-        Binding(
-            "D",
-            "toggle_diff",
-            "Diff",
-            id="comms-diff",
-            show=False,
-            tooltip="Show the diff against the last copied status update",
-        ),
-        Binding(
-            "r",
-            "state_root_cause",
-            "Root cause",
-            id="comms-root-cause",
-            show=False,
-            tooltip="State the root cause in your words; cross-checked (UNVERIFIED, heuristic)",
-        ),
-        Binding(
-            "x",
-            "show_root_cause_check",
-            "Cross-check",
-            id="comms-root-cause-check",
-            show=False,
-            tooltip="Open the root-cause cross-check in full (UNVERIFIED, heuristic)",
-        ),
-        Binding(
-            "a",
-            "add_action_item",
-            "Action item",
-            id="comms-action-item",
-            show=False,
-            tooltip="Add an action item with owner and due date",
-        ),
-        Binding(
-            "p",
-            "write_postmortem",
-            "Postmortem",
-            id="comms-postmortem",
-            tooltip="Write the postmortem draft to a Markdown file",
-        ),
-        Binding(
-            "L",
-            "read_logs",
-            "Read logs",
-            id="comms-read-logs",
-            show=False,
-            tooltip="Read the logs again for the start time and share of requests",
-        ),
-        Binding(
-            "escape",
-            "leave_editor",
-            "Leave editor",
-            id="comms-leave-editor",
-            show=False,
-            tooltip="Move focus from the draft back to the facts",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     @dataclass
     class LogFactsRead(Message):
@@ -312,6 +211,7 @@ The cockpit never publishes anything.
         self._lint()
         self.query_one(RootCauseCheck).follow(state)
         self._tick()
+        self.refresh_bindings()
 
     def _lint_context(self) -> LintContext:
         assert self.facts is not None
@@ -429,9 +329,6 @@ The cockpit never publishes anything.
         self._refresh()
 
     def action_read_logs(self) -> None:
-        if not self.config.sources:
-            self.notify("no log sources configured: facts come from the timeline and your edits")
-            return
         self.notify("reading the logs for the comms facts…", timeout=3)
         if self.incident is not None:
             self._read_logs(self.incident)
@@ -521,8 +418,30 @@ The cockpit never publishes anything.
         self.query_one(RootCauseCheck).ask_statement(self.incident)
 
     def action_show_root_cause_check(self) -> None:
-        if not self.query_one(RootCauseCheck).show_full():
-            self.notify("no root cause stated yet: press r to state it (Review)", timeout=5)
+        self.query_one(RootCauseCheck).show_full()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer what applies: copying needs a draft, the cross-check a stated cause, the AI
+        rewrite a key, re-reading logs a source, Esc the draft editor (else it goes on)."""
+        if action in ("copy_draft", "ai_rewrite") and self.facts is None:
+            return None
+        if action == "ai_rewrite":
+            return True if os.environ.get("ANTHROPIC_API_KEY") else None
+        if action == "read_logs":
+            return True if self.config.sources else None
+        if action == "show_root_cause_check":
+            return True if self.incident and root_cause(self.incident.events) else None
+        if action == "list_action_items":
+            return True if self.incident and action_items(self.incident.events) else None
+        if action == "leave_editor":
+            return True if self.query_one(DraftEditor).has_focus else None
+        if action == "write_postmortem":
+            return True if self.incident is not None and self.facts is not None else None
+        return True
+
+    def action_list_action_items(self) -> None:
+        if self.incident is not None:
+            self.app.push_screen(ActionItemsScreen(action_items(self.incident.events)))
 
     def action_add_action_item(self) -> None:
         def save(item: ActionItemInput | None) -> None:
