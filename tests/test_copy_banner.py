@@ -71,7 +71,7 @@ async def test_the_banner_shrinks_after_8_seconds_and_esc_hides_it(tmp_path: Pat
         timers.fire()  # 8 s later
         await pilot.pause()
         (row,) = notice_rows(app)  # one line
-        assert "COPIED, NOT EXECUTED" in row and "ctrl+y" in row and "kubectl" in row
+        assert "COPIED, NOT EXECUTED" in row and "^y full text" in row and "kubectl" in row
 
         await pilot.press("escape")
         await pilot.pause()

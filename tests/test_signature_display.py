@@ -15,10 +15,12 @@ from tests.tui_support import make_app, settle, write_config
 from tests.ux_support import flowing_text, screen_text
 
 MESSAGES = (
-    "upstream timeout calling payments after 800ms (attempt 3)",
-    "connection pool exhausted (max=50, waiting=12) for payments-client",
-    "circuit breaker open for payments (failures=20 in 30s)",
+    "payments client error: upstream timeout calling payments after 800ms (attempt 3)",
+    "payments client error: connection pool exhausted (max=50, waiting=12)",
+    "payments client error: circuit breaker open for payments (failures=20 in 30s)",
 )
+"""Three failures of one client: the clusterer keeps the message (the header is left out),
+and every template starts the same."""
 
 
 def test_the_prefix_shared_with_a_sibling_is_elided() -> None:
@@ -70,14 +72,15 @@ async def test_at_120x40_each_row_shows_what_tells_it_apart(tmp_path: Path) -> N
         await settle(pilot)
         await patterns_of(pilot, "level=error")
         shown = screen_text(app)
-        # Before, every row read "error checkout: ..." cut at the edge of the narrow column.
+        # Before, every row read "payments client error: ..." cut at the narrow column's edge.
         for start in ("…upstream", "…connection", "…circuit"):
             assert start in shown
         await pilot.press("z")  # the Logs pane gets the whole screen
         await pilot.pause()
         words = flowing_text(app)
-        assert "…upstream timeout calling payments after <dur> (attempt <n>)" in words
-        assert "[error checkout:]" in words
+        # Fitted again to the wider column: the whole distinctive part, then the shared
+        # prefix in brackets, cut where the column ends.
+        assert "…upstream timeout calling payments after <*> (attempt <*>) [payments" in words
 
 
 async def test_enter_on_a_signature_opens_its_example_with_the_whole_signature(
@@ -91,8 +94,11 @@ async def test_enter_on_a_signature_opens_its_example_with_the_whole_signature(
         await settle(pilot)
         assert isinstance(app.screen, LogRecordScreen)
         words = flowing_text(app)
-        assert "example of the signature error checkout: circuit breaker open for payments" in words
-        assert 'msg="circuit breaker open for payments (failures=20 in 30s)"' in words
+        assert "example of the signature payments client error: circuit breaker open" in words
+        assert (
+            'msg="payments client error: circuit breaker open for payments (failures=20 in 30s)"'
+            in words
+        )
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, LogRecordScreen)

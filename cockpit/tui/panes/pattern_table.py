@@ -74,6 +74,8 @@ class PatternTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.rows_shown: tuple[PatternRow, ...] = ()
         """The signatures on screen, in row order (the notes below them are not rows)."""
+        self._painted: tuple[PatternsFound, datetime | None, int] | None = None
+        """What was painted last, and at which template width."""
 
     def on_mount(self) -> None:
         # The short columns come first and the signature last: it can be long, and at 80
@@ -84,7 +86,13 @@ class PatternTable(DataTable[Text]):
     def forget(self) -> None:
         """Empty, for a new search."""
         self.rows_shown = ()
+        self._painted = None
         self.clear()
+
+    def on_resize(self) -> None:
+        # The templates are fitted to the width: fit them again (a maximized pane, `z`).
+        if self._painted is not None and self._painted[2] != self._template_chars():
+            self.paint(*self._painted[:2])
 
     def paint(self, found: PatternsFound, mark: datetime | None) -> None:
         """Show the snapshot `found`, marking NEW what was first seen at or after `mark`."""
@@ -103,7 +111,8 @@ class PatternTable(DataTable[Text]):
         # The signature column gets what the short columns leave; each row leads with what
         # tells it from its siblings, the prefix it shares with them after it (or cut).
         keys = [row.key for row in self.rows_shown]
-        width = min(self._template_chars(), TEMPLATE_MAX_CHARS)
+        self._painted = (found, mark, self._template_chars())
+        width = min(self._painted[2], TEMPLATE_MAX_CHARS)
         shown = zip(
             self.rows_shown, shared_prefixes(keys), short_templates(keys, width), strict=True
         )
