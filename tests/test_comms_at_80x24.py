@@ -62,7 +62,7 @@ async def test_a_promise_shows_its_lint_above_the_draft_and_on_the_banner(tmp_pa
         await settle(pilot)
         words = flowing_text(app)
         assert "Status update (edited) · ⚠ 1 lint: promise: 'will never happen again'" in words
-        await pilot.press("escape", "c")  # leave the editor, copy
+        await pilot.press("escape", "y")  # leave the editor, copy
         await settle(pilot)
         banner = " ".join(" ".join(notice_rows(app)).split())
         assert "COPIED status update ⚠ 1 flagged" in banner

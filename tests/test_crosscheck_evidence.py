@@ -128,7 +128,7 @@ async def test_the_comms_pane_shows_why_at_80x24(tmp_path: Path) -> None:
         await settle(pilot)
         await pilot.press("5")
         await settle(pilot)
-        await pilot.press("r")
+        await pilot.press("s")  # state the root cause
         await pilot.pause()
         await pilot.press(*STATEMENT, "enter")
         await settle(pilot)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cockpit.core.alerts.incident import attached_payload, incident_alerts, resolved_payload
+from cockpit.core.alerts.model import error_rate_alert
 from cockpit.core.comms.facts import CommsFacts, read_log_facts
 from cockpit.core.config import Config, HealthConfig, load_config_file
 from cockpit.core.deploys.health import find_burst, find_recovery, series_from_counts
@@ -127,21 +129,24 @@ def test_resolved_alerts_are_recovery_when_no_logs_say_so(tmp_path: Path) -> Non
     store = EventStore(tmp_path / "s.db", clock=lambda: FROZEN_NOW)
     record = store.create_incident("Checkout 5xx", "alertmanager")
     for service in ("checkout", "gateway"):
-        store.append(record.id, "alert.fired", {"service": service}, "alertmanager")
-    store.append(
-        record.id,
-        "alert.resolved",
-        {"service": "checkout", "ended_at": "2026-11-28T14:40:00Z"},
-        "alertmanager",
-    )
-    one = IncidentState.from_events(store.events(record.id))
+        page = error_rate_alert(service, at("14:20:00"))
+        store.append(record.id, Kind.ALERT_ATTACHED, attached_payload(page, "same"), "alice")
+
+    def resolve(service: str, when: datetime) -> IncidentState:
+        state = IncidentState.from_events(store.events(record.id))
+        (tracked,) = (
+            t for t in incident_alerts(state.events).tracked if t.alert.service == service
+        )
+        store.append(record.id, Kind.ALERT_RESOLVED, resolved_payload(tracked, now=when), "am")
+        return IncidentState.from_events(store.events(record.id))
+
+    one = resolve("checkout", at("14:40:00"))
     assert CommsFacts.from_state(one, now=FROZEN_NOW)["recovered"].value == ""  # gateway fires
-    store.append(record.id, "alert.resolved", {"service": "gateway"}, "alertmanager")
-    both = IncidentState.from_events(store.events(record.id))
+    both = resolve("gateway", FROZEN_NOW)
     store.close()
     recovered = CommsFacts.from_state(both, now=FROZEN_NOW)["recovered"]
     assert recovered.value == "14:45 UTC"
-    assert recovered.source.startswith("from the alerts: every alert resolved (alertmanager")
+    assert recovered.source.startswith("from the alerts: every alert resolved (Alertmanager")
     assert "UNVERIFIED" in recovered.source
 
 

@@ -433,7 +433,7 @@ def _derived(
             f"{_percent(logs.share)} of {service} requests" if service else _percent(logs.share),
             f"from logs: {logs.errors:,} of {logs.requests:,} {service or ''} request lines were"
             f" errors in the impact window {hhmm_z(start)}-{hhmm_z(end)}"
-            + (" (onset to recovery)" if logs.by_service[0].recovered else " (onset to now)")
+            + (" (onset to recovery)" if _first_recovered(logs) else " (onset to now)")
             + (f"; not added to {others} (it may carry the same requests)" if others else ""),
         )
     else:
@@ -673,6 +673,11 @@ def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
 
     found = alert_start(state)
     return (found.at, found.by) if found is not None else None
+
+
+def _first_recovered(logs: LogFacts) -> datetime | None:
+    """When the first failing service (the share's) recovered: the end of its impact window."""
+    return logs.by_service[0].recovered if logs.by_service else logs.recovered
 
 
 def _alert_services(state: IncidentState) -> tuple[list[str], list[str]] | None:

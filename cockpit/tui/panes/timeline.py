@@ -144,6 +144,7 @@ filter shows all kinds, all but searches, or one kind.
             "pick_kinds",
             "Filter kinds",
             id="timeline-filter-kinds",
+            show=False,  # the pane's first line says `f filter`; the footer keeps C R whole
             tooltip="Show all events, all but searches, or one kind",
         ),
         Binding(
