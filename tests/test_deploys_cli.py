@@ -190,3 +190,27 @@ def test_rollback_for_an_unknown_service_fails_with_one_line(demo_config, capsys
         "cockpit: unknown service 'chekout' (known: gateway, checkout, payments, inventory)\n"
     )
     assert "nothing to roll back" not in captured.out  # no answer for services not asked about
+
+
+def test_rollback_for_one_service_prints_only_its_analysis(demo_config, capsys):
+    """`--service inventory` on a checkout incident: no checkout analysis, one line saying
+    where inventory's deploy is a candidate (issue 12, polish)."""
+    path, truth = demo_config
+    assert main(["--config", str(path), "rollback"]) == 0
+    everything = capsys.readouterr().out
+    candidate = f" for {truth.bad_service}'s errors"
+    other = next(
+        line.split(". roll back ", 1)[1].split(" to ", 1)[0]
+        for line in everything.splitlines()
+        if ". roll back " in line and f"roll back {truth.bad_service} " not in line
+    )
+    assert main(["--config", str(path), "rollback", "--service", other]) == 0
+    out = capsys.readouterr().out
+    assert f"{truth.bad_service}: error burst" not in out
+    assert f"roll back {truth.bad_service} to" not in out
+    assert out.startswith(f"{other}: no error burst of its own")
+    assert f"note: {other}'s deploy " in out and candidate in out
+    assert out.rstrip().endswith("A human checks and runs them.")
+    assert main(["--config", str(path), "rollback", "--service", other, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["analyses"] == [] and candidate in data["candidate_elsewhere"][0]

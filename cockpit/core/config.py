@@ -339,8 +339,25 @@ class ServiceConfig(_Model):
     """One service: where its deploys come from and how it is rolled back."""
 
     name: str
+    paths: list[str] = []
+    """The repository paths that belong to this service (git pathspecs relative to the repo
+    root, such as `services/checkout/` or `libs/payments-client/*.py`). When set, the suspect
+    diff lists only the commits and files that touch them (`f` shows the whole range)."""
     deploys: DeploySource = DeploySource()
     rollback: RollbackTemplates = RollbackTemplates()
+
+    @field_validator("paths")
+    @classmethod
+    def _repository_paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.strip() or not path.isprintable():
+                raise ValueError(f"{path!r}: expected a path on one line, not empty")
+            if path.startswith(("/", ":", "-")) or ".." in path.split("/"):
+                raise ValueError(
+                    f"{path!r}: expected a path inside the repository, relative to its root"
+                    " (no leading '/', ':' or '-', no '..')"
+                )
+        return paths
 
 
 PROMQL_PLACEHOLDERS = frozenset({"service"})

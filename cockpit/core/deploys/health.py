@@ -191,6 +191,43 @@ def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
     return None
 
 
+RECOVERY_MINUTES = 5
+"""Minutes in a row back under the threshold that make a recovery rather than a lull."""
+
+
+def find_recovery(series: HealthSeries, burst: Burst, health: HealthConfig) -> datetime | None:
+    """When `burst` ended: the first minute of a stretch of `RECOVERY_MINUTES` judged (as the
+    burst was) under the error-ratio threshold, or None while the errors go on. A trailing
+    window lags the raw minutes, so the moment walks back over minutes already healthy."""
+    if not series.points:
+        return None
+    smoothing = SMOOTHING_MINUTES if series.source == "logs" else 1
+    threshold = health.error_ratio_threshold
+    last = max(series.points)
+    minute = (burst.crossed or burst.onset) + MINUTE
+    run_start: datetime | None = None
+    healthy = 0
+    while minute <= last:
+        ratio = series.ratio(minute - (smoothing - 1) * MINUTE, minute + MINUTE)
+        if ratio is not None and ratio <= threshold:
+            run_start = run_start or minute
+            healthy += 1
+            if healthy >= RECOVERY_MINUTES:
+                start = run_start
+                for back in range(1, smoothing):
+                    earlier = run_start - back * MINUTE
+                    if earlier <= burst.onset or _raw_elevated(series, earlier, threshold):
+                        break
+                    if series.ratio(earlier, earlier + MINUTE) is None:
+                        break
+                    start = earlier
+                return start
+        elif ratio is not None:
+            run_start, healthy = None, 0
+        minute += MINUTE
+    return None
+
+
 def _raw_elevated(series: HealthSeries, minute: datetime, threshold: float) -> bool:
     raw = series.ratio(minute, minute + MINUTE)
     return raw is not None and raw > threshold

@@ -215,12 +215,18 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
     def _show_latest(self) -> None:
         """The newest timeline entries, so the narrow layout's first screen shows what is
         happening (the wide one hides this: the Timeline pane is on screen there)."""
-        events = self.incident.events[-LATEST_EVENTS:] if self.incident else []
-        text = Text("latest on the timeline (6):", style="bold dim")
-        for event in reversed(events):
-            text.append(f"\n{event.ts:%H:%M:%SZ} ", style="dim")
-            text.append(visible(event.author, max_len=24) + " ")
-            text.append(visible(describe(event), max_len=200))
+        from cockpit.core.timeline import latest_rows
+
+        events = self.incident.events if self.incident else ()
+        rows = latest_rows(events, LATEST_EVENTS)
+        text = Text(
+            f"latest on the timeline ({len(events)} events; 6 shows all):", style="bold dim"
+        )
+        for row in reversed(rows):
+            text.append(f"\n{row.last.ts:%H:%M:%SZ} ", style="dim")
+            text.append(visible(row.author, max_len=24) + " ")
+            text.append(visible(describe(row.last), max_len=200))
+            text.append(row.repeats(), style="dim")
         self.query_one("#phase-latest", Static).update(text if events else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
