@@ -263,8 +263,8 @@ def _long_ids(skeleton: str, raw: bytes | None = None) -> str:
         return _hex_ids(skeleton, _ONES_RUNS, _LONG_IDS)
     # No UUID: what `_ONES_RUNS` finds is every run of sixteen `1`s or more, whole (runs
     # are maximal: their neighbours are no hex digits). Found with `str.find`, faster than
-    # a regex scan of a text full of `1`s (a, c, e are frequent letters). (Not `bytes.find`:
-    # it first tries its argument as an int, and raises and clears an exception each time.)
+    # a regex scan of a text full of `1`s (a, c, e are frequent letters). (A str: `in` a
+    # bytes first tries its argument as an int, raising and clearing a TypeError each time.)
     find = hexed.find
     start = find(_SIXTEEN)
     if start < 0:
