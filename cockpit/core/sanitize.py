@@ -23,8 +23,10 @@ markup, so ``[@click=app.quit]`` stays literal.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 DEFAULT_MAX_LEN = 2000
 """Longest line (in displayed characters) shown before it is cut with a marker."""
@@ -185,6 +187,8 @@ def safe_text(text: str, max_len: int | None = DEFAULT_MAX_LEN, style: str = "")
     `Text` never parses markup, so ``[bold]`` or ``[@click=...]`` stay literal; the cut marker,
     if any, is styled dim.
     """
+    from rich.text import Text  # only widgets need it; headless output is plain str
+
     shown, marker = _visible_parts(text, max_len)
     result = Text(shown, style=style, end="")
     if marker:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import sqlite3
 import stat
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -99,6 +97,15 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC (the default clock; tests pass a frozen one)."""
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A random id: the hex of a version-4 UUID, as `uuid.uuid4().hex` (whose module imports
+    `platform` and costs every command a few ms at start-up)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 @dataclass(frozen=True)
@@ -421,7 +428,7 @@ class EventStore:
         with self._write(self._conn):
             # Read the clock inside the write lock, so times follow the commit order.
             now = self._clock()
-            record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
+            record = IncidentRecord(new_id()[:12], title, now, author, drill, None)
             self._conn.execute(
                 "INSERT INTO incidents (id, title, created_at, created_by, drill)"
                 " VALUES (?,?,?,?,?)",
@@ -498,7 +505,7 @@ class EventStore:
     def _insert_event(
         self, incident_id: str, kind: str, payload: dict[str, Any], author: str, ts: datetime
     ) -> Event:
-        event_id = uuid.uuid4().hex
+        event_id = new_id()
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         try:
             cursor = self._conn.execute(
@@ -546,7 +553,7 @@ class EventStore:
                 try:
                     self._conn.execute(
                         "INSERT OR IGNORE INTO redaction_salts (incident_id, salt) VALUES (?,?)",
-                        (incident_id, secrets.token_bytes(REDACTION_SALT_BYTES)),
+                        (incident_id, os.urandom(REDACTION_SALT_BYTES)),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None
