@@ -97,10 +97,18 @@ def _char_class() -> str:
 # One regex finds every character that needs escaping; clean lines (the vast majority) cost a
 # single `search` and are returned as they are.
 _UNSAFE = re.compile(_char_class())
-_ESCAPES: dict[str, str] = {
-    chr(code): _escape_of(code) for first, last in _UNSAFE_RANGES for code in range(first, last + 1)
-}
-_ESCAPES["\t"] = TAB_REPLACEMENT
+
+
+class _EscapeTable(dict[str, str]):
+    """Each character `_UNSAFE` matches -> its escape, filled on first sight: the full table
+    (2,500 entries) would cost every command a few milliseconds at start-up."""
+
+    def __missing__(self, char: str) -> str:
+        escape = self[char] = _escape_of(ord(char))
+        return escape
+
+
+_ESCAPES = _EscapeTable({"\t": TAB_REPLACEMENT})
 
 
 def _replace(match: re.Match[str]) -> str:
