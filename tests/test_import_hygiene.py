@@ -123,8 +123,18 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "uuid",
         "_strptime",
     ),
-    # Ad hoc PATHs need neither a config nor the store.
-    "search": ("pydantic", "cockpit.core.config", "cockpit.core.store", "sqlite3", "tomllib"),
+    # Ad hoc PATHs need neither a config nor the store; plain files go to rg, so neither the
+    # in-process scan pool (concurrent.futures, logging) nor a private temporary folder.
+    "search": (
+        "pydantic",
+        "cockpit.core.config",
+        "cockpit.core.store",
+        "sqlite3",
+        "tomllib",
+        "concurrent.futures",
+        "logging",
+        "tempfile",
+    ),
 }
 
 

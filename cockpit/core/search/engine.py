@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cockpit.core.search.files import Engine, FileLogSource
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
-from cockpit.core.search.pool import scan_pool
+from cockpit.core.search.pool import tune_gil
 from cockpit.core.timefmt import floor_minute
 
 if TYPE_CHECKING:
@@ -367,7 +367,7 @@ def stream_search(
     searched. Raises PatternError for an invalid regex (on the first `next`).
     """
     validate(query)
-    scan_pool()  # made (once) before any source thread starts: that also tunes the GIL
+    tune_gil()  # before any source thread starts; the scan pool itself is made on first use
     cancel = cancel or threading.Event()
     selected = [
         s
