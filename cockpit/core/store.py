@@ -85,6 +85,12 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
+_SCHEMA_OBJECTS = frozenset(
+    line.split(" IF NOT EXISTS ", 1)[1].split()[0]
+    for line in _SCHEMA.splitlines()
+    if line.startswith("CREATE ") and " IF NOT EXISTS " in line
+)
+"""Every table, index and trigger `_SCHEMA` creates, by name."""
 
 
 class StoreError(Exception):
@@ -347,6 +353,9 @@ class EventStore:
                 raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if self._schema_is_current(conn):
+                # Nothing to create: no write transaction, so no fsync for `timeline`.
+                return conn
             with self._write(conn):
                 self._check_is_ours(conn)
                 for statement in _SCHEMA.split(";\n"):
@@ -360,6 +369,16 @@ class EventStore:
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _schema_is_current(conn: sqlite3.Connection) -> bool:
+        """True when every table, index and trigger of `_SCHEMA` exists and the version is
+        this cockpit's: opening then writes nothing (read in one snapshot, committed state)."""
+        # Names first: the schema and its version commit together, so names all present
+        # means the version read after them is the committed one.
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        return version == SCHEMA_VERSION and names >= _SCHEMA_OBJECTS
 
     def _check_is_ours(self, conn: sqlite3.Connection) -> None:
         """Refuse another application's database or one written by a newer cockpit."""
