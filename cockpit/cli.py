@@ -44,6 +44,39 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
 EXIT_USAGE = 2
 
 
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, without importing shutil."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, but the width is found without shutil: argparse makes a formatter for
+    every `add_argument`, and shutil (with its compression modules) cost every command a few
+    milliseconds although only `--help` prints."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 def selected_subcommand(argv: Sequence[str]) -> str | None:
     """The subcommand named in `argv`, found without importing any subcommand module."""
     names = {name for name, _, _ in SUBCOMMANDS}
@@ -62,6 +95,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser. Only the selected subcommand's module is imported (`--help` stays fast)."""
     parser = argparse.ArgumentParser(
         prog="cockpit",
+        formatter_class=_Formatter,
         description="Terminal incident cockpit. Reads in parallel, records everything, "
         "drafts the words; never executes a command.",
     )
@@ -80,7 +114,9 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
             # Only `cockpit --help` (nothing selected) lists them all: each subparser costs
             # argparse a formatter and gettext look-ups, a millisecond apiece at start-up.
             continue
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=_Formatter
+        )
         sub.set_defaults(_module=module_name)
         if name == selected:
             importlib.import_module(f"cockpit.commands.{module_name}").add_arguments(sub)

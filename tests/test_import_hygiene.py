@@ -122,6 +122,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "cockpit.core.readers",
         "uuid",
         "_strptime",
+        "shutil",  # argparse's formatter would load it for the terminal width (cli.py)
     ),
     # Ad hoc PATHs need neither a config nor the store; plain files go to rg, so neither the
     # in-process scan pool (concurrent.futures, logging) nor a private temporary folder.
