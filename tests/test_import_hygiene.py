@@ -169,6 +169,8 @@ def test_note_timeline_and_incidents_load_only_the_store(tmp_path: Path) -> None
         modules = _loaded(tmp_path, "--config", str(config), *argv)
         assert "cockpit.core.store" in modules, argv
         assert _offending(modules, forbidden) == [], argv
+        if argv[0] == "note":
+            assert "cockpit.core.incident" not in modules  # appends; nothing to fold
 
 
 def test_search_over_paths_loads_no_config_and_no_store(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         store_settings_from_args,
     )
     from cockpit.commands.incidents import target_incident
-    from cockpit.core.incident import Kind
+    from cockpit.core.kinds import Kind  # not incident.py: no state to fold here
     from cockpit.core.sanitize import visible
     from cockpit.core.store import StoreError
 
