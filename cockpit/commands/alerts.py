@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.alerts.alertmanager import default_alertmanagers, fetch_alerts
     from cockpit.core.config import ConfigError, find_config_file, load_config
-    from cockpit.core.sanitize import visible
+    from cockpit.core.sanitize import hide_url_password, visible
 
     explicit = getattr(args, "config", None)
     configs = []
@@ -73,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
             {
                 "alerts": [_alert_json(a) for a in shown],
                 "alertmanagers": [
-                    {"name": s.name, "url": s.url, "count": s.count, "error": s.error}
+                    {
+                        "name": s.name,
+                        "url": hide_url_password(s.url),
+                        "count": s.count,
+                        "error": s.error,
+                    }
                     for s in report.statuses
                 ],
             },

@@ -130,6 +130,20 @@ def run(args: argparse.Namespace) -> int:
             emit_lines(format_listing(listing))
         else:
             emit("no deploys found" + (f" since {args.since}" if args.since else ""))
+            if since is not None and not listing.errors:
+                # A checkout whose last change is older than the window lists nothing: say
+                # what is there, so nobody concludes the history is empty.
+                everything = (
+                    list_repo_deploys(args.repo, tag_pattern=args.tag_pattern, limit=1)
+                    if args.repo is not None
+                    else list_deploys(config, service=args.service, limit=1)
+                )
+                if everything.deploys:
+                    newest = everything.deploys[0].time
+                    emit(
+                        f"note: the newest is older, {newest:%Y-%m-%d %H:%M} UTC: "
+                        f"--since {max(2, (now - newest).days + 1)}d lists it"
+                    )
         for note in listing.notes:
             emit(f"note: {visible(note)}")
     for error in listing.errors:

@@ -33,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
         fail(f"{target} already exists; not overwritten (pick another -o FILE, or remove it)")
     found = discover()
     folder = Path.cwd() if args.output == "-" else target.resolve().parent
-    text = render(found, target_dir=folder)
+    try:
+        text = render(found, target_dir=folder)
+    except ValueError as exc:  # a bug, said in one line: a config it would refuse is not written
+        fail(f"nothing written: {exc}")
     if args.output == "-":
         sys.stdout.write(text)
         return 0

@@ -37,7 +37,7 @@ def format_reports(reports: list[SourceReport]) -> list[str]:
                 report.kind,
                 visible(report.name, 40),
                 str(report.origin),
-                visible(report.detail, 160),
+                visible(report.detail, 400),
             )
         )
         more = []

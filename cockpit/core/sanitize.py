@@ -247,3 +247,20 @@ def visible_stream(text: str) -> str:
     if not _UNSAFE_IN_STREAM.search(text):
         return text
     return _UNSAFE_IN_STREAM.sub(_replace, text)
+
+
+def hide_url_password(url: str, mask: str | None = "***") -> str:
+    """`url` with the password of its user info (`http://user:secret@host`, as amtool's
+    `ALERTMANAGER_URL` may carry it) replaced by `mask`, or dropped (`http://user@host`) when
+    `mask` is None: for every place a server's URL is shown or written down."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    if mask is None:
+        return f"{scheme}://{user + '@' if user else ''}{host}{rest[end:]}"
+    return f"{scheme}://{user}:{mask}@{host}{rest[end:]}"

@@ -41,6 +41,7 @@ from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
 from cockpit.tui.decisions import IncidentDecisions
 from cockpit.tui.help import HelpScreen, class_rows, help_markdown
+from cockpit.tui.keys import key_for
 from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested, RecordRequested
 from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
@@ -345,6 +346,8 @@ class CockpitApp(IncidentDecisions):
         self.runbook: Runbook | None = None
         self.service_errors: dict[str, ServiceErrors] = {}
         self._poll_timer: Timer | None = None
+        self.sharing_shown: Sharing | None = None
+        """PostgreSQL: the sharing state the header shows (set on the UI thread only)."""
         if config.keymap:
             self.set_keymap(config.keymap)
 
@@ -408,12 +411,13 @@ class CockpitApp(IncidentDecisions):
         phases = self.query_one(PhaseChecklist)
         phases.config = self.config
         phases.alertmanagers = tuple(self.config.alertmanagers)
+        sources_key = key_for(self.BINDINGS, "sources", self.config.keymap, self.get_key_display)
         if not self.config.alertmanagers:
             reason = next(
                 (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
             )
-            phases.alerts_note = f"no Alertmanager: {reason} (S: sources)"
-        self.notify(found.summary(), title="No config file", timeout=6)
+            phases.alerts_note = f"no Alertmanager: {reason} ({sources_key}: sources)"
+        self.notify(found.summary(f"{sources_key} shows why"), title="No config file", timeout=6)
         self._load_slots()
 
     # -- an incident from an alert (the human chooses) ---------------------------------------
@@ -485,7 +489,7 @@ class CockpitApp(IncidentDecisions):
     def action_show_sources(self) -> None:
         from cockpit.tui.sources import SourcesScreen
 
-        self.push_screen(SourcesScreen(self.config, self.discovery))
+        self.push_screen(SourcesScreen(self.config, self.discovery, discovering=self.discovering))
 
     def _load_slots(self) -> None:
         """Fill every pane slot, once the first frame is on screen (and, with no config file,
@@ -627,7 +631,8 @@ class CockpitApp(IncidentDecisions):
         target = self.config.store_target
         self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
         if self.link is not None and self.link.shared:
-            self.query_one(IncidentHeader).sharing = self.link.sharing()
+            self.sharing_shown = self.link.sharing()
+            self.query_one(IncidentHeader).sharing = self.sharing_shown
             self._watch_store(target)  # exclusive: a switch to another incident replaces it
         elif self._poll_timer is None:
             self._poll_timer = self.set_interval(POLL_SECONDS, self._poll_store)
@@ -706,21 +711,18 @@ class CockpitApp(IncidentDecisions):
         worker = get_current_worker()
         watcher = ChangeWatcher(target)
         outbox_version = link.outbox_version()
-        shown: Sharing | None = None
         try:
             while not worker.is_cancelled:
                 wake = watcher.wait(WATCH_SECONDS)
                 try:
-                    outbox_version, shown = self._watch_step(link, wake, outbox_version, shown)
+                    outbox_version = self._watch_step(link, wake, outbox_version)
                 except StoreError as exc:
                     # The local outbox or the server refused something: say it, keep watching.
                     self.post_message(SharingChanged(Sharing(True, online=False, error=str(exc))))
         finally:
             watcher.close()
 
-    def _watch_step(
-        self, link: StoreLink, wake: Any, outbox_version: int, shown: Sharing | None
-    ) -> tuple[int, Sharing | None]:
+    def _watch_step(self, link: StoreLink, wake: Any, outbox_version: int) -> int:
         """One turn of the LISTEN loop (in the watch thread); returns the new bookkeeping."""
         if link.incident_id in wake.events:
             # A partner's commit: read it first, bookkeeping after (latency).
@@ -743,13 +745,14 @@ class CockpitApp(IncidentDecisions):
             sharing = link.sharing()
         if link.incident_id in wake.presence or wake.reconnected:
             self.post_message(PresenceChanged())
-        key = (sharing.online, sharing.pending, sharing.rejected, sharing.error)
-        if shown is None or key != (shown.online, shown.pending, shown.rejected, shown.error):
-            shown = sharing
+        # Compared with what the header shows, not with what this loop last sent: writes and
+        # polls post their own state, and a stale OFFLINE from them must not stick.
+        if _sharing_key(sharing) != _sharing_key(self.sharing_shown):
             self.post_message(SharingChanged(sharing))
-        return outbox_version, shown
+        return outbox_version
 
     def on_sharing_changed(self, message: SharingChanged) -> None:
+        self.sharing_shown = message.sharing
         for header in self.query(IncidentHeader):  # none while the app shuts down
             header.sharing = message.sharing
 
@@ -959,6 +962,13 @@ class CockpitApp(IncidentDecisions):
         """A pane's action from the palette: show the pane, then run it there."""
         self.action_show_pane(pane_id)
         await self.run_action(action, self.pane_content(pane_id))
+
+
+def _sharing_key(sharing: Sharing | None) -> tuple[object, ...] | None:
+    """What the header says about sharing: equal keys read the same."""
+    if sharing is None:
+        return None
+    return (sharing.online, sharing.pending, sharing.rejected, sharing.error)
 
 
 def _parsed(action: str) -> tuple[str, tuple[object, ...]]:

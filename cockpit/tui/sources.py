@@ -56,7 +56,7 @@ class SourcesScreen(ModalScreen[None]):
     """Every source with its origin and state, and why skipped."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,S", "close", "Close", id="sources-close", tooltip="Close the view"),
+        Binding("escape,q,I", "close", "Close", id="sources-close", tooltip="Close the view"),
         Binding(
             "r",
             "rediscover",
@@ -70,10 +70,15 @@ class SourcesScreen(ModalScreen[None]):
     class Found(Message):
         discovery: Discovery
 
-    def __init__(self, config: Config, discovery: Discovery | None) -> None:
+    def __init__(
+        self, config: Config, discovery: Discovery | None, *, discovering: bool = False
+    ) -> None:
         super().__init__()
         self.config = config
         self.discovery = discovery
+        self.discovering = discovering
+        """No config file, and the app's discovery has not answered yet: this view waits for
+        the same (cached) discovery instead of describing an empty config."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog sources"):
@@ -89,13 +94,19 @@ class SourcesScreen(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
+        if self.discovering:
+            self.query_one("#sources-summary", Static).update(
+                Text("No config file: discovering this host's sources…", style="dim")
+            )
         self._work_out(self.config, self.discovery, refresh=False)
 
     @work(thread=True, exclusive=True, group="sources", exit_on_error=False)
     def _work_out(self, config: Config, discovery: Discovery | None, refresh: bool) -> None:
         from cockpit.core.discovery import configured_reports, discover
 
-        if discovery is None:
+        if discovery is None and self.discovering:
+            found = discover()  # the app's own discovery: cached once either finishes
+        elif discovery is None:
             found = configured_reports(config)
         elif refresh:
             found = discover(root=discovery.root, cwd=discovery.cwd, refresh=True)
@@ -128,7 +139,8 @@ class SourcesScreen(ModalScreen[None]):
 
     def action_rediscover(self) -> None:
         if self.discovery is None:
-            self.notify("a config file is in use: discovery does not run", severity="warning")
+            if not self.discovering:
+                self.notify("a config file is in use: discovery does not run", severity="warning")
             return
         self.query_one("#sources-summary", Static).update(Text("discovering…", style="dim"))
         self._work_out(self.config, self.discovery, refresh=True)

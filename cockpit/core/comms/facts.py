@@ -442,6 +442,14 @@ def _derived(
             "from logs: services with an error burst, first to fail first"
             + (f" ({onsets})" if onsets else ""),
         )
+    elif alerted := _alert_services(state):
+        names, alertnames = alerted
+        facts["services"] = _fact(
+            "services",
+            ", ".join(names),
+            f"from the service label of the alert{'s' if len(alertnames) > 1 else ''} "
+            f"{', '.join(alertnames)} (raised by Alertmanager); no error burst in the logs",
+        )
     else:
         facts["services"] = _fact("services", "", "unknown: name them")
 
@@ -592,6 +600,29 @@ def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
 
     found = alert_start(state)
     return (found.at, found.by) if found is not None else None
+
+
+def _alert_services(state: IncidentState) -> tuple[list[str], list[str]] | None:
+    """The services the incident's alerts name (the opened-from alert's first) and the alerts
+    that name them, or None when no alert carries a service label."""
+    from cockpit.core.alerts.incident import incident_alerts
+    from cockpit.core.sanitize import visible
+
+    mine = incident_alerts(state.events)
+    ordered = ([mine.opened_from] if mine.opened_from else []) + list(mine.tracked)
+    names: list[str] = []
+    alertnames: list[str] = []
+    for tracked in ordered:
+        if tracked is None or not tracked.alert.service:
+            continue
+        # Labels are outside text: they reach drafts a human copies, so they stay inert.
+        service = visible(tracked.alert.service, 60).replace(",", " ")
+        if service not in names:
+            names.append(service)
+        alertname = visible(tracked.alert.alertname, 60)
+        if alertname not in alertnames:
+            alertnames.append(alertname)
+    return (names, alertnames) if names else None
 
 
 def _alerts_recovery(state: IncidentState) -> str:

@@ -40,6 +40,7 @@ from cockpit.core.discovery.model import (
     State,
     resolve_program,
 )
+from cockpit.core.sanitize import hide_url_password
 
 __all__ = [
     "ROOT_ENV",
@@ -297,7 +298,7 @@ def configured_reports(config: Config) -> Discovery:
                     Origin.CONFIG,
                     State.USED,
                     "configured (its deadline and errors show when it is searched)",
-                    location=source.url,
+                    location=hide_url_password(source.url),
                     service=source.service,
                 )
             )
@@ -364,7 +365,7 @@ def configured_reports(config: Config) -> Discovery:
                 Origin.CONFIG,
                 State.USED,
                 "configured",
-                location=config.prometheus.url,
+                location=hide_url_password(config.prometheus.url),
             )
         )
     for am in config.alertmanagers:
@@ -375,7 +376,7 @@ def configured_reports(config: Config) -> Discovery:
                 Origin.CONFIG,
                 State.USED,
                 "configured (`cockpit alerts` reads it)",
-                location=am.url,
+                location=hide_url_password(am.url),
             )
         )
     return Discovery(

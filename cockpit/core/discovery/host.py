@@ -141,11 +141,12 @@ def _walk_files(top: Path, depth: int, budget: list[int]) -> Iterator[tuple[Path
 
 
 def _glob_paths(folder_base: Path, files: list[Path]) -> list[str]:
-    """`folder/base*` when that glob matches exactly these files, else the files by name."""
+    """`folder/base*` when that glob matches exactly these files, else the files by name, each
+    escaped: a source's paths are globs, and `app[1].log` must match only itself."""
     pattern = glob.escape(str(folder_base)) + "*"
     if set(map(Path, glob.glob(pattern))) == set(files):
         return [pattern]
-    return sorted(str(f) for f in files)
+    return sorted(glob.escape(str(f)) for f in files)
 
 
 def var_log(root: Path) -> tuple[list[SourceReport], list[FileSource]]:

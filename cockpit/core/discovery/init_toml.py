@@ -6,8 +6,8 @@ The text is checked against the strict schema before it is written (a test loads
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import socket
 import tomllib
 from datetime import UTC, datetime
@@ -16,14 +16,55 @@ from pathlib import Path
 from cockpit.core.config import Config, FileSource, JournaldSource, LokiSource
 from cockpit.core.discovery.model import Discovery, State
 
+# Characters a TOML basic string refuses (C0 but TAB, DEL), and ones that would act on or hide
+# from a terminal showing the file (C1, bidi, zero-width, tags): written as \\u escapes.
+_ESCAPED = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+)
+# A lone surrogate is a byte of a file name that is not UTF-8: TOML (UTF-8 only) cannot hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
 
 def _string(value: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A TOML basic string for any text. A lone surrogate is written as its visible escape
+    (`\\udce9`, as `cockpit sources` shows it); globs use `_glob` instead."""
+    value = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    value = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _ESCAPED.sub(_escape, value) + '"'
 
 
-def _strings(values: list[str]) -> str:
-    return "[" + ", ".join(_string(v) for v in values) + "]"
+def _glob(pattern: str) -> str:
+    """A glob as a TOML string: a byte that is not UTF-8 becomes `?`, which matches it."""
+    return _string(_SURROGATE.sub("?", pattern))
+
+
+def _globs(patterns: list[str]) -> str:
+    return "[" + ", ".join(_glob(p) for p in patterns) + "]"
+
+
+def _plain(path: str) -> str | None:
+    """A path that is not a glob as a TOML string, or None when it is not UTF-8 (no TOML form)."""
+    return None if _SURROGATE.search(path) else _string(path)
+
+
+def _url_lines(url: str) -> list[str]:
+    """`url = ...` for a server, never with the password its URL may carry (the file is meant
+    to be committed): the password is left out and a comment says so."""
+    from cockpit.core.sanitize import hide_url_password
+
+    bare = hide_url_password(url, None)
+    if bare == url:
+        return [f"url = {_string(url)}"]
+    return [
+        "# The URL found carried a password: left out here, so it is not committed with the file.",
+        f"url = {_string(bare)}",
+    ]
 
 
 def _comment(text: str) -> str:
@@ -82,18 +123,23 @@ def render(found: Discovery, *, target_dir: Path, now: datetime | None = None) -
                 lines.append(f"service = {_string(source.service)}")
             if source.format != "text":
                 lines.append(f"format = {_string(source.format)}")
-            lines.append(f"paths = {_strings(source.paths)}")
+            lines.append(f"paths = {_globs(source.paths)}")
         elif isinstance(source, JournaldSource):
             lines.append('kind = "journald"')
             lines.append(f"name = {_string(source.name)}")
             if source.directory is not None:
-                lines.append(f"directory = {_string(str(source.directory))}")
+                directory = _plain(str(source.directory))
+                lines.append(
+                    f"directory = {directory}"
+                    if directory
+                    else f"# directory = {_comment(str(source.directory))} (not UTF-8)"
+                )
             lines.append("# Only these systemd units (`-u UNIT`); empty: the whole journal.")
             lines.append("units = []")
         elif isinstance(source, LokiSource):
             lines.append('kind = "loki"')
             lines.append(f"name = {_string(source.name)}")
-            lines.append(f"url = {_string(source.url)}")
+            lines += _url_lines(source.url)
             lines.append("# LogQL stream selector; narrow it to the services you care about.")
             lines.append(f"selector = {_string(source.selector)}")
     if config.services:
@@ -108,7 +154,13 @@ def render(found: Discovery, *, target_dir: Path, now: datetime | None = None) -
         lines.append(f"name = {_string(service.name)}")
         lines.append("[services.deploys]")
         if deploys.repo is not None:
-            lines.append(f"repo = {_string(_path_for(Path(deploys.repo), target_dir))}")
+            where = _path_for(Path(deploys.repo), target_dir)
+            repo = _plain(where)
+            lines.append(
+                f"repo = {repo}"
+                if repo
+                else f"# repo = {_comment(where)} (not UTF-8: no TOML form; name it here)"
+            )
         if deploys.tag_pattern is not None:
             lines.append(f"tag_pattern = {_string(deploys.tag_pattern)}")
         else:
@@ -124,7 +176,7 @@ def render(found: Discovery, *, target_dir: Path, now: datetime | None = None) -
             "",
             "# Prometheus, for per-service health (the PromQL is in the example config).",
             "[prometheus]",
-            f"url = {_string(config.prometheus.url)}",
+            *_url_lines(config.prometheus.url),
         ]
     else:
         lines += ["", "# [prometheus]", '# url = "http://prometheus:9090"']
@@ -134,7 +186,7 @@ def render(found: Discovery, *, target_dir: Path, now: datetime | None = None) -
                 "",
                 "# Alertmanager: firing alerts show in Assess; list both of an HA pair.",
                 "[[alertmanagers]]",
-                f"url = {_string(am.url)}",
+                *_url_lines(am.url),
                 "# The label that names the service (then job, then app).",
                 'service_label = "service"',
             ]

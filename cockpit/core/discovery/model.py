@@ -78,8 +78,9 @@ class Discovery:
     def used(self) -> list[SourceReport]:
         return [r for r in self.reports if r.state == State.USED]
 
-    def summary(self) -> str:
-        """One line: what the cockpit is using, for a notification and `cockpit sources`."""
+    def summary(self, why: str = "`cockpit sources` or I in the cockpit says why") -> str:
+        """One line: what the cockpit is using, for a notification and `cockpit sources`;
+        `why` says where the skipped ones are explained (the TUI names its remapped key)."""
         used = self.used
         logs = [r for r in used if r.kind in ("files", "docker", "cri", "journald", "loki")]
         parts = [f"{len(logs)} log source{'s' if len(logs) != 1 else ''}"]
@@ -92,8 +93,8 @@ class Discovery:
                 parts.append(f"{label} at {server.location}")
         skipped = sum(1 for r in self.reports if r.state != State.USED)
         where = "discovered" if self.discovered else "configured"
-        why = f" ({skipped} skipped: `cockpit sources` or I in the cockpit says why)"
-        return f"{where}: {', '.join(parts)}" + (why if skipped else "")
+        said = f" ({skipped} skipped: {why})"
+        return f"{where}: {', '.join(parts)}" + (said if skipped else "")
 
 
 def resolve_program(name: str) -> str | None:

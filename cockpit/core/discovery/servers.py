@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from cockpit.core.discovery.model import Origin, SourceReport, State
+from cockpit.core.sanitize import hide_url_password
 
 PROBE_TIMEOUT = 0.3
 """Seconds one probe may take (connect and answer)."""
@@ -116,6 +117,7 @@ def probe(
     """GET the server's status endpoint once. `named`: the user named this URL (an
     environment variable or config), so not answering is an error, not just "not here"."""
     url = url.rstrip("/")
+    shown = hide_url_password(url)  # what reports say: never the password in the URL
     failed = State.ERROR if named else State.SKIPPED
     name = kind.kind
     if not url.lower().startswith(("http://", "https://")):
@@ -124,8 +126,8 @@ def probe(
             name,
             origin,
             failed,
-            f"{origin_name} {url!r} is not an http:// or https:// URL",
-            location=url,
+            f"{origin_name} {shown!r} is not an http:// or https:// URL",
+            location=shown,
         )
         return ProbeResult(report)
     started = time.monotonic()
@@ -151,8 +153,8 @@ def probe(
                     name,
                     origin,
                     failed,
-                    f"something answered on {url} but not as {kind.label} ({what})",
-                    location=url,
+                    f"something answered on {shown} but not as {kind.label} ({what})",
+                    location=shown,
                 )
                 return ProbeResult(report)
             selector = _loki_selector(client, url, timeout) if kind is LOKI else None
@@ -162,28 +164,30 @@ def probe(
             name,
             origin,
             failed,
-            f"no answer from {url} within {timeout * 1000:.0f} ms ({origin_name})",
-            location=url,
+            f"no answer from {shown} within {timeout * 1000:.0f} ms ({origin_name})",
+            location=shown,
         )
         return ProbeResult(report)
     except httpx.HTTPError as exc:
         text = str(exc).lower()
         reason = (
-            "connection refused" if "refused" in text else (str(exc).splitlines() or ["failed"])[0]
+            "connection refused"
+            if "refused" in text
+            else hide_url_password((str(exc).splitlines() or ["failed"])[0])
         )
         report = SourceReport(
             kind.kind,
             name,
             origin,
             failed,
-            f"nothing answered on {url} ({reason}; {origin_name})",
-            location=url,
+            f"nothing answered on {shown} ({reason}; {origin_name})",
+            location=shown,
         )
         return ProbeResult(report)
     detail = f"{kind.label} {version} answered in {elapsed_ms:.0f} ms ({origin_name})"
     if selector:
         detail += f"; streams {selector}"
-    report = SourceReport(kind.kind, name, origin, State.USED, detail, location=url)
+    report = SourceReport(kind.kind, name, origin, State.USED, detail, location=shown)
     return ProbeResult(report, url=url, selector=selector)
 
 

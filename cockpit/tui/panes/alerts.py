@@ -38,6 +38,9 @@ from cockpit.tui.messages import CopyRequested, RecordRequested
 if TYPE_CHECKING:
     from cockpit.core.alerts.alertmanager import AlertsReport
 
+MAX_ROWS = 50
+"""Rows listed in the panel: the incident's alerts, then the rest (firing first, by severity).
+A storm of thousands is counted on one more line, never laid out: that would stall the UI."""
 POLL_SECONDS = 15.0
 """How often the Alertmanagers are read again (Prometheus evaluates rules about as often)."""
 ASK_AGAIN_SECONDS = 30.0
@@ -275,7 +278,9 @@ class AlertsPanel(Vertical):
             return
         mine = incident_alerts(self.incident.events) if self.incident else IncidentAlerts()
         live = self.report.alerts if self.report else ()
-        self.rows = build_rows(live, mine)
+        rows = build_rows(live, mine)
+        self.rows = rows[:MAX_ROWS]
+        left_out = len(rows) - len(self.rows)
         visible_panel = bool(self.alertmanagers or self.rows or self.note)
         self.set_class(visible_panel, "-shown")
         self.set_class(
@@ -285,16 +290,19 @@ class AlertsPanel(Vertical):
         self.query_one("#alerts-title", Static).update(self._title(mine))
         option_list = self.query_one(AlertList)
         highlighted = option_list.highlighted
-        option_list.clear_options()
         now = self._now()
         width = max(40, (option_list.content_size.width or self.size.width or 78) - 1)
         reading = bool(self.alertmanagers and self.report and self.report.complete)
-        for row in self.rows:
-            option_list.add_option(Option(row_text(row, now, width, reading=reading)))
+        options = [Option(row_text(row, now, width, reading=reading)) for row in self.rows]
+        if left_out:
+            more = f"… {left_out} more alerts not listed here (`cockpit alerts` lists them all)"
+            options.append(Option(Text(more, style="dim"), disabled=True))
+        option_list.set_options(options)  # one layout pass, not one per row
         if self.rows:
             option_list.highlighted = min(highlighted or 0, len(self.rows) - 1)
         option_list.display = bool(self.rows)
         self._show_detail()
+        self.refresh_bindings()  # the Phases pane's `o` applies only while alerts are listed
 
     def _title(self, mine: IncidentAlerts) -> Text:
         title = Text("Alerts", style="bold")

@@ -96,6 +96,13 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
             tooltip="View the next phase's checklist",
         ),
         Binding(
+            "o",
+            "open_from_alert",
+            "Open incident",
+            id="alerts-open-incident",
+            tooltip="Open an incident from the highlighted alert (you decide; recorded)",
+        ),
+        Binding(
             "P",
             "enter_viewed_phase",
             "Enter phase",
@@ -215,6 +222,12 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
         if action == "view_phase" and parameters:
             index = PHASES.index(self.viewed) + int(str(parameters[0]))
             return True if 0 <= index < len(PHASES) else None
+        if action == "open_from_alert":
+            # Shown while an alert not yet on the incident is listed, so `o` works from the
+            # checklist too (not only once the alert list has focus); the human confirms.
+            panel = self.query_one(AlertsPanel)
+            listed = panel.has_class("-shown") and panel.has_class("-phase")
+            return listed and any(row.tracked is None for row in panel.rows)
         if action == "enter_viewed_phase":
             return None if self.incident and self.incident.phase == self.viewed else True
         return True
@@ -238,6 +251,13 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
     def action_view_phase(self, step: int) -> None:
         index = PHASES.index(self.viewed) + step
         self.viewed = PHASES[max(0, min(len(PHASES) - 1, index))]
+
+    def action_open_from_alert(self) -> None:
+        """The highlighted alert (the top one until the human moves): focus goes to the list,
+        so the dialog's alert is the one seen highlighted there."""
+        panel = self.query_one(AlertsPanel)
+        panel.query_one("#alerts-list").focus()
+        panel.action_open_incident()
 
     def action_enter_viewed_phase(self) -> None:
         self.post_message(

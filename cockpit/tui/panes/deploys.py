@@ -35,6 +35,8 @@ from cockpit.tui.panes.deploy_views import CandidateRow, candidate_rows, detail_
 from cockpit.tui.panes.suspect_diff import SuspectDiffView
 
 ERRORS_NOW_WINDOW = timedelta(minutes=5)
+OLDER_SHOWN = 20
+"""Deploys listed when none is recent (an old checkout): the newest ones, labelled older."""
 """How far back "errors now" looks: long enough to have data, short enough to be now."""
 
 
@@ -134,6 +136,13 @@ explanation, or in the diff view the diff, as evidence.
 
         now = self.clock()
         listing = list_deploys(self.config, since=now - DEPLOY_HISTORY)
+        if not listing.deploys and not listing.errors:
+            # A checkout whose last change is older than the window: show its newest
+            # history, said to be older, rather than an empty list that reads as none.
+            older = list_deploys(self.config, limit=OLDER_SHOWN)
+            if older.deploys:
+                older.notes.insert(0, f"none in the last {DEPLOY_HISTORY.days} days: older ones")
+                listing = older
         if not quiet:
             self.post_message(self.DeploysListed(listing, generation))
         report = rank_listing(self.config, listing, now=now)

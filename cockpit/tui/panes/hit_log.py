@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,9 +24,15 @@ LINE_CHARS = 1000
 MATCH_STYLE = "bold reverse"
 
 
+# Docker names a json-file log after its 64-hex container id: shown as `docker ps` shows
+# ids (12 characters), or the id alone fills an 80-column line and hides the log text.
+_CONTAINER_ID = re.compile(r"^([0-9a-f]{12})[0-9a-f]{52}(?=-json\.log)")
+
+
 def line_of(hit: Hit) -> str:
     """One results line: `HH:MM:SS file:line text`, sanitized (one line, no controls)."""
-    where = hit.source if hit.file is None else f"{hit.file.rsplit('/', 1)[-1]}:{hit.line_no}"
+    name = _CONTAINER_ID.sub(r"\1", hit.file.rsplit("/", 1)[-1]) if hit.file else ""
+    where = hit.source if hit.file is None else f"{name}:{hit.line_no}"
     when = hhmmss(hit.ts) if hit.ts else "--:--:--"
     return f"{when} {visible(where, max_len=60)} {visible(hit.text, max_len=LINE_CHARS)}"
 
