@@ -220,3 +220,84 @@ def test_note_with_a_remembered_config_never_imports_pydantic(tmp_path: Path, ca
     refused = run("note", "again")
     assert refused.returncode == 2
     assert refused.stderr.splitlines()[0].startswith(f"cockpit: {path}:")
+
+
+def _cockpit_in(folder: Path, cache: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`cockpit ARGV` run in `folder`; stderr's last line says whether pydantic was imported."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COCKPIT_CONFIG", "COCKPIT_STORE")}
+    probe = (
+        "import sys\nfrom cockpit.cli import main\ncode = main(sys.argv[1:])\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)\nraise SystemExit(code)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", probe, *argv],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={**env, "XDG_CACHE_HOME": str(cache)},
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("argv", [("note", "restarted"), ("timeline",)])
+def test_a_found_config_others_can_write_is_refused_even_when_remembered(
+    tmp_path: Path, cache: Path, argv: tuple[str, ...]
+) -> None:
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    path = _write(folder, GOOD.replace("drill = true\n", ""))
+    path.chmod(0o600)
+    first = _cockpit_in(folder, cache, "incidents", "--new", "db down")
+    assert first.returncode == 0, first.stderr
+    remembered = _cockpit_in(folder, cache, *argv)
+    assert remembered.returncode == 0, remembered.stderr
+    assert remembered.stderr.strip().endswith("False")  # the remembered (pydantic-free) path
+    path.chmod(0o620)
+    refused = _cockpit_in(folder, cache, *argv)
+    assert refused.returncode == 2
+    assert "not loaded: found in the current folder and writable by its group" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1 and not refused.stdout
+
+
+def test_the_remembered_path_checks_the_open_file_not_only_the_name(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The search order's look (a stat of the name) can be dodged by swapping the file after
+    # it; the check on the open file cannot, on the pydantic-free path as on the full one.
+    path = _write(tmp_path, GOOD)
+    path.chmod(0o600)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    assert checked_store_settings() is None
+    load_config_file(path, found_here=True)
+    assert checked_store_settings() is not None
+    monkeypatch.setattr(config_file, "check_found_config_is_yours", lambda _path: None)
+    path.chmod(0o646)
+    with pytest.raises(ConfigError, match="writable by others"):
+        checked_store_settings()
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ['password_env = "PGPASSWORD_TEAM"', 'store = "postgresql://db.example/cockpit"'],
+)
+def test_a_config_trusted_by_name_is_not_trusted_when_found_in_the_folder(
+    tmp_path: Path, cache: Path, setting: str
+) -> None:
+    # Named with --config, a file may widen trust; the same text found as ./cockpit.toml may
+    # not, and its verdict as a named file must not let `note` skip that rule.
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    text = GOOD.replace("drill = true\n", "").replace('store = "incidents.db"', setting)
+    if "store =" not in setting:
+        text = text.replace("[cockpit]\n", '[cockpit]\nstore = "incidents.db"\n')
+    path = _write(folder, text)
+    path.chmod(0o600)
+    named = load_config_file(path)  # remembered as checked, named
+    assert checked_store_settings(path) == named.store_settings
+    for argv in (("note", "restarted"), ("timeline",), ("incidents",)):
+        refused = _cockpit_in(folder, cache, *argv)
+        assert refused.returncode == 2, (argv, refused.stderr)
+        assert refused.stderr.startswith(f"cockpit: {path}: not loaded: found in the current")
+        assert "it sets [cockpit]" in refused.stderr and len(refused.stderr.splitlines()) == 1

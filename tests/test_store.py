@@ -509,3 +509,19 @@ def test_opening_a_store_missing_part_of_the_schema_adds_it(tmp_path: Path) -> N
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
     assert {"redaction_salts", "events_append_only_delete"} <= names
+
+
+def test_text_that_is_not_utf8_is_stored_as_visible_escapes(store: IncidentStore) -> None:
+    """A byte that is not UTF-8 in argv or $USER (a lone surrogate in Python) or a `\\ud800`
+    escape in some JSON once failed the write with a traceback; it is kept, escaped."""
+    record = store.create_incident("checkout \udcff down", "b\udc9bb@host")
+    assert record.title == "checkout \\xff down"
+    event = store.append(
+        record.id, "note.added", {"text": "pasted \udc9b and \ud800", "k\udcff": 1}, "a\udcffa"
+    )
+    assert event.payload == {"text": "pasted \\x9b and \\ud800", "k\\xff": 1}
+    assert event.author == "a\\xffa"
+    stored = store.events(record.id)
+    assert stored[0].author == "b\\x9bb@host"
+    assert stored[-1].payload == event.payload and stored[-1].author == "a\\xffa"
+    assert store.incident(record.id).title == "checkout \\xff down"  # type: ignore[union-attr]

@@ -19,7 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline of the chosen incident."""
-    from cockpit.commands._common import fail, store_from_config, store_settings_from_args
+    from cockpit.commands._common import (
+        fail,
+        say_if_offline,
+        store_from_config,
+        store_settings_from_args,
+    )
     from cockpit.commands.incidents import target_incident
     from cockpit.core.store import StoreError
 
@@ -29,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
         with store_from_config(config) as store:
             incident = target_incident(store, args.incident, drill=config.drill, hint=hint)
             events = store.events(incident.id)
+            say_if_offline(store)
     except StoreError as exc:
         fail(str(exc))
     from cockpit.commands._output import emit, emit_json

@@ -36,6 +36,7 @@ from cockpit.core.config_file import (
     check_found_config_is_yours,
     default_author,
     find_config_file,
+    found_in_cwd,
     line_of,
     locate_config,
     parse_config_text,
@@ -623,6 +624,33 @@ class Config(_Model):
         return data_dir("config") / "runbook.md"
 
 
+def _check_found_config_trusts_nothing(path: Path, config: Config) -> None:
+    """A `./cockpit.toml` came with the folder (a cloned repository ships one, owned by
+    whoever cloned it), so it may not widen what runs or where secrets go: no
+    `trusted_binaries`, no environment variable sent as a token or password, no PostgreSQL
+    store (every note would go to that server). Naming it with `--config` trusts it."""
+    widening: list[tuple[str, str]] = []
+    if config.cockpit.trusted_binaries:
+        widening.append(("[cockpit] trusted_binaries", "lets programs outside PATH run"))
+    sends = "sends an environment variable to a server"
+    if config.cockpit.password_env:
+        widening.append(("[cockpit] password_env", sends))
+    if isinstance(config.cockpit.store, StoreURL):
+        widening.append(("[cockpit] store", "sends every note to a PostgreSQL server"))
+    for section, items in (("sources", config.sources), ("alertmanagers", config.alertmanagers)):
+        for item in items:
+            if getattr(item, "token_env", None):
+                name = getattr(item, "name", None) or getattr(item, "url", "")
+                widening.append((f"[[{section}]] {name!r} token_env", sends))
+    if widening:
+        key, why = widening[0]
+        more = f" (and {len(widening) - 1} more)" if len(widening) > 1 else ""
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder, it sets {key}, which {why}{more};"
+            f" a config that comes with a folder may not. Use --config {path} to trust it"
+        )
+
+
 # -- error messages -------------------------------------------------------------------------
 
 
@@ -756,16 +784,21 @@ def _describe_validation_error(path: Path, text: str, error: ValidationError) ->
 def load_config(path: Path | None = None) -> Config:
     """Load and validate the config found in the search order; raise ConfigError on any problem."""
     found = locate_config(path)
-    return Config() if found is None else load_config_file(found)
+    if found is None:
+        return Config()
+    return load_config_file(found, found_here=found_in_cwd(path, found))
 
 
-def load_config_file(path: Path) -> Config:
+def load_config_file(path: Path, *, found_here: bool = False) -> Config:
     """Load and validate one config file; raise ConfigError naming the file on any problem.
+
+    `found_here`: it is the `./cockpit.toml` of the current folder, not named by the user: the
+    file read must be theirs (checked on the open file) and may not widen trust.
 
     A file that passes is remembered as checked (config_file.py), unless its verdict depended
     on the host, so `note` and `timeline` can trust its text without pydantic next time."""
     path = Path(path).expanduser()
-    text = read_config_text(path)
+    text = read_config_text(path, found_here=found_here)
     raw = parse_config_text(path, text)
     context: dict[str, bool] = {}
     try:
@@ -774,6 +807,9 @@ def load_config_file(path: Path) -> Config:
         raise ConfigError(_describe_validation_error(path, text, exc)) from None
     except RecursionError:
         raise ConfigError(f"{path}: values nested too deeply; not a cockpit config") from None
+    if found_here:
+        _check_found_config_trusts_nothing(path, config)
     if not context.get(_HOST_CONSULTED):
-        remember_checked(text)
+        # Last: only a config that passed every check, trusts-nothing included, is remembered.
+        remember_checked(text, found_here=found_here)
     return config.model_copy(update={"source_path": path.resolve()})

@@ -7,13 +7,16 @@ config, and its one-line errors are the only ones a user sees.
 
 How a store-only command stays as strict as the others without pydantic: once `config.py` has
 validated a config file completely, the verdict is remembered under a SHA-256 of everything
-the verdict depends on (the file's exact text, the source of the validating modules, pydantic's
+the verdict depends on (the file's exact text, whether it was a `./cockpit.toml` found in the
+current folder or a file the user named, the source of the validating modules, pydantic's
 version and Python's). A store-only command that finds the verdict for the text it just read
 takes the `[cockpit]` values straight from the TOML; any other text (a new edit, a new
 cockpit, a new pydantic) is validated in full first, so an invalid file is refused exactly as
 before. A verdict is a name, not data: the values always come from the file itself. Configs
 whose verdict depends on the host (a regex checked by the rg found on PATH, a `~` path) are
-never remembered. The verdicts live in a folder only the user can write; any doubt about it
+never remembered. What depends on the file rather than its text (a found `./cockpit.toml`
+must be the user's and writable by nobody else) is checked on every run, on the open file.
+The verdicts live in a folder only the user can write; any doubt about it
 (owner, mode, a relative `$XDG_CACHE_HOME`) turns them off rather than trusting them.
 """
 
@@ -51,11 +54,14 @@ def default_author() -> str:
     import getpass  # with socket, only when no author is configured
     import socket
 
+    from cockpit.core.store import storable  # the store is open by then: nothing more loads
+
     try:
         user = getpass.getuser()
     except Exception:
         user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    # $USER or $LOGNAME may hold bytes that are not UTF-8: shown as `\xff`, never a crash.
+    return storable(f"{user}@{socket.gethostname()}")
 
 
 def xdg_config_file() -> Path:
@@ -91,6 +97,12 @@ def check_found_config_is_yours(path: Path) -> None:
         info = path.stat()
     except OSError:
         return  # gone: the loader reports it
+    check_yours(path, info)
+
+
+def check_yours(path: Path, info: os.stat_result) -> None:
+    """ConfigError unless `info` (a found config's stat, or better its open file's fstat) says
+    the file is the current user's and nobody else can write it."""
     me = os.geteuid()
     if info.st_uid != me:
         raise ConfigError(
@@ -120,6 +132,17 @@ def locate_config(explicit: Path | None = None) -> Path | None:
     return found
 
 
+def found_in_cwd(explicit: Path | None, found: Path) -> bool:
+    """Whether `found` is the `./cockpit.toml` of the current folder, found by the search
+    order rather than named (`--config`, `$COCKPIT_CONFIG`): a config that came with the folder,
+    so its file must be the user's and it may not widen trust (config.py says what that means)."""
+    return (
+        explicit is None
+        and not os.environ.get(CONFIG_ENV_VAR)
+        and found == Path.cwd() / CONFIG_FILE_NAME
+    )
+
+
 # -- reading and parsing ---------------------------------------------------------------------
 
 LOADER_ONLY_KEYS = frozenset({"source_path"})
@@ -128,13 +151,20 @@ LOADER_ONLY_KEYS = frozenset({"source_path"})
 TomlPath = tuple[str | int, ...]
 
 
-def read_config_text(path: Path) -> str:
-    """The config file's text; ConfigError naming the file when it cannot or must not be read."""
+def read_config_text(path: Path, *, found_here: bool = False) -> str:
+    """The config file's text; ConfigError naming the file when it cannot or must not be read.
+
+    `found_here` (see `found_in_cwd`): the file must be the user's, checked on the open file,
+    so no swap of the name after the search order's look can dodge it."""
     from cockpit.core.safe_files import UnsafeFileError, read_regular_text
 
     try:
         # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
-        text = read_regular_text(path, what="TOML config")
+        text = read_regular_text(
+            path,
+            what="TOML config",
+            check=(lambda info: check_yours(path, info)) if found_here else None,
+        )
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnsafeFileError as exc:
@@ -332,10 +362,13 @@ def checked_store_settings(explicit: Path | None = None) -> StoreSettings | None
     found = locate_config(explicit)
     if found is None:
         return StoreSettings()
+    # The owner and mode of a found ./cockpit.toml are checked on every run (they are the
+    # file's, not its text's); whether its text trusts nothing is part of the verdict's key.
+    found_here = found_in_cwd(explicit, found)
     path = Path(found).expanduser()
-    text = read_config_text(path)
+    text = read_config_text(path, found_here=found_here)
     raw = parse_config_text(path, text)
-    if not was_checked(text):
+    if not was_checked(text, found_here=found_here):
         return None
     section = raw.get("cockpit", {})
     return StoreSettings.from_checked_table(section, source_path=path.resolve())
@@ -347,7 +380,7 @@ VALIDATING_MODULES = ("config", "config_file", "store_target", "readers")
 """The modules under cockpit/core/ whose code decides whether a config is valid (the models,
 their validators and what the validators call). Their source is part of every verdict's key;
 tests/test_config_file.py checks that validation imports no other cockpit module."""
-_VERDICT_FORMAT = b"cockpit-config-verdict-1"
+_VERDICT_FORMAT = b"cockpit-config-verdict-2"
 _VERDICTS_KEPT = 64
 """Verdicts kept; the oldest go when a new one is written (a config edited 64 times)."""
 
@@ -389,10 +422,13 @@ def _pydantic_version_source() -> bytes | None:
     return None
 
 
-def verdict_key(text: str) -> str | None:
+def verdict_key(text: str, *, found_here: bool = False) -> str | None:
     """The name a verdict on `text` is kept under: SHA-256 of the text, the validating code,
-    pydantic's version and Python's. None when the code cannot be read (nothing is kept)."""
+    pydantic's version and Python's, and whether the file was a found `./cockpit.toml` (held to
+    more: a text that passed as a named `--config` has not passed as a found one). None when
+    the code cannot be read (nothing is kept)."""
     digest = hashlib.sha256(_VERDICT_FORMAT)
+    digest.update(b"found-in-cwd" if found_here else b"named")
     digest.update(sys.version.encode())
     pydantic_source = _pydantic_version_source()
     if pydantic_source is None:
@@ -408,11 +444,11 @@ def verdict_key(text: str) -> str | None:
     return digest.hexdigest()
 
 
-def was_checked(text: str) -> bool:
-    """True when `text` was fully validated by this code before (a regular file of ours,
-    named by its key, in the private verdicts folder)."""
+def was_checked(text: str, *, found_here: bool = False) -> bool:
+    """True when `text` was fully validated by this code before, found the same way (a regular
+    file of ours, named by its key, in the private verdicts folder)."""
     folder = _trusted_verdicts_dir()
-    key = verdict_key(text) if folder is not None else None
+    key = verdict_key(text, found_here=found_here) if folder is not None else None
     if folder is None or key is None:
         return False
     try:
@@ -422,11 +458,12 @@ def was_checked(text: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
 
 
-def remember_checked(text: str) -> None:
-    """Record that `text` passed full validation. Best effort: a cache that cannot be written
-    (read-only home, a folder someone else owns) only means the next start validates again."""
+def remember_checked(text: str, *, found_here: bool = False) -> None:
+    """Record that `text` passed full validation (and, `found_here`, the rules for a found
+    `./cockpit.toml`). Best effort: a cache that cannot be written (read-only home, a folder
+    someone else owns) only means the next start validates again."""
     folder = verdicts_dir()
-    key = verdict_key(text) if folder is not None else None
+    key = verdict_key(text, found_here=found_here) if folder is not None else None
     if folder is None or key is None:
         return
     try:

@@ -113,6 +113,9 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
     ]
 
     runbook: reactive[Runbook | None] = reactive(None, always_update=True)
+    runbook_error: reactive[str] = reactive("")
+    """Why the runbook did not load (a FIFO, too big, no checklist): shown in place of items,
+    so the pane says why it is empty for as long as it is."""
     viewed: reactive[Phase] = reactive(Phase.ASSESS)
     alertmanagers: reactive[tuple[AlertmanagerConfig, ...]] = reactive(())
     """Where firing alerts are read from (set by the app: config or discovery)."""
@@ -149,6 +152,9 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
         self._refresh_view()
 
     def watch_runbook(self) -> None:
+        self._refresh_view()
+
+    def watch_runbook_error(self) -> None:
         self._refresh_view()
 
     def watch_viewed(self) -> None:
@@ -188,9 +194,12 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
         option_list.clear_options()
         items = self._items()
         if not items:
-            option_list.add_option(
-                Option(Text("(no items for this phase in the runbook)"), disabled=True)
+            empty = (
+                Text(f"runbook not loaded: {visible(self.runbook_error)}", style="bold")
+                if self.runbook_error and self.runbook is None
+                else Text("(no items for this phase in the runbook)")
             )
+            option_list.add_option(Option(empty, disabled=True))
             return
         for item in items:
             checked = bool(state and state.is_checked(self.viewed, item))
