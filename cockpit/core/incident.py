@@ -12,35 +12,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from cockpit.core.kinds import Kind as Kind  # re-exported; kinds.py is `note`'s, alone
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
-
-
-class Kind(StrEnum):
-    """Event kinds. Names are dotted and in the past tense: they record what happened."""
-
-    OPENED = "incident.opened"
-    RENAMED = "incident.renamed"
-    DECLARED = "incident.declared"
-    SEVERITY_CHANGED = "incident.severity_changed"
-    ROLE_ASSIGNED = "incident.role_assigned"
-    CONTAINED = "incident.contained"
-    RESOLVED = "incident.resolved"
-    PHASE_CHANGED = "phase.changed"
-    ITEM_CHECKED = "checklist.checked"
-    NOTE_ADDED = "note.added"
-    PIN_ADDED = "pin.added"
-    COMMAND_COPIED = "command.copied"
-    SEARCH_RUN = "search.run"
-    INJECT = "drill.inject"
-    ALERT_FIRED = "alert.fired"
-    """An alert summary recorded before alerts were objects (still read)."""
-    ALERT_ATTACHED = "alert.attached"
-    """An Alertmanager alert joined the incident (`opened_from`: the one it was opened from)."""
-    ALERT_RESOLVED = "alert.resolved"
-    ALERT_REFIRED = "alert.refired"
-    """An alert of the incident fired again after it resolved or the incident was contained."""
-
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 ROLES = {"incident_lead": "incident lead", "comms_lead": "comms lead"}

@@ -24,7 +24,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -622,6 +621,8 @@ class IsolatedGitDir:
             head = b"ref: refs/heads/cockpit-unreadable-head\n"
         self.common = Path(os.path.realpath(common))
         _refuse_special_files(self.repo, self.common)
+        import tempfile  # git readers only: rg and journalctl need no private folder
+
         self.path = Path(tempfile.mkdtemp(prefix="cockpit-git-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         object_format = _object_format(self.common / "config")

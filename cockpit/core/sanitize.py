@@ -23,8 +23,10 @@ markup, so ``[@click=app.quit]`` stays literal.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 DEFAULT_MAX_LEN = 2000
 """Longest line (in displayed characters) shown before it is cut with a marker."""
@@ -95,10 +97,18 @@ def _char_class() -> str:
 # One regex finds every character that needs escaping; clean lines (the vast majority) cost a
 # single `search` and are returned as they are.
 _UNSAFE = re.compile(_char_class())
-_ESCAPES: dict[str, str] = {
-    chr(code): _escape_of(code) for first, last in _UNSAFE_RANGES for code in range(first, last + 1)
-}
-_ESCAPES["\t"] = TAB_REPLACEMENT
+
+
+class _EscapeTable(dict[str, str]):
+    """Each character `_UNSAFE` matches -> its escape, filled on first sight: the full table
+    (2,500 entries) would cost every command a few milliseconds at start-up."""
+
+    def __missing__(self, char: str) -> str:
+        escape = self[char] = _escape_of(ord(char))
+        return escape
+
+
+_ESCAPES = _EscapeTable({"\t": TAB_REPLACEMENT})
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -185,6 +195,8 @@ def safe_text(text: str, max_len: int | None = DEFAULT_MAX_LEN, style: str = "")
     `Text` never parses markup, so ``[bold]`` or ``[@click=...]`` stay literal; the cut marker,
     if any, is styled dim.
     """
+    from rich.text import Text  # only widgets need it; headless output is plain str
+
     shown, marker = _visible_parts(text, max_len)
     result = Text(shown, style=style, end="")
     if marker:

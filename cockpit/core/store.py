@@ -14,11 +14,9 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import sqlite3
 import stat
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -89,6 +87,12 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
+_SCHEMA_OBJECTS = frozenset(
+    line.split(" IF NOT EXISTS ", 1)[1].split()[0]
+    for line in _SCHEMA.splitlines()
+    if line.startswith("CREATE ") and " IF NOT EXISTS " in line
+)
+"""Every table, index and trigger `_SCHEMA` creates, by name."""
 
 
 class StoreError(Exception):
@@ -101,6 +105,15 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC (the default clock; tests pass a frozen one)."""
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A random id: the hex of a version-4 UUID, as `uuid.uuid4().hex` (whose module imports
+    `platform` and costs every command a few ms at start-up)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 @dataclass(frozen=True)
@@ -382,6 +395,9 @@ class EventStore:
                 raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if self._schema_is_current(conn):
+                # Nothing to create: no write transaction, so no fsync for `timeline`.
+                return conn
             with self._write(conn):
                 self._check_is_ours(conn)
                 for statement in _SCHEMA.split(";\n"):
@@ -395,6 +411,16 @@ class EventStore:
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _schema_is_current(conn: sqlite3.Connection) -> bool:
+        """True when every table, index and trigger of `_SCHEMA` exists and the version is
+        this cockpit's: opening then writes nothing (read in one snapshot, committed state)."""
+        # Names first: the schema and its version commit together, so names all present
+        # means the version read after them is the committed one.
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        return version == SCHEMA_VERSION and names >= _SCHEMA_OBJECTS
 
     def _check_is_ours(self, conn: sqlite3.Connection) -> None:
         """Refuse another application's database or one written by a newer cockpit."""
@@ -464,7 +490,7 @@ class EventStore:
         with self._write(self._conn):
             # Read the clock inside the write lock, so times follow the commit order.
             now = self._clock()
-            record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
+            record = IncidentRecord(new_id()[:12], title, now, author, drill, None)
             self._conn.execute(
                 "INSERT INTO incidents (id, title, created_at, created_by, drill)"
                 " VALUES (?,?,?,?,?)",
@@ -541,7 +567,7 @@ class EventStore:
     def _insert_event(
         self, incident_id: str, kind: str, payload: dict[str, Any], author: str, ts: datetime
     ) -> Event:
-        event_id = uuid.uuid4().hex
+        event_id = new_id()
         author, payload = storable(author), storable_payload(payload)
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         try:
@@ -590,7 +616,7 @@ class EventStore:
                 try:
                     self._conn.execute(
                         "INSERT OR IGNORE INTO redaction_salts (incident_id, salt) VALUES (?,?)",
-                        (incident_id, secrets.token_bytes(REDACTION_SALT_BYTES)),
+                        (incident_id, os.urandom(REDACTION_SALT_BYTES)),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None

@@ -19,14 +19,16 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.core.config import Config, FileSource
 from cockpit.core.search.files import Engine, FileLogSource
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
-from cockpit.core.search.pool import scan_pool
+from cockpit.core.search.pool import tune_gil
 from cockpit.core.timefmt import floor_minute
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 DEFAULT_MAX_HITS = 5000
 """Hits kept (the newest, by timestamp) when the caller does not say."""
@@ -110,6 +112,9 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
     A remote source whose module is missing or whose constructor fails becomes a source that
     reports that error when searched, instead of breaking the others.
     """
+    # Not at module level: `cockpit search PATH` needs no config, and config.py loads pydantic.
+    from cockpit.core.config import FileSource
+
     sources: list[Source] = []
     for cfg in config.sources:
         if isinstance(cfg, FileSource):
@@ -362,7 +367,7 @@ def stream_search(
     searched. Raises PatternError for an invalid regex (on the first `next`).
     """
     validate(query)
-    scan_pool()  # made (once) before any source thread starts: that also tunes the GIL
+    tune_gil()  # before any source thread starts; the scan pool itself is made on first use
     cancel = cancel or threading.Event()
     selected = [
         s

@@ -30,9 +30,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from cockpit.core.config import FileSource
 from cockpit.core.search.blocks import (
     _BlockTimestamps,
     _count_run,
@@ -62,6 +61,9 @@ from cockpit.core.search.textlog import (
     looks_binary,
 )
 from cockpit.core.search.timestamps import parse_timestamp_bytes
+
+if TYPE_CHECKING:
+    from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config
 
 Engine = Literal["auto", "rg", "inprocess"]
 
