@@ -23,7 +23,6 @@ The verdicts live in a folder only the user can write; any doubt about it
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import stat
@@ -422,25 +421,38 @@ def _pydantic_version_source() -> bytes | None:
     return None
 
 
+def _sha256(data: bytes) -> Any:
+    """`hashlib.sha256(data)`: the same digest from Python's own built-in SHA-256 when it has
+    one, without importing hashlib, whose OpenSSL module costs every start 2-3 ms of CPU."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
 def verdict_key(text: str, *, found_here: bool = False) -> str | None:
     """The name a verdict on `text` is kept under: SHA-256 of the text, the validating code,
     pydantic's version and Python's, and whether the file was a found `./cockpit.toml` (held to
     more: a text that passed as a named `--config` has not passed as a found one). None when
     the code cannot be read (nothing is kept)."""
-    digest = hashlib.sha256(_VERDICT_FORMAT)
+    digest = _sha256(_VERDICT_FORMAT)
     digest.update(b"found-in-cwd" if found_here else b"named")
     digest.update(sys.version.encode())
     pydantic_source = _pydantic_version_source()
     if pydantic_source is None:
         return None
-    digest.update(hashlib.sha256(pydantic_source).digest())
+    digest.update(_sha256(pydantic_source).digest())
     here = Path(__file__).parent
     for name in VALIDATING_MODULES:
         try:
-            digest.update(hashlib.sha256((here / f"{name}.py").read_bytes()).digest())
+            digest.update(_sha256((here / f"{name}.py").read_bytes()).digest())
         except OSError:
             return None
-    digest.update(hashlib.sha256(text.encode()).digest())
+    digest.update(_sha256(text.encode()).digest())
     return digest.hexdigest()
 
 

@@ -10,7 +10,7 @@ so a crash, SIGKILL or dropped SSH session loses nothing that was acknowledged.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import os
 import re
@@ -196,7 +196,11 @@ class StoreDump:
         return events_digest(self.events)
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+@functools.cache
+def _lone_surrogate() -> re.Pattern[str]:
+    # Compiled on the first non-ASCII text, not at every start.
+    return re.compile("[\ud800-\udfff]")
+
 
 
 def _surrogate_escape(match: re.Match[str]) -> str:
@@ -211,7 +215,7 @@ def storable(text: str) -> str:
     visible escape (`\\xff`, `\\ud800`). Everything else is kept exactly."""
     if text.isascii():
         return text
-    return _LONE_SURROGATE.sub(_surrogate_escape, text)
+    return _lone_surrogate().sub(_surrogate_escape, text)
 
 
 def storable_value(value: Any) -> Any:
@@ -246,6 +250,8 @@ def events_digest(events: Iterable[Event]) -> str:
         )
         for e in events
     )
+    import hashlib  # only `cockpit store copy` digests; OpenSSL's module costs ms at start-up
+
     digest = hashlib.sha256()
     for line in lines:
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")

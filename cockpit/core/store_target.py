@@ -7,7 +7,6 @@ libpq's own `PGPASSWORD` / `PGPASSFILE` (~/.pgpass), or from the variable named 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +89,8 @@ class PgTarget:
         if self.outbox is not None:
             return self.outbox
         from platformdirs import user_data_path
+
+        import hashlib  # only for a PostgreSQL store without a configured outbox
 
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         return user_data_path("cockpit") / "outbox" / f"{digest}.db"
