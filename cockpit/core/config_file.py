@@ -29,10 +29,10 @@ import stat
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.records import Record
 from cockpit.core.store_target import PgTarget, StoreURL, check_store_url, is_store_url
 
 CONFIG_ENV_VAR = "COCKPIT_CONFIG"
@@ -273,21 +273,50 @@ def store_setting(value: Any) -> Path | StoreURL:
     raise ValueError(f"expected a path or a postgresql:// URL (got {value!r:.60})")
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(Record):
     """The `[cockpit]` keys that say where the incident store is and who writes to it: all
     that `note`, `timeline` and `incidents` need. `Config.store_settings` gives the same
     object for a fully loaded config, so both paths share one `store_target`."""
 
-    author_name: str | None = None
+    _fields = (
+        "author_name",
+        "store",
+        "drill",
+        "store_mode",
+        "password_env",
+        "store_outbox",
+        "source_path",
+    )
+
+    author_name: str | None
     """`[cockpit] author` as written (None: user@host)."""
-    store: Path | StoreURL | None = None
-    drill: bool = False
-    store_mode: str | None = None
-    password_env: str | None = None
-    store_outbox: Path | None = None
-    source_path: Path | None = None
+    store: Path | StoreURL | None
+    drill: bool
+    store_mode: str | None
+    password_env: str | None
+    store_outbox: Path | None
+    source_path: Path | None
     """The config file these came from (None: no config file)."""
+
+    def __init__(
+        self,
+        author_name: str | None = None,
+        store: Path | StoreURL | None = None,
+        drill: bool = False,
+        store_mode: str | None = None,
+        password_env: str | None = None,
+        store_outbox: Path | None = None,
+        source_path: Path | None = None,
+    ) -> None:
+        self.__dict__.update(
+            author_name=author_name,
+            store=store,
+            drill=drill,
+            store_mode=store_mode,
+            password_env=password_env,
+            store_outbox=store_outbox,
+            source_path=source_path,
+        )
 
     @classmethod
     def from_checked_table(
@@ -375,7 +404,7 @@ def checked_store_settings(explicit: Path | None = None) -> StoreSettings | None
 
 # -- remembered verdicts ---------------------------------------------------------------------
 
-VALIDATING_MODULES = ("config", "config_file", "store_target", "readers")
+VALIDATING_MODULES = ("config", "config_file", "store_target", "readers", "records")
 """The modules under cockpit/core/ whose code decides whether a config is valid (the models,
 their validators and what the validators call). Their source is part of every verdict's key;
 tests/test_config_file.py checks that validation imports no other cockpit module."""

@@ -103,7 +103,6 @@ def _unsafe() -> re.Pattern[str]:
     return re.compile(_char_class())
 
 
-
 class _EscapeTable(dict[str, str]):
     """Each character `_unsafe()` matches -> its escape, filled on first sight: the full table
     (2,500 entries) would cost every command a few milliseconds at start-up."""
@@ -232,7 +231,6 @@ def _unsafe_in_stream() -> re.Pattern[str]:
         [(a, b) for a, b in _UNSAFE_RANGES if not a <= 0x0A <= b]
         + [(0x0B, 0x1F)]  # (0x0A, 0x1F) without the newline
     )
-
 
 
 def _json_escape(match: re.Match[str]) -> str:
