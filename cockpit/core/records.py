@@ -25,12 +25,13 @@ class Record:
     `==` and `hash` look at (default: all of them)."""
 
     _fields: ClassVar[tuple[str, ...]] = ()
+    __match_args__: ClassVar[tuple[str, ...]] = ()
     _compared: ClassVar[tuple[str, ...] | None] = None
     _hashable: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.__match_args__ = cls._fields  # type: ignore[attr-defined,misc]
+        cls.__match_args__ = cls._fields  # type: ignore[misc]
         if cls._compared is None:
             cls._compared = cls._fields
         if not cls._hashable:
