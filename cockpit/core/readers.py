@@ -26,8 +26,9 @@ import subprocess
 import sys
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from cockpit.core.records import Record
 
 # Read-only subcommands per program. git's list excludes anything that writes refs, the index,
 # the work tree or files (`format-patch`, `archive --output`, `bundle`...). A multi-word entry
@@ -283,9 +284,10 @@ def _bundled_dir() -> str:
     return os.path.realpath(Path(sys.executable).parent)
 
 
-@dataclass(frozen=True)
-class ProgramLocation:
+class ProgramLocation(Record):
     """Where a reader program resolves to, or why it does not (for `cockpit sources`)."""
+
+    _fields = ("command", "path", "how")
 
     command: str
     """The program as configured: a bare name (`helm`) or a path."""
@@ -294,6 +296,18 @@ class ProgramLocation:
     how: str
     """One line: how it was found (`PATH`, `trusted_binaries`, `installed with cockpit`) or,
     when `path` is None, why it will not run."""
+
+    def __init__(
+        self,
+        command: str,
+        path: str | None,
+        how: str,
+    ) -> None:
+        self.__dict__.update(
+            command=command,
+            path=path,
+            how=how,
+        )
 
 
 def _trusted_match(real: str, trusted_binaries: Iterable[str | os.PathLike[str]]) -> bool:

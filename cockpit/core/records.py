@@ -28,13 +28,18 @@ class Record:
     __match_args__: ClassVar[tuple[str, ...]] = ()
     _compared: ClassVar[tuple[str, ...] | None] = None
     _hashable: ClassVar[bool] = True
+    _mutable: ClassVar[bool] = False
+    """True: attributes can be set (as a dataclass without `frozen`); unhashable then."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.__match_args__ = cls._fields  # type: ignore[misc]
         if cls._compared is None:
             cls._compared = cls._fields
-        if not cls._hashable:
+        if cls._mutable:
+            cls.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+            cls.__delattr__ = object.__delattr__  # type: ignore[method-assign]
+        if cls._mutable or not cls._hashable:
             setattr(cls, "__hash__", None)  # noqa: B010 - as a dataclass with a mutable field
 
     def _key(self) -> tuple[Any, ...]:
