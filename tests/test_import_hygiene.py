@@ -139,6 +139,9 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
         "concurrent.futures",
         "logging",
         "tempfile",
+        "dataclasses",  # the engine's queries, hits and statuses are Records
+        "inspect",
+        "shutil",  # git readers only
     ),
 }
 
