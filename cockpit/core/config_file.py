@@ -23,17 +23,16 @@ The verdicts live in a folder only the user can write; any doubt about it
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import re
 import stat
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.records import Record
 from cockpit.core.store_target import PgTarget, StoreURL, check_store_url, is_store_url
 
 CONFIG_ENV_VAR = "COCKPIT_CONFIG"
@@ -274,21 +273,50 @@ def store_setting(value: Any) -> Path | StoreURL:
     raise ValueError(f"expected a path or a postgresql:// URL (got {value!r:.60})")
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(Record):
     """The `[cockpit]` keys that say where the incident store is and who writes to it: all
     that `note`, `timeline` and `incidents` need. `Config.store_settings` gives the same
     object for a fully loaded config, so both paths share one `store_target`."""
 
-    author_name: str | None = None
+    _fields = (
+        "author_name",
+        "store",
+        "drill",
+        "store_mode",
+        "password_env",
+        "store_outbox",
+        "source_path",
+    )
+
+    author_name: str | None
     """`[cockpit] author` as written (None: user@host)."""
-    store: Path | StoreURL | None = None
-    drill: bool = False
-    store_mode: str | None = None
-    password_env: str | None = None
-    store_outbox: Path | None = None
-    source_path: Path | None = None
+    store: Path | StoreURL | None
+    drill: bool
+    store_mode: str | None
+    password_env: str | None
+    store_outbox: Path | None
+    source_path: Path | None
     """The config file these came from (None: no config file)."""
+
+    def __init__(
+        self,
+        author_name: str | None = None,
+        store: Path | StoreURL | None = None,
+        drill: bool = False,
+        store_mode: str | None = None,
+        password_env: str | None = None,
+        store_outbox: Path | None = None,
+        source_path: Path | None = None,
+    ) -> None:
+        self.__dict__.update(
+            author_name=author_name,
+            store=store,
+            drill=drill,
+            store_mode=store_mode,
+            password_env=password_env,
+            store_outbox=store_outbox,
+            source_path=source_path,
+        )
 
     @classmethod
     def from_checked_table(
@@ -376,7 +404,7 @@ def checked_store_settings(explicit: Path | None = None) -> StoreSettings | None
 
 # -- remembered verdicts ---------------------------------------------------------------------
 
-VALIDATING_MODULES = ("config", "config_file", "store_target", "readers")
+VALIDATING_MODULES = ("config", "config_file", "store_target", "readers", "records")
 """The modules under cockpit/core/ whose code decides whether a config is valid (the models,
 their validators and what the validators call). Their source is part of every verdict's key;
 tests/test_config_file.py checks that validation imports no other cockpit module."""
@@ -422,25 +450,38 @@ def _pydantic_version_source() -> bytes | None:
     return None
 
 
+def _sha256(data: bytes) -> Any:
+    """`hashlib.sha256(data)`: the same digest from Python's own built-in SHA-256 when it has
+    one, without importing hashlib, whose OpenSSL module costs every start 2-3 ms of CPU."""
+    try:
+        from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # type: ignore[import-not-found]  # 3.12+
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data)
+
+
 def verdict_key(text: str, *, found_here: bool = False) -> str | None:
     """The name a verdict on `text` is kept under: SHA-256 of the text, the validating code,
     pydantic's version and Python's, and whether the file was a found `./cockpit.toml` (held to
     more: a text that passed as a named `--config` has not passed as a found one). None when
     the code cannot be read (nothing is kept)."""
-    digest = hashlib.sha256(_VERDICT_FORMAT)
+    digest = _sha256(_VERDICT_FORMAT)
     digest.update(b"found-in-cwd" if found_here else b"named")
     digest.update(sys.version.encode())
     pydantic_source = _pydantic_version_source()
     if pydantic_source is None:
         return None
-    digest.update(hashlib.sha256(pydantic_source).digest())
+    digest.update(_sha256(pydantic_source).digest())
     here = Path(__file__).parent
     for name in VALIDATING_MODULES:
         try:
-            digest.update(hashlib.sha256((here / f"{name}.py").read_bytes()).digest())
+            digest.update(_sha256((here / f"{name}.py").read_bytes()).digest())
         except OSError:
             return None
-    digest.update(hashlib.sha256(text.encode()).digest())
+    digest.update(_sha256(text.encode()).digest())
     return digest.hexdigest()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -215,7 +215,7 @@ class StoreLink:
             if pending or self.had_pending:
                 self.had_pending = bool(pending)
                 base = self.last_seq
-                renumbered = [replace(e, seq=base + n) for n, e in enumerate(pending, start=1)]
+                renumbered = [e.replace(seq=base + n) for n, e in enumerate(pending, start=1)]
                 return Batch(self.confirmed + renumbered, replace=True)
             return Batch(shared)
 

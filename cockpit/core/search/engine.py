@@ -16,11 +16,11 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cockpit.core.records import Record
 from cockpit.core.search.files import Engine, FileLogSource
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
@@ -47,31 +47,67 @@ REMOTE_SOURCES: dict[str, tuple[str, str]] = {
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class HitsFound:
+class HitsFound(Record):
     """A batch of hits, in the order they were found."""
 
+    _fields = ("hits", "dropped")
+
     hits: tuple[Hit, ...]
-    dropped: int = 0
+    dropped: int
     """Hits not streamed because the caller asked for a lossy stream and fell behind."""
 
+    def __init__(
+        self,
+        hits: tuple[Hit, ...],
+        dropped: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            hits=hits,
+            dropped=dropped,
+        )
 
-@dataclass(frozen=True)
-class StatusChanged:
+
+class StatusChanged(Record):
     """The sources whose status changed since the last event."""
+
+    _fields = ("statuses",)
 
     statuses: tuple[SourceStatus, ...]
 
+    def __init__(
+        self,
+        statuses: tuple[SourceStatus, ...],
+    ) -> None:
+        self.__dict__.update(
+            statuses=statuses,
+        )
 
-@dataclass
-class SearchResult:
+
+class SearchResult(Record):
     """The end of a search."""
+
+    _fields = ("statuses", "hits", "elapsed", "cancelled")
+    _mutable = True
 
     statuses: dict[str, SourceStatus]
     hits: list[Hit]
     """The newest `max_hits` hits, oldest first."""
     elapsed: float
-    cancelled: bool = False
+    cancelled: bool
+
+    def __init__(
+        self,
+        statuses: dict[str, SourceStatus],
+        hits: list[Hit],
+        elapsed: float,
+        cancelled: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            statuses=statuses,
+            hits=hits,
+            elapsed=elapsed,
+            cancelled=cancelled,
+        )
 
     @property
     def total(self) -> int:
@@ -84,11 +120,20 @@ class SearchResult:
         return [s.error for s in self.statuses.values() if s.error]
 
 
-@dataclass(frozen=True)
-class SearchFinished:
+class SearchFinished(Record):
     """The last event of a search."""
 
+    _fields = ("result",)
+
     result: SearchResult
+
+    def __init__(
+        self,
+        result: SearchResult,
+    ) -> None:
+        self.__dict__.update(
+            result=result,
+        )
 
 
 SearchEvent = HitsFound | StatusChanged | SearchFinished
@@ -154,14 +199,34 @@ def adhoc_sources(
     ]
 
 
-@dataclass
-class _SourceProgress:
+class _SourceProgress(Record):
+    _fields = ("name", "state", "count", "error", "warnings", "suppressed_warnings")
+    _mutable = True
+
     name: str
-    state: SourceState = SourceState.PENDING
-    count: int = 0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    suppressed_warnings: int = 0
+    state: SourceState
+    count: int
+    error: str | None
+    warnings: list[str]
+    suppressed_warnings: int
+
+    def __init__(
+        self,
+        name: str,
+        state: SourceState = SourceState.PENDING,
+        count: int = 0,
+        error: str | None = None,
+        warnings: list[str] | None = None,
+        suppressed_warnings: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            name=name,
+            state=state,
+            count=count,
+            error=error,
+            warnings=[] if warnings is None else warnings,
+            suppressed_warnings=suppressed_warnings,
+        )
 
     def status(self) -> SourceStatus:
         warnings = tuple(self.warnings)
@@ -467,7 +532,7 @@ def minute_counts(
     (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
     if services is not None:
-        query = replace(query, services=frozenset(services))
+        query = query.replace(services=frozenset(services))
     validate(query)
     chosen = list(sources) if sources is not None else make_sources(config)
     selected = [
