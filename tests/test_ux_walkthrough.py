@@ -6,11 +6,12 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from cockpit.core.config import Config
 from tests.tui_support import make_app, settle, write_config
 from tests.ux_support import flowing_text, screen_lines
 
 
-def logs_config(tmp_path: Path):  # type: ignore[no-untyped-def]
+def logs_config(tmp_path: Path) -> Config:
     lines = [
         f"2026-11-28T14:{10 + n % 30:02d}:{n % 60:02d}Z level=error service=checkout"
         f' path=/api/cart/{n} status=504 msg="upstream timeout calling payments"'

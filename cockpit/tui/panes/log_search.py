@@ -49,6 +49,7 @@ from cockpit.tui.panes.pattern_table import PatternTable, signature_context, sig
 from cockpit.tui.panes.source_table import SourceTable
 
 MAX_LINES = 5000
+"""Lines kept in the results view (the newest); counts stay exact."""
 
 
 class PatternBox(Input):
@@ -66,7 +67,6 @@ class PatternBox(Input):
             return
         self._slash_taken = False
         await super()._on_key(event)
-"""Lines kept in the results view (the newest); counts stay exact."""
 
 
 class LogSearchPane(Pane):
