@@ -311,3 +311,23 @@ async def test_decisions_that_do_not_apply_are_hidden_not_refused(tmp_path: Path
             getattr(w, "action", None) for w in app.query_one(CockpitFooter).query("*")
         }
         assert "change_severity" in footer_actions and "declare" not in footer_actions
+
+
+async def test_help_lists_the_panes_own_keys_not_the_scroll_containers(tmp_path: Path) -> None:
+    """`5` then `?` at 80x24: the first screen of help shows what Comms does (Edit fact,
+    Copy draft), not ten rows of Textual's Scroll Up/Page Left that every container has."""
+    from tests.ux_support import screen_text
+
+    app = make_app(write_config(tmp_path), new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for pane_key, own_action in (("5", "Edit fact"), ("1", "Check")):
+            await pilot.press(pane_key)
+            await settle(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            text = _help_text(app)
+            assert "Scroll Up" not in text and "Page Left" not in text, text
+            assert own_action in screen_text(app), screen_text(app)
+            await pilot.press("escape")
+            await pilot.pause()

@@ -90,8 +90,11 @@ def help_markdown(app: App[Any], pane: Pane | None, keymap: dict[str, str], pros
     heading, _, body = prose.strip().partition("\n")
     lines = [heading, ""]
     if pane is not None:
+        # Only the cockpit's own keys (each has a `[keymap]` id): not the Scroll Up/Page Left
+        # that every Textual container binds, which would push the pane's actions off screen.
         live = key_rows(
-            ((a.binding, a.enabled) for a in active if _in(a.node, pane)), app.get_key_display
+            ((a.binding, a.enabled) for a in active if _in(a.node, pane) and a.binding.id),
+            app.get_key_display,
         )
         lines += [f"## Keys in {pane.PANE_TITLE or 'this pane'}", "", *_table(live)]
         if in_text_box:

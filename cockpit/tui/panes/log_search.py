@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
@@ -50,6 +50,23 @@ from cockpit.tui.panes.source_table import SourceTable
 
 MAX_LINES = 5000
 """Lines kept in the results view (the newest); counts stay exact."""
+
+
+class PatternBox(Input):
+    """The pattern box. `2` puts the focus here, and a k9s/less/vim hand presses `/` to
+    search next: a `/` into the empty box is that search key, not the pattern's first
+    character. A pattern that starts with `/` is typed `//`."""
+
+    _slash_taken = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "slash" and not self.value and not self._slash_taken:
+            self._slash_taken = True
+            event.stop()
+            event.prevent_default()
+            return
+        self._slash_taken = False
+        await super()._on_key(event)
 
 
 class LogSearchPane(Pane):
@@ -120,7 +137,7 @@ the line, or go back. The results wrap long lines on request.
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-search-bar"):
-            yield Input(placeholder="search logs (regex), Enter", id="log-search-pattern")
+            yield PatternBox(placeholder="search logs (regex), Enter", id="log-search-pattern")
         yield Static(id="log-search-error", classes="-hidden")
         yield Static(id="log-search-options")
         yield Input(id="log-search-custom", classes="-hidden")

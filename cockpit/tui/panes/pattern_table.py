@@ -154,8 +154,15 @@ class PatternTable(DataTable[Text]):
         if not width and isinstance(self.parent, Widget):
             width = self.parent.size.width
         count = max([5, *(len(f"{row.count:,}") for row in self.rows_shown)])
-        short = count + len("NEW") + len("--:--") * 2 + 12  # 12: the trend
-        return max(TEMPLATE_MIN_CHARS, width - short - 2 * 6 - 2)
+        # The NEW column is empty (0 wide) unless a row is NEW; the scrollbar is drawn only
+        # when the rows overflow: counting either when it is not there cut every signature
+        # five columns early, with those columns left blank at the edge.
+        new = len("NEW") if any(row.new for row in self.rows_shown) else 0
+        short = count + new + len("--:--") * 2 + 12  # 12: the trend
+        notes = 3  # at most: the line limit, the hidden and the untracked notes
+        overflows = len(self.rows_shown) + notes + 1 > self.size.height  # +1: the header
+        scrollbar = self.styles.scrollbar_size_vertical if overflows else 0
+        return max(TEMPLATE_MIN_CHARS, width - short - 2 * 6 - scrollbar)
 
     def selected(self) -> PatternRow | None:
         """The signature under the cursor, or None."""
