@@ -53,7 +53,14 @@ def affected(w: World, bad: Deploy) -> Callable[[Deploy | None], bool]:
                 )
                 cache[key] = origin is not deploy and check(origin)
             else:
-                cache[key] = True
+                # A new build carries it if the build it replaced did (a fix-forward or a
+                # rollback in between clears it).
+                before = [
+                    d
+                    for d in w.services[bad.service].deploys
+                    if d.time < deploy.time and d.status == "succeeded"
+                ]
+                cache[key] = bool(before) and check(before[-1])
         return cache[key]
 
     return check
@@ -286,9 +293,13 @@ def peak_failure(w: World) -> None:
     peak_back = w.rng.uniform(20, 30)
     peak_start = w.index(w.minute(peak_back))
     svc.peaks.append((peak_start, 200, factor))
-    # An earlier peak that the previous build handled well.
-    svc.peaks.append((w.index(w.minute(w.rng.uniform(260, 320))), 40, factor))
-    w.decoy_deploys(w.rng.randint(0, 2), within=(120, 380))
+    # An earlier peak that the previous build (deployed before it) handled well.
+    earlier_back = w.rng.uniform(220, 300)
+    svc.peaks.append((w.index(w.minute(earlier_back)), 40, factor))
+    w.deploy(a, w.minute(earlier_back + w.rng.uniform(20, 60)))
+    if rest:
+        for _ in range(w.rng.randint(0, 2)):
+            w.deploy(w.rng.choice(rest), w.minute(w.rng.uniform(60, 380)))
     bad = w.deploy(a, w.minute(peak_back + w.rng.uniform(12, 35)))
     carries = affected(w, bad)
     onset = peak_start + w.rng.uniform(8, 12)
