@@ -31,6 +31,18 @@ ERROR_WORDS = (
     r"|reset by peer|deadline exceeded)"
 )
 """Lines at error level (besides failed requests): where a stack names what it called."""
+_ERROR_WORDS = (
+    "error", "exception", "fatal", "panic", "traceback", "timeout", "timed out", "time out",
+    "refused", "unavailable", "reset by peer", "deadline exceeded",
+)  # fmt: skip
+"""The same words, for a plain substring test (a case-blind regex costs ten times more)."""
+
+
+def _error_words(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in _ERROR_WORDS)
+
+
 LINE_BUDGET = 60_000
 """Most lines read per failing service; at high traffic the window starts later instead."""
 MAX_ITEMS = 4_000
@@ -100,10 +112,17 @@ class _Labeller:
     """Pulls a label out of a line: a regex group, or a JSON / logfmt field."""
 
     def __init__(self, field_name: str | None, pattern: str | None, group: str) -> None:
-        import re2
-
         self.field = field_name
-        self.regex: Any = re2.compile(pattern) if pattern else None
+        self.regex: Any = None
+        if pattern:
+            try:
+                self.regex = re.compile(pattern) if _python_safe(pattern) else None
+            except re.error:
+                self.regex = None
+            if self.regex is None:
+                import re2
+
+                self.regex = re2.compile(pattern)
         self.group: int | str = group if self.regex and group in self.regex.groupindex else 1
         self.flat = _field_regex(field_name) if field_name else None
 
@@ -136,15 +155,14 @@ def _nested(line: str, dotted: str) -> str | None:
 
 def name_matcher(names: list[str]) -> Any:
     """Finds other services named in a line: whole names, any case, inside URLs and hosts
-    (`payments.prod.svc`, `http://payments:8080`, `outbound|8080||payments...`). RE2, so a
-    hostile line costs linear time."""
+    (`payments.prod.svc`, `http://payments:8080`, `outbound|8080||payments...`). The names
+    are escaped literals, so Python's engine has nothing to backtrack over."""
     if not names:
         return None
-    import re2
-
     ordered = sorted(names, key=len, reverse=True)  # `orders-api` before `orders`
     alternation = "|".join(re.escape(name) for name in ordered)
-    return re2.compile(rf"(?i)(?:^|[^A-Za-z0-9])({alternation})(?:[^A-Za-z0-9]|$)")
+    # Literal names only, escaped: nothing for a backtracking engine to blow up on.
+    return re.compile(rf"(?<![A-Za-z0-9])({alternation})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 _SIGNATURE_KEY = re.compile(r"[0-9a-fA-F]{6,}|\d+")
@@ -183,13 +201,6 @@ def read_detail(
         share = LINE_BUDGET / expected_lines
         since = until - (until - since) * share
     detail = LineDetail(service, since, until, labelled=patterns.labelled)
-    request_re, error_re = _compile(patterns)
-    version = _Labeller(patterns.version_field, patterns.version_pattern, "version")
-    upstream = _Labeller(patterns.upstream_field, patterns.upstream_pattern, "upstream")
-    names = name_matcher([o for o in others if o != service])
-    import re2
-
-    error_words = re2.compile(ERROR_WORDS)
     wanted = [f"(?:{patterns.error_pattern})", ERROR_WORDS]
     if patterns.labelled or patterns.routed:
         wanted.insert(0, f"(?:{patterns.request_pattern})")
@@ -199,58 +210,133 @@ def read_detail(
         "|".join(wanted), regex=True, since=since, until=until, services=frozenset({service})
     )
     sources = [s for s in make_sources(config) if s.service == service]
-    labels: dict[str, dict[datetime, list[float]]] = defaultdict(dict)
+    hits: list[Hit] = []
 
-    def add(hit: Hit) -> None:
-        if hit.ts is None:
-            return
-        detail.lines += 1
-        text = hit.text
-        minute = hit.ts.replace(second=0, microsecond=0)
-        failed = error_re.search(text) is not None
-        if patterns.labelled and request_re.search(text) is not None:
+    def on_event(event: SearchEvent) -> None:
+        if isinstance(event, HitsFound):
+            hits.extend(hit for hit in event.hits if hit.ts is not None)
+
+    if sources:
+        run_search(sources, query, on_event, max_hits=0, lossless=True)
+    hits.sort(key=lambda hit: hit.ts or since)
+    _classify(detail, hits, patterns, others)
+    return detail
+
+
+def _classify(
+    detail: LineDetail, hits: list[Hit], patterns: ServicePatterns, others: list[str]
+) -> None:
+    """Sort the lines read into labels, error items and names, matching in batches with the
+    search engine's own (linear-time) line matcher."""
+    detail.lines = len(hits)
+    if not hits:
+        return
+    texts = [hit.text.replace("\n", " ") for hit in hits]
+    failed = _matching(texts, patterns.error_pattern)
+    errorish = failed | {index for index, text in enumerate(texts) if _error_words(text)}
+    requests = _matching(texts, patterns.request_pattern) if patterns.labelled else set()
+    version = _Labeller(patterns.version_field, patterns.version_pattern, "version")
+    upstream = _Labeller(patterns.upstream_field, patterns.upstream_pattern, "upstream")
+    names = name_matcher([o for o in others if o != detail.service])
+    labels: dict[str, dict[datetime, list[float]]] = defaultdict(dict)
+    for index, hit in enumerate(hits):
+        ts = hit.ts
+        assert ts is not None
+        text = texts[index]
+        minute = ts.replace(second=0, microsecond=0)
+        if index in requests:
             label = version(text)
             if label is not None:
                 cell = labels[label].setdefault(minute, [0.0, 0.0])
                 cell[0] += 1
-                if failed:
+                if index in failed:
                     cell[1] += 1
                 seen = detail.first_seen.get(label)
-                if seen is None or hit.ts < seen:
-                    detail.first_seen[label] = hit.ts
+                if seen is None or ts < seen:
+                    detail.first_seen[label] = ts
         if patterns.routed and names is not None:
             value = upstream(text)
             if value is not None:
                 for found in {m.lower() for m in names.findall(value)}:
                     detail.upstreams[_canonical(found, others)] += 1
-        if failed or error_words.search(text) is not None:
+        if index in errorish:
             detail.item_minutes[minute] += 1
             if len(detail.items) < MAX_ITEMS:
-                detail.items.append((hit.ts, text[:500]))
+                detail.items.append((ts, text[:500]))
             if names is not None:
                 for found in {m.lower() for m in names.findall(text)}:
                     detail.named.setdefault(_canonical(found, others), Counter())[minute] += 1
-
-    def on_event(event: SearchEvent) -> None:
-        if isinstance(event, HitsFound):
-            for hit in event.hits:
-                add(hit)
-
-    if sources:
-        run_search(sources, query, on_event, max_hits=0, lossless=True)
     detail.labels = dict(labels)
-    detail.items.sort(key=lambda item: item[0])
-    return detail
+
+
+def _matching(texts: list[str], pattern: str) -> set[int]:
+    """Indices of the texts `pattern` matches: Python's engine for a pattern that cannot
+    backtrack badly (fast per line), else RE2 over one block (linear, one native scan)."""
+    if _python_safe(pattern):
+        try:
+            search = re.compile(pattern).search
+        except re.error:
+            pass
+        else:
+            return {index for index, text in enumerate(texts) if search(text) is not None}
+    import re2
+
+    from cockpit.core.search.matcher import re2_options
+
+    block = ("\n".join(texts) + "\n").encode("utf-8", "replace")
+    starts: dict[int, int] = {}
+    offset = 0
+    for index, text in enumerate(texts):
+        starts[offset] = index
+        offset += len(text.encode("utf-8", "replace")) + 1
+    compiled = re2.compile(pattern.encode("utf-8"), options=re2_options())
+    found: set[int] = set()
+    position = 0
+    while (match := compiled.search(block, position)) is not None:
+        start = block.rfind(b"\n", 0, match.start()) + 1
+        end = block.find(b"\n", match.start())
+        if start in starts:
+            found.add(starts[start])
+        position = end + 1
+    return found
 
 
 def _canonical(found: str, names: list[str]) -> str:
     return next((n for n in names if n.lower() == found), found)
 
 
-def _compile(patterns: ServicePatterns) -> tuple[Any, Any]:
-    import re2
-
-    return re2.compile(patterns.request_pattern), re2.compile(patterns.error_pattern)
+def _python_safe(pattern: str) -> bool:
+    """Whether Python's backtracking engine may run `pattern` on hostile lines: no quantified
+    group that itself holds a quantifier or an alternation (the shape of `(a+)+$`), and no
+    backreference. Anything else goes to RE2, which is linear but slower per call."""
+    stack: list[bool] = []
+    risky_group = False
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 < len(pattern) and pattern[i + 1].isdigit():
+                return False
+            i += 2
+            continue
+        if char == "[":
+            close = pattern.find("]", i + 2)
+            i = close + 1 if close > 0 else len(pattern)
+            continue
+        if char == "(":
+            stack.append(False)
+        elif char == ")":
+            inner = stack.pop() if stack else False
+            following = pattern[i + 1 : i + 2]
+            risky_group = inner and following in ("*", "+", "{")
+            if risky_group:
+                return False
+            if stack:
+                stack[-1] = stack[-1] or inner
+        elif char in "*+|{" and stack:
+            stack[-1] = True
+        i += 1
+    return True
 
 
 # -- evidence from a detail ------------------------------------------------------------------

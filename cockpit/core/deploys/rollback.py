@@ -120,6 +120,8 @@ class Factor:
     note: str = ""
 
     def describe(self) -> str:
+        if self.weight >= MAX_LR:
+            return f"{self.name} x{MAX_LR:.0f}+"
         if self.weight >= 10:
             return f"{self.name} x{self.weight:.0f}"
         if self.weight >= 1:
@@ -238,8 +240,8 @@ class Candidate:
     commands: list[FilledCommand] = field(default_factory=list)
     applied: Deploy | None = None
     """The deploy that already put `target`'s commit back (the rollback was done)."""
-    evidence: tuple[str, ...] = ()
-    """The checkable facts behind the score, each a short phrase (the explanation's parts)."""
+    evidence: tuple[tuple[str, str], ...] = ()
+    """The explanation's parts, `(kind, text)` (see `_explain`): the facts a human checks."""
 
     @property
     def score(self) -> float:
@@ -254,7 +256,7 @@ class Candidate:
             "score": self.score,
             "score_parts": self.parts.to_json(),
             "explanation": self.explanation,
-            "evidence": list(self.evidence),
+            "evidence": [{"kind": kind, "text": text} for kind, text in self.evidence],
             "correlated": self.correlated,
             "applied": self.applied.to_json() if self.applied else None,
             "commands": [c.to_json() for c in self.commands],
@@ -518,7 +520,8 @@ class _Hypothesis:
     factors: list[Factor]
     lag: float
     """Minutes from the deploy to the onset (negative: recorded after it)."""
-    evidence: list[str] = field(default_factory=list)
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    """(kind, phrase): "versions", "calls", "cascade", "signatures"."""
     posterior: float = 0.0
 
     @property
@@ -606,22 +609,28 @@ class _Context:
             return None
 
     def _relation(self, service: str, other: str, detail: LineDetail | None, burst: Burst) -> str:
+        return self._link(service, other, detail, burst)[0]
+
+    def _link(
+        self, service: str, other: str, detail: LineDetail | None, burst: Burst
+    ) -> tuple[str, str]:
+        """("own" | "dependency" | "unrelated", why, in words)."""
         if other == service:
-            return "own"
+            return "own", ""
         if other in self.declared.get(service, set()):
-            return "dependency"
-        if detail is not None and (
-            detail.upstreams.get(other, 0) >= 3
-            or detail.named_counts(other, detail.since, burst.onset - self.skew)[0] >= 2
-        ):
-            return "dependency"  # learned: its lines call `other` when all is well
+            return "dependency", f"{service} depends on {other} (depends_on)"
+        if detail is not None:
+            if detail.upstreams.get(other, 0) >= 3:
+                return "dependency", f"{service} calls {other} (learned from its upstream field)"
+            if detail.named_counts(other, detail.since, burst.onset - self.skew)[0] >= 2:
+                return "dependency", f"{service} calls {other} (learned: its errors name it)"
         theirs = self.bursts.get(other)
         if (
             theirs is not None
             and burst.onset - timedelta(minutes=30) <= theirs.onset <= burst.onset + self.skew
         ):
-            return "dependency"  # failing with it, and first
-        return "unrelated"
+            return "dependency", ""  # failing with it, and first: said as its own error ratio
+        return "unrelated", ""
 
     def _no_deploy_weight(self, naming: dict[str, _Named], relations: dict[str, str]) -> float:
         """ "No deploy in view", split: a named callee that broke by itself (its share of the
@@ -657,10 +666,12 @@ class _Context:
         running = [d for d in history if d.time <= burst.onset + self.skew]
         if deploy.time < burst.onset - HORIZON and not (running and running[-1] is deploy):
             return None
-        relation = self._relation(service, other, detail, burst)
+        relation, why = self._link(service, other, detail, burst)
         prior = {"own": 1.0, "dependency": PRIOR_DEPENDENCY}.get(relation, PRIOR_UNRELATED)
         lag = (burst.onset - deploy.time).total_seconds() / 60
         hypothesis = _Hypothesis(deploy, relation, prior, [], lag)
+        if why:
+            hypothesis.evidence.append(("calls", why))
         hypothesis.factors.append(self._timing(service, burst, deploy))
         if relation == "own" and detail is not None and detail.labelled:
             factor = self._versions(burst, deploy, detail, hypothesis)
@@ -679,15 +690,21 @@ class _Context:
                 minutes = _minutes(burst.onset - deploy.time)
                 when = f"{_span(minutes)} after" if minutes >= 1 else "as"
                 hypothesis.evidence.append(
-                    f"{service} errors rose {when} {other} {deploy.label} deployed; "
-                    f"{named.share * 100:.0f}% of the new errors are calls to {other}"
+                    (
+                        "calls",
+                        f"{service} errors rose {when} {other} {deploy.label} deployed; "
+                        f"{named.share * 100:.0f}% of the new errors are calls to {other}",
+                    )
                 )
         if relation != "own":
             theirs = self.bursts.get(other)
             if theirs is not None and theirs.onset <= burst.onset + self.skew:
                 hypothesis.evidence.append(
-                    f"{other}'s own error ratio {pct(theirs.baseline)} -> {pct(theirs.peak)} "
-                    f"from {hhmm(theirs.onset)} UTC"
+                    (
+                        "cascade",
+                        f"{other}'s own error ratio {pct(theirs.baseline)} -> "
+                        f"{pct(theirs.peak)} from {hhmm(theirs.onset)} UTC",
+                    )
                 )
         return hypothesis
 
@@ -700,15 +717,15 @@ class _Context:
         weights = burst.onset_weights or ((burst.onset, 1.0),)
         mean = RAMP_MINUTES if burst.slow_onset else FAST_MINUTES
         density = 0.0
+        # The load it failed under was new to it (a peak): a load-bound failure counts only
+        # the minutes at that load, and takes a few of them to fill its pools.
+        loaded = _loaded_minutes(series, deploy.time, burst.onset) if series else None
         for onset, weight in weights:
             lag = (onset - deploy.time).total_seconds() / 60
             if lag < -self.skew.total_seconds() / 60:
                 continue
             lag = max(lag, 0.0)
             fast = FAST_SHARE * math.exp(-lag / mean) / mean
-            # The load it failed under was new to it (a peak): a load-bound failure counts
-            # only the minutes at that load, and takes a few of them to fill its pools.
-            loaded = _loaded_minutes(series, deploy.time, onset) if series else None
             if loaded is not None:
                 load_mean = max(mean, LOAD_MINUTES)
                 fast = (1 - LOAD_BOUND_SHARE) * fast + LOAD_BOUND_SHARE * FAST_SHARE * math.exp(
@@ -729,11 +746,19 @@ class _Context:
         )
         if split is None:
             return None
-        lr = math.exp(max(-7.0, min(7.0, split.llr)))
-        shown = split.new_name if len(new) == 1 else f"{deploy.label}'s {len(new)} new labels"
+        lr = min(MAX_LR, math.exp(max(-7.0, min(7.0, split.llr))))
+        shown = (
+            f"{split.new_name} (new with {deploy.label})"
+            if len(new) == 1
+            else f"the {len(new)} pods or versions new with {deploy.label}"
+        )
         hypothesis.evidence.append(
-            f"errors {pct(split.new_ratio)} on {shown} vs {pct(split.old_ratio)} on the rest "
-            f"(same minutes, {split.new_requests:.0f} vs {split.old_requests:.0f} requests)"
+            (
+                "versions",
+                f"errors {pct(split.new_ratio)} on {shown} vs {pct(split.old_ratio)} on the "
+                f"rest (same minutes, {split.new_requests:.0f} vs {split.old_requests:.0f} "
+                "requests)",
+            )
         )
         return Factor("versions", lr)
 
@@ -776,7 +801,9 @@ class _Context:
             if share <= 0:
                 continue
             h.factors.append(Factor("new signatures", 1.0 + share))
-            h.evidence.append(f"new error signatures since it: {share * 100:.0f}% of the errors")
+            h.evidence.append(
+                ("signatures", f"new error signatures since it: {share * 100:.0f}% of the errors")
+            )
 
     # -- candidates -------------------------------------------------------------------------
 
@@ -831,9 +858,10 @@ class _Context:
                 correlated=probability >= CORRELATED and burst.ended_at is None,
                 target_health=self.report.health_of(target) if target else None,
                 applied=_already_applied(target, suspect, history),
-                evidence=tuple(lead.evidence),
             )
-            candidate.explanation = _explain(candidate, burst, self.health, series, lead, verdict)
+            candidate.explanation, candidate.evidence = _explain(
+                candidate, burst, self.health, series, lead, verdict
+            )
             candidate.commands = fill_commands(self.config, candidate)
             utility = probability - UNDO_COST * max(0, len(pre_onset) - 1)
             candidates.append((utility, candidate))
@@ -974,7 +1002,10 @@ def _explain(
     series: HealthSeries | None,
     lead: _Hypothesis,
     verdict: DeployHealth,
-) -> str:
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The one-line explanation and its parts, each `(kind, text)`: "timing", "strength",
+    "done", "latency", "versions", "calls", "cascade", "signatures", "own", "target",
+    "undoes". The strength follows the timing in parentheses; the rest are joined by "; "."""
     suspect = candidate.suspect
     minutes = _minutes(burst.onset - suspect.time)
     who = (
@@ -993,26 +1024,27 @@ def _explain(
             f"(within the {health.clock_skew_seconds}s clock-skew tolerance)"
         )
     if burst.slow_onset:
-        text = f"{_rising(burst)}, starting {timing}"
+        timing = f"{_rising(burst)}, starting {timing}"
     else:
-        text = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
-    text += f" ({burst.strength})"
+        timing = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
+    parts: list[tuple[str, str]] = []
     if candidate.applied is not None:
         by = f" by {candidate.applied.actor}" if candidate.applied.actor else ""
-        text = (
-            f"DONE: {candidate.service} runs {candidate.applied.label} again since "
-            f"{hhmm(candidate.applied.time)} UTC{by}; {text}"
+        parts.append(
+            (
+                "done",
+                f"DONE: {candidate.service} runs {candidate.applied.label} again since "
+                f"{hhmm(candidate.applied.time)} UTC{by}",
+            )
         )
+    parts += [("timing", timing), ("strength", f"({burst.strength})")]
     latency = _latency_change(series, burst.onset, health)
     if latency:
-        text += f"; p95 latency {latency}"
-    for phrase in lead.evidence:
-        text += f"; {phrase}"
-    if candidate.service != burst.service and not any(
-        "own error ratio" in phrase for phrase in lead.evidence
-    ):
+        parts.append(("latency", f"p95 latency {latency}"))
+    parts += lead.evidence
+    if candidate.service != burst.service and not any(k == "cascade" for k, _ in lead.evidence):
         after = f" ({pct(verdict.after)})" if verdict.after is not None else ""
-        text += f"; {candidate.service}'s own error ratio did not rise{after}"
+        parts.append(("own", f"{candidate.service}'s own error ratio did not rise{after}"))
     if candidate.target is not None:
         state = candidate.target_health.verdict if candidate.target_health else Verdict.UNKNOWN
         word = (
@@ -1020,16 +1052,25 @@ def _explain(
             if state == Verdict.HEALTHY
             else ("previous deploy (health unknown)")
         )
-        text += f"; {word} {candidate.target.label} at {hhmm(candidate.target.time)} UTC"
+        target = f"{word} {candidate.target.label} at {hhmm(candidate.target.time)} UTC"
         if candidate.target.time.date() != suspect.time.date():
-            text += f" on {candidate.target.time:%Y-%m-%d}"
+            target += f" on {candidate.target.time:%Y-%m-%d}"
+        parts.append(("target", target))
     else:
-        text += f"; no earlier deploy of {candidate.service} to roll back to"
+        parts.append(("target", f"no earlier deploy of {candidate.service} to roll back to"))
     later = [d for d in candidate.undoes if d.time > suspect.time and d is not candidate.applied]
     if later:
         shown = ", ".join(f"{d.label} at {hhmm(d.time)}" for d in later[:3])
-        text += f"; also undoes {len(later)} later deploy(s): {shown}"
-    return text
+        parts.append(("undoes", f"also undoes {len(later)} later deploy(s): {shown}"))
+    text = ""
+    for kind, phrase in parts:
+        if not text:
+            text = phrase
+        elif kind == "strength":
+            text += f" {phrase}"
+        else:
+            text += f"; {phrase}"
+    return text, tuple(parts)
 
 
 def _rising(burst: Burst) -> str:

@@ -31,6 +31,26 @@ from cockpit.tui.messages import CopyRequested, PinRequested
 from cockpit.tui.panes.base import Pane
 
 HEALTH_STYLES = {"healthy": "green", "unhealthy": "bold red", "unknown": "dim"}
+EVIDENCE_STYLES = {
+    "strength": "bold",
+    "versions": "bold",
+    "calls": "bold",
+    "cascade": "bold",
+    "done": "bold green",
+}
+"""What a human checks first in a candidate's line: the test's strength, the version split,
+the dependency link."""
+
+
+def _evidence_line(candidate: Candidate) -> Text:
+    """The explanation, its checkable parts emphasised; outside text made visible-safe."""
+    parts = candidate.evidence or (("timing", candidate.explanation),)
+    line = Text()
+    for index, (kind, phrase) in enumerate(parts):
+        if index:
+            line.append(" " if kind == "strength" else "; ")
+        line.append(safe_text(phrase, 300, style=EVIDENCE_STYLES.get(kind, "")))
+    return line
 
 
 @dataclass(frozen=True)
@@ -53,7 +73,13 @@ ranked **rollback candidates** for each failing service. Each candidate says why
 you can check: the error ratio before and after, how soon after the deploy the errors began,
 and the last healthy deploy, which is the rollback **target**. The score components are shown.
 
-When no deploy lines up with the errors, the pane says so: *rollback may not be the answer*.
+Each line leads with what to check (in bold): how strong the rise is (`p < 0.001 over 14
+min; 37 errors vs 3 expected`), the version split where lines carry one (`errors 28% on 3.1.0
+vs 0.3% on the rest`), and the link to another service's deploy (`94% of the new errors are
+calls to payments`). The score is a probability, its likelihood ratios shown beside it.
+
+When no deploy lines up with the errors, the pane says so: *rollback may not be the answer*,
+and what it checked.
 
 | Key | Action |
 | --- | --- |
@@ -405,7 +431,7 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         if chosen is not None:
             candidate = chosen.candidate
             text.append("why: ", style="bold")
-            text.append(safe_text(candidate.explanation, 600))
+            text.append(_evidence_line(candidate))
             text.append("\nscore: ", style="bold")
             text.append(candidate.parts.describe())
             if not candidate.correlated:
