@@ -43,6 +43,7 @@ MAX_PHI = 100.0
 BLOCK_MINUTES = 5
 """Stretches are cut at 5-minute resolution (aligned to the end of the series); the onset of
 the latest episode is then found minute by minute."""
+RAMP_PENALTY = 1.0
 ONSET_REACH = 150
 """Minutes before the episode reaches its level that its onset is looked for, at most."""
 
@@ -466,7 +467,9 @@ def onset_of(series: Minutes, episode: Episode, floor_index: int, noise: Noise) 
         # A ramp from tau up to `reached`, then the episode's level.
         if tau < reached - 1 and q0 < q1:
             ll = head + _ramp_loglik(series, tau, reached, q0, q1, ratio_sigma) + after
-            if best_ll is None or ll > best_ll:
+            # A ramp must beat the step by one log-likelihood unit per extra parameter (its
+            # end point): on sparse data a step is the simpler story.
+            if best_ll is None or ll - RAMP_PENALTY * scale > best_ll:
                 best_ll, ramp = ll, True
         if best_ll is not None:
             profile[tau] = best_ll / scale

@@ -289,7 +289,8 @@ def _matching(texts: list[str], pattern: str) -> set[int]:
     for index, text in enumerate(texts):
         starts[offset] = index
         offset += len(text.encode("utf-8", "replace")) + 1
-    compiled = re2.compile(pattern.encode("utf-8"), options=re2_options())
+    # One block of many lines: ^ and $ must match at each line, as they do per line.
+    compiled = re2.compile(b"(?m)" + pattern.encode("utf-8"), options=re2_options())
     found: set[int] = set()
     position = 0
     while (match := compiled.search(block, position)) is not None:

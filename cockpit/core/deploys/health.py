@@ -226,6 +226,12 @@ def find_burst(
     p, errors, requests, expected = cp.test_above(
         minutes, onset.best, onset.best + span, usual, noise
     )
+    if not minutes.ratios and errors - expected < cp.MIN_EXCESS:
+        # A thin half hour (50 requests an hour): the test over the whole burst instead.
+        span = max(latest.end - onset.best, 1)
+        p, errors, requests, expected = cp.test_above(
+            minutes, onset.best, onset.best + span, usual, noise
+        )
     window = timedelta(minutes=health.window_minutes)
     climbed = at(onset.reached)
     peak_end = at(latest.end)
@@ -243,12 +249,16 @@ def find_burst(
             break
     start_before = max(at(floor), at(early) - timedelta(minutes=60))
     before = _level_before(series, start_before, at(early))
-    excess = latest.excess_ratio
-    earlier = sum(
-        1
-        for ep in found[:-1]
-        if ep.excess_ratio >= 0.5 * excess and ep.minutes >= 0.5 * min(latest.minutes, 60)
-    )
+    # Earlier bursts at least half as bad (excess errors, or excess ratio for a ratio series):
+    # chronic flaps or an old incident make "it happens anyway" likelier.
+    if minutes.ratios:
+        excess = latest.excess_ratio * min(latest.minutes, 60)
+        earlier = sum(
+            1 for ep in found[:-1] if ep.excess_ratio * min(ep.minutes, 60) >= 0.5 * excess
+        )
+    else:
+        excess = latest.errors - latest.expected
+        earlier = sum(1 for ep in found[:-1] if ep.errors - ep.expected >= 0.5 * excess)
     return Burst(
         service=series.service,
         onset=onset_at,
