@@ -12,6 +12,7 @@ import pytest
 from cockpit.core.config import Config, HealthConfig
 from cockpit.core.deploys import changepoint as cp
 from cockpit.core.deploys.health import (
+    RECENT,
     HealthSeries,
     find_burst,
     series_from_counts,
@@ -155,7 +156,11 @@ def test_a_quiet_baseline_never_traces_an_onset_back_into_an_old_fixed_incident(
 
 def test_an_old_incident_alone_is_history_not_a_burst():
     series = simulate(20, base=0.0, spikes=[(200, 25, 0.3)], seed=4)
-    assert find_burst(series, HEALTH, now=NOW) is None
+    assert find_burst(series, HEALTH, now=NOW, recent=RECENT) is None
+    # A postmortem still finds it (no `recent`): when it began and when it ended.
+    burst = find_burst(series, HEALTH, now=NOW)
+    assert burst is not None and burst.ended_at is not None
+    assert abs(burst.onset - (NOW - timedelta(minutes=200))) <= timedelta(minutes=2)
 
 
 def test_a_flapping_service_made_worse_is_found_and_its_flaps_are_not():

@@ -193,18 +193,12 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
     """
     if not config.sources:
         return LogFacts(notes=("no log sources configured",))
-    from cockpit.core.deploys.health import find_burst, series_from_counts
-    from cockpit.core.search.engine import minute_counts
-    from cockpit.core.search.model import Query
+    from cockpit.core.deploys.health import count_lines, find_burst, series_from_counts
 
     health = config.health
     try:
-        errors = minute_counts(
-            config, Query(pattern=health.error_pattern, regex=True, since=since, until=until)
-        )
-        requests = minute_counts(
-            config, Query(pattern=health.request_pattern, regex=True, since=since, until=until)
-        )
+        # Each service with its own patterns ([services.health]), as the Deploys pane reads it.
+        requests, errors = count_lines(config, since=since, until=until)
     except Exception as exc:  # a bad pattern or a broken source: say so, keep the rest
         return LogFacts(notes=(f"logs could not be counted: {exc}",))
     onsets: dict[str, datetime] = {}

@@ -191,13 +191,19 @@ def dense_minutes(series: HealthSeries, end: datetime) -> tuple[cp.Minutes, date
 
 
 def find_burst(
-    series: HealthSeries, health: HealthConfig, *, now: datetime | None = None
+    series: HealthSeries,
+    health: HealthConfig,
+    *,
+    now: datetime | None = None,
+    recent: timedelta | None = None,
 ) -> Burst | None:
     """The service's current (or recently ended) error burst, or None when it looks healthy.
 
     See the module docstring: significance on counts with overdispersion, a minimum count,
     effect floors (`error_ratio_threshold`, `error_ratio_jump`), then the onset as a posterior.
-    `now` is the end of the data (default: just after the last minute with data).
+    `now` is the end of the data (default: just after the last minute with data). With
+    `recent`, a burst that ended longer ago than that is history (None: healthy now);
+    without, the latest burst is returned however old (a postmortem wants it).
     """
     if not series.points:
         return None
@@ -217,7 +223,7 @@ def find_burst(
     latest = found[-1]
     at = lambda index: first + index * MINUTE  # noqa: E731
     ended_at = None if latest.ongoing else at(latest.end)
-    if ended_at is not None and end - ended_at > RECENT:
+    if ended_at is not None and recent is not None and end - ended_at > recent:
         return None
     floor = found[-2].end if len(found) > 1 else 0
     onset = cp.onset_of(minutes, latest, floor, noise)
@@ -442,11 +448,34 @@ def health_from_logs(
     services sharing patterns share one pass. Returns (series by service, notes).
     """
     wanted = list(services)
-    notes: list[str] = []
     if not config.sources:
         return {}, ["no log sources configured: health from logs is off"]
     if not config.health.request_pattern:
         return {}, ["health.request_pattern is not set: health from logs is off"]
+    requests, errors = count_lines(config, wanted, since=since, until=until)
+    result: dict[str, HealthSeries] = {}
+    for service in wanted:
+        req = requests.get(service) or Counter()
+        err = errors.get(service) or Counter()
+        if req or err:
+            result[service] = series_from_counts(service, req, err)
+    return result, []
+
+
+def count_lines(
+    config: Config,
+    services: Iterable[str] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[dict[str, Counter[datetime]], dict[str, Counter[datetime]]]:
+    """(request lines, error lines) per service per minute, each service counted with its own
+    patterns; `services` None means every service a log source names. Raises PatternError."""
+    wanted = (
+        list(services)
+        if services is not None
+        else sorted({s.service for s in config.sources if s.service is not None})
+    )
     from concurrent.futures import ThreadPoolExecutor
 
     from cockpit.core.search.engine import minute_counts
@@ -464,20 +493,14 @@ def health_from_logs(
     jobs = [(key, kind, members) for key, members in groups.items() for kind in (0, 1)]
     with ThreadPoolExecutor(max_workers=min(4, len(jobs) or 1)) as pool:
         done = list(pool.map(lambda job: counts(job[0][job[1]], job[2]), jobs))
-    requests: dict[str | None, Counter[datetime]] = {}
-    errors: dict[str | None, Counter[datetime]] = {}
+    requests: dict[str, Counter[datetime]] = {}
+    errors: dict[str, Counter[datetime]] = {}
     for (_key, kind, members), found in zip(jobs, done, strict=True):
         target = requests if kind == 0 else errors
         for service in members:
             if found.get(service):
                 target[service] = found[service]
-    result: dict[str, HealthSeries] = {}
-    for service in wanted:
-        req = requests.get(service) or Counter()
-        err = errors.get(service) or Counter()
-        if req or err:
-            result[service] = series_from_counts(service, req, err)
-    return result, notes
+    return requests, errors
 
 
 def health_from_prometheus(

@@ -48,6 +48,7 @@ from cockpit.core.deploys.evidence import (
 )
 from cockpit.core.deploys.health import (
     MINUTE,
+    RECENT,
     Burst,
     DeployHealth,
     HealthSeries,
@@ -442,7 +443,7 @@ def rank_candidates(
         if one is None:
             report.no_data_services.append(service)
             continue
-        burst = find_burst(one, health, now=end - MINUTE if end else None)
+        burst = find_burst(one, health, now=end - MINUTE if end else None, recent=RECENT)
         if burst is None:
             report.healthy_services.append(service)
         else:
