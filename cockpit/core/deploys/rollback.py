@@ -683,6 +683,14 @@ class _Context:
             strongest = max(naming.values(), key=lambda n: n.lr)
             if strongest.lr > 1:
                 hypothesis.factors.append(Factor("calls", strongest.lr))
+                if strongest.share >= 0.2:
+                    hypothesis.evidence.append(
+                        (
+                            "calls",
+                            f"{strongest.share * 100:.0f}% of the new errors are calls to "
+                            f"{strongest.service}",
+                        )
+                    )
         elif other in naming:
             named = naming[other]
             if named.lr > 1:
