@@ -103,6 +103,35 @@ def test_a_canary_whose_own_error_ratio_jumped_is_the_suspect_with_the_split_sho
     assert "versions x" in top.parts.describe()
 
 
+def test_a_canary_is_a_burst_of_its_own_when_the_overall_ratio_stays_under_the_floor():
+    good = Deploy("checkout", NOW - timedelta(hours=5), sha=sha("aaa1111"), version="v41")
+    canary = Deploy("checkout", NOW - timedelta(minutes=20), sha=sha("bbb2222"), version="v42")
+    series = counts("checkout", rate=60, onset_back=18, before=0.002, after=0.03)
+    detail = canary_detail(canary_fails=True, stable_fails=False)
+    # A floor of 5%: the service as a whole (3%) is under it; the canary (30%) is not.
+    config = Config.model_validate(
+        {"health": {"error_ratio_threshold": 0.05, "version_field": "pod"}}
+    )
+    plain = rank_candidates([good, canary], {"checkout": series}, config, now=NOW)
+    assert plain.analyses == [] and plain.healthy_services == ["checkout"]
+    report = rank_candidates(
+        [good, canary], {"checkout": series}, config, now=NOW, details=detail_reader(detail)
+    )
+    (analysis,) = report.analyses
+    assert analysis.burst.scope == "canary-1 (new with bbb2222)"
+    assert analysis.burst.peak > 0.2
+    top = analysis.candidates[0]
+    assert top.suspect == canary and top.target == good and top.correlated
+    assert top.explanation.startswith("on canary-1 (new with bbb2222): error ratio ")
+    assert report.to_json()["analyses"][0]["burst"]["scope"] == "canary-1 (new with bbb2222)"
+    # A rolling restart's new pods, as healthy as the old: no burst of their own.
+    healthy = canary_detail(canary_fails=False, stable_fails=False)
+    report = rank_candidates(
+        [good, canary], {"checkout": series}, config, now=NOW, details=detail_reader(healthy)
+    )
+    assert report.analyses == []
+
+
 def test_everyone_failing_alike_clears_the_new_version():
     good = Deploy("checkout", NOW - timedelta(hours=5), sha=sha("aaa1111"), version="v41")
     canary = Deploy("checkout", NOW - timedelta(minutes=20), sha=sha("bbb2222"), version="v42")

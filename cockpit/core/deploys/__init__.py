@@ -146,16 +146,22 @@ def _detail_reader(config: Config, series: dict[str, HealthSeries]) -> DetailRea
         return None
     from cockpit.core.deploys.evidence import read_detail
 
+    kept: dict[str, LineDetail] = {}
+
     def read(
         service: str, since: datetime, until: datetime, others: list[str]
     ) -> LineDetail | None:
         if not any(source.service == service for source in config.sources):
             return None
+        cached = kept.get(service)
+        if cached is not None and cached.since <= since and cached.until == until:
+            return cached
         one = series.get(service)
         expected = one.counts(since, until)[1] if one is not None and one.source == "logs" else 0
-        return read_detail(
+        kept[service] = read_detail(
             config, service, since=since, until=until, others=others, expected_lines=expected
         )
+        return kept[service]
 
     return read
 

@@ -156,6 +156,8 @@ class Burst:
     """Minutes of the lookback with data."""
     level: float = 0.0
     """The error ratio over the whole burst so far."""
+    scope: str | None = None
+    """Set when the burst is on some versions only (a canary): which, in words."""
 
     @property
     def slow_onset(self) -> bool:

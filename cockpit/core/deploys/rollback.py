@@ -339,6 +339,7 @@ class ServiceAnalysis:
                 "strength": burst.strength,
                 "overdispersion": round(burst.phi, 2),
                 "earlier_bursts": burst.earlier,
+                "scope": burst.scope,
             },
             "correlated": self.correlated,
             "verdict": "correlated deploy found" if self.correlated else NO_CORRELATION,
@@ -444,6 +445,11 @@ def rank_candidates(
             report.no_data_services.append(service)
             continue
         burst = find_burst(one, health, now=end - MINUTE if end else None, recent=RECENT)
+        if burst is None and details is not None and end is not None:
+            # The service as a whole looks fine; one version of it (a canary) may not.
+            burst = _version_burst(
+                config, service, one, by_service.get(service, []), details, end, sorted(series)
+            )
         if burst is None:
             report.healthy_services.append(service)
         else:
@@ -463,6 +469,67 @@ def rank_candidates(
         )
     )
     return report
+
+
+VERSION_HORIZON = timedelta(hours=4)
+"""A version is checked on its own for deploys up to this old (a canary is recent)."""
+
+
+def _version_burst(
+    config: Config,
+    service: str,
+    series: HealthSeries,
+    own: list[Deploy],
+    details: DetailReader,
+    end: datetime,
+    services: list[str],
+) -> Burst | None:
+    """A burst on the labels (versions, pods) one recent deploy brought, when the service's
+    overall ratio stays low: the minutes before the deploy as the service ran, then only the
+    deploy's own labels, through the same test."""
+    from dataclasses import replace
+
+    from cockpit.core.deploys.health import patterns_for
+
+    if not patterns_for(config, service).labelled or series.source != "logs":
+        return None
+    recent = [
+        d
+        for d in own
+        if d.time >= end - VERSION_HORIZON and (d.status or "").lower() not in FAILED_STATUSES
+    ]
+    if not recent:
+        return None
+    skew = timedelta(seconds=config.health.clock_skew_seconds)
+    try:
+        # The window an analysis of this service would read too (the reader keeps it).
+        detail = details(service, end - VERSION_HORIZON - DETAIL_BEFORE, end, services)
+    except Exception:  # evidence is a bonus
+        return None
+    if detail is None or not detail.labels:
+        return None
+    for deploy in reversed(recent):
+        new, old = labels_of_deploy(detail, deploy.time, deploy.version, deploy.sha, skew)
+        if not new or not old:
+            continue
+        pivot = floor_minute(deploy.time)
+        points = {m: p for m, p in series.points.items() if m < pivot}
+        for label in new:
+            for minute, (n, e) in detail.labels.get(label, {}).items():
+                if minute >= pivot:
+                    bad, total = points.get(minute, (0.0, 0.0))
+                    points[minute] = (bad + e, total + n)
+        alone = HealthSeries(service, "logs", points)
+        burst = find_burst(alone, config.health, now=end - MINUTE, recent=RECENT)
+        if burst is None or burst.ended_at is not None or burst.onset < deploy.time - skew:
+            continue
+        scope = (
+            f"{next(iter(new))} (new with {deploy.label})"
+            if len(new) == 1
+            else f"the {len(new)} pods or versions new with {deploy.label}"
+        )
+        return replace(burst, scope=scope)
+    return None
 
 
 def _infer_running_health(
@@ -999,9 +1066,13 @@ def _already_applied(
 
 
 def _burst_words(burst: Burst) -> str:
+    scope = f"on {burst.scope}: " if burst.scope else ""
     if burst.slow_onset:
-        return _rising(burst)
-    return f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} from {hhmm(burst.onset)} UTC"
+        return scope + _rising(burst)
+    return (
+        f"{scope}error ratio {pct(burst.baseline)} -> {pct(burst.peak)} "
+        f"from {hhmm(burst.onset)} UTC"
+    )
 
 
 def _explain(
@@ -1036,6 +1107,8 @@ def _explain(
         timing = f"{_rising(burst)}, starting {timing}"
     else:
         timing = f"error ratio {pct(burst.baseline)} -> {pct(burst.peak)} {timing}"
+    if burst.scope:
+        timing = f"on {burst.scope}: {timing}"
     parts: list[tuple[str, str]] = []
     if candidate.applied is not None:
         by = f" by {candidate.applied.actor}" if candidate.applied.actor else ""
