@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,9 @@ class Outcome:
     """The score of the cockpit's first candidate (None: no candidate at all)."""
     claim_right: bool
     seconds: float
+    cpu_seconds: float
+    """CPU time of the analysis: this process and its children (rg); on a shared, loaded
+    machine the wall time says more about the neighbours than about the cockpit."""
     cli_seconds: float | None
     said: str
 
@@ -128,9 +132,11 @@ def run_one(story: str, seed: int, base: Path, now: datetime, level: str, cli: b
     built = build(story, seed, root, now, config_level=level)
     truth = built.truth.to_json()
     config = load_config_file(built.config)
+    cpu_before = _cpu()
     started = time.perf_counter()
     _listing, report = analyse_rollback(config, now=now)
     seconds = time.perf_counter() - started
+    cpu_seconds = _cpu() - cpu_before
     cli_seconds = None
     if cli:
         started = time.perf_counter()
@@ -144,8 +150,14 @@ def run_one(story: str, seed: int, base: Path, now: datetime, level: str, cli: b
     top1, top3, wrong, claim, claim_right, said = score(report, truth)
     return Outcome(
         story, seed, str(truth["expect"]), top1, top3, wrong, claim, claim_right, seconds,
-        cli_seconds, said,
+        cpu_seconds, cli_seconds, said,
     )  # fmt: skip
+
+
+def _cpu() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
 
 
 def percent(part: int, whole: int) -> str:
@@ -157,7 +169,8 @@ def print_table(outcomes: list[Outcome], level: str, seeds: list[int]) -> None:
     for outcome in outcomes:
         by_story[outcome.story].append(outcome)
     header = (
-        f"{'story':30} {'runs':>4} {'top-1':>6} {'top-3':>6} {'conf. wrong':>11} {'median s':>9}"
+        f"{'story':30} {'runs':>4} {'top-1':>6} {'top-3':>6} {'conf. wrong':>11} "
+        f"{'median s':>9} {'cpu s':>6}"
     )
     print(header)
     print("-" * len(header))
@@ -169,7 +182,8 @@ def print_table(outcomes: list[Outcome], level: str, seeds: list[int]) -> None:
             f"{story:30} {len(rows):4d} {sum(r.top1 for r in rows):3d}/{len(rows):<2d} "
             f"{sum(r.top3 for r in rows):3d}/{len(rows):<2d} "
             f"{sum(r.confidently_wrong for r in rows):11d} "
-            f"{statistics.median(r.seconds for r in rows):9.3f}"
+            f"{statistics.median(r.seconds for r in rows):9.3f} "
+            f"{statistics.median(r.cpu_seconds for r in rows):6.3f}"
         )
     total = len(outcomes)
     top1 = sum(r.top1 for r in outcomes)
@@ -178,14 +192,18 @@ def print_table(outcomes: list[Outcome], level: str, seeds: list[int]) -> None:
     print("-" * len(header))
     print(
         f"{'all':30} {total:4d} {percent(top1, total):>6} {percent(top3, total):>6} "
-        f"{wrong:11d} {statistics.median(r.seconds for r in outcomes):9.3f}"
+        f"{wrong:11d} {statistics.median(r.seconds for r in outcomes):9.3f} "
+        f"{statistics.median(r.cpu_seconds for r in outcomes):6.3f}"
     )
     print(f"\ntop-1 {top1}/{total} ({percent(top1, total)}), top-3 {top3}/{total} "
           f"({percent(top3, total)}), confidently wrong {wrong}")  # fmt: skip
     times = sorted(r.seconds for r in outcomes)
+    cpu = sorted(r.cpu_seconds for r in outcomes)
     print(
         f"analysis time per scenario: median {statistics.median(times):.3f}s, "
-        f"p90 {times[int(0.9 * (len(times) - 1))]:.3f}s, max {times[-1]:.3f}s"
+        f"p90 {times[int(0.9 * (len(times) - 1))]:.3f}s, max {times[-1]:.3f}s wall; "
+        f"median {statistics.median(cpu):.3f}s, p90 {cpu[int(0.9 * (len(cpu) - 1))]:.3f}s CPU "
+        "(this process and rg)"
     )
     cli = sorted(r.cli_seconds for r in outcomes if r.cli_seconds is not None)
     if cli:

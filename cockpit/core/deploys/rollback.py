@@ -72,9 +72,9 @@ PRIOR_NO_DEPLOY = 1.0
 service: most incidents follow a change, but far from all."""
 PRIOR_DEPENDENCY = 0.5
 """A deploy of a service the failing one calls (declared, learned, named, or failing too)."""
-PRIOR_UNRELATED = 0.02
+PRIOR_UNRELATED = 0.01
 """A deploy of a service with no known link: a suspect when the timing fits, never alone an
-answer (even 3 minutes before, it stays below 0.5)."""
+answer (a minute before the onset its timing weighs x76 at most: 0.43 with nothing else)."""
 FAST_SHARE = 0.85
 """Share of deploy-caused failures that show within minutes of the deploy reaching traffic."""
 FAST_MINUTES = 4.0
@@ -100,6 +100,7 @@ MIN_SHOWN = 0.2
 """A suspect less likely than this is not offered as a candidate (`checked` still names the
 likeliest): no rollback row for a deploy the evidence has all but cleared."""
 MAX_CALLS_LR = 30.0
+MIN_CALLS_LR = 0.1
 SOURCE_SHARE = 0.5
 """Of "no deploy in view", the share a callee's own outage takes when errors name it."""
 
@@ -760,8 +761,12 @@ class _Context:
                     )
         elif other in naming:
             named = naming[other]
-            if named.lr > 1:
+            if named.lr != 1:
                 hypothesis.factors.append(Factor("calls", named.lr))
+            if named.lr < 1:
+                hypothesis.evidence.append(
+                    ("calls", f"{service}'s errors usually name {other}; the new ones do not")
+                )
             if named.share >= 0.2:
                 minutes = _minutes(burst.onset - deploy.time)
                 when = f"{_span(minutes)} after" if minutes >= 1 else "as"
@@ -841,12 +846,12 @@ class _Context:
     def _naming(self, burst: Burst, other: str, detail: LineDetail) -> _Named | None:
         """How many of the new errors name `other`, against how many errors did before: a
         likelihood ratio of the observed share against the usual one (at most 200 items, so
-        a flood cannot shout), never below 1 (a caller's errors need not name what broke it)."""
+        a flood cannot shout). Silence says nothing (a caller's errors need not name what
+        broke it), unless its errors usually do name `other`: then new errors that do not are
+        evidence against `other` (they come from somewhere else)."""
         before_end = burst.onset - self.skew
         named_before, items_before = detail.named_counts(other, detail.since, before_end)
         named_after, items_after = detail.named_counts(other, burst.onset, detail.until)
-        if named_after == 0:
-            return None
         usual = min(0.9, max(0.01, (named_before + 0.5) / (items_before + 1)))
         minutes_before = max((before_end - detail.since).total_seconds() / 60, 1)
         minutes_after = max((detail.until - burst.onset).total_seconds() / 60, 1)
@@ -857,12 +862,22 @@ class _Context:
         cap = min(items_after, 200)
         named = named_after * (cap / items_after) if items_after else 0.0
         observed = named / cap if cap else 0.0
-        llr = 0.0
-        if observed > usual:
+        if named_after and observed > usual:
             llr = named * math.log(observed / usual) + (cap - named) * math.log(
                 max(1 - observed, 1e-9) / (1 - usual)
             )
-        return _Named(other, math.exp(min(math.log(MAX_CALLS_LR), llr)), share)
+            return _Named(other, math.exp(min(math.log(MAX_CALLS_LR), llr)), share)
+        if named_before >= 3 and usual >= 0.1 and new_items >= 10 and share < usual / 2:
+            # Its errors name `other` as a rule; these new ones do not. If `other` broke it,
+            # at least half of them would name it.
+            involved = max(usual, 0.5)
+            new_named = share * min(new_items, 200)
+            count = min(new_items, 200)
+            llr = new_named * math.log(involved / usual) + (count - new_named) * math.log(
+                (1 - involved) / (1 - usual)
+            )
+            return _Named(other, math.exp(max(math.log(MIN_CALLS_LR), llr)), share)
+        return None
 
     def _credit_signatures(
         self, hypotheses: list[_Hypothesis], detail: LineDetail | None, burst: Burst
@@ -874,8 +889,8 @@ class _Context:
         shares, _count = new_signatures(detail, burst.onset, keyed, self.skew)
         for h in hypotheses:
             share = shares.get(id(h), 0.0)
-            if share <= 0:
-                continue
+            if share <= 0 or h.relation == "unrelated":
+                continue  # a new signature here says nothing about an unrelated service
             h.factors.append(Factor("new signatures", 1.0 + share))
             h.evidence.append(
                 ("signatures", f"new error signatures since it: {share * 100:.0f}% of the errors")
