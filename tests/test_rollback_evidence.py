@@ -190,7 +190,7 @@ def test_a_callee_deploy_named_by_the_callers_new_errors_is_the_answer(declared)
     (analysis,) = report.analyses
     top = analysis.candidates[0]
     assert top.service == "payments" and top.suspect == bad and top.target == before
-    assert top.correlated and top.score > (0.9 if declared else 0.7)
+    assert top.correlated and top.score > (0.9 if declared else 0.6)
     text = top.explanation
     assert "orders-api errors rose 2 min after payments ddd3333 deployed; " in text
     assert "% of the new errors are calls to payments" in text
