@@ -33,8 +33,8 @@ MIN_EXCESS = 5.0
 test is trusted whatever its p-value."""
 ALPHA = 1e-3
 """One-sided significance a stretch must reach to be elevated."""
-MIN_SEGMENT = 2
-"""Minutes a stretch lasts at least."""
+MIN_EPISODE = 3
+"""Minutes (with traffic) an episode lasts at least: one or two noisy minutes are a blip."""
 BLOCK = 10
 """Minutes per block when estimating overdispersion."""
 RATIO_AUTOCORRELATION = 5.0
@@ -140,22 +140,27 @@ class Onset:
     """The error ratio before the onset."""
 
 
-def blocks_of(series: Minutes, width: int = BLOCK_MINUTES) -> tuple[Minutes, int]:
-    """The series in `width`-minute blocks aligned to its end, and the minute index of the
-    first block's start (negative when the first block is partial)."""
+def blocks_of(
+    series: Minutes, width: int = BLOCK_MINUTES, shift: int = 0
+) -> tuple[Minutes, list[int]]:
+    """The series in `width`-minute blocks whose boundaries fall `shift` minutes before its
+    end (the blocks at either end may be partial), and the minute each block starts at."""
     size = len(series)
-    first = size - width * math.ceil(size / width)
-    requests, errors = [], []
-    for a in range(first, size, width):
-        lo = max(a, 0)
+    cuts = [b for b in range((size - shift) % width, size, width) if b >= width]
+    # A short first block would be noisier than the rest: it joins the next one. (The last
+    # may stay short: it is the freshest news.)
+    bounds = sorted({0, size, *cuts})
+    requests, errors, starts = [], [], []
+    for lo, hi in itertools.pairwise(bounds):
+        starts.append(lo)
         if series.ratios:
-            values = [series.errors[t] for t in range(lo, a + width) if series.requests[t] > 0]
+            values = [series.errors[t] for t in range(lo, hi) if series.requests[t] > 0]
             requests.append(1.0 if values else 0.0)
             errors.append(sum(values) / len(values) if values else 0.0)
         else:
-            requests.append(series.n(lo, a + width))
-            errors.append(series.e(lo, a + width))
-    return Minutes(requests, errors, ratios=series.ratios), first
+            requests.append(series.n(lo, hi))
+            errors.append(series.e(lo, hi))
+    return Minutes(requests, errors, ratios=series.ratios), starts
 
 
 def noise_of(series: Minutes, blocks: Minutes) -> tuple[Noise, list[Stretch]]:
@@ -315,12 +320,14 @@ def segment(blocks: Minutes, noise: Noise) -> list[Stretch]:
     return stretches
 
 
-def in_minutes(stretches: list[Stretch], first: int, size: int, series: Minutes) -> list[Stretch]:
-    """Block stretches as minute stretches of `series` (the first block may be partial)."""
+def in_minutes(
+    stretches: list[Stretch], starts: list[int], size: int, series: Minutes
+) -> list[Stretch]:
+    """Block stretches as minute stretches of `series`."""
     out = []
     for s in stretches:
-        a = max(0, first + s.start * BLOCK_MINUTES)
-        b = min(size, first + s.end * BLOCK_MINUTES)
+        a = starts[s.start]
+        b = starts[s.end] if s.end < len(starts) else size
         if series.ratios:
             out.append(Stretch(a, b, series.e(a, b), series.n(a, b)))
         else:
@@ -401,6 +408,9 @@ def find_episodes(
         if not run:
             return
         a, b = run[0].start, run[-1].end
+        if sum(1 for t in range(a, b) if series.requests[t] > 0) < MIN_EPISODE:
+            run.clear()  # a blip, not yet a burst
+            return
         p, e, n, expected = test_above(series, a, b, level, noise)
         rate = series.rate(a, b) or 0.0
         found.append(Episode(a, b, e, n, expected, p, rate, b >= len(series), list(run)))
@@ -411,13 +421,13 @@ def find_episodes(
             run.append(stretch)
         elif stretch.requests <= 0 and run and index == len(stretches) - 1:
             # No traffic since: nothing says it is over.
-            run.append(Stretch(stretch.start, stretch.end, 0.0, 0.0))
             a = run[0].start
-            p, e, n, expected = test_above(series, a, stretch.end, level, noise)
-            found.append(
-                Episode(a, stretch.end, e, n, expected, p, series.rate(a, stretch.end) or 0.0,
-                        True, [s for s in run if s.requests > 0])
-            )  # fmt: skip
+            if sum(1 for t in range(a, stretch.end) if series.requests[t] > 0) >= MIN_EPISODE:
+                p, e, n, expected = test_above(series, a, stretch.end, level, noise)
+                found.append(
+                    Episode(a, stretch.end, e, n, expected, p,
+                            series.rate(a, stretch.end) or 0.0, True, list(run))
+                )  # fmt: skip
             run.clear()
         else:
             close()

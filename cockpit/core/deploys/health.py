@@ -213,20 +213,31 @@ def find_burst(
     minutes, first = dense_minutes(series, end)
     if len(minutes) < 3:
         return None
-    blocks, offset = cp.blocks_of(minutes)
-    noise, cut = cp.noise_of(minutes, blocks)
-    stretches = cp.in_minutes(cut, offset, len(minutes), minutes)
-    usual = cp.usual_level(stretches, minutes.ratios)
-    found = cp.find_episodes(
-        minutes, stretches, usual, noise, health.error_ratio_threshold, health.error_ratio_jump
-    )
-    if not found:
-        return None
-    latest = found[-1]
     at = lambda index: first + index * MINUTE  # noqa: E731
-    ended_at = None if latest.ongoing else at(latest.end)
-    if ended_at is not None and recent is not None and end - ended_at > recent:
+    # Cut at every block alignment and keep the clearest account of the latest burst: where
+    # 5-minute boundaries happen to fall must not decide a borderline burst.
+    best: tuple[float, list[cp.Episode], cp.Noise, float] | None = None
+    for shift in range(cp.BLOCK_MINUTES):
+        blocks, starts = cp.blocks_of(minutes, shift=shift)
+        noise, cut = cp.noise_of(minutes, blocks)
+        stretches = cp.in_minutes(cut, starts, len(minutes), minutes)
+        usual = cp.usual_level(stretches, minutes.ratios)
+        found = cp.find_episodes(
+            minutes, stretches, usual, noise, health.error_ratio_threshold, health.error_ratio_jump
+        )
+        if not found:
+            continue
+        latest = found[-1]
+        if not latest.ongoing and recent is not None and end - at(latest.end) > recent:
+            continue
+        rank = (0.0 if latest.ongoing else 1.0) + latest.p_value
+        if best is None or rank < best[0]:
+            best = (rank, found, noise, usual)
+    if best is None:
         return None
+    _rank, found, noise, usual = best
+    latest = found[-1]
+    ended_at = None if latest.ongoing else at(latest.end)
     floor = found[-2].end if len(found) > 1 else 0
     onset = cp.onset_of(minutes, latest, floor, noise)
     onset_at = at(onset.best)
