@@ -472,6 +472,9 @@ def rank_candidates(
     return report
 
 
+RUNNING_UNHEALTHY = 0.05
+"""The health column of a deploy too old for its own after-window reads the window before its
+successor: unhealthy from 5% (a description only; the ranking weighs the bursts themselves)."""
 VERSION_HORIZON = timedelta(hours=4)
 """A version is checked on its own for deploys up to this old (a canary is recent)."""
 
@@ -548,7 +551,7 @@ def _infer_running_health(
             if after_next.before is not None:
                 state = (
                     Verdict.HEALTHY
-                    if after_next.before < max(health.error_ratio_threshold, 0.05)
+                    if after_next.before < max(health.error_ratio_threshold, RUNNING_UNHEALTHY)
                     else Verdict.UNHEALTHY
                 )
                 report.deploy_health[key] = DeployHealth(
