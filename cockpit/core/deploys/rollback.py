@@ -71,7 +71,8 @@ PRIOR_NO_DEPLOY = 1.0
 """Prior weight of "no deploy in view caused it", against 1 for one deploy of the failing
 service: most incidents follow a change, but far from all."""
 PRIOR_DEPENDENCY = 0.5
-"""A deploy of a service the failing one calls (declared, learned, named, or failing too)."""
+"""A deploy of a service the failing one calls: declared, learned (an upstream field, errors
+that name it, before or now), or failing too, first."""
 PRIOR_UNRELATED = 0.01
 """A deploy of a service with no known link: a suspect when the timing fits, never alone an
 answer (a minute before the onset its timing weighs x76 at most: 0.43 with nothing else)."""
@@ -101,6 +102,8 @@ MIN_SHOWN = 0.2
 likeliest): no rollback row for a deploy the evidence has all but cleared."""
 MAX_CALLS_LR = 30.0
 MIN_CALLS_LR = 0.1
+NAMED_LINK = 0.5
+"""A service named by at least half of a caller's new errors is linked to it (learned)."""
 SOURCE_SHARE = 0.5
 """Of "no deploy in view", the share a callee's own outage takes when errors name it."""
 
@@ -650,7 +653,7 @@ class _Context:
         self._credit_signatures(hypotheses, detail, burst)
         relations = {h.deploy.service: h.relation for h in hypotheses}
         for other in naming:
-            relations.setdefault(other, self._relation(service, other, detail, burst))
+            relations.setdefault(other, self._link(service, other, detail, burst, naming)[0])
         nobody = self._no_deploy_weight(naming, relations)
         total = nobody + sum(h.weight for h in hypotheses)
         for h in hypotheses:
@@ -680,11 +683,13 @@ class _Context:
         except Exception:  # evidence is a bonus: the counts already made the burst
             return None
 
-    def _relation(self, service: str, other: str, detail: LineDetail | None, burst: Burst) -> str:
-        return self._link(service, other, detail, burst)[0]
-
     def _link(
-        self, service: str, other: str, detail: LineDetail | None, burst: Burst
+        self,
+        service: str,
+        other: str,
+        detail: LineDetail | None,
+        burst: Burst,
+        naming: dict[str, _Named] | None = None,
     ) -> tuple[str, str]:
         """("own" | "dependency" | "unrelated", why, in words)."""
         if other == service:
@@ -696,6 +701,10 @@ class _Context:
                 return "dependency", f"{service} calls {other} (learned from its upstream field)"
             if detail.named_counts(other, detail.since, burst.onset - self.skew)[0] >= 2:
                 return "dependency", f"{service} calls {other} (learned: its errors name it)"
+            named = (naming or {}).get(other)
+            if named is not None and named.share >= NAMED_LINK and named.lr > 1:
+                # Most of the new errors are calls to it: the caller evidently calls it.
+                return "dependency", ""
         theirs = self.bursts.get(other)
         if (
             theirs is not None
@@ -738,7 +747,7 @@ class _Context:
         running = [d for d in history if d.time <= burst.onset + self.skew]
         if deploy.time < burst.onset - HORIZON and not (running and running[-1] is deploy):
             return None
-        relation, why = self._link(service, other, detail, burst)
+        relation, why = self._link(service, other, detail, burst, naming)
         prior = {"own": 1.0, "dependency": PRIOR_DEPENDENCY}.get(relation, PRIOR_UNRELATED)
         lag = (burst.onset - deploy.time).total_seconds() / 60
         hypothesis = _Hypothesis(deploy, relation, prior, [], lag)
