@@ -444,14 +444,7 @@ def onset_of(series: Minutes, episode: Episode, floor_index: int, noise: Noise) 
     the 15 minutes from `reached`). The onset is profiled minute by minute; onset == reached
     is a step. Minute weights are the normalised profile likelihood.
     """
-    rates = [s.rate for s in episode.stretches if s.requests > 0]
-    typical = median(rates) if rates else episode.level
-    reached = next(
-        (s.start for s in episode.stretches if s.requests > 0 and s.rate >= typical * 2 / 3),
-        episode.start,
-    )
-    # At minute resolution the stretch's first block may start late or early: move to the
-    # first minute in it (or just before) that is itself above the midpoint.
+    reached, typical = _reached(series, episode)
     lo = max(floor_index, reached - ONSET_REACH, 0)
     tail = min(len(series), max(reached + 15, reached + 1))
     q1 = series.rate(reached, tail)
@@ -462,9 +455,9 @@ def onset_of(series: Minutes, episode: Episode, floor_index: int, noise: Noise) 
     after = _loglik(series, reached, tail, q1, ratio_sigma)
     profile: dict[int, float] = {}
     first_tau = lo + 1 if reached > lo else reached
-    # A step's first block may have begun before its errors did: let the step start later
-    # inside it. (A ramp, which reaches its level after its first stretch, needs no such.)
-    latest = min(reached + BLOCK_MINUTES, tail - 1) if reached == episode.start else reached
+    # `reached` comes from 5-minute windows, which reach the level a little before a step
+    # does: a step may start up to a window later.
+    latest = min(reached + BLOCK_MINUTES, tail - 1)
     ramps: dict[int, bool] = {}
     for tau in range(first_tau, max(latest, first_tau) + 1):
         q0 = _before(series, lo, tau) if tau > lo else 0.0
@@ -506,6 +499,27 @@ def onset_of(series: Minutes, episode: Episode, floor_index: int, noise: Noise) 
         reached if ramp_share > 0.5 else best,
         level_before if level_before is not None else 0.0,
     )
+
+
+def _reached(series: Minutes, episode: Episode) -> tuple[int, float]:
+    """Where the episode reaches two thirds of its typical level (the median of its 5-minute
+    windows), minute by minute and independent of where its stretches were cut; and that
+    level. A step gets there at once, a ramp minutes later."""
+    width = BLOCK_MINUTES
+    start = max(0, episode.start - width)
+    windows: list[tuple[int, float]] = []
+    for t in range(start, max(episode.end - width, start) + 1):
+        rate = series.rate(t, min(t + width, len(series)))
+        if rate is not None:
+            windows.append((t, rate))
+    inside = [r for t, r in windows if t >= episode.start]
+    if not inside:
+        return episode.start, episode.level
+    typical = median(inside)
+    for t, rate in windows:
+        if rate >= typical * 2 / 3:
+            return max(t, start), typical
+    return episode.start, typical
 
 
 def _ramp_loglik(
