@@ -163,14 +163,16 @@ def blocks_of(
     return Minutes(requests, errors, ratios=series.ratios), starts
 
 
-def noise_of(series: Minutes, blocks: Minutes) -> tuple[Noise, list[Stretch]]:
+def noise_of(
+    series: Minutes, blocks: Minutes, known: Noise | None = None
+) -> tuple[Noise, list[Stretch]]:
     """How noisy the series is, and its stretches (block indices) cut with that noise.
 
     Counts: the overdispersion is the Pearson statistic of the blocks around their own
     stretch's ratio, over the degrees of freedom left (the textbook quasi-likelihood
     estimate), found by cutting at phi = 1, estimating, and cutting again. Flaps and old
     incidents get stretches of their own and so do not inflate it. Ratios: the spread of
-    neighbouring blocks (median absolute change)."""
+    neighbouring blocks (median absolute change). With `known`, that noise is used as is."""
     if series.ratios:
         changes = [
             abs(blocks.errors[i] - blocks.errors[i - 1])
@@ -180,6 +182,9 @@ def noise_of(series: Minutes, blocks: Minutes) -> tuple[Noise, list[Stretch]]:
         spread = median(changes) / 0.6745 / math.sqrt(2) if changes else 0.0
         noise = Noise(sigma=max(spread, 1e-4))
         return noise, segment(blocks, noise)
+    if known is not None:
+        # The noise is the series' own, whatever the alignment of its blocks.
+        return known, segment(blocks, known)
     noise = Noise()
     stretches = segment(blocks, noise)
     for _ in range(2):

@@ -217,9 +217,11 @@ def find_burst(
     # Cut at every block alignment and keep the clearest account of the latest burst: where
     # 5-minute boundaries happen to fall must not decide a borderline burst.
     best: tuple[float, list[cp.Episode], cp.Noise, float] | None = None
+    known: cp.Noise | None = None
     for shift in range(cp.BLOCK_MINUTES):
         blocks, starts = cp.blocks_of(minutes, shift=shift)
-        noise, cut = cp.noise_of(minutes, blocks)
+        noise, cut = cp.noise_of(minutes, blocks, known)
+        known = noise
         stretches = cp.in_minutes(cut, starts, len(minutes), minutes)
         usual = cp.usual_level(stretches, minutes.ratios)
         found = cp.find_episodes(

@@ -40,6 +40,7 @@ from cockpit.core.config import (
     HealthConfig,
     RollbackTemplates,
 )
+from cockpit.core.deploys.changepoint import MIN_EXCESS
 from cockpit.core.deploys.evidence import (
     LineDetail,
     labels_of_deploy,
@@ -58,6 +59,7 @@ from cockpit.core.deploys.health import (
     judge_deploy,
 )
 from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.stats import smoothed_ratio
 
 MAX_CANDIDATES = 5
 NO_CORRELATION = "no correlated deploy: rollback may not be the answer"
@@ -506,6 +508,15 @@ def _version_burst(
         if d.time >= end - VERSION_HORIZON and (d.status or "").lower() not in FAILED_STATUSES
     ]
     if not recent:
+        return None
+    # A canary's extra errors are the service's extra errors: without at least the minimum
+    # count of them since the first recent deploy, no version can have a burst. (Cheap: the
+    # series is already read; the lines are not.)
+    since = floor_minute(recent[0].time)
+    bad_before, total_before = series.counts(since - timedelta(hours=2), since)
+    bad_after, total_after = series.counts(since, end)
+    expected = total_after * smoothed_ratio(bad_before, total_before)
+    if bad_after - expected < MIN_EXCESS:
         return None
     skew = timedelta(seconds=config.health.clock_skew_seconds)
     try:
