@@ -61,9 +61,9 @@ def format_report(report: RollbackReport) -> list[str]:
                 if target
                 else f"no earlier {candidate.service} deploy to roll back to"
             )
-            flag = "" if candidate.correlated else "  [weak: not correlated]"
+            flag = "" if candidate.correlated or analysis.ended else "  [weak: not correlated]"
             if candidate.applied is not None:
-                flag += "  [done: already rolled back]"
+                flag = "  [done: already rolled back]"
             lines.append(f"  {rank}. {goal}  score {candidate.score:.2f}{flag}")
             lines.append(f"     why: {visible(candidate.explanation, 400)}")
             lines.append(f"     score: {candidate.parts.describe()}")
