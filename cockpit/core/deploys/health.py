@@ -215,9 +215,10 @@ def find_burst(
         return None
     at = lambda index: first + index * MINUTE  # noqa: E731
     # Cut at every block alignment and keep the clearest account of the latest burst: where
-    # 5-minute boundaries happen to fall must not decide a borderline burst.
+    # 5-minute boundaries happen to fall must not decide a borderline burst, nor its start.
     best: tuple[float, list[cp.Episode], cp.Noise, float] | None = None
     known: cp.Noise | None = None
+    every: list[cp.Episode] = []
     for shift in range(cp.BLOCK_MINUTES):
         blocks, starts = cp.blocks_of(minutes, shift=shift)
         noise, cut = cp.noise_of(minutes, blocks, known)
@@ -227,12 +228,15 @@ def find_burst(
         found = cp.find_episodes(
             minutes, stretches, usual, noise, health.error_ratio_threshold, health.error_ratio_jump
         )
+        every += found
         if not found:
             continue
         latest = found[-1]
         if not latest.ongoing and recent is not None and end - at(latest.end) > recent:
             continue
-        rank = (0.0 if latest.ongoing else 1.0) + latest.p_value
+        # Going on beats over; then the latest start (the most specific account: a coarse
+        # cut can lump the burst with a flap an hour before it); then the stronger test.
+        rank = (0.0 if latest.ongoing else 1e9) - latest.start + latest.p_value
         if best is None or rank < best[0]:
             best = (rank, found, noise, usual)
     if best is None:
@@ -240,7 +244,8 @@ def find_burst(
     _rank, found, noise, usual = best
     latest = found[-1]
     ended_at = None if latest.ongoing else at(latest.end)
-    floor = found[-2].end if len(found) > 1 else 0
+    # The onset never reaches back past an earlier burst, as any alignment saw it.
+    floor = max((ep.end for ep in every if ep.end <= latest.start), default=0)
     onset = cp.onset_of(minutes, latest, floor, noise)
     onset_at = at(onset.best)
     span = min(STRENGTH_MINUTES, max(latest.end - onset.best, 1))
