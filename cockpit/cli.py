@@ -22,6 +22,10 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("timeline", "timeline", "print the current incident's timeline"),
     ("incidents", "incidents", "list incidents"),
     ("search", "search", "search logs, like rg, across files and configured sources"),
+    ("patterns", "patterns", "group log lines into templates (error patterns), like the Logs pane"),
+    ("sources", "sources", "list every log, deploy and alert source: configured or discovered"),
+    ("alerts", "alerts", "list the alerts firing in Alertmanager"),
+    ("init", "init", "write a commented cockpit.toml from what discovery found"),
     ("deploys", "deploys", "list recent deploys"),
     (
         "rollback",
@@ -33,6 +37,8 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
     ("drill", "drill", "game-day drills: list, build, run, debrief"),
     ("mcp", "mcp", "serve the read-only tools over MCP (stdio)"),
     ("serve", "serve", "serve the cockpit in a browser (localhost)"),
+    ("store", "store", "the incident store: init (PostgreSQL schema), status, copy"),
+    ("keys", "keys", "print the key map (the config's [keymap] applied)"),
 )
 
 EXIT_USAGE = 2
@@ -45,7 +51,7 @@ def selected_subcommand(argv: Sequence[str]) -> str | None:
     for arg in argv:
         if skip_next:
             skip_next = False
-        elif arg == "--config":
+        elif arg in ("--config", "--root"):
             skip_next = True
         elif not arg.startswith("-"):
             return arg if arg in names else None
@@ -66,6 +72,8 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         metavar="FILE",
         help="config file (default: $COCKPIT_CONFIG, ./cockpit.toml, then the XDG config dir)",
     )
+    # Tests only: discovery looks under DIR instead of / (same as $COCKPIT_DISCOVERY_ROOT).
+    parser.add_argument("--root", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name, help_text in SUBCOMMANDS:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -79,6 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(selected_subcommand(argv))
     args = parser.parse_args(argv)
+    if args.root is not None:
+        import os
+
+        from cockpit.core.discovery import ROOT_ENV
+
+        os.environ[ROOT_ENV] = str(args.root.resolve())
     module_name = getattr(args, "_module", None) or "open"
     module = importlib.import_module(f"cockpit.commands.{module_name}")
     if module_name == "open" and args.command is None:

@@ -7,17 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.core.comms.events import (
+from cockpit.core.comms.events import COMMS_KIND, FACT_SET, STATUS_UPDATE, fact_set_payload
+from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
-    COMMS_KIND,
-    FACT_SET,
     ROOT_CAUSE_STATED,
-    STATUS_UPDATE,
     action_item_payload,
-    fact_set_payload,
     root_cause_payload,
 )
-from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.store import EventStore
 
 DAY = datetime(2026, 11, 28, tzinfo=UTC)

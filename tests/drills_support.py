@@ -11,10 +11,11 @@ from typing import Any
 from cockpit.core.ai.hypotheses import PROPOSED, VERIFIED, HypothesisInput, from_input
 from cockpit.core.comms.events import COMMS_KIND, STATUS_UPDATE
 from cockpit.core.demo import SandboxInfo
-from cockpit.core.drills.debrief import ResolvedTruth, derive_truth
 from cockpit.core.drills.runner import build_drill, open_drill_incident
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import ResolvedTruth, derive_truth
 from cockpit.core.incident import Kind
+from cockpit.core.review.events import ROOT_CAUSE_STATED, root_cause_payload
 from cockpit.core.store import EventStore
 
 NOW = datetime(2026, 11, 28, 14, 31, tzinfo=UTC)
@@ -103,10 +104,12 @@ def open_script(info: SandboxInfo, scenario: DrillScenario, speed: float = 1.0) 
     return Script(store, clock, incident_id, truth, scenario)
 
 
-def good_run(script: Script) -> None:
-    """Declare, assess, contain the right way, then diagnose, fix, verify; comms on time."""
+def good_run(script: Script, *, severity: str | None = None, cause: str | None = None) -> None:
+    """Declare with a fitting severity, assess, contain the right way, then diagnose, fix,
+    verify (a checked Verify item) and resolve; comms on time; the root cause stated."""
     truth = script.scenario.truth
-    script.at(2, Kind.DECLARED, {"severity": "SEV2"})
+    fitting = truth.severities[0] if truth.severities else "SEV2"
+    script.at(2, Kind.DECLARED, {"severity": severity or fitting})
     script.at(3, Kind.SEARCH_RUN, {"query": "status=5", "hits": 120})
     script.at(4, Kind.PHASE_CHANGED, {"phase": "contain"})
     if truth.rollback_is_right:
@@ -122,13 +125,17 @@ def good_run(script: Script) -> None:
     script.at(12, Kind.PHASE_CHANGED, {"phase": "fix"})
     script.at(15, Kind.PHASE_CHANGED, {"phase": "verify"})
     script.status_update(17, [])
+    script.at(
+        19, Kind.ITEM_CHECKED, {"phase": "verify", "item": "Error rate back", "checked": True}
+    )
     script.at(20, Kind.RESOLVED, {"detail": "error ratio back to baseline"})
+    script.at(21, ROOT_CAUSE_STATED, root_cause_payload(cause or truth.root_cause))
 
 
 def poor_run(script: Script) -> None:
     """Late, diagnosis first, the wrong lever, an unverified fix, late and flagged comms."""
     truth = script.scenario.truth
-    script.at(12, Kind.DECLARED, {"severity": "SEV3"})
+    script.at(12, Kind.DECLARED, {"severity": "SEV4"})
     script.at(14, Kind.PHASE_CHANGED, {"phase": "diagnose"})
     script.hypothesis(15, verify_at=None)
     script.at(20, Kind.PHASE_CHANGED, {"phase": "fix"})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, SelectionList, Static
+from textual.widgets import Input, Static
 
 import cockpit.tui.app as app_module
 from cockpit.core.ai.hypotheses import Hypothesis
@@ -17,7 +17,9 @@ from cockpit.core.demo import SandboxInfo, build_sandbox
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
-from cockpit.tui.panes.hypotheses import AI_PURPOSE, HypothesisCard, JudgeScreen
+from cockpit.tui.panes.hypotheses import AI_PURPOSE
+from cockpit.tui.panes.hypothesis_cards import HypothesisCard
+from cockpit.tui.panes.hypothesis_dialogs import EvidencePicker, JudgeScreen
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
 from tests.tui_support import FROZEN_NOW, make_app, settle
 
@@ -148,12 +150,13 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
         await pilot.press("4", "h")
         await settle(pilot, rounds=10)
         assert cards(app)
+        assert "all UNVERIFIED" in str(app.query_one("#ai-status", Static).render())
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, JudgeScreen)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "needs" in str(app.screen.query_one("#judge-error", Static).render())
+        assert "needs" in str(app.screen.query_one(".dialog-error", Static).render())
         await pilot.press("escape")
         app.post_message(
             PinRequested("logs", "connection pool exhausted (max=10) for payments-client")
@@ -161,16 +164,25 @@ async def test_verify_needs_note_and_pinned_evidence_and_copy_never_runs(config:
         await settle(pilot)
         await pilot.press("v")
         await pilot.pause()
-        app.screen.query_one("#judge-note", Input).value = "pool errors match the deploy time"
+        await pilot.press(*"pool errors match the deploy time", "enter")  # on to the evidence
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, JudgeScreen), "saved without evidence"
-        app.screen.query_one("#judge-evidence", SelectionList).select(0)
-        await pilot.press("ctrl+s")
+        evidence = app.screen.query_one(EvidencePicker)
+        # Nothing chosen shows as [ ] even under the highlight: the mark, never the bar.
+        assert str(evidence.get_option_at_index(0).prompt).startswith("[ ] logs: connection")
+        await pilot.press("space")
+        assert str(evidence.get_option_at_index(0).prompt).startswith("[x] logs: connection")
+        assert "1 of 1 chosen" in str(app.screen.query_one("#judge-evidence-label").render())
+        await pilot.press("tab", "enter")  # Enter on the "Verify it" button saves
         await settle(pilot, rounds=8)
         first = cards(app)[0]
         assert first.view.status.value == "verified"
         assert len(first.query(".badge.-verified")) == 1
+        status = str(app.query_one("#ai-status", Static).render())
+        assert "1 verified" in status and "all UNVERIFIED" not in status  # kept up to date
+        said = [m.saved_message for m in messages if isinstance(m, RecordRequested)]
+        assert "saved: hypothesis verified" in said and "saved: hypothesis verifed" not in said
         await pilot.press("c")
         await settle(pilot)
         copies = [m for m in messages if isinstance(m, CopyRequested)]
@@ -210,7 +222,7 @@ async def test_hostile_hypothesis_text_is_shown_inert(config: Config) -> None:
 
 
 async def test_preview_shows_exactly_the_redacted_request(config: Config) -> None:
-    from cockpit.tui.panes.hypotheses import PreviewScreen
+    from cockpit.tui.panes.hypothesis_dialogs import PreviewScreen
 
     app = make_app(config, new_incident_title="Checkout 5xx")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -219,8 +231,10 @@ async def test_preview_shows_exactly_the_redacted_request(config: Config) -> Non
             PinRequested("logs", "login failed password=hunter2pass for jane@corp.example")
         )
         await settle(pilot)
-        await pilot.press("4", "p")
-        await pilot.pause()
+        await pilot.press("4")
+        await settle(pilot)  # the pane loads (and refreshes its bindings) before `i` applies
+        await pilot.press("i")
+        await settle(pilot)  # the preview is built in a worker (gather + redaction)
         assert isinstance(app.screen, PreviewScreen)
         shown = str(app.screen.query_one("#ai-preview-text", Static).render())
         assert "hunter2pass" not in shown and "jane@corp.example" not in shown
@@ -316,7 +330,7 @@ async def test_every_check_and_the_containment_is_copyable_and_nothing_runs(
 
 
 async def test_evidence_beyond_five_is_counted_and_listed_in_full(config: Config) -> None:
-    from cockpit.tui.panes.hypotheses import DetailScreen
+    from cockpit.tui.panes.hypothesis_dialogs import DetailScreen
 
     evidence = [f"log line {n}: pool exhausted" for n in range(1, 8)]
     evidence.append("log line 8: \x1b]52;c;cm0gLXJmIC8=\x07 [bold]run me[/]")
@@ -375,12 +389,13 @@ async def test_a_pinned_suspect_diff_is_evidence_for_a_verdict(
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, JudgeScreen)
-        evidence = app.screen.query_one("#judge-evidence", SelectionList)
+        evidence = app.screen.query_one(EvidencePicker)
         assert evidence.option_count == 1
         prompt = str(evidence.get_option_at_index(0).prompt)
-        assert prompt.startswith(f"diff: {pins[0].text[:40]}") and diff.files[0][1] in prompt
+        assert prompt.startswith(f"[ ] diff: {pins[0].text[:36]}") and diff.files[0][1] in prompt
         app.screen.query_one("#judge-note", Input).value = "the pool size change is in this diff"
-        evidence.select(0)
+        evidence.focus()
+        await pilot.press("enter")  # Enter toggles the highlighted row too
         await pilot.press("ctrl+s")
         await settle(pilot, rounds=8)
     verified = [p for kind, _a, p in stored(config) if kind == "hypothesis.verified"]

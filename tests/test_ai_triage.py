@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from cockpit.cli import main
-from cockpit.core.ai.crosscheck import crosscheck
 from cockpit.core.ai.hypotheses import judgement_payload, project
 from cockpit.core.ai.tools import registry, truncate
 from cockpit.core.ai.triage import gather
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.demo import SCENARIOS, SandboxInfo, build_sandbox
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.evidence import crosscheck
 from cockpit.core.store import EventStore
 from tests.fakes.anthropic_api import FakeAnthropic, Turn, call, say
 

@@ -323,17 +323,27 @@ def test_incidents_listing(capsys: pytest.CaptureFixture[str], alice: Path, env:
     drill = new_incident(capsys, alice, "game day", "--drill")
     with EventStore(env / "shared" / "incidents.db") as store:
         store.close_incident(old)
+        store.append(current, Kind.DECLARED, {"severity": "SEV2"}, "alice")
+        store.append(current, Kind.PHASE_CHANGED, {"phase": "verify"}, "alice")
+        store.append(current, Kind.RESOLVED, {"detail": "5xx back to 0.1%"}, "alice")
     lines = cli(capsys, "--config", str(alice), "incidents").out.splitlines()
     assert len(lines) == 2
+    opened = r"\d{4}-\d\d-\d\d \d\d:\d\dZ"
     assert re.fullmatch(
-        rf"  {drill}  \d{{4}}-\d\d-\d\d \d\d:\d\dZ  open    game day  \[drill\]", lines[0]
+        rf"  {drill}  {opened}  open       -     Assess    game day  \[drill\]", lines[0]
     )
+    # Resolved is said as resolved, with its severity and phase side by side (not "open").
     assert re.fullmatch(
-        rf"\* {current}  \d{{4}}-\d\d-\d\d \d\d:\d\dZ  open    checkout 500s", lines[1]
+        rf"\* {current}  {opened}  resolved   SEV2  Verify    checkout 500s", lines[1]
     )
     everything = cli(capsys, "--config", str(alice), "incidents", "--all").out.splitlines()
     assert len(everything) == 3 and everything[2].startswith(f"  {old}")
-    assert "closed  old and done" in everything[2]
+    assert "closed     -     Assess    old and done" in everything[2]
+    rows = json.loads(cli(capsys, "--config", str(alice), "incidents", "--json").out)
+    assert [(r["status"], r["severity"], r["phase"]) for r in rows] == [
+        ("open", None, "assess"),
+        ("resolved", "SEV2", "verify"),
+    ]
 
 
 def test_incidents_json(capsys: pytest.CaptureFixture[str], alice: Path) -> None:
@@ -346,6 +356,8 @@ def test_incidents_json(capsys: pytest.CaptureFixture[str], alice: Path) -> None
             "opened_at": rows[0]["opened_at"],
             "opened_by": "alice",
             "status": "open",
+            "severity": None,
+            "phase": "assess",
             "closed_at": None,
             "drill": False,
             "current": True,

@@ -10,7 +10,6 @@ from cockpit.core.comms.facts import (
     CommsFacts,
     CommsStatus,
     LogFacts,
-    SuspectDeploy,
     ceil_minutes,
     log_window,
     parse_time_text,
@@ -18,6 +17,7 @@ from cockpit.core.comms.facts import (
 )
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.signals import SuspectDeploy
 from tests.comms_support import DAY, at, build_demo_incident, demo_state
 
 
@@ -47,6 +47,33 @@ def test_an_alert_that_says_when_the_failure_began_sets_the_start(tmp_path: Path
     facts = CommsFacts.from_state(state, now=clock.now)
     assert facts["start"].value == "14:21 UTC"
     assert facts["start"].source == "from the alert raised by alertmanager: failing since 14:21Z"
+
+
+def test_logs_date_the_start_and_the_alert_is_named_beside_them(tmp_path: Path) -> None:
+    """The first error in the logs is when customers were hit; the alert (which fires after
+    its `for:` delay) is named in the same source, so nobody has to choose between them."""
+    store, incident_id, clock = build_demo_incident(tmp_path / "s.db", until="14:36:00")
+    with store:
+        store.append(
+            incident_id,
+            "alert.fired",
+            {"summary": "checkout 5xx", "started_at": "2026-11-28T14:21:00Z"},
+            "alertmanager",
+        )
+        state = IncidentState.from_events(store.events(incident_id))
+    logs = LogFacts(
+        first_error=at("14:17:00"),
+        first_error_service="checkout",
+        errors=30,
+        requests=100,
+        window=(at("14:17:00"), at("14:36:00")),
+    )
+    facts = CommsFacts.from_state(state, now=clock.now, log_facts=logs)
+    assert facts["start"].value == "14:17 UTC"
+    assert facts["start"].source == (
+        "from logs: first errors of the burst on checkout; "
+        "the alert raised by alertmanager says failing since 14:21Z"
+    )
 
 
 def test_contained_needs_a_human_and_names_the_rollback(tmp_path: Path) -> None:
@@ -268,3 +295,36 @@ def test_the_share_is_per_service_never_blended(tmp_path: Path) -> None:
     assert "about 30% of checkout requests have been failing" in customer_email(facts)
     # The deploy the top rollback candidate suspects, for the postmortem's timeline.
     assert log_facts.suspect == SuspectDeploy("checkout", "f6a4896", "luis.ortega", at("14:29:12"))
+
+
+def test_each_service_is_counted_with_its_own_health_patterns(tmp_path: Path) -> None:
+    """A service with `[services.health]` patterns is counted with them; every other service
+    the logs name, with `[health]`'s (one not listed in [[services]] included)."""
+    from cockpit.core.signals import read_signals
+
+    write_logs(tmp_path)
+    lines = []
+    for minute in range(40):
+        moment = at("14:00:00") + timedelta(minutes=minute)
+        for index in range(10):
+            code = 500 if minute >= 25 and index < 4 else 200
+            stamp = (moment + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            lines.append(f'{{"time": "{stamp}", "route": "/pay", "code": {code}}}')
+    (tmp_path / "payments.log").write_text("\n".join(lines) + "\n")
+    with (tmp_path / "cockpit.toml").open("a") as toml:
+        toml.write(
+            '[[sources]]\nkind = "files"\nname = "payments"\nservice = "payments"\n'
+            'paths = ["payments.log"]\n'
+            '[[services]]\nname = "payments"\n[services.health]\n'
+            "request_pattern = '\"code\": \\d{3}'\nerror_pattern = '\"code\": 5\\d\\d'\n"
+        )
+    config = load_config_file(tmp_path / "cockpit.toml")
+    signals = read_signals(config, at("14:00:00"), at("14:40:00"), suspect=False)
+    assert signals.counted and signals.notes == []
+    # [health]'s patterns never match payments' lines: its own do.
+    assert sum(signals.requests["payments"].values()) == 400
+    assert sum(signals.errors["payments"].values()) == 15 * 4
+    assert sum(signals.requests["checkout"].values()) == 800
+    assert sum(signals.errors["checkout"].values()) == 9 * 6
+    assert set(signals.bursts) == {"checkout", "payments"}
+    assert signals.bursts["payments"].onset == at("14:25:00")

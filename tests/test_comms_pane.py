@@ -11,9 +11,10 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.widgets import Input, Label, OptionList, Static, TextArea
 
-from cockpit.core.comms.events import ACTION_ITEM_ADDED, COMMS_KIND, FACT_SET, ROOT_CAUSE_STATED
+from cockpit.core.comms.events import COMMS_KIND, FACT_SET
 from cockpit.core.config import Config
 from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.events import ACTION_ITEM_ADDED, ROOT_CAUSE_STATED
 from cockpit.core.store import EventStore
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, RecordRequested
@@ -119,8 +120,8 @@ async def test_edit_a_fact_then_copy_the_draft(
         assert record.payload["value"] == "checkout, payments"
         assert "edited by carol" in str(facts.get_option_at_index(6).prompt)
         assert "requests to checkout and payments" in draft.text
-        # Copy: one CopyRequested with the (empty) lint findings in its detail.
-        await pilot.press("c")
+        # Copy (y, as everywhere): one CopyRequested with the (empty) lint findings in its detail.
+        await pilot.press("y")
         await pilot.pause()
         (copy,) = app.copies
         assert copy.purpose == "status update"
@@ -145,7 +146,7 @@ async def test_a_flagged_draft_can_still_be_copied_with_its_findings(tmp_path: P
         assert "'caused by'" in lint_text and "'db-01'" in lint_text
         assert app.query_one("#comms-lint").has_class("-flagged")
         assert "(edited)" in static_text(app, "#comms-draft-title")
-        await pilot.press("escape", "c")  # leave the editor, then copy
+        await pilot.press("escape", "y")  # leave the editor, then copy
         await pilot.pause()
         (copy,) = app.copies
         assert copy.text.endswith("It was caused by db-01.")
@@ -178,7 +179,7 @@ async def test_email_diff_and_redraft(tmp_path: Path) -> None:
 async def test_root_cause_and_action_item_keys(tmp_path: Path) -> None:
     app = make_app(tmp_path, until=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("r")
+        await pilot.press("s")
         await pilot.pause()
         await pilot.press(*"Client timeout too low", "enter")
         await pilot.pause()
@@ -202,7 +203,7 @@ async def test_action_item_needs_an_owner_and_a_real_due_date(tmp_path: Path) ->
         await pilot.pause()
         await pilot.press(*"Add a timeout lint", "enter", "enter", *"next_week", "enter")
         await pilot.pause()
-        error = app.screen.query_one("#action-item-error", Label)
+        error = app.screen.query_one(".dialog-error", Label)
         assert error.display
         assert str(error.render()) == "owner is required: a person or a team"
         assert app.screen.focused is not None and app.screen.focused.id == "action-item-owner"
@@ -237,7 +238,7 @@ async def test_postmortem_key_writes_a_file(tmp_path: Path) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         pane = app.query_one(CommsPane)
         pane.export_dir = tmp_path
-        await pilot.press("p")
+        await pilot.press("m")
         await workers_done(app)
         await pilot.pause()
         written = list(tmp_path.glob("postmortem-*.md"))
@@ -278,7 +279,7 @@ async def test_in_the_cockpit_a_copy_reaches_the_clipboard_and_the_timeline(
         await pilot.press("5")
         await settle(pilot)
         draft = app.query_one("#comms-draft", TextArea).text
-        await pilot.press("c")
+        await pilot.press("y")
         await settle(pilot)
         assert app.clipboard == draft
     with EventStore(config.store_path) as check:
@@ -317,7 +318,7 @@ async def test_typing_survives_an_incident_update_and_a_copy_resets_edits(tmp_pa
         app.query_one(CommsPane).set_fact("share", "about 12%")  # facts change: edit kept
         await pilot.pause()
         assert draft.text.endswith(" Extra words.") and "about 10%" in draft.text
-        await pilot.press("c")
+        await pilot.press("y")
         await pilot.pause()
         assert app.copies[-1].text.endswith(" Extra words.")
         app.query_one(CommsPane).set_fact("share", "about 15%")  # after a copy: redrafted

@@ -90,7 +90,7 @@ async def test_in_the_pane_the_rewrite_is_marked_unverified_and_copied_as_such(
         assert app.query_one("#comms-draft", TextArea).text == REWORDED != template
         title = str(app.query_one("#comms-draft-title", Static).render())
         assert "AI rewrite, UNVERIFIED" in title
-        await pilot.press("c")
+        await pilot.press("y")
         await settle(pilot)
         assert app.clipboard == REWORDED
     with EventStore(config.store_path) as check:

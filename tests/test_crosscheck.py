@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cockpit.core.ai.crosscheck import crosscheck, shas
-from cockpit.core.comms.events import root_cause
 from cockpit.core.deploys.model import Deploy
-from cockpit.core.postmortem import check_root_cause, evidence_items
+from cockpit.core.review.events import root_cause
+from cockpit.core.review.evidence import check_root_cause, crosscheck, evidence_items, shas
 from tests.comms_support import ROOT_CAUSE, demo_state
 
 

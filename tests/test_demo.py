@@ -650,10 +650,18 @@ def test_demo_opens_the_tui_on_an_alerted_incident(
         assert [i.id for i in incidents] == [incident_id]
         assert incidents[0].title == DEFAULT.title and incidents[0].created_by == "alertmanager"
         assert incident_id is not None
-        alert = [e for e in store.events(incident_id) if e.kind == "alert.fired"]
+        alert = [e for e in store.events(incident_id) if e.kind == "alert.attached"]
         assert len(alert) == 1 and alert[0].author == "alertmanager"
         assert alert[0].payload["service"] == "checkout"
         assert alert[0].payload["started_at"] == "2026-11-28T14:06:00Z"
+        # The page is a real alert object, as Alertmanager would give it.
+        page = alert[0].payload["alert"]
+        assert page["labels"] == {
+            "alertname": "HighErrorRate",
+            "service": "checkout",
+            "severity": "critical",
+        }
+        assert page["startsAt"] == "2026-11-28T14:06:00Z" and alert[0].payload["opened_from"]
     # A rebuild for another moment closes the stale demo incident and opens a fresh one.
     assert main([*argv[:3], "--now", "2026-11-28T16:00:00Z", "--log-mb", "0.3"]) == 0
     with EventStore(tmp_path / "demo" / "incidents.db") as store:

@@ -17,7 +17,8 @@ from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, FilledCommand, ScoreParts
 from cockpit.resources import data_dir
 from cockpit.tui.messages import CopyRequested, PinRequested
-from cockpit.tui.panes.deploys import CommandPickerScreen, DeploysPane
+from cockpit.tui.panes.command_picker import CommandPickerScreen
+from cockpit.tui.panes.deploys import DeploysPane
 from tests.deploys_support import BASE_TIME, commit, init_repo, minutes, tag
 from tests.tui_support import workers_done
 

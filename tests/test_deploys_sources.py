@@ -15,11 +15,11 @@ from cockpit.core.deploys.history import (
     parse_argocd_history,
     parse_deploy_log,
     parse_helm_history,
-    parse_time,
     read_history_command,
 )
 from cockpit.core.deploys.model import Deploy, DeployError
 from cockpit.core.deploys.sources import list_deploys, merge_deploys
+from cockpit.core.timefmt import parse_time
 from tests.deploys_support import BASE_TIME, commit, init_repo, minutes, tag
 
 SHA_A = "b9c1d4e" + "0" * 33

@@ -120,7 +120,7 @@ def test_a_drill_runs_the_tui_with_a_replay_then_debriefs(
     assert report["scenario"] == "payments-provider" and report["speed"] == 10
     assert report["executed"] is False
     parts = {p["name"]: p for p in report["parts"]}
-    assert parts["no rollback"]["points"] == 20 and parts["declare"]["points"] == 10
+    assert parts["no rollback"]["points"] == 20 and parts["declare"]["points"] == 5
     assert parts["verify"]["explanation"] == "never marked resolved"
     assert report["score"] < report["max_score"]
     markdown = (box / "debrief.md").read_text()

@@ -7,9 +7,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+from cockpit.core.alerts.incident import incident_alerts
 from cockpit.core.config import load_config_file
 from cockpit.core.deploys import list_deploys
 from cockpit.core.drills.runner import (
+    ALERT_RESOLVE_DELAY,
     DRILL_MARKER,
     FACILITATOR,
     DrillClock,
@@ -84,6 +86,7 @@ def test_the_fault_stops_only_after_the_right_containment(tmp_path: Path) -> Non
     rollbacks: dict[str, list[str]] = {}
     listings = {}
     targets = {}
+    alerts = {}
     for case in ("right", "wrong"):
         info = build(tmp_path / case, scenario)
         script = open_script(info, scenario)
@@ -99,6 +102,7 @@ def test_the_fault_stops_only_after_the_right_containment(tmp_path: Path) -> Non
         outcomes[case] = (result.recovered, _error_ratio(tail))
         rollbacks[case] = result.deploys
         listings[case] = list_deploys(load_config_file(info.config_path), service="checkout")
+        alerts[case] = incident_alerts(script.store.events(script.incident_id))
         script.store.close()
     assert outcomes["right"][0] is True and outcomes["right"][1] < 0.05
     assert outcomes["wrong"][0] is False and outcomes["wrong"][1] > 0.1
@@ -110,6 +114,12 @@ def test_the_fault_stops_only_after_the_right_containment(tmp_path: Path) -> Non
         f"checkout rolled back to {right.short_sha} at {right.time:%H:%M} UTC by alice"
     ]
     assert rollbacks["wrong"] == [] and listings["wrong"].deploys[0].time < NOW
+    # The drill's page is a real alert: it resolves a few minutes after the right containment
+    # (a fact for Verify), and keeps firing after the wrong one.
+    (page,) = alerts["right"].tracked
+    assert page.opened_from and page.alert.alertname == "HighErrorRate"
+    assert page.resolved_at == NOW + timedelta(minutes=3) + ALERT_RESOLVE_DELAY
+    assert not alerts["wrong"].tracked[0].resolved
 
 
 def test_replay_thread_runs_until_the_drill_ends_and_can_be_stopped(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from cockpit.core.ai.triage import gather
 from cockpit.core.config import load_config_file
 from cockpit.core.demo import SandboxInfo
 from cockpit.core.deploys import NO_CORRELATION, analyse_rollback
-from cockpit.core.drills.debrief import debrief, derive_truth
+from cockpit.core.drills.debrief import debrief
 from cockpit.core.drills.runner import DRILL_MARKER
 from cockpit.core.drills.scenarios import (
     DrillScenario,
@@ -22,6 +22,7 @@ from cockpit.core.drills.scenarios import (
     load_scenario,
     scenarios_dir,
 )
+from cockpit.core.drills.truth import derive_truth
 from cockpit.core.incident import Kind
 from tests.drills_support import NOW, build, good_run, open_script, poor_run
 
@@ -201,17 +202,19 @@ def test_debrief_scores_a_good_and_a_poor_run(tmp_path: Path, name: str) -> None
     parts = {p.name: p.points for p in poor.parts}
     lever = "rollback target" if scenario.truth.rollback_is_right else "no rollback"
     assert parts == {
-        "declare": 5,
+        "declare": 2.5,
+        "severity": 0,
         "assess": 5,
         "contain": 5,
         "verify": 0,
         lever: 0,
         "contain before diagnose": 0,
         "hypothesis verified before fix": 0,
-        "comms cadence": 5,
+        "root cause": 0,
+        "comms cadence": 2.5,
         "comms lint": 0,
     }
-    assert poor.score == 20
+    assert poor.score == 15
     why = {p.name: p.explanation for p in poor.parts}
     assert "customers waited" in why["contain before diagnose"]
     assert "no hypothesis verified" in why["hypothesis verified before fix"]
@@ -222,7 +225,7 @@ def test_debrief_scores_a_good_and_a_poor_run(tmp_path: Path, name: str) -> None
     else:
         assert "no deploy caused this" in why[lever]
     markdown = poor.to_markdown()
-    assert "Score: 20 / 100" in markdown and scenario.truth.containment in markdown
+    assert "Score: 15 / 100" in markdown and scenario.truth.containment in markdown
 
 
 def test_a_rollback_named_in_the_decision_counts_and_order_matters(
@@ -239,8 +242,9 @@ def test_a_rollback_named_in_the_decision_counts_and_order_matters(
     )
     assert report.part("rollback target").points == 20
     assert "named in the decision" in report.part("rollback target").explanation
-    assert report.part("verify").points == 5
+    assert report.part("verify").points == 0  # before containing, and nothing verified
     assert "without first marking" in report.part("verify").explanation
+    assert "from Assess with no verification recorded" in report.part("verify").explanation
     assert report.executed_nothing.startswith("The cockpit executed nothing: 0 command(s)")
     # Something claiming to have executed a command is called out, not hidden.
     script.at(3, "command.executed", {"text": "kubectl rollout undo deployment/checkout"})
@@ -248,3 +252,49 @@ def test_a_rollback_named_in_the_decision_counts_and_order_matters(
         scenario, info.directory, script.store.events(script.incident_id), now=NOW, speed=1
     )
     assert report.executed_nothing.startswith("WARNING: 1 event(s) claim an execution")
+
+
+@pytest.mark.parametrize(
+    ("flaw", "part", "points", "says"),
+    [
+        ("severity", "severity", 0, "the impact called for"),
+        ("resolve from fix", "verify", 3, "from Fix with no verification recorded"),
+        ("root cause", "root cause", 0, "misses the truth"),
+    ],
+)
+def test_a_good_run_with_one_flaw_is_not_scored_100(
+    tmp_path: Path, flaw: str, part: str, points: float, says: str
+) -> None:
+    """A wrong severity, resolving from Fix with nothing verified, or a root cause that misses
+    the truth each cost points, with the reason said."""
+    scenario = SCENARIOS["checkout-timeouts"]
+    box = build(tmp_path / "box", scenario)
+    script = open_script(box, scenario)
+    if flaw == "severity":
+        good_run(script, severity="SEV4")
+    elif flaw == "root cause":
+        good_run(script, cause="the latest checkout deploy bumped a log level")
+    else:
+        script.at(1, Kind.DECLARED, {"severity": "SEV2"})
+        script.at(2, Kind.CONTAINED, {"detail": "rolled back"})
+        script.at(3, Kind.PHASE_CHANGED, {"phase": "fix"})
+        script.at(4, Kind.RESOLVED, {"detail": "looks fine"})
+    report = debrief(
+        scenario, box.directory, script.store.events(script.incident_id), now=NOW, speed=1
+    )
+    assert report.score < report.max_score == 100
+    assert report.part(part).points == points
+    assert says in report.part(part).explanation
+
+
+def test_a_severity_change_counts_the_latest_one(tmp_path: Path) -> None:
+    scenario = SCENARIOS["checkout-timeouts"]
+    box = build(tmp_path / "box", scenario)
+    script = open_script(box, scenario)
+    script.at(1, Kind.DECLARED, {"severity": "SEV4"})
+    script.at(3, Kind.SEVERITY_CHANGED, {"from": "SEV4", "to": "SEV1", "reason": "EU too"}, "bob")
+    report = debrief(
+        scenario, box.directory, script.store.events(script.incident_id), now=NOW, speed=1
+    )
+    assert report.part("severity").points == 5
+    assert report.part("severity").explanation.startswith("declared SEV4, changed to SEV1 by bob")

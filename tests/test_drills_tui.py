@@ -70,7 +70,8 @@ async def test_a_drill_at_speed_10_in_the_cockpit(tmp_path: Path) -> None:
     store.close()
     report = debrief_sandbox(info.directory)
     assert report.times["declare"] == 4.0
-    assert report.part("declare").points == 10
+    assert report.part("declare").points == 5
+    assert report.part("severity").points == 5  # SEV2 fits a third of checkouts failing
     assert report.part("rollback target").points == 20
     assert report.part("contain").points == 10 and report.times["contain"] == 12.0
     assert "1 command(s)" in report.executed_nothing

@@ -15,7 +15,7 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = PROJECT / "cockpit"
 # Commands that open the TUI may import textual (lazily, inside run()).
-TUI_COMMANDS = {"open", "demo", "drill", "serve"}
+TUI_COMMANDS = {"open", "demo", "drill", "serve", "keys"}
 
 _PROBE = """
 import importlib, json, sys

@@ -17,9 +17,9 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "cockpit"
 READERS = PACKAGE / "core" / "readers.py"
 
-# GitPython starts git itself. Modules listed here may import it; each validates every argv with
-# `reader_argv` before calling `Git.execute` (the `git_command_log` fixture checks at run time).
-GITPYTHON_MODULES = {PACKAGE / "core" / "deploys" / "git_source.py"}
+# GitPython starts git itself, with the caller's environment and the repository's config: no
+# module may import it (git runs through `run_reader` on an IsolatedGitDir instead).
+GITPYTHON_MODULES: set[Path] = set()
 
 SPAWNING_MODULES = {"subprocess", "pty", "multiprocessing", "webbrowser", "asyncio.subprocess"}
 OS_SPAWNING = {
@@ -316,23 +316,27 @@ def test_reader_module_validates_every_argv_and_never_uses_a_shell() -> None:
     assert len(spawns) == 2  # run_reader and start_reader, nothing else
 
 
-def test_gitpython_modules_check_argv_with_the_reader_allowlist() -> None:
-    for path in GITPYTHON_MODULES:
-        source = path.read_text(encoding="utf-8")
-        assert "reader_argv(" in source, f"{path} runs git without reader_argv"
+def test_git_runs_only_through_the_reader_on_an_isolated_git_dir() -> None:
+    source = (PACKAGE / "core" / "deploys" / "git_source.py").read_text(encoding="utf-8")
+    assert "readers.run_reader(" in source and "git_dir=self._isolated" in source
+    assert "import git\n" not in source and "from git " not in source
 
 
-def test_git_command_log_records_gitpython_calls(git_command_log, tmp_path: Path) -> None:
-    import git
+def test_git_command_log_records_every_git_call(git_command_log, tmp_path: Path) -> None:
+    from cockpit.core import readers
+    from cockpit.core.deploys.git_source import GitRepo
+    from tests.deploys_support import BASE_TIME, commit, init_repo
 
-    repo = git.Repo.init(tmp_path / "repo")
-    git_command_log.commands.clear()  # `init` itself writes; only what follows is checked
-    repo.git.execute(["git", "rev-parse", "--is-inside-work-tree"])
-    repo.git.log("--oneline", with_exceptions=False)
+    path = init_repo(tmp_path / "repo")
+    commit(path, "first", BASE_TIME)
+    repo = GitRepo(path)
+    repo.read("rev-parse", "HEAD")
+    repo.read("log", "--oneline")
     assert git_command_log.subcommands() == ["rev-parse", "log"]
     git_command_log.assert_read_only()
 
-    repo.git.status()  # refreshes the index: not read-only, so the check must fail
+    with pytest.raises(readers.ReaderRefused):  # refused, but recorded: the check must fail
+        readers.run_reader(["git", "status"], git_dir=readers.IsolatedGitDir(path))
     with pytest.raises(AssertionError, match="status"):
         git_command_log.assert_read_only()
 

@@ -28,7 +28,7 @@ from textual.widgets import RichLog
 
 from cockpit.core.ai import hypotheses
 from cockpit.core.config import Config, load_config_file
-from cockpit.core.incident import Kind
+from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.runbook import Phase
 from cockpit.tui.app import CockpitApp
 from cockpit.tui.panes.checklist import PhaseChecklist
@@ -62,6 +62,12 @@ def partner_config(tmp_path: Path, config: Config, author: str) -> Path:
         f'author = "{author}"\n'
     )
     return path
+
+
+def live(app: CockpitApp) -> IncidentState:
+    """The app's current snapshot: it takes a new one per batch of events."""
+    assert app.state is not None
+    return app.state
 
 
 def child_env() -> dict[str, str]:
@@ -126,13 +132,13 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         seen_at = await first_seen(
             pilot,
             lambda: (
-                [(n.author, n.text) for n in state.notes]
+                [(n.author, n.text) for n in live(app).notes]
                 == [("bob@laptop", "p95 doubled at 14:31")]
             ),
         )
         out, _ = await note.communicate()
         assert note.returncode == 0 and out.decode().startswith("saved: note #")
-        committed = next(e for e in state.events if e.kind == Kind.NOTE_ADDED)
+        committed = next(e for e in live(app).events if e.kind == Kind.NOTE_ADDED)
         latencies["note (cockpit note)"] = seen_at - committed.ts.timestamp()
 
         # Everything else through the EventStore API in one long-lived partner process.
@@ -157,18 +163,18 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         item = "Confirm the alert is real: open the error-rate graph"
         ts = await append(Kind.ITEM_CHECKED, {"phase": "assess", "item": item, "checked": True})
         latencies["checklist item"] = await seen_within_bound(
-            pilot, lambda: state.is_checked(Phase.ASSESS, item), ts
+            pilot, lambda: live(app).is_checked(Phase.ASSESS, item), ts
         )
 
         ts = await append(Kind.PHASE_CHANGED, {"phase": "contain"})
         latencies["phase"] = await seen_within_bound(
-            pilot, lambda: state.phase == Phase.CONTAIN, ts
+            pilot, lambda: live(app).phase == Phase.CONTAIN, ts
         )
 
         pin = {"source": "logs", "text": "ERROR pool exhausted", "detail": {}}
         ts = await append(Kind.PIN_ADDED, pin)
         latencies["pin"] = await seen_within_bound(
-            pilot, lambda: [p.text for p in state.pins] == ["ERROR pool exhausted"], ts
+            pilot, lambda: [p.text for p in live(app).pins] == ["ERROR pool exhausted"], ts
         )
 
         copy = {
@@ -179,7 +185,7 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         }
         ts = await append(Kind.COMMAND_COPIED, copy)
         latencies["copied command"] = await seen_within_bound(
-            pilot, lambda: [c.purpose for c in state.copies] == ["rollback"], ts
+            pilot, lambda: [c.purpose for c in live(app).copies] == ["rollback"], ts
         )
 
         proposal = hypotheses.Hypothesis(
@@ -187,7 +193,7 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         )
         ts = await append(hypotheses.PROPOSED, proposal.payload())
         latencies["hypothesis"] = await seen_within_bound(
-            pilot, lambda: len(hypotheses.project(state.events)) == 1, ts
+            pilot, lambda: len(hypotheses.project(live(app).events)) == 1, ts
         )
         verdict = hypotheses.judgement_payload(
             "h-pool", "pool at 100% in the dashboard", ["pin: ERROR pool"], "bob@laptop",
@@ -196,7 +202,7 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         ts = await append(hypotheses.VERIFIED, verdict)
         latencies["hypothesis verified"] = await seen_within_bound(
             pilot,
-            lambda: hypotheses.project(state.events)[0].status == hypotheses.Status.VERIFIED,
+            lambda: hypotheses.project(live(app).events)[0].status == hypotheses.Status.VERIFIED,
             ts,
         )
 
@@ -208,7 +214,7 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         }
         ts = await append(Kind.COMMAND_COPIED, comms)
         latencies["comms copy"] = await seen_within_bound(
-            pilot, lambda: [c.purpose for c in state.copies][-1:] == ["status update"], ts
+            pilot, lambda: [c.purpose for c in live(app).copies][-1:] == ["status update"], ts
         )
         partner.stdin.close()
         assert await partner.wait() == 0
@@ -219,7 +225,7 @@ async def test_another_process_entries_appear_live(tmp_path: Path) -> None:
         assert "bob@laptop note: p95 doubled at 14:31" in timeline
         assert "bob@laptop phase -> Contain" in timeline
         assert "bob@laptop copied, not executed (rollback)" in timeline
-        assert app.query_one(PhaseChecklist).incident is state
+        assert app.query_one(PhaseChecklist).incident is live(app)
 
     print("\ncommit-to-visible latency (upper bound):")
     for what, seconds in latencies.items():
@@ -261,26 +267,25 @@ async def main():
         say(ready=True)
         while line := await reader.readline():
             order = json.loads(line)
-            state = app.state
             if order["op"] == "note":
                 await pilot.press("n")
                 await pilot.pause()
                 await pilot.press(*order["text"], "enter")
-                await until(pilot, lambda: any(n.text == order["text"] for n in state.notes))
-                event = next(e for e in state.events if e.payload.get("text") == order["text"])
+                await until(pilot, lambda: any(n.text == order["text"] for n in app.state.notes))
+                event = next(e for e in app.state.events if e.payload.get("text") == order["text"])
                 say(ts=event.ts.timestamp())
             elif order["op"] == "check":
                 await pilot.press("1")
                 await pilot.pause()
                 await pilot.press("space")
-                ok = await until(pilot, lambda: bool(state.checked.get(Phase.ASSESS)))
-                event = [e for e in state.events if e.kind == Kind.ITEM_CHECKED][-1]
+                ok = await until(pilot, lambda: bool(app.state.checked.get(Phase.ASSESS)))
+                event = [e for e in app.state.events if e.kind == Kind.ITEM_CHECKED][-1]
                 say(ok=ok, ts=event.ts.timestamp(), item=event.payload["item"])
             elif order["op"] == "await-note":
                 seen = await until(
-                    pilot, lambda: any(n.text == order["text"] for n in state.notes)
+                    pilot, lambda: any(n.text == order["text"] for n in app.state.notes)
                 )
-                note = next((n for n in state.notes if n.text == order["text"]), None)
+                note = next((n for n in app.state.notes if n.text == order["text"]), None)
                 say(seen=seen, at=time.time(), author=note.author if note else None)
 
 asyncio.run(main())
@@ -303,7 +308,7 @@ async def test_two_cockpits_show_each_others_notes_and_checklist_live(
             "-c",
             SECOND_COCKPIT,
             str(bob_config.source_path),
-            state.incident_id,
+            live(alice).incident_id,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=child_env(),
@@ -326,7 +331,7 @@ async def test_two_cockpits_show_each_others_notes_and_checklist_live(
             latencies["bob's note -> alice"] = await seen_within_bound(
                 pilot,
                 lambda: (
-                    [(n.author, n.text) for n in state.notes]
+                    [(n.author, n.text) for n in live(alice).notes]
                     == [("bob@laptop", "rolled back? not yet")]
                 ),
                 ack["ts"],
@@ -336,7 +341,7 @@ async def test_two_cockpits_show_each_others_notes_and_checklist_live(
             ack = await order(op="check")
             assert ack["ok"]
             latencies["bob's check -> alice"] = await seen_within_bound(
-                pilot, lambda: state.is_checked(Phase.ASSESS, ack["item"]), ack["ts"]
+                pilot, lambda: live(alice).is_checked(Phase.ASSESS, ack["item"]), ack["ts"]
             )
             await settle(pilot)
             strip = str(alice.query_one("#phase-strip").render())
@@ -347,7 +352,7 @@ async def test_two_cockpits_show_each_others_notes_and_checklist_live(
             await pilot.pause()
             await pilot.press(*"db pool at 100%", "enter")
             await settle(pilot)
-            mine = next(e for e in state.events if e.payload.get("text") == "db pool at 100%")
+            mine = next(e for e in live(alice).events if e.payload.get("text") == "db pool at 100%")
             seen = await order(op="await-note", text="db pool at 100%")
             assert seen["seen"] and seen["author"] == "alice"
             latencies["alice's note -> bob"] = seen["at"] - mine.ts.timestamp()

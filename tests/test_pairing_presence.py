@@ -18,6 +18,8 @@ from textual.app import App, ComposeResult
 from cockpit.core.incident import IncidentState, describe
 from cockpit.core.presence import (
     HANDOFF_KIND,
+    HEARTBEAT_SECONDS,
+    PRESENCE_TTL_SECONDS,
     PresenceBoard,
     PresenceError,
     current_driver,
@@ -64,7 +66,11 @@ def test_presence_rows_upsert_expire_and_never_touch_the_event_log(
     alice.beat(incident, "alice", "Timeline")  # a pane change replaces the row
     assert [p.pane for p in bob.present(incident)] == ["Timeline", "Deploys"]
 
-    clock.now += timedelta(seconds=11)  # bob stopped beating: gone after the ~10 s TTL
+    assert PRESENCE_TTL_SECONDS <= 5 and HEARTBEAT_SECONDS * 3 <= PRESENCE_TTL_SECONDS
+    clock.now += timedelta(seconds=4)  # two missed beats: still there, no flicker
+    alice.beat(incident, "alice", "Timeline")
+    assert [p.author for p in alice.present(incident)] == ["alice", "bob@laptop"]
+    clock.now += timedelta(seconds=1.5)  # bob stopped beating: gone within the 5 s TTL
     alice.beat(incident, "alice", "Timeline")
     assert [p.author for p in alice.present(incident)] == ["alice"]
     alice.leave()

@@ -8,14 +8,16 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cockpit.cli import main
-from cockpit.core.comms.events import (
+from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare
+from cockpit.core.incident import IncidentState, Kind
+from cockpit.core.review.events import (
     ACTION_ITEM_ADDED,
     ROOT_CAUSE_STATED,
     action_item_payload,
@@ -23,23 +25,17 @@ from cockpit.core.comms.events import (
     parse_due,
     root_cause_payload,
 )
-from cockpit.core.comms.facts import CommsFacts, LogFacts, ServiceShare, SuspectDeploy
-from cockpit.core.incident import IncidentState, Kind
-from cockpit.core.postmortem import (
-    Evidence,
+from cockpit.core.review.evidence import Evidence, check_root_cause, evidence_items, hypotheses
+from cockpit.core.review.exports import (
     IncidentImportError,
     actions_csv,
     actions_json,
-    check_root_cause,
-    evidence_items,
     export_incident,
-    hypotheses,
     import_incident,
-    md,
-    md_code,
-    render_postmortem,
 )
-from cockpit.core.store import EventStore
+from cockpit.core.review.postmortem import md, md_code, render_postmortem
+from cockpit.core.signals import SuspectDeploy
+from cockpit.core.store import Event, EventStore
 from tests.comms_support import at, build_demo_incident, demo_state
 from tests.golden_support import assert_golden
 
@@ -63,6 +59,7 @@ def test_postmortem_has_every_section(tmp_path: Path) -> None:
     assert headings == [
         "Summary",
         "Impact",
+        "Severity and roles",
         "Key times",
         "Timeline",
         "Root cause",
@@ -493,3 +490,37 @@ def test_an_old_free_text_due_is_flagged_and_not_exported(tmp_path: Path) -> Non
     assert "| bob | next\\_week (not a date) |" in postmortem_of(state)
     assert json.loads(actions_json(state))[0]["due"] == ""
     assert next(csv.DictReader(io.StringIO(actions_csv(state))))["due"] == ""
+
+
+def test_postmortem_shows_severity_changes_roles_and_an_unverified_resolve(tmp_path: Path) -> None:
+    """The latest severity counts everywhere, and the change is shown with who, when and why;
+    roles set by humans are named; resolving without verification is said, not hidden."""
+    state, _clock = demo_state(tmp_path / "s.db")
+    at = state.events[-1].ts
+    extra: list[tuple[str, dict[str, Any], str]] = [
+        (Kind.SEVERITY_CHANGED, {"from": "SEV2", "to": "SEV1", "reason": "EU too"}, "bob"),
+        (Kind.ROLE_ASSIGNED, {"role": "incident_lead", "who": "alice"}, "bob"),
+        (Kind.ROLE_ASSIGNED, {"role": "comms_lead", "who": "carol [x](y)"}, "alice"),
+        (Kind.RESOLVED, {"detail": "", "unverified": ["no verification recorded"]}, "alice"),
+    ]
+    for offset, (kind, payload, author) in enumerate(extra, start=1):
+        state = state.apply(
+            [
+                Event(
+                    seq=state.last_seq + 1,
+                    id=f"extra-{offset}",
+                    incident_id=state.incident_id,
+                    ts=at + timedelta(minutes=offset),
+                    author=author,
+                    kind=kind,
+                    payload=payload,
+                )
+            ]
+        )
+    text = postmortem_of(state)
+    assert "- Severity: SEV1 (declared SEV2 at 14:35Z by alice)" in text
+    assert "  - changed SEV2 -> SEV1 at " in text and "by bob: EU too" in text
+    assert "- Incident lead: alice (set by bob at " in text
+    assert "- Comms lead: carol \\[x\\](y) (set by alice" in text  # outside text stays text
+    assert "- Resolved without a recorded verification: no verification recorded" in text
+    assert "| Impact | Major outage | from the severity: SEV1, changed from SEV2 by bob" in text

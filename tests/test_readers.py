@@ -12,7 +12,9 @@ import pytest
 
 from cockpit.core.readers import (
     READ_ONLY_SUBCOMMANDS,
+    IsolatedGitDir,
     ReaderRefused,
+    git_safe_args,
     reader_argv,
     run_reader,
     start_reader,
@@ -48,7 +50,7 @@ def repo(tmp_path: Path) -> Path:
         ["bash", "-c", "echo hi"],
         ["/bin/sh", "-c", "id"],
         ["/usr/bin/env", "git", "log"],
-        ["python3", "-c", "print(1)"],
+        ["python3", "-c", "print(1)"],  # data: never spawned
         ["kubectl", "rollout", "undo", "deployment/checkout", "--to-revision=41"],
         ["kubectl", "delete", "pod", "x"],
         ["kubectl", "apply", "-f", "x.yaml"],
@@ -88,6 +90,9 @@ def test_refuses_programs_and_subcommands_that_are_not_read_only(argv: list[str]
         ["git", "log", "-p", "--textconv"],
         ["git", "cat-file", "--filters", "HEAD:app.txt"],
         ["git", "log", "--upload-pack=evil"],
+        ["git", "--git-dir=/tmp/x/.git", "rev-parse", "HEAD"],  # another repo's config
+        ["git", "--work-tree", "/tmp", "log"],
+        ["git", "log", "--show-signature"],  # runs gpg.program
     ],
 )
 def test_refuses_git_options_that_write_or_execute(argv: list[str]) -> None:
@@ -142,9 +147,19 @@ def test_refuses_a_path_that_is_really_a_shell(tmp_path: Path) -> None:
         reader_argv([str(fake_git), "log"])
 
 
+_ADDED_FOR_GIT = ("--no-ext-diff", "--no-textconv", "--no-show-signature")
+
+
 def _accepted(argv: Sequence[str]) -> list[str]:
     resolved = reader_argv(argv)
-    assert resolved[1:] == list(argv[1:])
+    if Path(argv[0]).name == "git":
+        # git gets the overrides first, and no driver or verifier after a diff subcommand.
+        safe = git_safe_args()
+        assert resolved[1 : 1 + len(safe)] == safe
+        rest = [a for a in resolved[1 + len(safe) :] if a not in _ADDED_FOR_GIT]
+        assert rest == list(argv[1:])
+    else:
+        assert resolved[1:] == list(argv[1:])
     assert Path(resolved[0]).name == Path(argv[0]).name
     assert os.path.isabs(resolved[0])
     return resolved
@@ -156,7 +171,6 @@ def _accepted(argv: Sequence[str]) -> list[str]:
     [
         ["git", "log", "--oneline", "-n", "5"],
         ["git", "-C", "/tmp", "--no-pager", "log", "-1"],
-        ["git", "--git-dir=/tmp/x/.git", "rev-parse", "HEAD"],
         ["git", "show", "--stat", "HEAD"],
         ["git", "diff", "--output-indicator-new=+", "HEAD~1"],  # not --output
         ["git", "log", "--end-of-options", "--output=/tmp/x"],  # a revision name, not an option
@@ -182,7 +196,7 @@ def test_accepts_read_only_journalctl(argv: list[str]) -> None:
 
 
 def test_accepts_the_bundled_ripgrep_by_path() -> None:
-    from cockpit.core.search.files import find_rg
+    from cockpit.core.search.paths import find_rg
 
     rg = find_rg()
     if rg is None:
@@ -201,7 +215,7 @@ def test_read_only_subcommands_exclude_writers() -> None:
 
 @needs_git
 def test_run_reader_reads_a_real_repo(repo: Path) -> None:
-    done = run_reader(["git", "-C", str(repo), "log", "--format=%s"], timeout=10)
+    done = run_reader(["git", "log", "--format=%s"], timeout=10, git_dir=IsolatedGitDir(repo))
     assert done.returncode == 0
     assert done.stdout.decode().split() == ["second", "first"]
 
@@ -210,7 +224,9 @@ def test_run_reader_reads_a_real_repo(repo: Path) -> None:
 def test_end_of_options_output_is_a_revision_and_writes_nothing(repo: Path, tmp_path: Path) -> None:
     target = tmp_path / "written-by-git.txt"
     done = run_reader(
-        ["git", "-C", str(repo), "log", "--end-of-options", f"--output={target}"], timeout=10
+        ["git", "log", "--end-of-options", f"--output={target}"],
+        timeout=10,
+        git_dir=IsolatedGitDir(repo),
     )
     assert done.returncode != 0
     assert not target.exists()
@@ -240,7 +256,7 @@ def test_refused_reader_starts_nothing(repo: Path, tmp_path: Path, monkeypatch) 
 
 @needs_git
 def test_start_reader_streams_without_a_shell(repo: Path) -> None:
-    proc = start_reader(["git", "-C", str(repo), "log", "--format=%s;$(id)", "-1"])
+    proc = start_reader(["git", "log", "--format=%s;$(id)", "-1"], git_dir=IsolatedGitDir(repo))
     out, _ = proc.communicate(timeout=10)
     assert proc.returncode == 0
     # `$(id)` reached git as literal text: no shell expanded it.

@@ -24,7 +24,8 @@ from cockpit.cli import main
 from cockpit.core.ai.redact import PLACEHOLDER, RedactionError, Redactor, redactor_for
 from cockpit.core.config import Config, load_config_file
 from cockpit.core.demo import SandboxInfo, build_sandbox
-from cockpit.core.store import EventStore, StoreError, incident_redaction_salt
+from cockpit.core.store import EventStore, StoreError
+from cockpit.core.stores import incident_redaction_salt
 from tests.fakes.anthropic_api import FakeAnthropic, call, say
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -301,7 +302,7 @@ async def test_the_tui_preview_uses_the_incident_salt(tui_config: Config) -> Non
     from textual.widgets import Static
 
     from cockpit.tui.messages import PinRequested
-    from cockpit.tui.panes.hypotheses import PreviewScreen
+    from cockpit.tui.panes.hypothesis_dialogs import PreviewScreen
     from tests.tui_support import make_app, settle
 
     app = make_app(tui_config, new_incident_title="Checkout 5xx")
@@ -309,7 +310,7 @@ async def test_the_tui_preview_uses_the_incident_salt(tui_config: Config) -> Non
         await settle(pilot)
         app.post_message(PinRequested("logs", "login failed password=hunter2pass"))
         await settle(pilot)
-        await pilot.press("4", "p")
+        await pilot.press("4", "i")
         await settle(pilot)
         assert isinstance(app.screen, PreviewScreen)
         shown = str(app.screen.query_one("#ai-preview-text", Static).render())

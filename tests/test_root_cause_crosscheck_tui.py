@@ -11,10 +11,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cockpit.core.ai.hypotheses import Hypothesis, judgement_payload
-from cockpit.core.comms.events import ROOT_CAUSE_STATED, root_cause_payload
 from cockpit.core.config import load_config_file
 from cockpit.core.incident import Kind
-from cockpit.tui.panes.comms import RootCauseCheckScreen
+from cockpit.core.review.events import ROOT_CAUSE_STATED, root_cause_payload
+from cockpit.tui.panes.comms import CommsPane
+from cockpit.tui.panes.comms.root_cause import RootCauseCheckScreen
 from tests.test_comms_pane import PaneApp, make_app
 from tests.tui_support import settle
 
@@ -76,7 +77,7 @@ async def test_stating_the_root_cause_shows_supports_and_contradicts(tmp_path: P
         judge(app, "h-2", "dave", "payments latency normal", verified=False)
         await settle(pilot)
 
-        await pilot.press("r")
+        await pilot.press("s")
         await settle(pilot)
         await pilot.press(*STATEMENT, "enter")
         await settle(pilot)
@@ -191,10 +192,11 @@ async def test_a_hostile_root_cause_is_shown_inert(tmp_path: Path) -> None:
 async def test_x_opens_the_check_in_full_and_it_follows_new_evidence(tmp_path: Path) -> None:
     app = make_app(tmp_path, until="14:36:00")
     async with app.run_test(size=(80, 24)) as pilot:
+        # Nothing stated yet: the cross-check is not offered (dimmed), not a "press r first".
+        assert app.query_one(CommsPane).check_action("show_root_cause_check", ()) is None
         await pilot.press("x")
         await settle(pilot)
         assert not isinstance(app.screen, RootCauseCheckScreen)
-        assert any("no root cause stated yet" in str(n.message) for n in app._notifications)
 
         append(app, ROOT_CAUSE_STATED, root_cause_payload(STATEMENT), "alice")
         await settle(pilot)

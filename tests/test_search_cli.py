@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from cockpit.cli import main
 from cockpit.commands import search as search_command
-from cockpit.core.search.files import find_rg
+from cockpit.core.search.paths import find_rg
 
 LOG = (
     '2026-11-28T13:00:00Z level=error msg="db down" status=503\n'
@@ -138,7 +139,7 @@ def test_headless_search_does_not_import_textual() -> None:
         "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules), 'textual'"
     )
     done = subprocess.run(
-        ["python", "-c", code],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=False,
@@ -176,7 +177,7 @@ def test_a_closed_pipe_stops_the_search(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
     log.write_text("2026-11-28T13:00:00Z level=info status=200\n" * 400_000)
     proc = subprocess.Popen(
-        ["python", "-m", "cockpit", "search", "status", str(log)],
+        [sys.executable, "-m", "cockpit", "search", "status", str(log)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=Path(__file__).parent.parent,

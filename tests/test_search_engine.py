@@ -24,9 +24,11 @@ from cockpit.core.search.engine import (
     minute_counts,
     run_search,
 )
-from cockpit.core.search.files import FileLogSource, find_rg
+from cockpit.core.search.files import FileLogSource
 from cockpit.core.search.model import Query, SourceState
-from cockpit.core.search.timestamps import TimestampTracker, floor_minute
+from cockpit.core.search.paths import find_rg
+from cockpit.core.search.timestamps import TimestampTracker
+from cockpit.core.timefmt import floor_minute
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 RG = find_rg()
@@ -370,7 +372,7 @@ def test_minute_counts_fast_path_equals_counting_every_hit(tmp_path: Path) -> No
 
 
 def test_rotations_wholly_before_the_window_are_skipped_unread(corpus: list[Path]) -> None:
-    from cockpit.core.search.files import rotated_before
+    from cockpit.core.search.paths import rotated_before
 
     since = NOW - timedelta(minutes=90)
     skipped = {p.name for p in rotated_before(corpus, since)}

@@ -8,10 +8,10 @@ import pytest
 
 from cockpit.core.search.timestamps import (
     TimestampTracker,
-    floor_minute,
     parse_timestamp,
     parse_timestamp_bytes,
 )
+from cockpit.core.timefmt import floor_minute
 
 REF = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
 EXPECTED = datetime(2026, 11, 28, 14, 31, 2, tzinfo=UTC)

@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cockpit.core.search.timewindow import TimeSpecError, parse_duration, parse_time, parse_window
+from cockpit.core.search.timewindow import (
+    TimeSpecError,
+    parse_duration,
+    parse_time_spec,
+    parse_window,
+)
 
 NOW = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)
 
@@ -28,11 +33,11 @@ def test_durations(text: str, seconds: int) -> None:
 
 
 def test_times_and_windows() -> None:
-    assert parse_time("1h", NOW) == NOW - timedelta(hours=1)
-    assert parse_time("now", NOW) == NOW
-    assert parse_time("2026-11-28T13:00:00Z", NOW) == datetime(2026, 11, 28, 13, tzinfo=UTC)
-    assert parse_time("2026-11-28T15:00+02:00", NOW) == datetime(2026, 11, 28, 13, tzinfo=UTC)
-    assert parse_time("2026-11-28", NOW) == datetime(2026, 11, 28, tzinfo=UTC)
+    assert parse_time_spec("1h", NOW) == NOW - timedelta(hours=1)
+    assert parse_time_spec("now", NOW) == NOW
+    assert parse_time_spec("2026-11-28T13:00:00Z", NOW) == datetime(2026, 11, 28, 13, tzinfo=UTC)
+    assert parse_time_spec("2026-11-28T15:00+02:00", NOW) == datetime(2026, 11, 28, 13, tzinfo=UTC)
+    assert parse_time_spec("2026-11-28", NOW) == datetime(2026, 11, 28, tzinfo=UTC)
     assert parse_window("2h", NOW) == (NOW - timedelta(hours=2), None)
     assert parse_window("2026-11-28T13:00..2026-11-28T13:30", NOW) == (
         datetime(2026, 11, 28, 13, tzinfo=UTC),

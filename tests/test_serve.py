@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -72,8 +72,10 @@ def test_served_command_is_cockpit_open_with_the_same_config_quoted(tmp_path: Pa
     odd.mkdir()
     config = odd / "cockpit.toml"
     command = serve.served_command(config, "ab12")
-    # The shell textual-serve uses splits it back into exactly our argv: nothing is expanded.
-    assert shlex.split(command) == [
+    # The shell textual-serve uses splits it back into exactly our argv: nothing is expanded,
+    # and `exec` makes the cockpit itself the process textual-serve ends.
+    assert shlex.split(command)[0] == "exec"
+    assert shlex.split(command)[1:] == [
         sys.executable,
         "-m",
         "cockpit",
@@ -83,7 +85,7 @@ def test_served_command_is_cockpit_open_with_the_same_config_quoted(tmp_path: Pa
         "--incident",
         "ab12",
     ]
-    assert shlex.split(serve.served_command(None)) == [sys.executable, "-m", "cockpit", "open"]
+    assert shlex.split(serve.served_command(None))[1:] == [sys.executable, "-m", "cockpit", "open"]
 
 
 def test_allowed_origins_are_the_page_itself_under_loopback_names() -> None:
@@ -186,3 +188,65 @@ async def test_a_browser_session_runs_the_cockpit(served: tuple[int, Path]) -> N
                 received += message.data.encode()
             else:
                 raise AssertionError(f"websocket closed: {message!r}")
+
+
+STUBBORN = (
+    "import signal, sys, time\n"
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"  # ignores SIGTERM, as the stuck one did
+    "sys.stdout.write('__GANGLION__\\n'); sys.stdout.flush()\n"
+    "time.sleep(600)\n"  # and never reads the quit request
+)
+
+
+def _pids_with(marker: str) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state not in ("Z", "X"):
+            found.add(int(entry))
+    return found
+
+
+async def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    import asyncio
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)  # polling /proc for a process: nothing to wait on
+
+
+@pytest.mark.parametrize("ended_by", ["websocket closed", "serve stopped"])
+async def test_a_tab_process_that_ignores_quit_and_sigterm_is_still_ended(
+    ended_by: str, tmp_path: Path
+) -> None:
+    """The stuck child from the field (alive at 50% CPU, ignoring SIGTERM): quit, SIGTERM,
+    then SIGKILL, whether its websocket closes or serve stops."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    marker = f"stubborn-{tmp_path.name}"
+    command = shlex.join([sys.executable, "-c", STUBBORN, marker])
+    server = serve.make_server("exec " + command, "127.0.0.1", free_port())
+    app = await server._make_app()  # textual-serve's aiohttp app, served by the test client
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        websocket = await client.ws_connect("/ws?width=80&height=24")
+        await _wait_for(lambda: len(_pids_with(marker)) == 1, "the tab's process started")
+        pids = _pids_with(marker)
+        if ended_by == "websocket closed":
+            await websocket.close()
+        else:
+            await client.close()
+        await _wait_for(lambda: not _pids_with(marker), f"the process ended ({ended_by})")
+    finally:
+        await client.close()
+        for pid in _pids_with(marker):
+            os.kill(pid, signal.SIGKILL)
+    assert pids

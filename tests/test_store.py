@@ -1,4 +1,8 @@
-"""The incident store: durability settings, append-only log, incidents, and the projection."""
+"""The incident store: durability settings, append-only log, incidents, and the projection.
+
+Tests taking `store` (or `engine`) run on both engines, SQLite and a real PostgreSQL server;
+those taking `sqlite_store` or `db_path` are about the SQLite file itself.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import pytest
 from cockpit.core import store as store_module
 from cockpit.core.incident import IncidentState, Kind, Status, describe
 from cockpit.core.runbook import Phase
-from cockpit.core.store import Event, EventStore, StoreError, format_ts, parse_ts
+from cockpit.core.store import Event, EventStore, IncidentStore, StoreError, format_ts, parse_ts
+from cockpit.core.stores import open_store
 
 T0 = datetime(2026, 11, 28, 14, 31, 2, tzinfo=UTC)
 
@@ -38,22 +43,37 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[EventStore]:
+def sqlite_store(db_path: Path) -> Iterator[EventStore]:
     with EventStore(db_path, clock=StepClock()) as opened:
+        yield opened
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, db_path: Path) -> Path | object:
+    """Where a store lives: the SQLite file, or a fresh database on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return db_path
+    return request.getfixturevalue("pg_target")
+
+
+@pytest.fixture
+def store(engine: Path) -> Iterator[IncidentStore]:
+    with open_store(engine, clock=StepClock()) as opened:
         yield opened
 
 
 # -- durability settings ----------------------------------------------------------------------
 
 
-def test_wal_mode_and_synchronous_full(store: EventStore) -> None:
-    conn = store._conn
+def test_wal_mode_and_synchronous_full(sqlite_store: EventStore) -> None:
+    conn = sqlite_store._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
 
 
-def test_store_file_is_owner_only(store: EventStore, db_path: Path) -> None:
+def test_store_file_is_owner_only(sqlite_store: EventStore, db_path: Path) -> None:
+    store = sqlite_store
     incident = store.create_incident("checkout 500s", "alice")
     store.append(incident.id, Kind.NOTE_ADDED, {"text": "x"}, "alice")
     assert stat.S_IMODE(db_path.stat().st_mode) == 0o600
@@ -81,7 +101,8 @@ def test_creates_missing_folders(tmp_path: Path) -> None:
 # -- append-only ------------------------------------------------------------------------------
 
 
-def test_events_cannot_be_updated_or_deleted(store: EventStore, db_path: Path) -> None:
+def test_events_cannot_be_updated_or_deleted(sqlite_store: EventStore, db_path: Path) -> None:
+    store = sqlite_store
     incident = store.create_incident("checkout 500s", "alice")
     store.append(incident.id, Kind.NOTE_ADDED, {"text": "original"}, "alice")
     other = sqlite3.connect(db_path)
@@ -95,7 +116,8 @@ def test_events_cannot_be_updated_or_deleted(store: EventStore, db_path: Path) -
     assert [e.payload for e in store.events(incident.id)][-1] == {"text": "original"}
 
 
-def test_append_returns_the_committed_event(store: EventStore, db_path: Path) -> None:
+def test_append_returns_the_committed_event(sqlite_store: EventStore, db_path: Path) -> None:
+    store = sqlite_store
     incident = store.create_incident("checkout 500s", "alice")
     event = store.append(incident.id, Kind.NOTE_ADDED, {"text": "rolled back"}, "bob")
     # Visible to a separate connection the moment append returned: it was committed.
@@ -110,7 +132,7 @@ def test_append_returns_the_committed_event(store: EventStore, db_path: Path) ->
     assert event.ts == T0 + timedelta(seconds=1)  # the incident took the first tick
 
 
-def test_append_to_unknown_incident_fails_and_saves_nothing(store: EventStore) -> None:
+def test_append_to_unknown_incident_fails_and_saves_nothing(store: IncidentStore) -> None:
     incident = store.create_incident("checkout 500s", "alice")
     with pytest.raises(StoreError, match="no incident with id 'nope'"):
         store.append("nope", Kind.NOTE_ADDED, {"text": "x"}, "alice")
@@ -119,7 +141,7 @@ def test_append_to_unknown_incident_fails_and_saves_nothing(store: EventStore) -
     assert store.append(incident.id, Kind.NOTE_ADDED, {"text": "y"}, "alice").seq == 2
 
 
-def test_events_after_seq_and_sequence_order(store: EventStore) -> None:
+def test_events_after_seq_and_sequence_order(store: IncidentStore) -> None:
     incident = store.create_incident("checkout 500s", "alice")
     appended = [
         store.append(incident.id, Kind.NOTE_ADDED, {"text": str(n)}, "alice") for n in range(5)
@@ -130,7 +152,7 @@ def test_events_after_seq_and_sequence_order(store: EventStore) -> None:
     assert [e.payload["text"] for e in later] == ["3", "4"]
 
 
-def test_unicode_and_nested_payloads_round_trip(store: EventStore) -> None:
+def test_unicode_and_nested_payloads_round_trip(store: IncidentStore) -> None:
     incident = store.create_incident("Zahlungen: 500er ✗", "jürgen@höst")
     payload = {"text": "\x1b[2J ✓ 日本", "detail": {"lines": [1, 2], "ok": None}}
     store.append(incident.id, Kind.PIN_ADDED, payload, "jürgen@höst")
@@ -149,7 +171,7 @@ def test_timestamp_format_round_trips() -> None:
 # -- incidents --------------------------------------------------------------------------------
 
 
-def test_multiple_incidents_keep_their_own_events(store: EventStore) -> None:
+def test_multiple_incidents_keep_their_own_events(store: IncidentStore) -> None:
     first = store.create_incident("checkout 500s", "alice")
     second = store.create_incident("search slow", "bob")
     store.append(first.id, Kind.NOTE_ADDED, {"text": "one"}, "alice")
@@ -160,7 +182,9 @@ def test_multiple_incidents_keep_their_own_events(store: EventStore) -> None:
     assert store.incident(first.id) == first
 
 
-def test_renaming_updates_the_listing_and_the_projection_in_one_commit(store: EventStore) -> None:
+def test_renaming_updates_the_listing_and_the_projection_in_one_commit(
+    store: IncidentStore,
+) -> None:
     incident = store.create_incident("Untitled incident", "alice")
     store.append(incident.id, Kind.RENAMED, {"title": "Checkout 5xx", "previous": ""}, "bob")
     listed = store.incident(incident.id)
@@ -173,7 +197,7 @@ def test_renaming_updates_the_listing_and_the_projection_in_one_commit(store: Ev
 
 
 def test_current_incident_resumes_last_open_and_skips_closed_and_drills(
-    store: EventStore,
+    store: IncidentStore,
 ) -> None:
     assert store.current_incident() is None
     older = store.create_incident("older", "alice")
@@ -190,24 +214,24 @@ def test_current_incident_resumes_last_open_and_skips_closed_and_drills(
     assert store.current_incident(drill=True) == drill
 
 
-def test_current_incident_survives_reopening_the_store(db_path: Path) -> None:
-    with EventStore(db_path, clock=StepClock()) as first:
+def test_current_incident_survives_reopening_the_store(engine: Path) -> None:
+    with open_store(engine, clock=StepClock()) as first:
         incident = first.create_incident("checkout 500s", "alice")
         first.append(incident.id, Kind.NOTE_ADDED, {"text": "before the SSH drop"}, "alice")
-    with EventStore(db_path) as again:
+    with open_store(engine) as again:
         resumed = again.current_incident()
         assert resumed is not None and resumed.id == incident.id
         assert again.events(incident.id)[-1].payload["text"] == "before the SSH drop"
 
 
-def test_find_incident_by_unique_prefix(store: EventStore) -> None:
+def test_find_incident_by_unique_prefix(store: IncidentStore) -> None:
     incident = store.create_incident("checkout 500s", "alice")
     assert store.find_incident(incident.id) == incident
     assert store.find_incident(incident.id[:6]) == incident
     assert store.find_incident("zzzz-not-there") is None
 
 
-def test_find_incident_ambiguous_prefix(store: EventStore) -> None:
+def test_find_incident_ambiguous_prefix(store: IncidentStore) -> None:
     ids = {store.create_incident(f"incident {n}", "alice").id for n in range(40)}
     # 40 random hex ids: some first character is shared by two of them.
     shared = next(c for c in "0123456789abcdef" if sum(i.startswith(c) for i in ids) > 1)
@@ -355,8 +379,8 @@ def test_reapplying_events_is_idempotent() -> None:
     log = _full_log()
     state = IncidentState.from_events(log)
     for event in log:
-        state.apply(event)  # polling may hand over an event twice
-    state.apply(log[7])
+        state = state.apply([event])  # polling may hand over an event twice
+    state = state.apply([log[7]])
     assert len(state.notes) == 1 and len(state.pins) == 1 and len(state.copies) == 1
     assert len(state.events) == len(log)
     assert state == IncidentState.from_events(log)
@@ -379,7 +403,7 @@ def test_unknown_phase_and_odd_payloads_do_not_break_the_projection() -> None:
     assert len(state.events) == 5
 
 
-def test_projection_from_the_store_matches(store: EventStore) -> None:
+def test_projection_from_the_store_matches(store: IncidentStore) -> None:
     incident = store.create_incident("checkout 500s", "alice")
     store.append(incident.id, Kind.PHASE_CHANGED, {"phase": "diagnose"}, "alice")
     store.append(incident.id, Kind.ITEM_CHECKED, {"phase": "assess", "item": "a"}, "bob")
@@ -408,7 +432,7 @@ def test_describe_each_kind() -> None:
     assert describe(drill) == "incident opened: game day (drill)"
 
 
-def test_one_store_shared_by_threads(store: EventStore) -> None:
+def test_one_store_shared_by_threads(store: IncidentStore) -> None:
     """The TUI's workers share one EventStore: concurrent appends and reads must not collide."""
     incident = store.create_incident("checkout 500s", "alice")
     errors: list[BaseException] = []
@@ -425,7 +449,7 @@ def test_one_store_shared_by_threads(store: EventStore) -> None:
         try:
             for _ in range(40):
                 seen_counts.append(len(store.events(incident.id)))
-                store.data_version()
+                store.sharing()
         except BaseException as exc:
             errors.append(exc)
 

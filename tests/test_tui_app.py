@@ -10,9 +10,10 @@ from cockpit.core.config import Config
 from cockpit.core.incident import Kind
 from cockpit.core.store import EventStore
 from cockpit.tui.app import CockpitApp
+from cockpit.tui.help import HelpScreen
 from cockpit.tui.messages import CopyRequested
 from cockpit.tui.panes.checklist import PhaseChecklist
-from cockpit.tui.screens import HelpScreen, TextPromptScreen
+from cockpit.tui.screens import DeclareScreen, TextPromptScreen
 from cockpit.tui.widgets import CopyNotice, IncidentHeader
 from tests.tui_support import FROZEN_NOW, make_app, settle, write_config
 
@@ -121,21 +122,28 @@ async def test_declare_contain_resolve_are_confirmed_human_decisions(tmp_path: P
         await settle(pilot)
         assert app.state is not None and app.state.declared is None
         await pilot.press("d")
-        await pilot.press(*"checkout 5xx for 30% of requests")
-        await pilot.press("enter")  # to the severity list
-        await pilot.press("enter")  # SEV1, the first
+        await pilot.press("enter")  # the name "t" stays: on to the severity
+        await pilot.press("enter")  # nothing picked: refused, and it says so
+        await pilot.pause()
+        assert isinstance(app.screen, DeclareScreen)
+        assert "pick a severity first" in str(app.screen.query_one(".dialog-error").render())
+        await pilot.press("down", "enter")  # SEV1, picked by a human
+        await pilot.press(*"checkout 5xx for 30% of requests", "enter")
         await settle(pilot)
         assert app.state.severity == "SEV1"
         assert app.state.declared is not None and app.state.declared.by == "alice"
         assert app.state.declared.at == FROZEN_NOW
+        assert app.state.declared.detail == "checkout 5xx for 30% of requests"
         await pilot.press("C")
         await pilot.press(*"rolled back", "enter")
+        await settle(pilot)
         await pilot.press("R")
-        await pilot.press("enter")
+        await pilot.press("enter")  # "Resolve anyway": nothing verified was recorded
         await settle(pilot)
         assert app.state.contained is not None and app.state.contained.detail == "rolled back"
         assert app.state.resolved is not None
         assert app.state.status.value == "resolved"
+        assert app.state.resolve_warnings == ("no verification recorded",)
     kinds = [kind for kind, _, _ in stored_events(config)]
     assert kinds[-3:] == [Kind.DECLARED, Kind.CONTAINED, Kind.RESOLVED]
 
@@ -150,9 +158,9 @@ async def test_an_untitled_incident_is_named_when_declared_and_renamed_later(
         assert app.state is not None and app.state.title == "Untitled incident"
         await pilot.press("d")
         assert app.focused is not None and app.focused.id == "declare-title"
-        await pilot.press(*"Checkout 5xx", "enter")  # name, then on to what is broken
+        await pilot.press(*"Checkout 5xx", "enter")  # name, then on to the severity
+        await pilot.press("2")  # SEV2, then on to what is broken
         await pilot.press(*"30% of checkouts fail", "enter")
-        await pilot.press("down", "enter")  # SEV2
         await settle(pilot)
         assert app.state.title == "Checkout 5xx" and app.state.severity == "SEV2"
         assert "Checkout 5xx" in str(app.query_one(IncidentHeader).render())
@@ -182,11 +190,15 @@ async def test_declaring_a_named_incident_keeps_its_name(tmp_path: Path) -> None
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("d")
-        assert app.focused is not None and app.focused.id == "declare-detail"
+        # Same fields, same order, whatever the incident: the name first, pre-filled.
+        assert app.focused is not None and app.focused.id == "declare-title"
         assert app.screen.query_one("#declare-title", Input).value == "Search slow"
-        await pilot.press("enter", "enter")
+        await pilot.press("enter", "enter")  # name kept; no severity picked: refused
+        await pilot.pause()
+        assert isinstance(app.screen, DeclareScreen)
+        await pilot.press("3", "enter")  # SEV3; no description
         await settle(pilot)
-        assert app.state is not None and app.state.severity == "SEV1"
+        assert app.state is not None and app.state.severity == "SEV3"
     assert Kind.RENAMED not in [kind for kind, _, _ in stored_events(config)]
 
 
@@ -300,14 +312,14 @@ async def test_store_problem_is_one_clear_error_and_the_app_survives(
 
 
 async def test_a_keymap_entry_for_an_unknown_binding_id_is_reported(tmp_path: Path) -> None:
-    config = write_config(tmp_path, extra='\n[keymap]\nadd-note = "N"\nadd-nte = "m"\n')
+    config = write_config(tmp_path, extra='\n[keymap]\nadd-note = "m"\nadd-nte = "M"\n')
     app = make_app(config, new_incident_title="t")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         warnings = [n.message for n in app._notifications if n.severity == "warning"]
         assert len(warnings) == 1
         assert warnings[0].startswith(f"{config.source_path}: [keymap] has no binding id add-nte")
-        await pilot.press("N")  # the known entry still took effect
+        await pilot.press("m")  # the known entry still took effect
         assert isinstance(app.screen, TextPromptScreen)
 
 

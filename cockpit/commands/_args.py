@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-def iso_utc(text: str) -> datetime:
+def utc_time_arg(text: str) -> datetime:
     """`--now` style ISO 8601 time, as UTC; a time without a zone is taken as UTC."""
     try:
         moment = datetime.fromisoformat(text.strip())

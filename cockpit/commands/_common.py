@@ -7,7 +7,8 @@ import sys
 from typing import NoReturn
 
 from cockpit.core.config import Config, ConfigError, load_config
-from cockpit.core.store import EventStore, StoreError
+from cockpit.core.store import IncidentStore, StoreError
+from cockpit.core.stores import open_store
 
 EXIT_USAGE = 2
 
@@ -17,8 +18,11 @@ class CommandError(Exception):
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    """Print `cockpit: message` to stderr and exit with `code`."""
-    print(f"cockpit: {message}", file=sys.stderr)
+    """Print `cockpit: message` to stderr (made inert: it may quote a file name or a value from
+    a file) and exit with `code`."""
+    from cockpit.core.sanitize import visible
+
+    print(f"cockpit: {visible(message, max_len=None)}", file=sys.stderr)
     raise SystemExit(code)
 
 
@@ -30,9 +34,31 @@ def config_from_args(args: argparse.Namespace) -> Config:
         fail(str(exc))
 
 
-def store_from_config(config: Config) -> EventStore:
-    """The incident store the config points at, or exit 2 with one line."""
+def effective_config(args: argparse.Namespace) -> Config:
+    """The config found in the search order or, when there is none, what discovery found on
+    this host and in this folder (journal, /var/log, containers, git, local servers).
+
+    A config file that exists but is wrong is still one line and exit 2: never replaced by
+    discovery."""
+    from cockpit.core.discovery import config_or_discovery
+
     try:
-        return EventStore(config.store_path, mode=config.store_file_mode)
-    except StoreError as exc:
+        config, _discovery = config_or_discovery(getattr(args, "config", None))
+    except ConfigError as exc:
         fail(str(exc))
+    return config
+
+
+def store_from_config(config: Config) -> IncidentStore:
+    """The incident store the config points at (an SQLite file or a PostgreSQL server), or
+    exit 2 with one line. On PostgreSQL, opening pushes writes saved while it was unreachable."""
+    try:
+        return open_store(config.store_target, mode=config.store_file_mode)
+    except (StoreError, ConfigError) as exc:
+        fail(str(exc))
+
+
+def saved_word(pending: bool) -> str:
+    """How a command says a write landed: "saved", or on an unreachable PostgreSQL server
+    "saved locally; not yet shared" (the next command that reaches it shares it)."""
+    return "saved locally; not yet shared" if pending else "saved"

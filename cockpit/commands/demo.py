@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cockpit.commands._args import iso_utc, sandbox_dir
+from cockpit.commands._args import sandbox_dir, utc_time_arg
 
 REUSE_MINUTES = 10
 ALERT_AUTHOR = "alertmanager"
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=iso_utc,
+        type=utc_time_arg,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )
@@ -105,7 +105,7 @@ def _reusable(
     if any(marker.get(key) != value for key, value in expected.items()):
         return False
     try:
-        built_for = iso_utc(str(marker.get("now")))
+        built_for = utc_time_arg(str(marker.get("now")))
     except argparse.ArgumentTypeError:
         return False
     if now_given is not None:
@@ -175,6 +175,8 @@ def ensure_demo_incident(
     cockpit opens on the incident that matches the logs.
     """
     from cockpit.commands._common import fail
+    from cockpit.core.alerts.incident import opened_payload
+    from cockpit.core.alerts.model import error_rate_alert
     from cockpit.core.config import ConfigError, load_config_file
     from cockpit.core.demo.scenario import SCENARIOS
     from cockpit.core.incident import Kind
@@ -183,7 +185,7 @@ def ensure_demo_incident(
     scenario = SCENARIOS[scenario_name]
     # Identifies this build (seed, scenario, now, size) without revealing anything of it.
     build_id = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
-    burst_start = iso_utc(str(marker["now"])).replace(second=0) - timedelta(
+    burst_start = utc_time_arg(str(marker["now"])).replace(second=0) - timedelta(
         minutes=scenario.burst_minutes_before_now
     )
     try:
@@ -194,7 +196,11 @@ def ensure_demo_incident(
     try:
         current = store.current_incident(drill=config.cockpit.drill)
         if current is not None:
-            alerts = [e for e in store.events(current.id) if e.kind == "alert.fired"]
+            alerts = [
+                e
+                for e in store.events(current.id)
+                if e.kind in (Kind.ALERT_FIRED, Kind.ALERT_ATTACHED)
+            ]
             if any(e.payload.get("sandbox_build") == build_id for e in alerts):
                 return current.id
             if alerts:  # opened for an older build of this sandbox
@@ -208,17 +214,10 @@ def ensure_demo_incident(
             else:
                 return current.id  # someone opened an incident by hand here: respect it
         record = store.create_incident(scenario.title, ALERT_AUTHOR, drill=config.cockpit.drill)
+        # The page that opened the incident, as a real alert object (same path as Alertmanager's).
+        payload = opened_payload(error_rate_alert(scenario.bad_service, burst_start), ALERT_AUTHOR)
         store.append(
-            record.id,
-            "alert.fired",
-            {
-                "summary": f"{scenario.bad_service} 5xx ratio above 5% since "
-                f"{burst_start:%H:%M} UTC",
-                "service": scenario.bad_service,
-                "started_at": burst_start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "sandbox_build": build_id,
-            },
-            ALERT_AUTHOR,
+            record.id, Kind.ALERT_ATTACHED, {**payload, "sandbox_build": build_id}, ALERT_AUTHOR
         )
         return record.id
     except StoreError as exc:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.model import DeployListing
@@ -68,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_listing(listing: DeployListing) -> list[str]:
     """The deploys as aligned text lines, every outside string made visible-safe."""
-    from cockpit.core.deploys.model import iso_utc
     from cockpit.core.sanitize import visible
+    from cockpit.core.timefmt import iso_utc
 
     header = ("TIME (UTC)", "SERVICE", "SHA", "VERSION", "REV", "ACTOR", "STATUS", "SOURCE")
     rows = [header]
@@ -113,28 +111,41 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.tag_pattern:
             fail("--tag-pattern needs --repo PATH (configured services set tag_pattern in config)")
-        config = config_from_args(args)
+        config = effective_config(args)
         listing = list_deploys(config, service=args.service, since=since, limit=args.limit)
+    from cockpit.commands._output import emit, emit_error, emit_json, emit_lines
+
     if args.json:
-        json.dump(
+        emit_json(
             {
                 "deploys": [d.to_json() for d in listing.deploys],
                 "notes": listing.notes,
                 "errors": listing.errors,
-            },
-            sys.stdout,
-            indent=2,
+            }
         )
-        print()
     else:
         from cockpit.core.sanitize import visible
 
         if listing.deploys:
-            print("\n".join(format_listing(listing)))
+            emit_lines(format_listing(listing))
         else:
-            print("no deploys found" + (f" since {args.since}" if args.since else ""))
+            emit("no deploys found" + (f" since {args.since}" if args.since else ""))
+            if since is not None and not listing.errors:
+                # A checkout whose last change is older than the window lists nothing: say
+                # what is there, so nobody concludes the history is empty.
+                everything = (
+                    list_repo_deploys(args.repo, tag_pattern=args.tag_pattern, limit=1)
+                    if args.repo is not None
+                    else list_deploys(config, service=args.service, limit=1)
+                )
+                if everything.deploys:
+                    newest = everything.deploys[0].time
+                    emit(
+                        f"note: the newest is older, {newest:%Y-%m-%d %H:%M} UTC: "
+                        f"--since {max(2, (now - newest).days + 1)}d lists it"
+                    )
         for note in listing.notes:
-            print(f"note: {visible(note)}")
+            emit(f"note: {visible(note)}")
     for error in listing.errors:
-        print(f"cockpit: {error}", file=sys.stderr)
+        emit_error(error)
     return 2 if listing.errors and not listing.deploys else 0

@@ -13,13 +13,12 @@ timeline. When the cockpit closes, the debrief is written to DIR/debrief.md.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.commands._args import iso_utc, sandbox_dir
+from cockpit.commands._args import sandbox_dir, utc_time_arg
 
 if TYPE_CHECKING:
     from cockpit.core.drills.scenarios import DrillScenario
@@ -60,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--now",
-        type=iso_utc,
+        type=utc_time_arg,
         metavar="ISO8601",
         help="the incident's 'now' (default: the current time); same inputs, same bytes",
     )
@@ -191,14 +190,21 @@ def _debrief(directory: Path, *, as_json: bool, quiet: bool = False) -> int:
             print(f"cockpit: no debrief: {exc}", file=sys.stderr)
             return 2
         fail(str(exc))
+    from cockpit.core.safe_files import UnsafeFileError, write_private
+
     markdown = report.to_markdown()
     path = directory / DEBRIEF_NAME
     try:
-        path.write_text(markdown, encoding="utf-8")
+        # The cockpit's own file, rewritten each time: 0600, never through a symlink.
+        write_private(path, markdown, replace=True)
+    except UnsafeFileError as exc:
+        print(f"cockpit: {visible(str(exc))}", file=sys.stderr)
     except OSError as exc:
         print(f"cockpit: {path}: cannot write the debrief ({exc.strerror})", file=sys.stderr)
     if as_json:
-        print(json.dumps(report.to_json() | {"markdown_path": str(path)}, indent=2))
+        from cockpit.commands._output import emit_json
+
+        emit_json(report.to_json() | {"markdown_path": str(path)})
     elif quiet:
         print(f"cockpit drill: score {report.score:g}/{report.max_score:g}; debrief: {path}")
     else:

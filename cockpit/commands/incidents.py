@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cockpit.core.config import Config
-    from cockpit.core.store import EventStore, IncidentRecord
+    from cockpit.core.incident import IncidentState
+    from cockpit.core.store import IncidentRecord, IncidentStore
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,26 +52,42 @@ def run(args: argparse.Namespace) -> int:
                 return _rename_incident(store, args.incident, args.rename, config)
             records = store.incidents()
             current = store.current_incident(drill=config.cockpit.drill)
+            shown = [r for r in records if args.all or r.is_open]
+            states = {r.id: _state(store, r.id) for r in shown}
     except StoreError as exc:
         fail(str(exc))
-    shown = [r for r in records if args.all or r.is_open]
-    if args.json:
-        import json
+    from cockpit.commands._output import emit, emit_json
 
-        rows = [_as_json(r, current is not None and r.id == current.id) for r in shown]
-        # ensure_ascii: titles are outside text; \u escapes keep C1 controls off the terminal.
-        print(json.dumps(rows, indent=2, ensure_ascii=True))
+    if args.json:
+        rows = [
+            _as_json(r, states[r.id], current is not None and r.id == current.id) for r in shown
+        ]
+        # Titles are outside text: DEL, C1, bidi and zero-width characters as \u escapes.
+        emit_json(rows)
     elif not shown:
         scope = "incidents" if args.all else "open incidents"
         hint = "" if args.all else " (--all includes closed ones)"
-        print(f"no {scope} in {store.path}{hint}")
+        emit(f"no {scope} in {store.location}{hint}")
     else:
         for record in shown:
-            print(_as_line(record, current is not None and record.id == current.id))
+            is_current = current is not None and record.id == current.id
+            emit(_as_line(record, states[record.id], is_current))
     return 0
 
 
-def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> int:
+def _state(store: IncidentStore, incident_id: str) -> IncidentState:
+    """The incident as its events say: status (resolved is resolved), severity, phase."""
+    from cockpit.core.incident import IncidentState
+
+    return IncidentState.from_events(store.events(incident_id))
+
+
+def _status(record: IncidentRecord, state: IncidentState) -> str:
+    """`resolved`, `contained`, `declared`, `open`; `closed` once the store closed it."""
+    return state.status.value if record.is_open else "closed"
+
+
+def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.sanitize import visible
 
@@ -82,12 +99,15 @@ def _open_incident(store: EventStore, title: str, author: str, drill: bool) -> i
     print(record.id)
     import sys
 
+    from cockpit.commands._common import saved_word
+
     kind = "drill" if drill else "incident"
-    print(f"saved: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    said = saved_word(record.pending)
+    print(f"{said}: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
     return 0
 
 
-def _rename_incident(store: EventStore, ref: str | None, title: str, config: Config) -> int:
+def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: Config) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.incident import Kind
     from cockpit.core.sanitize import visible
@@ -98,14 +118,17 @@ def _rename_incident(store: EventStore, ref: str | None, title: str, config: Con
     record = target_incident(store, ref, drill=config.cockpit.drill)
     payload = {"title": title, "previous": record.title}
     event = store.append(record.id, Kind.RENAMED, payload, config.author)  # commits first
+    from cockpit.commands._common import saved_word
+
+    number = "" if event.pending else f" #{event.seq}"
     print(
-        f"saved: renamed incident {record.id} #{event.seq}: "
+        f"{saved_word(event.pending)}: renamed incident {record.id}{number}: "
         f"{visible(record.title, 200)} -> {visible(title, 200)}"
     )
     return 0
 
 
-def _as_json(record: IncidentRecord, current: bool) -> dict[str, Any]:
+def _as_json(record: IncidentRecord, state: IncidentState, current: bool) -> dict[str, Any]:
     from cockpit.core.store import format_ts
 
     return {
@@ -113,26 +136,32 @@ def _as_json(record: IncidentRecord, current: bool) -> dict[str, Any]:
         "title": record.title,
         "opened_at": format_ts(record.created_at),
         "opened_by": record.created_by,
-        "status": "open" if record.is_open else "closed",
+        "status": _status(record, state),
+        "severity": state.severity if state.declared else None,
+        "phase": state.phase.value,
         "closed_at": format_ts(record.closed_at) if record.closed_at else None,
         "drill": record.drill,
         "current": current,
     }
 
 
-def _as_line(record: IncidentRecord, current: bool) -> str:
-    """`* 3f2a9c1b7d0e  2026-11-28 14:31Z  open    checkout 500s [drill]`."""
+def _as_line(record: IncidentRecord, state: IncidentState, current: bool) -> str:
+    """`* 3f2a9c1b7d0e  2026-11-28 14:31Z  resolved   SEV2  Review    checkout 500s [drill]`:
+    status and phase side by side, in the words the cockpit's header uses."""
     from cockpit.core.sanitize import visible
 
     marker = "*" if current else " "
     opened = record.created_at.strftime("%Y-%m-%d %H:%MZ")
-    status = "open" if record.is_open else "closed"
+    severity = (state.severity or "-") if state.declared else "-"
     drill = "  [drill]" if record.drill else ""
-    return f"{marker} {record.id}  {opened}  {status:<6}  {visible(record.title, 200)}{drill}"
+    return (
+        f"{marker} {record.id}  {opened}  {_status(record, state):<9}  {visible(severity, 8):<4}"
+        f"  {state.phase.title:<8}  {visible(record.title, 200)}{drill}"
+    )
 
 
 def target_incident(
-    store: EventStore, ref: str | None, *, drill: bool, hint: str | None = None
+    store: IncidentStore, ref: str | None, *, drill: bool, hint: str | None = None
 ) -> IncidentRecord:
     """The incident named by `--incident` (id or unique prefix), else the current open one.
 
@@ -150,11 +179,11 @@ def target_incident(
             fail(str(exc))
         if found is None:
             listing = "`cockpit incidents --all` lists them"
-            fail(f"no incident '{visible(ref, 80)}' in {store.path}; {listing}")
+            fail(f"no incident '{visible(ref, 80)}' in {store.location}; {listing}")
         return found
     current = store.current_incident(drill=drill)
     if current is None:
         what = "open drill" if drill else "open incident"
         advice = hint or "open one with `cockpit incidents --new TITLE` or `cockpit`"
-        fail(f"no {what} in {store.path}; {advice}")
+        fail(f"no {what} in {store.location}; {advice}")
     return current

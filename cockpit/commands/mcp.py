@@ -126,18 +126,25 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.commands._common import config_from_args
     from cockpit.core.ai.redact import Redactor
     from cockpit.core.ai.tools import registry
-    from cockpit.core.store import EventStore, StoreError
+    from cockpit.core.config import ConfigError
+    from cockpit.core.store import IncidentStore, StoreError, store_exists
+    from cockpit.core.stores import open_store
 
     # stdout carries JSON-RPC only: every log line goes to stderr.
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="cockpit mcp: %(message)s")
     config = config_from_args(args)
 
-    store: EventStore | None = None
+    store: IncidentStore | None = None
     incident_id = ""
     store_reader: Callable[[], list[Any]] | None = None
-    if config.store_path.is_file():  # never create a store just to serve tools
+    try:
+        target = config.store_target
+    except ConfigError as exc:
+        print(f"cockpit: {exc}", file=sys.stderr)
+        return 2
+    if store_exists(target):  # never create a store just to serve tools
         try:
-            store = EventStore(config.store_path, mode=config.store_file_mode)
+            store = open_store(target, mode=config.store_file_mode)
             incident = (
                 store.find_incident(args.incident)
                 if args.incident
@@ -147,14 +154,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"cockpit: {exc}", file=sys.stderr)
             return 2
         if args.incident and incident is None:
-            print(f"cockpit: {store.path}: no incident {args.incident!r}", file=sys.stderr)
+            print(f"cockpit: {store.location}: no incident {args.incident!r}", file=sys.stderr)
             return 2
         if incident is not None:
             incident_id = incident.id
             reader_store = store
             store_reader = lambda: reader_store.events(incident.id)  # noqa: E731
     elif args.incident:
-        print(f"cockpit: {config.store_path}: no incident store here", file=sys.stderr)
+        print(f"cockpit: {target}: no incident store here", file=sys.stderr)
         return 2
 
     # The incident's salt keeps placeholders the same as the cockpit's on that incident;
@@ -165,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
     redactor = Redactor(extra_secret_names=secret_env_names(config), salt=salt)
-    server = build_server(registry(config, store_reader), redactor, version=__version__)
+    # The tools redact before they cut; build_server redacts each result again (fail closed).
+    tools = registry(config, store_reader, redactor=redactor)
+    server = build_server(tools, redactor, version=__version__)
     try:
         server.run("stdio")
     finally:

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     """Append one `note.added` event; print "saved: ..." once it is committed."""
     import sys
 
-    from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands._common import config_from_args, fail, saved_word, store_from_config
     from cockpit.commands.incidents import target_incident
     from cockpit.core.incident import Kind
     from cockpit.core.sanitize import visible
@@ -47,7 +47,16 @@ def run(args: argparse.Namespace) -> int:
         with store_from_config(config) as store:
             incident = target_incident(store, args.incident, drill=config.cockpit.drill)
             event = store.append(incident.id, Kind.NOTE_ADDED, {"text": text}, author)
+            outage = store.sharing().error
     except StoreError as exc:
         fail(str(exc))
-    print(f"saved: note #{event.seq} to incident {incident.id} ({visible(incident.title, 200)})")
+    number = "" if event.pending else f" #{event.seq}"
+    title = visible(incident.title, 200)
+    print(f"{saved_word(event.pending)}: note{number} to incident {incident.id} ({title})")
+    if event.pending:
+        print(
+            f"cockpit: {store.location}: {outage or 'server unreachable'};"
+            " the next cockpit command that reaches it shares the note",
+            file=sys.stderr,
+        )
     return 0

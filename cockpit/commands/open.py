@@ -12,11 +12,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--new", metavar="TITLE", help="open a new incident with this title")
 
 
+def die_with_parent() -> None:
+    """Served in a browser tab (`cockpit serve` runs us with textual's web driver): end when
+    serve ends, even if it is killed (Linux PR_SET_PDEATHSIG), instead of living on with the
+    store open. Elsewhere a no-op; the store loses nothing acknowledged either way."""
+    import ctypes
+    import os
+    import signal
+    import sys
+
+    if "web_driver" not in os.environ.get("TEXTUAL_DRIVER", "") or not sys.platform.startswith(
+        "linux"
+    ):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # serve was already gone before the request took effect
+        os._exit(0)
+
+
 def run(args: argparse.Namespace) -> int:
-    from cockpit.commands._common import config_from_args
+    from cockpit.commands._common import config_from_args, store_from_config
+    from cockpit.commands.incidents import target_incident
+    from cockpit.core.config import find_config_file
+
+    die_with_parent()
+    config = config_from_args(args)
+    incident_id = args.incident
+    if incident_id:
+        # An unknown id is one line and exit 2 here, before the screen switches.
+        with store_from_config(config) as store:
+            incident_id = target_incident(store, incident_id, drill=config.cockpit.drill).id
+    # No config file anywhere in the search order: the app discovers the host's sources
+    # in the background (the first frame does not wait for it).
+    discover = find_config_file(getattr(args, "config", None)) is None
     from cockpit.tui.app import run_tui
 
-    config = config_from_args(args)
     return run_tui(
-        config.source_path, config=config, incident_id=args.incident, new_incident_title=args.new
+        config.source_path,
+        config=config,
+        incident_id=incident_id,
+        new_incident_title=args.new,
+        discover=discover,
     )

@@ -6,12 +6,10 @@ The commands are printed for a human to check and run; the cockpit never execute
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import config_from_args
+from cockpit.commands._common import effective_config
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.rollback import RollbackReport
@@ -26,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_report(report: RollbackReport) -> list[str]:
     """The report as text lines; outside text (versions, actors, subjects) made visible-safe."""
-    from cockpit.core.deploys.model import hhmm
     from cockpit.core.deploys.rollback import NO_CORRELATION, pct
     from cockpit.core.sanitize import visible
+    from cockpit.core.timefmt import hhmm
 
     lines: list[str] = []
     for analysis in report.analyses:
@@ -98,16 +96,16 @@ def format_report(report: RollbackReport) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cockpit.commands._output import emit_error, emit_json, emit_lines
     from cockpit.core.deploys import analyse_rollback
 
-    config = config_from_args(args)
+    config = effective_config(args)
     listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
     if args.json:
-        json.dump(report.to_json() | {"note": NOT_EXECUTED}, sys.stdout, indent=2)
-        print()
+        emit_json(report.to_json() | {"note": NOT_EXECUTED})
     else:
-        print("\n".join(format_report(report)))
+        emit_lines(format_report(report))
     for error in report.errors:
-        print(f"cockpit: {error}", file=sys.stderr)
+        emit_error(error)
     # Nothing could be read at all (no services, every source broken): a usage-level failure.
     return 2 if report.errors and not listing.deploys else 0

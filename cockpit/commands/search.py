@@ -10,12 +10,11 @@ pattern, an unknown source, or a source that failed; its results still print).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.search.model import Hit, Source
@@ -93,10 +92,15 @@ def _choose_sources(args: argparse.Namespace) -> list[Source]:
         if args.service:
             fail("--service picks configured sources; it cannot be combined with PATHs")
         return adhoc_sources(args.paths)
-    config = config_from_args(args)
+    config = effective_config(args)
     sources = make_sources(config)
     if not sources:
-        fail("no log sources configured: give PATHs to search, or add [[sources]] to the config")
+        where = (
+            "in the config"
+            if config.source_path is not None
+            else "configured or discovered (`cockpit sources` says why)"
+        )
+        fail(f"no log sources {where}: give PATHs to search, or add [[sources]] to the config")
     if args.source:
         known = {s.name for s in sources}
         unknown = [name for name in args.source if name not in known]
@@ -119,13 +123,15 @@ def _clock(moment: datetime) -> str:
 
 
 def _format_hit(hit: Hit) -> str:
-    from cockpit.core.sanitize import visible
+    from cockpit.commands._output import safe_line
 
     where = f"{hit.file}:{hit.line_no}" if hit.file is not None else hit.source
-    return visible(f"{where}:{hit.text}", max_len=None)
+    return safe_line(f"{where}:{hit.text}")
 
 
 def _hit_json(hit: Hit) -> str:
+    from cockpit.commands._output import json_text
+
     record: dict[str, Any] = {
         "source": hit.source,
         "service": hit.service,
@@ -134,7 +140,7 @@ def _hit_json(hit: Hit) -> str:
         "ts": hit.ts.isoformat().replace("+00:00", "Z") if hit.ts else None,
         "text": hit.text,
     }
-    return json.dumps(record, ensure_ascii=False)
+    return json_text(record)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,12 +150,12 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.core.search.engine import HitsFound, SearchEvent, run_search
     from cockpit.core.search.matcher import PatternError, validate
     from cockpit.core.search.model import Query
-    from cockpit.core.search.timewindow import TimeSpecError, parse_time
+    from cockpit.core.search.timewindow import TimeSpecError, parse_time_spec
 
     now = _now()
     try:
-        since = parse_time(args.since, now) if args.since else None
-        until = parse_time(args.until, now) if args.until else None
+        since = parse_time_spec(args.since, now) if args.since else None
+        until = parse_time_spec(args.until, now) if args.until else None
     except TimeSpecError as exc:
         fail(str(exc))
     if since is not None and until is not None and since >= until:
@@ -201,18 +207,19 @@ def run(args: argparse.Namespace) -> int:
         count_only=args.count,
         lossless=True,
     )
+    from cockpit.commands._output import emit_error, emit_json
     from cockpit.core.sanitize import visible
 
     # Names and messages carry file names, which are outside text too.
     for status in result.statuses.values():
         for warning in status.warnings:
-            print(f"cockpit: warning: {visible(warning)}", file=sys.stderr)
+            emit_error(f"warning: {visible(warning)}")
         if status.error:
-            print(f"cockpit: error: {visible(status.error)}", file=sys.stderr)
+            emit_error(f"error: {visible(status.error)}")
     if args.count:
         counts = {name: status.count for name, status in result.statuses.items()}
         if args.json:
-            print(json.dumps({"total": result.total, "sources": counts}))
+            emit_json({"total": result.total, "sources": counts}, indent=None)
         else:
             shown = {visible(name, max_len=200): count for name, count in counts.items()}
             width = max((len(name) for name in shown), default=0)

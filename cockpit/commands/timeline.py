@@ -31,11 +31,11 @@ def run(args: argparse.Namespace) -> int:
             events = store.events(incident.id)
     except StoreError as exc:
         fail(str(exc))
-    if args.json:
-        import json
+    from cockpit.commands._output import emit, emit_json
 
-        # ensure_ascii: JSON escapes C0 controls anyway; \u escapes also cover DEL and C1 (CSI).
-        print(json.dumps([event.to_json() for event in events], indent=2, ensure_ascii=True))
+    if args.json:
+        # Exact values; DEL, C1 (CSI), bidi and zero-width characters as \u escapes.
+        emit_json([event.to_json() for event in events])
         return 0
     from cockpit.core.incident import describe
     from cockpit.core.sanitize import visible
@@ -43,5 +43,5 @@ def run(args: argparse.Namespace) -> int:
     for event in events:
         when = event.ts.strftime("%Y-%m-%d %H:%M:%SZ")
         author, kind = visible(event.author, 80), visible(event.kind, 80)
-        print(f"{when}  {author}  {kind}  {visible(describe(event))}")
+        emit(f"{when}  {author}  {kind}  {visible(describe(event))}")
     return 0

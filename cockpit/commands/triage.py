@@ -10,14 +10,13 @@ cockpit's and every other run's on that incident (without one, they are this run
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cockpit.commands._args import iso_utc
-from cockpit.commands._common import config_from_args, fail
+from cockpit.commands._args import utc_time_arg
+from cockpit.commands._common import effective_config, fail
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -57,13 +56,19 @@ def _recorder(config: Any) -> tuple[Any, Any, Any]:
     """(record, store_reader, redactor) on the current incident; without one, record is a
     no-op (said once on stderr) and the redactor uses this process's salt."""
     from cockpit.core.ai.redact import Redactor, config_secret_names
-    from cockpit.core.store import EventStore, StoreError
+    from cockpit.core.config import ConfigError
+    from cockpit.core.store import StoreError, store_exists
+    from cockpit.core.stores import open_store
 
     names = config_secret_names(config)
     record = None
-    if config.store_path.exists():
+    try:
+        target = config.store_target
+    except ConfigError as exc:
+        fail(str(exc))
+    if store_exists(target):
         try:
-            store = EventStore(config.store_path, mode=config.store_file_mode)
+            store = open_store(target, mode=config.store_file_mode)
             record = store.current_incident(drill=config.cockpit.drill)
             if record is None:
                 store.close()
@@ -86,12 +91,13 @@ def _recorder(config: Any) -> tuple[Any, Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cockpit.commands._output import emit_error, emit_json, emit_lines
     from cockpit.core.ai.triage import SkillError, gather, load_skills
 
-    config = config_from_args(args)
+    config = effective_config(args)
     try:
         window = parse_window(args.since)
-        now = iso_utc(args.now) if args.now else datetime.now(UTC)
+        now = utc_time_arg(args.now) if args.now else datetime.now(UTC)
     except (ValueError, argparse.ArgumentTypeError) as exc:
         fail(str(exc))
     if not _EARLIEST_NOW <= now.year <= _LATEST_NOW:
@@ -113,10 +119,11 @@ def run(args: argparse.Namespace) -> int:
             report.ai_status = "no ANTHROPIC_API_KEY: heuristic hypotheses only (offline)"
         else:
             record, store_reader, redactor = _recorder(config)
+            from cockpit.commands._output import stream_text
+
             stream = not (args.json or args.markdown) and sys.stderr.isatty()
-            on_text = (
-                (lambda text: print(text, end="", file=sys.stderr, flush=True)) if stream else None
-            )
+            # The model's text may echo a hostile log line: escapes are shown, never obeyed.
+            on_text = stream_text if stream else None
             outcome = asyncio.run(
                 run_ai(
                     report,
@@ -128,13 +135,12 @@ def run(args: argparse.Namespace) -> int:
                 )
             )
             if outcome.status != "done":
-                print(f"cockpit: AI: {outcome.message}", file=sys.stderr)
+                emit_error(f"AI: {outcome.message}")
     if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2, default=str)
-        print()
+        emit_json(report.to_json(), default=str)
     else:
-        print("\n".join(report.lines(markdown=args.markdown)))
+        emit_lines(report.lines(markdown=args.markdown))
     if args.json:  # the text and Markdown forms list the problems themselves
         for problem in report.problems:
-            print(f"cockpit: {problem}", file=sys.stderr)
+            emit_error(problem)
     return 0

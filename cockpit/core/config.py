@@ -17,9 +17,22 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Strict,
+    ValidationError,
+    field_validator,
+)
+
+from cockpit.core.store_target import PgTarget, StoreURL, check_store_url, is_store_url
 
 CONFIG_ENV_VAR = "COCKPIT_CONFIG"
+STORE_ENV_VAR = "COCKPIT_STORE"
+"""The store (a path or a postgresql:// URL) when the config sets no `[cockpit] store`."""
 CONFIG_FILE_NAME = "cockpit.toml"
 
 
@@ -37,13 +50,28 @@ ConfigPath = Annotated[Path, Strict(False)]
 """A path written as a TOML string."""
 
 
+def _store_setting(value: Any) -> Path | StoreURL:
+    # A URL stays a string (Path would fold its `//`); anything else is a path.
+    if isinstance(value, StoreURL | Path):
+        return value
+    if isinstance(value, str):
+        return check_store_url(value) if is_store_url(value) else Path(value)
+    raise ValueError(f"expected a path or a postgresql:// URL (got {value!r:.60})")
+
+
+StoreSetting = Annotated[Path | StoreURL, PlainValidator(_store_setting), PlainSerializer(str)]
+"""`[cockpit] store`: a path (SQLite) or a password-free `postgresql://` URL."""
+
+
 class CockpitSection(_Model):
     """General settings."""
 
     author: str | None = None
     """Name recorded on every event; defaults to user@host."""
-    store: ConfigPath | None = None
-    """Path of the SQLite incident store; defaults to the XDG data dir."""
+    store: StoreSetting | None = None
+    """Where incidents are kept: a path to an SQLite file (one host; default: the XDG data
+    dir, or $COCKPIT_STORE), or `postgresql://user@host:5432/db` for a team's server (pairing
+    across machines). The URL never carries a password."""
     runbook: ConfigPath | None = None
     """Markdown runbook with one `## Phase` heading per phase; defaults to the shipped one."""
     drill: bool = False
@@ -54,6 +82,31 @@ class CockpitSection(_Model):
     it owner-only. Unset: new stores are 0600 and an existing 0660 store stays shared."""
     refresh_seconds: float = Field(default=60.0, ge=0)
     """How often the Deploys pane reads deploys and health again on its own; 0: only on `r`."""
+    trusted_binaries: list[ConfigPath] = []
+    """Absolute paths of reader programs (helm, kubectl, argocd, journalctl, git, rg) that may
+    run from where they are although PATH does not find them there. Every other program is
+    found through PATH only; a relative path (`./helm`) is always refused."""
+
+    @field_validator("trusted_binaries")
+    @classmethod
+    def _absolute_reader_paths(cls, paths: list[Path]) -> list[Path]:
+        from cockpit.core.readers import READ_ONLY_SUBCOMMANDS
+
+        paths = [path.expanduser() for path in paths]
+        for path in paths:
+            if not path.is_absolute():
+                raise ValueError(f"{str(path)!r}: expected an absolute path to a reader program")
+            if path.name not in READ_ONLY_SUBCOMMANDS:
+                names = ", ".join(sorted(READ_ONLY_SUBCOMMANDS))
+                raise ValueError(f"{str(path)!r}: not a reader program (expected one of {names})")
+        return paths
+
+    password_env: str | None = None
+    """With a PostgreSQL store: the environment variable holding the password (else libpq's
+    PGPASSWORD or ~/.pgpass). Its name, never the password itself."""
+    store_outbox: ConfigPath | None = None
+    """With a PostgreSQL store: the local SQLite file that keeps writes made while the server
+    is unreachable (default: one file per server in the XDG data dir)."""
 
 
 class FileSource(_Model):
@@ -66,6 +119,11 @@ class FileSource(_Model):
     """The service these logs belong to."""
     paths: list[str]
     """Globs, relative to the config file's folder unless absolute (e.g. `logs/api*.log*`)."""
+    format: Literal["text", "docker", "cri"] = "text"
+    """How each line is written: "text" (plain text or JSON lines, searched as they are),
+    "docker" (Docker's json-file driver: each line a JSON envelope whose `log` text and `time`
+    are searched) or "cri" (Kubernetes node logs: `time stream P|F text`, partial lines
+    joined)."""
 
 
 class JournaldSource(_Model):
@@ -278,7 +336,7 @@ class RollbackTemplates(_Model):
 
 
 def _check_health_regex(pattern: str | None) -> str | None:
-    """The same RE2 check the health reader's search runs, but at load, naming the key."""
+    """The check the health reader's search runs (rg's own), but at load, naming the key."""
     if pattern is None:
         return None
     from cockpit.core.search.matcher import PatternError, validate
@@ -484,6 +542,29 @@ class AIConfig(_Model):
     """Output budget of one tool call, in characters; anything cut is marked truncated."""
 
 
+class AlertmanagerConfig(_Model):
+    """One Alertmanager (`[[alertmanagers]]`); list both of an HA pair: alerts merge by
+    fingerprint. Only `GET /api/v2/alerts` is read: active, silenced and inhibited alerts."""
+
+    url: str
+    """Base URL, e.g. `http://alertmanager:9093`."""
+    name: str | None = None
+    """Shown in status rows and errors; defaults to the URL's host and port."""
+    token_env: str | None = None
+    """Name of the environment variable that holds a bearer token."""
+    service_label: str = "service"
+    """The alert label that names the service; `job`, then `app`, are tried after it."""
+    timeout: float = Field(default=3.0, gt=0, le=60)
+    """Deadline in seconds for one read."""
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+        return url.rstrip("/")
+
+
 class CommsConfig(_Model):
     """Customer comms drafting."""
 
@@ -500,6 +581,8 @@ class Config(_Model):
     services: list[ServiceConfig] = []
     sources: list[LogSource] = []
     prometheus: PrometheusConfig | None = None
+    alertmanagers: list[AlertmanagerConfig] = []
+    """Alertmanagers whose alerts the cockpit shows (`[[alertmanagers]]`)."""
     health: HealthConfig = HealthConfig()
     ai: AIConfig = AIConfig()
     comms: CommsConfig = CommsConfig()
@@ -551,9 +634,36 @@ class Config(_Model):
 
     @property
     def store_path(self) -> Path:
-        """The SQLite incident store."""
-        if self.cockpit.store is not None:
-            return self.resolve(self.cockpit.store)
+        """The SQLite incident store; ConfigError when the store is a PostgreSQL server."""
+        target = self.store_target
+        if isinstance(target, PgTarget):
+            raise ConfigError(
+                f"{target.location}: this needs a local SQLite store, and the store is a"
+                " PostgreSQL server"
+            )
+        return target
+
+    @property
+    def store_target(self) -> Path | PgTarget:
+        """The store: `[cockpit] store`, else $COCKPIT_STORE, else the XDG data dir's file.
+
+        ConfigError (one line naming COCKPIT_STORE) for a bad URL in the variable.
+        """
+        setting: Path | str | None = self.cockpit.store
+        if setting is None and os.environ.get(STORE_ENV_VAR):
+            setting = os.environ[STORE_ENV_VAR]
+            if is_store_url(setting):
+                try:
+                    setting = check_store_url(setting)
+                except ValueError as exc:
+                    raise ConfigError(f"{STORE_ENV_VAR}: {exc}") from None
+        if isinstance(setting, StoreURL):
+            outbox = self.cockpit.store_outbox
+            return PgTarget(
+                setting, self.cockpit.password_env, self.resolve(outbox) if outbox else None
+            )
+        if setting is not None:
+            return self.resolve(setting)
         from platformdirs import user_data_path
 
         return user_data_path("cockpit") / "incidents.db"
@@ -599,10 +709,36 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
         return Path(from_env)
-    for candidate in (Path.cwd() / CONFIG_FILE_NAME, xdg_config_file()):
-        if candidate.is_file():
-            return candidate
+    found_here = Path.cwd() / CONFIG_FILE_NAME
+    if found_here.is_file():
+        check_found_config_is_yours(found_here)
+        return found_here
+    if xdg_config_file().is_file():
+        return xdg_config_file()
     return None
+
+
+def check_found_config_is_yours(path: Path) -> None:
+    """Refuse a `./cockpit.toml` that someone else could have written, as git refuses a
+    repository it does not consider safe (`safe.directory`): it must be owned by the current
+    user and not group- or world-writable. `--config FILE` loads any file: that is a choice."""
+    try:
+        info = path.stat()
+    except OSError:
+        return  # gone: the loader reports it
+    me = os.geteuid()
+    if info.st_uid != me:
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder but owned by uid {info.st_uid},"
+            f" not you (uid {me}); anyone who can write it could run readers as you. Use"
+            " --config FILE to load it anyway"
+        )
+    if info.st_mode & 0o022:
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder and writable by"
+            f" {'others' if info.st_mode & 0o002 else 'its group'} (mode"
+            f" {info.st_mode & 0o777:04o}); chmod go-w it, or use --config FILE to load it anyway"
+        )
 
 
 # -- error messages -------------------------------------------------------------------------
@@ -817,17 +953,16 @@ def load_config(path: Path | None = None) -> Config:
 
 def load_config_file(path: Path) -> Config:
     """Load and validate one config file; raise ConfigError naming the file on any problem."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     path = Path(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+        text = read_regular_text(path, what="TOML config")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, expected a TOML config file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start}); expected a TOML config file"
-        ) from None
+    except UnsafeFileError as exc:
+        raise ConfigError(str(exc)) from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
     if not text.strip():
@@ -838,6 +973,8 @@ def load_config_file(path: Path) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_describe_syntax_error(path, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: TOML nested too deeply; not a cockpit config") from None
     for key in _LOADER_ONLY_KEYS & raw.keys():
         line = _line_of(text, (key,))
         where = f"{path}:{line}" if line else str(path)
@@ -846,4 +983,6 @@ def load_config_file(path: Path) -> Config:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(path, text, exc)) from None
+    except RecursionError:
+        raise ConfigError(f"{path}: values nested too deeply; not a cockpit config") from None
     return config.model_copy(update={"source_path": path.resolve()})

@@ -6,7 +6,8 @@ all folded from the event log, so two processes reading the same log see the sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,8 @@ class Kind(StrEnum):
     OPENED = "incident.opened"
     RENAMED = "incident.renamed"
     DECLARED = "incident.declared"
+    SEVERITY_CHANGED = "incident.severity_changed"
+    ROLE_ASSIGNED = "incident.role_assigned"
     CONTAINED = "incident.contained"
     RESOLVED = "incident.resolved"
     PHASE_CHANGED = "phase.changed"
@@ -30,9 +33,18 @@ class Kind(StrEnum):
     COMMAND_COPIED = "command.copied"
     SEARCH_RUN = "search.run"
     INJECT = "drill.inject"
+    ALERT_FIRED = "alert.fired"
+    """An alert summary recorded before alerts were objects (still read)."""
+    ALERT_ATTACHED = "alert.attached"
+    """An Alertmanager alert joined the incident (`opened_from`: the one it was opened from)."""
+    ALERT_RESOLVED = "alert.resolved"
+    ALERT_REFIRED = "alert.refired"
+    """An alert of the incident fired again after it resolved or the incident was contained."""
 
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+ROLES = {"incident_lead": "incident lead", "comms_lead": "comms lead"}
+"""The incident roles a human assigns (`O`), by payload name, with the words shown for them."""
 UNTITLED = "Untitled incident"
 """The title of an incident opened without one; declaring it asks for a name."""
 
@@ -53,6 +65,26 @@ class Decision:
     by: str
     at: datetime
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    """The severity changed after declaring: from, to, why, who and when."""
+
+    from_severity: str
+    to_severity: str
+    reason: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """Who holds an incident role, who said so and when."""
+
+    who: str
+    by: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -82,9 +114,13 @@ class CopiedCommand:
     findings: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(frozen=True)
 class IncidentState:
-    """Everything the panes show about one incident, rebuilt by folding its events."""
+    """One immutable snapshot of an incident, folded from its events.
+
+    `apply` returns a new snapshot per batch of events and never changes one in place, so the
+    app, its panes and their workers can all hold the same snapshot, in any thread.
+    """
 
     incident_id: str = ""
     title: str = ""
@@ -94,20 +130,23 @@ class IncidentState:
     declared: Decision | None = None
     contained: Decision | None = None
     resolved: Decision | None = None
+    severity_changes: tuple[SeverityChange, ...] = ()
+    roles: Mapping[str, RoleHolder] = field(default_factory=dict)
+    """Role name (`ROLES`) to its current holder; a role set to nobody is absent."""
+    resolve_warnings: tuple[str, ...] = ()
+    """What was missing when the incident was resolved anyway ("no verification recorded")."""
     phase: Phase = Phase.ASSESS
-    checked: dict[Phase, set[str]] = field(default_factory=dict)
-    notes: list[Note] = field(default_factory=list)
-    pins: list[Pin] = field(default_factory=list)
-    copies: list[CopiedCommand] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    checked: Mapping[Phase, frozenset[str]] = field(default_factory=dict)
+    notes: tuple[Note, ...] = ()
+    pins: tuple[Pin, ...] = ()
+    copies: tuple[CopiedCommand, ...] = ()
+    events: tuple[Event, ...] = ()
     last_seq: int = 0
 
     @classmethod
-    def from_events(cls, events: list[Event]) -> IncidentState:
-        state = cls()
-        for event in events:
-            state.apply(event)
-        return state
+    def from_events(cls, events: Iterable[Event]) -> IncidentState:
+        """The snapshot after `events`, folded from nothing."""
+        return cls().apply(events)
 
     @property
     def status(self) -> Status:
@@ -120,33 +159,95 @@ class IncidentState:
         return Status.OPEN
 
     def is_checked(self, phase: Phase, item: str) -> bool:
-        return item in self.checked.get(phase, set())
+        return item in self.checked.get(phase, frozenset())
 
-    def apply(self, event: Event) -> None:
-        """Fold one event into the state. Unknown kinds are kept on the timeline only."""
-        if event.seq <= self.last_seq:
-            return  # already applied: polling can hand the same event over twice
+    def apply(self, events: Iterable[Event]) -> IncidentState:
+        """A new snapshot with `events` folded in, or this one when none is new: an event at
+        or below `last_seq` was applied already (polling can hand the same event over twice).
+        Unknown kinds are kept on the timeline only."""
+        fold: _Fold | None = None
+        for event in events:
+            if event.seq <= (fold.last_seq if fold else self.last_seq):
+                continue
+            fold = fold or _Fold(self)
+            fold.add(event)
+        return fold.snapshot() if fold else self
+
+
+class _Fold:
+    """A snapshot being extended by one batch: copied once, changed in place, frozen again."""
+
+    def __init__(self, state: IncidentState) -> None:
+        self.state = state
+        self.last_seq = state.last_seq
+        self.changes: dict[str, Any] = {}
+        self.checked = {phase: set(items) for phase, items in state.checked.items()}
+        self.notes = list(state.notes)
+        self.pins = list(state.pins)
+        self.copies = list(state.copies)
+        self.events = list(state.events)
+        self.severity_changes = list(state.severity_changes)
+        self.roles = dict(state.roles)
+
+    def snapshot(self) -> IncidentState:
+        return replace(
+            self.state,
+            **self.changes,
+            checked={phase: frozenset(items) for phase, items in self.checked.items()},
+            notes=tuple(self.notes),
+            pins=tuple(self.pins),
+            copies=tuple(self.copies),
+            events=tuple(self.events),
+            severity_changes=tuple(self.severity_changes),
+            roles=dict(self.roles),
+            last_seq=self.last_seq,
+        )
+
+    def add(self, event: Event) -> None:
         self.last_seq = event.seq
         self.events.append(event)
         payload = event.payload
         decision = Decision(event.author, event.ts, str(payload.get("detail", "")))
+        changes = self.changes
         match event.kind:
             case Kind.OPENED:
-                self.incident_id = event.incident_id
-                self.title = str(payload.get("title", ""))
-                self.drill = bool(payload.get("drill", False))
-                self.opened_at = event.ts
+                changes["incident_id"] = event.incident_id
+                changes["title"] = str(payload.get("title", ""))
+                changes["drill"] = bool(payload.get("drill", False))
+                changes["opened_at"] = event.ts
             case Kind.RENAMED:
-                self.title = str(payload.get("title", "")) or self.title
+                title = changes.get("title", self.state.title)
+                changes["title"] = str(payload.get("title", "")) or title
             case Kind.DECLARED:
-                self.declared = decision
-                self.severity = str(payload.get("severity", "")) or None
+                changes["declared"] = decision
+                changes["severity"] = str(payload.get("severity", "")) or None
             case Kind.CONTAINED:
-                self.contained = decision
+                changes["contained"] = decision
+            case Kind.SEVERITY_CHANGED:
+                to = str(payload.get("to", ""))
+                if to:
+                    severity = changes.get("severity", self.state.severity)
+                    self.severity_changes.append(
+                        SeverityChange(
+                            str(payload.get("from", "")) or (severity or ""),
+                            to,
+                            str(payload.get("reason", "")),
+                            event.author,
+                            event.ts,
+                        )
+                    )
+                    changes["severity"] = to
+            case Kind.ROLE_ASSIGNED:
+                role, who = str(payload.get("role", "")), str(payload.get("who", "")).strip()
+                if who:
+                    self.roles[role] = RoleHolder(who, event.author, event.ts)
+                else:
+                    self.roles.pop(role, None)
             case Kind.RESOLVED:
-                self.resolved = decision
+                changes["resolved"] = decision
+                changes["resolve_warnings"] = _strings(payload.get("unverified"))
             case Kind.PHASE_CHANGED:
-                self.phase = _phase(payload) or self.phase
+                changes["phase"] = _phase(payload) or changes.get("phase", self.state.phase)
             case Kind.ITEM_CHECKED:
                 phase = _phase(payload)
                 if phase is None:
@@ -193,8 +294,17 @@ def describe(event: Event) -> str:
             return f"incident DECLARED {p.get('severity', '')}".rstrip() + _detail(p)
         case Kind.CONTAINED:
             return "incident marked CONTAINED" + _detail(p)
+        case Kind.SEVERITY_CHANGED:
+            reason = f": {p.get('reason')}" if p.get("reason") else ""
+            return f"severity changed {p.get('from', '?')} -> {p.get('to', '?')}{reason}"
+        case Kind.ROLE_ASSIGNED:
+            role = ROLES.get(str(p.get("role", "")), str(p.get("role", "")))
+            who = p.get("who") or "nobody"
+            return f"{role} is now {who}"
         case Kind.RESOLVED:
-            return "incident marked RESOLVED" + _detail(p)
+            unverified = _strings(p.get("unverified"))
+            warning = f" WITHOUT VERIFICATION: {'; '.join(unverified)}" if unverified else ""
+            return "incident marked RESOLVED" + _detail(p) + warning
         case Kind.PHASE_CHANGED:
             return f"phase -> {str(p.get('phase', '')).capitalize()}"
         case Kind.ITEM_CHECKED:
@@ -215,6 +325,9 @@ def describe(event: Event) -> str:
             flagged = f" [flagged: {'; '.join(findings)}]" if findings else ""
             purpose = p.get("purpose") or "command"
             return f"copied, not executed ({purpose}): {p.get('text', '')}{flagged}"
+        case Kind.ALERT_ATTACHED | Kind.ALERT_RESOLVED | Kind.ALERT_REFIRED:
+            # The summary says it whole ("incident opened from alert X by alice").
+            return str(p.get("summary") or event.kind)
         case _:
             summary = p.get("summary") or p.get("text") or ""
             return f"{event.kind}: {summary}" if summary else event.kind

@@ -2,7 +2,8 @@
 
 Presence is not history, so it stays out of the append-only event log (a heartbeat every few
 seconds would flood the timeline). Each cockpit process upserts one row of a small `presence`
-table in the same SQLite file, over its own connection, every few seconds and on a pane change;
+table in the same SQLite file (or on the PostgreSQL server, `cockpit.core.pg.presence`), over
+its own connection, every few seconds and on a pane change;
 rows not refreshed for `PRESENCE_TTL_SECONDS` count as gone, and old rows are swept.
 
 The driver/navigator hand-off, by contrast, is a decision worth keeping: it is an event
@@ -20,18 +21,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.core.store import Clock, Event, format_ts, parse_ts, utc_now
+
+if TYPE_CHECKING:
+    pass
 
 HANDOFF_KIND = "pairing.handoff"
 """Event kind of a driver/navigator hand-off: payload {from, to, summary}."""
 
-PRESENCE_TTL_SECONDS = 10.0
-"""A process not seen for this long is no longer shown as present."""
+PRESENCE_TTL_SECONDS = 5.0
+"""A process not seen for this long is no longer shown as present: a partner who dropped off
+(a killed SSH session says no goodbye) leaves the bar within 5 s."""
 
-HEARTBEAT_SECONDS = 3.0
-"""How often a running cockpit refreshes its presence row."""
+HEARTBEAT_SECONDS = 1.5
+"""How often a running cockpit refreshes its presence row: three beats fit in the TTL, so one
+slow beat never makes a live partner flicker away."""
 
 SWEEP_AFTER_SECONDS = 300.0
 """Rows older than this are deleted, so a crashed process leaves nothing behind for long."""

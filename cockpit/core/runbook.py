@@ -96,14 +96,15 @@ def parse_runbook(text: str, source: Path | None = None) -> Runbook:
 
 def load_runbook(path: Path) -> Runbook:
     """Read and parse a runbook file; raise RunbookError naming the file on any problem."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+        text = read_regular_text(path, what="Markdown runbook")
     except FileNotFoundError:
         raise RunbookError(f"{path}: runbook not found") from None
-    except IsADirectoryError:
-        raise RunbookError(f"{path}: is a directory, expected a Markdown runbook") from None
-    except UnicodeDecodeError as exc:
-        raise RunbookError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except UnsafeFileError as exc:
+        raise RunbookError(str(exc)) from None
     except OSError as exc:
         raise RunbookError(f"{path}: cannot read runbook ({exc.strerror})") from None
     runbook = parse_runbook(text, path)

@@ -195,3 +195,60 @@ def safe_text(text: str, max_len: int | None = DEFAULT_MAX_LEN, style: str = "")
 def decode_lossy(data: bytes) -> str:
     """Decode bytes from outside (logs, git output) as UTF-8; invalid bytes become U+FFFD."""
     return data.decode("utf-8", errors="replace")
+
+
+def _class_of(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+# Everything `visible` escapes except the C0 controls, which JSON already escapes inside
+# strings (so a raw one in JSON text is structure: the newlines and indentation).
+_UNSAFE_IN_JSON = _class_of([(max(a, 0x20), b) for a, b in _UNSAFE_RANGES if b >= 0x20])
+# Streamed prose keeps its line breaks (and TABs); everything else `visible` escapes is escaped.
+_UNSAFE_IN_STREAM = _class_of(
+    [(a, b) for a, b in _UNSAFE_RANGES if not a <= 0x0A <= b]
+    + [(0x0B, 0x1F)]  # (0x0A, 0x1F) without the newline
+)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # outside the BMP: a UTF-16 surrogate pair, as JSON writes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_safe(dumped: str) -> str:
+    """JSON text (from `json.dumps`) with DEL, C1 controls, bidi, zero-width and the other
+    characters `visible` escapes written as `\\uXXXX` escapes: the same JSON value, but nothing
+    in it can act on a terminal. `json.dumps` alone leaves DEL and, without `ensure_ascii`,
+    every non-ASCII control raw."""
+    return _UNSAFE_IN_JSON.sub(_json_escape, dumped)
+
+
+def visible_stream(text: str) -> str:
+    """A chunk of streamed prose (a model's answer) made inert: newlines stay line breaks,
+    every other control, escape, bidi or invisible character becomes a visible escape, as in
+    `visible`. Works chunk by chunk: an escape sequence split across chunks is still defused,
+    since its ESC is escaped wherever it falls."""
+    if not _UNSAFE_IN_STREAM.search(text):
+        return text
+    return _UNSAFE_IN_STREAM.sub(_replace, text)
+
+
+def hide_url_password(url: str, mask: str | None = "***") -> str:
+    """`url` with the password of its user info (`http://user:secret@host`, as amtool's
+    `ALERTMANAGER_URL` may carry it) replaced by `mask`, or dropped (`http://user@host`) when
+    `mask` is None: for every place a server's URL is shown or written down."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    if mask is None:
+        return f"{scheme}://{user + '@' if user else ''}{host}{rest[end:]}"
+    return f"{scheme}://{user}:{mask}@{host}{rest[end:]}"

@@ -1,4 +1,7 @@
-"""The incident store: an append-only event log in SQLite.
+"""The incident store: an append-only event log, on SQLite (one host) or PostgreSQL (a team).
+
+`IncidentStore` is the one interface; `EventStore` (here) keeps it in an SQLite file and
+`cockpit.core.pg.store.PostgresStore` on a PostgreSQL server; `open_store` picks by target.
 
 Durability rules: WAL journal, `synchronous=FULL`, every write in `BEGIN IMMEDIATE` with a busy
 timeout. `append` returns only after the commit has returned, and callers say "saved" only then,
@@ -7,6 +10,7 @@ so a crash, SIGKILL or dropped SSH session loses nothing that was acknowledged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -14,12 +18,17 @@ import sqlite3
 import stat
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from cockpit.core.store_target import PgTarget
+
+from cockpit.core.timefmt import format_ts, parse_ts
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -92,16 +101,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def format_ts(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds, sortable as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_ts(text: str) -> datetime:
-    """Inverse of `format_ts`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Event:
     """One committed event."""
@@ -114,6 +113,9 @@ class Event:
     author: str
     kind: str
     payload: dict[str, Any]
+    pending: bool = field(default=False, compare=False)
+    """Saved locally but not yet shared: the PostgreSQL server was unreachable, so the event
+    waits in the durable local outbox and `seq` is provisional (after every shared event)."""
 
     def to_json(self) -> dict[str, Any]:
         """The event as plain JSON types (timestamps in `format_ts` form)."""
@@ -138,10 +140,102 @@ class IncidentRecord:
     created_by: str
     drill: bool
     closed_at: datetime | None
+    pending: bool = field(default=False, compare=False)
+    """Opened while the PostgreSQL server was unreachable: not yet shared."""
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """How this store's writes reach partners: the header and the CLI say it in words."""
+
+    shared: bool
+    """False for a local SQLite file (partners on this host read the same file)."""
+    online: bool = True
+    """The server answered the last time it was asked."""
+    pending: int = 0
+    """Writes saved locally, not yet shared (the outbox)."""
+    last_heard: datetime | None = None
+    """When the server last answered (wall clock, UTC)."""
+    error: str | None = None
+    """Why the server is unreachable, in one line."""
+    rejected: int = 0
+    """Outbox entries the server refused (kept locally, never dropped)."""
+
+
+@dataclass
+class StoreDump:
+    """Every incident, event and redaction salt of a store, for `cockpit store copy`."""
+
+    incidents: list[IncidentRecord]
+    events: list[Event]
+    """In commit order (seq), across incidents."""
+    salts: dict[str, bytes]
+
+    def digest(self) -> str:
+        """sha256 of the events (without seq, which each store numbers itself), by event id:
+        equal digests mean the same events with the same ids, times, authors and payloads."""
+        return events_digest(self.events)
+
+
+def events_digest(events: Iterable[Event]) -> str:
+    """sha256 over each event's canonical JSON line (seq left out), sorted by event id."""
+    lines = sorted(
+        json.dumps(
+            [e.id, e.incident_id, format_ts(e.ts), e.author, e.kind, e.payload],
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        for e in events
+    )
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What `import_dump` added and what was already there (matched by id)."""
+
+    incidents_added: int
+    events_added: int
+    events_present: int
+    salts_added: int
+
+
+class IncidentStore(Protocol):
+    """The store interface both engines implement, with the same semantics: an append-only
+    event log with one global sequence; `append` returns only after the commit returned;
+    incident state is a projection of the events; redaction salts in their own table."""
+
+    @property
+    def location(self) -> str:
+        """The store as messages name it: a file path or a password-free URL."""
+        ...
+
+    def create_incident(
+        self, title: str, author: str, *, drill: bool = False
+    ) -> IncidentRecord: ...
+    def close_incident(self, incident_id: str) -> None: ...
+    def incidents(self, *, drill: bool | None = None) -> list[IncidentRecord]: ...
+    def incident(self, incident_id: str) -> IncidentRecord | None: ...
+    def current_incident(self, *, drill: bool = False) -> IncidentRecord | None: ...
+    def find_incident(self, ref: str) -> IncidentRecord | None: ...
+    def append(
+        self, incident_id: str, kind: str, payload: dict[str, Any], author: str
+    ) -> Event: ...
+    def events(self, incident_id: str, *, after_seq: int = 0) -> list[Event]: ...
+    def redaction_salt(self, incident_id: str) -> bytes: ...
+    def sharing(self) -> Sharing: ...
+    def dump(self) -> StoreDump: ...
+    def import_dump(self, dump: StoreDump) -> ImportCounts: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> IncidentStore: ...
+    def __exit__(self, *exc_info: object) -> None: ...
 
 
 def filesystem_type(path: Path) -> str | None:
@@ -177,8 +271,11 @@ class EventStore:
         self._clock = clock
         self._mode = mode
         self._lock = threading.RLock()
+        self._created = False
         self._check_location()
         self._conn = self._connect()
+        if not self._created:
+            _tighten_mode(self.path, self._mode)  # now known to be a cockpit store
 
     def _check_location(self) -> None:
         # Check the filesystem before creating anything, so nothing is left behind on a share.
@@ -203,12 +300,17 @@ class EventStore:
             raise StoreError(f"{self.path}: not a regular file, expected an SQLite store file")
         try:
             # Create with 0600 before SQLite opens it, so the file is never world-readable.
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW
+            fd = os.open(self.path, flags, 0o600)
             if self._mode is not None:
                 os.fchmod(fd, self._mode)  # exactly the configured mode, whatever the umask
             os.close(fd)
+            self._created = True
         except FileExistsError:
-            _tighten_mode(self.path, self._mode)
+            # Someone else's file may sit here (a copy of /etc/passwd): look at what it is
+            # before anything else. Its mode is only changed once it has proved to be a
+            # cockpit store (after `_connect`), and never through a symlink.
+            _check_sqlite_header(self.path)
             if not os.access(self.path, os.R_OK | os.W_OK):
                 info = self.path.stat()
                 raise StoreError(
@@ -231,6 +333,8 @@ class EventStore:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         try:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # Another application's database is refused before WAL mode rewrites its header.
+            self._check_is_ours(conn)
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
@@ -454,6 +558,91 @@ class EventStore:
             )
         return salt
 
+    @property
+    def location(self) -> str:
+        """The store file, as messages name it."""
+        return str(self.path)
+
+    def sharing(self) -> Sharing:
+        """A local file: partners on this host read it directly, nothing waits to be shared."""
+        return Sharing(shared=False)
+
+    def dump(self) -> StoreDump:
+        """Every incident (its current title), event and salt, in commit order."""
+        incidents = self.incidents()
+        rows = self._read(
+            "SELECT seq, id, incident_id, ts, author, kind, payload FROM events ORDER BY seq"
+        )
+        events = [
+            Event(row[0], row[1], row[2], parse_ts(row[3]), row[4], row[5], json.loads(row[6]))
+            for row in rows
+        ]
+        salts = dict(self._read("SELECT incident_id, salt FROM redaction_salts"))
+        return StoreDump(incidents, events, salts)
+
+    def import_dump(self, dump: StoreDump) -> ImportCounts:
+        """Add what `dump` holds and this store lacks, matched by id, in one transaction.
+
+        Events keep their ids, times, authors and payloads and take this store's sequence in
+        the dump's order; running it again adds nothing.
+        """
+        with self._write(self._conn):
+            known = {row[0] for row in self._conn.execute("SELECT id FROM incidents")}
+            incidents_added = 0
+            for record in dump.incidents:
+                if record.id in known:
+                    continue
+                self._conn.execute(
+                    "INSERT INTO incidents (id, title, created_at, created_by, drill, closed_at)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (
+                        record.id,
+                        record.title,
+                        format_ts(record.created_at),
+                        record.created_by,
+                        int(record.drill),
+                        format_ts(record.closed_at) if record.closed_at else None,
+                    ),
+                )
+                incidents_added += 1
+            for record in dump.incidents:
+                if record.closed_at is not None:
+                    self._conn.execute(
+                        "UPDATE incidents SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                        (format_ts(record.closed_at), record.id),
+                    )
+            present = {row[0] for row in self._conn.execute("SELECT id FROM events")}
+            added = 0
+            for event in dump.events:
+                if event.id in present:
+                    continue
+                self._conn.execute(
+                    "INSERT INTO events (id, incident_id, ts, author, kind, payload)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (
+                        event.id,
+                        event.incident_id,
+                        format_ts(event.ts),
+                        event.author,
+                        event.kind,
+                        json.dumps(event.payload, ensure_ascii=False, sort_keys=True),
+                    ),
+                )
+                if event.kind == "incident.renamed" and event.payload.get("title"):
+                    self._conn.execute(
+                        "UPDATE incidents SET title = ? WHERE id = ?",
+                        (str(event.payload["title"]), event.incident_id),
+                    )
+                added += 1
+            salts_added = 0
+            for incident_id, salt in dump.salts.items():
+                cursor = self._conn.execute(
+                    "INSERT OR IGNORE INTO redaction_salts (incident_id, salt) VALUES (?,?)",
+                    (incident_id, salt),
+                )
+                salts_added += cursor.rowcount
+        return ImportCounts(incidents_added, added, len(dump.events) - added, salts_added)
+
     def data_version(self) -> int:
         """Changes when another connection commits: a cheap "anything new?" check."""
         return int(self._read("PRAGMA data_version")[0][0])
@@ -471,41 +660,70 @@ def _nearest_existing(path: Path) -> Path:
     return path
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_sqlite_header(path: Path) -> None:
+    """Refuse an existing file that is neither empty nor an SQLite database (read, not opened
+    for writing: nothing about it changes)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return  # unreadable: the permission check that follows says so
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StoreError(f"{path}: not a regular file, expected an SQLite store file")
+        head = os.read(fd, len(SQLITE_MAGIC))
+    finally:
+        os.close(fd)
+    if head and head != SQLITE_MAGIC:
+        raise StoreError(
+            f"{path}: not a usable SQLite store (not an SQLite database, so not a cockpit"
+            " store); left untouched. Point [cockpit] store at a new or existing cockpit store"
+            " file"
+        )
+
+
 def _tighten_mode(path: Path, mode: int | None = None) -> None:
     """Give an existing store of ours `mode`, or make it owner-only when no mode is configured
     (a group-shared 0660 store is then left alone, so the partner is not locked out).
 
-    SQLite gives new -wal and -shm files the store's mode; existing ones of ours follow it.
+    Called only once the file has proved to be a cockpit store. Never through a symlink (the
+    link's target may be anyone's file), never on a file of another user, and never adding
+    write permission a read-only file did not have. SQLite gives new -wal and -shm files the
+    store's mode; existing ones of ours follow it.
     """
-    try:
-        info = path.stat()
-        if info.st_uid != os.getuid() or not stat.S_ISREG(info.st_mode):
-            return
-        current = info.st_mode & 0o777
-        target = mode if mode is not None else 0o600
-        if mode is None and (current == SHARED_MODE or not current & 0o077):
-            return
-        if current != target:
-            path.chmod(target)
-        for suffix in ("-wal", "-shm"):
-            side = path.with_name(path.name + suffix)
-            if side.exists() and side.stat().st_uid == os.getuid():
-                side.chmod(target)
-    except OSError:
-        pass  # not ours or not changeable: SQLite still works, the mode just stays as it was
+    target: int | None = None
+    for candidate in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+        try:
+            # O_NOFOLLOW: a symlink is never followed; fstat/fchmod act on what was opened.
+            fd = os.open(candidate, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            if candidate == path:
+                return  # a symlink (ELOOP) or gone: leave it as it is
+            continue
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+                if candidate == path:
+                    return
+                continue
+            current = info.st_mode & 0o777
+            if target is None:  # decided by the store file; its -wal/-shm follow it
+                if mode is None and (current == SHARED_MODE or not current & 0o077):
+                    return
+                target = mode if mode is not None else 0o600
+                if not current & 0o200:
+                    target &= ~0o222  # a read-only store stays read-only
+            if current != target:
+                os.fchmod(fd, target)
+        except OSError:
+            pass  # not changeable: SQLite still works, the mode just stays as it was
+        finally:
+            os.close(fd)
 
 
-def incident_redaction_salt(
-    path: Path, incident_id: str, *, mode: int | None = None
-) -> bytes | None:
-    """The redaction salt of `incident_id` in the store at `path` (created on first use), or
-    None when there is no store file there (a salt alone is no reason to create a store)."""
-    if not Path(path).expanduser().is_file():
-        return None
-    with EventStore(path, mode=mode) as store:
-        return store.redaction_salt(incident_id)
-
-
-def open_store(path: Path, *, clock: Clock = utc_now) -> EventStore:
-    """Open (creating if needed) the store at `path`."""
-    return EventStore(path, clock=clock)
+def store_exists(target: Path | PgTarget) -> bool:
+    """Whether there is a store to read: the SQLite file exists, or a server is named (a
+    command that must never create a store asks this first)."""
+    return not isinstance(target, Path) or target.expanduser().is_file()

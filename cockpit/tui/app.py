@@ -8,43 +8,47 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import events, on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.actions import parse as parse_action
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Container
+from textual.containers import Container, HorizontalGroup
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Tab, Tabs
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
+from cockpit.core.discovery.model import Discovery
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
-from cockpit.core.presence import HANDOFF_KIND
+from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
 from cockpit.core.sanitize import visible
-from cockpit.core.store import Clock, Event, EventStore, StoreError, utc_now
+from cockpit.core.store import Clock, Event, EventStore, IncidentStore, Sharing, StoreError, utc_now
+from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
-from cockpit.tui.messages import CopyRequested, PinRequested, RecordRequested
+from cockpit.tui.decisions import IncidentDecisions
+from cockpit.tui.help import HelpScreen, class_rows, help_markdown
+from cockpit.tui.keys import key_for
+from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested, RecordRequested
+from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
-from cockpit.tui.presence import HandoffScreen, PresenceBar
-from cockpit.tui.screens import (
-    ConfirmScreen,
-    DeclareScreen,
-    DialogAnswer,
-    HelpScreen,
-    TextPromptScreen,
-)
+from cockpit.tui.presence import PresenceBar
+from cockpit.tui.screens import ChoiceScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
@@ -52,6 +56,9 @@ GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 
 POLL_SECONDS = 0.25
 """How often the store is checked for events written by another process (pairing)."""
+
+WATCH_SECONDS = 0.5
+"""PostgreSQL: the longest the LISTEN loop waits before checking the outbox and the server."""
 
 # (pane id, pane class, key): the order of the tabs and of the 1-6 keys.
 PANES: tuple[PaneSpec, ...] = (
@@ -67,27 +74,10 @@ sit in slots until their modules are imported right after the first frame."""
 
 TITLES = {spec.pane_id: spec.title for spec in PANES}
 
-APP_HELP = """\
-# Cockpit
-
+APP_PROSE = """\
 A terminal incident cockpit. It reads in parallel, records everything, drafts the words,
 and **never executes a command**: suggested commands are copied to your clipboard (OSC 52)
 and recorded on the timeline. You run them.
-
-| Key | Action |
-| --- | --- |
-| `1`-`6` | go to a pane: Phases, Logs, Deploys, Hypotheses, Comms, Timeline |
-| `alt+1`-`alt+6` | the same, from inside a text box |
-| `tab` / `shift+tab` | move focus |
-| `n` | add a note to the timeline |
-| `d` | declare the incident, with a name and a severity |
-| `T` | rename the incident |
-| `C` / `R` | mark contained / resolved |
-| `ctrl+p` | command palette: every action by name |
-| `F1` | help for the focused pane |
-| `q` | quit (everything saved is already on disk) |
-
-Inside tmux, `set -g set-clipboard on` lets copies reach your own machine's clipboard.
 """
 
 
@@ -98,13 +88,30 @@ class IncidentLoaded(Message):
     state: IncidentState
     runbook: Runbook | None
     runbook_error: str | None = None
+    resumed: bool = False
+    """Opened as the current incident (not by id, not new): a resolved one asks first."""
 
 
 @dataclass
 class EventsArrived(Message):
     """New committed events, from this process or another one."""
 
-    events: list[Event]
+    events: Sequence[Event]
+    replace: bool = False
+    """`events` is the whole log (shared, then pending): rebuild the state from it. Sent while
+    writes wait in the outbox, whose provisional seqs move when partners' events arrive."""
+
+
+@dataclass
+class SharingChanged(Message):
+    """PostgreSQL: the server went away or came back, or the outbox grew or drained."""
+
+    sharing: Sharing
+
+
+@dataclass
+class PresenceChanged(Message):
+    """PostgreSQL: someone joined, left or changed pane (a NOTIFY): refresh the bar now."""
 
 
 @dataclass
@@ -116,17 +123,48 @@ class EventSaved(Message):
     copy: CopiedText | None = field(default=None)
 
 
-class StoreLink:
-    """The app's one store connection, used from worker threads one at a time."""
+@dataclass
+class IncidentOpenedElsewhere(Message):
+    """A new incident was created (from an alert): the app switches to it."""
 
-    def __init__(self, store: EventStore, incident_id: str) -> None:
+    incident_id: str
+
+
+@dataclass
+class SourcesDiscovered(Message):
+    """Discovery finished (no config file was found): the config the panes use now."""
+
+    discovery: Discovery
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a read of the store brought: new events, or (`replace`) the whole log."""
+
+    events: list[Event]
+    replace: bool = False
+
+
+class StoreLink:
+    """The app's one store connection, used from worker threads one at a time.
+
+    SQLite: `PRAGMA data_version` says cheaply whether another process committed. PostgreSQL:
+    the app's LISTEN loop says when to read; events come by seq, and while writes wait in
+    the local outbox every read returns the whole log (shared + pending) to rebuild from.
+    """
+
+    def __init__(self, store: IncidentStore, incident_id: str) -> None:
         self.store = store
         self.incident_id = incident_id
         self.lock = threading.Lock()
-        self.data_version = store.data_version()
+        self.shared = store.sharing().shared
+        self.data_version = store.data_version() if isinstance(store, EventStore) else 0
         self.last_seq = 0
         self.wrote = False
         """Our own commit since the last read: `data_version` only counts other connections'."""
+        self.confirmed: list[Event] = []
+        """PostgreSQL: every shared event read so far (the base a pending rebuild starts from)."""
+        self.had_pending = False
 
     def append(self, kind: str, payload: dict[str, Any], author: str) -> Event:
         with self.lock:
@@ -136,25 +174,86 @@ class StoreLink:
 
     def new_events(self, *, force: bool = False) -> list[Event]:
         """Events committed since the last call; cheap when nothing changed elsewhere."""
+        return self.read(force=force).events
+
+    def read(self, *, force: bool = False) -> Batch:
+        """What is new since the last read (see the class docstring)."""
+        if self.shared:
+            return self._read_shared()
         with self.lock:
+            assert isinstance(self.store, EventStore)
             version = self.store.data_version()
             # A forced read can be cancelled before it starts (the poll is exclusive), so our
             # own writes are remembered here rather than trusted to that read.
             if version == self.data_version and not force and not self.wrote:
-                return []
+                return Batch([])
             self.data_version = version
             self.wrote = False
             events = self.store.events(self.incident_id, after_seq=self.last_seq)
             if events:
                 self.last_seq = events[-1].seq
-            return events
+            return Batch(events)
+
+    def _read_shared(self) -> Batch:
+        with self.lock:
+            self.wrote = False
+            events = self.store.events(self.incident_id, after_seq=self.last_seq)
+            known = {e.id for e in self.confirmed}
+            shared = [e for e in events if not e.pending and e.id not in known]
+            pending = [e for e in events if e.pending and e.id not in known]
+            self.confirmed += shared
+            if shared:
+                self.last_seq = shared[-1].seq
+            if pending or self.had_pending:
+                self.had_pending = bool(pending)
+                base = self.last_seq
+                renumbered = [replace(e, seq=base + n) for n, e in enumerate(pending, start=1)]
+                return Batch(self.confirmed + renumbered, replace=True)
+            return Batch(shared)
+
+    def sharing(self) -> Sharing:
+        with self.lock:
+            return self.store.sharing()
+
+    def sync(self) -> int:
+        """PostgreSQL: push the outbox if the server answers; 0 when it does not."""
+        from cockpit.core.pg.store import PostgresStore
+
+        if not isinstance(self.store, PostgresStore):
+            return 0
+        with self.lock:
+            if self.store.outbox.count() == 0 and self.store.sharing().online:
+                return 0
+            if not self.store.sharing().online:
+                self.store.try_reconnect()
+            return self.store.sync_quietly()
+
+    def outbox_version(self) -> int:
+        """PostgreSQL: changes when another process of this user wrote to the outbox."""
+        from cockpit.core.pg.store import PostgresStore
+
+        if not isinstance(self.store, PostgresStore):
+            return 0
+        return self.store.outbox.data_version()
 
 
-DECISION_KEYS = Binding.Group("Contain/Resolve")
-"""The two closing decisions share one footer entry (each still asks for confirmation)."""
+class CockpitFooter(Footer):
+    """The footer, with help pinned at the right beside the palette: at 80 columns the
+    pane's keys may be cut, but `? Help` always shows."""
+
+    def compose(self) -> ComposeResult:
+        pinned = []
+        for widget in super().compose():
+            if getattr(widget, "action", None) in ("pane_help", "command_palette"):
+                widget.add_class("-pinned")
+                pinned.append(widget)
+            else:
+                yield widget
+        with HorizontalGroup(id="footer-pinned"):
+            yield from sorted(pinned, key=lambda w: getattr(w, "action", "") != "pane_help")
 
 
-class CockpitApp(App[int]):
+class CockpitApp(IncidentDecisions):
     """The cockpit."""
 
     TITLE = "Cockpit"
@@ -190,48 +289,38 @@ class CockpitApp(App[int]):
             )
             for spec in PANES
         ],
-        Binding("n", "add_note", "Note", id="add-note", tooltip="Add a note to the timeline"),
         Binding(
-            "d",
-            "declare",
-            "Declare",
-            id="declare",
-            tooltip="Declare the incident with a severity (a recorded human decision)",
+            "question_mark,f1",
+            "pane_help",
+            "Help",
+            id="help",
+            tooltip="Help for the focused pane: what it is for and its keys",
         ),
         Binding(
-            "C",
-            "mark_contained",
-            "Contained",
-            id="mark-contained",
-            group=DECISION_KEYS,
-            tooltip="Mark the incident contained (a recorded human decision)",
-        ),
-        Binding(
-            "R",
-            "mark_resolved",
-            "Resolved",
-            id="mark-resolved",
-            group=DECISION_KEYS,
-            tooltip="Mark the incident resolved (a recorded human decision)",
-        ),
-        Binding(
-            "T",
-            "rename",
-            "Rename",
-            id="rename",
+            "q",
+            "quit",
+            "Quit",
+            id="quit",
             show=False,
-            tooltip="Rename the incident (recorded on the timeline)",
+            tooltip="Quit; everything saved is on disk (asks first during a drill)",
         ),
         Binding(
-            "H",
-            "hand_off",
-            "Hand off",
-            id="hand-off",
+            "ctrl+p",
+            "command_palette",
+            "Palette",
+            id="command-palette",
             show=False,
-            tooltip="Record a driver/navigator hand-off to a partner",
+            priority=True,
+            tooltip="Every action by name, with its key",
         ),
-        Binding("f1", "pane_help", "Help", id="help", tooltip="Help for the focused pane"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Quit; everything saved is on disk"),
+        Binding(
+            "I",
+            "show_sources",
+            "Sources",
+            id="sources",
+            show=False,
+            tooltip="Every source, configured or discovered, and why one was skipped",
+        ),
     ]
 
     def __init__(
@@ -241,15 +330,24 @@ class CockpitApp(App[int]):
         clock: Clock = utc_now,
         incident_id: str | None = None,
         new_incident_title: str | None = None,
+        discover: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
+        self.discovering = discover
+        """No config file was found: the panes wait for discovery (a worker) to fill it."""
+        self.discovery: Discovery | None = None
         self.clock = clock
         self.author = config.author
         self._incident_id = incident_id
         self._new_incident_title = new_incident_title
         self.link: StoreLink | None = None
         self.state: IncidentState | None = None
+        self.runbook: Runbook | None = None
+        self.service_errors: dict[str, ServiceErrors] = {}
+        self._poll_timer: Timer | None = None
+        self.sharing_shown: Sharing | None = None
+        """PostgreSQL: the sharing state the header shows (set on the UI thread only)."""
         if config.keymap:
             self.set_keymap(config.keymap)
 
@@ -270,17 +368,134 @@ class CockpitApp(App[int]):
                 else:
                     yield PaneSlot(specs[pane_id], self.config, self.clock)
         yield CopyNotice(id="copy-notice")
-        # Compact: at 80 columns every key of a pane and the app-wide decisions fit on one line.
-        yield Footer()
+        yield CockpitFooter()
 
     def on_mount(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
+        """Open the incident into freshly composed panes (at start, and for a new incident)."""
         self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.config.cockpit.drill
         self._open_incident()
+        if self.discovering:
+            # Started once the first frame is painted, so it never competes with it.
+            self.call_after_refresh(self._discover_sources)
+        else:
+            self.query_one(PhaseChecklist).alertmanagers = tuple(self.config.alertmanagers)
         self.call_after_refresh(self._load_slots)
 
+    # -- discovery (no config file) ----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="discovery", exit_on_error=False)
+    def _discover_sources(self) -> None:
+        from cockpit.core.discovery import discover
+
+        self.post_message(SourcesDiscovered(discover()))
+
+    def on_sources_discovered(self, message: SourcesDiscovered) -> None:
+        found = message.discovery
+        self.discovery = found
+        # Discovery fills only what a config would: the store, author and runbook stay.
+        self.config = self.config.model_copy(
+            update={
+                "sources": found.config.sources,
+                "services": found.config.services,
+                "prometheus": found.config.prometheus,
+                "alertmanagers": found.config.alertmanagers,
+            }
+        )
+        self.discovering = False
+        for pane in self.query(PaneSlot):
+            pane.config = self.config
+        phases = self.query_one(PhaseChecklist)
+        phases.config = self.config
+        phases.alertmanagers = tuple(self.config.alertmanagers)
+        sources_key = key_for(self.BINDINGS, "sources", self.config.keymap, self.get_key_display)
+        if not self.config.alertmanagers:
+            reason = next(
+                (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
+            )
+            phases.alerts_note = f"no Alertmanager: {reason} ({sources_key}: sources)"
+        self.notify(found.summary(f"{sources_key} shows why"), title="No config file", timeout=6)
+        self._load_slots()
+
+    # -- an incident from an alert (the human chooses) ---------------------------------------
+
+    @on(AlertsPanel.OpenRequested)
+    def _open_from_alert(self, message: AlertsPanel.OpenRequested) -> None:
+        from cockpit.core.alerts.incident import attached_payload, incident_alerts, opened_payload
+        from cockpit.tui.panes.alerts import OpenFromAlertScreen
+
+        alert, state = message.alert, self.state
+        if state is None:
+            self.notify("the incident store is not open yet", severity="warning")
+            return
+        mine = incident_alerts(state.events)
+        if mine.get(alert.fingerprint) is not None:
+            self.notify("this alert is already on the incident")
+            return
+        fresh = state.title in ("", UNTITLED) and state.declared is None and not mine
+
+        def chosen(choice: str | None) -> None:
+            if choice == "adopt":
+                self._record_in_order(
+                    [
+                        (Kind.RENAMED, {"title": alert.title(), "previous": state.title}),
+                        (Kind.ALERT_ATTACHED, opened_payload(alert, self.author)),
+                    ],
+                    f"saved: incident opened from alert {alert.alertname}",
+                )
+            elif choice == "new":
+                self._new_incident_from_alert(alert.title(), opened_payload(alert, self.author))
+            elif choice == "attach":
+                payload = attached_payload(alert, f"by {self.author}")
+                self.record(Kind.ALERT_ATTACHED, payload, "saved: alert attached")
+
+        self.push_screen(
+            OpenFromAlertScreen(alert, current_title=state.title, fresh=fresh, now=self.clock()),
+            chosen,
+        )
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Saving events")
+    def _record_in_order(
+        self, events: list[tuple[str, dict[str, Any]]], saved_message: str
+    ) -> None:
+        """Several events that belong together, appended in this order by one worker."""
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        last = None
+        for kind, payload in events:
+            last = self.link.append(kind, payload, self.author)
+        if last is not None:
+            self.post_message(EventSaved(last, saved_message))
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Opening incident")
+    def _new_incident_from_alert(self, title: str, payload: dict[str, Any]) -> None:
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        with self.link.lock:
+            store = self.link.store
+            record = store.create_incident(title, self.author, drill=self.config.cockpit.drill)
+            store.append(record.id, Kind.ALERT_ATTACHED, payload, self.author)
+        self.post_message(IncidentOpenedElsewhere(record.id))
+
+    def on_incident_opened_elsewhere(self, message: IncidentOpenedElsewhere) -> None:
+        self._incident_id = message.incident_id
+        self._new_incident_title = None
+        self.notify(f"saved: new incident {message.incident_id}; switching to it", timeout=5)
+        self._open_incident()
+
+    def action_show_sources(self) -> None:
+        from cockpit.tui.sources import SourcesScreen
+
+        self.push_screen(SourcesScreen(self.config, self.discovery, discovering=self.discovering))
+
     def _load_slots(self) -> None:
-        """Fill every pane slot, once the first frame is on screen."""
+        """Fill every pane slot, once the first frame is on screen (and, with no config file,
+        once discovery said what the panes read)."""
+        if self.discovering:
+            return
         for slot in self.query(PaneSlot):
             slot.load()
         active = next((p for p in self.panes() if p.has_class("-active")), None)
@@ -295,7 +510,7 @@ class CockpitApp(App[int]):
             where = self.config.source_path or "the config"
             self.notify(
                 f"{where}: [keymap] has no binding id {', '.join(unknown)} "
-                "(ids: F1 help lists the keys, the example config lists the ids)",
+                "(`cockpit keys` lists every id)",
                 severity="warning",
                 timeout=15,
             )
@@ -327,7 +542,7 @@ class CockpitApp(App[int]):
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
-        if isinstance(pane, PaneSlot):
+        if isinstance(pane, PaneSlot) and not self.discovering:
             pane.load()  # a key pressed before the slots were filled
         self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
         self._focus_pane(pane)
@@ -362,9 +577,9 @@ class CockpitApp(App[int]):
     @on(PresenceBar.Seen)
     def _presence_seen(self, message: PresenceBar.Seen) -> None:
         # Alone, the bar would only say "you": it shows once a partner (or a driver) exists.
-        self.query_one(PresenceBar).set_class(
-            len(message.people) > 1 or message.driver is not None, "-pairing"
-        )
+        # A beat can land after the bar is gone (quitting, a new incident): query, not query_one.
+        for bar in self.query(PresenceBar):
+            bar.set_class(len(message.people) > 1 or message.driver is not None, "-pairing")
 
     # -- store -------------------------------------------------------------------------------
 
@@ -376,20 +591,24 @@ class CockpitApp(App[int]):
         description="Opening the incident store",
     )
     def _open_incident(self) -> None:
-        store = EventStore(
-            self.config.store_path, clock=self.clock, mode=self.config.store_file_mode
-        )
+        try:
+            target = self.config.store_target
+        except ConfigError as exc:
+            raise StoreError(str(exc)) from None
+        store = open_store(target, clock=self.clock, mode=self.config.store_file_mode)
         drill = self.config.cockpit.drill
         record = store.incident(self._incident_id) if self._incident_id else None
         if self._incident_id and record is None:
-            raise StoreError(f"{store.path}: no incident with id {self._incident_id!r}")
+            raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
+        resumed = False
         if record is None and self._new_incident_title is None:
             record = store.current_incident(drill=drill)
+            resumed = record is not None
         if record is None:
             title = self._new_incident_title or UNTITLED
             record = store.create_incident(title, self.author, drill=drill)
         link = StoreLink(store, record.id)
-        state = IncidentState.from_events(link.new_events(force=True))
+        state = IncidentState.from_events(link.read(force=True).events)
         runbook: Runbook | None = None
         runbook_error = None
         try:
@@ -397,43 +616,163 @@ class CockpitApp(App[int]):
         except RunbookError as exc:
             runbook_error = str(exc)
         self.link = link
-        self.post_message(IncidentLoaded(state, runbook, runbook_error))
+        self._incident_id = record.id  # from now on, this incident, whatever else opens
+        self.post_message(IncidentLoaded(state, runbook, runbook_error, resumed))
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         self.state = message.state
+        self.runbook = message.runbook
         for pane in self.panes():
             if isinstance(pane, PhaseChecklist):
                 pane.runbook = message.runbook
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
-        self.query_one(PresenceBar).join(
-            self.config.store_path, message.state.incident_id, self.author
+        target = self.config.store_target
+        self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
+        if self.link is not None and self.link.shared:
+            self.sharing_shown = self.link.sharing()
+            self.query_one(IncidentHeader).sharing = self.sharing_shown
+            self._watch_store(target)  # exclusive: a switch to another incident replaces it
+        elif self._poll_timer is None:
+            self._poll_timer = self.set_interval(POLL_SECONDS, self._poll_store)
+        if message.resumed and message.state.resolved is not None:
+            self._ask_about_resolved(message.state)
+
+    def _ask_about_resolved(self, state: IncidentState) -> None:
+        """`cockpit` on a resolved incident never reopens it silently: review it, or start a
+        new one."""
+        resolved = state.resolved
+        assert resolved is not None
+        question = Text("The current incident is ", style="")
+        question.append("RESOLVED", style="bold")
+        question.append(f": {visible(state.title, 80)}\n")
+        question.append(
+            f"resolved at {resolved.at:%Y-%m-%d %H:%M} UTC by {visible(resolved.by, 40)}. "
+            "Review it (postmortem, action items), or open a new incident?"
         )
-        self.set_interval(POLL_SECONDS, self._poll_store)
+
+        def answered(choice: str | None) -> None:
+            if choice == "new":
+                self.action_new_incident()
+
+        self.push_screen(
+            ChoiceScreen(question, [("review", "Review it"), ("new", "New incident")]), answered
+        )
 
     def _push_state(self) -> None:
-        self.query_one(IncidentHeader).incident = self.state
+        headers = self.query(IncidentHeader)
+        if not headers:
+            return  # events read back while the app quits: the screen is already gone
+        headers.first().incident = self.state
         for pane in self.panes():
             pane.incident = self.state
+        self.refresh_bindings()  # what applies (declare, severity, resolve...) follows the state
+
+    def start_new_incident(self, title: str) -> None:
+        """Open a new incident and switch every pane to it; the old one is left as it is."""
+        self._incident_id = None
+        self._new_incident_title = title or UNTITLED
+        self.call_later(self._switch_incident)
+
+    async def _switch_incident(self) -> None:
+        old, self.link = self.link, None
+        self.state = None
+        self.service_errors = {}
+        await self.recompose()  # fresh panes: nothing of the old incident lingers in them
+        if old is not None:
+            with old.lock:
+                old.store.close()
+        self._start()
 
     def _poll_store(self) -> None:
         self._read_new_events()
 
     @work(thread=True, exclusive=True, group="store-poll", exit_on_error=False)
     def _read_new_events(self, force: bool = False) -> None:
-        if self.link is None:
+        link = self.link
+        if link is None:
             return
-        events = self.link.new_events(force=force)
-        if events:
-            self.post_message(EventsArrived(events))
+        batch = link.read(force=force)
+        if batch.events or batch.replace:
+            self.post_message(EventsArrived(batch.events, batch.replace))
+        if link.shared:
+            self.post_message(SharingChanged(link.sharing()))
+
+    @work(thread=True, exclusive=True, group="store-watch", exit_on_error=False)
+    def _watch_store(self, target: Any) -> None:
+        """PostgreSQL: LISTEN for partners' commits and read them by seq; push the outbox
+        as soon as the server answers again; keep the header's sharing state current."""
+        from cockpit.core.pg.watch import ChangeWatcher
+
+        link = self.link
+        if link is None:
+            return
+        worker = get_current_worker()
+        watcher = ChangeWatcher(target)
+        outbox_version = link.outbox_version()
+        try:
+            while not worker.is_cancelled:
+                wake = watcher.wait(WATCH_SECONDS)
+                try:
+                    outbox_version = self._watch_step(link, wake, outbox_version)
+                except StoreError as exc:
+                    # The local outbox or the server refused something: say it, keep watching.
+                    self.post_message(SharingChanged(Sharing(True, online=False, error=str(exc))))
+        finally:
+            watcher.close()
+
+    def _watch_step(self, link: StoreLink, wake: Any, outbox_version: int) -> int:
+        """One turn of the LISTEN loop (in the watch thread); returns the new bookkeeping."""
+        if link.incident_id in wake.events:
+            # A partner's commit: read it first, bookkeeping after (latency).
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+        read = wake.reconnected
+        version = link.outbox_version()
+        if version != outbox_version:  # `cockpit note` by this user, offline
+            outbox_version, read = version, True
+        sharing = link.sharing()
+        if sharing.pending or not sharing.online:
+            if link.sync():
+                read = True
+            sharing = link.sharing()
+        if read:
+            batch = link.read(force=True)
+            if batch.events or batch.replace:
+                self.post_message(EventsArrived(batch.events, batch.replace))
+            sharing = link.sharing()
+        if link.incident_id in wake.presence or wake.reconnected:
+            self.post_message(PresenceChanged())
+        # Compared with what the header shows, not with what this loop last sent: writes and
+        # polls post their own state, and a stale OFFLINE from them must not stick.
+        if _sharing_key(sharing) != _sharing_key(self.sharing_shown):
+            self.post_message(SharingChanged(sharing))
+        return outbox_version
+
+    def on_sharing_changed(self, message: SharingChanged) -> None:
+        self.sharing_shown = message.sharing
+        for header in self.query(IncidentHeader):  # none while the app shuts down
+            header.sharing = message.sharing
+
+    def on_presence_changed(self, message: PresenceChanged) -> None:
+        for bar in self.query(PresenceBar):
+            bar.look()
 
     def on_events_arrived(self, message: EventsArrived) -> None:
-        if self.state is None:
+        if self.state is None or self.link is None:
             return
-        for event in message.events:
-            self.state.apply(event)
-            if event.kind == Kind.INJECT:  # a facilitator's prompt in a drill: hard to miss
+        # Read just before a switch to a new incident: not this incident's events.
+        events = [e for e in message.events if e.incident_id == self.link.incident_id]
+        known = {event.id for event in self.state.events}
+        if message.replace:
+            self.state = IncidentState.from_events(events)
+        else:
+            self.state = self.state.apply(events)  # a new snapshot: panes redraw
+        for event in events:
+            if event.kind == Kind.INJECT and event.id not in known:
+                # A facilitator's prompt in a drill: hard to miss.
                 self.notify(
                     visible(str(event.payload.get("summary", ""))),
                     title="DRILL inject",
@@ -444,16 +783,25 @@ class CockpitApp(App[int]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "discovery":
+            # Discovery is best effort: say so and open with what a config-less run has.
+            self.notify(f"discovery failed: {event.worker.error!r}", severity="error", timeout=15)
+            self.discovering = False
+            self._load_slots()
+            return
         if event.state != WorkerState.ERROR or event.worker.group not in (
             "store-open",
             "store-write",
             "store-poll",
+            "store-watch",
         ):
             return
         error = event.worker.error
         text = str(error) if isinstance(error, StoreError) else f"store error: {error!r}"
         if event.worker.group == "store-write":
             text = f"NOT saved: {text}"
+        if event.worker.group == "store-watch":
+            text = f"live updates stopped: {text}"
         self.notify(text, severity="error", timeout=15)
 
     # -- writing -----------------------------------------------------------------------------
@@ -475,9 +823,31 @@ class CockpitApp(App[int]):
     def on_event_saved(self, message: EventSaved) -> None:
         if message.copy is not None:
             self.query_one(CopyNotice).show_copy(message.copy, saved=True)
-        elif message.saved_message:
+        if message.event.pending:
+            # The server is unreachable: durable here, but the partners do not have it yet.
+            said = (message.saved_message or "saved").removeprefix("saved").lstrip(": ")
+            text = "saved locally; not yet shared" + (f": {said}" if said else "")
+            self.notify(text, severity="warning", timeout=5)
+        elif message.copy is None and message.saved_message:
             self.notify(message.saved_message, timeout=3)
         self._read_new_events(force=True)
+
+    @work(thread=True, group="store-write", exit_on_error=False, description="Saving events")
+    def record_batch(self, items: list[tuple[str, dict[str, Any]]], saved_message: str) -> None:
+        """Append several events in this order (one worker: threads would race)."""
+        if self.link is None:
+            raise StoreError("the incident store is not open yet; nothing was saved")
+        event = None
+        for kind, payload in items:
+            event = self.link.append(kind, payload, self.author)
+        if event is not None:
+            self.post_message(EventSaved(event, saved_message))
+
+    @on(ErrorsRead)
+    def _errors_read(self, message: ErrorsRead) -> None:
+        self.service_errors = {
+            service: ServiceErrors(service, ratio) for service, ratio in message.errors.items()
+        }
 
     @on(RecordRequested)
     def _record_requested(self, message: RecordRequested) -> None:
@@ -522,81 +892,6 @@ class CockpitApp(App[int]):
             for sequence in sequences[1:]:
                 driver.write(sequence)
 
-    # -- human decisions ---------------------------------------------------------------------
-
-    def action_add_note(self) -> None:
-        def save(text: str | None) -> None:
-            if text:
-                self.record(Kind.NOTE_ADDED, {"text": text}, "saved: note")
-
-        self.push_screen(
-            TextPromptScreen("Add a note to the timeline", "what you saw or did"), save
-        )
-
-    def action_declare(self) -> None:
-        if self.state and self.state.declared:
-            self.notify(f"already declared {self.state.severity} by {self.state.declared.by}")
-            return
-
-        title = self.state.title if self.state else ""
-
-        def save(decision: DialogAnswer | None) -> None:
-            if decision is not None:
-                if decision.title and decision.title != title:
-                    self._record_rename(title, decision.title)
-                self.record(
-                    Kind.DECLARED,
-                    {"severity": decision.severity, "detail": decision.detail},
-                    f"saved: incident declared {decision.severity}",
-                )
-
-        untitled = title in ("", UNTITLED)
-        self.push_screen(DeclareScreen("" if untitled else title, untitled=untitled), save)
-
-    def action_rename(self) -> None:
-        title = self.state.title if self.state else ""
-
-        def save(new_title: str | None) -> None:
-            if new_title and new_title != title:
-                self._record_rename(title, new_title)
-
-        self.push_screen(
-            TextPromptScreen(
-                "Rename the incident (recorded on the timeline)",
-                "e.g. Checkout 5xx after the 14:31 deploy",
-                "" if title == UNTITLED else title,
-            ),
-            save,
-        )
-
-    def _record_rename(self, previous: str, title: str) -> None:
-        self.record(
-            Kind.RENAMED, {"title": title, "previous": previous}, f"saved: incident renamed {title}"
-        )
-
-    def action_mark_contained(self) -> None:
-        self._confirm_decision(
-            Kind.CONTAINED,
-            "contained",
-            "Mark the incident CONTAINED? Customers should no longer be hurt.",
-            "how it was contained, e.g. rolled back checkout to 7f3a2c1",
-        )
-
-    def action_mark_resolved(self) -> None:
-        self._confirm_decision(
-            Kind.RESOLVED,
-            "resolved",
-            "Mark the incident RESOLVED? Prod is verified healthy.",
-            "what verified it, e.g. 5xx back to 0.2% for 30 min",
-        )
-
-    def _confirm_decision(self, kind: str, word: str, question: str, placeholder: str) -> None:
-        def save(decision: DialogAnswer | None) -> None:
-            if decision is not None:
-                self.record(kind, {"detail": decision.detail}, f"saved: incident {word}")
-
-        self.push_screen(ConfirmScreen(question, placeholder), save)
-
     def notify(
         self,
         message: str,
@@ -611,46 +906,74 @@ class CockpitApp(App[int]):
 
     # -- help and commands -------------------------------------------------------------------
 
-    def action_hand_off(self) -> None:
+    def present_others(self) -> tuple[list[str], str | None]:
         bar = self.query_one(PresenceBar)
-
-        def save(payload: dict[str, Any] | None) -> None:
-            if payload:
-                self.record(HANDOFF_KIND, payload, f"saved: {payload['summary']}")
-
-        others = [p.who for p in bar.others()]
-        self.push_screen(HandoffScreen(self.author, others, bar.driver), save)
+        return [p.who for p in bar.others()], bar.driver
 
     def action_pane_help(self) -> None:
         pane = self._pane_of(self.focused)
         if pane is None:
             pane = next((p for p in self.panes() if p.has_class("-active")), None)
-        pane_help = pane.help_text if isinstance(pane, PaneSlot) else (pane.HELP if pane else "")
-        self.push_screen(HelpScreen((pane_help or "") + "\n\n" + APP_HELP))
+        inner = self.pane_content(pane.id) if pane is not None and pane.id else None
+        prose = inner.HELP if inner is not None and inner.HELP else f"# Cockpit\n\n{APP_PROSE}"
+        markdown = help_markdown(self, inner, self.config.keymap, prose)
+        self.push_screen(HelpScreen(markdown))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action by name, from the bindings: the app's, then each pane's. The help
+        line shows the key the action has now (keymap applied); what does not apply now
+        (`check_action`) is left out, as the footer dims it."""
         yield from super().get_system_commands(screen)
+        keymap = self.config.keymap
+        for row in class_rows(type(self), keymap, self):
+            name, params = _parsed(row.action)
+            if name in ("show_pane", "command_palette") or not self.check_action(name, params):
+                continue
+            yield SystemCommand(
+                row.description,
+                f"{row.key_text} · {row.tooltip}",
+                partial(self.run_action, row.action),
+            )
         for spec in PANES:
+            keys = next(
+                r
+                for r in class_rows(type(self), keymap, self)
+                if r.binding_id == f"pane-{spec.pane_id}"
+            )
             yield SystemCommand(
                 f"Go to {spec.title}",
-                f"Show the {spec.title} pane ({spec.key})",
-                lambda pane_id=spec.pane_id: self.action_show_pane(pane_id),
+                f"{keys.key_text} · Show the {spec.title} pane",
+                partial(self.action_show_pane, spec.pane_id),
             )
-        yield SystemCommand("Add note", "Add a note to the timeline (n)", self.action_add_note)
-        yield SystemCommand("Declare incident", "Declare with a severity (d)", self.action_declare)
-        yield SystemCommand("Rename incident", "Give the incident a name (T)", self.action_rename)
-        yield SystemCommand(
-            "Mark contained",
-            "Record that the incident is contained (C)",
-            self.action_mark_contained,
-        )
-        yield SystemCommand(
-            "Mark resolved", "Record that the incident is resolved (R)", self.action_mark_resolved
-        )
-        yield SystemCommand(
-            "Hand off driving", "Record a driver/navigator hand-off (H)", self.action_hand_off
-        )
-        yield SystemCommand("Pane help", "Help for the focused pane (F1)", self.action_pane_help)
+            pane = self.pane_content(spec.pane_id)
+            if isinstance(pane, PaneSlot):
+                continue  # not loaded yet
+            for row in class_rows(type(pane), keymap, self):
+                name, params = _parsed(row.action)
+                if not row.description or not pane.check_action(name, params):
+                    continue
+                yield SystemCommand(
+                    f"{spec.title}: {row.description}",
+                    f"{row.key_text} in {spec.title} · {row.tooltip}",
+                    partial(self._run_in_pane, spec.pane_id, row.action),
+                )
+
+    async def _run_in_pane(self, pane_id: str, action: str) -> None:
+        """A pane's action from the palette: show the pane, then run it there."""
+        self.action_show_pane(pane_id)
+        await self.run_action(action, self.pane_content(pane_id))
+
+
+def _sharing_key(sharing: Sharing | None) -> tuple[object, ...] | None:
+    """What the header says about sharing: equal keys read the same."""
+    if sharing is None:
+        return None
+    return (sharing.online, sharing.pending, sharing.rejected, sharing.error)
+
+
+def _parsed(action: str) -> tuple[str, tuple[object, ...]]:
+    _, name, params = parse_action(action)
+    return name, params
 
 
 def known_binding_ids() -> set[str]:
@@ -672,21 +995,28 @@ def run_tui(
     incident_id: str | None = None,
     new_incident_title: str | None = None,
     clock: Callable[[], datetime] = utc_now,
+    discover: bool = False,
 ) -> int:
-    """Open the cockpit. Config and store problems are one line on stderr and exit code 2."""
+    """Open the cockpit. Config and store problems are one line on stderr and exit code 2.
+
+    `discover`: no config file was found; the app discovers the host's sources in a worker."""
     import sys
 
     try:
         if config is None:
             config = load_config_file(config_path) if config_path else Config()
-        EventStore(
-            config.store_path, mode=config.store_file_mode
-        ).close()  # fail fast, before the screen switches
+        # Fail fast, before the screen switches (an unreachable server is not a failure: the
+        # cockpit works from the outbox until it is back).
+        open_store(config.store_target, mode=config.store_file_mode).close()
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
     app = CockpitApp(
-        config, clock=clock, incident_id=incident_id, new_incident_title=new_incident_title
+        config,
+        clock=clock,
+        incident_id=incident_id,
+        new_incident_title=new_incident_title,
+        discover=discover,
     )
     app.run()
     return app.return_code or 0

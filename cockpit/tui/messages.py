@@ -35,3 +35,11 @@ class RecordRequested(Message):
     payload: dict[str, Any]
     saved_message: str | None = "saved"
     """Said once the event is committed; None records quietly (high-rate events)."""
+
+
+@dataclass
+class ErrorsRead(Message):
+    """Health was read: each service's error ratio over the last few minutes (the Deploys
+    pane posts it; resolving says what is still failing)."""
+
+    errors: dict[str, float]

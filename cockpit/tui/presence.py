@@ -4,7 +4,8 @@ driver/navigator hand-off dialog.
 Wiring (the app does three things):
 
 - compose: `yield PresenceBar(clock=self.clock, id="presence-bar")` under the header;
-- once the incident is open: `presence_bar.join(store_path, incident_id, author)`;
+- once the incident is open: `presence_bar.join(store_target, incident_id, author)` (the SQLite
+  file's path or a PostgreSQL target, `Config.store_target`);
 - when the visible pane changes: `presence_bar.pane_changed(pane.PANE_TITLE)`.
 
 The bar runs its own timer and does all its I/O in a thread worker (its own SQLite
@@ -16,29 +17,24 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.core.presence import (
-    HEARTBEAT_SECONDS,
-    Presence,
-    PresenceBoard,
-    PresenceError,
-    handoff_payload,
-)
+from cockpit.core.presence import HEARTBEAT_SECONDS, Presence, PresenceError, handoff_payload
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Clock, utc_now
+from cockpit.core.store_target import PgTarget
+from cockpit.core.stores import open_board
+from cockpit.tui.screens import Dialog, Refused
 
 LABEL_MAX = 60
 """Longest `who (pane)` label shown for one person; authors are outside input."""
@@ -76,7 +72,7 @@ class PresenceBar(Static):
         self.clock = clock
         self.heartbeat_seconds = heartbeat_seconds
         self.host = host
-        self.store_path: Path | None = None
+        self.store_path: Path | PgTarget | None = None
         self.incident_id: str | None = None
         self.author = ""
         self.pane = ""
@@ -84,16 +80,18 @@ class PresenceBar(Static):
         """Everyone seen at the last heartbeat, this process included."""
         self.driver: str | None = None
         """Who drives, from the latest `pairing.handoff` event; None before any hand-off."""
-        self._board: PresenceBoard | None = None
+        self._board: Any = None
+        """A `PresenceBoard` (SQLite) or `PgPresenceBoard` (PostgreSQL)."""
+        self._board_target: Path | PgTarget | None = None
         self._board_lock = threading.Lock()  # a beat and a pane change may overlap
 
     def on_mount(self) -> None:
         self.update(Text("pairing: joining…", style="dim"))
         self.set_interval(self.heartbeat_seconds, self.beat)
 
-    def join(self, store_path: Path, incident_id: str, author: str) -> None:
+    def join(self, store_path: Path | PgTarget, incident_id: str, author: str) -> None:
         """Start showing (and announcing) presence in `incident_id` of the store at `store_path`."""
-        self.store_path = Path(store_path)
+        self.store_path = store_path if isinstance(store_path, PgTarget) else Path(store_path)
         self.incident_id = incident_id
         self.author = author
         self.beat()
@@ -115,14 +113,34 @@ class PresenceBar(Static):
             return
         self._beat(self.store_path, self.incident_id, self.author, self.pane)
 
+    def look(self) -> None:
+        """Read everyone's presence now without announcing ours (a partner moved)."""
+        if self.store_path is None or self.incident_id is None:
+            return
+        self._beat(self.store_path, self.incident_id, self.author, self.pane, announce=False)
+
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
-    def _beat(self, store_path: Path, incident_id: str, author: str, pane: str) -> None:
+    def _beat(
+        self,
+        store_path: Path | PgTarget,
+        incident_id: str,
+        author: str,
+        pane: str,
+        announce: bool = True,
+    ) -> None:
         try:
             with self._board_lock:
-                if self._board is None or self._board.path != store_path.expanduser():
-                    self._board = PresenceBoard(store_path, clock=self.clock, host=self.host)
+                if self._board is None or self._board_target != store_path:
+                    if self._board is not None:
+                        self._board.close()
+                    target = (
+                        store_path if isinstance(store_path, PgTarget) else store_path.expanduser()
+                    )
+                    self._board = open_board(target, clock=self.clock, host=self.host)
+                    self._board_target = store_path
                 board = self._board
-            board.beat(incident_id, author, pane)
+            if announce:
+                board.beat(incident_id, author, pane)
             people = board.present(incident_id)
             driver = board.driver(incident_id)
         except PresenceError as exc:
@@ -167,7 +185,7 @@ class PresenceBar(Static):
             board.close()
 
 
-class HandoffScreen(ModalScreen[dict[str, Any] | None]):
+class HandoffScreen(Dialog[dict[str, Any]]):
     """Driver/navigator hand-off: who takes over? Returns the `pairing.handoff` payload.
 
     `me` is this process's author; `driver` the current driver if a hand-off was recorded
@@ -175,16 +193,6 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
     """
 
     DEFAULT_CSS = """
-    HandoffScreen {
-        align: center middle;
-    }
-    HandoffScreen > Vertical {
-        width: 70;
-        height: auto;
-        border: round $primary;
-        background: $surface;
-        padding: 0 1;
-    }
     HandoffScreen OptionList {
         height: auto;
         max-height: 8;
@@ -192,9 +200,7 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
     """
 
     AUTO_FOCUS = "#handoff-to"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="handoff-cancel", tooltip="Close; nothing saved"),
-    ]
+    SAVE_LABEL = "Hand off"
 
     def __init__(self, me: str, candidates: list[str], driver: str | None = None) -> None:
         super().__init__()
@@ -202,43 +208,35 @@ class HandoffScreen(ModalScreen[dict[str, Any] | None]):
         self.driver = driver or me
         self.candidates = [c for c in dict.fromkeys(candidates) if c != self.driver]
 
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(f"Driver hand-off: {visible(self.driver, LABEL_MAX)} hands over to…"))
-            yield Input(
-                value=self.candidates[0] if self.candidates else "",
-                placeholder="who takes over the keyboard (name or user@host)",
-                id="handoff-to",
-            )
-            if self.candidates:
-                yield OptionList(
-                    *[
-                        Option(Text(visible(c, LABEL_MAX)), id=f"c{i}")
-                        for i, c in enumerate(self.candidates)
-                    ],
-                    id="handoff-candidates",
-                )
-            yield Label(
-                "Enter records the hand-off on the timeline. Esc cancels.", id="handoff-hint"
+    def fields(self) -> Iterable[Widget]:
+        yield Label(Text(f"Driver hand-off: {visible(self.driver, LABEL_MAX)} hands over to…"))
+        yield Input(
+            value=self.candidates[0] if self.candidates else "",
+            placeholder="who takes over the keyboard (name or user@host)",
+            id="handoff-to",
+        )
+        if self.candidates:
+            yield OptionList(
+                *[
+                    Option(Text(visible(c, LABEL_MAX)), id=f"c{i}")
+                    for i, c in enumerate(self.candidates)
+                ],
+                id="handoff-candidates",
             )
 
     @on(Input.Submitted, "#handoff-to")
-    def _typed(self, event: Input.Submitted) -> None:
-        self._choose(event.value)
+    def _typed(self) -> None:
+        self.action_save()
 
     @on(OptionList.OptionSelected, "#handoff-candidates")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self._choose(self.candidates[event.option_index])
+        self.query_one("#handoff-to", Input).value = self.candidates[event.option_index]
+        self.action_save()
 
-    def _choose(self, name: str) -> None:
-        to = name.strip()
-        hint = self.query_one("#handoff-hint", Label)
+    def answer(self) -> dict[str, Any]:
+        to = self.query_one("#handoff-to", Input).value.strip()
         if not to:
-            hint.update("Name who takes over (or Esc to cancel).")
-        elif to == self.driver:
-            hint.update(Text(f"{visible(to, LABEL_MAX)} is already driving; name someone else."))
-        else:
-            self.dismiss(handoff_payload(self.driver, to))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            raise Refused("name who takes over, or cancel", "handoff-to")
+        if to == self.driver:
+            raise Refused(f"{visible(to, LABEL_MAX)} is already driving; name someone else")
+        return handoff_payload(self.driver, to)

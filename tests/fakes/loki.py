@@ -192,6 +192,11 @@ class FakeLoki(FakeServer):
         self.streams.append(Stream(dict(labels), [(ns, line)]))
 
     def respond(self, request: RecordedRequest) -> Response:
+        if request.path == "/loki/api/v1/status/buildinfo":
+            return Response.json(200, {"version": "3.0.0", "revision": "fake", "branch": "HEAD"})
+        if request.path == "/loki/api/v1/labels":
+            names = sorted({name for stream in self.streams for name in stream.labels})
+            return Response.json(200, {"status": "success", "data": names})
         if request.path != "/loki/api/v1/query_range":
             return Response.text(404, "404 page not found\n")
         if self.required_org_id is not None:

@@ -1,55 +1,27 @@
-"""Error evidence read from the logs: signatures (first seen, last seen, counts) and
-per-minute error counts per service. Shared by the tools, the heuristics and triage.
+"""Error evidence read from the logs: error signatures (first seen, last seen, counts,
+services) and per-minute error counts per service. Shared by the tools, the heuristics and
+triage.
 
-Signatures are the search engine's (`cockpit.core.search.patterns.signature`), so the Logs
-pane, triage and the heuristics name the same failure the same way.
+Signatures come from the one clusterer (`cockpit.core.patterns.PatternIndex`), the one the
+Logs pane and `cockpit patterns` use, so they all name the same failure the same way.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from cockpit.core.config import Config
-from cockpit.core.search.model import Hit, Query, Source
-from cockpit.core.search.patterns import signature as line_signature
+from cockpit.core.patterns import PatternIndex, Signature
+from cockpit.core.search.model import Hit, Source
+from cockpit.core.signals import read_signals
 
-MAX_SIGNATURES = 200
-"""Distinct signatures reported, the most frequent; the rest are counted as "other"."""
-MAX_TRACKED = 20_000
-"""Distinct signatures counted while reading (bounds memory). Up to here the result does not
-depend on the order in which parallel sources deliver their lines."""
+__all__ = ["ErrorEvidence", "Signature", "collect_errors", "minutes_between"]
 
-
-@dataclass
-class Signature:
-    """One error signature over the window read."""
-
-    text: str
-    count: int = 0
-    first_seen: datetime | None = None
-    last_seen: datetime | None = None
-    services: Counter[str] = field(default_factory=Counter)
-    example: str = ""
-    """One raw line (untrusted text)."""
-
-    @property
-    def service(self) -> str | None:
-        """The service logging it most."""
-        return self.services.most_common(1)[0][0] if self.services else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "signature": self.text,
-            "count": self.count,
-            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
-            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
-            "services": dict(self.services),
-            "example": self.example,
-        }
+ADD_BATCH = 1024
+"""Error lines handed to the pattern index at a time."""
 
 
 @dataclass
@@ -59,12 +31,15 @@ class ErrorEvidence:
     since: datetime
     until: datetime
     signatures: list[Signature]
-    """Most frequent first."""
+    """Every signature, most frequent first (rare ones included: a rare one may be the
+    incident)."""
     per_minute: dict[str, Counter[datetime]]
     """Error lines per service per minute."""
     total: int
     errors: list[str]
     """One line per log source that failed."""
+    untracked: int = 0
+    """Error lines past the pattern index's bound on distinct shapes (counted, not grouped)."""
 
 
 def collect_errors(
@@ -76,52 +51,42 @@ def collect_errors(
     pattern: str | None = None,
 ) -> ErrorEvidence:
     """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them."""
-    from cockpit.core.search.engine import HitsFound, SearchEvent, make_sources, run_search
+    # A line's service is the one read_signals gives: its own, else its source's, else the
+    # source's name (never the process a header names: deploys and health are per configured
+    # service). Lines are grouped in batches: the index's loop is cheapest per batch.
+    index = PatternIndex()
+    service_of = index.service_of
+    batch: list[Hit] = []
 
-    chosen = list(sources) if sources is not None else make_sources(config)
-    service_of = {source.name: source.service for source in chosen}
-    by_text: dict[str, Signature] = {}
-    per_minute: dict[str, Counter[datetime]] = defaultdict(Counter)
-    other = Signature("(other signatures)")
-    total = 0
+    def add(hit: Hit, service: str) -> None:
+        if hit.service is None:
+            service_of[hit.source] = service  # the same for every line of a source
+        elif hit.service != service:
+            hit = replace(hit, service=service)
+        batch.append(hit)
+        if len(batch) >= ADD_BATCH:
+            index.add_many(batch)
+            batch.clear()
 
-    def add(hit: Hit) -> None:
-        nonlocal total
-        total += 1
-        service = hit.service or service_of.get(hit.source) or hit.source
-        text = line_signature(hit.text)
-        signature = by_text.get(text)
-        if signature is None:
-            if len(by_text) >= MAX_TRACKED:
-                signature = other
-            else:
-                signature = by_text[text] = Signature(text, example=hit.text[:500])
-        elif hit.ts is not None and signature.first_seen and hit.ts < signature.first_seen:
-            signature.example = hit.text[:500]  # the earliest line, whichever source was first
-        signature.count += 1
-        signature.services[service] += 1
-        if hit.ts is not None:
-            if signature.first_seen is None or hit.ts < signature.first_seen:
-                signature.first_seen = hit.ts
-            if signature.last_seen is None or hit.ts > signature.last_seen:
-                signature.last_seen = hit.ts
-            per_minute[service][hit.ts.replace(second=0, microsecond=0)] += 1
-
-    def on_event(event: SearchEvent) -> None:
-        if isinstance(event, HitsFound):
-            for hit in event.hits:
-                add(hit)
-
-    query = Query(pattern or config.health.error_pattern, regex=True, since=since, until=until)
-    result = run_search(chosen, query, on_event, max_hits=0, lossless=True)
-    ranked = sorted(by_text.values(), key=lambda s: (-s.count, s.text))
-    signatures = ranked[:MAX_SIGNATURES]
-    for rest in ranked[MAX_SIGNATURES:]:
-        other.count += rest.count
-        other.services.update(rest.services)
-    if other.count:
-        signatures.append(other)
-    return ErrorEvidence(since, until, signatures, dict(per_minute), total, result.errors)
+    signals = read_signals(
+        config,
+        since,
+        until,
+        health=False,
+        sources=sources,
+        error_pattern=pattern,
+        on_error_line=add,
+    )
+    index.add_many(batch)
+    return ErrorEvidence(
+        since,
+        until,
+        index.signatures(),
+        signals.errors,  # per service per minute, counted in the same pass
+        index.total,
+        signals.source_errors,
+        index.untracked,
+    )
 
 
 def minutes_between(start: datetime, end: datetime) -> float:

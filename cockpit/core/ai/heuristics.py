@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from cockpit.core.ai.evidence import ErrorEvidence, Signature
 from cockpit.core.ai.hypotheses import Hypothesis, hypothesis_id
 from cockpit.core.config import Config
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import RollbackReport
+from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 MINUTE = timedelta(minutes=1)
 STEP_MIN_MINUTES = 3
@@ -82,10 +83,10 @@ def _quote(text: str, limit: int = 90) -> str:
 
 
 def _signature_ref(signature: Signature) -> str:
-    first = signature.first_seen.strftime("%H:%M:%S") if signature.first_seen else "?"
+    first = hhmmss(signature.first_seen) if signature.first_seen else "?"
     where = ", ".join(f"{s} {n}" for s, n in signature.services.most_common(3))
     count = f"{signature.count} lines, first seen {first} UTC"
-    return f"signature {_quote(signature.text)}: {count} ({where})"
+    return f"signature {_quote(signature.template)}: {count} ({where})"
 
 
 def _rollback_command(
@@ -119,9 +120,7 @@ def propose(
     health = config.health
     skew = timedelta(seconds=health.clock_skew_seconds)
     window = timedelta(minutes=health.correlation_minutes)
-    real = [
-        s for s in errors.signatures if s.first_seen is not None and s.text != "(other signatures)"
-    ]
+    real = [s for s in errors.signatures if s.first_seen is not None]
     new = [s for s in real if s.first_seen is not None and s.first_seen >= recent_since]
     new_lines = sum(s.count for s in new) or 1
     steps = {
@@ -152,12 +151,12 @@ def propose(
         stepped = step is not None and deploy.time - skew <= step.onset <= deploy.time + window
         score = round(0.45 * proximity + 0.2 * share + 0.25 * own + 0.1 * stepped, 3)
         after.sort(key=lambda s: -s.count)
-        explained |= {s.text for s in after}
+        explained |= {s.template for s in after}
         minutes = round(lead / MINUTE)
         claim = (
             f"The {deploy.service} deploy {deploy.label} at {hhmm(deploy.time)} UTC introduced "
             f"the errors: {len(after)} new error signature(s) appeared within {max(minutes, 1)} "
-            f"min of it, led by {_quote(after[0].text, 70)}"
+            f"min of it, led by {_quote(after[0].template, 70)}"
         )
         evidence = [
             f"deploy {deploy.service} {deploy.short_sha or deploy.label} at {iso_utc(deploy.time)}"
@@ -199,16 +198,16 @@ def propose(
             )
         )
     for signature in new:
-        if signature.text in explained:
+        if signature.template in explained:
             continue
         assert signature.first_seen is not None
         claim = (
             f"A new error appeared in {signature.service} at {hhmm(signature.first_seen)} UTC "
-            f"with no deploy shortly before it: {_quote(signature.text, 70)}"
+            f"with no deploy shortly before it: {_quote(signature.template, 70)}"
         )
         found.append(
             Hypothesis(
-                id=hypothesis_id("heuristic", f"new-signature:{signature.text}"),
+                id=hypothesis_id("heuristic", f"new-signature:{signature.template}"),
                 origin="heuristic",
                 claim=claim,
                 evidence=[_signature_ref(signature)],
@@ -256,11 +255,11 @@ def _git_prefix(config: Config, service: str) -> str:
 
 def search_term(signature: Signature) -> str:
     """A literal, shell-quoted search term for a signature: its longest placeholder-free run
-    that occurs verbatim in the raw example line (a signature may add a level or service
-    prefix that the line spells differently)."""
+    that occurs verbatim in the raw example line (a JSON or logfmt line spells its message
+    escaped or quoted)."""
     runs = [
         run.strip(" ,:;()'\"")
-        for piece in signature.text.split("<")
+        for piece in signature.template.split("<")
         for run in (piece.split(">", 1)[-1],)
     ]
     found = []
@@ -269,8 +268,8 @@ def search_term(signature: Signature) -> str:
         # Drop leading words (e.g. `error checkout:`) until the rest is in the raw line.
         for start in range(len(words)):
             tail = " ".join(words[start:]).strip(" ,:;()'\"")
-            if len(tail) >= 4 and tail in signature.example:
+            if len(tail) >= 4 and tail in signature.example.text:
                 found.append(tail)
                 break
-    best = max(found or runs, key=len, default=signature.text) or signature.text
+    best = max(found or runs, key=len, default=signature.template) or signature.template
     return shlex.quote(best)

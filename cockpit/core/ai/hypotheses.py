@@ -8,6 +8,8 @@ evidence). `project(events)` folds them into what the pane shows.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -116,6 +118,29 @@ class HypothesisView:
     def status(self) -> Status:
         return self.judgements[-1].status if self.judgements else Status.UNVERIFIED
 
+    @property
+    def key(self) -> str:
+        """The hypothesis id."""
+        return self.hypothesis.id
+
+    @property
+    def claim(self) -> str:
+        """The claim as a reader sees it: a quote its author cut short made whole again from
+        the evidence that quotes it in full."""
+        return whole_quotes(self.hypothesis.claim, map(str, self.hypothesis.evidence))
+
+    @property
+    def by(self) -> str:
+        """Who judged it last, or (never judged) its origin and who proposed it."""
+        if self.judgements:
+            return self.judgements[-1].by
+        return f"{self.hypothesis.origin} ({self.proposed_by})"
+
+    @property
+    def note(self) -> str:
+        """The latest judgement's note ("" while UNVERIFIED)."""
+        return self.judgements[-1].note if self.judgements else ""
+
 
 def judgement_payload(
     hypothesis_id: str, note: str, evidence: list[str], by: str, *, verified: bool
@@ -131,7 +156,7 @@ def judgement_payload(
     }
 
 
-def project(events: list[Event]) -> list[HypothesisView]:
+def project(events: Sequence[Event]) -> list[HypothesisView]:
     """Every hypothesis proposed in `events`, in proposal order, with human judgements applied.
 
     A judgement counts only with a non-empty note and evidence (the pane enforces both; a
@@ -164,3 +189,23 @@ def project(events: list[Event]) -> list[HypothesisView]:
                 )
             )
     return list(views.values())
+
+
+_CUT_QUOTE = re.compile(r"'([^']{8,})…'")
+
+
+def whole_quotes(claim: str, evidence: Iterable[str]) -> str:
+    """`claim` with each quote its author cut short (`'upstream timeout (attemp…'`) made
+    whole again from the evidence that quotes the same text in full, when one does."""
+    evidence = list(evidence)
+
+    def restore(match: re.Match[str]) -> str:
+        start = "'" + match.group(1)
+        for item in evidence:
+            at = item.find(start)
+            end = item.find("'", at + len(start)) if at >= 0 else -1
+            if end > at >= 0:
+                return item[at : end + 1]
+        return match.group(0)
+
+    return _CUT_QUOTE.sub(restore, claim)

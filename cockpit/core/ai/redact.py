@@ -12,6 +12,7 @@ Any failure raises `RedactionError`, and callers then send nothing (fail closed)
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import hmac
 import os
@@ -122,14 +123,38 @@ def _looks_secret(text: str) -> bool:
 
 
 _SECRET_WORDS = (
+    # Compound names first, so `SECRET_KEY_BASE=` is one key, not `secret` then `_KEY_BASE`.
+    r"secret[_-]?access[_-]?key|secret[_-]?key(?:[_-]?base)?|client[_-]?secret|app[_-]?secret|"
+    r"webhook[_-]?secret|shared[_-]?access[_-]?key|account[_-]?key|private[_-]?key|"
+    r"(?:access|refresh|id|auth|session|api|bearer|bot)[_-]?token|"
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|client[_-]?secret|credentials?|session[_-]?id|cookie"
+    r"credentials?|session[_-]?id|sessionid|cookie"
 )
+_SHORT_SECRET_WORDS = r"pass|sig"
+"""Short names (`pass=`, an Azure SAS `sig=`) count only as a whole word or after `_`, so
+`bypass=true` and `signal=9` are left alone."""
+_ASSIGN = r"[\"']?\s*(?:[:=]|%(?:25)?3[AaDd])\s*"
+"""`=` or `:` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
+_VALUE = r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
+"""A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an unquoted
+one ends at whitespace or punctuation. Quotes are kept out of the placeholder."""
+
+
+def _not_a_port(value: str) -> bool:
+    """`https://host:8443/a@b` has a port, not a password, before its `@`."""
+    return re.fullmatch(r"\d{1,5}(?:/.*)?", value) is None
+
 
 # (kind, pattern source, validator). `(?P<value>...)` marks the part replaced; without it the
 # whole match is. Case-insensitive parts use scoped `(?i:...)`, so the rules can be combined.
 RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
-    ("url-credentials", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:(?P<value>[^@\s/]+)@", None),
+    # A DSN's password runs to the LAST `@` before the host (greedy), so `p@ssW0rd` or
+    # `abc/def` is taken whole: parsed by the URL's structure, not up to the first `@`.
+    (
+        "url-credentials",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"'<>]*:(?P<value>[^\s\"'<>]+)@[A-Za-z0-9\[_]",
+        _not_a_port,
+    ),
     (
         "authorization",
         r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
@@ -147,7 +172,14 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
         r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
         r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
-        r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,})",
+        r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,}"
+        r"|hv[sb]\.[A-Za-z0-9_-]{24,}|AGE-SECRET-KEY-1[0-9A-Z]{50,}|pypi-AgE[A-Za-z0-9_-]{40,}"
+        r"|GOCSPX-[A-Za-z0-9_-]{20,}|ya29\.[A-Za-z0-9_-]{20,}|\d{8,10}:AA[A-Za-z0-9_-]{30,})",
+        None,
+    ),
+    (
+        "webhook",
+        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]+",
         None,
     ),
     ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+", None),
@@ -156,15 +188,17 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
         None,
     ),
-    ("aws-secret", r"[A-Za-z0-9/+=]{40,}", _aws_secret),
+    ("secret-value", r"(?i:" + _SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
+    ("secret-value", r"(?:\b|_)(?i:" + _SHORT_SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
+    # `curl -u user:pass`, `--password hunter2`: credentials given to a command line.
+    ("cli-credentials", r"(?:^|\s)(?:-u|--user)\s+[^\s:]+:(?P<value>[^\s\"']+)", None),
     (
-        "secret-value",
-        # A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an
-        # unquoted one ends at whitespace or punctuation. Quotes are kept out of the placeholder.
-        r"(?i:" + _SECRET_WORDS + r")[\"']?\s*[:=]\s*"
-        r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})",
+        "cli-credentials",
+        r"(?:^|\s)--(?i:password|passwd|pass|token|secret|api-key)\s+(?P<value>[^\s\"'-][^\s\"']*)",
         None,
     ),
+    # A Docker config's `"auth": "<base64 user:password>"`.
+    ("secret-value", r"\"auth\"\s*:\s*\"(?P<value>[A-Za-z0-9+/]{12,}={0,2})\"", None),
     (
         "secret-in-prose",
         # "the password is hunter2": the key=value rule does not see prose. The value must look
@@ -173,14 +207,34 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"\s+(?i:is|was|reads)\s+(?P<value>[^\s\"',;]{3,}[^\s\"',;.])",
         _looks_secret,
     ),
+    # After the name=value rules: at the same position a validated broad rule would otherwise
+    # take `AccountKey=<base64>` whole, fail its check and hide it from them.
+    ("aws-secret", r"[A-Za-z0-9/+]{40,}={0,2}", _aws_secret),
     ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
     ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
 )
 
 PRIVATE_KEY = re.compile(
-    r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[\s\S]*)"
+    r"-{4,5} ?BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
+    r"(?:[\s\S]*?-{4,5} ?END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|[\s\S]*)"
 )
-"""Multi-line, so it runs as its own pass (only when the text holds `PRIVATE KEY`)."""
+"""Multi-line, so it runs as its own pass (only when the text holds `PRIVATE KEY`): PEM,
+OpenSSH, PKCS#8 (encrypted too), `PGP PRIVATE KEY BLOCK` and SSH2 (`---- BEGIN ...`) keys;
+with no END marker everything after BEGIN is taken (fail closed)."""
+
+_KEY_LINE_TOKEN = re2.compile(r"(?m)([A-Za-z0-9+/]{16,}={0,2})[\"',;)\]}]*[ \t\r]*$")
+"""The base64 run that ends a line (a PEM body line after a log prefix, maybe in quotes)."""
+_KEY_MARKER = re2.compile(r"-{4,5} ?(?:BEGIN|END) [A-Z0-9 ]+-{4,5}")
+_LONG_BASE64 = re2.compile(r"[A-Za-z0-9+/]{40}")
+_NEWLINE = re2.compile("\n")
+KEY_BODY_MIN = 40
+"""A base64 run this long in a run of such lines is key material (PEM lines are 64)."""
+
+
+def _high_entropy(token: str) -> bool:
+    """Key material mixes cases and digits (a hex sha or a word run does not)."""
+    return _mixed_base64(token.rstrip("="))
+
 
 RULES: tuple[_Rule, ...] = (
     ("private-key", PRIVATE_KEY, 0, None),
@@ -315,10 +369,51 @@ class Redactor:
         if self._rules is not RULES:
             for kind, pattern, group, validator in self._rules:
                 text = pattern.sub(self._replacer(kind, group, validator), text)
+                if kind == "private-key":
+                    text = self._key_lines(text)
             return text
         if "PRIVATE KEY" in text:
             text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
+        text = self._key_lines(text)
         return COMBINED.sub(self._combined, text)
+
+    def _key_lines(self, text: str) -> str:
+        """Key material logged one line per entry (each body line its own search hit, the
+        BEGIN marker on another line or not among the hits at all): a high-entropy base64 run
+        ending a line is replaced when the line next to it is a BEGIN/END marker or another
+        such run. A hex sha or an ordinary word never qualifies (no mixed case)."""
+        if not _LONG_BASE64.search(text):
+            return text
+        newlines = [m.start() for m in _NEWLINE.finditer(text)]
+
+        def line_of(position: int) -> int:
+            return bisect.bisect_left(newlines, position)
+
+        tokens: dict[int, tuple[int, int]] = {}
+        for found in _KEY_LINE_TOKEN.finditer(text):
+            if _high_entropy(found.group(1)):
+                tokens[line_of(found.start(1))] = found.span(1)
+        if not tokens:
+            return text
+        markers = {line_of(m.start()) for m in _KEY_MARKER.finditer(text)}
+        long_lines = {i for i, (a, b) in tokens.items() if b - a >= KEY_BODY_MIN}
+
+        def beside(index: int, lines: set[int]) -> bool:
+            return index - 1 in lines or index + 1 in lines
+
+        body = {i for i in long_lines if beside(i, long_lines) or beside(i, markers)}
+        # A short last line (`...==`) belongs to the key when it borders the body or a marker.
+        body |= {i for i in tokens if beside(i, body) or beside(i, markers)}
+        if not body:
+            return text
+        pieces: list[str] = []
+        last = 0
+        for i in sorted(body):
+            start, end = tokens[i]
+            pieces += [text[last:start], self.placeholder("key-material", text[start:end])]
+            last = end
+        pieces.append(text[last:])
+        return "".join(pieces)
 
     def _combined(self, match: re.Match[str]) -> str:
         name = match.lastgroup or ""
@@ -436,13 +531,13 @@ _by_incident_lock = threading.Lock()
 def incident_redactor(config: Any, incident_id: str) -> Redactor:
     """The incident's redactor, salted from the config's store (`redactor_for` with the
     store's salt loader). Reads the store: call it from a worker thread."""
-    from cockpit.core.store import incident_redaction_salt
+    from cockpit.core.stores import incident_redaction_salt
 
     return redactor_for(
         incident_id,
         config_secret_names(config),
         salt=lambda: incident_redaction_salt(
-            config.store_path, incident_id, mode=config.store_file_mode
+            config.store_target, incident_id, mode=config.store_file_mode
         ),
     )
 

@@ -3,7 +3,9 @@
 Each `Tool` has a name, a description, a pydantic input model (its JSON schema is what the
 model sees) and `call(arguments) -> ToolResult`. Inputs are validated; services, refs and paths
 are checked against allowlists built from the config and the deploy history; every result is
-cut to an output budget with a visible `[truncated: N more ...]` marker.
+cut to an output budget with a visible `[truncated: N more ...]` marker. Given the session's
+redactor, every piece of outside text is redacted before it is cut (`clip`: a key cut in half
+no longer matches any rule), and the whole result once more before it leaves the tool.
 
 No tool writes, executes a command built from its input, fetches a URL or changes incident
 state: they read logs (through the search engine), deploy histories and git (through the
@@ -20,7 +22,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cockpit.core.ai.redact import RedactionError, Redactor
 from cockpit.core.config import Config
+from cockpit.core.incident import describe
+from cockpit.core.search.model import Query
 from cockpit.core.store import Event, utc_now
 
 StoreReader = Callable[[], list[Event]]
@@ -66,6 +71,28 @@ class Tool:
 
 class ToolInputError(Exception):
     """Arguments failed validation or an allowlist: the message says which and why."""
+
+
+CUT_MARKER = " …"
+"""Ends a piece of text `clip` shortened."""
+
+
+def clip(text: str, limit: int, redactor: Redactor | None) -> str:
+    """`text` redacted (when a redactor is given) and then cut to about `limit` characters.
+
+    Redaction comes first, so a secret straddling the cut is replaced whole instead of leaving
+    a prefix no rule recognises; and a cut never leaves half a word behind (the partial word is
+    dropped), so even unredacted text cannot leak the start of a token. Raises RedactionError.
+    """
+    if redactor is not None:
+        text = redactor.redact(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if not text[limit].isspace():
+        space = max(cut.rfind(" "), cut.rfind("\t"))
+        cut = cut[:space] if space >= 0 else ""
+    return cut.rstrip() + CUT_MARKER
 
 
 def truncate(lines: Sequence[str], budget: int, unit: str = "lines") -> tuple[str, bool]:
@@ -141,12 +168,18 @@ class _Context:
         store_reader: StoreReader | None,
         clock: Callable[[], datetime],
         budget: int,
+        redactor: Redactor | None = None,
     ) -> None:
         self.config = config
         self.store_reader = store_reader
         self.clock = clock
         self.budget = budget
+        self.redactor = redactor
         self._deploys: list[Any] | None = None
+
+    def clip(self, text: str, limit: int) -> str:
+        """`clip` with this session's redactor."""
+        return clip(text, limit, self.redactor)
 
     @property
     def services(self) -> list[str]:
@@ -195,9 +228,14 @@ def registry(
     *,
     clock: Callable[[], datetime] = utc_now,
     budget: int | None = None,
+    redactor: Redactor | None = None,
 ) -> list[Tool]:
-    """The read-only tools over this config. `store_reader` returns the incident's events."""
-    ctx = _Context(config, store_reader, clock, budget or config.ai.tool_output_chars)
+    """The read-only tools over this config. `store_reader` returns the incident's events.
+
+    With `redactor` (the AI session's or MCP's), outside text is redacted before any cut and
+    every result is redacted before it is returned; if redaction fails the result is withheld.
+    """
+    ctx = _Context(config, store_reader, clock, budget or config.ai.tool_output_chars, redactor)
     specs: list[tuple[str, str, type[_Input], Callable[[Any, _Context], ToolResult]]] = [
         (
             "search_logs",
@@ -258,7 +296,14 @@ def _bind(
             )
             return ToolResult(f"invalid arguments: {problems}", is_error=True)
         try:
-            return handler(parsed, ctx)
+            result = handler(parsed, ctx)
+            if ctx.redactor is not None:
+                result = ToolResult(
+                    ctx.redactor.redact(result.text), result.truncated, result.is_error
+                )
+            return result
+        except RedactionError as exc:  # fail closed: nothing unredacted leaves the tool
+            return ToolResult(f"result withheld: {exc}", is_error=True)
         except ToolInputError as exc:
             return ToolResult(str(exc), is_error=True)
         except Exception as exc:  # a failing reader is an error result, never a crash
@@ -268,13 +313,24 @@ def _bind(
     return call
 
 
+def _without_long_line_marker(text: str) -> str:
+    """A hit the search engine cut at 8 KB ends in a marker after a partial word: drop that
+    word too, so a token cut there cannot leak its start."""
+    from cockpit.core.search.files import LONG_LINE_MARKER
+
+    if not text.endswith(LONG_LINE_MARKER):
+        return text
+    body = text[: -len(LONG_LINE_MARKER)]
+    space = body.rfind(" ")
+    return (body[:space] if space >= 0 else "") + LONG_LINE_MARKER
+
+
 def _fmt_time(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
 
 
 def _search_logs(args: SearchLogsInput, ctx: _Context) -> ToolResult:
     from cockpit.core.search.engine import make_sources, run_search
-    from cockpit.core.search.model import Query
 
     services = ctx.check_services(args.services)
     now = ctx.clock()
@@ -295,7 +351,9 @@ def _search_logs(args: SearchLogsInput, ctx: _Context) -> ToolResult:
     lines = [f"{result.total} matching lines (showing the newest {len(result.hits)})"]
     lines += [f"error: {error}" for error in result.errors]
     for hit in reversed(result.hits):
-        lines.append(f"{_fmt_time(hit.ts)} {hit.service or hit.source}: {hit.text[:600]}")
+        # Redacted before the cut (a key straddling character 600 is replaced whole).
+        text = _without_long_line_marker(hit.text)
+        lines.append(f"{_fmt_time(hit.ts)} {hit.service or hit.source}: {ctx.clip(text, 600)}")
     text, cut = truncate(lines, ctx.budget)
     return ToolResult(text, cut)
 
@@ -325,9 +383,9 @@ def _error_patterns(args: ErrorPatternsInput, ctx: _Context) -> ToolResult:
         where = ", ".join(f"{s}={n}" for s, n in signature.services.most_common())
         lines.append(
             f"{signature.count}x{new} first {_fmt_time(signature.first_seen)} last "
-            f"{_fmt_time(signature.last_seen)} [{where}] {signature.text}"
+            f"{_fmt_time(signature.last_seen)} [{where}] {signature.template}"
         )
-        lines.append(f"   example: {signature.example[:300]}")
+        lines.append(f"   example: {ctx.clip(signature.example.text, 300)}")
     if len(shown) > args.max_patterns:
         lines.append(f"[truncated: {len(shown) - args.max_patterns} more signatures]")
     text, cut = truncate(lines, ctx.budget)
@@ -351,7 +409,7 @@ def _list_deploys(args: ListDeploysInput, ctx: _Context) -> ToolResult:
             f"{_fmt_time(deploy.time)} {deploy.service} sha={deploy.sha or '-'} "
             f"version={deploy.version or '-'} revision={deploy.revision or '-'} "
             f"actor={deploy.actor or '-'} tag={deploy.ref or '-'} "
-            f"subject={(deploy.subject or '')[:120]}"
+            f"subject={ctx.clip(deploy.subject or '', 120)}"
         )
     if len(deploys) > args.max_deploys:
         lines.append(f"[truncated: {len(deploys) - args.max_deploys} more deploys]")
@@ -421,13 +479,11 @@ def _show_diff(args: ShowDiffInput, ctx: _Context) -> ToolResult:
 
 
 def _get_timeline(args: GetTimelineInput, ctx: _Context) -> ToolResult:
-    from cockpit.core.incident import describe
-
     if ctx.store_reader is None:
         return ToolResult("no incident timeline is open", is_error=True)
     events = ctx.store_reader()
     shown = events[-args.last :]
     lines = [f"{len(events)} events (showing the newest {len(shown)})"]
-    lines += [f"{_fmt_time(e.ts)} {e.author}: {describe(e)[:400]}" for e in shown]
+    lines += [f"{_fmt_time(e.ts)} {e.author}: {ctx.clip(describe(e), 400)}" for e in shown]
     text, cut = truncate(lines, ctx.budget)
     return ToolResult(text, cut)

@@ -15,8 +15,11 @@ from cockpit.core.ai.evidence import ErrorEvidence, collect_errors
 from cockpit.core.ai.heuristics import propose
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, Hypothesis
 from cockpit.core.config import Config
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys import analyse_rollback
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, RollbackReport
+from cockpit.core.sanitize import visible
+from cockpit.core.timefmt import hhmm, hhmmss, iso_utc
 
 NOTHING_EXECUTED = (
     "Read-only triage: nothing was executed. Commands are text for a human to check and run."
@@ -36,13 +39,18 @@ class SkillError(Exception):
 
 def load_skills(config: Config) -> list[str]:
     """The text of every Markdown skill file in `[ai] skills`, in order."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     texts = []
     for path in config.ai.skills:
         resolved = config.resolve(path)
         try:
-            texts.append(resolved.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+            texts.append(read_regular_text(resolved, what="triage skill"))
+        except UnsafeFileError as exc:
+            raise SkillError(str(exc)) from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
             raise SkillError(f"{resolved}: cannot read triage skill file ({reason})") from None
     return texts
 
@@ -86,8 +94,6 @@ class TriageReport:
 
     def lines(self, markdown: bool = False) -> list[str]:
         """The report as text (or Markdown); outside text made visible-safe."""
-        from cockpit.core.sanitize import visible
-
         h2 = "## " if markdown else ""
         item = "- " if markdown else "  "
         sub = "    - " if markdown else "     "
@@ -109,11 +115,11 @@ class TriageReport:
         out += ["", f"{h2}Error patterns in the window ({len(self.recent_signatures)})"]
         for s in self.recent_signatures[:15]:
             new = " NEW" if s.first_seen and s.first_seen >= self.since else ""
-            first = s.first_seen.strftime("%H:%M:%S") if s.first_seen else "?"
+            first = hhmmss(s.first_seen) if s.first_seen else "?"
             where = ", ".join(f"{name} {n}" for name, n in s.services.most_common(3))
             out.append(
                 f"{item}{s.count}x{new} since {first} ({visible(where, 80)}): "
-                f"{code(visible(s.text, 200))}"
+                f"{code(visible(s.template, 200))}"
             )
         if not self.recent_signatures:
             out.append(f"{item}no error lines in the window")
@@ -167,8 +173,6 @@ def gather(
     config: Config, *, now: datetime, window: timedelta = timedelta(hours=1)
 ) -> TriageReport:
     """The offline triage: deploys, error patterns, rollback targets, heuristic hypotheses."""
-    from cockpit.core.deploys import analyse_rollback
-
     since = now - window
     listing, report = analyse_rollback(config, now=now, lookback=max(BASELINE, window))
     errors = collect_errors(config, since=since - BASELINE, until=now + timedelta(minutes=1))
@@ -214,10 +218,12 @@ def triage_session(
     from cockpit.core.ai.redact import Redactor, config_secret_names
     from cockpit.core.ai.tools import registry
 
+    redactor = redactor or Redactor(extra_secret_names=config_secret_names(config))
     return ModelSession(
         config,
-        registry(config, store_reader, clock=lambda: report.now),
-        redactor=redactor or Redactor(extra_secret_names=config_secret_names(config)),
+        # The tools redact outside text before cutting it (the body is redacted again whole).
+        registry(config, store_reader, clock=lambda: report.now, redactor=redactor),
+        redactor=redactor,
         record=record,
         boundary=boundary,
         on_text=on_text,

@@ -6,24 +6,15 @@ nothing here imports textual.
 
 from cockpit.core.comms.cadence import Cadence, cadence, diff_against_last
 from cockpit.core.comms.drafts import AI_REWRITE_STATUS, customer_email, draft, status_update
-from cockpit.core.comms.events import (
-    ACTION_ITEM_ADDED,
-    COMMS_KIND,
-    CUSTOMER_EMAIL,
-    FACT_SET,
-    ROOT_CAUSE_STATED,
-    STATUS_UPDATE,
-)
+from cockpit.core.comms.events import COMMS_KIND, CUSTOMER_EMAIL, FACT_SET, STATUS_UPDATE
 from cockpit.core.comms.facts import CommsFacts, CommsStatus, Fact, LogFacts, read_log_facts
 from cockpit.core.comms.lint import Finding, LintContext, lint
 
 __all__ = [
-    "ACTION_ITEM_ADDED",
     "AI_REWRITE_STATUS",
     "COMMS_KIND",
     "CUSTOMER_EMAIL",
     "FACT_SET",
-    "ROOT_CAUSE_STATED",
     "STATUS_UPDATE",
     "Cadence",
     "CommsFacts",

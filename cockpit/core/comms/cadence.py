@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cockpit.core.comms.events import STATUS_UPDATE, CommsCopy, comms_copies
-from cockpit.core.comms.facts import CommsStatus, hhmm, update_times
+from cockpit.core.comms.facts import CommsStatus, update_times
 from cockpit.core.incident import IncidentState
+from cockpit.core.timefmt import hhmm
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,18 @@ class Cadence:
             if self.promise is not None:
                 return (
                     f"no update cadence: {self.status.value};"
-                    f" the draft promises the next update by {hhmm(self.promise)}"
+                    f" the draft promises the next update by {hhmm(self.promise)} UTC"
                 )
             return f"no update cadence: {self.status.value}"
         remaining = self.remaining(now)
         assert remaining is not None
         which = "next update" if self.last else "first update"
         if remaining < timedelta(0):
-            line = f"{which} was due {hhmm(self.due)}: OVERDUE by {_clock(-remaining)}"
+            line = f"{which} was due {hhmm(self.due)} UTC: OVERDUE by {_clock(-remaining)}"
         else:
-            line = f"{which} due {hhmm(self.due)}, in {_clock(remaining)}"
+            line = f"{which} due {hhmm(self.due)} UTC, in {_clock(remaining)}"
         if self.promise is not None and self.promise != self.due:
-            line += f" · this draft promises the one after by {hhmm(self.promise)}"
+            line += f" · this draft promises the one after by {hhmm(self.promise)} UTC"
         return line
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from datetime import UTC
 
 from cockpit.core.comms.events import CUSTOMER_EMAIL
-from cockpit.core.comms.facts import CommsFacts, CommsStatus, Fact, hhmm
+from cockpit.core.comms.facts import CommsFacts, CommsStatus, Fact
+from cockpit.core.timefmt import hhmm
 
 AI_REWRITE_STATUS = "AI rewrite: not available (no AI configured)"
 """Shown beside the drafts when no AI key is set."""
@@ -31,7 +32,7 @@ CAUSE_IN_REVIEW = "we are reviewing the cause"
 def _when(fact: Fact) -> str:
     """The fact as a time for prose: `14:31 UTC`, or the human's own words, or ""."""
     if fact.at is not None:
-        return hhmm(fact.at)
+        return f"{hhmm(fact.at)} UTC"
     return fact.value.strip()
 
 

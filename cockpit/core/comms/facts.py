@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -22,9 +22,10 @@ from cockpit.core.config import CommsConfig, Config
 from cockpit.core.incident import Decision, IncidentState, Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
+from cockpit.core.timefmt import hhmm, hhmm_z
 
 if TYPE_CHECKING:
-    from cockpit.core.deploys.health import HealthSeries
+    from cockpit.core.signals import SuspectDeploy
 
 LOG_LOOKBACK = timedelta(hours=2)
 """How far before the incident was opened the logs are read for the first error."""
@@ -60,16 +61,6 @@ FACT_LABELS: dict[str, str] = {
 TIME_FACTS = frozenset({"start", "contained", "recovered", "next_update"})
 CADENCE_STATUSES = frozenset({CommsStatus.INVESTIGATING, CommsStatus.IDENTIFIED})
 """Statuses that promise a next update on a fixed cadence (until Monitoring)."""
-
-
-def hhmm(moment: datetime) -> str:
-    """`14:31 UTC`: how the drafts and the pane write a time."""
-    return moment.astimezone(UTC).strftime("%H:%M UTC")
-
-
-def stamp(moment: datetime) -> str:
-    """`14:31Z`: a compact time for sources."""
-    return moment.astimezone(UTC).strftime("%H:%MZ")
 
 
 def ceil_minutes(moment: datetime, step: int = 5) -> datetime:
@@ -139,17 +130,6 @@ class ServiceShare:
 
 
 @dataclass(frozen=True)
-class SuspectDeploy:
-    """The deploy the top rollback candidate suspects (the data's best guess at a trigger)."""
-
-    service: str
-    label: str
-    """Short sha, version or revision."""
-    actor: str | None
-    at: datetime
-
-
-@dataclass(frozen=True)
 class LogFacts:
     """What the logs say about the incident window (the result of `read_log_facts`)."""
 
@@ -186,34 +166,18 @@ def log_window(state: IncidentState, now: datetime) -> tuple[datetime, datetime]
 
 
 def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts:
-    """Count error and request lines per minute and find the error burst. Blocking I/O.
+    """The log facts from the incident's signals (`read_signals`: error and request lines per
+    minute, each service's burst, the suspect deploy). Blocking I/O; any failure is a note."""
+    from cockpit.core.signals import read_signals  # deploys and search: off the pane's import
 
-    Uses the search engine's `minute_counts` and the deploy health's burst detection, with
-    `HealthConfig.error_pattern` and `request_pattern`. Any failure becomes a note, not a raise.
-    """
-    if not config.sources:
-        return LogFacts(notes=("no log sources configured",))
-    from cockpit.core.deploys.health import count_lines, find_burst, series_from_counts
-
-    health = config.health
-    try:
-        # Each service with its own patterns ([services.health]), as the Deploys pane reads it.
-        requests, errors = count_lines(config, since=since, until=until)
-    except Exception as exc:  # a bad pattern or a broken source: say so, keep the rest
-        return LogFacts(notes=(f"logs could not be counted: {exc}",))
-    onsets: dict[str, datetime] = {}
-    all_series: dict[str, HealthSeries] = {}
-    for service, error_counts in errors.items():
-        if service is None:
-            continue
-        series = series_from_counts(service, requests.get(service) or Counter(), error_counts)
-        all_series[service] = series
-        burst = find_burst(series, health)
-        if burst is not None:
-            onsets[service] = burst.onset
+    signals = read_signals(config, since, until)
+    if not signals.counted:
+        return LogFacts(notes=tuple(signals.notes))
+    onsets = {service: burst.onset for service, burst in signals.bursts.items()}
     if not onsets:
         return LogFacts(notes=("no error burst found in the logs",))
-    suspect, notes = _suspect_deploy(config, all_series, since, until)
+    suspect = signals.suspect
+    errors, requests = signals.errors, signals.requests
     # First to fail first; in the same minute, the service whose own deploy is the suspect
     # (its callers and proxies fail with it).
     order = sorted(
@@ -243,36 +207,8 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
         window=(first.onset, until),
         by_service=shares,
         suspect=suspect,
-        notes=notes,
+        notes=tuple(signals.notes),
     )
-
-
-def _suspect_deploy(
-    config: Config, series: dict[str, HealthSeries], since: datetime, until: datetime
-) -> tuple[SuspectDeploy | None, tuple[str, ...]]:
-    """The top correlated rollback candidate's suspect, ranked on the series just counted.
-
-    Only local deploy sources are read (git, deploy logs, history files): a history command
-    may reach a cluster, and the facts must work offline. A failure is a note.
-    """
-    if not config.services:
-        return None, ()
-    from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, local_sources_only
-    from cockpit.core.deploys.rollback import rank_candidates
-
-    local = local_sources_only(config)
-    try:
-        listing = list_deploys(local, since=since - DEPLOY_HISTORY)
-        deploys = [deploy for deploy in listing.deploys if deploy.time <= until]
-        report = rank_candidates(deploys, series, local)
-    except Exception as exc:  # deploys are a bonus for the postmortem: never fail the facts
-        return None, (f"deploys could not be read: {exc}",)
-    for analysis in report.analyses:
-        for candidate in analysis.candidates:
-            if candidate.correlated:
-                deploy = candidate.suspect
-                return SuspectDeploy(deploy.service, deploy.label, deploy.actor, deploy.time), ()
-    return None, ()
 
 
 @dataclass
@@ -339,7 +275,7 @@ def _status(text: str) -> CommsStatus | None:
     return None
 
 
-def _edits(events: list[Event]) -> dict[str, Event]:
+def _edits(events: Sequence[Event]) -> dict[str, Event]:
     """The latest `comms.fact_set` per fact name; an empty value clears the edit."""
     edits: dict[str, Event] = {}
     for event in events:
@@ -355,14 +291,14 @@ def _edits(events: list[Event]) -> dict[str, Event]:
 
 def _apply_edit(fact: Fact, edit: Event, day: datetime) -> Fact:
     value = str(edit.payload.get("value", "")).strip()
-    source = f"edited by {edit.author} at {stamp(edit.ts)}"
+    source = f"edited by {edit.author} at {hhmm_z(edit.ts)}"
     if fact.name == "status" and _status(value) is None:
         return replace(fact, source=f"{fact.source} (edit '{value}' ignored: not a status)")
     at = parse_time_text(value, day) if fact.name in TIME_FACTS else None
     if fact.name == "status":
         value = str(_status(value))
     elif at is not None:
-        value = hhmm(at)
+        value = f"{hhmm(at)} UTC"
     return Fact(fact.name, fact.label, value, source, at=at, edited=True)
 
 
@@ -389,58 +325,69 @@ def _derived(
 
     if state.severity and state.declared:
         impact = IMPACT_BY_SEVERITY.get(state.severity, state.severity)
-        facts["impact"] = _fact(
-            "impact",
-            impact,
-            f"from the severity: {state.severity} declared by {state.declared.by}",
-        )
+        source = f"from the severity: {state.severity} declared by {state.declared.by}"
+        if state.severity_changes:  # the latest severity counts, and says it changed
+            change = state.severity_changes[-1]
+            source = (
+                f"from the severity: {change.to_severity}, changed from {change.from_severity} "
+                f"by {change.by} at {hhmm(change.at)}"
+            )
+        facts["impact"] = _fact("impact", impact, source)
     else:
         facts["impact"] = _fact("impact", "", "not declared yet: no severity")
 
+    alert = _alert_start(state)
     if logs is not None and logs.first_error is not None:
+        # Customers were hit from the first error; an alert fires after its `for:` delay, so
+        # it is named beside the logs, not instead of them.
+        also = (
+            f"; the alert raised by {alert[1]} says failing since {hhmm_z(alert[0])}"
+            if alert is not None
+            else ""
+        )
         facts["start"] = _fact(
             "start",
-            hhmm(logs.first_error),
-            f"from logs: first errors of the burst on {logs.first_error_service}",
+            f"{hhmm(logs.first_error)} UTC",
+            f"from logs: first errors of the burst on {logs.first_error_service}{also}",
             at=logs.first_error,
         )
-    elif (alert := _alert_start(state)) is not None:
+    elif alert is not None:
         alert_at, alerter = alert
         facts["start"] = _fact(
             "start",
-            hhmm(alert_at),
-            f"from the alert raised by {alerter}: failing since {stamp(alert_at)}",
+            f"{hhmm(alert_at)} UTC",
+            f"from the alert raised by {alerter}: failing since {hhmm_z(alert_at)}",
             at=alert_at,
         )
     elif state.declared:
         facts["start"] = _fact(
             "start",
-            hhmm(state.declared.at),
-            f"from the timeline: declared by {state.declared.by} at {stamp(state.declared.at)}",
+            f"{hhmm(state.declared.at)} UTC",
+            f"from the timeline: declared by {state.declared.by} at {hhmm_z(state.declared.at)}",
             at=state.declared.at,
         )
     elif state.opened_at:
         opener = state.events[0].author if state.events else "?"
         facts["start"] = _fact(
             "start",
-            hhmm(state.opened_at),
-            f"from the timeline: opened by {opener} at {stamp(state.opened_at)}",
+            f"{hhmm(state.opened_at)} UTC",
+            f"from the timeline: opened by {opener} at {hhmm_z(state.opened_at)}",
             at=state.opened_at,
         )
     else:
         facts["start"] = _fact("start", "", "unknown")
 
     rollback_text = (
-        f"rollback copied by {rollback.author} at {stamp(rollback.ts)}" if rollback else ""
+        f"rollback copied by {rollback.author} at {hhmm_z(rollback.ts)}" if rollback else ""
     )
     if state.contained:
         how = f"{rollback_text}, " if rollback_text else ""
         missing = "" if rollback_text else " (no rollback copy recorded)"
         facts["contained"] = _fact(
             "contained",
-            hhmm(state.contained.at),
+            f"{hhmm(state.contained.at)} UTC",
             f"from the timeline: {how}marked contained by {state.contained.by}"
-            f" at {stamp(state.contained.at)}{missing}",
+            f" at {hhmm_z(state.contained.at)}{missing}",
             at=state.contained.at,
         )
     elif rollback_text:
@@ -450,21 +397,24 @@ def _derived(
     else:
         facts["contained"] = _fact("contained", "", "not contained yet")
 
+    alerts = _alerts_recovery(state)
     if state.resolved:
         facts["recovered"] = _fact(
             "recovered",
-            hhmm(state.resolved.at),
-            f"from the timeline: {recovery_text(state, state.resolved)}",
+            f"{hhmm(state.resolved.at)} UTC",
+            f"from the timeline: {recovery_text(state, state.resolved)}"
+            + (f"; {alerts}" if alerts else ""),
             at=state.resolved.at,
         )
     else:
-        facts["recovered"] = _fact("recovered", "", "not recovered yet")
+        waiting = f"{alerts}; not yet marked resolved by a human" if alerts else ""
+        facts["recovered"] = _fact("recovered", "", waiting or "not recovered yet")
 
     if logs is not None and logs.share is not None and logs.window is not None:
         start, end = logs.window
         service = logs.first_error_service
         others = "; ".join(
-            f"{other.service}: {_percent(other.share)} from {stamp(other.onset)}"
+            f"{other.service}: {_percent(other.share)} from {hhmm_z(other.onset)}"
             for other in logs.by_service[1:]
             if other.share is not None
         )
@@ -472,7 +422,7 @@ def _derived(
             "share",
             f"{_percent(logs.share)} of {service} requests" if service else _percent(logs.share),
             f"from logs: {logs.errors:,} of {logs.requests:,} {service or ''} request lines were"
-            f" errors, {stamp(start)}-{stamp(end)}"
+            f" errors, {hhmm_z(start)}-{hhmm_z(end)}"
             + (f"; not added to {others} (it may carry the same requests)" if others else ""),
         )
     else:
@@ -485,12 +435,20 @@ def _derived(
             if index:
                 later = share.onset > logs.by_service[index - 1].onset
                 onsets += ", then " if later else ", "
-            onsets += f"{share.service} {stamp(share.onset)}"
+            onsets += f"{share.service} {hhmm_z(share.onset)}"
         facts["services"] = _fact(
             "services",
             ", ".join(logs.services),
             "from logs: services with an error burst, first to fail first"
             + (f" ({onsets})" if onsets else ""),
+        )
+    elif alerted := _alert_services(state):
+        names, alertnames = alerted
+        facts["services"] = _fact(
+            "services",
+            ", ".join(names),
+            f"from the service label of the alert{'s' if len(alertnames) > 1 else ''} "
+            f"{', '.join(alertnames)} (raised by Alertmanager); no error burst in the logs",
         )
     else:
         facts["services"] = _fact("services", "", "unknown: name them")
@@ -498,7 +456,7 @@ def _derived(
     times = update_times(state, status, now, comms.cadence_minutes)
     if times.promise is not None:
         facts["next_update"] = _fact(
-            "next_update", hhmm(times.promise), times.basis, at=times.promise
+            "next_update", f"{hhmm(times.promise)} UTC", times.basis, at=times.promise
         )
     else:
         facts["next_update"] = _fact("next_update", "", times.basis)
@@ -539,9 +497,9 @@ def update_times(
         last = copies[-1]
         due = last.next_update or ceil_minutes(last.at + every)
         basis = (
-            f"promised by the update {last.author} copied at {stamp(last.at)}"
+            f"promised by the update {last.author} copied at {hhmm_z(last.at)}"
             if last.next_update
-            else f"{cadence_minutes} min after the update {last.author} copied at {stamp(last.at)}"
+            else f"{cadence_minutes} min after the update {last.author} copied at {hhmm_z(last.at)}"
         )
     else:
         anchor = state.declared.at if state.declared else state.opened_at or now
@@ -556,9 +514,20 @@ def update_times(
     return UpdateTimes(
         due,
         promise,
-        f"cadence: this draft is the update due {hhmm(due)}; it promises the next one"
+        f"cadence: this draft is the update due {hhmm(due)} UTC; it promises the next one"
         f" {cadence_minutes} min later",
     )
+
+
+def promise_moved(
+    state: IncidentState, facts: CommsFacts, now: datetime, cadence_minutes: int = 30
+) -> bool:
+    """True when a draft written at `now` would promise another next-update time than `facts`
+    say (the due time came within half a cadence), unless a human set that time."""
+    if facts["next_update"].edited:
+        return False
+    times = update_times(state, facts.status, now, cadence_minutes)
+    return times.promise != facts["next_update"].at
 
 
 def verification(state: IncidentState) -> str | None:
@@ -591,12 +560,12 @@ def verification(state: IncidentState) -> str | None:
         last = checked[-1]
         return (
             f"{len(checked)} Verify checklist item(s) checked, the last by {last.author}"
-            f" at {stamp(last.ts)}"
+            f" at {hhmm_z(last.ts)}"
         )
     if entered is not None:
-        return f"Verify phase entered by {entered.author} at {stamp(entered.ts)}"
+        return f"Verify phase entered by {entered.author} at {hhmm_z(entered.ts)}"
     if noted is not None:
-        return f"verification note by {noted.author} at {stamp(noted.ts)}"
+        return f"verification note by {noted.author} at {hhmm_z(noted.ts)}"
     return None
 
 
@@ -605,7 +574,7 @@ _VERIFIED_NOTE = re.compile(r"\bverif(?:y|ied|ies|ication)\b", re.IGNORECASE)
 
 def recovery_text(state: IncidentState, resolved: Decision) -> str:
     """`marked resolved at 14:58Z by alice after ...`, or `(no verification recorded)`."""
-    marked = f"marked resolved at {stamp(resolved.at)} by {resolved.by}"
+    marked = f"marked resolved at {hhmm_z(resolved.at)} by {resolved.by}"
     how = verification(state)
     return f"{marked}; verified: {how}" if how else f"{marked} (no verification recorded)"
 
@@ -625,12 +594,40 @@ def _derived_status(state: IncidentState, rollback_copied: bool) -> tuple[CommsS
 
 
 def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
-    """When the first alert says the failure began (`alert.fired` with `started_at`), if it does."""
-    for event in state.events:
-        if event.kind == "alert.fired" and isinstance(event.payload.get("started_at"), str):
-            try:
-                started = datetime.fromisoformat(event.payload["started_at"].replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return (started if started.tzinfo else started.replace(tzinfo=UTC)), event.author
-    return None
+    """When the alert says the failure began (the `startsAt` of the alert the incident was
+    opened from, else the first alert's), and who raised it (Alertmanager)."""
+    from cockpit.core.alerts.incident import alert_start
+
+    found = alert_start(state)
+    return (found.at, found.by) if found is not None else None
+
+
+def _alert_services(state: IncidentState) -> tuple[list[str], list[str]] | None:
+    """The services the incident's alerts name (the opened-from alert's first) and the alerts
+    that name them, or None when no alert carries a service label."""
+    from cockpit.core.alerts.incident import incident_alerts
+    from cockpit.core.sanitize import visible
+
+    mine = incident_alerts(state.events)
+    ordered = ([mine.opened_from] if mine.opened_from else []) + list(mine.tracked)
+    names: list[str] = []
+    alertnames: list[str] = []
+    for tracked in ordered:
+        if tracked is None or not tracked.alert.service:
+            continue
+        # Labels are outside text: they reach drafts a human copies, so they stay inert.
+        service = visible(tracked.alert.service, 60).replace(",", " ")
+        if service not in names:
+            names.append(service)
+        alertname = visible(tracked.alert.alertname, 60)
+        if alertname not in alertnames:
+            alertnames.append(alertname)
+    return (names, alertnames) if names else None
+
+
+def _alerts_recovery(state: IncidentState) -> str:
+    """What the incident's alerts did, for the recovered fact: resolved when, or fired again."""
+    from cockpit.core.alerts.incident import resolution_lines
+
+    lines = resolution_lines(state)
+    return f"alerts: {'; '.join(lines)}" if lines else ""

@@ -13,7 +13,7 @@ from typing import Any
 
 from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.loop import describe_api_error, make_client
-from cockpit.core.ai.redact import Redactor
+from cockpit.core.ai.redact import RedactionError, Redactor, incident_redactor
 from cockpit.core.config import Config
 
 REWRITE_MAX_TOKENS = 700
@@ -86,3 +86,16 @@ async def rewrite_draft(
     if not text:
         raise RewriteError("the model returned no text; the template draft stands")
     return text
+
+
+async def rewrite_for_incident(
+    draft: str, purpose: str, facts: Sequence[str], *, config: Config, incident_id: str
+) -> str:
+    """`rewrite_draft` with the incident's redactor (salted from the store, read off the event
+    loop), so placeholders match every other request about this incident. Raises RewriteError,
+    also when the redactor cannot be made (then nothing is sent)."""
+    try:
+        redactor = await asyncio.to_thread(incident_redactor, config, incident_id)
+    except RedactionError as exc:
+        raise RewriteError(str(exc)) from None
+    return await rewrite_draft(draft, purpose, facts, config=config, redactor=redactor)

@@ -18,20 +18,16 @@ from pathlib import Path
 
 from cockpit.core.demo.logs import BUCKETS, MinuteStats
 from cockpit.core.demo.scenario import Deploy
+from cockpit.core.timefmt import iso_utc
 
 DEPLOY_REPO_URL = "https://git.acme.example/platform/shop-deploy.git"
-
-
-def iso_z(moment: datetime) -> str:
-    """`2026-11-28T14:31:02Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def write_deploy_log(path: Path, deploys: Sequence[Deploy]) -> None:
     lines = [
         json.dumps(
             {
-                "time": iso_z(d.time),
+                "time": iso_utc(d.time),
                 "service": d.service,
                 "sha": d.sha,
                 "version": d.version,

@@ -17,6 +17,7 @@ from typing import Any
 
 from cockpit.core.demo.gitwrite import Person, RepoWriter
 from cockpit.core.demo.scenario import Deploy, Scenario
+from cockpit.core.timefmt import floor_minute
 
 TOTAL_COMMITS = 300
 
@@ -157,10 +158,6 @@ TEST_CASES = [
     "large payload",
     "unicode names",
 ]
-
-
-def floor_minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
 
 
 @dataclass

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cockpit.core.demo.history import floor_minute
 from cockpit.core.demo.logs import ServiceLogWriter
 from cockpit.core.demo.sandbox import SandboxInfo
 from cockpit.core.demo.series import Series, build_series
+from cockpit.core.timefmt import floor_minute
 
 
 class LogReplayer:

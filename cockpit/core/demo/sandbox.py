@@ -17,15 +17,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cockpit.core.demo.exports import (
-    iso_z,
     write_deploy_log,
     write_openmetrics,
     write_tool_histories,
 )
-from cockpit.core.demo.history import floor_minute, upstream_of, write_history
+from cockpit.core.demo.history import upstream_of, write_history
 from cockpit.core.demo.logs import MinuteStats, ServiceLogWriter, write_service_logs
 from cockpit.core.demo.scenario import DEFAULT, Deploy, Scenario, Truth
 from cockpit.core.demo.series import build_series
+from cockpit.core.safe_files import make_private_dir, write_private
+from cockpit.core.timefmt import floor_minute, iso_utc
 
 GENERATOR_VERSION = 1
 MARKER_NAME = ".cockpit-demo.json"
@@ -83,9 +84,11 @@ def scenario_digest(scenario: Scenario) -> str:
 
 def read_marker(directory: Path) -> dict[str, object] | None:
     """The marker of a sandbox built in `directory`, or None."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        data = json.loads((directory / MARKER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_text(directory / MARKER_NAME, what="sandbox marker"))
+    except (OSError, ValueError, UnsafeFileError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
@@ -93,7 +96,7 @@ def read_marker(directory: Path) -> dict[str, object] | None:
 def _prepare(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise SandboxError(f"{directory}: exists and is not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
+    make_private_dir(directory)  # a cache folder of ours: owner-only
     entries = [p for p in directory.iterdir() if not p.name.startswith("incidents.db")]
     if entries and not (directory / MARKER_NAME).is_file():
         raise SandboxError(
@@ -251,17 +254,16 @@ def build_sandbox(
 
     report("writing the config", 0.99)
     config_path = directory / CONFIG_NAME
-    config_path.write_text(render_config(scenario, drill=drill), encoding="utf-8")
+    # Owner-only and never through a symlink, like every file the cockpit creates.
+    write_private(config_path, render_config(scenario, drill=drill), replace=True)
     marker = {
         "generator": GENERATOR_VERSION,
         "seed": seed,
         "scenario": scenario_digest(scenario),
-        "now": iso_z(now),
+        "now": iso_utc(now),
         "log_mb": log_mb,
     }
-    (directory / MARKER_NAME).write_text(
-        json.dumps(marker, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    write_private(directory / MARKER_NAME, json.dumps(marker, sort_keys=True) + "\n", replace=True)
     report("done", 1.0)
 
     profile = scenario.fault_profile

@@ -93,7 +93,10 @@ def collect_health(
     missing = [s for s in services if s not in series]
     if missing:
         try:
-            found, more = health_from_logs(config, missing, since=since, until=until)
+            # A skipped or failed log source is an error, not a note: a burst in it is invisible.
+            found, more = health_from_logs(
+                config, missing, since=since, until=until, problems=errors
+            )
         except Exception as exc:  # a broken log source must not hide the deploy list
             errors.append(f"health from logs failed: {exc}")
         else:

@@ -92,11 +92,11 @@ class LineDetail:
 
 
 def signature(text: str) -> str:
-    """The error signature of one line: the Logs pane's patterns API, called from this one
-    place (the pattern clusterer is being rewritten; its public `signature` stays)."""
-    from cockpit.core.search.patterns import signature as line_signature
+    """The error signature of one line: its template as the pattern clusterer reads it (the
+    Logs pane's patterns), called from this one place."""
+    from cockpit.core.patterns import template_of
 
-    return line_signature(text)
+    return template_of(text)
 
 
 def _field_regex(key: str) -> re.Pattern[str]:

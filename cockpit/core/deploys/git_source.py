@@ -1,22 +1,26 @@
-"""Deploys and suspect diffs from a git repository, through GitPython, read-only.
+"""Deploys and suspect diffs from a git repository, read-only, with git itself.
 
-Only read-only subcommands run (each argv is checked by `cockpit.core.readers.reader_argv`
-before GitPython starts git), refs and patterns always come after `--end-of-options` so a ref
-named `--output=/tmp/x` is data, never an option, and diffs run with `--no-ext-diff
---no-textconv` so a repository's config cannot make git start another program. Listings never
-walk the whole history: tags come from one `for-each-ref --count`, a branch from one
-`log --first-parent --max-count`, and no per-commit stats are computed.
+Every git process goes through `cockpit.core.readers.run_reader` on an `IsolatedGitDir`: git
+reads the repository's objects and refs but never its config, hooks or attributes, in an
+environment built from scratch, so nothing a repository (or the caller's `GIT_*` variables)
+says can make git start a program. Only read-only subcommands run, refs and patterns always
+come after `--end-of-options` so a ref named `--output=/tmp/x` is data, never an option, and
+diffs run with `--no-ext-diff --no-textconv`. Listings never walk the whole history: tags come
+from one `for-each-ref --count`, a branch from one `log --first-parent --max-count`, and no
+per-commit stats are computed.
 """
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from cockpit.core.deploys.model import Deploy, DeployError, as_utc
-from cockpit.core.readers import ReaderRefused, reader_argv
+from cockpit.core import readers
+from cockpit.core.deploys.model import Deploy, DeployError
 from cockpit.core.sanitize import decode_lossy
+from cockpit.core.timefmt import as_utc
 
 DEFAULT_LIMIT = 200
 """Most deploys one listing returns."""
@@ -24,68 +28,58 @@ MAX_SUSPECT_COMMITS = 200
 MAX_SUSPECT_FILES = 500
 MAX_DIFF_LINES = 400
 MAX_DIFF_BYTES = 256_000
+GIT_TIMEOUT_SECONDS = 60.0
+"""Longest one git read may take before it is stopped and reported."""
 
 _FIELD = "%00"
 _RECORD = "%1e"
-# Git sees no pager, no prompts and no optional locks: a reader must not write the index.
-_GIT_ENV = {"GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
 
 class GitRepo:
     """A repository opened for reading. Every git process goes through `read`."""
 
     def __init__(self, path: Path | str, *, what: str = "") -> None:
-        import git  # lazy: GitPython costs ~80 ms to import
-
         self.path = Path(path).expanduser()
         label = f"{what}: " if what else ""
+        self._label = label
         if not self.path.exists():
             raise DeployError(f"{label}git repo {self.path} not found")
         try:
-            self._repo = git.Repo(self.path)
-        except git.InvalidGitRepositoryError:
-            raise DeployError(f"{label}{self.path} is not a git repository") from None
-        except git.NoSuchPathError:
-            raise DeployError(f"{label}git repo {self.path} not found") from None
-        self._label = label
+            self._isolated = readers.IsolatedGitDir(self.path)
+        except readers.NotARepository as exc:
+            raise DeployError(f"{label}{exc}") from None
+        except OSError as exc:
+            raise DeployError(
+                f"{label}cannot read git repo {self.path} ({exc.strerror or exc})"
+            ) from None
 
-    @property
-    def git_dir(self) -> Path:
-        """The `.git` folder (or the bare repository itself)."""
-        return Path(self._repo.git_dir)
+    def close(self) -> None:
+        """Remove the private git directory (also done when the object is collected)."""
+        self._isolated.close()
 
-    def read(self, *args: str) -> str:
+    def read(self, *args: str, timeout: float = GIT_TIMEOUT_SECONDS) -> str:
         """Run `git ARGS` (a read-only subcommand) and return stdout, decoded lossily."""
-        import git
-
         argv = ["git", *args]
         try:
-            reader_argv(argv)  # refuse before GitPython gets a chance to start anything
-        except ReaderRefused as exc:
+            done = readers.run_reader(argv, git_dir=self._isolated, timeout=timeout)
+        except readers.ReaderRefused as exc:
             raise DeployError(f"{self._label}{exc}") from None
-        try:
-            out = self._repo.git.execute(
-                argv,
-                with_extended_output=False,
-                stdout_as_string=False,
-                env=_GIT_ENV,
-            )
-        except git.GitCommandError as exc:
-            stderr = decode_lossy(
-                exc.stderr if isinstance(exc.stderr, bytes) else str(exc.stderr).encode()
-            ).strip()
-            stderr = stderr.removeprefix("stderr: ").strip("\n ")
-            first = stderr.splitlines()[0] if stderr else f"exit {exc.status}"
+        except subprocess.TimeoutExpired:
             raise DeployError(
-                f"{self._label}git {args[0]} failed in {self.path}: {first}"
+                f"{self._label}git {args[0]} in {self.path} took over {timeout:g} s and was stopped"
             ) from None
-        except git.GitCommandNotFound:
-            raise DeployError(f"{self._label}git is not installed (not found on PATH)") from None
-        return decode_lossy(out if isinstance(out, bytes) else str(out).encode())
+        except OSError as exc:
+            raise DeployError(f"{self._label}git could not start ({exc.strerror or exc})") from None
+        if done.returncode != 0:
+            stderr = decode_lossy(done.stderr).strip()
+            lines = [line for line in stderr.splitlines() if line.strip()]
+            first = lines[0] if lines else f"exit {done.returncode}"
+            raise DeployError(f"{self._label}git {args[0]} failed in {self.path}: {first}")
+        return decode_lossy(done.stdout)
 
     def shallow_depth(self) -> int | None:
         """How many commits a shallow clone holds, or None for a full clone."""
-        if not (self.git_dir / "shallow").is_file():
+        if not self._isolated.shallow:
             return None
         # A shallow clone is small by construction, so counting it is cheap.
         try:
@@ -329,7 +323,8 @@ def file_diff(
     )
     note = None
     if len(out) > max_bytes:
-        out = out[:max_bytes]
+        # Cut at a line end: half a line could hold the start of a secret no rule recognises.
+        out = out[: out.rfind("\n", 0, max_bytes) + 1]
         note = f"diff cut at {max_bytes} bytes"
     lines = out.splitlines()
     if len(lines) > max_lines:

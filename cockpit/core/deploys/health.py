@@ -20,9 +20,10 @@ from enum import StrEnum
 
 from cockpit.core.config import Config, HealthConfig
 from cockpit.core.deploys import changepoint as cp
-from cockpit.core.deploys.model import Deploy, as_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.stats import excess_p_value, format_p, smoothed_ratio
 from cockpit.core.search.model import Query
+from cockpit.core.timefmt import floor_minute
 
 MINUTE = timedelta(minutes=1)
 RATIO_FLOOR = 0.001
@@ -36,11 +37,6 @@ RECENT = timedelta(minutes=60)
 """A burst that ended longer ago than this is history: the service is healthy now."""
 STRENGTH_MINUTES = 30
 """The strength shown is the test over the burst's first half hour (or all of it, if shorter)."""
-
-
-def floor_minute(value: datetime) -> datetime:
-    """The minute `value` falls in, UTC."""
-    return as_utc(value).replace(second=0, microsecond=0)
 
 
 @dataclass
@@ -461,18 +457,26 @@ def health_from_logs(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[dict[str, HealthSeries], list[str]]:
     """Per-minute requests and errors per service from the log sources, via the search engine.
 
     Each service is counted with its own patterns (`[services.health]`, else `[health]`);
-    services sharing patterns share one pass. Returns (series by service, notes).
+    services sharing patterns share one pass. Returns (series by service, notes). Needs
+    `health.request_pattern`; without it (or without log sources) there is nothing to read and a
+    note says so. `problems` receives each log file or source that was skipped or failed, once:
+    the health read from logs is incomplete.
     """
     wanted = list(services)
     if not config.sources:
         return {}, ["no log sources configured: health from logs is off"]
     if not config.health.request_pattern:
         return {}, ["health.request_pattern is not set: health from logs is off"]
-    requests, errors = count_lines(config, wanted, since=since, until=until)
+    found: list[str] = []
+    requests, errors = count_lines(config, wanted, since=since, until=until, problems=found)
+    if problems is not None:
+        for problem in dict.fromkeys(found):  # every pass skips the same files: say it once
+            problems.append(f"health from logs is incomplete: {problem}")
     result: dict[str, HealthSeries] = {}
     for service in wanted:
         req = requests.get(service) or Counter()
@@ -488,27 +492,33 @@ def count_lines(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    problems: list[str] | None = None,
 ) -> tuple[dict[str, Counter[datetime]], dict[str, Counter[datetime]]]:
     """(request lines, error lines) per service per minute, each service counted with its own
-    patterns; `services` None means every service a log source names. Raises PatternError."""
-    wanted = (
-        list(services)
-        if services is not None
-        else sorted({s.service for s in config.sources if s.service is not None})
-    )
+    patterns. `services` None means every service the lines name (a source's service, else the
+    line's own): one pass with `[health]`'s patterns, and one for each service with its own.
+    `problems` receives one line per source or file a pass skipped or read in part. Raises
+    PatternError."""
     from concurrent.futures import ThreadPoolExecutor
 
     from cockpit.core.search.engine import minute_counts
 
-    groups: dict[tuple[str, str], list[str]] = {}
+    every = services is None
+    default = (config.health.request_pattern, config.health.error_pattern)
+    wanted = [s.name for s in config.services] if services is None else list(services)
+    groups: dict[tuple[str, str], frozenset[str] | None] = {default: None} if every else {}
+    own: set[str] = set()
     for service in wanted:
         patterns = patterns_for(config, service)
-        groups.setdefault((patterns.request_pattern, patterns.error_pattern), []).append(service)
+        key = (patterns.request_pattern, patterns.error_pattern)
+        if every and key == default:
+            continue  # counted in the pass over every service
+        own.add(service)
+        groups[key] = (groups.get(key) or frozenset()) | {service}
 
-    def counts(pattern: str, members: list[str]) -> dict[str | None, Counter[datetime]]:
-        chosen = frozenset(members)
-        query = Query(pattern=pattern, regex=True, since=since, until=until, services=chosen)
-        return minute_counts(config, query, services=chosen)
+    def counts(pattern: str, members: frozenset[str] | None) -> dict[str | None, Counter[datetime]]:
+        query = Query(pattern=pattern, regex=True, since=since, until=until, services=members)
+        return minute_counts(config, query, services=members, problems=problems)
 
     jobs = [(key, kind, members) for key, members in groups.items() for kind in (0, 1)]
     with ThreadPoolExecutor(max_workers=min(4, len(jobs) or 1)) as pool:
@@ -517,9 +527,13 @@ def count_lines(
     errors: dict[str, Counter[datetime]] = {}
     for (_key, kind, members), found in zip(jobs, done, strict=True):
         target = requests if kind == 0 else errors
-        for service in members:
-            if found.get(service):
-                target[service] = found[service]
+        for name, counted in found.items():
+            if name is None or not counted:
+                continue
+            if members is None and name in own:
+                continue  # counted with its own patterns
+            if members is None or name in members:
+                target[name] = counted
     return requests, errors
 
 

@@ -13,18 +13,18 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from cockpit.core.deploys.model import Deploy, DeployError, as_utc
+from cockpit.core.deploys.model import Deploy, DeployError
 from cockpit.core.readers import ReaderRefused, run_reader
 from cockpit.core.sanitize import decode_lossy
+from cockpit.core.timefmt import as_utc, parse_time
 
 HistoryFormat = Literal["helm", "kubectl", "argocd"]
 
 _SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
-_FRACTION = re.compile(r"(\.\d{6})\d+")
 MAX_NOTES = 3
 
 _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,17 +36,6 @@ _FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "actor": ("actor", "user", "author", "deployer", "by"),
     "status": ("status", "result", "state"),
 }
-
-
-def parse_time(value: Any) -> datetime:
-    """A timestamp from a log or tool: ISO 8601 (any fraction, Z or offset) or epoch seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    text = str(value).strip()
-    if re.fullmatch(r"\d{9,11}(\.\d+)?", text):
-        return datetime.fromtimestamp(float(text), tz=UTC)
-    text = _FRACTION.sub(r"\1", text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return as_utc(datetime.fromisoformat(text))
 
 
 def _pick(record: dict[str, Any], name: str) -> Any:
@@ -239,11 +228,30 @@ def guess_format(argv: Sequence[str] | None, path: Path | None) -> HistoryFormat
     return None
 
 
-def read_history_command(argv: Sequence[str], *, timeout: float = 10.0) -> str:
-    """Run a configured, read-only history command through the reader allowlist."""
+HISTORY_PROGRAMS = ("helm", "kubectl", "argocd")
+"""The programs a `history_command` may name (their history subcommands only)."""
+
+
+def read_history_command(
+    argv: Sequence[str],
+    *,
+    timeout: float = 10.0,
+    trusted_binaries: Sequence[str | Path] = (),
+) -> str:
+    """Run a configured, read-only history command through the reader allowlist.
+
+    Only `helm history`, `kubectl rollout history` and `argocd app history` (and their other
+    read-only subcommands) may run; the program is found on PATH unless its absolute path is
+    in `trusted_binaries`.
+    """
     shown = " ".join(argv)
+    if not argv or Path(argv[0]).name not in HISTORY_PROGRAMS:
+        raise DeployError(
+            f"history_command {shown!r} refused: it may run only helm history, kubectl rollout "
+            "history or argocd app history"
+        )
     try:
-        done = run_reader(argv, timeout=timeout)
+        done = run_reader(argv, timeout=timeout, trusted_binaries=trusted_binaries)
     except ReaderRefused as exc:
         raise DeployError(f"history_command {shown!r} refused: {exc}") from None
     except OSError as exc:

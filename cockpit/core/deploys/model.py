@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from cockpit.core.timefmt import iso_utc
 
 SHORT_SHA_LEN = 7
 
@@ -98,20 +100,3 @@ class DeployListing:
     """Non-fatal facts worth showing, e.g. "history truncated at 50 commits (shallow clone)"."""
     errors: list[str] = field(default_factory=list)
     """One line per source that failed, naming the service and the source."""
-
-
-def as_utc(value: datetime) -> datetime:
-    """`value` in UTC; a naive datetime is taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def iso_utc(value: datetime) -> str:
-    """ISO 8601 in UTC with a Z, to the second."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def hhmm(value: datetime) -> str:
-    """`14:31` in UTC, the form used in explanations."""
-    return as_utc(value).strftime("%H:%M")

@@ -7,7 +7,8 @@ import re
 from datetime import UTC, datetime
 
 from cockpit.core.config import PrometheusConfig, promql_escaped
-from cockpit.core.deploys.model import DeployError, as_utc
+from cockpit.core.deploys.model import DeployError
+from cockpit.core.timefmt import as_utc
 
 PROMETHEUS_POINTS_LIMIT = 11_000
 """Prometheus refuses a range query that would return more points than this per series."""

@@ -58,8 +58,9 @@ from cockpit.core.deploys.health import (
     floor_minute,
     judge_deploy,
 )
-from cockpit.core.deploys.model import Deploy, hhmm, iso_utc
+from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.stats import smoothed_ratio
+from cockpit.core.timefmt import hhmm, iso_utc
 
 MAX_CANDIDATES = 5
 NO_CORRELATION = "no correlated deploy: rollback may not be the answer"

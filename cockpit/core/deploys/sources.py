@@ -16,6 +16,7 @@ from cockpit.core.deploys.history import (
     read_history_command,
 )
 from cockpit.core.deploys.model import Deploy, DeployError, DeployListing
+from cockpit.core.safe_files import DATA_MAX_BYTES, UnsafeFileError, read_regular_bytes
 
 # When two sources report the same deploy, the earlier entry here wins for its time and fields.
 _PRIORITY = {"deploy-log": 0, "helm": 1, "argocd": 1, "kubectl": 1, "git-tag": 2, "git-branch": 3}
@@ -107,6 +108,12 @@ def service_deploys(
                 records += tag_deploys(repo, source.tag_pattern, name, limit=limit, since=since)
             else:
                 records += branch_deploys(repo, source.branch, name, limit=limit, since=since)
+                if source.branch is None:
+                    # Without deploy tags or a deploy branch, HEAD's history is all there is:
+                    # a commit's time is not when it went out, so say what these are.
+                    listing.notes.append(
+                        f"service {name}: first-parent commits of HEAD (commits, not deploys)"
+                    )
             depth = repo.shallow_depth()
             if depth is not None:
                 listing.notes.append(
@@ -117,9 +124,11 @@ def service_deploys(
     if source.deploy_log is not None:
         path = config.resolve(source.deploy_log)
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = _read_data(path, "deploy log")
         except FileNotFoundError:
             listing.errors.append(f"service {name}: deploy log {path} not found")
+        except UnsafeFileError as exc:
+            listing.errors.append(f"service {name}: {exc}")
         except OSError as exc:
             listing.errors.append(f"service {name}: cannot read deploy log {path} ({exc})")
         else:
@@ -142,6 +151,12 @@ def service_deploys(
     return listing
 
 
+def _read_data(path: Path, what: str) -> str:
+    """A deploy log or saved history: a regular file only (a FIFO would hang the read), capped."""
+    data = read_regular_bytes(path, what=what, max_bytes=DATA_MAX_BYTES)
+    return data.decode("utf-8", errors="replace")
+
+
 def _tool_history(
     config: Config, service: ServiceConfig
 ) -> tuple[list[Deploy], list[tuple[str, str]]]:
@@ -152,14 +167,18 @@ def _tool_history(
         raise DeployError("set deploys.history_format to helm, kubectl or argocd")
     if source.history_command:
         origin = f"history_command {' '.join(source.history_command)!r}"
-        text = read_history_command(source.history_command)
+        text = read_history_command(
+            source.history_command, trusted_binaries=config.cockpit.trusted_binaries
+        )
     else:
         assert path is not None
         origin = f"history file {path}"
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            text = _read_data(path, "history")
         except FileNotFoundError:
             raise DeployError(f"{origin} not found") from None
+        except UnsafeFileError as exc:
+            raise DeployError(str(exc)) from None
         except OSError as exc:
             raise DeployError(f"cannot read {origin} ({exc})") from None
     deploys, _notes, rows = parse_history(text, fmt, service.name, origin)

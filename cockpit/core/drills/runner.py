@@ -19,18 +19,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.alerts.incident import incident_alerts, opened_payload, resolved_payload
+from cockpit.core.alerts.model import error_rate_alert
+from cockpit.core.config import load_config_file
 from cockpit.core.demo import LogReplayer, SandboxInfo, build_sandbox
-from cockpit.core.demo.exports import iso_z
 from cockpit.core.demo.sandbox import Progress
 from cockpit.core.demo.scenario import Deploy
 from cockpit.core.drills.scenarios import DrillScenario
+from cockpit.core.drills.truth import containment_verdict, derive_truth
 from cockpit.core.incident import Kind
-from cockpit.core.store import EventStore, format_ts
+from cockpit.core.store import EventStore
+from cockpit.core.timefmt import format_ts, iso_utc
 
 DRILL_MARKER = ".cockpit-drill.json"
 DEBRIEF_NAME = "debrief.md"
 FACILITATOR = "drill-facilitator"
 ALERT_AUTHOR = "alertmanager"
+ALERT_RESOLVE_DELAY = timedelta(minutes=4)
+"""After the right containment, when the drill's alert resolves (rate windows and `for:`)."""
 TIME_UP = (
     "The drill's {minutes} minutes are up: quit the cockpit (q) for the debrief, "
     "or keep going; `cockpit drill debrief` scores it whenever you like."
@@ -39,16 +45,20 @@ TIME_UP = (
 
 def read_drill_marker(directory: Path) -> dict[str, Any] | None:
     """The drill marker of `directory`, or None when it is not a drill sandbox."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     try:
-        data = json.loads((Path(directory) / DRILL_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_regular_text(Path(directory) / DRILL_MARKER, what="drill marker"))
+    except (OSError, ValueError, UnsafeFileError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 
 
 def _write_marker(directory: Path, marker: dict[str, Any]) -> None:
     text = json.dumps(marker, sort_keys=True, indent=1) + "\n"
-    (Path(directory) / DRILL_MARKER).write_text(text, encoding="utf-8")
+    from cockpit.core.safe_files import write_private
+
+    write_private(Path(directory) / DRILL_MARKER, text, replace=True)
 
 
 def build_drill(
@@ -77,7 +87,7 @@ def build_drill(
     marker: dict[str, Any] = {
         "scenario": scenario.name,
         "seed": seed,
-        "now": iso_z(info.now),
+        "now": iso_utc(info.now),
         "log_mb": log_mb,
     }
     if custom_folder is not None:
@@ -95,8 +105,6 @@ def open_drill_incident(
 ) -> str:
     """Open the drill incident (closing drill incidents left open by an earlier run), record
     the alert, and note the incident, speed and start in the marker. Returns its id."""
-    from cockpit.core.config import load_config_file
-
     config = load_config_file(info.config_path)
     store = EventStore(config.store_path, clock=clock)
     try:
@@ -110,17 +118,11 @@ def open_drill_incident(
                 )
                 store.close_incident(record.id)
         record = store.create_incident(scenario.sandbox.title, ALERT_AUTHOR, drill=True)
-        sandbox = scenario.sandbox
         started = info.truth.burst_start  # the alert names when errors began: public knowledge
+        # The page, as the same alert object a real Alertmanager gives (drills exercise it).
+        alert = error_rate_alert(scenario.sandbox.bad_service, started)
         store.append(
-            record.id,
-            "alert.fired",
-            {
-                "summary": f"{sandbox.bad_service} 5xx ratio above 5% since {started:%H:%M} UTC",
-                "service": sandbox.bad_service,
-                "started_at": iso_z(started),
-            },
-            ALERT_AUTHOR,
+            record.id, Kind.ALERT_ATTACHED, opened_payload(alert, ALERT_AUTHOR), ALERT_AUTHOR
         )
     finally:
         store.close()
@@ -194,6 +196,7 @@ class DrillReplay:
         self.revisions = {d.service: d for d in info.deploys}  # each service's latest deploy
         self.recovered = False
         self.ended = False
+        self.alert_resolves_at: datetime | None = None
 
     def step(self, moment: datetime) -> StepResult:
         """Bring the sandbox up to drill time `moment`: injects, deploys, recovery, logs."""
@@ -221,6 +224,10 @@ class DrillReplay:
                     result.deploys.append(self._append_rollback(target_sha, who, contained_at))
                 self.replayer.recover(contained_at)
                 self.recovered = result.recovered = True
+                self.alert_resolves_at = contained_at + ALERT_RESOLVE_DELAY
+        if self.alert_resolves_at is not None and moment >= self.alert_resolves_at:
+            self._resolve_alerts(self.alert_resolves_at)
+            self.alert_resolves_at = None
         result.minutes_appended = self.replayer.append_until(moment)
         result.finished = minutes >= self.scenario.duration_minutes
         if result.finished and not self.ended:
@@ -232,6 +239,15 @@ class DrillReplay:
                 FACILITATOR,
             )
         return result
+
+    def _resolve_alerts(self, at: datetime) -> None:
+        """The drill's Alertmanager stops reporting the page once the errors have stopped for
+        a few minutes, as a real one would: Verify sees the alert resolve."""
+        events = self.store.events(self.incident_id)
+        for tracked in incident_alerts(events).tracked:
+            if not tracked.resolved:
+                payload = resolved_payload(tracked, now=at)
+                self.store.append(self.incident_id, Kind.ALERT_RESOLVED, payload, ALERT_AUTHOR)
 
     def _append_deploy(self, service: str, actor: str, at: datetime) -> str:
         """A redeploy of the service's running commit (a config-only roll-out) in the log."""
@@ -249,7 +265,7 @@ class DrillReplay:
         """Append `running`'s commit going out at `at` to the deploy log; its new revision."""
         revision = self.revisions[service].revision + 1
         record = {
-            "time": iso_z(at),
+            "time": iso_utc(at),
             "service": service,
             "sha": running.sha,
             "version": running.version,
@@ -266,8 +282,6 @@ class DrillReplay:
         """When the humans marked the incident contained after the right containment (so the
         errors stop), the rollback target if that was a rollback, and who decided; None while
         they have not. Wrong containment leaves the fault running."""
-        from cockpit.core.drills.debrief import containment_verdict, derive_truth
-
         events = self.store.events(self.incident_id)
         contained = [e for e in events if e.kind == Kind.CONTAINED]
         if not contained:

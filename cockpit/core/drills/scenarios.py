@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from cockpit.core.demo.scenario import Scenario
+from cockpit.core.incident import SEVERITIES
+from cockpit.resources import data_dir
 
 RESERVED_NAMES = frozenset({"debrief"})
 """Words `cockpit drill` uses as subcommands, so no scenario may be called that."""
@@ -62,6 +64,11 @@ class DrillTruth:
     """Words that show the right containment in the contained decision, a note or a copy
     (e.g. "payments-fallback"); unused for rollbacks, which are checked by target."""
     root_cause: str
+    severities: tuple[str, ...] = ()
+    """The severities that fit the impact (e.g. SEV1 or SEV2); empty: any declared one."""
+    root_cause_keywords: tuple[str, ...] = ()
+    """Words a stated root cause must contain, one entry each; `a|b` accepts either. Empty:
+    the stated cause must name the culprit service and share words with `root_cause`."""
 
     @property
     def rollback_is_right(self) -> bool:
@@ -85,24 +92,31 @@ class DrillScenario:
 
 def scenarios_dir() -> Path:
     """The shipped folder of scenario files (in a wheel or a checkout)."""
-    from cockpit.resources import data_dir
-
     return data_dir("config") / "scenarios"
 
 
 def load_scenario(path: Path) -> DrillScenario:
     """Load and check one scenario file; DrillScenarioError names the file and key."""
+    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
+        data = tomllib.loads(read_regular_text(path, what="drill scenario"))
+    except UnsafeFileError as exc:
+        raise DrillScenarioError(str(exc)) from None
     except OSError as exc:
         raise DrillScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise DrillScenarioError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise DrillScenarioError(f"{path}: TOML nested too deeply") from None
     try:
         return _parse(path, data)
     except (ValueError, TypeError) as exc:
         raise DrillScenarioError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise DrillScenarioError(f"{path}: values nested too deeply") from None
 
 
 def load_all(directory: Path | None = None) -> dict[str, DrillScenario]:
@@ -237,6 +251,8 @@ def _parse_truth(table: Mapping[str, Any], sandbox: Scenario) -> DrillTruth:
         "containment_kind",
         "containment_keywords",
         "root_cause",
+        "severity",
+        "root_cause_keywords",
     }
     _only(table, where, allowed)
     culprit = _string(table, where, "culprit_service")
@@ -269,6 +285,16 @@ def _parse_truth(table: Mapping[str, Any], sandbox: Scenario) -> DrillTruth:
         )
     if kind != "rollback" and not keywords:
         raise ValueError(f"{where}.containment_keywords: needed when rollback is not the fix")
+    severities = table.get("severity", [])
+    if isinstance(severities, str):
+        severities = [severities]
+    if not isinstance(severities, list) or not all(s in SEVERITIES for s in severities):
+        raise ValueError(f"{where}.severity: expected SEV1..SEV4, or a list of them")
+    cause_words = table.get("root_cause_keywords", [])
+    if not isinstance(cause_words, list) or not all(
+        isinstance(k, str) and k.strip("| ") for k in cause_words
+    ):
+        raise ValueError(f"{where}.root_cause_keywords: expected a list of strings (a|b: either)")
     return DrillTruth(
         culprit_service=culprit,
         culprit_deploy=deploy,
@@ -276,4 +302,6 @@ def _parse_truth(table: Mapping[str, Any], sandbox: Scenario) -> DrillTruth:
         containment_kind=kind,
         containment_keywords=tuple(k.lower() for k in keywords),
         root_cause=_string(table, where, "root_cause"),
+        severities=tuple(severities),
+        root_cause_keywords=tuple(k.lower() for k in cause_words),
     )

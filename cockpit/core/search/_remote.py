@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from cockpit.core.sanitize import hide_url_password
 from cockpit.core.search.model import Query, SourceError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -129,7 +130,8 @@ def read_token(source: str, token_env: str | None) -> str | None:
 def check_url(source: str, url: str) -> str:
     """`url` without a trailing slash, or SourceError if it is not an http(s) URL."""
     if not url.lower().startswith(("http://", "https://")):
-        raise SourceError(f"{source}: url {url!r} must start with http:// or https://")
+        shown = hide_url_password(url)
+        raise SourceError(f"{source}: url {shown!r} must start with http:// or https://")
     return url.rstrip("/")
 
 
@@ -228,7 +230,8 @@ def fetch(
         reason = "connection refused" if "refused" in str(exc).lower() else one_line(str(exc))
         raise SourceError(f"{source}: cannot connect to {_origin(url)}: {reason}") from None
     except httpx.InvalidURL as exc:
-        raise SourceError(f"{source}: invalid url {url!r}: {one_line(str(exc))}") from None
+        why = hide_url_password(one_line(str(exc)))
+        raise SourceError(f"{source}: invalid url {hide_url_password(url)!r}: {why}") from None
     except (httpx.TransportError, httpx.DecodingError) as exc:
         reason = one_line(str(exc)) or type(exc).__name__
         raise SourceError(f"{source}: connection to {_origin(url)} failed: {reason}") from None

@@ -64,7 +64,7 @@ def field_value(document: Mapping[str, Any], path: str) -> Any:
     return current
 
 
-def parse_time(value: Any) -> datetime | None:
+def document_time(value: Any) -> datetime | None:
     """A document time: epoch milliseconds (a sort value) or an ISO-8601 string."""
     if isinstance(value, bool):
         return None
@@ -233,10 +233,10 @@ class ElasticsearchLogSource:
 
     def _hit(self, hit: Mapping[str, Any], document: Mapping[str, Any], text: str) -> Hit:
         # The stored time first: a date_nanos sort value is in nanoseconds, not milliseconds.
-        ts = parse_time(field_value(document, self.cfg.time_field))
+        ts = document_time(field_value(document, self.cfg.time_field))
         sort = hit.get("sort")
         if ts is None and isinstance(sort, list) and sort:
-            ts = parse_time(sort[0])
+            ts = document_time(sort[0])
         service = self.service
         if self.cfg.service_field:
             value = field_value(document, self.cfg.service_field)

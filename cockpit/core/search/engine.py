@@ -9,12 +9,13 @@ whatever the size of the corpus.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import importlib
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +23,10 @@ from typing import Any
 
 from cockpit.core.config import Config, FileSource
 from cockpit.core.search.files import Engine, FileLogSource
-from cockpit.core.search.matcher import validate
+from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
-from cockpit.core.search.timestamps import floor_minute
+from cockpit.core.search.pool import scan_pool
+from cockpit.core.timefmt import floor_minute
 
 DEFAULT_MAX_HITS = 5000
 """Hits kept (the newest, by timestamp) when the caller does not say."""
@@ -111,6 +113,12 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
     sources: list[Source] = []
     for cfg in config.sources:
         if isinstance(cfg, FileSource):
+            if cfg.format != "text":
+                # Container logs: the decoded text is searched, not the JSON/CRI envelope.
+                from cockpit.core.search.containers import ContainerLogSource
+
+                sources.append(ContainerLogSource.from_config(cfg, base_dir=config.base_dir))
+                continue
             sources.append(FileLogSource.from_config(cfg, base_dir=config.base_dir, engine=engine))
             continue
         module_name, class_name = REMOTE_SOURCES[cfg.kind]
@@ -303,30 +311,25 @@ def _run_source(
     collector.set_state(name, SourceState.DONE)
 
 
-def _stream(
+def _batches(
     collector: _Collector,
     threads: list[threading.Thread],
     cancel: threading.Event,
-    on_event: Callable[[SearchEvent], None] | None,
     flush_interval: float,
     cancel_grace: float,
-    poll: Callable[[], None] | None,
-) -> None:
-    """Hand out coalesced batches until every source is done (or cancel's grace ran out)."""
+) -> Iterator[SearchEvent]:
+    """Coalesced batches until every source is done (or cancel's grace ran out)."""
     cancelled_at: float | None = None
     while True:
         finished = not any(thread.is_alive() for thread in threads)
         if not finished:
             collector.wake.wait(flush_interval)
             collector.wake.clear()
-        if poll is not None:
-            poll()
         hits, dropped, statuses = collector.drain()
-        if on_event is not None:
-            if hits or dropped:
-                on_event(HitsFound(hits, dropped))
-            if statuses:
-                on_event(StatusChanged(statuses))
+        if hits or dropped:
+            yield HitsFound(hits, dropped)
+        if statuses:
+            yield StatusChanged(statuses)
         if finished:
             return
         if cancel.is_set():
@@ -335,31 +338,31 @@ def _stream(
                 return  # a source ignoring cancel is abandoned (its thread is a daemon)
 
 
-def run_search(
+def stream_search(
     sources: Sequence[Source],
     query: Query,
-    on_event: Callable[[SearchEvent], None] | None = None,
     cancel: threading.Event | None = None,
     *,
     max_hits: int = DEFAULT_MAX_HITS,
+    streaming: bool = True,
     count_only: bool = False,
     lossless: bool = False,
     flush_interval: float = 0.05,
     cancel_grace: float = 2.0,
-    poll: Callable[[], None] | None = None,
-) -> SearchResult:
-    """Search every source in parallel; block until all are done (or cancelled).
+) -> Generator[SearchEvent, None, None]:
+    """Search every source in parallel, as a generator of events (toolong's `log_lines` style).
 
-    `on_event` receives `HitsFound` batches and `StatusChanged` updates, coalesced every
-    `flush_interval` and always from the calling thread, then a final `SearchFinished`.
-    `lossless=True` streams every hit (sources wait when the caller falls behind); otherwise
-    only the newest hits are streamed when the caller is slow. `count_only` skips building
-    hits where a source can (files). Sources outside `query.services` are not searched.
-    `poll` is called every `flush_interval` from the calling thread (a UI worker checks there
-    whether it was cancelled). If the caller fails (`on_event` raises, Ctrl-C), every source
-    is cancelled. Raises PatternError for an invalid regex.
+    Yields `HitsFound` batches and `StatusChanged` updates, coalesced every `flush_interval`,
+    then one `SearchFinished`. Cancellation flows down: set `cancel` (a UI worker passes its
+    `worker.cancelled_event`) and every source stops; closing the generator early does the
+    same. `streaming=False` keeps hits out of the batches (counts and the newest `max_hits`
+    only); `lossless=True` streams every hit (sources wait when the consumer falls behind),
+    otherwise only the newest hits are streamed when the consumer is slow. `count_only` skips
+    building hits where a source can (files). Sources outside `query.services` are not
+    searched. Raises PatternError for an invalid regex (on the first `next`).
     """
     validate(query)
+    scan_pool()  # made (once) before any source thread starts: that also tunes the GIL
     cancel = cancel or threading.Event()
     selected = [
         s
@@ -370,7 +373,7 @@ def run_search(
     collector = _Collector(
         [s.name for s in selected],
         max_hits=max_hits,
-        streaming=on_event is not None and not count_only,
+        streaming=streaming and not count_only,
         lossless=lossless,
         cancel=cancel,
     )
@@ -385,21 +388,60 @@ def run_search(
     ]
     for thread in threads:
         thread.start()
-
+    done = False
     try:
-        _stream(collector, threads, cancel, on_event, flush_interval, cancel_grace, poll)
-    except BaseException:
-        cancel.set()  # the caller failed (a closed pipe, Ctrl-C): stop every source
-        raise
-    result = SearchResult(
-        statuses=collector.statuses(),
-        hits=collector.newest_hits(),
-        elapsed=time.perf_counter() - started,
-        cancelled=cancel.is_set(),
+        yield from _batches(collector, threads, cancel, flush_interval, cancel_grace)
+        done = True
+    finally:
+        if not done:
+            cancel.set()  # the consumer failed or stopped early (a closed pipe, Ctrl-C)
+    yield SearchFinished(
+        SearchResult(
+            statuses=collector.statuses(),
+            hits=collector.newest_hits(),
+            elapsed=time.perf_counter() - started,
+            cancelled=cancel.is_set(),
+        )
     )
-    if on_event is not None:
-        on_event(SearchFinished(result))
-    return result
+
+
+def run_search(
+    sources: Sequence[Source],
+    query: Query,
+    on_event: Callable[[SearchEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+    *,
+    max_hits: int = DEFAULT_MAX_HITS,
+    count_only: bool = False,
+    lossless: bool = False,
+    flush_interval: float = 0.05,
+    cancel_grace: float = 2.0,
+) -> SearchResult:
+    """`stream_search` with a callback; blocks until all sources are done (or cancelled).
+
+    `on_event` receives every event, always from the calling thread. If it raises (a closed
+    pipe, Ctrl-C), every source is cancelled. Raises PatternError for an invalid regex.
+    """
+    events = stream_search(
+        sources,
+        query,
+        cancel,
+        max_hits=max_hits,
+        streaming=on_event is not None,
+        count_only=count_only,
+        lossless=lossless,
+        flush_interval=flush_interval,
+        cancel_grace=cancel_grace,
+    )
+    try:
+        for event in events:
+            if on_event is not None:
+                on_event(event)
+            if isinstance(event, SearchFinished):
+                return event.result
+    finally:
+        events.close()
+    raise AssertionError("a search always ends with SearchFinished")  # pragma: no cover
 
 
 def minute_counts(
@@ -408,14 +450,16 @@ def minute_counts(
     *,
     services: Iterable[str] | None = None,
     sources: Sequence[Source] | None = None,
+    problems: list[str] | None = None,
 ) -> dict[str | None, Counter[datetime]]:
     """Matching lines per service per minute (UTC, timestamp floored to the minute).
 
     Used for per-minute error and request rates from logs (HealthConfig's `error_pattern`).
     Local files take a fast path that parses few timestamps and assumes each file is in time
     order (see `FileLogSource.minute_counts`). Lines without a timestamp (even inherited) are
-    not counted; failed sources count nothing (`run_search` reports their errors). Raises
-    PatternError for an invalid regex.
+    not counted; failed sources count nothing. `problems` (optional) receives one line per
+    failed source and per file skipped or read only in part, so whoever relies on the counts
+    (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
     if services is not None:
         query = replace(query, services=frozenset(services))
@@ -432,8 +476,10 @@ def minute_counts(
 
     def count_files(source: FileLogSource) -> None:
         try:
-            found = source.minute_counts(query, cancel)
-        except SourceError:
+            found = source.minute_counts(query, cancel, problems)
+        except SourceError as exc:
+            if problems is not None:
+                problems.append(str(exc))
             return  # a failed source counts nothing, as documented
         with lock:
             counts[source.service].update(found)
@@ -460,7 +506,38 @@ def minute_counts(
                     service = hit.service if hit.service is not None else service_of.get(hit.source)
                     counts[service][floor_minute(hit.ts)] += 1
 
-        run_search(others, query, on_event, max_hits=0, lossless=True)
+        result = run_search(others, query, on_event, max_hits=0, lossless=True)
+        if problems is not None:
+            problems.extend(result.errors)
     for thread in threads:
         thread.join()
     return {service: counter for service, counter in counts.items() if counter}
+
+
+MAX_HIGHLIGHTS = 20
+"""Match spans marked per line: enough for any line a person reads."""
+
+
+@functools.lru_cache(maxsize=32)
+def _highlight_regex(pattern: str, ignore_case: bool) -> Any:
+    import re2
+
+    try:
+        return re2.compile(pattern, options=re2_options(ignore_case=ignore_case))
+    except re2.error:
+        return None
+
+
+def highlight_spans(query: Query, text: str) -> list[tuple[int, int]]:
+    """Where `query` matches in `text` (a line as shown, sanitized): up to `MAX_HIGHLIGHTS`
+    non-empty (start, end) spans, by linear-time RE2; none for a pattern RE2 cannot compile."""
+    compiled = _highlight_regex(regex_of(query), query.ignore_case)
+    if compiled is None:
+        return []
+    found = []
+    for match in compiled.finditer(text):
+        if match.end() > match.start():
+            found.append((match.start(), match.end()))
+        if len(found) >= MAX_HIGHLIGHTS:
+            break
+    return found

@@ -1,51 +1,53 @@
-"""Pattern validation and the in-process line matcher (hyperscan, or RE2 where hyperscan is absent).
+"""Pattern validation and the line matcher of the in-process engine, both exactly ripgrep's.
 
-Both engines are linear-time: no backtracking, so `(a+)+$` against a long line of `a`s returns
-at once. Every pattern is validated with RE2 first, so a bad regex gets the same one-line error
-whichever engine (ripgrep or in-process) would have run it.
+`cockpit search` must count what `rg -c` and `rg -z -c` count, for every pattern. Plain files
+go to rg itself. The in-process engine (isal for .gz, block reading for plain files cut by a
+time window) reads and decompresses the bytes itself, and hands each newline-aligned block to
+rg over a pipe to find the matching lines, so the regex semantics *are* rg's: Rust regex with
+Unicode classes (`\\d` is any decimal digit, `\\s` any Unicode space, `\\b` a Unicode word
+boundary), Unicode simple case folding for `-i` (`k` matches the Kelvin sign), `.` never
+matching invalid UTF-8, `\\v` a vertical tab, `^`/`$` at line boundaries, empty-matching
+patterns (`^$`, `x*`) judged line by line, and a UTF-8 BOM at the start of a file skipped.
 
-The matcher works on large newline-aligned blocks of bytes and reports which *lines* match,
-with ripgrep's semantics: a line matches when the pattern matches within it (never across the
-newline), `^`/`$` anchor at line boundaries, and a pattern that matches the empty string
-matches every line. Hyperscan scans release the GIL, so several files search in parallel.
+The engines this replaced could not be made to agree by patching cases: hyperscan reads a
+pattern as PCRE (`\\v` includes the newline, `\\s`/`\\d`/`\\w` and caseless matching are ASCII
+in byte mode, its UTF-8 mode is undefined on invalid input) and RE2 has ASCII perl classes and
+word boundaries, rejects `[a&&b]`, `\\<` and `\\p{Letter}`, and accepts `{"a` and `\\C`, which
+rg rejects. rg, a dependency anyway, is the one engine with rg's semantics; it is linear-time
+(`(a+)+$` returns at once) and runs in its own process while Python decompresses the next block.
+
+Validation asks rg too (once per pattern, cached), so a pattern rg rejects gets rg's reason in
+one line wherever it is typed. Without rg (not installed, not on PATH) RE2 stands in, matching
+line by line, with RE2's semantics: the README says so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import functools
+import re
+import subprocess
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from cockpit.core.search.model import Query
+from cockpit.core.search.paths import find_rg
 
-# Regex tokens that can match a newline; only patterns containing one need each matching
-# line re-checked on its own (hyperscan would otherwise report a match spanning two lines).
-_MAY_MATCH_NEWLINE = (
-    "\\s",
-    "\\S",
-    "\\W",
-    "\\D",
-    "\\H",
-    "\\V",
-    "\\R",
-    "\\n",
-    "\\x0",
-    "\\x{",
-    "[^",
-    "(?s",
-    "\\p",
-    "\\P",
-    "\\N",
-    "\\012",
-    "\\c",
-)
-# After this many matches inside one line, stop the scan and resume at the next line, so a
-# pattern like `\d` costs one callback per line, not one per character.
-_MAX_CALLBACKS_PER_LINE = 16
+UTF8_BOM = b"\xef\xbb\xbf"
+# rg's output line for a matching line, with --byte-offset and --max-columns=1: "OFFSET:...".
+_OFFSET = re.compile(rb"^(\d+):", re.MULTILINE)
+_VALIDATE_TIMEOUT = 30.0
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux; elsewhere the call just fails
 
 
 class PatternError(ValueError):
     """The search pattern is not a valid regex; the message is one line."""
+
+
+class MatchFailure(RuntimeError):
+    """ripgrep could not be run on a block (it failed to start, or reported an error)."""
 
 
 def re2_options(*, ignore_case: bool = False) -> Any:
@@ -59,7 +61,7 @@ def re2_options(*, ignore_case: bool = False) -> Any:
 
 
 def literal_regex(text: str) -> str:
-    """A regex matching `text` literally, in syntax that RE2, hyperscan and ripgrep share."""
+    """A regex matching `text` literally, in syntax that RE2 and ripgrep share."""
     return "".join(
         ch if ch.isalnum() or ch in " _" or ord(ch) > 127 else f"\\x{ord(ch):02x}" for ch in text
     )
@@ -71,136 +73,197 @@ def regex_of(query: Query) -> str:
 
 
 def validate(query: Query) -> None:
-    """Raise PatternError (one line) when the query's regex does not compile. Literals always do."""
+    """Raise PatternError (one line) when rg would reject the query's pattern.
+
+    A literal is rejected only for a newline (rg refuses one in any pattern) or a NUL (which
+    no command line can carry). A regex is checked by rg itself, or by RE2 without rg.
+    """
+    pattern = query.pattern
+    kind = "regex" if query.regex else "literal"
+    if "\0" in pattern:
+        raise PatternError(f"invalid {kind} {pattern!r}: it contains a NUL character")
+    if "\n" in pattern:
+        # rg's own words; \r is allowed, as in rg.
+        raise PatternError(f'invalid {kind} {pattern!r}: the literal "\\n" is not allowed')
     if not query.regex:
         return
+    rg = find_rg()
+    reason = _rg_rejects(rg, pattern) if rg is not None else _re2_rejects(pattern)
+    if reason is not None:
+        raise PatternError(f"invalid regex {pattern!r}: {reason}")
+
+
+@functools.lru_cache(maxsize=512)
+def _rg_rejects(rg: str, pattern: str) -> str | None:
+    """rg's one-line reason for refusing `pattern`, or None when it compiles.
+
+    rg reads an empty stdin, so this costs one short process; answers are cached.
+    """
+    from cockpit.core.readers import ReaderRefused, run_reader
+
+    try:
+        proc = run_reader(
+            [rg, "--no-config", "--count", f"--regexp={pattern}", "--", "-"],
+            timeout=_VALIDATE_TIMEOUT,
+        )
+    except (ReaderRefused, OSError, subprocess.TimeoutExpired, ValueError):
+        return _re2_rejects(pattern)  # rg cannot run here: RE2 stands in
+    if proc.returncode != 2:
+        return None
+    return _rg_reason(proc.stderr)
+
+
+def _rg_reason(stderr: bytes) -> str:
+    """The line that says what is wrong in rg's (multi-line) error message."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines()]
+    for line in lines:
+        if line.startswith("error:"):
+            return line.removeprefix("error:").strip() or "syntax error"
+    first = next((line for line in lines if line), "ripgrep refused the pattern")
+    return first.removeprefix("rg:").strip()
+
+
+def _re2_rejects(pattern: str) -> str | None:
     import re2
 
     try:
-        re2.compile(query.pattern.encode("utf-8"), options=re2_options())
+        re2.compile(pattern.encode("utf-8", "surrogateescape"), options=re2_options())
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        reason = str(reason).split(":", 1)[0].strip() or "syntax error"
-        raise PatternError(f"invalid regex {query.pattern!r}: {reason}") from None
+        return str(reason).split(":", 1)[0].strip() or "syntax error"
+    return None
 
 
 class LineMatcher:
-    """Finds the lines of a block that match a query. Build once per search; thread-safe."""
+    """Finds the lines of newline-aligned blocks that match a query, exactly as rg does.
+
+    Build once per search; thread-safe (every call runs its own rg process).
+    """
 
     def __init__(self, query: Query) -> None:
         validate(query)
-        import re2
-
         self.query = query
-        pattern = regex_of(query).encode("utf-8")
-        self._re2 = re2.compile(pattern, options=re2_options(ignore_case=query.ignore_case))
-        self.matches_everything = self._re2.search(b"") is not None
-        self._needs_line_check = query.regex and any(t in query.pattern for t in _MAY_MATCH_NEWLINE)
-        self._hs: Any = None
-        self._scratch = threading.local()  # hyperscan scratch space is per thread
-        self.engine = "re2"
-        if not self.matches_everything:
-            self._hs = _compile_hyperscan(pattern, ignore_case=query.ignore_case)
-            if self._hs is not None:
-                self.engine = "hyperscan"
+        self.rg = find_rg()
+        self.engine = "rg" if self.rg is not None else "re2"
+        self._re2: Any = None
+        if self.rg is None:
+            import re2
 
-    def line_matches(self, line: bytes) -> bool:
-        """Whether one line (without its newline) matches."""
-        return self._re2.search(line) is not None
+            pattern = regex_of(query).encode("utf-8", "surrogateescape")
+            self._re2 = re2.compile(pattern, options=re2_options(ignore_case=query.ignore_case))
 
-    def spans(self, block: bytes) -> list[tuple[int, int]]:
+    def _argv(self, *options: str) -> list[str]:
+        assert self.rg is not None
+        argv = [self.rg, "--no-config", "--text", "--color=never", "--no-filename", *options]
+        argv.append("--ignore-case" if self.query.ignore_case else "--case-sensitive")
+        if not self.query.regex:
+            argv.append("--fixed-strings")
+        argv += [f"--regexp={self.query.pattern}", "--", "-"]
+        return argv
+
+    def spans(self, block: bytes, *, file_start: bool = False) -> list[tuple[int, int]]:
         """(start, end) of every matching line in `block`, which must end with a newline.
 
-        `end` is the index of the line's newline.
+        `end` is the index of the line's newline. `file_start`: the block is the start of its
+        file, where rg skips a UTF-8 byte order mark (and only there).
         """
-        if self.matches_everything:
-            return _all_lines(block)
-        if self._hs is not None:
-            return self._spans_hyperscan(block)
-        return self._spans_re2(block)
+        if not block:
+            return []
+        if self.rg is None:
+            return self._spans_re2(block)
+        bom = file_start and block.startswith(UTF8_BOM)
+        # --max-columns=1: rg prints each matching line's offset and a short note, not its text.
+        options = ["--byte-offset", "--no-line-number", "--max-columns=1"]
+        if not bom:
+            options.append("--encoding=none")  # a BOM-like line in mid-file is plain bytes
+        output = _run_rg(self._argv(*options), (block,))
+        offsets = [int(number) for number in _OFFSET.findall(output)]
+        if bom:
+            # rg reports offsets in the text after the BOM; the first line starts at 0 either way.
+            offsets = [offset + len(UTF8_BOM) if offset else 0 for offset in offsets]
+        find = block.find
+        return [(start, find(b"\n", start)) for start in offsets]
+
+    def count_lines(self, blocks: Iterable[bytes], cancel: threading.Event) -> int:
+        """How many lines of the stream `blocks` (a whole file, from its start) match.
+
+        One rg process counts the whole stream (`rg -c -`), while this thread reads or
+        decompresses the next block: what `rg -z -c` does, with a faster decompressor.
+        """
+        if self.rg is None:
+            return sum(len(self._spans_re2(block)) for block in blocks)
+        output = _run_rg(self._argv("--count"), blocks, cancel)
+        text = output.strip()
+        return int(text) if text.isdigit() else 0
 
     def _spans_re2(self, block: bytes) -> list[tuple[int, int]]:
-        # never_nl keeps every match inside one line.
         spans: list[tuple[int, int]] = []
         search = self._re2.search
-        pos = 0
-        while True:
-            match = search(block, pos)
-            if match is None:
-                return spans
-            start = block.rfind(b"\n", 0, match.start()) + 1
-            end = block.find(b"\n", match.start())
-            spans.append((start, end))
-            pos = end + 1
-
-    def _spans_hyperscan(self, block: bytes) -> list[tuple[int, int]]:
-        import hyperscan
-
-        spans: list[tuple[int, int]] = []
-        rfind, find = block.rfind, block.find
-        check = self.line_matches if self._needs_line_check else None
-        # [offset of the scanned view, end of the current line, callbacks in it, resume at]
-        state = [0, -1, 0, -1]
-
-        def on_match(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> bool:
-            last = state[0] + end - 1  # the match's last byte
-            if last < 0:
-                last = 0
-            if last <= state[1]:
-                state[2] += 1
-                if state[2] > _MAX_CALLBACKS_PER_LINE:
-                    state[3] = state[1] + 1
-                    return True  # stop; resume after this line
-                return False
-            line_start = rfind(b"\n", 0, last) + 1
-            line_end = find(b"\n", last)
-            state[1] = line_end
-            state[2] = 0
-            if check is None or check(block[line_start:line_end]):
-                spans.append((line_start, line_end))
-            return False
-
-        scratch = getattr(self._scratch, "space", None)
-        if scratch is None:
-            scratch = self._scratch.space = hyperscan.Scratch(self._hs)
-        view = memoryview(block)
-        offset = 0
-        while offset < len(block):
-            state[0], state[3] = offset, -1
-            with contextlib.suppress(hyperscan.ScanTerminated):  # stopped to skip a line
-                self._hs.scan(view[offset:], match_event_handler=on_match, scratch=scratch)
-            if state[3] < 0:
-                break
-            offset = state[3]
+        find = block.find
+        start = 0
+        while (end := find(b"\n", start)) >= 0:
+            if search(block[start:end]) is not None:
+                spans.append((start, end))
+            start = end + 1
         return spans
 
 
-def _all_lines(block: bytes) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    start = 0
-    find = block.find
-    while True:
-        end = find(b"\n", start)
-        if end < 0:
-            return spans
-        spans.append((start, end))
-        start = end + 1
+def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | None = None) -> bytes:
+    """rg's stdout for `data` on its stdin; raises MatchFailure when rg fails.
 
+    A thread writes while this one reads, so neither pipe can fill up and stall rg; an empty
+    result comes back when `cancel` is set.
+    """
+    from cockpit.core.readers import ReaderRefused, start_reader
 
-def _compile_hyperscan(pattern: bytes, *, ignore_case: bool) -> Any:
-    """A hyperscan block-mode database, or None when hyperscan is missing or refuses the regex."""
     try:
-        import hyperscan
-    except ImportError:
-        return None
-    flags = hyperscan.HS_FLAG_MULTILINE
-    if ignore_case:
-        flags |= hyperscan.HS_FLAG_CASELESS
-    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        proc = start_reader(argv, stdin=True)
+    except (ReaderRefused, OSError) as exc:
+        raise MatchFailure(f"cannot start ripgrep: {exc}") from None
+    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
+    assert stdin is not None and stdout is not None and stderr is not None
+    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between us and rg
+        fcntl.fcntl(stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
+    failed: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for piece in data:
+                if cancel is not None and cancel.is_set():
+                    proc.kill()
+                    break
+                stdin.write(piece)
+        except BrokenPipeError:
+            pass  # rg stopped early: its exit status and stderr say why
+        except BaseException as exc:  # reading the file failed: rg must not count a part
+            failed.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    writer = threading.Thread(target=feed, name="rg-feed", daemon=True)
+    writer.start()
     try:
-        database.compile(expressions=[pattern], flags=[flags])
-    except hyperscan.error:
-        return None  # e.g. Unicode classes outside UTF-8 mode: RE2 handles those
-    return database
+        output = stdout.read()
+        errors = stderr.read()
+        writer.join()
+        returncode = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        writer.join()
+        stdout.close()
+        stderr.close()
+    if failed:
+        raise failed[0]
+    if cancel is not None and cancel.is_set():
+        return b""
+    if returncode < 0:
+        raise MatchFailure(f"ripgrep was stopped by signal {-returncode}")
+    if returncode == 2:
+        raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
+    return output

@@ -165,14 +165,11 @@ def parse_timestamp(line: str, reference: datetime | None = None) -> datetime | 
 
 def parse_timestamp_bytes(line: bytes, reference: datetime | None = None) -> datetime | None:
     """`parse_timestamp` for raw bytes; only the head of the line is decoded."""
+    if line[:1] == b"\0":  # the NUL hole copytruncate leaves before the first line it keeps
+        line = line.lstrip(b"\0")
     # A JSON time field may follow a long message; other formats put the time up front.
     head = line[:_JSON_PREFIX] if line[:1] == b"{" else line[:_SEARCH_PREFIX]
     return parse_timestamp(head.decode("utf-8", "replace"), reference)
-
-
-def floor_minute(stamp: datetime) -> datetime:
-    """The minute `stamp` falls in (seconds and microseconds dropped), UTC."""
-    return stamp.astimezone(UTC).replace(second=0, microsecond=0)
 
 
 class TimestampTracker:

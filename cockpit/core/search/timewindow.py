@@ -45,7 +45,7 @@ def parse_duration(text: str) -> timedelta | None:
     return lookback(float(number) * _UNITS[unit[0].lower()], f"time {text.strip()!r}")
 
 
-def parse_time(text: str, now: datetime) -> datetime:
+def parse_time_spec(text: str, now: datetime) -> datetime:
     """A point in time: a duration ago (`1h`), `now`, or an ISO-8601 time (UTC if no zone)."""
     text = text.strip()
     if text.lower() == "now":
@@ -74,9 +74,9 @@ def parse_window(text: str, now: datetime) -> tuple[datetime | None, datetime | 
     for separator in ("..", "/"):
         if separator in text:
             start, _, end = text.partition(separator)
-            since = parse_time(start, now) if start.strip() else None
-            until = parse_time(end, now) if end.strip() else None
+            since = parse_time_spec(start, now) if start.strip() else None
+            until = parse_time_spec(end, now) if end.strip() else None
             if since is not None and until is not None and since >= until:
                 raise TimeSpecError(f"empty time window {text!r}: the start is not before the end")
             return since, until
-    return parse_time(text, now), None
+    return parse_time_spec(text, now), None

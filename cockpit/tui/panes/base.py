@@ -1,4 +1,4 @@
-"""What every pane shares: the config, the clock, the incident state (bound down), F1 help."""
+"""What every pane shares: the config, the clock, the incident snapshot (bound down), F1 help."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from cockpit.core.incident import IncidentState
 
 
 class Pane(Widget, can_focus=False):
-    """A top-level pane. The app sets `incident` whenever the event log changes."""
+    """A top-level pane. The app sets `incident` to a new immutable snapshot whenever the event
+    log changes; a pane's `watch_incident` redraws, and its workers take the snapshot along."""
 
     PANE_TITLE: ClassVar[str] = ""
     """Tab and border title."""
     HELP: ClassVar[str] = ""
     """Markdown shown by F1 while this pane has focus."""
 
-    incident: reactive[IncidentState | None] = reactive(None, always_update=True)
+    incident: reactive[IncidentState | None] = reactive(None)
 
     def __init__(
         self, config: Config, clock: Callable[[], datetime], *, id: str | None = None

@@ -12,10 +12,12 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import Kind, describe
 from cockpit.core.runbook import Phase, Runbook
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import RecordRequested
+from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 
 PHASES = list(Phase)
@@ -25,14 +27,29 @@ class ChecklistItems(OptionList):
     """The viewed phase's items (the pane's bindings act on the highlighted one)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down,j", "cursor_down", "Down", show=False, id="checklist-down"),
-        Binding("up,k", "cursor_up", "Up", show=False, id="checklist-up"),
+        Binding(
+            "down,j",
+            "cursor_down",
+            "Down",
+            show=False,
+            id="checklist-down",
+            tooltip="Highlight the next item",
+        ),
+        Binding(
+            "up,k",
+            "cursor_up",
+            "Up",
+            show=False,
+            id="checklist-up",
+            tooltip="Highlight the previous item",
+        ),
     ]
 
 
 LATEST_EVENTS = 3
 PHASE_KEYS = Binding.Group("Phase")
-"""Previous and next phase share one footer entry, so 80 columns hold the decisions too."""
+"""Previous and next phase belong together (in help); the footer leaves them to the arrows
+and the phase strip, so 80 columns hold the decisions and `? Help`."""
 
 
 class PhaseChecklist(Pane):
@@ -44,22 +61,17 @@ class PhaseChecklist(Pane):
 
 The incident loop: **Assess, Contain, Diagnose, Fix, Verify, Review**. The current phase is
 highlighted; its checklist comes from the team's runbook (`[cockpit] runbook` in the config).
+Checking an item is recorded with who and when. Viewing another phase does not change the
+incident's phase: **Enter phase** does, and that is recorded too.
 
-| Key | Action |
-| --- | --- |
-| `up`/`down`, `j`/`k` | move between items |
-| `space` / `x` | check or uncheck the item (recorded with who and when) |
-| `left`/`right`, `h`/`l` | view the previous / next phase |
-| `P` | make the viewed phase the current phase (recorded) |
-| `d` | declare the incident, with a severity (a human decision) |
-| `C` / `R` | mark contained / resolved (human decisions, confirmed) |
-
-Each phase shows what the AI is for in it, and what stays human.
+Each phase shows what the AI is for in it, and what stays human. Declaring, containing and
+resolving are human decisions, confirmed and recorded (see *Everywhere* below); declaring
+ticks the runbook's "declare" item, and naming an incident lead its "incident lead" item.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "space,x",
+            "x,space",
             "toggle_item",
             "Check",
             id="checklist-toggle",
@@ -71,6 +83,7 @@ Each phase shows what the AI is for in it, and what stays human.
             "Prev phase",
             id="checklist-prev-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the previous phase's checklist",
         ),
         Binding(
@@ -79,25 +92,54 @@ Each phase shows what the AI is for in it, and what stays human.
             "Next phase",
             id="checklist-next-phase",
             group=PHASE_KEYS,
+            show=False,
             tooltip="View the next phase's checklist",
+        ),
+        Binding(
+            "o",
+            "open_from_alert",
+            "Open incident",
+            id="alerts-open-incident",
+            tooltip="Open an incident from the highlighted alert (you decide; recorded)",
         ),
         Binding(
             "P",
             "enter_viewed_phase",
             "Enter phase",
             id="checklist-set-phase",
+            show=False,
             tooltip="Make the viewed phase the incident's current phase (recorded)",
         ),
     ]
 
     runbook: reactive[Runbook | None] = reactive(None, always_update=True)
     viewed: reactive[Phase] = reactive(Phase.ASSESS)
+    alertmanagers: reactive[tuple[AlertmanagerConfig, ...]] = reactive(())
+    """Where firing alerts are read from (set by the app: config or discovery)."""
+    alerts_note: reactive[str] = reactive("")
+    """Why there is no Alertmanager to read, when discovery found none."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="phase-strip")
         yield Static(id="phase-reminder")
         yield ChecklistItems(id="checklist-items")
+        yield AlertsPanel(self.clock, id="alerts-panel")
         yield Static(id="phase-latest")
+
+    # -- alerts: shown where Assess is worked, and in Verify (resolved, or fired again) ---
+
+    def watch_alertmanagers(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.alertmanagers = self.alertmanagers
+
+    def watch_alerts_note(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.note = self.alerts_note
+
+    def _show_alerts(self) -> None:
+        for panel in self.query(AlertsPanel):
+            panel.incident = self.incident
+            panel.set_class(self.viewed in (Phase.ASSESS, Phase.VERIFY), "-phase")
 
     def watch_incident(self) -> None:
         if self.incident is not None and not getattr(self, "_followed_phase", False):
@@ -111,6 +153,7 @@ Each phase shows what the AI is for in it, and what stays human.
 
     def watch_viewed(self) -> None:
         self._refresh_view()
+        self.refresh_bindings()
 
     def _items(self) -> tuple[str, ...]:
         return self.runbook.checklist(self.viewed) if self.runbook else ()
@@ -118,6 +161,7 @@ Each phase shows what the AI is for in it, and what stays human.
     def _refresh_view(self) -> None:
         if not self.is_mounted:
             return
+        self._show_alerts()
         state = self.incident
         current = state.phase if state else Phase.ASSESS
         strip = Text()
@@ -170,6 +214,24 @@ Each phase shows what the AI is for in it, and what stays human.
             text.append(visible(describe(event), max_len=200))
         self.query_one("#phase-latest", Static).update(text if events else "")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dim what cannot apply: no item to check, no phase further that way, the viewed
+        phase already the current one."""
+        if action == "toggle_item":
+            return True if self._items() else None
+        if action == "view_phase" and parameters:
+            index = PHASES.index(self.viewed) + int(str(parameters[0]))
+            return True if 0 <= index < len(PHASES) else None
+        if action == "open_from_alert":
+            # Shown while an alert not yet on the incident is listed, so `o` works from the
+            # checklist too (not only once the alert list has focus); the human confirms.
+            panel = self.query_one(AlertsPanel)
+            listed = panel.has_class("-shown") and panel.has_class("-phase")
+            return listed and any(row.tracked is None for row in panel.rows)
+        if action == "enter_viewed_phase":
+            return None if self.incident and self.incident.phase == self.viewed else True
+        return True
+
     def action_toggle_item(self) -> None:
         items = self._items()
         index = self.query_one(ChecklistItems).highlighted
@@ -190,10 +252,14 @@ Each phase shows what the AI is for in it, and what stays human.
         index = PHASES.index(self.viewed) + step
         self.viewed = PHASES[max(0, min(len(PHASES) - 1, index))]
 
+    def action_open_from_alert(self) -> None:
+        """The highlighted alert (the top one until the human moves): focus goes to the list,
+        so the dialog's alert is the one seen highlighted there."""
+        panel = self.query_one(AlertsPanel)
+        panel.query_one("#alerts-list").focus()
+        panel.action_open_incident()
+
     def action_enter_viewed_phase(self) -> None:
-        if self.incident and self.incident.phase == self.viewed:
-            self.notify(f"already in {self.viewed.title}")
-            return
         self.post_message(
             RecordRequested(
                 Kind.PHASE_CHANGED,

@@ -9,56 +9,35 @@ app's clipboard service, which records them), never executed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import ContentSwitcher, DataTable, Label, OptionList, RichLog, Static
-from textual.widgets.option_list import Option
+from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.deploys.git_source import SuspectDiff
-from cockpit.core.deploys.model import Deploy, DeployListing, hhmm, iso_utc
-from cockpit.core.deploys.rollback import Candidate, FilledCommand, RollbackReport, pct
+from cockpit.core.deploys.model import Deploy, DeployListing
+from cockpit.core.deploys.rollback import FilledCommand, RollbackReport, pct
+from cockpit.core.patterns import sparkline
 from cockpit.core.sanitize import safe_text, visible
-from cockpit.core.search.patterns import sparkline
-from cockpit.tui.messages import CopyRequested, PinRequested
+from cockpit.core.timefmt import hhmm, iso_utc
+from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested
 from cockpit.tui.panes.base import Pane
+from cockpit.tui.panes.command_picker import CommandPickerScreen
+from cockpit.tui.panes.deploy_keys import BINDINGS
+from cockpit.tui.panes.deploy_views import CandidateRow, candidate_rows, detail_text, health_cell
+from cockpit.tui.panes.suspect_diff import SuspectDiffView
 
-HEALTH_STYLES = {"healthy": "green", "unhealthy": "bold red", "unknown": "dim"}
-EVIDENCE_STYLES = {
-    "strength": "bold",
-    "versions": "bold",
-    "calls": "bold",
-    "cascade": "bold",
-    "done": "bold green",
-}
-"""What a human checks first in a candidate's line: the test's strength, the version split,
-the dependency link."""
-
-
-def _evidence_line(candidate: Candidate) -> Text:
-    """The explanation, its checkable parts emphasised; outside text made visible-safe."""
-    parts = candidate.evidence or (("timing", candidate.explanation),)
-    line = Text()
-    for index, (kind, phrase) in enumerate(parts):
-        if index:
-            line.append(" " if kind == "strength" else "; ")
-        line.append(safe_text(phrase, 300, style=EVIDENCE_STYLES.get(kind, "")))
-    return line
-
-
-@dataclass(frozen=True)
-class CandidateRow:
-    """One row of the candidates table: the failing service and the candidate for it."""
-
-    failing: str
-    candidate: Candidate
+ERRORS_NOW_WINDOW = timedelta(minutes=5)
+OLDER_SHOWN = 20
+"""Deploys listed when none is recent (an old checkout): the newest ones, labelled older."""
+"""How far back "errors now" looks: long enough to have data, short enough to be now."""
 
 
 class DeploysPane(Pane):
@@ -81,79 +60,14 @@ calls to payments`). The score is a probability, its likelihood ratios shown bes
 When no deploy lines up with the errors, the pane says so: *rollback may not be the answer*,
 and what it checked.
 
-| Key | Action |
-| --- | --- |
-| `y` | copy the selected candidate's rollback command (**prod-changing**; never executed) |
-| `Y` | copy its dry-run variant |
-| `v` | copy its git revert command |
-| `c` | pick any of its commands (custom ones included) and copy it with `enter` |
-| `s` | suspect diff: commits, files and shortstat between the target and the current deploy |
-| `enter` | (in the suspect diff) show the diff of the selected file |
-| `escape` | back from the suspect diff |
-| `p` | pin the selected candidate's explanation; in the suspect diff, pin the diff |
-| `r` | read everything again |
-
-Copied commands are shown in full and recorded on the timeline. You run them.
+Rollback commands are **prod-changing**: they are copied (the rollback, its dry run, a git
+revert, or any custom command of the candidate from a picker), shown in full and recorded on
+the timeline. You run them; the cockpit never does. The suspect diff lists the commits, files
+and shortstat between the target and the current deploy, and opens a file's diff; pin the
+explanation, or in the diff view the diff, as evidence.
 """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "y",
-            "copy_command('rollback')",
-            "Copy rollback",
-            id="deploys-copy-rollback",
-            tooltip="Copy the selected candidate's rollback command (not executed)",
-        ),
-        Binding(
-            "Y",
-            "copy_command('dry run')",
-            "Copy dry run",
-            id="deploys-copy-dry-run",
-            tooltip="Copy the dry-run variant of the rollback command (not executed)",
-        ),
-        Binding(
-            "v",
-            "copy_command('git revert')",
-            "Copy revert",
-            id="deploys-copy-revert",
-            show=False,
-            tooltip="Copy the git revert command (not executed)",
-        ),
-        Binding(
-            "c",
-            "pick_command",
-            "Copy…",
-            id="deploys-copy-pick",
-            tooltip="Pick any filled command of the selected candidate, custom ones "
-            "included, and copy it (not executed)",
-        ),
-        Binding(
-            "s",
-            "suspect_diff",
-            "Suspect diff",
-            id="deploys-suspect-diff",
-            tooltip="Commits and files between the rollback target and the current deploy",
-        ),
-        Binding(
-            "escape",
-            "back",
-            "Back",
-            id="deploys-back",
-            show=False,
-            tooltip="Back from the suspect diff to the deploy list",
-        ),
-        Binding(
-            "p",
-            "pin",
-            "Pin",
-            id="deploys-pin",
-            show=False,
-            tooltip="Pin the selected candidate's explanation, or in the suspect diff the diff",
-        ),
-        Binding(
-            "r", "refresh", "Refresh", id="deploys-refresh", tooltip="Read deploys and health again"
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = BINDINGS
 
     @dataclass
     class DeploysListed(Message):
@@ -172,32 +86,13 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         listing: DeployListing | None = None
         """Set by a quiet refresh, which swaps list and candidates in one go (no flicker)."""
 
-    @dataclass
-    class DiffLoaded(Message):
-        """The suspect diff of one candidate is read."""
-
-        candidate: Candidate
-        diff: SuspectDiff
-
-    @dataclass
-    class FileDiffLoaded(Message):
-        """The diff of one file in the suspect range is read."""
-
-        path: str
-        lines: list[str]
-        note: str | None
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.listing: DeployListing | None = None
         self.report: RollbackReport | None = None
         self.rows: list[CandidateRow] = []
-        self.diff: SuspectDiff | None = None
-        self._diff_candidate: Candidate | None = None
         self._generation = 0
         self._shown_deploys: list[Deploy] = []
-        self._viewed_file: tuple[str, str, str] | None = None
-        """(base, head, path) of the file the diff view shows; `p` pins it with the diff."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("reading deploys…"), id="deploys-status")
@@ -206,23 +101,18 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 yield DataTable(id="deploys-table", cursor_type="row", zebra_stripes=True)
                 yield DataTable(id="deploys-candidates", cursor_type="row")
                 yield Static(Text(""), id="deploys-detail")
-            with Vertical(id="deploys-diff"):
-                yield Static(Text(""), id="deploys-diff-summary")
-                yield DataTable(id="deploys-diff-files", cursor_type="row")
-                yield RichLog(
-                    id="deploys-diff-view",
-                    markup=False,
-                    highlight=False,
-                    wrap=False,
-                    auto_scroll=False,
-                )
+            yield SuspectDiffView(id="deploys-diff")
+
+    @property
+    def diff(self) -> SuspectDiff | None:
+        """The suspect diff read last (None before `s`)."""
+        return self.query_one(SuspectDiffView).diff
 
     def on_mount(self) -> None:
         deploys = self.query_one("#deploys-table", DataTable)
         deploys.add_columns("Time (UTC)", "Service", "SHA", "Actor", "Health", "Version")
         candidates = self.query_one("#deploys-candidates", DataTable)
         candidates.add_columns("#", "Failing", "Roll back", "To", "Undoes", "Score")
-        self.query_one("#deploys-diff-files", DataTable).add_columns("", "File")
         self.action_refresh()
         if self.config.cockpit.refresh_seconds > 0:
             # New deploys (a rollback, a drill's deploy) and moving health show up unasked.
@@ -252,36 +142,17 @@ Copied commands are shown in full and recorded on the timeline. You run them.
 
         now = self.clock()
         listing = list_deploys(self.config, since=now - DEPLOY_HISTORY)
+        if not listing.deploys and not listing.errors:
+            # A checkout whose last change is older than the window: show its newest
+            # history, said to be older, rather than an empty list that reads as none.
+            older = list_deploys(self.config, limit=OLDER_SHOWN)
+            if older.deploys:
+                older.notes.insert(0, f"none in the last {DEPLOY_HISTORY.days} days: older ones")
+                listing = older
         if not quiet:
             self.post_message(self.DeploysListed(listing, generation))
         report = rank_listing(self.config, listing, now=now)
         self.post_message(self.CandidatesRanked(report, generation, listing if quiet else None))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="deploys-diff",
-        description="Reading the suspect diff",
-    )
-    def load_diff(self, candidate: Candidate, repo_path: str, base: str, head: str) -> None:
-        from cockpit.core.deploys.git_source import GitRepo, suspect_diff
-
-        repo = GitRepo(repo_path, what=f"service {candidate.service}")
-        self.post_message(self.DiffLoaded(candidate, suspect_diff(repo, base, head)))
-
-    @work(
-        thread=True,
-        exclusive=True,
-        exit_on_error=False,
-        group="deploys-diff",
-        description="Reading a file's diff",
-    )
-    def load_file_diff(self, repo_path: str, base: str, head: str, path: str) -> None:
-        from cockpit.core.deploys.git_source import GitRepo, file_diff
-
-        lines, note = file_diff(GitRepo(repo_path), base, head, path)
-        self.post_message(self.FileDiffLoaded(path, lines, note))
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -318,15 +189,7 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         kept_key = (kept.candidate.service, kept.candidate.target) if kept else None
         report = self.report = message.report
         self._fill_deploys()
-        # A caller failing because of the same deploy adds no new choice: one row per target.
-        seen: set[tuple[str, str | None]] = set()
-        self.rows = []
-        for analysis in report.analyses:
-            for candidate in analysis.candidates:
-                key = (candidate.service, candidate.target.sha if candidate.target else None)
-                if key not in seen:
-                    seen.add(key)
-                    self.rows.append(CandidateRow(analysis.service, candidate))
+        self.rows = candidate_rows(report)
         table = self.query_one("#deploys-candidates", DataTable)
         table.clear()
         for rank, row in enumerate(self.rows, start=1):
@@ -368,6 +231,19 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             style="bold red" if problems else "",
         )
         self._show_detail()
+        self.refresh_bindings()
+        self._post_errors_now(report)
+
+    def _post_errors_now(self, report: RollbackReport) -> None:
+        """Each service's error ratio over the last minutes, up to the app (resolving says
+        what is still failing)."""
+        now = self.clock()
+        errors = {}
+        for service, series in report.series.items():
+            ratio = series.ratio(now - ERRORS_NOW_WINDOW, now)
+            if ratio is not None:
+                errors[service] = ratio
+        self.post_message(ErrorsRead(errors))
 
     def _trend(self, report: RollbackReport, service: str) -> str:
         """The last hour's error ratio as a sparkline: the failure's shape, and its recovery."""
@@ -391,7 +267,7 @@ Copied commands are shown in full and recorded on the timeline. You run them.
                 safe_text(deploy.service, 16),
                 Text(deploy.short_sha or "-"),
                 safe_text(deploy.actor or "-", 20),
-                self._health_cell(deploy),
+                health_cell(self.report, deploy),
                 safe_text(deploy.version or deploy.revision or "-", 24),
             )
 
@@ -399,16 +275,10 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         if kept is not None and kept in self._shown_deploys:
             table.move_cursor(row=self._shown_deploys.index(kept))
 
-    def _health_cell(self, deploy: Deploy) -> Text:
-        health = self.report.health_of(deploy) if self.report else None
-        if health is None:
-            return Text("…" if self.report is None else "?", style="dim")
-        word = health.verdict.value
-        return Text(word if word != "unknown" else "?", style=HEALTH_STYLES[word])
-
     @on(DataTable.RowHighlighted, "#deploys-candidates")
     def _candidate_highlighted(self) -> None:
         self._show_detail()
+        self.refresh_bindings()
 
     def selected(self) -> CandidateRow | None:
         """The candidate under the cursor (the first one if the table has no focus yet)."""
@@ -418,84 +288,66 @@ Copied commands are shown in full and recorded on the timeline. You run them.
         return self.rows[row] if 0 <= row < len(self.rows) else self.rows[0]
 
     def _show_detail(self) -> None:
-        detail = self.query_one("#deploys-detail", Static)
-        report = self.report
-        if report is None:
-            return
-        text = Text()
-        for analysis in report.analyses:
-            if not analysis.correlated:
-                text.append(safe_text(analysis.summary, 400, style="bold yellow"))
-                text.append("\n")
-        chosen = self.selected()
-        if chosen is not None:
-            candidate = chosen.candidate
-            text.append("why: ", style="bold")
-            text.append(_evidence_line(candidate))
-            text.append("\nscore: ", style="bold")
-            text.append(candidate.parts.describe())
-            if not candidate.correlated:
-                text.append("  (weak: not correlated)", style="dim")
-            for command in candidate.commands:
-                text.append("\n")
-                text.append(_command_line(command))
-            if candidate.target is not None and not candidate.commands:
-                text.append(
-                    f"\nno rollback template for {visible(candidate.service)}: "
-                    "set [services.rollback] command in the config",
-                    style="dim",
-                )
-        elif not report.analyses:
-            text.append(
-                "nothing to roll back: no error burst found"
-                if report.healthy_services
-                else "no health data: configure log sources or Prometheus",
-                style="dim",
-            )
-        detail.update(text)
+        if self.report is not None:
+            detail = detail_text(self.report, self.selected())
+            self.query_one("#deploys-detail", Static).update(detail)
 
     # -- actions ------------------------------------------------------------------------------
 
-    def action_copy_command(self, label: str) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer only what the selection allows: a copy needs a candidate with that command,
+        the diff view's keys apply in it, the overview's outside it."""
+        in_diff = self.is_mounted and self._view() == "deploys-diff"
+        if action == "back":
+            return True if in_diff else None  # else Esc goes on to the app
+        if action == "refresh":
+            return True if self.config.services else None
+        if action == "pin":
+            if in_diff:
+                return True if self.query_one(SuspectDiffView).evidence() else None
+            return True if self.selected() else None
+        if action == "copy_command" and parameters:
+            return True if self._built_in(str(parameters[0])) else None
+        if action == "pick_command":
+            chosen = self.selected()
+            return True if chosen and any(c.filled for c in chosen.candidate.commands) else None
+        if action == "suspect_diff":
+            return True if self.selected() and not in_diff else None
+        return True
+
+    def _view(self) -> str | None:
+        return self.query_one("#deploys-views", ContentSwitcher).current
+
+    def _built_in(self, label: str) -> FilledCommand | None:
+        """The selected candidate's filled built-in command `label` (custom ones are picked)."""
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
-            return
-        candidate = chosen.candidate
-        # Built-in templates only: a custom command is picked by its label with `c`.
-        command = next(
-            (c for c in candidate.commands if c.label == label and c.filled and not c.custom),
+            return None
+        return next(
+            (
+                c
+                for c in chosen.candidate.commands
+                if c.label == label and c.filled and not c.custom
+            ),
             None,
         )
-        if command is None:
-            self.notify(
-                f"no {label} command for {visible(candidate.service)} "
-                "(set it in [services.rollback])",
-                severity="warning",
-            )
-            return
-        self._copy(chosen, command)
+
+    def action_copy_command(self, label: str) -> None:
+        chosen, command = self.selected(), self._built_in(label)
+        if chosen is not None and command is not None:
+            self._copy(chosen, command)
 
     def action_pick_command(self) -> None:
-        """`c`: a picker listing every command of the selected candidate; `enter` copies one."""
+        """A picker listing every command of the selected candidate; `enter` copies one."""
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
-            return
-        candidate = chosen.candidate
-        if not any(c.filled for c in candidate.commands):
-            self.notify(
-                f"no command to copy for {visible(candidate.service)} "
-                "(set [services.rollback] in the config)",
-                severity="warning",
-            )
             return
 
         def copy(command: FilledCommand | None) -> None:
             if command is not None:
                 self._copy(chosen, command)
 
-        self.app.push_screen(CommandPickerScreen(candidate), copy)
+        self.app.push_screen(CommandPickerScreen(chosen.candidate), copy)
 
     def _copy(self, chosen: CandidateRow, command: FilledCommand) -> None:
         """Hand one filled command to the app's clipboard service; it is never executed."""
@@ -555,42 +407,20 @@ Copied commands are shown in full and recorded on the timeline. You run them.
 
     def action_pin_diff(self) -> None:
         """Pin the suspect diff as evidence: its range, size and the file on screen, if any."""
-        diff, candidate = self.diff, self._diff_candidate
-        target = candidate.target if candidate else None
-        if diff is None or candidate is None or target is None or diff.base != target.sha:
-            self.notify("no suspect diff to pin yet: it is still being read", severity="warning")
+        evidence = self.query_one(SuspectDiffView).evidence()
+        if evidence is None:
             return
-        viewed = self._viewed_file
-        path = viewed[2] if viewed and viewed[:2] == (diff.base, diff.head) else None
-        # Range and file first: the verdict dialog shows only the start of a pin.
-        text = (
-            f"{candidate.service} {diff.base[:7]}..{diff.head[:7]}"
-            + (f" file {path}" if path else "")
-            + f" ({diff.commit_count} commits, {diff.shortstat or 'no changes'}; "
-            f"rolling back to {target.label})"
-        )
-        self.post_message(
-            PinRequested(
-                source="diff",
-                text=text,
-                detail={
-                    "service": candidate.service,
-                    "base": diff.base,
-                    "head": diff.head,
-                    "commit_count": diff.commit_count,
-                    "shortstat": diff.shortstat,
-                    "file_count": diff.file_count,
-                    "file": path,
-                    "suspect_sha": candidate.suspect.sha,
-                },
-            )
-        )
+        text, detail = evidence
+        self.post_message(PinRequested(source="diff", text=text, detail=detail))
 
-    @on(FileDiffLoaded)
-    def _remember_viewed_file(self, message: FileDiffLoaded) -> None:
-        """Which file the diff view shows, in which range: `p` pins it with the diff."""
-        if self.diff is not None:
-            self._viewed_file = (self.diff.base, self.diff.head, message.path)
+    @on(SuspectDiffView.DiffLoaded)
+    @on(SuspectDiffView.FileDiffLoaded)
+    def _diff_loaded(self) -> None:
+        self.refresh_bindings()  # the diff can be pinned now
+
+    @on(SuspectDiffView.ReadFailed)
+    def _diff_failed(self, message: SuspectDiffView.ReadFailed) -> None:
+        self._status(message.error, style="bold red")
 
     def action_refresh(self) -> None:
         if not self.config.services:
@@ -607,7 +437,6 @@ Copied commands are shown in full and recorded on the timeline. You run them.
     def action_suspect_diff(self) -> None:
         chosen = self.selected()
         if chosen is None:
-            self.notify("no rollback candidate selected", severity="warning")
             return
         candidate = chosen.candidate
         service = next((s for s in self.config.services if s.name == candidate.service), None)
@@ -628,145 +457,12 @@ Copied commands are shown in full and recorded on the timeline. You run them.
             )
             return
         assert current.sha is not None
-        self._diff_candidate = candidate
-        self.query_one("#deploys-diff-summary", Static).update(Text("reading the diff…"))
-        self.query_one("#deploys-diff-files", DataTable).clear()
-        self.query_one("#deploys-diff-view", RichLog).clear()
+        view = self.query_one(SuspectDiffView)
+        view.open(candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha)
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-diff"
-        self.load_diff(candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha)
+        self.refresh_bindings()
 
     def action_back(self) -> None:
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-overview"
         self.query_one("#deploys-candidates", DataTable).focus()
-
-    @on(DiffLoaded)
-    def _diff_loaded(self, message: DiffLoaded) -> None:
-        diff = self.diff = message.diff
-        # In a monorepo, the failing service's own files are the likeliest suspects: first.
-        service = message.candidate.service
-        diff.files.sort(key=lambda item: service not in item[1])
-        target = message.candidate.target
-        summary = Text()
-        summary.append(f"{diff.base[:7]}..{diff.head[:7]}", style="bold")
-        summary.append(
-            f" (rolling back to {target.label if target else '?'}) · "
-            f"{diff.commit_count} commits · {diff.shortstat or 'no changes'}"
-        )
-        for note in diff.notes:
-            summary.append(f" · {note}", style="dim")
-        self.query_one("#deploys-diff-summary", Static).update(summary)
-        files = self.query_one("#deploys-diff-files", DataTable)
-        files.clear()
-        for status, path in diff.files:
-            files.add_row(Text(status), safe_text(path, 200))
-        log = self.query_one("#deploys-diff-view", RichLog)
-        log.clear()
-        for commit in diff.commits:
-            line = Text(f"{commit.sha[:7]} {hhmm(commit.time)} ", style="dim")
-            line.append(safe_text(commit.author, 24, style="cyan"))
-            line.append(" ")
-            line.append(safe_text(commit.subject, 300))
-            log.write(line)
-        files.focus()
-
-    @on(DataTable.RowSelected, "#deploys-diff-files")
-    def _file_chosen(self, event: DataTable.RowSelected) -> None:
-        diff, candidate = self.diff, self._diff_candidate
-        if diff is None or candidate is None or not 0 <= event.cursor_row < len(diff.files):
-            return
-        service = next((s for s in self.config.services if s.name == candidate.service), None)
-        if service is None or service.deploys.repo is None:
-            return
-        path = diff.files[event.cursor_row][1]
-        self.load_file_diff(
-            str(self.config.resolve(service.deploys.repo)), diff.base, diff.head, path
-        )
-
-    @on(FileDiffLoaded)
-    def _file_diff_loaded(self, message: FileDiffLoaded) -> None:
-        log = self.query_one("#deploys-diff-view", RichLog)
-        log.clear()
-        log.write(safe_text(message.path, 300, style="bold"))
-        for line in message.lines:
-            style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-            log.write(safe_text(line, 400, style=style))
-        if message.note:
-            log.write(Text(message.note, style="dim italic"))
-
-
-def _command_tag(command: FilledCommand) -> tuple[str, str]:
-    """The flag shown before a command, and its style."""
-    if not command.filled:
-        return " not filled ", "reverse yellow"
-    if command.prod_changing:
-        return " PROD-CHANGING ", "bold reverse red"
-    return (" dry run " if command.dry_run else " no prod change "), "reverse"
-
-
-def _command_line(command: FilledCommand) -> Text:
-    line = Text()
-    line.append(*_command_tag(command))
-    line.append(safe_text(f" {command.label}: ", 110, style="bold"))
-    line.append(safe_text(command.text, 600))
-    if command.filled:
-        line.append("  (copy only, never executed)", style="dim")
-    if command.missing:
-        line.append(f"  fill in: {', '.join(command.missing)}", style="bold yellow")
-    if command.note and command.prod_changing:
-        line.append(f"  {command.note}", style="dim")
-    return line
-
-
-class CommandPickerScreen(ModalScreen[FilledCommand | None]):
-    """Every command of one candidate, in full; `enter` returns the one to copy (never run).
-
-    A template that could not be filled is listed disabled, as a note: it is never offered.
-    """
-
-    AUTO_FOCUS = "#deploys-picker-commands"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "escape",
-            "cancel",
-            "Cancel",
-            id="deploys-picker-cancel",
-            tooltip="Close; nothing is copied",
-        ),
-    ]
-
-    def __init__(self, candidate: Candidate) -> None:
-        super().__init__()
-        self.candidate = candidate
-
-    def compose(self) -> ComposeResult:
-        candidate = self.candidate
-        target = candidate.target
-        title = Text("Copy a command: ", style="bold")
-        title.append(safe_text(candidate.service, 30))
-        if target is not None:
-            title.append(" back to ")
-            title.append(safe_text(target.label, 30))
-        with Vertical():
-            yield Label(title)
-            yield OptionList(
-                *[
-                    Option(
-                        _command_line(command), id=f"command-{index}", disabled=not command.filled
-                    )
-                    for index, command in enumerate(candidate.commands)
-                ],
-                id="deploys-picker-commands",
-            )
-            yield Label(
-                Text("enter copies (recorded, never executed) · esc closes"),
-                classes="dialog-hint",
-            )
-
-    @on(OptionList.OptionSelected, "#deploys-picker-commands")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        command = self.candidate.commands[event.option_index]
-        if command.filled:
-            self.dismiss(command)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.refresh_bindings()

@@ -18,25 +18,28 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Input, Label, ListItem, ListView, SelectionList, Static
+from textual.containers import VerticalScroll
+from textual.widgets import ListView, Static
 from textual.worker import Worker, WorkerState
 
 from cockpit.core.ai.boundary import Boundary
 from cockpit.core.ai.hypotheses import (
     PROPOSED,
-    UNVERIFIED_LABEL,
-    Hypothesis,
     HypothesisView,
-    Status,
     judgement_payload,
     project,
 )
-from cockpit.core.incident import Pin
 from cockpit.core.sanitize import visible, visible_lines
+from cockpit.tui.keys import key_for
 from cockpit.tui.messages import CopyRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
+from cockpit.tui.panes.hypothesis_cards import (
+    HypothesisCard,
+    card_commands,
+    pin_reference,
+    verdict_counts,
+)
+from cockpit.tui.panes.hypothesis_dialogs import DetailScreen, JudgeScreen, PreviewScreen
 
 AI_PURPOSE = "AI-suggested command"
 SAVED_MESSAGES: dict[str, str | None] = {
@@ -47,204 +50,6 @@ SAVED_MESSAGES: dict[str, str | None] = {
 }
 STREAM_KEEP = 4000
 """Characters of streamed model text kept on screen."""
-EVIDENCE_ON_CARD = 5
-"""Evidence items shown on a card; the rest are counted there and listed in full by `e`."""
-COMMAND_MARK = "▶ "
-CARD_COMMANDS_HINT = "commands ([ ] mark one, y copies it; c copies containment; never run):"
-DETAIL_COMMANDS_HINT = "commands (on the card, [ ] marks one and y copies it; never run):"
-
-
-def card_commands(hypothesis: Hypothesis) -> list[tuple[str, str]]:
-    """A card's copyable commands, in the order the cursor visits them: checks, containment."""
-    commands = [("check", check) for check in hypothesis.checks]
-    if hypothesis.containment:
-        commands.append(("containment", hypothesis.containment))
-    return commands
-
-
-def hypothesis_text(
-    view: HypothesisView,
-    marked: int | None,
-    *,
-    every_evidence: bool = False,
-    commands_hint: str = CARD_COMMANDS_HINT,
-) -> Text:
-    """A card's body, sanitized: claim, evidence, confirm/refute, commands (command `marked`
-    flagged, if any), the last human note. `every_evidence` lists all evidence, not the first few.
-    """
-    h = view.hypothesis
-    body = Text(visible(h.claim, 600), style="bold")
-    shown = h.evidence if every_evidence else h.evidence[:EVIDENCE_ON_CARD]
-    for ref in shown:
-        body.append("\n  evidence: " + visible(ref, 300))
-    hidden = len(h.evidence) - len(shown)
-    if hidden:
-        body.append(f"\n  +{hidden} more evidence (e shows all)", style="italic")
-    if h.confirm_if:
-        body.append("\n  confirms: " + visible(h.confirm_if, 300))
-    if h.refute_if:
-        body.append("\n  refutes: " + visible(h.refute_if, 300))
-    commands = card_commands(h)
-    if commands:
-        body.append("\n  " + commands_hint, style="dim")
-    for index, (kind, command) in enumerate(commands):
-        if index == marked:
-            body.append("\n  " + COMMAND_MARK, style="bold")
-            body.append(f"{kind}: " + visible(command, 300), style="bold reverse")
-        else:
-            body.append(f"\n    {kind}: " + visible(command, 300))
-    if view.judgements:
-        judged = view.judgements[-1]
-        body.append(f"\n  note by {visible(judged.by, 30)}: " + visible(judged.note, 300))
-    return body
-
-
-def pin_reference(pin: Pin) -> str:
-    """How a pinned piece of evidence is cited in a judgement."""
-    return f"pin {pin.source} by {pin.author} at {pin.at:%Y-%m-%dT%H:%M:%SZ}: {pin.text[:300]}"
-
-
-class JudgeScreen(ModalScreen[tuple[str, list[str]] | None]):
-    """Verify or refute: a note and at least one pinned piece of evidence, both required."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="judge-cancel", tooltip="Close without saving"),
-        Binding("ctrl+s", "save", "Save", id="judge-save", tooltip="Save the judgement"),
-    ]
-    AUTO_FOCUS = "#judge-note"
-
-    def __init__(self, verb: str, claim: str, pins: list[Pin]) -> None:
-        super().__init__()
-        self.verb = verb
-        self.claim = claim
-        self.pins = pins
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="judge-dialog"):
-            yield Label(Text(f"{self.verb.capitalize()}: {visible(self.claim, 300)}"))
-            yield Input(placeholder="note: what you checked and saw (required)", id="judge-note")
-            yield Label("Evidence (space selects; at least one pinned item):")
-            yield SelectionList[int](
-                *[
-                    (Text(visible(f"{p.source}: {p.text}", 100)), i)
-                    for i, p in enumerate(self.pins)
-                ],
-                id="judge-evidence",
-            )
-            yield Label("", id="judge-error")
-            yield Label("ctrl+s saves. Esc cancels.", classes="dialog-hint")
-
-    @on(Input.Submitted, "#judge-note")
-    def _note_done(self) -> None:
-        self.query_one("#judge-evidence", SelectionList).focus()
-
-    def action_save(self) -> None:
-        note = self.query_one("#judge-note", Input).value.strip()
-        chosen = self.query_one("#judge-evidence", SelectionList).selected
-        if not note or not chosen:
-            missing = "a note" if not note else "at least one piece of pinned evidence"
-            if not self.pins:
-                missing = "pinned evidence: pin a log line, deploy or diff first"
-            self.query_one("#judge-error", Label).update(Text(f"needs {missing}"))
-            return
-        self.dismiss((note, [pin_reference(self.pins[i]) for i in chosen]))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class PreviewScreen(ModalScreen[None]):
-    """Exactly what would be sent to the API, after redaction."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="preview-close", tooltip="Close the preview"),
-    ]
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog", id="ai-preview"):
-            yield Static(Text("\n".join(visible_lines(self.text, None))), id="ai-preview-text")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-class DetailScreen(ModalScreen[None]):
-    """One hypothesis in full: every piece of evidence, every command, every human judgement."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,e", "close", "Close", id="detail-close", tooltip="Close the details"),
-    ]
-
-    def __init__(self, view: HypothesisView, marked: int) -> None:
-        super().__init__()
-        self.view = view
-        self.marked = marked
-
-    def compose(self) -> ComposeResult:
-        view = self.view
-        text = Text(f"{view.status.value.upper()} {view.hypothesis.origin} hypothesis\n\n")
-        text.append(
-            hypothesis_text(
-                view, self.marked, every_evidence=True, commands_hint=DETAIL_COMMANDS_HINT
-            )
-        )
-        for judged in view.judgements:
-            text.append(
-                f"\n\n{judged.status.value} by {visible(judged.by, 30)} "
-                f"at {judged.at:%Y-%m-%d %H:%M} UTC: " + visible(judged.note, 300)
-            )
-            for ref in judged.evidence:
-                text.append("\n  with: " + visible(ref, 300))
-        with VerticalScroll(classes="dialog", id="hypothesis-detail"):
-            yield Static(text, id="hypothesis-detail-text")
-            yield Label("Esc closes.", classes="dialog-hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-class HypothesisCard(ListItem):
-    """One hypothesis: badge, origin, claim, evidence, checks, containment."""
-
-    def __init__(self, view: HypothesisView, marked: int = 0, *, active: bool = False) -> None:
-        super().__init__(classes="hypothesis-card")
-        self.view = view
-        self.marked = marked
-        """Which of the card's commands (`card_commands`) `y` copies."""
-        self.active = active
-        """Whether the card is under the list's cursor: only that card shows its mark."""
-
-    def compose(self) -> ComposeResult:
-        view = self.view
-        h = view.hypothesis
-        status = view.status
-        with Horizontal(classes="card-head"):
-            if status == Status.UNVERIFIED:
-                yield Static(UNVERIFIED_LABEL, classes="badge -unverified")
-            else:
-                judged = view.judgements[-1]
-                word = "VERIFIED" if status == Status.VERIFIED else "REFUTED"
-                yield Static(
-                    Text(f"{word} by {visible(judged.by, 30)}"), classes=f"badge -{status.value}"
-                )
-            yield Static(Text(h.origin), classes=f"origin -{h.origin}")
-        yield Static(self._body(), classes="card-body")
-
-    def _body(self) -> Text:
-        return hypothesis_text(self.view, self.marked if self.active else None)
-
-    def mark(self, index: int, *, active: bool = True) -> None:
-        """Mark the command `y` copies; the mark shows while the card is under the cursor."""
-        if (index, active) == (self.marked, self.active):
-            return
-        self.marked, self.active = index, active
-        # Not composed yet: compose shows the new state.
-        for body in self.query(".card-body").results(Static):
-            body.update(self._body())
 
 
 class HypothesesPane(Pane):
@@ -258,17 +63,11 @@ Hypotheses about the cause, from the AI (read-only tools) or, offline, from labe
 heuristics. Every one is **UNVERIFIED** until a named human verifies or refutes it with a note
 and pinned evidence. The AI cannot run anything and cannot mark anything verified.
 
-| Key | Action |
-| --- | --- |
-| `t` | triage: heuristics at once, then the model if `ANTHROPIC_API_KEY` is set |
-| `h` | offline heuristics only |
-| `r` | retry the last AI run after an error |
-| `p` | preview exactly what would be sent to the API (redacted) |
-| `v` / `x` | verify / refute the selected hypothesis (note + pinned evidence required) |
-| `[` / `]` | mark the previous / next command on the card (its checks, then containment) |
-| `y` | copy the marked command (copied, never executed) |
-| `c` | copy the containment command (copied, never executed) |
-| `e` | the selected hypothesis in full: all its evidence, commands and judgements |
+**Triage** runs the heuristics at once, then the model if `ANTHROPIC_API_KEY` is set; the
+preview shows exactly what would be sent (redacted). A card's commands (its checks, then its
+containment) are inert text: mark one and copy it, or copy the containment directly. Copies
+are recorded; nothing is ever executed. The details show a card in full: every piece of
+evidence, every command, every human judgement.
 
 Secrets are redacted before anything leaves the machine; if redaction fails, nothing is sent.
 """
@@ -294,9 +93,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             show=False,
         ),
         Binding(
-            "p",
+            "i",
             "preview",
-            "Preview",
+            "Inspect request",
             id="hypotheses-preview",
             tooltip="Show exactly what would be sent to the API, redacted",
             show=False,
@@ -335,7 +134,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             "mark_command(-1)",
             "Prev cmd",
             id="hypotheses-mark-previous",
-            tooltip="Mark the card's previous command for y to copy",
+            tooltip="Mark the card's previous command (Copy marked copies it)",
             key_display="[",
             show=False,
         ),
@@ -344,12 +143,12 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             "mark_command(1)",
             "Next cmd",
             id="hypotheses-mark-next",
-            tooltip="Mark the card's next command for y to copy",
+            tooltip="Mark the card's next command (Copy marked copies it)",
             key_display="]",
             show=False,
         ),
         Binding(
-            "e",
+            "e,enter",
             "details",
             "Details",
             id="hypotheses-details",
@@ -367,6 +166,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._stream = ""
         self._last_run: str | None = None
         self._boundary = Boundary()
+        self._counts_prefix: str | None = None
+        """What the status line counts hypotheses after (a run's end), or None."""
         """One boundary per pane session, so the preview shows the very markers a run uses."""
 
     def compose(self) -> ComposeResult:
@@ -378,9 +179,10 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
     def _idle_status(self) -> str:
         from cockpit.core.ai.loop import api_key
 
+        key = key_for(self.BINDINGS, "hypotheses-triage", self.config.keymap)
         if api_key() is None:
-            return "offline (no ANTHROPIC_API_KEY): t runs triage with heuristics"
-        return f"AI ready ({self.config.ai.model}): t runs triage"
+            return f"offline (no ANTHROPIC_API_KEY): {key} runs triage with heuristics"
+        return f"AI ready ({self.config.ai.model}): {key} runs triage"
 
     # -- state -------------------------------------------------------------------------------
 
@@ -392,6 +194,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         if shown == self._shown:
             return
         self._shown = shown
+        if self._counts_prefix is not None:
+            self._show_counts(self._counts_prefix)
+        self.refresh_bindings()
         cards = self.query_one("#hypothesis-cards", ListView)
         index = min(cards.index or 0, len(self._views) - 1)
         cards.clear()
@@ -411,6 +216,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         chosen = view.hypothesis.id if view else None
         for card in self.query(HypothesisCard):
             card.mark(card.marked, active=card.view.hypothesis.id == chosen)
+        self.refresh_bindings()
 
     def selected(self) -> HypothesisView | None:
         cards = self.query_one("#hypothesis-cards", ListView)
@@ -418,7 +224,14 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             return None
         return self._views[cards.index]
 
+    def _show_counts(self, prefix: str) -> None:
+        """`heuristics only: 3 hypotheses: 1 verified, 2 UNVERIFIED`; kept up to date as
+        verdicts arrive, so it never says "all UNVERIFIED" after a verification."""
+        self.set_status(f"{prefix}: {verdict_counts(self._views)}")
+        self._counts_prefix = prefix
+
     def set_status(self, text: str, *, error: bool = False) -> None:
+        self._counts_prefix = None
         status = self.query_one("#ai-status", Static)
         status.update(Text(visible(text, 300)))
         status.set_class(error, "-error")
@@ -452,16 +265,18 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def action_triage(self) -> None:
         self._last_run = "triage"
+        self.refresh_bindings()
         self._run(ai=True)
 
     def action_heuristics(self) -> None:
         self._run(ai=False)
 
     def action_retry(self) -> None:
-        if self._last_run is None:
-            self.set_status("nothing to retry: t runs the triage")
-            return
         self._run(ai=True)
+
+    def _key(self, binding_id: str) -> str:
+        """The key of one of this pane's bindings now (a `[keymap]` remap shows)."""
+        return key_for(self.BINDINGS, binding_id, self.config.keymap, self.app.get_key_display)
 
     @work(exclusive=True, group="ai", exit_on_error=False, description="AI triage")
     async def _run(self, ai: bool) -> None:
@@ -483,7 +298,7 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._append_stream("\n".join(summary[:cut]).rstrip() + "\n")
         if not ai or api_key() is None:
             why = "heuristics only" if not ai else "offline (no ANTHROPIC_API_KEY): heuristics only"
-            self.set_status(f"{why}: {len(report.hypotheses)} hypotheses, all UNVERIFIED")
+            self._show_counts(why)
             return
         self.set_status(f"asking {self.config.ai.model} (read-only tools)…")
         outcome = await run_ai(
@@ -497,20 +312,22 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
             extra_context=self._incident_context(),
         )
         if outcome.status == "done":
-            self.set_status(
-                f"model proposed {len(outcome.hypotheses)} hypotheses after "
-                f"{outcome.tool_calls} tool calls: all UNVERIFIED"
+            self._show_counts(
+                f"model proposed {len(outcome.hypotheses)} after {outcome.tool_calls} tool calls"
             )
         else:
-            suffix = "" if "retry" in outcome.message else " (r retries)"
+            suffix = (
+                "" if "retry" in outcome.message else f" ({self._key('hypotheses-retry')} retries)"
+            )
             self.set_status(outcome.message + suffix, error=outcome.status == "error")
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group in ("ai", "ai-preview") and event.state == WorkerState.ERROR:
             error = event.worker.error
+            retry = self._key("hypotheses-retry")
             self.set_status(
-                f"AI run failed: {type(error).__name__}: {error} (r retries)", error=True
+                f"AI run failed: {type(error).__name__}: {error} ({retry} retries)", error=True
             )
 
     def action_preview(self) -> None:
@@ -551,10 +368,28 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         }
         return "Incident record:\n" + json.dumps(data, indent=1)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Card actions apply to the selected card and what it holds: no card, no verdict; no
+        command on it, nothing to mark or copy. Retry needs an earlier run."""
+        if action == "retry":
+            return True if self._last_run is not None else None
+        if action in ("verify", "refute", "details"):
+            return True if self.selected() else None
+        view = self.selected()
+        commands = card_commands(view.hypothesis) if view else []
+        if action == "copy_containment":
+            return True if view and view.hypothesis.containment else None
+        if action == "copy_marked":
+            return True if commands else None
+        if action == "mark_command" and parameters:
+            marked = self._marked.get(view.hypothesis.id, 0) if view else 0
+            step = int(str(parameters[0]))
+            return True if commands and 0 <= marked + step < len(commands) else None
+        return True
+
     def _judge(self, verified: bool) -> None:
         view = self.selected()
         if view is None:
-            self.set_status("select a hypothesis first")
             return
         pins = list(self.incident.pins) if self.incident else []
         verb = "verify" if verified else "refute"
@@ -567,7 +402,8 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
                 view.hypothesis.id, note, evidence, self.config.author, verified=verified
             )
             kind = "hypothesis.verified" if verified else "hypothesis.refuted"
-            self.post_message(RecordRequested(kind, payload, f"saved: hypothesis {verb[:-1]}ed"))
+            said = "verified" if verified else "refuted"
+            self.post_message(RecordRequested(kind, payload, f"saved: hypothesis {said}"))
 
         self.app.push_screen(JudgeScreen(verb, view.hypothesis.claim, pins), save)
 
@@ -586,35 +422,21 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
 
     def action_copy_containment(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        if not view.hypothesis.containment:
-            self.set_status("this hypothesis has no containment command")
-            return
-        self._copy(view, len(card_commands(view.hypothesis)) - 1)
+        if view is not None and view.hypothesis.containment:
+            self._copy(view, len(card_commands(view.hypothesis)) - 1)
 
     def action_copy_marked(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        commands = card_commands(view.hypothesis)
-        if not commands:
-            self.set_status("this hypothesis has no command to copy")
-            return
-        marked = min(self._marked.get(view.hypothesis.id, 0), len(commands) - 1)
-        self._copy(view, marked)
+        commands = card_commands(view.hypothesis) if view else []
+        if view is not None and commands:
+            marked = min(self._marked.get(view.hypothesis.id, 0), len(commands) - 1)
+            self._copy(view, marked)
 
     def action_mark_command(self, step: int) -> None:
         """Move the card's command mark by `step` (stops at the first and the last)."""
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        commands = card_commands(view.hypothesis)
-        if not commands:
-            self.set_status("this hypothesis has no command to mark")
+        commands = card_commands(view.hypothesis) if view else []
+        if view is None or not commands:
             return
         hypothesis_id = view.hypothesis.id
         marked = max(0, min(self._marked.get(hypothesis_id, 0) + step, len(commands) - 1))
@@ -623,11 +445,14 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         if isinstance(card, HypothesisCard) and card.view.hypothesis.id == hypothesis_id:
             card.mark(marked)
         kind = commands[marked][0]
-        self.set_status(f"marked {kind} ({marked + 1} of {len(commands)}): y copies it")
+        self.set_status(f"marked {kind} ({marked + 1} of {len(commands)}) to copy")
+        self.refresh_bindings()
 
     def action_details(self) -> None:
         view = self.selected()
-        if view is None:
-            self.set_status("select a hypothesis first")
-            return
-        self.app.push_screen(DetailScreen(view, self._marked.get(view.hypothesis.id, 0)))
+        if view is not None:
+            self.app.push_screen(DetailScreen(view, self._marked.get(view.hypothesis.id, 0)))
+
+    @on(ListView.Selected, "#hypothesis-cards")
+    def _card_selected(self) -> None:
+        self.action_details()  # Enter opens the card in full

@@ -22,6 +22,9 @@ KIND_STYLES = {
     "incident.resolved": "bold green",
     "command.copied": "bold",
     "alert.fired": "red",
+    "alert.attached": "red",
+    "alert.resolved": "green",
+    "alert.refired": "bold reverse red",
 }
 
 
@@ -35,7 +38,7 @@ def event_line(event: Event) -> Text:
 
 
 class TimelinePane(Pane):
-    """Everything that happened, as it happens. `n` adds a note."""
+    """Everything that happened, as it happens."""
 
     PANE_TITLE = "Timeline"
     HELP = """\
@@ -43,12 +46,7 @@ class TimelinePane(Pane):
 
 Every event of the incident, live, oldest first: date and time in **UTC**, who, and what.
 Entries written by a pairing partner in another terminal appear within a second.
-This is the raw material of the postmortem.
-
-| Key | Action |
-| --- | --- |
-| `n` | add a note (saved only once it is committed) |
-| `end` / `home` | jump to the newest / oldest entry |
+This is the raw material of the postmortem. A note is saved only once it is committed.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
