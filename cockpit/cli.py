@@ -11,6 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from cockpit import __version__
 
@@ -44,6 +45,17 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
 EXIT_USAGE = 2
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error line made inert: it quotes arguments, and a shell glob puts
+    file names (anyone's, escape sequences included) among them."""
+
+    def error(self, message: str) -> NoReturn:
+        from cockpit.core.sanitize import visible
+
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {visible(message, max_len=None)}\n")
+
+
 def selected_subcommand(argv: Sequence[str]) -> str | None:
     """The subcommand named in `argv`, found without importing any subcommand module."""
     names = {name for name, _, _ in SUBCOMMANDS}
@@ -60,7 +72,7 @@ def selected_subcommand(argv: Sequence[str]) -> str | None:
 
 def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser. Only the selected subcommand's module is imported (`--help` stays fast)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="cockpit",
         description="Terminal incident cockpit. Reads in parallel, records everything, "
         "drafts the words; never executes a command.",

@@ -384,7 +384,7 @@ async def test_a_pinned_suspect_diff_is_evidence_for_a_verdict(
         diff = pane.diff
         assert f"{diff.base[:7]}..{diff.head[:7]}" in pins[0].text
         assert pins[0].detail["file"] == diff.files[0][1]
-        await pilot.press("4", "h")
+        await pilot.press("escape", "4", "h")  # back from the file's diff on the whole screen
         await settle(pilot, rounds=10)
         await pilot.press("v")
         await pilot.pause()

@@ -495,3 +495,31 @@ def test_real_process_no_incident_exit_2_no_traceback(alice: Path, env: Path) ->
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_arguments_and_user_names_that_are_not_utf8_never_crash(env: Path) -> None:
+    """Bytes that are not UTF-8 on the command line (a pasted Latin-1 log line) or in $USER:
+    a note, a title and an author are saved with the byte shown as `\\xff`; a search pattern
+    is one line and exit 2. Never a traceback."""
+    config = write_config(env, "alice").read_text().replace('author = "alice"\n', "")
+    (env / "c.toml").write_text(config)
+    config_arg = os.fsencode(env / "c.toml")
+    base = [os.fsencode(sys.executable), b"-m", b"cockpit", b"--config", config_arg]
+    child_env = {**os.environ, "PYTHONPATH": str(REPO), "USER": "\udcff", "LOGNAME": "\udcff"}
+
+    def run(*args: bytes) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*base, *args], env=child_env, capture_output=True, timeout=60)
+
+    for args in (
+        (b"incidents", b"--new", b"checkout \xff down"),
+        (b"note", b"pasted \x9b byte"),
+        (b"incidents", b"--rename", b"renamed \xe9"),
+    ):
+        done = run(*args)
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    timeline = run(b"timeline").stdout.decode()
+    assert "note: pasted \\x9b byte" in timeline and "\\xff@" in timeline
+    assert "renamed \\xe9" in run(b"incidents").stdout.decode()
+    refused = run(b"search", b"\x9b", os.fsencode(env))
+    assert refused.returncode == 2 and b"Traceback" not in refused.stderr
+    assert refused.stderr.decode().count("\n") == 1 and b"not UTF-8" in refused.stderr

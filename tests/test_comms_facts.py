@@ -211,7 +211,8 @@ def test_facts_from_the_logs(tmp_path: Path) -> None:
     assert facts["start"].source == "from logs: first errors of the burst on checkout"
     assert facts["share"].value == "about 30% of checkout requests"
     assert facts["share"].source == (
-        "from logs: 54 of 180 checkout request lines were errors, 14:31Z-14:40Z"
+        "from logs: 54 of 180 checkout request lines were errors in the impact window"
+        " 14:31Z-14:40Z (onset to now)"
     )
     assert facts["services"].value == "checkout"
 
@@ -279,8 +280,9 @@ def test_the_share_is_per_service_never_blended(tmp_path: Path) -> None:
     # checkout's own share (30%), not (54 + 24) / (180 + 160) = 23% "of checkout and gateway".
     assert facts["share"].value == "about 30% of checkout requests"
     assert facts["share"].source == (
-        "from logs: 54 of 180 checkout request lines were errors, 14:31Z-14:40Z;"
-        " not added to gateway: about 15% from 14:32Z (it may carry the same requests)"
+        "from logs: 54 of 180 checkout request lines were errors in the impact window"
+        " 14:31Z-14:40Z (onset to now); not added to gateway: about 15% from 14:32Z"
+        " (it may carry the same requests)"
     )
     assert facts["services"].value == "checkout, gateway"
     assert facts["services"].source == (

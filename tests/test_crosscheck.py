@@ -38,7 +38,10 @@ def test_a_claim_nothing_supports_is_missing_like_the_postmortem_says(tmp_path: 
     result = crosscheck(statement, state)
     verdicts = [check.verdict for check in check_root_cause(statement, evidence_items(state))]
     assert verdicts == ["supported", "unsupported"]
-    assert "no recorded evidence supports: Gremlins chewed the rack cabling." in result.missing
+    assert any(
+        gap.startswith("no recorded evidence supports: Gremlins chewed the rack cabling.")
+        for gap in result.missing
+    )
     assert not any("lowered the timeout" in gap for gap in result.missing)
 
 
@@ -48,7 +51,7 @@ def test_named_shas_are_looked_up_on_the_timeline_and_in_the_deploy_list(tmp_pat
     statement = "Deploy 3f9e2ab of checkout, or was it 1234abc, lowered the payments timeout"
     result = crosscheck(statement, state, deploys=[deploy])
     assert [str(item) for item in result.supporting] == [
-        "deploy list: checkout 3f9e2ab at 2026-11-28 14:29Z"
+        "deploy list: checkout 3f9e2ab at 2026-11-28 14:29Z [deploy 3f9e2ab is in the deploy list]"
     ]
     assert "1234abc is not in the deploy list (1 deploys read)" in result.missing
     assert "nothing on the timeline mentions 3f9e2ab: pin the deploy or its diff" in result.missing

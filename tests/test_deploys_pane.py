@@ -126,7 +126,7 @@ async def test_deploys_candidates_copy_and_suspect_diff(demo):
         await settle(pilot)
         shown = [strip.text for strip in log.lines]
         assert shown[0] == pane.diff.files[0][1] and any(line.startswith("@@") for line in shown)
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")  # the file's diff on the whole screen, the diff
         await pilot.pause()
         assert pane.query_one("#deploys-candidates", DataTable).has_focus
 
@@ -301,8 +301,8 @@ async def test_p_in_the_suspect_diff_pins_the_diff_and_elsewhere_the_candidate(d
         await pilot.press("p")  # no file opened yet: the range alone
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("p")  # the file on screen goes with it
-        await pilot.press("escape")
+        await pilot.press("p")  # the file on the whole screen goes with it
+        await pilot.press("escape", "escape")  # back from the file, back from the diff
         await pilot.press("p")  # back in the overview: the candidate, as before
         await pilot.pause()
     range_only, with_file, candidate = app.pins
@@ -314,6 +314,9 @@ async def test_p_in_the_suspect_diff_pins_the_diff_and_elsewhere_the_candidate(d
     assert range_only.detail["commit_count"] == diff.commit_count
     assert range_only.detail["file"] is None and " file " not in range_only.text
     assert with_file.detail["file"] == diff.files[0][1]
+    # Every changed file rides along: the root-cause cross-check matches file names.
+    assert with_file.detail["files"] == [path for _status, path in diff.files]
+    assert with_file.detail["kind"] == "diff"
     assert with_file.text.startswith(f"{span} file {diff.files[0][1]} (")
     assert candidate.source == "deploys" and candidate.text.startswith("error ratio")
 

@@ -486,6 +486,51 @@ def test_sources_show_where_each_history_command_resolves(tmp_path: Path) -> Non
     assert "relative program path './helm' refused" in rows["web"]["detail"]
 
 
+@pytest.mark.parametrize("answer", ["endless", "deep"])
+def test_whatever_answers_on_a_probed_port_cannot_fill_memory(answer: str) -> None:
+    """Anyone may bind :9090 on a shared host. An answer that never ends is read up to 1 MB,
+    JSON nested 200,000 deep is not parsed into a RecursionError: one line either way."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cockpit.core.discovery.servers import PROMETHEUS, probe
+
+    sent: list[int] = []
+
+    class Hostile(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            if answer == "deep":
+                self.wfile.write(b"[" * 200_000 + b"]" * 200_000)
+                return
+            chunk = b"x" * (1 << 16)
+            try:
+                for _ in range(3200):  # 200 MB if it were all read
+                    self.wfile.write(chunk)
+                    sent.append(len(chunk))
+            except OSError:
+                return  # the cockpit hung up: what we want
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = probe(PROMETHEUS, url, origin_name="PROMETHEUS_URL", timeout=5, named=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "not the expected JSON" in result.report.detail, result.report.detail
+    assert sum(sent) < 64 << 20  # stopped near the 1 MB cap, not at the end of the stream
+
+
 def test_patterns_groups_the_discovered_sources_without_a_config(tmp_path: Path) -> None:
     """`cockpit patterns`, like `cockpit search`, reads what discovery found when there is no
     config file."""

@@ -199,3 +199,19 @@ def test_the_sandbox_config_and_marker_are_owner_only(tmp_path, open_umask) -> N
     info = build_sandbox(tmp_path / "box", now=datetime(2026, 11, 28, 14, 45, tzinfo=UTC), log_mb=1)
     assert mode_of(info.config_path) == 0o600
     assert mode_of(tmp_path / "box") == 0o700
+
+
+def test_folders_the_cockpit_creates_are_owner_only_parents_too(tmp_path: Path) -> None:
+    """Under umask 000 a plain `mkdir -p` made the store's missing parents (~/.local/share)
+    0777: anyone could swap the folder below them. Every folder made is 0700."""
+    from cockpit.core.store import EventStore
+
+    old = os.umask(0)
+    try:
+        store_path = tmp_path / "home" / ".local" / "share" / "cockpit" / "incidents.db"
+        EventStore(store_path).close()
+    finally:
+        os.umask(old)
+    for folder in (tmp_path / "home", *(store_path.parents[i] for i in range(3))):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert store_path.stat().st_mode & 0o777 == 0o600

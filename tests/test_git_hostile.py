@@ -394,3 +394,29 @@ def test_json_listing_of_the_hostile_repo_is_the_real_one(tmp_path, canary, caps
     assert {d["sha"] for d in data["deploys"]} == set(shas)
     assert not fired.exists()
     assert os.environ.get("GIT_DIR") is None
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "refs/tags/deploy/checkout/v9",
+        "objects/info/alternates",
+        "packed-refs",
+        "objects/pack/pack-0000000000000000000000000000000000000000.idx",
+    ],
+)
+def test_a_fifo_where_git_reads_a_file_is_refused_at_once(where, tmp_path, capsys) -> None:
+    """git blocks on a FIFO among the refs or objects until its 60 s timeout: the repository
+    is refused in one line before git starts."""
+    from cockpit.core.deploys.model import DeployError
+
+    repo_path, _ = _repo(tmp_path / "repo")
+    fifo = repo_path / ".git" / where
+    fifo.parent.mkdir(parents=True, exist_ok=True)
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    with pytest.raises(DeployError, match="is not a regular file"):
+        GitRepo(repo_path)
+    assert main(["deploys", "--repo", str(repo_path), "--since", "3650d"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and where.split("/")[-1] in err and "60 s" not in err

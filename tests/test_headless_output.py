@@ -223,3 +223,31 @@ def test_a_one_line_error_quoting_hostile_input_is_inert(tmp_path: Path, capsys)
     assert code == 2 and "config file not found" in err
     assert_inert(out + err)
     assert len(err.strip().splitlines()) == 1
+
+
+def test_drill_list_shows_a_scenario_folders_text_inert(tmp_path: Path, capsys) -> None:
+    """`--scenarios DIR` reads scenario files from any folder: their text is outside text."""
+    from cockpit.resources import data_dir
+
+    shipped = data_dir("config") / "scenarios" / "checkout-5xx.toml"
+    lines = shipped.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("description = "))
+    escaped = "".join(
+        ch if ch.isprintable() and ch not in '"\\' else f"\\U{ord(ch):08x}"
+        for ch in f"evil {HOSTILE}"
+    )
+    lines[at] = f'description = "{escaped}"'
+    (tmp_path / "checkout-5xx.toml").write_text("\n".join(lines) + "\n")
+    code, out, err = run(capsys, "drill", "--list", "--scenarios", str(tmp_path))
+    assert code == 0
+    assert_inert(out + err)
+    assert shows_hostile(out)
+
+
+def test_a_usage_error_quoting_a_hostile_file_name_is_inert(tmp_path: Path, capsys) -> None:
+    """`cockpit search -c x --json logs/*`: the shell's glob puts file names among the
+    arguments, and argparse quotes the ones it cannot place."""
+    code, out, err = run(capsys, "search", "-c", "x", "--json", f"logs/app.log.{HOSTILE}")
+    assert code == 2 and "unrecognized arguments" in err
+    assert_inert(out + err)
+    assert shows_hostile(err)

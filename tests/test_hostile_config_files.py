@@ -150,6 +150,12 @@ async def test_the_tui_shows_a_fifo_runbook_inline(tmp_path) -> None:
         assert app.state is not None and app.state.incident_id  # the incident loaded
         messages = [str(n.message) for n in app._notifications]
         assert any("runbook-pipe.md: is a FIFO" in m for m in messages), messages
+        # A toast goes after 10 s: the Phases pane keeps saying why it has no checklist.
+        from cockpit.tui.panes.checklist import ChecklistItems
+
+        items = app.query_one(ChecklistItems)
+        shown = [str(items.get_option_at_index(i).prompt) for i in range(items.option_count)]
+        assert any("runbook not loaded" in s and "is a FIFO" in s for s in shown), shown
 
 
 def test_open_with_an_unknown_incident_is_one_line(tmp_path) -> None:

@@ -256,3 +256,28 @@ def test_stdio_subprocess_speaks_only_json_rpc_on_stdout(sandbox: Sandbox) -> No
     placeholder = Redactor({}, salt=salt).placeholder("aws-key", AWS_KEY)
     assert f"bob: note: leaked key {placeholder} in env" in text
     assert invalid["result"]["isError"] is True
+
+
+async def test_results_are_inert_text_for_the_agents_terminal() -> None:
+    """An agent shows tool results in its own terminal UI: a log line's OSC 52, `CSI 2J` or
+    bidi override reaches it as visible escapes, never raw; line breaks stay."""
+    from cockpit.core.ai.tools import ToolResult
+
+    hostile = "boom \x1b]52;c;cm0gLXJmIC8=\x07\x1b[2J\u202e\x9b31m\nsecond line"
+
+    class Echo:
+        name = "search_logs"
+        description = "echo"
+
+        def json_schema(self) -> dict[str, Any]:
+            return {"type": "object", "properties": {}}
+
+        def call(self, arguments: dict[str, Any]) -> ToolResult:
+            return ToolResult(hostile)
+
+    server = build_server([Echo()], Redactor())  # type: ignore[list-item]
+    async with Client(server) as client:
+        text = text_of(await client.call_tool("search_logs", {}))
+    assert "\x1b" not in text and "\u202e" not in text and "\x9b" not in text and "\x07" not in text
+    assert "\\x1b]52;c;" in text and "\\u202e" in text and "boom " in text
+    assert text.endswith("\nsecond line")

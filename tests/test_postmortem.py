@@ -77,7 +77,13 @@ def test_postmortem_has_every_section(tmp_path: Path) -> None:
         in (text)
     )
     assert "| Time to contain | impact start 14:31Z | contained 14:44Z by alice | 13 min |" in text
-    assert "| Time to recover | impact start 14:31Z | resolved 14:58Z by alice | 27 min |" in text
+    # Offline (no logs read), recovery falls back on the resolve and says so; resolving is a
+    # row of its own.
+    assert (
+        "| Time to recover | impact start 14:31Z | recovered 14:58Z (the resolve, not the data)"
+        " | 27 min |" in text
+    )
+    assert "| Time to resolve | impact start 14:31Z | resolved 14:58Z by alice | 27 min |" in text
     assert "| 2026-11-28 14:40:00 | bob | copied, not executed (rollback command)" in text
     assert "run by humans, not by the cockpit" in text
     assert "status update drafted and copied by alice (not published)" in text
@@ -105,8 +111,20 @@ def test_evidence_check_marks_each_claim(tmp_path: Path) -> None:
         evidence_items(state),
     )
     assert [check.verdict for check in checks] == ["supported", "contradicted", "unsupported"]
-    assert checks[0].supporting == ("pin (deploys) by bob 14:38Z",)
+    # Every piece of evidence that shares the claim's specifics counts, each with its reason.
+    assert checks[0].supporting == (
+        "pin (logs) by alice 14:37Z",
+        "pin (deploys) by bob 14:38Z",
+        "note by bob 14:47Z",
+    )
+    assert checks[0].reasons["pin (logs) by alice 14:37Z"].startswith("shares ")
+    assert "'timeout'" in checks[0].reasons["pin (logs) by alice 14:37Z"]
     assert checks[1].contradicting == ("note by bob 14:47Z",)
+    assert (
+        checks[1]
+        .reasons["note by bob 14:47Z"]
+        .startswith("it says 'payments latency normal the whole time'")
+    )
     assert checks[2].supporting == () and checks[2].contradicting == ()
 
 
@@ -214,8 +232,8 @@ def test_outside_text_is_escaped(tmp_path: Path) -> None:
         state = IncidentState.from_events(store.events(incident_id))
     text = postmortem_of(state)
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
-    assert "\\\\x1b\\]52" in text  # shown as the visible escape \x1b]52 once rendered
-    assert "\\*\\*bold\\*\\*" in text and "\\<script\\>" in text
+    assert "\\x1b]52;c;aGk=\\x07" in text  # the visible escape, readable and inert
+    assert "\\*\\*bold\\*\\*" in text and "\\<script>" in text
     for line in text.splitlines():
         if re.match(r"\| 2026-11-28 [\d:]{8} \|", line):  # timeline rows: 4 unescaped pipes
             assert len(re.findall(r"(?<!\\)\|", line)) == 4, line
@@ -225,7 +243,16 @@ def test_outside_text_is_escaped(tmp_path: Path) -> None:
 
 
 def test_md_helpers() -> None:
-    assert md("a_b*c") == "a\\_b\\*c"
+    # Escaped only where Markdown would act: emphasis, code, HTML, entities, links, line starts.
+    assert md("a_b*c") == "a_b\\*c"
+    assert md("_x_ `y` ~z~") == "\\_x\\_ \\`y\\` \\~z\\~"
+    assert md("phase -> Fix, status=5\\d\\d, C:\\logs") == "phase -> Fix, status=5\\d\\d, C:\\logs"
+    assert md("<script> <dur> a < b") == "\\<script> \\<dur> a < b"
+    assert md("a & b &amp;") == "a & b \\&amp;"
+    assert md("[ERROR] x") == "[ERROR] x"
+    assert md("[a](javascript:x)") == "\\[a\\](javascript:x)"
+    assert md("# h") == "\\# h" and md("- i") == "\\- i" and md("1. x") == "1\\. x"
+    assert md("trailing\\") == "trailing\\\\" and md("\\*") == "\\\\\\*"
     assert md_code("x") == "`x`"
     assert md_code("a ``b`` c") == "```a ``b`` c```"
 
@@ -487,7 +514,7 @@ def test_an_old_free_text_due_is_flagged_and_not_exported(tmp_path: Path) -> Non
             "alice",
         )
         state = IncidentState.from_events(store.events(incident_id))
-    assert "| bob | next\\_week (not a date) |" in postmortem_of(state)
+    assert "| bob | next_week (not a date) |" in postmortem_of(state)
     assert json.loads(actions_json(state))[0]["due"] == ""
     assert next(csv.DictReader(io.StringIO(actions_csv(state))))["due"] == ""
 

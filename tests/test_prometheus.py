@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
@@ -214,3 +215,59 @@ def test_unreachable_prometheus_is_one_error_and_logs_still_answer(demo_info):
     assert len(report.errors) == 1 and "unreachable" in report.errors[0]
     assert listing.deploys  # the deploy list is unaffected
     assert report.analyses and report.analyses[0].burst.source == "logs"
+
+
+def _answering(content: object) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, content=content))  # type: ignore[arg-type]
+
+
+HOUR_AGO = datetime(2026, 11, 28, 13, 0, tzinfo=UTC)
+
+
+def test_a_hostile_prometheus_answer_is_one_line_never_a_traceback():
+    """A server that is not Prometheus (or lies): JSON nested 200,000 deep, an endless body,
+    samples that are not numbers. One line each, bounded memory; bad samples are skipped."""
+    config = PrometheusConfig(url="http://prometheus.invalid:9090")
+    end = HOUR_AGO + timedelta(hours=1)
+    deep = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(PrometheusError, match="not a Prometheus API answer"):
+        query_range(config, "up", HOUR_AGO, end, transport=_answering(deep))
+
+    sent = []
+
+    def endless() -> Iterator[bytes]:
+        chunk = b"x" * (1 << 20)
+        for _ in range(1000):  # 1 GB if it were all read
+            sent.append(len(chunk))
+            yield chunk
+
+    with pytest.raises(PrometheusError, match="larger than 32 MB"):
+        query_range(config, "up", HOUR_AGO, end, transport=_answering(endless()))
+    assert len(sent) <= 34  # it stopped reading at the cap
+
+    stamp = HOUR_AGO.timestamp()
+    samples = [[stamp, "0.5"], [stamp + 60, "abc"], ["x", "1"], [stamp + 120], 7]
+    samples.append([stamp + 180, "NaN"])
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": {"service": "checkout"}, "values": samples},
+                "not a series",
+                {"metric": [], "values": {}},
+            ],
+        },
+    }
+    answer = _answering(json.dumps(body).encode())
+    series = query_range(config, "up", HOUR_AGO, end, transport=answer)
+    assert series[0] == ({"service": "checkout"}, [(HOUR_AGO, 0.5)])
+    assert series[1] == ({}, [])
+
+
+def test_a_remote_source_answer_nested_too_deeply_is_its_own_one_line_error():
+    from cockpit.core.search._remote import parse_json
+    from cockpit.core.search.model import SourceError
+
+    with pytest.raises(SourceError, match="nested too deeply"):
+        parse_json("loki", b"[" * 200_000 + b"]" * 200_000)

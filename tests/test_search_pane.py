@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, Log, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 
 from cockpit.core.config import Config, FileSource, LogSource
 from cockpit.core.search.model import SourceState
 from cockpit.tui.messages import PinRequested
+from cockpit.tui.panes.hit_log import HitLog
 from cockpit.tui.panes.log_search import LogSearchPane
 from tests.tui_support import workers_done
 
@@ -71,7 +72,7 @@ async def search(pilot, pattern: str) -> LogSearchPane:
 
 
 def log_text(app: App[None]) -> list[str]:
-    return list(app.query_one("#log-search-results", Log).lines)
+    return list(app.query_one("#log-search-results", HitLog).lines)
 
 
 async def test_search_shows_counts_statuses_and_lines(tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ async def test_enter_moves_to_the_results_and_slash_goes_back(tmp_path: Path) ->
     app = PaneApp(make_config(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         await search(pilot, "level=error")
-        assert app.focused is app.query_one("#log-search-results", Log)  # `p` now pins
+        assert app.focused is app.query_one("#log-search-results", HitLog)  # `p` now pins
         await pilot.press("slash")
         assert app.focused is app.query_one("#log-search-pattern", Input)
         await search(pilot, "(unclosed")  # an invalid pattern keeps you in the box to fix it
@@ -142,9 +143,14 @@ async def test_invalid_regex_is_an_inline_error(tmp_path: Path) -> None:
     app = PaneApp(make_config(tmp_path))
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await search(pilot, "(unclosed")
-        summary = str(app.query_one("#log-search-summary", Static).render())
-        assert "invalid regex '(unclosed'" in summary
+        # Right under the box it was typed in, not at the foot of the pane.
+        error = app.query_one("#log-search-error", Static)
+        assert "invalid regex '(unclosed'" in str(error.render()) and error.display
+        assert error.region.y == app.query_one("#log-search-pattern").region.bottom
+        assert "fix the pattern above" in str(app.query_one("#log-search-summary").render())
         assert pane.total == 0
+        await pilot.press("backspace")  # editing the pattern clears it
+        assert not error.display
 
 
 async def test_patterns_view_and_pinning(tmp_path: Path) -> None:
@@ -158,9 +164,11 @@ async def test_patterns_view_and_pinning(tmp_path: Path) -> None:
         assert rows[0].count == 50 and rows[0].key == "timeout after <*>"
         assert rows[0].trend.strip() and not rows[0].new
         assert rows[1].count == 1 and rows[1].new
-        # Pin the selected line: move the selection up from the newest line.
+        # Pin the selected line: focus selects the first line in view; End selects the
+        # newest, and up the one before it.
         app.query_one("#log-search-results").focus()
-        await pilot.press("up", "p")
+        await pilot.pause()
+        await pilot.press("end", "up", "p")
         await pilot.press("v")
         assert pane.view == "patterns"
         await pilot.press("p")

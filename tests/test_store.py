@@ -473,3 +473,19 @@ def test_a_device_or_fifo_is_refused_and_never_chmodded(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match=r"store\.fifo: not a regular file, expected an SQLite"):
         EventStore(fifo)
     assert stat.S_IMODE(fifo.stat().st_mode) == 0o644
+
+
+def test_text_that_is_not_utf8_is_stored_as_visible_escapes(store: IncidentStore) -> None:
+    """A byte that is not UTF-8 in argv or $USER (a lone surrogate in Python) or a `\\ud800`
+    escape in some JSON once failed the write with a traceback; it is kept, escaped."""
+    record = store.create_incident("checkout \udcff down", "b\udc9bb@host")
+    assert record.title == "checkout \\xff down"
+    event = store.append(
+        record.id, "note.added", {"text": "pasted \udc9b and \ud800", "k\udcff": 1}, "a\udcffa"
+    )
+    assert event.payload == {"text": "pasted \\x9b and \\ud800", "k\\xff": 1}
+    assert event.author == "a\\xffa"
+    stored = store.events(record.id)
+    assert stored[0].author == "b\\x9bb@host"
+    assert stored[-1].payload == event.payload and stored[-1].author == "a\\xffa"
+    assert store.incident(record.id).title == "checkout \\xff down"  # type: ignore[union-attr]

@@ -428,6 +428,13 @@ def test_a_note_taken_while_the_server_is_down_reaches_the_partner_exactly_once(
         assert down.returncode == 0, down.stderr
         assert down.stdout.startswith("saved locally; not yet shared: note to incident")
         assert "the next cockpit command that reaches it shares the note" in down.stderr
+        # Reading offline shows this machine's copy, and says so: partners' entries may lack.
+        read = _cli(*configs["alice"], "timeline", "--incident", incident)
+        assert read.returncode == 0, read.stderr
+        assert "rolled back checkout" in read.stdout
+        assert "Connection refused" in read.stderr or "server unreachable" in read.stderr
+        assert "this machine's copy (1 not yet shared)" in read.stderr
+        assert "partners' newer entries are missing" in read.stderr
     finally:
         pg_server.start()
     before = _cli(*configs["bob"], "timeline", "--incident", incident, "--json")

@@ -350,7 +350,7 @@ async def test_the_narrow_phases_pane_shows_the_latest_timeline_entries(tmp_path
             await settle(pilot)
         latest = app.query_one("#phase-latest", Static)
         lines = str(latest.render()).splitlines()
-        assert lines[0] == "latest on the timeline (6):"
+        assert lines[0] == "latest on the timeline (4 events; 6 shows all):"  # a real count
         assert [line.split(" ", 2)[2] for line in lines[1:]] == [
             "note: three \\x1b[2J[@click=app.quit]",
             "note: two",

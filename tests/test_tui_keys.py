@@ -197,6 +197,31 @@ async def test_the_palette_finds_every_pane_action_by_name_with_its_key(tmp_path
         assert len(list(tmp_path.glob("postmortem-*.md"))) == 1
 
 
+async def test_a_partners_note_leaves_the_footer_as_it_is(tmp_path: Path) -> None:
+    """A partner's event refreshes every pane's bindings; the footer is rebuilt only when
+    what it shows changes (rebuilding it per event cost the UI thread more than the panes)."""
+    config = write_config(tmp_path)
+    app = make_app(config, new_incident_title="t")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state is not None
+        footer = app.query_one(CockpitFooter)
+        keys = list(footer.query("*"))
+        assert any(getattr(w, "action", None) == "declare" for w in keys)
+        with EventStore(config.store_path) as store:
+            store.append(app.state.incident_id, Kind.NOTE_ADDED, {"text": "p95 up"}, "bob")
+        app._poll_store()
+        await settle(pilot)
+        assert [n.text for n in app.state.notes] == ["p95 up"]
+        assert list(footer.query("*")) == keys  # the same widgets: not rebuilt
+        with EventStore(config.store_path) as store:  # what the footer offers changes
+            store.append(app.state.incident_id, Kind.DECLARED, {"severity": "SEV2"}, "bob")
+        app._poll_store()
+        await settle(pilot)
+        actions = {getattr(w, "action", None) for w in footer.query("*")}
+        assert "change_severity" in actions and "declare" not in actions
+
+
 async def test_a_selection_change_refreshes_what_the_footer_offers(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     app = make_app(config, new_incident_title="t")

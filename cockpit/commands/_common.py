@@ -58,6 +58,23 @@ def store_from_config(config: Config) -> IncidentStore:
         fail(str(exc))
 
 
+def say_if_offline(store: IncidentStore) -> None:
+    """After a read: on an unreachable PostgreSQL server, say on stderr that what was shown is
+    this machine's copy (what it last read, plus its writes not yet shared), not the team's."""
+    from cockpit.core.sanitize import visible
+
+    sharing = store.sharing()
+    if not sharing.shared or sharing.online:
+        return
+    heard = f", last read {sharing.last_heard:%Y-%m-%d %H:%M}Z" if sharing.last_heard else ""
+    waiting = f" ({sharing.pending} not yet shared)" if sharing.pending else ""
+    print(
+        f"cockpit: {store.location}: {visible(sharing.error or 'server unreachable', 300)};"
+        f" shown from this machine's copy{heard}{waiting}: partners' newer entries are missing",
+        file=sys.stderr,
+    )
+
+
 def saved_word(pending: bool) -> str:
     """How a command says a write landed: "saved", or on an unreachable PostgreSQL server
     "saved locally; not yet shared" (the next command that reaches it shares it)."""

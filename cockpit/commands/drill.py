@@ -88,9 +88,12 @@ def run(args: argparse.Namespace) -> int:
             scenarios = load_all(args.scenarios)
         except DrillScenarioError as exc:
             fail(str(exc))
+        from cockpit.commands._output import emit
+
+        # Scenario files can come from any folder (`--scenarios`): their text is outside text.
         width = max((len(name) for name in scenarios), default=0)
         for name, scenario in scenarios.items():
-            print(f"{name:<{width}}  {scenario.duration_minutes:>3} min  {scenario.description}")
+            emit(f"{name:<{width}}  {scenario.duration_minutes:>3} min  {scenario.description}")
         return 0
     if not args.name:
         fail("name a drill scenario (see `cockpit drill --list`), or `debrief`")
@@ -158,10 +161,14 @@ def _run_drill(args: argparse.Namespace, scenario: DrillScenario, directory: Pat
         thread.stop()
         store.close()
     if thread.error is not None:
-        print(f"cockpit: the drill replay stopped early: {thread.error}", file=sys.stderr)
+        from cockpit.commands._output import emit_error
+
+        emit_error(f"the drill replay stopped early: {thread.error}")
+    from cockpit.core.sanitize import visible
+
+    shown = visible(str(directory))
     print(
-        f"cockpit drill: finished; `cockpit drill debrief --dir {directory}` scores it",
-        file=sys.stderr,
+        f"cockpit drill: finished; `cockpit drill debrief --dir {shown}` scores it", file=sys.stderr
     )
     _debrief(directory, as_json=False, quiet=True)
     return code
@@ -187,7 +194,7 @@ def _debrief(directory: Path, *, as_json: bool, quiet: bool = False) -> int:
         report = debrief_sandbox(directory)
     except (DebriefError, DrillScenarioError) as exc:
         if quiet:
-            print(f"cockpit: no debrief: {exc}", file=sys.stderr)
+            print(f"cockpit: no debrief: {visible(str(exc))}", file=sys.stderr)
             return 2
         fail(str(exc))
     from cockpit.core.safe_files import UnsafeFileError, write_private
@@ -200,15 +207,19 @@ def _debrief(directory: Path, *, as_json: bool, quiet: bool = False) -> int:
     except UnsafeFileError as exc:
         print(f"cockpit: {visible(str(exc))}", file=sys.stderr)
     except OSError as exc:
-        print(f"cockpit: {path}: cannot write the debrief ({exc.strerror})", file=sys.stderr)
+        print(
+            f"cockpit: {visible(str(path))}: cannot write the debrief ({exc.strerror})",
+            file=sys.stderr,
+        )
     if as_json:
         from cockpit.commands._output import emit_json
 
         emit_json(report.to_json() | {"markdown_path": str(path)})
     elif quiet:
-        print(f"cockpit drill: score {report.score:g}/{report.max_score:g}; debrief: {path}")
+        score = f"{report.score:g}/{report.max_score:g}"
+        print(f"cockpit drill: score {score}; debrief: {visible(str(path))}")
     else:
         for line in markdown.splitlines():
             print(visible(line, None))
-        print(f"\n(written to {path})")
+        print(f"\n(written to {visible(str(path))})")
     return 0

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     """Export the chosen incident; one line on stderr and exit 2 on any user error."""
     from datetime import UTC, datetime
 
-    from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands._common import config_from_args, fail, say_if_offline, store_from_config
     from cockpit.commands.incidents import target_incident
     from cockpit.core.incident import IncidentState
     from cockpit.core.safe_files import parse_mode
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     with store_from_config(config) as store:
         record = target_incident(store, args.incident, drill=config.cockpit.drill)
         events = store.events(record.id)
+        say_if_offline(store)
         if args.redact:
             from cockpit.core.ai.redact import Redactor, config_secret_names
 

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List incidents, or open one and print its id."""
-    from cockpit.commands._common import config_from_args, fail, store_from_config
+    from cockpit.commands._common import config_from_args, fail, say_if_offline, store_from_config
     from cockpit.core.store import StoreError
 
     if args.drill and args.new is None:
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             current = store.current_incident(drill=config.cockpit.drill)
             shown = [r for r in records if args.all or r.is_open]
             states = {r.id: _state(store, r.id) for r in shown}
+            say_if_offline(store)
     except StoreError as exc:
         fail(str(exc))
     from cockpit.commands._output import emit, emit_json
@@ -103,7 +104,7 @@ def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -
 
     kind = "drill" if drill else "incident"
     said = saved_word(record.pending)
-    print(f"{said}: opened {kind} {record.id} ({visible(title, 200)})", file=sys.stderr)
+    print(f"{said}: opened {kind} {record.id} ({visible(record.title, 200)})", file=sys.stderr)
     return 0
 
 
@@ -123,7 +124,7 @@ def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: 
     number = "" if event.pending else f" #{event.seq}"
     print(
         f"{saved_word(event.pending)}: renamed incident {record.id}{number}: "
-        f"{visible(record.title, 200)} -> {visible(title, 200)}"
+        f"{visible(record.title, 200)} -> {visible(str(event.payload.get('title', title)), 200)}"
     )
     return 0
 

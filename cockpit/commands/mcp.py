@@ -98,15 +98,18 @@ def _passthrough_arguments() -> type[Any]:
 
 
 def _tool_function(tool: Tool, redactor: Redactor) -> Callable[..., Any]:
-    """A sync function the SDK runs in a worker thread: call the tool, redact, wrap."""
+    """A sync function the SDK runs in a worker thread: call the tool, redact, make inert
+    (an agent shows results in its own terminal: escapes become visible, line breaks stay),
+    wrap."""
     from mcp_types import CallToolResult, TextContent
 
     from cockpit.core.ai.redact import RedactionError
+    from cockpit.core.sanitize import visible_stream
 
     def call(**arguments: Any) -> CallToolResult:
         result = tool.call(arguments)
         try:
-            text = redactor.redact(result.text)
+            text = visible_stream(redactor.redact(result.text))
         except RedactionError as exc:  # fail closed: nothing unredacted leaves
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
         return CallToolResult(
@@ -124,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
 
     from cockpit import __version__
     from cockpit.commands._common import config_from_args
+    from cockpit.commands._output import emit_error
     from cockpit.core.ai.redact import Redactor
     from cockpit.core.ai.tools import registry
     from cockpit.core.config import ConfigError
@@ -140,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         target = config.store_target
     except ConfigError as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        emit_error(str(exc))
         return 2
     if store_exists(target):  # never create a store just to serve tools
         try:
@@ -151,17 +155,17 @@ def run(args: argparse.Namespace) -> int:
                 else store.current_incident(drill=config.cockpit.drill)
             )
         except StoreError as exc:
-            print(f"cockpit: {exc}", file=sys.stderr)
+            emit_error(str(exc))
             return 2
         if args.incident and incident is None:
-            print(f"cockpit: {store.location}: no incident {args.incident!r}", file=sys.stderr)
+            emit_error(f"{store.location}: no incident {args.incident!r}")
             return 2
         if incident is not None:
             incident_id = incident.id
             reader_store = store
             store_reader = lambda: reader_store.events(incident.id)  # noqa: E731
     elif args.incident:
-        print(f"cockpit: {target}: no incident store here", file=sys.stderr)
+        emit_error(f"{target}: no incident store here")
         return 2
 
     # The incident's salt keeps placeholders the same as the cockpit's on that incident;
@@ -169,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         salt = store.redaction_salt(incident_id) if store is not None and incident_id else None
     except StoreError as exc:
-        print(f"cockpit: {exc}", file=sys.stderr)
+        emit_error(str(exc))
         return 2
     redactor = Redactor(extra_secret_names=secret_env_names(config), salt=salt)
     # The tools redact before they cut; build_server redacts each result again (fail closed).

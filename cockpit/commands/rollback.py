@@ -95,16 +95,39 @@ def format_report(report: RollbackReport) -> list[str]:
     return lines
 
 
+def only_service(report: RollbackReport, service: str) -> list[str]:
+    """Keep only `service`'s own analysis in `report`; where another failing service has one of
+    its deploys as a candidate, say so in one line instead (returned, for the notes; raw text:
+    the caller prints it through `emit_lines` or `emit_json`)."""
+    elsewhere = []
+    for analysis in report.analyses:
+        if analysis.service == service:
+            continue
+        for rank, candidate in enumerate(analysis.candidates, start=1):
+            if candidate.service == service:
+                elsewhere.append(
+                    f"{service}'s deploy {candidate.suspect.label} is candidate {rank}"
+                    f" for {analysis.service}'s errors (cockpit rollback --service"
+                    f" {analysis.service})"
+                )
+    report.analyses = [a for a in report.analyses if a.service == service]
+    return elsewhere
+
+
 def run(args: argparse.Namespace) -> int:
     from cockpit.commands._output import emit_error, emit_json, emit_lines
     from cockpit.core.deploys import analyse_rollback
 
     config = effective_config(args)
     listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
+    elsewhere = only_service(report, args.service) if args.service else []
     if args.json:
-        emit_json(report.to_json() | {"note": NOT_EXECUTED})
+        emit_json(report.to_json() | {"note": NOT_EXECUTED, "candidate_elsewhere": elsewhere})
     else:
-        emit_lines(format_report(report))
+        lines = format_report(report)
+        if args.service and not report.analyses:
+            lines.insert(0, f"{args.service}: no error burst of its own")
+        emit_lines([*lines[:-1], *(f"note: {line}" for line in elsewhere), lines[-1]])
     for error in report.errors:
         emit_error(error)
     # Nothing could be read at all (no services, every source broken): a usage-level failure.

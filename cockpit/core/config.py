@@ -411,12 +411,29 @@ class ServiceConfig(_Model):
     """One service: where its deploys come from and how it is rolled back."""
 
     name: str
+    paths: list[str] = []
+    """The repository paths that belong to this service (git pathspecs relative to the repo
+    root, such as `services/checkout/` or `libs/payments-client/*.py`). When set, the suspect
+    diff lists only the commits and files that touch them (`f` shows the whole range)."""
     deploys: DeploySource = DeploySource()
     rollback: RollbackTemplates = RollbackTemplates()
     depends_on: list[str] = []
     """Services this one calls: a deploy of one of them is a suspect when this one fails."""
     health: ServiceHealth = ServiceHealth()
     """This service's own health patterns and label fields, over `[health]`'s."""
+
+    @field_validator("paths")
+    @classmethod
+    def _repository_paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.strip() or not path.isprintable():
+                raise ValueError(f"{path!r}: expected a path on one line, not empty")
+            if path.startswith(("/", ":", "-")) or ".." in path.split("/"):
+                raise ValueError(
+                    f"{path!r}: expected a path inside the repository, relative to its root"
+                    " (no leading '/', ':' or '-', no '..')"
+                )
+        return paths
 
 
 PROMQL_PLACEHOLDERS = frozenset({"service"})
@@ -686,11 +703,14 @@ class Config(_Model):
 
 def default_author() -> str:
     """`user@host`, the default attribution for events."""
+    from cockpit.core.store import storable
+
     try:
         user = getpass.getuser()
     except Exception:
         user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+    # $USER or $LOGNAME may hold bytes that are not UTF-8: shown as `\xff`, never a crash.
+    return storable(f"{user}@{socket.gethostname()}")
 
 
 def xdg_config_file() -> Path:
@@ -726,6 +746,10 @@ def check_found_config_is_yours(path: Path) -> None:
         info = path.stat()
     except OSError:
         return  # gone: the loader reports it
+    _check_yours(path, info)
+
+
+def _check_yours(path: Path, info: os.stat_result) -> None:
     me = os.geteuid()
     if info.st_uid != me:
         raise ConfigError(
@@ -738,6 +762,33 @@ def check_found_config_is_yours(path: Path) -> None:
             f"{path}: not loaded: found in the current folder and writable by"
             f" {'others' if info.st_mode & 0o002 else 'its group'} (mode"
             f" {info.st_mode & 0o777:04o}); chmod go-w it, or use --config FILE to load it anyway"
+        )
+
+
+def _check_found_config_trusts_nothing(path: Path, config: Config) -> None:
+    """A `./cockpit.toml` came with the folder (a cloned repository ships one, owned by
+    whoever cloned it), so it may not widen what runs or where secrets go: no
+    `trusted_binaries`, no environment variable sent as a token or password, no PostgreSQL
+    store (every note would go to that server). Naming it with `--config` trusts it."""
+    widening: list[tuple[str, str]] = []
+    if config.cockpit.trusted_binaries:
+        widening.append(("[cockpit] trusted_binaries", "lets programs outside PATH run"))
+    sends = "sends an environment variable to a server"
+    if config.cockpit.password_env:
+        widening.append(("[cockpit] password_env", sends))
+    if isinstance(config.cockpit.store, StoreURL):
+        widening.append(("[cockpit] store", "sends every note to a PostgreSQL server"))
+    for section, items in (("sources", config.sources), ("alertmanagers", config.alertmanagers)):
+        for item in items:
+            if getattr(item, "token_env", None):
+                name = getattr(item, "name", None) or getattr(item, "url", "")
+                widening.append((f"[[{section}]] {name!r} token_env", sends))
+    if widening:
+        key, why = widening[0]
+        more = f" (and {len(widening) - 1} more)" if len(widening) > 1 else ""
+        raise ConfigError(
+            f"{path}: not loaded: found in the current folder, it sets {key}, which {why}{more};"
+            f" a config that comes with a folder may not. Use --config {path} to trust it"
         )
 
 
@@ -948,17 +999,29 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     if path is None and not found.exists() and os.environ.get(CONFIG_ENV_VAR):
         raise ConfigError(f"{found}: config file not found (named by ${CONFIG_ENV_VAR})")
-    return load_config_file(found)
+    found_here = (
+        path is None
+        and not os.environ.get(CONFIG_ENV_VAR)
+        and found == Path.cwd() / CONFIG_FILE_NAME
+    )
+    return load_config_file(found, found_here=found_here)
 
 
-def load_config_file(path: Path) -> Config:
-    """Load and validate one config file; raise ConfigError naming the file on any problem."""
+def load_config_file(path: Path, *, found_here: bool = False) -> Config:
+    """Load and validate one config file; raise ConfigError naming the file on any problem.
+
+    `found_here`: it is the `./cockpit.toml` of the current folder, not named by the user: the
+    file read must be theirs (checked on the open file) and may not widen trust."""
     from cockpit.core.safe_files import UnsafeFileError, read_regular_text
 
     path = Path(path).expanduser()
     try:
         # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
-        text = read_regular_text(path, what="TOML config")
+        text = read_regular_text(
+            path,
+            what="TOML config",
+            check=(lambda info: _check_yours(path, info)) if found_here else None,
+        )
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnsafeFileError as exc:
@@ -985,4 +1048,6 @@ def load_config_file(path: Path) -> Config:
         raise ConfigError(_describe_validation_error(path, text, exc)) from None
     except RecursionError:
         raise ConfigError(f"{path}: values nested too deeply; not a cockpit config") from None
+    if found_here:
+        _check_found_config_trusts_nothing(path, config)
     return config.model_copy(update={"source_path": path.resolve()})

@@ -119,6 +119,47 @@ _GIT_GLOBAL_FLAGS = (
 )
 
 
+# helm, kubectl and argocd read the user's own kubeconfig and Argo CD config, which may name
+# credential plugins (a kubeconfig `exec` runs a program) and the servers that get the user's
+# token. Their options come from a config file, so they are allowlisted, not denylisted: an
+# option that points them at another config, server or credential, or makes them write a file
+# (`--kubeconfig ./kc` whose exec plugin runs `./evil.sh`, `--server https://elsewhere`,
+# `--log-file`, `-f URL`, `-o go-template-file=...`) is refused. Option -> takes a value.
+_HISTORY_SHARED_OPTIONS = {"-n": True, "--namespace": True, "-o": True, "--output": True}
+HISTORY_OPTIONS: dict[str, dict[str, bool]] = {
+    "helm": {
+        **_HISTORY_SHARED_OPTIONS,
+        "--kube-context": True,
+        "--max": True,
+        "--revision": True,
+        "-A": False,
+        "--all-namespaces": False,
+        "-a": False,
+        "--all": False,
+    },
+    "kubectl": {
+        **_HISTORY_SHARED_OPTIONS,
+        "--context": True,
+        "--revision": True,
+        "-l": True,
+        "--selector": True,
+        "--request-timeout": True,
+        "-A": False,
+        "--all-namespaces": False,
+    },
+    "argocd": {
+        **_HISTORY_SHARED_OPTIONS,
+        "-N": True,
+        "--app-namespace": True,
+        "--kube-context": True,
+        "--grpc-web": False,
+        "--core": False,
+    },
+}
+HISTORY_OUTPUT_FORMATS = frozenset({"json", "yaml", "table", "wide", "name"})
+"""`-o` values a history command may ask for (no template files, no custom columns)."""
+
+
 class ReaderRefused(Exception):
     """The command is not a read-only reader; it was not started."""
 
@@ -177,6 +218,43 @@ def _check_options(program: str, args: Sequence[str]) -> None:
                     raise ReaderRefused(
                         f"{program} option {arg!r} (abbreviates {bad}) is not allowed"
                     )
+
+
+def _check_history_options(program: str, args: Sequence[str]) -> None:
+    """Refuse any option of helm, kubectl or argocd outside `HISTORY_OPTIONS`."""
+    allowed = HISTORY_OPTIONS[program]
+    names = ", ".join(sorted(allowed))
+    expect_value: str | None = None
+    for arg in args:
+        if expect_value is not None and not arg.startswith("-"):
+            _check_history_value(program, expect_value, arg)
+            expect_value = None
+            continue
+        if arg == "--":
+            return
+        if not arg.startswith("-") or arg == "-":
+            continue
+        name, has_value, value = arg.partition("=")
+        if name not in allowed:
+            raise ReaderRefused(
+                f"{program} option {arg!r} is not allowed here: it could load another config "
+                f"or credential plugin, reach another server or write a file (allowed: {names})"
+            )
+        if has_value:
+            _check_history_value(program, name, value)
+            expect_value = None
+        else:
+            expect_value = name if allowed[name] else None
+    if expect_value is not None:
+        raise ReaderRefused(f"{program} option {expect_value!r} needs a value")
+
+
+def _check_history_value(program: str, option: str, value: str) -> None:
+    if option in ("-o", "--output") and value not in HISTORY_OUTPUT_FORMATS:
+        raise ReaderRefused(
+            f"{program} {option} {value!r} is not allowed: expected one of "
+            f"{', '.join(sorted(HISTORY_OUTPUT_FORMATS))}"
+        )
 
 
 def _path_dirs() -> list[str]:
@@ -307,6 +385,8 @@ def reader_argv(
     check_args = _strip_git_globals(args) if program == "git" else args
     _check_subcommand(program, check_args)
     _check_options(program, check_args)
+    if program in HISTORY_OPTIONS:
+        _check_history_options(program, check_args)
     resolved = resolve_program(argv[0], trusted_binaries)
     if program == "git":
         return [resolved, *git_safe_args(), *_git_insertions(args)]
@@ -477,6 +557,42 @@ def _object_format(config: Path) -> str:
     return "sha1"
 
 
+_MAX_SCANNED = 200_000
+"""Entries looked at for FIFOs and devices before a repository is trusted to be files."""
+
+
+def _refuse_special_files(repo: Path, common: Path) -> None:
+    """Refuse a repository holding a FIFO, device or socket where git reads a file (refs,
+    `packed-refs`, objects, packs, `objects/info/alternates`): git would block on it until
+    its timeout. Read from the directory entries' types, so the scan costs no `stat`."""
+    seen = 0
+    folders = [common / "refs", common / "objects"]
+    for name in ("packed-refs", "shallow", "HEAD"):
+        found = common / name
+        try:
+            mode = found.stat().st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            raise NotARepository(f"{repo}: {name} is not a regular file; not read")
+    while folders and seen < _MAX_SCANNED:
+        folder = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(Path(entry.path))
+            elif not entry.is_file():  # follows a symlink: what it points to must be a file
+                where = os.path.relpath(entry.path, common)
+                raise NotARepository(
+                    f"{repo}: {where} is not a regular file (a FIFO or device would hang git);"
+                    " not read"
+                )
+
+
 class IsolatedGitDir:
     """A private git directory for reading one repository without trusting it.
 
@@ -505,6 +621,7 @@ class IsolatedGitDir:
         if not _HEAD.match(head):
             head = b"ref: refs/heads/cockpit-unreadable-head\n"
         self.common = Path(os.path.realpath(common))
+        _refuse_special_files(self.repo, self.common)
         self.path = Path(tempfile.mkdtemp(prefix="cockpit-git-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         object_format = _object_format(self.common / "config")

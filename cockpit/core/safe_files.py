@@ -14,8 +14,11 @@ temporary file beside it and is renamed over it, so a crash leaves the old file 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 CONFIG_MAX_BYTES = 1 << 20
@@ -49,11 +52,19 @@ def _size_text(limit: int) -> str:
     return f"{limit >> 20} MB" if limit >= 1 << 20 and limit % (1 << 20) == 0 else f"{limit} bytes"
 
 
-def read_regular_bytes(path: Path | str, *, what: str, max_bytes: int = CONFIG_MAX_BYTES) -> bytes:
+def read_regular_bytes(
+    path: Path | str,
+    *,
+    what: str,
+    max_bytes: int = CONFIG_MAX_BYTES,
+    check: Callable[[os.stat_result], None] | None = None,
+) -> bytes:
     """The bytes of a regular file of at most `max_bytes`.
 
-    Raises FileNotFoundError when there is none (callers say what was expected), UnsafeFileError
-    for a directory, FIFO, device, socket or an oversized file, and OSError otherwise.
+    `check` is called with the open file's `fstat` (an owner check that no swap of the name
+    can dodge) and may raise. Raises FileNotFoundError when there is none (callers say what
+    was expected), UnsafeFileError for a directory, FIFO, device, socket or an oversized file,
+    and OSError otherwise.
     """
     path = Path(path)
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -63,6 +74,8 @@ def read_regular_bytes(path: Path | str, *, what: str, max_bytes: int = CONFIG_M
             raise UnsafeFileError(
                 f"{path}: is {describe_type(info.st_mode)}, expected a {what} file"
             )
+        if check is not None:
+            check(info)
         if info.st_size > max_bytes:
             raise UnsafeFileError(
                 f"{path}: {what} file is larger than {_size_text(max_bytes)}; not read"
@@ -85,9 +98,15 @@ def read_regular_bytes(path: Path | str, *, what: str, max_bytes: int = CONFIG_M
         os.close(fd)
 
 
-def read_regular_text(path: Path | str, *, what: str, max_bytes: int = CONFIG_MAX_BYTES) -> str:
+def read_regular_text(
+    path: Path | str,
+    *,
+    what: str,
+    max_bytes: int = CONFIG_MAX_BYTES,
+    check: Callable[[os.stat_result], None] | None = None,
+) -> str:
     """`read_regular_bytes` decoded as UTF-8; bytes that are not UTF-8 are an UnsafeFileError."""
-    data = read_regular_bytes(path, what=what, max_bytes=max_bytes)
+    data = read_regular_bytes(path, what=what, max_bytes=max_bytes, check=check)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -203,7 +222,14 @@ def write_private_new(
 
 
 def make_private_dir(path: Path | str) -> Path:
-    """Create `path` (and missing parents) owner-only (0700); an existing folder is kept."""
+    """Create `path` and every missing parent owner-only (0700, as the XDG spec asks; a plain
+    `mkdir -p` gives parents the umask's mode, 0777 under umask 000, so anyone could swap
+    the folder below); an existing folder is kept as it is."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # made meanwhile elsewhere: kept as it is
+            folder.mkdir(mode=0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     return path

@@ -24,6 +24,7 @@ from cockpit.core.deploys.health import (
     HealthSeries,
     count_lines,
     find_burst,
+    find_recovery,
     series_from_counts,
 )
 from cockpit.core.deploys.model import Deploy
@@ -93,6 +94,8 @@ class Signals:
     """Per-service health from those counts, for every service that logged errors."""
     bursts: dict[str, Burst] = field(default_factory=dict)
     """The services with an error burst, and the burst."""
+    recoveries: dict[str, datetime] = field(default_factory=dict)
+    """When each burst ended (errors back under the threshold for a while), if it did."""
     suspect: SuspectDeploy | None = None
     """The top correlated rollback candidate's suspect deploy (local deploys only)."""
     notes: list[str] = field(default_factory=list)
@@ -162,6 +165,9 @@ def read_signals(
         burst = find_burst(series, config.health)
         if burst is not None:
             signals.bursts[service] = burst
+            recovered = find_recovery(series, burst, config.health)
+            if recovered is not None:
+                signals.recoveries[service] = recovered
     if suspect and signals.bursts:
         signals.suspect, more = _suspect_deploy(config, signals.series, since, until)
         signals.notes += more

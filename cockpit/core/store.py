@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import sqlite3
 import stat
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cockpit.core.store_target import PgTarget
 
+from cockpit.core.safe_files import make_private_dir
 from cockpit.core.timefmt import format_ts, parse_ts
 
 SCHEMA_VERSION = 1
@@ -181,6 +183,46 @@ class StoreDump:
         return events_digest(self.events)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    # U+DC80-U+DCFF: a byte that was not UTF-8 (argv, the environment, a file name).
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def storable(text: str) -> str:
+    """`text` that can be stored and sent as UTF-8: a lone surrogate (a byte that was not
+    UTF-8 in argv, the environment or a file name; a `\\ud800` escape in some JSON) becomes a
+    visible escape (`\\xff`, `\\ud800`). Everything else is kept exactly."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(_surrogate_escape, text)
+
+
+def storable_value(value: Any) -> Any:
+    """`value` (JSON-like: dicts, lists, strings) with every string made `storable`, keys too."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_value(k): storable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_value(v) for v in value]
+    return value
+
+
+def storable_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` as it can be stored: unchanged unless a string in it holds a lone surrogate
+    (a byte that was not UTF-8 in argv or a file name), which becomes a visible escape
+    (`\\xff`) instead of failing the write."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return dict(storable_value(payload))
+    return payload
+
+
 def events_digest(events: Iterable[Event]) -> str:
     """sha256 over each event's canonical JSON line (seq left out), sorted by event id."""
     lines = sorted(
@@ -287,7 +329,7 @@ class EventStore:
             )
         parent = self.path.parent
         try:
-            parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(parent)
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot create the store's folder ({exc.strerror})"
@@ -418,6 +460,7 @@ class EventStore:
 
     def create_incident(self, title: str, author: str, *, drill: bool = False) -> IncidentRecord:
         """Open a new incident and record `incident.opened` as its first event."""
+        title, author = storable(title), storable(author)
         with self._write(self._conn):
             # Read the clock inside the write lock, so times follow the commit order.
             now = self._clock()
@@ -499,6 +542,7 @@ class EventStore:
         self, incident_id: str, kind: str, payload: dict[str, Any], author: str, ts: datetime
     ) -> Event:
         event_id = uuid.uuid4().hex
+        author, payload = storable(author), storable_payload(payload)
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         try:
             cursor = self._conn.execute(

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -42,14 +43,20 @@ from cockpit.resources import data_dir
 from cockpit.tui.decisions import IncidentDecisions
 from cockpit.tui.help import HelpScreen, class_rows, help_markdown
 from cockpit.tui.keys import key_for
-from cockpit.tui.messages import CopyRequested, ErrorsRead, PinRequested, RecordRequested
+from cockpit.tui.messages import (
+    PROSE_KINDS,
+    CopyRequested,
+    ErrorsRead,
+    PinRequested,
+    RecordRequested,
+)
 from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.checklist import PhaseChecklist
 from cockpit.tui.panes.slot import PaneSlot, PaneSpec
 from cockpit.tui.presence import PresenceBar
 from cockpit.tui.screens import ChoiceScreen
-from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader
+from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader, inject_toast
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
@@ -241,6 +248,28 @@ class CockpitFooter(Footer):
     """The footer, with help pinned at the right beside the palette: at 80 columns the
     pane's keys may be cut, but `? Help` always shows."""
 
+    _shown: tuple[Any, ...] | None = None
+
+    async def recompose(self) -> None:
+        # Each pane refreshes its bindings when a partner's event lands, and Footer rebuilds
+        # every key each time: rebuild only when what it shows changed (a partner's event
+        # cost the UI thread four footer rebuilds, a third of its work at 80x24).
+        if not self.is_attached:
+            return
+        shown = self._bindings_shown()
+        if shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
+
+    def _bindings_shown(self) -> tuple[Any, ...]:
+        keys = tuple(
+            (b.key, b.action, b.description, b.show, b.group, enabled, tooltip,
+             self.app.get_key_display(b))
+            for _node, b, enabled, tooltip in self.screen.active_bindings.values()
+        )  # fmt: skip
+        return (self._bindings_ready, self.show_command_palette, self.compact, keys)
+
     def compose(self) -> ComposeResult:
         pinned = []
         for widget in super().compose():
@@ -263,6 +292,12 @@ class CockpitApp(IncidentDecisions):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
+    ALLOW_IN_MAXIMIZED_VIEW = "IncidentHeader, CopyNotice, Footer"
+    """A maximized pane (`z`) keeps the incident line (and the DRILL banner) and the footer."""
+    VIEWS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("last copy", "cockpit.tui.copy_view:LastCopyScreen"),
+    )
+    """Full-screen views opened from anywhere (see `Pane.VIEWS`), for the key map."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *[
@@ -321,6 +356,33 @@ class CockpitApp(IncidentDecisions):
             show=False,
             tooltip="Every source, configured or discovered, and why one was skipped",
         ),
+        # Esc first hides the COPIED banner (when it shows, and no dialog is open); otherwise
+        # the action skips and Esc goes on to the focused widget.
+        Binding(
+            "escape",
+            "dismiss_copy",
+            "Hide copy",
+            id="dismiss-copy",
+            show=False,
+            priority=True,
+            tooltip="Hide the COPIED banner (the copy stays on the timeline and in Last copy)",
+        ),
+        Binding(
+            "ctrl+y",
+            "last_copy",
+            "Last copy",
+            id="last-copy",
+            show=False,
+            tooltip="Show the last copied text in full, with what was flagged",
+        ),
+        Binding(
+            "z",
+            "maximize_pane",
+            "Maximize",
+            id="maximize-pane",
+            show=False,
+            tooltip="Give the focused pane the whole screen (again, or Esc, to restore)",
+        ),
     ]
 
     def __init__(
@@ -371,6 +433,7 @@ class CockpitApp(IncidentDecisions):
         yield CockpitFooter()
 
     def on_mount(self) -> None:
+        self.watch(self.screen, "maximized", self._maximized_changed, init=False)
         self._start()
 
     def _start(self) -> None:
@@ -625,6 +688,7 @@ class CockpitApp(IncidentDecisions):
         for pane in self.panes():
             if isinstance(pane, PhaseChecklist):
                 pane.runbook = message.runbook
+                pane.runbook_error = message.runbook_error or ""
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
@@ -679,6 +743,7 @@ class CockpitApp(IncidentDecisions):
         old, self.link = self.link, None
         self.state = None
         self.service_errors = {}
+        self.screen_stack[0].minimize()  # a maximized pane of the old incident goes too
         await self.recompose()  # fresh panes: nothing of the old incident lingers in them
         if old is not None:
             with old.lock:
@@ -774,10 +839,10 @@ class CockpitApp(IncidentDecisions):
             if event.kind == Kind.INJECT and event.id not in known:
                 # A facilitator's prompt in a drill: hard to miss.
                 self.notify(
-                    visible(str(event.payload.get("summary", ""))),
+                    inject_toast(str(event.payload.get("summary", ""))),
                     title="DRILL inject",
                     severity="warning",
-                    timeout=15,
+                    timeout=10,
                 )
         self._push_state()
 
@@ -870,11 +935,13 @@ class CockpitApp(IncidentDecisions):
     def copy_command(self, text: str, purpose: str, detail: dict[str, Any] | None = None) -> None:
         """Copy through OSC 52, show it in full, record it. Nothing here executes anything."""
         # Comms drafts are prose: only hidden and look-alike characters matter there.
-        is_prose = (detail or {}).get("kind") == "comms"
+        is_prose = (detail or {}).get("kind") in PROSE_KINDS
         check = check_prose if is_prose else check_command
         findings = [finding.message for finding in check(text)]
         self.copy_to_clipboard(text)
-        copy = CopiedText(text, purpose, tuple(findings))
+        lint = (detail or {}).get("lint") if is_prose else None
+        lint_found = tuple(str(item) for item in lint) if isinstance(lint, list) else ()
+        copy = CopiedText(text, purpose, tuple(findings), prose=is_prose, lint=lint_found)
         self.query_one(CopyNotice).show_copy(copy, saved=False)
         if findings:
             self.notify(
@@ -909,6 +976,40 @@ class CockpitApp(IncidentDecisions):
     def present_others(self) -> tuple[list[str], str | None]:
         bar = self.query_one(PresenceBar)
         return [p.who for p in bar.others()], bar.driver
+
+    # -- the COPIED banner, the last copy, maximize ------------------------------------------
+
+    def action_dismiss_copy(self) -> None:
+        notice = self.query_one(CopyNotice)
+        if not notice.shown or len(self.screen_stack) > 1:
+            raise SkipAction()  # Esc goes on: back, close, stop
+        notice.dismiss()
+
+    def action_last_copy(self) -> None:
+        from cockpit.tui.copy_view import LastCopyScreen
+
+        self.push_screen(LastCopyScreen(self.state))
+
+    def action_maximize_pane(self) -> None:
+        """Toggle: the focused pane gets the whole screen (header, banner and footer stay)."""
+        screen = self.screen
+        if screen is not self.screen_stack[0]:
+            return
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        pane = self._pane_of(self.focused) or next(
+            (p for p in self.panes() if p.has_class("-active")), None
+        )
+        if pane is not None:
+            screen.maximized = pane
+
+    def _maximized_changed(self, before: Widget | None, after: Widget | None) -> None:
+        # Say on the border how to get the other panes back (Esc also restores them).
+        if isinstance(before, Pane):
+            before.border_subtitle = ""
+        if isinstance(after, Pane):
+            after.border_subtitle = "maximized · z or esc restores"
 
     def action_pane_help(self) -> None:
         pane = self._pane_of(self.focused)

@@ -5,6 +5,7 @@ the app's help.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,8 +52,16 @@ def _widgets_of(pane: type[DOMNode]) -> list[type[DOMNode]]:
     return found
 
 
+def _view_class(target: str) -> type[DOMNode]:
+    module_name, _, class_name = target.partition(":")
+    view = getattr(importlib.import_module(module_name), class_name)
+    assert isinstance(view, type) and issubclass(view, DOMNode), target
+    return view
+
+
 def key_sections(keymap: Mapping[str, str]) -> list[KeySection]:
-    """Everywhere first, then each pane in tab order; keys as the keymap makes them."""
+    """Everywhere first, then each pane in tab order, each followed by the full-screen views it
+    opens (`VIEWS`); keys as the keymap makes them."""
     from cockpit.tui.app import PANES, CockpitApp
     from cockpit.tui.help import cockpit_bindings
 
@@ -61,11 +70,17 @@ def key_sections(keymap: Mapping[str, str]) -> list[KeySection]:
         shown = key_rows(((b, True) for b in remapped(bindings, keymap)), key_display)
         return [row for row in shown if row.description]
 
+    def views(owner: str, titles: tuple[tuple[str, str], ...]) -> list[KeySection]:
+        return [
+            KeySection(f"{owner}: {title}", rows([_view_class(target)])) for title, target in titles
+        ]
+
     sections = [KeySection("Everywhere", rows([CockpitApp]))]
+    sections += views("Everywhere", CockpitApp.VIEWS)
     for spec in PANES:
-        sections.append(
-            KeySection(f"{spec.title} ({spec.key})", rows(_widgets_of(spec.load_class())))
-        )
+        pane = spec.load_class()
+        sections.append(KeySection(f"{spec.title} ({spec.key})", rows(_widgets_of(pane))))
+        sections += views(spec.title, pane.VIEWS)
     return sections
 
 

@@ -7,6 +7,10 @@ from typing import Any
 
 from textual.message import Message
 
+PROSE_KINDS = frozenset({"comms", "log line"})
+"""`CopyRequested.detail["kind"]` values that are words, not commands: the banner says
+"COPIED" (never "NOT EXECUTED") and only hidden or look-alike characters are flagged."""
+
 
 @dataclass
 class CopyRequested(Message):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widgets import Static
 
 from cockpit.core.incident import IncidentState, Status
@@ -114,24 +116,113 @@ class CopiedText:
     text: str
     purpose: str
     findings: tuple[str, ...] = ()
+    prose: bool = False
+    """A comms draft (words for people), not a command: "COPIED", never "NOT EXECUTED"."""
+    lint: tuple[str, ...] = ()
+    """The comms lint findings the draft was copied with."""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Everything worth a warning: lint findings first, then hidden or look-alike text."""
+        return (*self.lint, *self.findings)
+
+
+SHRINK_SECONDS = 8.0
+"""How long the notice shows the copy in full before it shrinks to one line."""
 
 
 class CopyNotice(Static):
-    """Shows the last copied text in full, marked "copied, not executed", with its findings."""
+    """The last copy in full, marked "COPIED, NOT EXECUTED" (a command) or "COPIED" (prose),
+    with what was flagged. It shrinks to one line after `SHRINK_SECONDS`, and `Esc` dismisses
+    it; the full text stays on the timeline and in the last-copy view (`ctrl+y`)."""
+
+    copy: CopiedText | None = None
+    saved = False
+    compact = False
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shrink_timer: Timer | None = None
+
+    @property
+    def shown(self) -> bool:
+        return self.has_class("-shown")
 
     def show_copy(self, copy: CopiedText, *, saved: bool) -> None:
-        text, purpose, findings = copy.text, copy.purpose, copy.findings
-        notice = Text()
-        notice.append(" COPIED, NOT EXECUTED ", style="bold reverse")
-        notice.append(f" {purpose}", style="bold")
-        notice.append(" · saved to timeline" if saved else " · recording…", style="dim")
-        notice.append("\n")
-        notice.append(visible(text, max_len=4000))
-        for finding in findings:
+        """Show `copy` in full (again, once it is saved) and restart the shrink timer."""
+        fresh = copy != self.copy or not self.shown
+        self.copy, self.saved = copy, saved
+        if fresh:
+            self.compact = False
+            if self._shrink_timer is not None:
+                self._shrink_timer.stop()
+            self._shrink_timer = self.set_timer(SHRINK_SECONDS, self.to_one_line)
+        self.add_class("-shown")
+        self.set_class(bool(copy.flags), "-flagged")
+        self._paint()
+
+    def to_one_line(self) -> None:
+        """One line from now on: what was copied, and where the full text is."""
+        self._shrink_timer = None
+        if self.copy is not None and self.shown:
+            self.compact = True
+            self._paint()
+
+    def dismiss(self) -> None:
+        """Hide the notice (`Esc`); the copy stays on the timeline and in the last-copy view."""
+        if self._shrink_timer is not None:
+            self._shrink_timer.stop()
+            self._shrink_timer = None
+        self.remove_class("-shown", "-compact")
+
+    def _key(self, binding_id: str) -> str:
+        """The key the app binds `binding_id` to now (a `[keymap]` remap shows)."""
+        for active in self.screen.active_bindings.values():
+            if active.binding.id == binding_id:
+                return self.app.get_key_display(active.binding)
+        return binding_id
+
+    def _paint(self) -> None:
+        copy = self.copy
+        if copy is None:
+            return
+        self.set_class(self.compact, "-compact")
+        notice = Text(no_wrap=self.compact, overflow="ellipsis", end="")
+        notice.append(" COPIED " if copy.prose else " COPIED, NOT EXECUTED ", style="bold reverse")
+        notice.append(f" {visible(copy.purpose, max_len=60)}", style="bold")
+        if copy.flags:
+            notice.append(f" ⚠ {len(copy.flags)} flagged", style="bold")
+        full, hide = self._key("last-copy"), self._key("dismiss-copy")
+        if self.compact:
+            notice.append(f" ({full} full text, {hide} hide): ", style="dim")
+            notice.append(visible(copy.text, max_len=300))
+            self.update(notice)
+            return
+        notice.append(" · saved to timeline" if self.saved else " · recording…", style="dim")
+        notice.append(f" · {hide} hide", style="dim")
+        for finding in copy.lint:
+            notice.append("\n⚠ lint: ", style="bold")
+            notice.append(visible(finding, max_len=300), style="bold")
+        for finding in copy.findings:
             notice.append("\n⚠ ", style="bold")
-            notice.append(finding, style="bold")
-        if findings:
+            notice.append(visible(finding, max_len=300), style="bold")
+        notice.append("\n")
+        notice.append(visible(copy.text, max_len=4000))
+        if copy.findings:
             notice.append("\nRead the flagged parts before you paste it anywhere.", style="italic")
         self.update(notice)
-        self.add_class("-shown")
-        self.set_class(bool(findings), "-flagged")
+
+
+INJECT_TOAST_CHARS = 48
+"""A drill inject's toast says this much (about two lines); the timeline has it in full."""
+
+
+def inject_toast(summary: str) -> str:
+    """A facilitator's inject as a short toast: its first sentence, cut to two lines at most,
+    and where the rest is (the timeline, key 6)."""
+    text = " ".join(visible(summary, max_len=2000).split())
+    first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    if len(first) > INJECT_TOAST_CHARS:
+        first = first[: INJECT_TOAST_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    more = " (6: in full)" if first != text else ""
+    return first + more

@@ -125,7 +125,8 @@ def _looks_secret(text: str) -> bool:
 _SECRET_WORDS = (
     # Compound names first, so `SECRET_KEY_BASE=` is one key, not `secret` then `_KEY_BASE`.
     r"secret[_-]?access[_-]?key|secret[_-]?key(?:[_-]?base)?|client[_-]?secret|app[_-]?secret|"
-    r"webhook[_-]?secret|shared[_-]?access[_-]?key|account[_-]?key|private[_-]?key|"
+    r"webhook[_-]?secret|shared[_-]?access[_-]?key|account[_-]?key|"
+    r"private[_-]?key(?:[_-]?id)?|"
     r"(?:access|refresh|id|auth|session|api|bearer|bot)[_-]?token|"
     r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
     r"credentials?|session[_-]?id|sessionid|cookie"
@@ -133,16 +134,45 @@ _SECRET_WORDS = (
 _SHORT_SECRET_WORDS = r"pass|sig"
 """Short names (`pass=`, an Azure SAS `sig=`) count only as a whole word or after `_`, so
 `bypass=true` and `signal=9` are left alone."""
-_ASSIGN = r"[\"']?\s*(?:[:=]|%(?:25)?3[AaDd])\s*"
-"""`=` or `:` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
-_VALUE = r"(?P<value>\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
+_QUOTE = r"(?:\\{1,3}[\"']|[\"']|%(?:25)?2[27])"
+"""A quote as logged: plain, JSON-escaped inside another JSON string (`\\"`, `\\\\\\"`) or
+URL-encoded (`%22`, `%2522`)."""
+_ASSIGN = _QUOTE + r"?\s*(?:=>|[:=]|%(?:25)?3[AaDd])\s*"
+"""`=`, `:` or `=>` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
+_VALUE = (
+    r"(?P<value>\\{1,3}\"(?:[^\"\\\r\n]|\\+[^\"\\\r\n])+\\{1,3}\""
+    r"|%22(?:[^%\s\"'&,;}<>]|%[013-9A-Fa-f][0-9A-Fa-f]|%2[013-9A-Fa-f])+%22"
+    r"|\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
+)
 """A quoted value is taken whole, spaces included (`PASSWORD='correct horse'`); an unquoted
 one ends at whitespace or punctuation. Quotes are kept out of the placeholder."""
 
 
+def _iban(text: str) -> bool:
+    """An IBAN: 15 to 34 characters whose ISO 13616 check (mod 97) gives 1."""
+    compact = text.replace(" ", "").upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    digits = "".join(str(int(c, 36)) for c in compact[4:] + compact[:4])
+    return int(digits) % 97 == 1
+
+
+def _ssn(text: str) -> bool:
+    """A US social security number as issued: area 001-899 but 666, group and serial not 0."""
+    area, group, serial = text.split("-")
+    return area not in ("000", "666") and area < "900" and group != "00" and serial != "0000"
+
+
+def _phone(text: str) -> bool:
+    """8 to 15 digits, as E.164 allows (a `+0530` offset, a `+1000` delta or `+1 2026-11-28`
+    is not a phone)."""
+    digits = sum(c.isdigit() for c in text)
+    return 8 <= digits <= 15 and re.search(r"\d{4}-\d\d-\d\d", text) is None
+
+
 def _not_a_port(value: str) -> bool:
     """`https://host:8443/a@b` has a port, not a password, before its `@`."""
-    return re.fullmatch(r"\d{1,5}(?:/.*)?", value) is None
+    return re.fullmatch(r"\d{1,5}(?:\\{0,3}/.*)?", value) is None
 
 
 # (kind, pattern source, validator). `(?P<value>...)` marks the part replaced; without it the
@@ -152,17 +182,34 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     # `abc/def` is taken whole: parsed by the URL's structure, not up to the first `@`.
     (
         "url-credentials",
-        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@\"'<>]*:(?P<value>[^\s\"'<>]+)@[A-Za-z0-9\[_]",
+        r"\b[a-zA-Z][a-zA-Z0-9+.-]*:(?:\\{0,3}/){2}[^/\\\s:\"'<>]*:(?P<value>[^\s\"'<>]+)"
+        r"@[A-Za-z0-9\[_]",
         _not_a_port,
+    ),
+    # Digest credentials are several `name="value"` pairs: the rest of the header goes.
+    (
+        "authorization",
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?digest\s+)(?P<value>[^\r\n]+)",
+        None,
+    ),
+    # Any scheme (`Bearer`, `SSWS`, `Splunk`, `GenieKey`...) followed by a credential of 8 or
+    # more characters: the credential goes, not the scheme's name.
+    (
+        "authorization",
+        r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*(?:\\{0,3}[\"']|\[)?"
+        r"[A-Za-z][A-Za-z0-9_.-]{1,30}\s+)"
+        r"(?P<value>[^\s\"',;]{8,})",
+        None,
     ),
     (
         "authorization",
         r"\b(?i:(?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?"
-        r"(?:(?:bearer|basic|token|digest|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;]+)",
+        r"(?:(?:bearer|basic|token|apikey|negotiate)\s+)?)(?P<value>[^\s\"',;\]\\]+)",
         None,
     ),
-    ("bearer", r"\b(?i:bearer)\s+(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
-    ("basic-auth", r"\b(?i:basic)\s+(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
+    # Also URL-encoded (`Authorization%3A%20Bearer%20...`).
+    ("bearer", r"(?:\b|%20)(?i:bearer)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
+    ("basic-auth", r"\b(?i:basic)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
     ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", None),
     (
         "vendor-token",
@@ -170,7 +217,19 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         r"|xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}"
         r"|sk-ant-[A-Za-z0-9_-]{16,}|sk-(?:proj-)?[A-Za-z0-9_-]{32,}"
         r"|AIza[0-9A-Za-z_-]{30,}|(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}"
-        r"|whsec_[0-9A-Za-z]{16,}|glpat-[0-9A-Za-z_-]{20,}|npm_[A-Za-z0-9]{36}"
+        r"|whsec_[0-9A-Za-z]{16,}|npm_[A-Za-z0-9]{36}"
+        r"|gl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|agent|wt)-[0-9A-Za-z_-]{20,}"
+        r"|GR1348941[0-9A-Za-z_-]{16,}|SK[0-9a-f]{32}\b|key-[0-9a-z]{32}\b"
+        r"|[0-9a-f]{32}-us[0-9]{1,2}\b|sq0(?:atp|csp|idp)-[0-9A-Za-z_-]{22,}"
+        r"|access_token\$(?:production|sandbox)\$[0-9a-z]+\$[0-9a-f]{32}"
+        r"|NR(?:AK|II|JS|RA|SP)-[A-Za-z0-9_-]{20,}|AT(?:ATT|CTT)3[A-Za-z0-9_=-]{50,}"
+        r"|dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}"
+        r"|dp\.(?:st|ct|pt|sa|scim|audit)\.[A-Za-z0-9_.-]{30,}|lin_(?:api|oauth)_[A-Za-z0-9]{40}"
+        r"|secret_[A-Za-z0-9]{40,50}\b|ntn_[A-Za-z0-9]{40,}|sntry[su]_[A-Za-z0-9_=+/-]{30,}"
+        r"|PMAK-[0-9a-f]{24}-[0-9a-f]{34}|glsa_[A-Za-z0-9]{32}_[0-9a-f]{8}"
+        r"|glc_[A-Za-z0-9+/]{32,}={0,2}|dapi[0-9a-f]{32}(?:-\d)?|v1\.0-[0-9a-f]{24}-[0-9a-f]{146}"
+        r"|(?:AAAA[A-Za-z0-9_-]{7}:)?APA91b[A-Za-z0-9_-]{100,}|shp(?:ss|ca|pa)_[a-fA-F0-9]{32}"
+        r"|[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}"
         r"|hf_[A-Za-z]{30,}|dop_v1_[a-f0-9]{64}|SG\.[\w-]{16,}\.[\w-]{16,}"
         r"|shpat_[a-fA-F0-9]{32}|xoxe\.xox[bp]-[A-Za-z0-9-]{10,}"
         r"|hv[sb]\.[A-Za-z0-9_-]{24,}|AGE-SECRET-KEY-1[0-9A-Z]{50,}|pypi-AgE[A-Za-z0-9_-]{40,}"
@@ -185,16 +244,107 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+", None),
     (
         "aws-key",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16}\b",
+        r"(?:\b|_)(?P<value>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16})"
+        r"(?:\b|_)",
+        None,
+    ),
+    # A Cookie header holds every cookie of the session: the whole header value goes (also in
+    # JSON, escaped JSON and a Go header map, `Cookie:[a=1; sid=x]`).
+    (
+        "cookie",
+        r"\b(?i:(?:set-)?cookie)" + _QUOTE + r"?\s*:\s*(?:" + _QUOTE + r"|\[)?"
+        r"(?P<value>[^\r\n\"'\]\\]{3,})",
         None,
     ),
     ("secret-value", r"(?i:" + _SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
+    # A YAML block scalar (`password: |` then the value on the next, indented line).
+    (
+        "secret-value",
+        r"(?i:" + _SECRET_WORDS + r")[\"']?[ \t]*:[ \t]*[|>][-+0-9]*[ \t]*\r?\n[ \t]+"
+        r"(?P<value>[^\s][^\r\n]*)",
+        None,
+    ),
     ("secret-value", r"(?:\b|_)(?i:" + _SHORT_SECRET_WORDS + r")" + _ASSIGN + _VALUE, None),
     # `curl -u user:pass`, `--password hunter2`: credentials given to a command line.
     ("cli-credentials", r"(?:^|\s)(?:-u|--user)\s+[^\s:]+:(?P<value>[^\s\"']+)", None),
     (
         "cli-credentials",
         r"(?:^|\s)--(?i:password|passwd|pass|token|secret|api-key)\s+(?P<value>[^\s\"'-][^\s\"']*)",
+        None,
+    ),
+    # Passwords tools take on their command line: `sshpass -p X`, `mysql -pX` (attached),
+    # `docker login -p X`, `redis-cli -a X`, and Redis's own `AUTH [user] password`.
+    (
+        "cli-credentials",
+        r"\bsshpass\s+(?:-[A-Za-z]\s+\S+\s+)*-p\s*(?P<value>'[^'\r\n]+'|\"[^\"\r\n]+\"|\S+)",
+        None,
+    ),
+    (
+        "cli-credentials",
+        r"\bmysql(?:dump|admin|import|show|check|sh)?\b[^\r\n]*?\s-p(?P<value>[^\s-]\S*)",
+        None,
+    ),
+    ("cli-credentials", r"\bdocker\s+login\b[^\r\n]*?\s-p\s+(?P<value>\S+)", None),
+    ("cli-credentials", r"\bredis-cli\b[^\r\n]*?\s-a\s+(?P<value>\S+)", None),
+    ("cli-credentials", r"\bAUTH\s+(?P<value>\S+(?:\s+\S+)?)", _looks_secret),
+    # ~/.netrc (`machine h login u password p`) and ~/.pgpass (`host:port:db:user:password`).
+    (
+        "secret-value",
+        r"\b(?i:login)\s+\S+\s+(?i:password|passwd)\s+(?P<value>[^\s\"']+)",
+        None,
+    ),
+    (
+        "secret-value",
+        r"(?:^|\s)(?:\*|[A-Za-z][A-Za-z0-9.-]*|\d{1,3}(?:\.\d{1,3}){3}):(?:\d{1,5}|\*)"
+        r":[A-Za-z0-9_.*$-]+:[A-Za-z0-9_.*@$-]+:(?P<value>[^\s:]+)(?:\s|$)",
+        None,
+    ),
+    # XML: `<password>x</password>`, `<add key="DbPassword" value="x"/>`.
+    (
+        "secret-value",
+        r"<(?i:[\w.:-]*(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)"
+        r"[\w.:-]*)>(?P<value>[^<\s][^<]{2,})</",
+        None,
+    ),
+    (
+        "secret-value",
+        r"(?i:(?:key|name|type|id)\s*=\s*\"[^\"]*(?:password|passwd|secret|token|api[_-]?key|credential)"
+        r"[^\"]*\"\s+value\s*=\s*)\"(?P<value>[^\"]+)\"",
+        None,
+    ),
+    # Signed URLs: `X-Amz-Signature=`, `X-Goog-Signature=`, `Signature=` (CloudFront, SAS).
+    (
+        "secret-value",
+        r"(?:\b|_|-)(?i:signature)(?:=|%3[Dd])(?P<value>[A-Za-z0-9%+/=_.-]{16,})",
+        None,
+    ),
+    # An API key or an OAuth code in a query string (`?key=`, `&code=`): only a long
+    # mixed-case token, so `key=user:42` and `code=500` stay.
+    (
+        "secret-value",
+        r"[?&;](?:key|code)=(?P<value>[A-Za-z0-9_./~-]{20,})",
+        _mixed_base64,
+    ),
+    # A JSON Web Key's private members.
+    ("private-key", r"\"(?:d|p|q|dp|dq|qi|k)\"\s*:\s*\"(?P<value>[A-Za-z0-9_-]{20,})\"", None),
+    # A PEM block in base64 (a Kubernetes Secret's `tls.key`): `-----BEGIN` encoded.
+    ("private-key", r"LS0tLS1CRUdJT[A-Za-z0-9+/]{16,}={0,2}", None),
+    # crypt(3) password hashes: /etc/shadow, htpasswd, bcrypt, yescrypt, argon2.
+    (
+        "password-hash",
+        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|argon2(?:id|i|d))\$[^\s:'\"]{8,}",
+        None,
+    ),
+    # TLS session secrets (SSLKEYLOGFILE lines): the secret after the client random.
+    (
+        "tls-secret",
+        r"\b[A-Z_]*(?:CLIENT_RANDOM|SECRET(?:_\d)?)\s+[0-9a-fA-F]{64}\s+(?P<value>[0-9a-fA-F]{32,})",
+        None,
+    ),
+    # Bitcoin private keys (WIF).
+    (
+        "crypto-key",
+        r"\b(?:5[HJK][1-9A-HJ-NP-Za-km-z]{49}|[KL][1-9A-HJ-NP-Za-km-z]{51})\b",
         None,
     ),
     # A Docker config's `"auth": "<base64 user:password>"`.
@@ -209,14 +359,35 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ),
     # After the name=value rules: at the same position a validated broad rule would otherwise
     # take `AccountKey=<base64>` whole, fail its check and hide it from them.
-    ("aws-secret", r"[A-Za-z0-9/+]{40,}={0,2}", _aws_secret),
-    ("email", r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", None),
+    # A run of exactly 40: the characters around it are taken too (RE2 has no lookbehind), so
+    # it never starts inside a longer run and hides what starts there (`/var/s/eyJ...` a JWT).
+    (
+        "aws-secret",
+        r"(?:^|[^A-Za-z0-9/+=])(?P<value>[A-Za-z0-9/+]{40}={0,2})(?:[^A-Za-z0-9/+=]|$)",
+        _aws_secret,
+    ),
+    (
+        "email",
+        r"\b[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+        None,
+    ),
+    # Phone numbers: international (`+14155552671`, `+44 20 7946 0958`) with 8 to 15 digits,
+    # and North American `(415) 555-2671`. Bare digit runs are ids, not phones.
+    (
+        "phone",
+        r"\B\+[1-9]\d{6,14}\b|\B\+[1-9]\d{0,2} \(?\d{1,4}\)?(?:[ -]\d{2,4}){1,4}\b"
+        r"|\(\d{3}\) ?\d{3}[ .-]\d{4}\b",
+        _phone,
+    ),
     ("card", r"\b\d(?:[ -]?\d){12,18}\b", _card),
+    ("iban", r"\b[A-Z]{2}\d{2} ?(?:[A-Z0-9]{4} ?){2,7}[A-Z0-9]{1,4}\b", _iban),
+    ("ssn", r"\b\d{3}-\d{2}-\d{4}\b", _ssn),
 )
 
 PRIVATE_KEY = re.compile(
     r"-{4,5} ?BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}"
     r"(?:[\s\S]*?-{4,5} ?END[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}|[\s\S]*)"
+    r"|Private-Lines: \d+(?:[\s\S]*?Private-MAC: ?[0-9a-fA-F]*|[\s\S]*)"
 )
 """Multi-line, so it runs as its own pass (only when the text holds `PRIVATE KEY`): PEM,
 OpenSSH, PKCS#8 (encrypted too), `PGP PRIVATE KEY BLOCK` and SSH2 (`---- BEGIN ...`) keys;
@@ -224,7 +395,11 @@ with no END marker everything after BEGIN is taken (fail closed)."""
 
 _KEY_LINE_TOKEN = re2.compile(r"(?m)([A-Za-z0-9+/]{16,}={0,2})[\"',;)\]}]*[ \t\r]*$")
 """The base64 run that ends a line (a PEM body line after a log prefix, maybe in quotes)."""
-_KEY_MARKER = re2.compile(r"-{4,5} ?(?:BEGIN|END) [A-Z0-9 ]+-{4,5}")
+_KEY_MARKER = re2.compile(
+    r"-{4,5} ?(?:BEGIN|END) [A-Z0-9 ]+-{4,5}|Private-Lines: \d+|\[REDACTED:private-key:[0-9a-f]+\]"
+)
+"""A key's BEGIN/END line, PuTTY's `Private-Lines:`, or one already redacted (a search hit is
+redacted on its own first, so its marker may already be a placeholder)."""
 _LONG_BASE64 = re2.compile(r"[A-Za-z0-9+/]{40}")
 _NEWLINE = re2.compile("\n")
 KEY_BODY_MIN = 40
@@ -267,13 +442,20 @@ _VALUE_GROUP_NUMBERS = {i: COMBINED.groupindex[f"v{i}"] for i in _VALUE_GROUPS}
 _CARD_INDEX = next(i for i, (kind, _s, _v) in enumerate(RULE_SPECS) if kind == "card")
 
 
+_OPENING_QUOTE = re.compile(r"\\{0,3}[\"']|%22")
+_CLOSING_QUOTE = re.compile(r"(?:\\{0,3}[\"']|%22)\Z")
+
+
 def _inside_quotes(value: str, start: int, end: int) -> tuple[int, int]:
     """The span of `value` (at `start`..`end`) without its quotes: the quotes stay readable and
-    `'a b'` gets the same placeholder as an unquoted `a b` would."""
-    if value[:1] in ("'", '"'):
-        start += 1
-        if len(value) > 1 and value[-1] == value[0]:
-            end -= 1
+    `'a b'` gets the same placeholder as an unquoted `a b` would (and `\\"a b\\"` or
+    `%22a b%22` as `"a b"` does)."""
+    opening = _OPENING_QUOTE.match(value)
+    if opening is not None:
+        start += opening.end()
+        closing = _CLOSING_QUOTE.search(value, opening.end())
+        if closing is not None:
+            end -= len(value) - closing.start()
     return start, end
 
 
@@ -372,9 +554,11 @@ class Redactor:
                 if kind == "private-key":
                     text = self._key_lines(text)
             return text
-        if "PRIVATE KEY" in text:
-            text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
+        # Key lines first, while the markers they sit beside are still there (hits may come
+        # newest first: a body line above its marker, which the block pass then takes).
         text = self._key_lines(text)
+        if "PRIVATE KEY" in text or "Private-Lines:" in text:
+            text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
         return COMBINED.sub(self._combined, text)
 
     def _key_lines(self, text: str) -> str:

@@ -19,6 +19,11 @@ FACT_SET = "comms.fact_set"
 AI_REWRITE_SHOWN = "comms.ai_rewrite"
 """The AI rewrite of a draft was shown (UNVERIFIED): {purpose, summary}."""
 
+DRAFT_EDITED = "comms.draft_edited"
+"""A human's edit of a draft, saved as they type (after a pause, or on leaving the editor):
+{purpose, text, summary}. An empty text means the draft went back to the one from the facts
+(`g`). A copy of the draft consumes the edit."""
+
 COMMS_KIND = "comms"
 """`detail["kind"]` of a `command.copied` event that copied a comms draft."""
 STATUS_UPDATE = "status update"
@@ -72,6 +77,30 @@ def fact_set_payload(name: str, label: str, value: str) -> dict[str, Any]:
     """The payload of a `comms.fact_set` event, with a summary the timeline can show."""
     summary = f"comms fact '{label}' set to '{value}'" if value else f"comms fact '{label}' reset"
     return {"name": name, "value": value, "summary": summary}
+
+
+def draft_edited_payload(purpose: str, text: str) -> dict[str, Any]:
+    """The payload of a `comms.draft_edited` event (the summary is the same for every edit of
+    a draft, so a run of them folds into one timeline row)."""
+    what = f"{purpose} draft edited" if text else f"{purpose} draft back to the one from the facts"
+    return {"purpose": purpose, "text": text, "summary": what}
+
+
+def saved_drafts(events: Sequence[Event]) -> dict[str, str]:
+    """The edited text of each draft that a restart must bring back: the latest edit of that
+    draft after its last copy, unless it was a reset (an empty text)."""
+    drafts: dict[str, str] = {}
+    for event in events:
+        if event.kind == DRAFT_EDITED:
+            purpose = str(event.payload.get("purpose", ""))
+            text = str(event.payload.get("text", ""))
+            if text:
+                drafts[purpose] = text
+            else:
+                drafts.pop(purpose, None)
+        elif is_comms_copy(event):
+            drafts.pop(str(event.payload.get("purpose", "")), None)
+    return drafts
 
 
 def ai_rewrite_payload(purpose: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from cockpit.core.comms.events import FACT_SET, STATUS_UPDATE, comms_copies, is_comms_copy
 from cockpit.core.config import CommsConfig, Config
+from cockpit.core.deploys.health import RECOVERY_MINUTES
 from cockpit.core.incident import Decision, IncidentState, Kind
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
@@ -123,6 +124,8 @@ class ServiceShare:
     onset: datetime
     errors: int
     requests: int
+    recovered: datetime | None = None
+    """When its errors went back under the threshold (the end of its impact window), if so."""
 
     @property
     def share(self) -> float | None:
@@ -144,7 +147,12 @@ class LogFacts:
     that service's. Shares are never added up across services: a proxy in front of a failing
     service sees the same failed requests again."""
     window: tuple[datetime, datetime] | None = None
-    """[start, end) the share was counted over."""
+    """[start, end) the share was counted over: the impact window, from the first failing
+    service's onset to its recovery (or the end of the logs read while it goes on)."""
+    recovered: datetime | None = None
+    """When every service with a burst was back under the error threshold (the latest of
+    their recoveries); None while any still fails. From the data: UNVERIFIED until a human
+    verifies recovery."""
     notes: tuple[str, ...] = ()
     """Why something is unknown: no sources, no request pattern, a failed source..."""
     by_service: tuple[ServiceShare, ...] = ()
@@ -184,27 +192,40 @@ def read_log_facts(config: Config, since: datetime, until: datetime) -> LogFacts
         onsets,
         key=lambda name: (onsets[name], suspect is None or suspect.service != name, name),
     )
+    recoveries = signals.recoveries
+
+    def impact(name: str, counts: Counter[datetime] | None) -> int:
+        """Lines in the service's impact window: from its onset to its recovery (minutes after
+        recovery would dilute the share)."""
+        end = recoveries.get(name)
+        return sum(
+            count
+            for minute, count in (counts or Counter()).items()
+            if minute >= onsets[name] and (end is None or minute < end)
+        )
+
     shares = tuple(
         ServiceShare(
             name,
             onsets[name],
-            sum(count for minute, count in errors[name].items() if minute >= onsets[name]),
-            sum(
-                count
-                for minute, count in (requests.get(name) or Counter()).items()
-                if minute >= onsets[name]
-            ),
+            impact(name, errors.get(name)),
+            impact(name, requests.get(name)),
+            recoveries.get(name),
         )
         for name in order
     )
     first = shares[0]
+    every_recovered = all(share.recovered is not None for share in shares)
     return LogFacts(
         first_error=first.onset,
         first_error_service=first.service,
         services=tuple(order),
         errors=first.errors,
         requests=first.requests,
-        window=(first.onset, until),
+        window=(first.onset, first.recovered or until),
+        recovered=max(share.recovered for share in shares if share.recovered)
+        if every_recovered
+        else None,
         by_service=shares,
         suspect=suspect,
         notes=tuple(signals.notes),
@@ -397,18 +418,7 @@ def _derived(
     else:
         facts["contained"] = _fact("contained", "", "not contained yet")
 
-    alerts = _alerts_recovery(state)
-    if state.resolved:
-        facts["recovered"] = _fact(
-            "recovered",
-            f"{hhmm(state.resolved.at)} UTC",
-            f"from the timeline: {recovery_text(state, state.resolved)}"
-            + (f"; {alerts}" if alerts else ""),
-            at=state.resolved.at,
-        )
-    else:
-        waiting = f"{alerts}; not yet marked resolved by a human" if alerts else ""
-        facts["recovered"] = _fact("recovered", "", waiting or "not recovered yet")
+    facts["recovered"] = _recovered_fact(state, logs)
 
     if logs is not None and logs.share is not None and logs.window is not None:
         start, end = logs.window
@@ -422,7 +432,8 @@ def _derived(
             "share",
             f"{_percent(logs.share)} of {service} requests" if service else _percent(logs.share),
             f"from logs: {logs.errors:,} of {logs.requests:,} {service or ''} request lines were"
-            f" errors, {hhmm_z(start)}-{hhmm_z(end)}"
+            f" errors in the impact window {hhmm_z(start)}-{hhmm_z(end)}"
+            + (" (onset to recovery)" if _first_recovered(logs) else " (onset to now)")
             + (f"; not added to {others} (it may carry the same requests)" if others else ""),
         )
     else:
@@ -461,6 +472,68 @@ def _derived(
     else:
         facts["next_update"] = _fact("next_update", "", times.basis)
     return facts
+
+
+def _recovered_fact(state: IncidentState, logs: LogFacts | None) -> Fact:
+    """Recovery as the data shows it (errors back under the threshold, else the incident's
+    alerts all resolved in Alertmanager), UNVERIFIED until a human verifies it; the resolve
+    time only when the data says nothing. What the alerts did is named beside it."""
+    from cockpit.core.alerts.incident import ALERT_SOURCE
+
+    how = verification(state)
+    checked = f"verified: {how}" if how else "UNVERIFIED: no human has verified recovery yet"
+    alerts = _alerts_recovery(state)
+    also = f"; {alerts}" if alerts else ""
+    if logs is not None and logs.recovered is not None:
+        which = ", ".join(
+            f"{share.service} {hhmm_z(share.recovered)}"
+            for share in logs.by_service
+            if share.recovered is not None
+        )
+        return _fact(
+            "recovered",
+            f"{hhmm(logs.recovered)} UTC",
+            f"from logs: errors back under the threshold ({which}); {checked}{also}",
+            at=logs.recovered,
+        )
+    resolved = alerts_resolved(state)
+    if resolved is not None:
+        return _fact(
+            "recovered",
+            f"{hhmm(resolved)} UTC",
+            f"from the alerts: every alert resolved ({ALERT_SOURCE}, {hhmm_z(resolved)}); "
+            f"{checked}{also}",
+            at=resolved,
+        )
+    if state.resolved:
+        return _fact(
+            "recovered",
+            f"{hhmm(state.resolved.at)} UTC",
+            f"from the timeline: {recovery_text(state, state.resolved)}{also}"
+            + ("; the logs do not show a recovery" if logs is not None and logs.by_service else ""),
+            at=state.resolved.at,
+        )
+    if logs is not None and logs.by_service:
+        failing = [share.service for share in logs.by_service if share.recovered is None]
+        return _fact(
+            "recovered",
+            "",
+            f"not recovered yet: {', '.join(failing)} not back under the error threshold"
+            f" for {RECOVERY_MINUTES} minutes{also}",
+        )
+    waiting = f"{alerts}; not yet marked resolved by a human" if alerts else ""
+    return _fact("recovered", "", waiting or "not recovered yet")
+
+
+def alerts_resolved(state: IncidentState) -> datetime | None:
+    """When the last of the incident's alerts resolved (`alert.resolved`, as Alertmanager
+    stopped reporting each); None while any still fires (or fired again) or none was attached."""
+    from cockpit.core.alerts.incident import incident_alerts
+
+    alerts = incident_alerts(state.events)
+    if not alerts.all_resolved:
+        return None
+    return max((t.resolved_at for t in alerts.tracked if t.resolved_at is not None), default=None)
 
 
 def _percent(share: float | None) -> str:
@@ -600,6 +673,11 @@ def _alert_start(state: IncidentState) -> tuple[datetime, str] | None:
 
     found = alert_start(state)
     return (found.at, found.by) if found is not None else None
+
+
+def _first_recovered(logs: LogFacts) -> datetime | None:
+    """When the first failing service (the share's) recovered: the end of its impact window."""
+    return logs.by_service[0].recovered if logs.by_service else logs.recovered
 
 
 def _alert_services(state: IncidentState) -> tuple[list[str], list[str]] | None:

@@ -424,11 +424,21 @@ def _measurement(text: str, match: re.Match[str], sentence: str) -> bool:
     return bool(_RATE_BEFORE.search(before) or _PAST_MEASURE.search(sentence))
 
 
+_NEXT_UPDATE_BEFORE = re.compile(r"\bupdates?\b[^.;:!?]{0,40}$", _I)
+"""`...the next update by 15:30`: the time is when the team will write again."""
+
+
 def _backed_eta(match: re.Match[str], sentence: str, context: LintContext) -> bool:
-    """An ETA for the next update that matches the facts' next-update time or cadence."""
+    """An ETA for the next update that matches the facts' next-update time or cadence; with no
+    fixed cadence (Monitoring), any stated time for the next update: the team promises to
+    write, not when the fix lands."""
     if "update" not in sentence.lower():
         return False
     groups = match.groupdict()
+    if not context.require_next_update and (groups.get("h") or groups.get("h2") or groups.get("n")):
+        before = sentence[: max(0, sentence.find(match.group()))]
+        if _NEXT_UPDATE_BEFORE.search(before):
+            return True
     if groups.get("h") and context.next_update is not None:
         return (int(groups["h"]), int(groups["m"])) == (
             context.next_update.hour,

@@ -146,6 +146,8 @@ def render_config(scenario: Scenario, *, drill: bool = False) -> str:
             "",
             "[[services]]",
             f"name = {_toml_string(service)}",
+            # The suspect diff lists only what touches the service's own code (f: all).
+            f"paths = [{_toml_string(f'services/{service}/')}]",
             "",
             "[services.deploys]",
             'repo = "repo"',

@@ -13,6 +13,7 @@ per-commit stats are computed.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -228,6 +229,13 @@ class SuspectDiff:
     file_count: int = 0
     shortstat: str = ""
     notes: list[str] = field(default_factory=list)
+    paths: tuple[str, ...] = ()
+    """The service's paths the range was narrowed to (commits and files touching them); empty:
+    the whole range."""
+    all_commit_count: int = 0
+    """Commits in the whole range (equal to `commit_count` when not narrowed)."""
+    all_file_count: int = 0
+    """Files changed in the whole range (equal to `file_count` when not narrowed)."""
 
 
 def suspect_diff(
@@ -235,13 +243,32 @@ def suspect_diff(
     base: str,
     head: str,
     *,
+    paths: Sequence[str] = (),
     max_commits: int = MAX_SUSPECT_COMMITS,
     max_files: int = MAX_SUSPECT_FILES,
 ) -> SuspectDiff:
-    """Commits in `base..head`, the files changed and the shortstat: four git calls in all."""
-    result = SuspectDiff(base=base, head=head)
-    count = repo.read("rev-list", "--count", "--end-of-options", f"{base}..{head}", "--")
+    """Commits in `base..head`, the files changed and the shortstat: four git calls in all
+    (six when narrowed to a service's `paths`, which also counts the whole range)."""
+    result = SuspectDiff(base=base, head=head, paths=tuple(paths))
+    spec = list(paths)
+    count = repo.read("rev-list", "--count", "--end-of-options", f"{base}..{head}", "--", *spec)
     result.commit_count = int(count.strip() or 0)
+    result.all_commit_count = result.commit_count
+    if spec:
+        every = repo.read("rev-list", "--count", "--end-of-options", f"{base}..{head}", "--")
+        result.all_commit_count = int(every.strip() or 0)
+        changed = repo.read(
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--end-of-options",
+            base,
+            head,
+            "--",
+        )
+        result.all_file_count = len([name for name in changed.split("\x00") if name])
     log = repo.read(
         "log",
         f"--max-count={max_commits}",
@@ -250,6 +277,7 @@ def suspect_diff(
         "--end-of-options",
         f"{base}..{head}",
         "--",
+        *spec,
     )
     for record in log.split("\x1e"):
         parts = record.strip("\n").split("\x00")
@@ -268,6 +296,7 @@ def suspect_diff(
         base,
         head,
         "--",
+        *spec,
     )
     items = names.split("\x00")
     i = 0
@@ -282,6 +311,8 @@ def suspect_diff(
         else:
             break
     result.file_count = len(result.files)
+    if not spec:
+        result.all_file_count = result.file_count
     if result.file_count > max_files:
         result.notes.append(f"showing {max_files} of {result.file_count} files")
         result.files = result.files[:max_files]
@@ -294,6 +325,7 @@ def suspect_diff(
         base,
         head,
         "--",
+        *spec,
     ).strip()
     return result
 

@@ -316,6 +316,57 @@ def _level_before(series: HealthSeries, start: datetime, end: datetime) -> float
     return values[len(values) // 2] if values else None
 
 
+RECOVERY_MINUTES = 5
+"""Minutes in a row back under the burst's bar that make a recovery rather than a lull."""
+RECOVERY_SMOOTHING = 3
+"""Log series are judged for recovery on a trailing 3-minute sum: one error among few requests
+is noise."""
+
+
+def recovery_bar(burst: Burst, health: HealthConfig) -> float:
+    """The error ratio a burst must stay under to be over: the effect floors that made it a
+    burst (`error_ratio_threshold`, and `error_ratio_jump` times the service's usual ratio)."""
+    return max(health.error_ratio_threshold, health.error_ratio_jump * burst.usual)
+
+
+def find_recovery(series: HealthSeries, burst: Burst, health: HealthConfig) -> datetime | None:
+    """When `burst` ended: the first minute of a stretch of `RECOVERY_MINUTES` judged under
+    its bar (`recovery_bar`), or None while the errors go on. A trailing window lags the raw
+    minutes, so the moment walks back over minutes already healthy."""
+    if not series.points:
+        return None
+    smoothing = RECOVERY_SMOOTHING if series.source == "logs" else 1
+    threshold = recovery_bar(burst, health)
+    last = max(series.points)
+    minute = (burst.crossed or burst.onset) + MINUTE
+    run_start: datetime | None = None
+    healthy = 0
+    while minute <= last:
+        ratio = series.ratio(minute - (smoothing - 1) * MINUTE, minute + MINUTE)
+        if ratio is not None and ratio <= threshold:
+            run_start = run_start or minute
+            healthy += 1
+            if healthy >= RECOVERY_MINUTES:
+                start = run_start
+                for back in range(1, smoothing):
+                    earlier = run_start - back * MINUTE
+                    if earlier <= burst.onset or _raw_elevated(series, earlier, threshold):
+                        break
+                    if series.ratio(earlier, earlier + MINUTE) is None:
+                        break
+                    start = earlier
+                return start
+        elif ratio is not None:
+            run_start, healthy = None, 0
+        minute += MINUTE
+    return None
+
+
+def _raw_elevated(series: HealthSeries, minute: datetime, threshold: float) -> bool:
+    raw = series.ratio(minute, minute + MINUTE)
+    return raw is not None and raw > threshold
+
+
 PEAK_REQUESTS = 20
 """A peak window needs this many requests (widening past 5 minutes at low traffic): one error
 among two requests is not "50%"."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -54,34 +55,73 @@ def query_range(
         kwargs: dict[str, object] = {"timeout": config.timeout}
         if transport is not None:
             kwargs["transport"] = transport
-        with httpx.Client(**kwargs) as client:  # type: ignore[arg-type]
-            response = client.get(url, params=params)
+        with (
+            httpx.Client(**kwargs) as client,  # type: ignore[arg-type]
+            client.stream("GET", url, params=params) as response,
+        ):
+            raw = _bounded_body(response, where)
+            status = response.status_code
     except httpx.TimeoutException:
         raise PrometheusError(f"{where}: no answer within {config.timeout:g}s") from None
     except httpx.HTTPError as exc:
         raise PrometheusError(f"{where}: unreachable ({type(exc).__name__}: {exc})") from None
     try:
-        body = response.json()
-    except ValueError:
-        raise PrometheusError(
-            f"{where}: HTTP {response.status_code}, not a Prometheus API answer"
-        ) from None
+        body = json.loads(raw)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any API answer
+        raise PrometheusError(f"{where}: HTTP {status}, not a Prometheus API answer") from None
     if not isinstance(body, dict) or body.get("status") != "success":
         error = body.get("error", "") if isinstance(body, dict) else ""
-        raise PrometheusError(f"{where}: query failed (HTTP {response.status_code}): {error}")
+        raise PrometheusError(f"{where}: query failed (HTTP {status}): {error}")
     data = body.get("data") or {}
     if data.get("resultType") != "matrix":
         raise PrometheusError(f"{where}: expected a matrix, got {data.get('resultType')!r}")
     series: list[tuple[dict[str, str], list[tuple[datetime, float]]]] = []
-    for item in data.get("result", []):
+    results = data.get("result")
+    for item in results if isinstance(results, list) else []:
+        if not isinstance(item, dict):
+            continue
         points: list[tuple[datetime, float]] = []
-        for stamp, raw in item.get("values", []):
-            value = float(raw)
-            if math.isnan(value) or math.isinf(value):
-                continue
-            points.append((datetime.fromtimestamp(float(stamp), tz=UTC), value))
-        series.append((dict(item.get("metric", {})), points))
+        values = item.get("values")
+        for sample in values if isinstance(values, list) else []:
+            point = _point(sample)
+            if point is not None:
+                points.append(point)
+        metric = item.get("metric")
+        labels = {str(k): str(v) for k, v in metric.items()} if isinstance(metric, dict) else {}
+        series.append((labels, points))
     return series
+
+
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""Largest answer read: a range query within the point limit is far smaller."""
+
+
+def _bounded_body(response: object, where: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # type: ignore[attr-defined]
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PrometheusError(
+                f"{where}: answer larger than {MAX_BODY_BYTES >> 20} MB; not a range query answer"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _point(sample: object) -> tuple[datetime, float] | None:
+    """`[unix time, "value"]` as (time, value); None for NaN, infinity or anything malformed
+    (a server's answer is outside data: a bad sample is skipped, never a traceback)."""
+    if not isinstance(sample, list | tuple) or len(sample) != 2:
+        return None
+    try:
+        value = float(sample[1])
+        stamp = datetime.fromtimestamp(float(sample[0]), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    if math.isnan(value) or math.isinf(value):
+        return None
+    return stamp, value
 
 
 _ESCAPED_TOKEN = re.compile(r"\{\{|\}\}|\{service\}")

@@ -9,6 +9,7 @@ environment variable is tried first.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from cockpit.core.discovery.model import Origin, SourceReport, State
 from cockpit.core.sanitize import hide_url_password
 
 PROBE_TIMEOUT = 0.3
+MAX_STATUS_BYTES = 1 << 20
+"""Largest status answer read: a real one is a few hundred bytes; whatever else answers on
+the port (anyone may bind it) is not read further, so it cannot fill memory."""
 """Seconds one probe may take (connect and answer)."""
 
 
@@ -81,8 +85,9 @@ def _loki_selector(client: httpx.Client, url: str, timeout: float) -> str:
     remaining = timeout
     if remaining > 0.02:
         try:
-            response = client.get(f"{url}/loki/api/v1/labels", timeout=remaining)
-            labels = response.json().get("data") if response.status_code == 200 else None
+            with client.stream("GET", f"{url}/loki/api/v1/labels", timeout=remaining) as response:
+                data = _json_of(response)
+            labels = data.get("data") if response.status_code == 200 else None
         except (httpx.HTTPError, ValueError, AttributeError):
             labels = None
         if isinstance(labels, list):
@@ -93,6 +98,22 @@ def _loki_selector(client: httpx.Client, url: str, timeout: float) -> str:
             if first:
                 return f'{{{first}=~".+"}}'
     return '{job=~".+"}'
+
+
+def _json_of(response: httpx.Response) -> Any:
+    """The JSON of a streamed answer of at most `MAX_STATUS_BYTES`; None for anything else
+    (too big, not JSON, nested too deeply)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_STATUS_BYTES:
+            return None
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, RecursionError):
+        return None
 
 
 def _client(url: str, timeout: float) -> httpx.Client:
@@ -132,15 +153,14 @@ def probe(
         return ProbeResult(report)
     started = time.monotonic()
     try:
-        with _client(url, timeout) as client:
-            response = client.get(
-                f"{url}{kind.status_path}", headers={"Accept": "application/json"}
-            )
+        with (
+            _client(url, timeout) as client,
+            client.stream(
+                "GET", f"{url}{kind.status_path}", headers={"Accept": "application/json"}
+            ) as response,
+        ):
+            data = _json_of(response)
             elapsed_ms = (time.monotonic() - started) * 1000
-            try:
-                data = response.json()
-            except ValueError:
-                data = None
             version = _version(kind, data) if response.status_code == 200 else None
             if version is None:
                 what = (

@@ -17,6 +17,7 @@ from typing import Any
 
 from cockpit.core.ai.hypotheses import VERIFIED, Status, project
 from cockpit.core.comms.events import STATUS_UPDATE, comms_copies, is_comms_copy
+from cockpit.core.comms.facts import CommsFacts, LogFacts, log_window, read_log_facts
 from cockpit.core.config import ConfigError, load_config_file
 from cockpit.core.drills.runner import read_drill_marker
 from cockpit.core.drills.scenarios import DrillScenario, DrillTruth, find_scenario
@@ -28,7 +29,7 @@ from cockpit.core.review.evidence import terms
 from cockpit.core.runbook import Phase
 from cockpit.core.sanitize import visible
 from cockpit.core.store import Event, EventStore, StoreError
-from cockpit.core.timefmt import parse_iso
+from cockpit.core.timefmt import hhmm_z, parse_iso
 
 TARGET_MINUTES = {"declare": 5.0, "assess": 10.0, "contain": 25.0}
 """Drill minutes by which each step earns full points (later: half)."""
@@ -69,6 +70,9 @@ class Debrief:
     parts: list[Part] = field(default_factory=list)
     executed_nothing: str = ""
     truth: str = ""
+    impact: list[str] = field(default_factory=list)
+    """What the logs say: when errors began and recovered, the share of requests hit in the
+    impact window (empty when the logs were not read)."""
 
     @property
     def score(self) -> float:
@@ -92,6 +96,7 @@ class Debrief:
             "parts": [p.to_json() for p in self.parts],
             "executed_nothing": self.executed_nothing,
             "truth": self.truth,
+            "impact": self.impact,
             "executed": False,
         }
 
@@ -109,6 +114,9 @@ class Debrief:
             "",
         ]
         lines += [f"- {name}: {minutes(value)}" for name, value in self.times.items()]
+        if self.impact:
+            lines += ["", "## Impact (from the logs)", ""]
+            lines += [f"- {line}" for line in self.impact]
         lines += ["", "## Score", "", "| Part | Points | Why |", "|---|---|---|"]
         for p in self.parts:
             why = p.explanation.replace("|", "\\|")
@@ -142,9 +150,11 @@ def debrief(
     *,
     now: datetime,
     speed: float,
+    log_facts: LogFacts | None = None,
 ) -> Debrief:
     """Score one drill incident's events against the scenario truth (pure apart from reading
-    the sandbox's deploy log)."""
+    the sandbox's deploy log); `log_facts` (read from the sandbox's logs) adds the impact the
+    data shows: errors began, recovered, the share of requests hit in that window."""
     truth = scenario.truth
     try:
         resolved = derive_truth(scenario, directory, now)
@@ -285,6 +295,8 @@ def debrief(
     )
     result.parts.append(_root_cause_part(events, truth))
     result.parts += _comms_parts(events, scenario, origin, declared, resolved_event)
+    if log_facts is not None:
+        result.impact = impact_lines(events, log_facts)
     result.executed_nothing = _executed_nothing(events)
     target = f" (roll back to {resolved.target_sha[:7]})" if resolved.target_sha else ""
     result.truth = (
@@ -293,6 +305,32 @@ def debrief(
         f"Root cause: {truth.root_cause}. Right containment: {truth.containment}{target}."
     )
     return result
+
+
+def impact_lines(events: Sequence[Event], log_facts: LogFacts) -> list[str]:
+    """The impact as the data shows it, with recovery told apart from the resolve."""
+    state = IncidentState.from_events(events)
+    facts = CommsFacts.from_state(state, now=events[-1].ts, log_facts=log_facts)
+    if log_facts.first_error is None:
+        return ["the logs show no error burst: " + "; ".join(log_facts.notes or ("nothing",))]
+    begun = log_facts.first_error
+    lines = [f"errors began {hhmm_z(begun)} on {log_facts.first_error_service}"]
+    recovered = facts["recovered"]
+    if log_facts.recovered is not None:
+        minutes = (log_facts.recovered - begun).total_seconds() / 60
+        lines.append(
+            f"recovered {hhmm_z(log_facts.recovered)} ({minutes:.0f} min after the errors began):"
+            f" {recovered.source}"
+        )
+    else:
+        still = recovered.source.removeprefix("not recovered yet: ")
+        lines.append(f"no recovery in the logs yet: {still}")
+    if state.resolved is not None:
+        lines.append(f"resolved {hhmm_z(state.resolved.at)} by {state.resolved.by} (the decision)")
+    share = facts["share"]
+    if share.known:
+        lines.append(f"requests hit: {share.value} ({share.source})")
+    return [visible(line, max_len=600) for line in lines]
 
 
 def _severity_part(events: Sequence[Event], truth: DrillTruth) -> Part:
@@ -482,12 +520,17 @@ def debrief_sandbox(directory: Path, *, scenarios: Path | None = None) -> Debrie
     finally:
         store.close()
     speed = marker.get("speed")
+    log_facts = None
+    if events:
+        since, until = log_window(IncidentState.from_events(events), events[-1].ts)
+        log_facts = read_log_facts(config, since, until)
     return debrief(
         scenario,
         directory,
         events,
         now=parse_iso(str(marker["now"])),
         speed=float(speed) if isinstance(speed, int | float) and speed > 0 else 1.0,
+        log_facts=log_facts,
     )
 
 

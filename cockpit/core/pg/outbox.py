@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cockpit.core.safe_files import make_private_dir
 from cockpit.core.store import (
     NETWORK_FILESYSTEMS,
     Event,
@@ -181,7 +182,7 @@ class LocalOutbox:
                 " locking is unreliable; set [cockpit] store_outbox to a path on a local disk"
             )
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dir(self.path.parent)
         except OSError as exc:
             raise StoreError(
                 f"{self.path}: cannot create the outbox folder ({exc.strerror})"

@@ -45,6 +45,8 @@ from cockpit.core.store import (
     Sharing,
     StoreDump,
     StoreError,
+    storable,
+    storable_payload,
     utc_now,
 )
 
@@ -311,6 +313,7 @@ class PostgresStore:
 
     def create_incident(self, title: str, author: str, *, drill: bool = False) -> IncidentRecord:
         """Open a new incident and record `incident.opened` as its first event."""
+        title, author = storable(title), storable(author)
         _check_text(author, "author")
         with self._lock:
             now = self._clock()
@@ -413,6 +416,7 @@ class PostgresStore:
     def append(self, incident_id: str, kind: str, payload: dict[str, Any], author: str) -> Event:
         """Append one event. Shared: returns after COMMIT returned. Server unreachable:
         returns after the local outbox committed it, marked `pending`."""
+        author, payload = storable(author), storable_payload(payload)
         _check_text(author, "author")
         _check_text(kind, "event kind")
         with self._lock:

@@ -38,18 +38,51 @@ from cockpit.core.store import (
     Event,
 )
 from cockpit.core.timefmt import hhmm_z
+from cockpit.core.timeline import fold_repeats
 
 TO_BE_WRITTEN = "_To be written by the incident owner._"
 
 
 # -- Markdown escaping -----------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~])")
+# Only what Markdown would act on is escaped, so the draft stays readable as text: `->`,
+# `status=5\d\d` and `request_id` stay as they are.
+_MD_ALWAYS = r"[`*~]"
+"""Code spans, emphasis and strikethrough, wherever they are."""
+_MD_BACKSLASH = r"\\(?=[!-/:-@\[-`{-~]|$)"
+"""A backslash only escapes ASCII punctuation (or, last, breaks the line): only then doubled."""
+_MD_UNDERSCORE = r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])"
+"""Emphasis by underscores needs a word boundary: `request_id` is left alone."""
+_MD_ANGLE = r"<(?=[A-Za-z/!?])"
+"""An HTML tag, comment or autolink (`<script>`, `<dur>`, `<https://...>`) starts so."""
+_MD_ENTITY = r"&(?=#?[A-Za-z0-9]+;)"
+"""`&amp;`-style entities; a lone `&` is text."""
+_MD_INLINE = re.compile(
+    "|".join((_MD_ALWAYS, _MD_BACKSLASH, _MD_UNDERSCORE, _MD_ANGLE, _MD_ENTITY))
+)
+_MD_LINK = re.compile(r"\]\s*[(\[:]|!\[")
+"""Brackets make a link only with `](`, `][`, `]:` or an image's `![`: then they are escaped."""
+_MD_BRACKETS = re.compile(r"[\[\]]")
+_MD_LINE_START = re.compile(r"^(\s*)(?:([#>]|[-+](?=\s))|(\d+)([.)])(?=\s))")
+"""A heading, a quote or a list item when the text starts a line."""
 
 
 def md(text: str, max_len: int = 1000) -> str:
-    """Outside text as inert inline Markdown: control characters visible, specials escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", visible(text, max_len=max_len))
+    """Outside text as inert inline Markdown: control characters visible, and escaped only
+    where Markdown would act on it (emphasis, code, HTML, entities, links, a line start)."""
+    return _md_escape(visible(text, max_len=max_len))
+
+
+def _md_escape(shown: str) -> str:
+    escaped = _MD_INLINE.sub(lambda match: "\\" + match.group(0), shown)
+    if _MD_LINK.search(escaped):
+        escaped = _MD_BRACKETS.sub(lambda match: "\\" + match.group(0), escaped)
+    return _MD_LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, mark, number, dot = match.groups()
+    return f"{indent}\\{mark}" if mark else f"{indent}{number}\\{dot}"
 
 
 CLAIM_LIMIT = 4000
@@ -62,7 +95,7 @@ def md_claim(text: str) -> str:
     if len(shown) > CLAIM_LIMIT:
         cut = shown.rfind(" ", 0, CLAIM_LIMIT)
         shown = shown[: cut if cut > 0 else CLAIM_LIMIT].rstrip() + " …"
-    return _MD_SPECIAL.sub(r"\\\1", shown)
+    return _md_escape(shown)
 
 
 def md_code(text: str, max_len: int = 1000) -> str:
@@ -125,6 +158,25 @@ def timeline_text(event: Event) -> str:
     return describe(event)
 
 
+def timeline_markdown(event: Event) -> str:
+    """One timeline line as Markdown: a search's pattern in a code span (a regex reads as
+    written), a pinned signature too; everything else escaped where Markdown would act."""
+    payload = event.payload
+    if event.kind == Kind.SEARCH_RUN and isinstance(payload.get("query"), str):
+        how = "regex" if payload.get("regex") else "text"
+        hits = payload.get("hits")
+        count = f": {hits:,} lines" if isinstance(hits, int) else ""
+        return f"searched logs for the {how} {md_code(payload['query'], 400)}{count}"
+    detail = payload.get("detail")
+    if (
+        event.kind == Kind.PIN_ADDED
+        and isinstance(detail, dict)
+        and detail.get("kind") == "log signature"
+    ):
+        return f"pinned from logs: the signature {md_code(str(payload.get('text', '')), 600)}"
+    return md_claim(timeline_text(event))
+
+
 @dataclass(frozen=True)
 class DataRow:
     """A timeline row that comes from the data (logs, deploys), not from a person."""
@@ -173,28 +225,58 @@ def _key_times(state: IncidentState, facts: CommsFacts) -> list[str]:
     )
     lines = ["| Measure | From | To | Duration |", "| --- | --- | --- | --- |"]
     lines.append(_detect_row(state, facts, detected))
-    for measure, decision, verb in (
-        ("Time to contain", state.contained, "contained"),
-        ("Time to recover", state.resolved, "resolved"),
-    ):
+    recovered = facts["recovered"]
+    # Recovery is what the data shows (or the resolve, said so); resolving is a decision.
+    rows: list[tuple[str, datetime | None, str, str]] = [
+        (
+            "Time to contain",
+            state.contained.at if state.contained else None,
+            "contained",
+            f" by {cell(md(state.contained.by, 80))}" if state.contained else "",
+        ),
+        (
+            "Time to recover",
+            recovered.at,
+            "recovered",
+            f" ({cell(md(_recovery_basis(recovered.source), 120))})",
+        ),
+        (
+            "Time to resolve",
+            state.resolved.at if state.resolved else None,
+            "resolved",
+            f" by {cell(md(state.resolved.by, 80))}" if state.resolved else "",
+        ),
+    ]
+    for measure, at, verb, by in rows:
         if origin is None:
             lines.append(f"| {measure} | unknown start | | unknown |")
             continue
-        if decision is None:
+        if at is None:
             lines.append(f"| {measure} | {origin_label} {hhmm_z(origin)} | not {verb} | n/a |")
             continue
         lines.append(
-            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(decision.at)}"
-            f" by {cell(md(decision.by, 80))} | {duration(decision.at - origin)} |"
+            f"| {measure} | {origin_label} {hhmm_z(origin)} | {verb} {hhmm_z(at)}{by}"
+            f" | {duration(at - origin)} |"
         )
     start_fact = facts["start"]
     notes = [
         f"Start of impact: {md(start_fact.value or 'unknown', 80)}, {md(start_fact.source, 200)}."
     ]
+    if recovered.known:
+        notes.append(f"Recovery: {md(recovered.value, 80)}, {md(recovered.source, 400)}.")
     if alert is not None and detected is not None:
         notes.append(f"First alert: {utc(detected[0])} ({md(timeline_text(alert), 300)}).")
     notes += [f"Alert: {md(line, 300)}." for line in resolution_lines(state)]
     return [*lines, "", *notes]
+
+
+def _recovery_basis(source: str) -> str:
+    """`from logs, UNVERIFIED` / `from logs, verified` / `the resolve`: the recovery's basis in
+    a few words, for the key-times table."""
+    if source.startswith("from the timeline"):
+        return "the resolve, not the data"
+    origin = source.split(":", 1)[0]
+    return f"{origin}, verified" if "verified: " in source else f"{origin}, UNVERIFIED"
 
 
 def _detect_row(state: IncidentState, facts: CommsFacts, alert: tuple[datetime, str] | None) -> str:
@@ -275,15 +357,22 @@ def _timeline(state: IncidentState, facts: CommsFacts) -> list[str]:
             " read, not from a person; every other row was recorded by the person named.",
             "",
         ]
+    folded = fold_repeats(state.events, timeline_text)
+    if len(folded) < len(state.events):
+        lines += [
+            "Repeats (the same search again and again) are one row with their count and span;"
+            " `cockpit timeline --no-fold` lists every event.",
+            "",
+        ]
     lines += ["| Date and time (UTC) | Who | What |", "| --- | --- | --- |"]
     rows: list[tuple[datetime, int, str]] = [
         (
-            event.ts,
+            row.first.ts,
             1,
-            f"| {_ymd_hms(event.ts)} | {cell(md(event.author, 80))}"
-            f" | {cell(md_claim(timeline_text(event)))} |",
+            f"| {_ymd_hms(row.first.ts)} | {cell(md(row.author, 80))}"
+            f" | {cell(timeline_markdown(row.last))}{cell(md(row.repeats(), 80))} |",
         )
-        for event in state.events
+        for row in folded
     ]
     rows += [
         (row.at, 0, f"| {_ymd_hms(row.at)} | _(from {row.source})_ | {cell(md(row.text, 600))} |")
@@ -319,8 +408,8 @@ def _root_cause_section(state: IncidentState, stated: RootCause | None) -> list[
         "| --- | --- | --- | --- |",
     ]
     for index, check in enumerate(check_root_cause(stated.text, evidence_items(state)), 1):
-        refs = [f"for: {label}" for label in check.supporting]
-        refs += [f"against: {label}" for label in check.contradicting]
+        refs = [f"for: {label} ({check.reasons[label]})" for label in check.supporting]
+        refs += [f"against: {label} ({check.reasons[label]})" for label in check.contradicting]
         shown = "; ".join(refs) if refs else "no recorded evidence mentions it"
         lines.append(
             f"| {index} | {cell(md(check.claim, 500))} | **{check.verdict}** |"

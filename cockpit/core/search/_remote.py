@@ -257,6 +257,8 @@ def parse_json(source: str, body: bytes) -> Any:
     """Decode a JSON body, or raise SourceError saying it was not JSON (without dumping it)."""
     try:
         return json.loads(body)
+    except RecursionError:
+        raise SourceError(f"{source}: response is JSON nested too deeply to be an answer") from None
     except (ValueError, UnicodeDecodeError) as exc:
         kind = "an HTML page" if body.lstrip()[:1] == b"<" else "invalid JSON"
         raise SourceError(f"{source}: response is {kind}, not the expected JSON ({exc})") from None

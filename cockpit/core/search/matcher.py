@@ -75,10 +75,20 @@ def regex_of(query: Query) -> str:
 def validate(query: Query) -> None:
     """Raise PatternError (one line) when rg would reject the query's pattern.
 
+    A pattern that is not UTF-8 text (a byte that is not UTF-8 on the command line) is refused.
     A literal is rejected only for a newline (rg refuses one in any pattern) or a NUL (which
     no command line can carry). A regex is checked by rg itself, or by RE2 without rg.
     """
     pattern = query.pattern
+    try:
+        pattern.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        from cockpit.core.store import storable
+
+        raise PatternError(
+            f"pattern '{storable(pattern)}' is not UTF-8 text (a byte at {exc.start}); "
+            "write such a byte as \\xNN in a regex"
+        ) from None
     kind = "regex" if query.regex else "literal"
     if "\0" in pattern:
         raise PatternError(f"invalid {kind} {pattern!r}: it contains a NUL character")

@@ -21,6 +21,9 @@ class Pane(Widget, can_focus=False):
     """Tab and border title."""
     HELP: ClassVar[str] = ""
     """Markdown shown by F1 while this pane has focus."""
+    VIEWS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """Full-screen views the pane opens, as (title, "module:Class"): the key map lists their
+    keys under the pane's."""
 
     incident: reactive[IncidentState | None] = reactive(None)
 

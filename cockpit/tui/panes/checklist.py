@@ -113,6 +113,9 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
     ]
 
     runbook: reactive[Runbook | None] = reactive(None, always_update=True)
+    runbook_error: reactive[str] = reactive("")
+    """Why the runbook did not load (a FIFO, too big, no checklist): shown in place of items,
+    so the pane says why it is empty for as long as it is."""
     viewed: reactive[Phase] = reactive(Phase.ASSESS)
     alertmanagers: reactive[tuple[AlertmanagerConfig, ...]] = reactive(())
     """Where firing alerts are read from (set by the app: config or discovery)."""
@@ -149,6 +152,9 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
         self._refresh_view()
 
     def watch_runbook(self) -> None:
+        self._refresh_view()
+
+    def watch_runbook_error(self) -> None:
         self._refresh_view()
 
     def watch_viewed(self) -> None:
@@ -188,9 +194,12 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
         option_list.clear_options()
         items = self._items()
         if not items:
-            option_list.add_option(
-                Option(Text("(no items for this phase in the runbook)"), disabled=True)
+            empty = (
+                Text(f"runbook not loaded: {visible(self.runbook_error)}", style="bold")
+                if self.runbook_error and self.runbook is None
+                else Text("(no items for this phase in the runbook)")
             )
+            option_list.add_option(Option(empty, disabled=True))
             return
         for item in items:
             checked = bool(state and state.is_checked(self.viewed, item))
@@ -206,12 +215,18 @@ ticks the runbook's "declare" item, and naming an incident lead its "incident le
     def _show_latest(self) -> None:
         """The newest timeline entries, so the narrow layout's first screen shows what is
         happening (the wide one hides this: the Timeline pane is on screen there)."""
-        events = self.incident.events[-LATEST_EVENTS:] if self.incident else []
-        text = Text("latest on the timeline (6):", style="bold dim")
-        for event in reversed(events):
-            text.append(f"\n{event.ts:%H:%M:%SZ} ", style="dim")
-            text.append(visible(event.author, max_len=24) + " ")
-            text.append(visible(describe(event), max_len=200))
+        from cockpit.core.timeline import latest_rows
+
+        events = self.incident.events if self.incident else ()
+        rows = latest_rows(events, LATEST_EVENTS)
+        text = Text(
+            f"latest on the timeline ({len(events)} events; 6 shows all):", style="bold dim"
+        )
+        for row in reversed(rows):
+            text.append(f"\n{row.last.ts:%H:%M:%SZ} ", style="dim")
+            text.append(visible(row.author, max_len=24) + " ")
+            text.append(visible(describe(row.last), max_len=200))
+            text.append(row.repeats(), style="dim")
         self.query_one("#phase-latest", Static).update(text if events else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

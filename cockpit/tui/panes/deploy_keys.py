@@ -44,6 +44,14 @@ BINDINGS: list[BindingType] = [
         tooltip="Commits and files between the rollback target and the current deploy",
     ),
     Binding(
+        "f",
+        "filter_paths",
+        "Service paths",
+        id="deploys-filter-paths",
+        show=False,
+        tooltip="In the suspect diff: only the service's paths (config `paths`) or the whole range",
+    ),
+    Binding(
         "escape",
         "back",
         "Back",

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.events import DescendantFocus
 from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.worker import Worker, WorkerState
@@ -35,9 +36,9 @@ from cockpit.tui.panes.deploy_views import CandidateRow, candidate_rows, detail_
 from cockpit.tui.panes.suspect_diff import SuspectDiffView
 
 ERRORS_NOW_WINDOW = timedelta(minutes=5)
+"""How far back "errors now" looks: long enough to have data, short enough to be now."""
 OLDER_SHOWN = 20
 """Deploys listed when none is recent (an old checkout): the newest ones, labelled older."""
-"""How far back "errors now" looks: long enough to have data, short enough to be now."""
 
 
 class DeploysPane(Pane):
@@ -63,11 +64,16 @@ and what it checked.
 Rollback commands are **prod-changing**: they are copied (the rollback, its dry run, a git
 revert, or any custom command of the candidate from a picker), shown in full and recorded on
 the timeline. You run them; the cockpit never does. The suspect diff lists the commits, files
-and shortstat between the target and the current deploy, and opens a file's diff; pin the
-explanation, or in the diff view the diff, as evidence.
+and shortstat between the target and the current deploy; a file opens its diff on the whole
+screen, where `[` / `]` go to the previous / next file of the range. Pin the explanation, or
+in the diff view the diff, as evidence.
+
+With `paths = [...]` under a service in the config, the suspect diff lists only the commits
+and files touching them; the paths filter shows the whole range again.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    VIEWS = (("a file's diff", "cockpit.tui.panes.diff_screen:FileDiffScreen"),)
 
     @dataclass
     class DeploysListed(Message):
@@ -313,6 +319,8 @@ explanation, or in the diff view the diff, as evidence.
             return True if chosen and any(c.filled for c in chosen.candidate.commands) else None
         if action == "suspect_diff":
             return True if self.selected() and not in_diff else None
+        if action == "filter_paths":  # only a service with `paths` has a range to narrow
+            return True if in_diff and self.query_one(SuspectDiffView).paths else None
         return True
 
     def _view(self) -> str | None:
@@ -458,9 +466,21 @@ explanation, or in the diff view the diff, as evidence.
             return
         assert current.sha is not None
         view = self.query_one(SuspectDiffView)
-        view.open(candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha)
+        paths = service.paths if service else []
+        view.open(
+            candidate, str(self.config.resolve(repo)), candidate.target.sha, current.sha, paths
+        )
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-diff"
         self.refresh_bindings()
+
+    def action_filter_paths(self) -> None:
+        """In the suspect diff: the whole range, or only the service's own paths."""
+        self.query_one(SuspectDiffView).toggle_whole()
+
+    @on(DescendantFocus)
+    def _focus_moved(self, event: DescendantFocus) -> None:
+        # 80x24: while the deploy list has focus it takes the room the candidate detail had.
+        self.set_class(event.widget.id == "deploys-table", "-list-focused")
 
     def action_back(self) -> None:
         self.query_one("#deploys-views", ContentSwitcher).current = "deploys-overview"

@@ -21,13 +21,13 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Input, Static
+from textual.widgets import ContentSwitcher, DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.incident import Kind
 from cockpit.core.sanitize import visible
-from cockpit.core.search.model import Query, SourceStatus
+from cockpit.core.search.model import Hit, Query, SourceStatus
 from cockpit.tui.messages import PinRequested, RecordRequested
 from cockpit.tui.panes.base import Pane
 from cockpit.tui.panes.deploy_picker import DeployPickerScreen, deploy_label
@@ -45,7 +45,7 @@ from cockpit.tui.panes.log_stream import (
     search_updates,
     summary_line,
 )
-from cockpit.tui.panes.pattern_table import PatternTable, signature_evidence
+from cockpit.tui.panes.pattern_table import PatternTable, signature_context, signature_evidence
 from cockpit.tui.panes.source_table import SourceTable
 
 MAX_LINES = 5000
@@ -74,9 +74,14 @@ trend. A signature marked **NEW** was first seen after the mark (a deploy you pi
 you type) and never before it in the window. Pin a line or a signature as evidence.
 
 Letter keys work when the pattern box is not focused; the `alt+` keys work everywhere.
+
+**Enter opens the selected line's (or a signature's example's) whole record**: wrapped,
+sanitized, with its source, file:line, time and continuation lines; from there pin it, copy
+the line, or go back. The results wrap long lines on request.
 """
 
     BINDINGS: ClassVar[list[BindingType]] = BINDINGS
+    VIEWS = (("a line's record", "cockpit.tui.panes.log_record:LogRecordScreen"),)
 
     @dataclass
     class SearchProgressed(Message):
@@ -105,6 +110,8 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
         self._patterns: PatternsFound | None = None
         self.last_query: Query | None = None
         self._custom_mode = "window"
+        self._mark_seen: object = None
+        """The NEW mark last taken from (or sent to) the timeline."""
 
     @property
     def pattern_rows(self) -> tuple[PatternRow, ...]:
@@ -114,13 +121,13 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-search-bar"):
             yield Input(placeholder="search logs (regex), Enter", id="log-search-pattern")
+        yield Static(id="log-search-error", classes="-hidden")
         yield Static(id="log-search-options")
         yield Input(id="log-search-custom", classes="-hidden")
         yield SourceTable(id="log-search-sources")
         with ContentSwitcher(initial="log-search-results", id="log-search-views"):
             yield HitLog(id="log-search-results", max_lines=MAX_LINES, highlight=True)
             yield PatternTable(id="log-search-patterns")
-        yield Static(id="log-search-selected", classes="-empty")
         yield Static(Text("type a pattern and press Enter"), id="log-search-summary")
 
     def on_mount(self) -> None:
@@ -139,9 +146,14 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
         self.query_one("#log-search-options", Static).update(Text(line))
 
     # Any option changed (or the incident, whose start is the default NEW mark): redescribe.
-    watch_regex = watch_ignore_case = watch_window = watch_service = watch_incident = lambda self: (
+    watch_regex = watch_ignore_case = watch_window = watch_service = lambda self: (
         self._options_changed()
     )
+
+    def watch_incident(self) -> None:
+        if self.is_mounted:
+            self._follow_new_mark()
+        self._options_changed()
 
     def _options_changed(self) -> None:
         if self.is_mounted:
@@ -232,8 +244,7 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
                 parse_window(text, self.clock())  # validate now; resolved again at search time
                 self.custom_window = text
             else:
-                self.new_since = parse_time_spec(text, self.clock()) if text else None
-                self.new_since_label = None
+                self._set_new_mark(parse_time_spec(text, self.clock()) if text else None, None)
         except TimeSpecError as exc:
             self.notify(str(exc), severity="error")
             return
@@ -248,10 +259,28 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
     def _deploy_picked(self, deploy: Deploy | None) -> None:
         if deploy is None:
             return
-        self.new_since = deploy.time
-        self.new_since_label = deploy_label(deploy)
+        self._set_new_mark(deploy.time, deploy_label(deploy))
         self._show_options()
         self._paint_patterns()
+
+    def _set_new_mark(self, at: datetime | None, label: str | None) -> None:
+        """Mark NEW from `at` here at once, and record it: it survives a restart and a
+        partner's Logs pane follows it."""
+        from cockpit.core.search.marks import NEW_MARK_SET, NewMark, new_mark_payload
+
+        self.new_since, self.new_since_label = at, label
+        self._mark_seen = NewMark(at, label)
+        self.post_message(RecordRequested(NEW_MARK_SET, new_mark_payload(at, label), None))
+
+    def _follow_new_mark(self) -> None:
+        """Take the NEW mark last recorded (by anyone) when it differs from the one shown."""
+        from cockpit.core.search.marks import latest_new_mark
+
+        mark = latest_new_mark(self.incident.events) if self.incident else None
+        if mark is not None and mark != self._mark_seen:
+            self._mark_seen = mark
+            self.new_since, self.new_since_label = mark.at, mark.label
+            self._paint_patterns()
 
     def _new_since(self) -> datetime | None:
         if self.new_since is not None:
@@ -291,8 +320,10 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
             query = self.build_query(pattern)
             validate(query)
         except (PatternError, TimeSpecError) as exc:
-            summary.update(Text(str(exc), style="bold red"))  # the inline error
+            self._pattern_error(str(exc))  # right under the box, where the fix is typed
+            summary.update(Text("no search: fix the pattern above", style="dim"))
             return False
+        self._pattern_error(None)
         self.generation += 1
         self.last_query = query
         self._reset_results(query)
@@ -302,6 +333,16 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
         self._search(self.generation, query, self._new_since())
         return True
 
+    def _pattern_error(self, error: str | None) -> None:
+        box = self.query_one("#log-search-error", Static)
+        box.update(Text(f"✗ {visible(error, max_len=300)}", style="bold") if error else "")
+        box.set_class(error is None, "-hidden")
+        self.query_one("#log-search-pattern", Input).set_class(error is not None, "-invalid")
+
+    @on(Input.Changed, "#log-search-pattern")
+    def _pattern_edited(self) -> None:
+        self._pattern_error(None)
+
     def _reset_results(self, query: Query) -> None:
         self.statuses = {}
         self.total = 0
@@ -309,9 +350,6 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
         self.query_one("#log-search-results", HitLog).forget(query)
         self.query_one("#log-search-sources", SourceTable).clear()
         self.query_one("#log-search-patterns", PatternTable).forget()
-        selected = self.query_one("#log-search-selected", Static)
-        selected.update(Text(""))
-        selected.add_class("-empty")
 
     @work(
         thread=True,
@@ -414,13 +452,23 @@ Letter keys work when the pattern box is not focused; the `alt+` keys work every
     # -- selection and pinning -----------------------------------------------------------------
 
     @on(HitLog.Selected)
-    def _line_selected(self, message: HitLog.Selected) -> None:
-        preview = Text("▶ ", style="bold")
-        preview.append_text(self.query_one("#log-search-results", HitLog).render_hit(message.hit))
-        selected = self.query_one("#log-search-selected", Static)
-        selected.update(preview)
-        selected.remove_class("-empty")
-        self.refresh_bindings()
+    def _line_selected(self) -> None:
+        self.refresh_bindings()  # pin and copy apply to the selected line
+
+    @on(HitLog.Opened)
+    def _line_opened(self, message: HitLog.Opened) -> None:
+        self._open_record(message.hit)
+
+    @on(DataTable.RowSelected, "#log-search-patterns")
+    def _signature_opened(self) -> None:
+        # Enter on a signature opens its example line's record, the whole signature above it.
+        if (row := self.query_one("#log-search-patterns", PatternTable).selected()) is not None:
+            self._open_record(row.example, signature_context(row.key, row.count))
+
+    def _open_record(self, hit: Hit, context: Text | None = None) -> None:
+        from cockpit.tui.panes.log_record import LogRecordScreen
+
+        self.app.push_screen(LogRecordScreen(hit, self.last_query, context=context))
 
     def action_pin(self) -> None:
         if self.view == "patterns":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import DataTable
 
-from cockpit.core.patterns.display import short_templates
+from cockpit.core.patterns.display import short_template, short_templates
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.core.timefmt import hhmm
 from cockpit.tui.panes.hit_log import iso_z
@@ -24,6 +25,48 @@ def _minute(ts: datetime | None) -> str:
     return hhmm(ts) if ts else "--:--"
 
 
+MIN_ELIDED = 6
+"""A shared prefix shorter than this is shown: eliding it would save next to nothing."""
+
+
+def shared_prefixes(keys: Sequence[str]) -> list[str]:
+    """For each signature, the longest run of leading words it shares with a sibling row
+    (`error checkout:` of `error checkout: upstream timeout after <dur>`), or "". The rest is
+    what tells the row apart, so that is what the narrow column shows first."""
+    words = [key.split(" ") for key in keys]
+    prefixes = []
+    for index, mine in enumerate(words):
+        best = 0
+        for other_index, other in enumerate(words):
+            if other_index == index:
+                continue
+            same = 0
+            # Leave at least one word: a row is never elided to nothing.
+            while same < min(len(mine) - 1, len(other)) and mine[same] == other[same]:
+                same += 1
+            best = max(best, same)
+        prefix = " ".join(mine[:best])
+        prefixes.append(prefix if len(prefix) >= MIN_ELIDED else "")
+    return prefixes
+
+
+def signature_cell(key: str, prefix: str, width: int = TEMPLATE_MAX_CHARS) -> Text:
+    """The distinctive part first (`…upstream timeout after <*>`), the shared prefix after
+    it, dim, in brackets, all in `width` characters: the distinctive part is cut only when it
+    alone is wider, the prefix first. The whole key (fitted) when nothing is shared."""
+    if not prefix:
+        return safe_text(short_template(key, width), max_len=TEMPLATE_MAX_CHARS)
+    rest = key[len(prefix) :].lstrip()
+    cell = Text("…", style="dim")
+    cell.append_text(safe_text(short_template(rest, width - 1), max_len=TEMPLATE_MAX_CHARS))
+    room = width - cell.cell_len - len("  […]")
+    if room >= MIN_ELIDED:
+        cell.append("  [", style="dim")
+        cell.append_text(safe_text(short_template(prefix, room + 1), None, style="dim"))
+        cell.append("]", style="dim")
+    return cell
+
+
 class PatternTable(DataTable[Text]):
     """Signatures with count, NEW, first and last seen, a per-minute trend; a row cursor."""
 
@@ -31,6 +74,8 @@ class PatternTable(DataTable[Text]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.rows_shown: tuple[PatternRow, ...] = ()
         """The signatures on screen, in row order (the notes below them are not rows)."""
+        self._painted: tuple[PatternsFound, datetime | None, int] | None = None
+        """What was painted last, and at which template width."""
 
     def on_mount(self) -> None:
         # The short columns come first and the signature last: it can be long, and at 80
@@ -41,7 +86,13 @@ class PatternTable(DataTable[Text]):
     def forget(self) -> None:
         """Empty, for a new search."""
         self.rows_shown = ()
+        self._painted = None
         self.clear()
+
+    def on_resize(self) -> None:
+        # The templates are fitted to the width: fit them again (a maximized pane, `z`).
+        if self._painted is not None and self._painted[2] != self._template_chars():
+            self.paint(*self._painted[:2])
 
     def paint(self, found: PatternsFound, mark: datetime | None) -> None:
         """Show the snapshot `found`, marking NEW what was first seen at or after `mark`."""
@@ -57,17 +108,24 @@ class PatternTable(DataTable[Text]):
         )
         cursor = self.cursor_row
         self.clear()
-        # The template column gets what the short columns leave; a long template keeps the
-        # tokens that tell it from its neighbours (`pam_unix(sshd:auth): … user=<*>`).
-        shown = short_templates([row.key for row in self.rows_shown], self._template_chars())
-        for row, template in zip(self.rows_shown, shown, strict=True):
+        # The signature column gets what the short columns leave; each row leads with what
+        # tells it from its siblings, the prefix it shares with them after it (or cut).
+        keys = [row.key for row in self.rows_shown]
+        self._painted = (found, mark, self._template_chars())
+        width = min(self._painted[2], TEMPLATE_MAX_CHARS)
+        shown = zip(
+            self.rows_shown, shared_prefixes(keys), short_templates(keys, width), strict=True
+        )
+        for row, prefix, template in shown:
             self.add_row(
                 Text(f"{row.count:,}"),
                 Text("NEW", style="bold yellow") if row.new else Text(""),
                 Text(_minute(row.first_seen)),
                 Text(_minute(row.last_seen)),
                 Text(row.trend, style="cyan"),
-                safe_text(template, max_len=TEMPLATE_MAX_CHARS),
+                signature_cell(row.key, prefix, width)
+                if prefix
+                else safe_text(template, max_len=TEMPLATE_MAX_CHARS),
             )
         blank = Text("")
         if found.total >= PATTERN_LINE_LIMIT:
@@ -118,3 +176,11 @@ def signature_evidence(row: PatternRow, pattern: str | None) -> dict[str, Any]:
         "example_source": row.example.source,
         "query": pattern,
     }
+
+
+def signature_context(key: str, count: int) -> Text:
+    """The line above an example's record: which signature it stands for, in full."""
+    context = Text("example of the signature ", style="dim")
+    context.append_text(safe_text(key, max_len=600, style="bold"))
+    context.append(f" · {count:,} lines", style="dim")
+    return context

@@ -6,6 +6,7 @@ Commit subjects, authors, paths and diff lines are outside text: sanitized, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,10 @@ from cockpit.core.deploys.git_source import SuspectDiff
 from cockpit.core.deploys.rollback import Candidate
 from cockpit.core.sanitize import safe_text
 from cockpit.core.timefmt import hhmm
+from cockpit.tui.panes.diff_screen import FileDiffScreen
+
+MAX_PINNED_FILES = 200
+"""Changed files a pinned diff lists in its detail (a huge range is cut here)."""
 
 
 class SuspectDiffView(Vertical):
@@ -54,6 +59,13 @@ class SuspectDiffView(Vertical):
         self._repo: str = ""
         self._viewed_file: tuple[str, str, str] | None = None
         """(base, head, path) of the file the diff view shows; `p` pins it with the diff."""
+        self._range: tuple[str, str] = ("", "")
+        self.paths: tuple[str, ...] = ()
+        """The service's paths (config `paths`); the range is narrowed to them unless `whole`."""
+        self.whole = False
+        """`f` shows the whole range even when the service has paths."""
+        self._file_screen: FileDiffScreen | None = None
+        self._file_index = 0
 
     def compose(self) -> ComposeResult:
         yield Static(Text(""), id="deploys-diff-summary")
@@ -65,14 +77,36 @@ class SuspectDiffView(Vertical):
     def on_mount(self) -> None:
         self.query_one("#deploys-diff-files", DataTable).add_columns("", "File")
 
-    def open(self, candidate: Candidate, repo: str, base: str, head: str) -> None:
-        """Read and show the diff from `base` (the target) to `head` (the current deploy)."""
+    def open(
+        self, candidate: Candidate, repo: str, base: str, head: str, paths: Sequence[str] = ()
+    ) -> None:
+        """Read and show the diff from `base` (the target) to `head` (the current deploy),
+        narrowed to the service's `paths` when it has some."""
         self.candidate = candidate
         self._repo = repo
+        self._range = (base, head)
+        self.paths = tuple(paths)
+        self.whole = False
+        self._read()
+
+    def _read(self) -> None:
+        if self.candidate is None:
+            return
+        base, head = self._range
         self.query_one("#deploys-diff-summary", Static).update(Text("reading the diff…"))
         self.query_one("#deploys-diff-files", DataTable).clear()
         self.query_one("#deploys-diff-view", RichLog).clear()
-        self.load_diff(candidate, repo, base, head)
+        paths = () if self.whole else self.paths
+        self.load_diff(self.candidate, self._repo, base, head, paths)
+
+    def toggle_whole(self) -> bool:
+        """`f`: the whole range, or only what touches the service's paths. False when the
+        service has no paths configured (nothing to narrow to)."""
+        if not self.paths or self.candidate is None:
+            return False
+        self.whole = not self.whole
+        self._read()
+        return True
 
     def evidence(self) -> tuple[str, dict[str, Any]] | None:
         """The diff as a pin (text, detail): range, size and the file on screen; None while the
@@ -91,6 +125,7 @@ class SuspectDiffView(Vertical):
             f"rolling back to {target.label})"
         )
         detail = {
+            "kind": "diff",
             "service": candidate.service,
             "base": diff.base,
             "head": diff.head,
@@ -98,6 +133,8 @@ class SuspectDiffView(Vertical):
             "shortstat": diff.shortstat,
             "file_count": diff.file_count,
             "file": path,
+            # The files the range changes: the root-cause cross-check matches the ones named.
+            "files": [changed for _status, changed in diff.files[:MAX_PINNED_FILES]],
             "suspect_sha": candidate.suspect.sha,
         }
         return text, detail
@@ -109,11 +146,14 @@ class SuspectDiffView(Vertical):
         group="deploys-diff",
         description="Reading the suspect diff",
     )
-    def load_diff(self, candidate: Candidate, repo_path: str, base: str, head: str) -> None:
+    def load_diff(
+        self, candidate: Candidate, repo_path: str, base: str, head: str, paths: Sequence[str]
+    ) -> None:
         from cockpit.core.deploys.git_source import GitRepo, suspect_diff
 
         repo = GitRepo(repo_path, what=f"service {candidate.service}")
-        self.post_message(self.DiffLoaded(candidate, suspect_diff(repo, base, head)))
+        diff = suspect_diff(repo, base, head, paths=paths)
+        self.post_message(self.DiffLoaded(candidate, diff))
 
     @work(
         thread=True,
@@ -143,10 +183,18 @@ class SuspectDiffView(Vertical):
         target = message.candidate.target
         summary = Text()
         summary.append(f"{diff.base[:7]}..{diff.head[:7]}", style="bold")
-        summary.append(
-            f" (rolling back to {target.label if target else '?'}) · "
-            f"{diff.commit_count} commits · {diff.shortstat or 'no changes'}"
-        )
+        summary.append(f" (rolling back to {target.label if target else '?'}) · ")
+        if diff.paths:
+            summary.append(
+                f"{service}'s paths: {diff.commit_count} of {diff.all_commit_count} commits,"
+                f" {diff.file_count} of {diff.all_file_count} files",
+                style="bold",
+            )
+            summary.append(f" · {diff.shortstat or 'no changes'} · f: whole range")
+        else:
+            summary.append(f"{diff.commit_count} commits · {diff.shortstat or 'no changes'}")
+            if self.paths:
+                summary.append(f" · f: only {service}'s paths", style="bold")
         for note in diff.notes:
             summary.append(f" · {note}", style="dim")
         self.query_one("#deploys-diff-summary", Static).update(summary)
@@ -169,7 +217,36 @@ class SuspectDiffView(Vertical):
         diff = self.diff
         if diff is None or not self._repo or not 0 <= event.cursor_row < len(diff.files):
             return
-        self.load_file_diff(self._repo, diff.base, diff.head, diff.files[event.cursor_row][1])
+        self.open_file(event.cursor_row)
+
+    def open_file(self, index: int) -> None:
+        """Show file `index` of the range on the whole screen (and in the view below)."""
+        diff = self.diff
+        if diff is None or not self._repo or not 0 <= index < len(diff.files):
+            return
+        self._file_index = index
+        path = diff.files[index][1]
+        if self._file_screen is None or not self._file_screen.is_attached:
+            self._file_screen = FileDiffScreen(self._file_heading(index), self._step, self.evidence)
+            self.app.push_screen(self._file_screen)
+        self.load_file_diff(self._repo, diff.base, diff.head, path)
+
+    def _file_heading(self, index: int) -> str:
+        diff = self.diff
+        if diff is None:
+            return ""
+        return (
+            f"{diff.files[index][1]} · {diff.base[:7]}..{diff.head[:7]}"
+            f" · file {index + 1} of {len(diff.files)}"
+        )
+
+    def _step(self, delta: int) -> None:
+        diff = self.diff
+        if diff is not None and diff.files:
+            index = self._file_index + delta
+            if 0 <= index < len(diff.files):
+                self.query_one("#deploys-diff-files", DataTable).move_cursor(row=index)
+                self.open_file(index)
 
     @on(FileDiffLoaded)
     def _file_diff_loaded(self, message: FileDiffLoaded) -> None:
@@ -184,3 +261,6 @@ class SuspectDiffView(Vertical):
             log.write(safe_text(line, 400, style=style))
         if message.note:
             log.write(Text(message.note, style="dim italic"))
+        screen = self._file_screen
+        if screen is not None and screen.is_attached:
+            screen.show(self._file_heading(self._file_index), message.lines, message.note)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import on
+from textual.message import Message
 from textual.widgets import TextArea
 
 from cockpit.core.comms.events import CUSTOMER_EMAIL, STATUS_UPDATE
@@ -27,6 +28,18 @@ class DraftEditor(TextArea):
         """Drafts whose current text came from the AI rewrite (UNVERIFIED until copied)."""
         self.baseline: dict[str, str] = {}
         """The text last put into the editor per draft; anything else was typed by a human."""
+
+    class Blurred(Message):
+        """The human left the editor: a moment to save their edit."""
+
+    def on_blur(self) -> None:
+        self.post_message(self.Blurred())
+
+    def restore(self, saved: dict[str, str]) -> None:
+        """Bring back edits saved before a restart (`comms.draft_edited`), per draft."""
+        self.edited.update(saved)
+        if self.purpose in saved:
+            self.show(saved[self.purpose], baseline="")
 
     def show(self, text: str, baseline: str | None = None) -> None:
         """Show `text`; differing from `baseline` later means a human edited it."""

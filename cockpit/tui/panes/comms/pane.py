@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import OptionList, Static, TextArea
 from textual.worker import Worker, WorkerState
 
@@ -29,8 +30,11 @@ from cockpit.core.comms.drafts import ai_rewrite_status, draft
 from cockpit.core.comms.events import (
     AI_REWRITE_SHOWN,
     COMMS_KIND,
+    DRAFT_EDITED,
     DRAFT_PURPOSES,
     ai_rewrite_payload,
+    draft_edited_payload,
+    saved_drafts,
 )
 from cockpit.core.comms.facts import (
     CommsFacts,
@@ -57,6 +61,9 @@ from cockpit.tui.panes.comms.facts_list import RESET_WORD, FactsList
 from cockpit.tui.panes.comms.keys import BINDINGS
 from cockpit.tui.panes.comms.root_cause import RootCauseCheck
 from cockpit.tui.panes.comms.views import cadence_text, diff_text, draft_title, lint_text
+
+DRAFT_SAVE_SECONDS = 2.0
+"""A pause in typing this long saves the draft's edit as an event (leaving the editor too)."""
 
 
 class CommsPane(Pane):
@@ -119,6 +126,10 @@ The cockpit never publishes anything.
         """Where `p` writes the postmortem (tests point it elsewhere)."""
         self._cadence: Cadence | None = None
         self._logs_requested = False
+        self._restored = False
+        self._saved_drafts: dict[str, str] = {}
+        """The draft edits on the timeline (what a restart brings back), per draft."""
+        self._save_timer: Timer | None = None
         self._logs_read_resolved = False
         self._show_diff = False
 
@@ -134,7 +145,22 @@ The cockpit never publishes anything.
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
+        if self.config.cockpit.refresh_seconds > 0:
+            self.set_interval(self.config.cockpit.refresh_seconds, self._watch_for_recovery)
         self._refresh()
+
+    def _watch_for_recovery(self) -> None:
+        """Once contained and until resolved, read the logs again now and then: recovery (and
+        the impact window it closes) comes from the data."""
+        state = self.incident
+        if (
+            state is not None
+            and state.contained is not None
+            and state.resolved is None
+            and self.config.sources
+            and not (self.facts is not None and self.facts["recovered"].known)
+        ):
+            self._read_logs(state)
 
     @property
     def purpose(self) -> str:
@@ -175,6 +201,11 @@ The cockpit never publishes anything.
         )
         self.query_one(FactsList).show(self.facts)
         editor = self.query_one(DraftEditor)
+        if not self._restored:
+            # Edits saved before a restart (or a crash) come back before anything is redrafted.
+            self._restored = True
+            self._saved_drafts = saved_drafts(state.events)
+            editor.restore(self._saved_drafts)
         editor.redraft({purpose: draft(self.facts, purpose) for purpose in DRAFT_PURPOSES})
         self._show_title()
         self._lint()
@@ -197,6 +228,7 @@ The cockpit never publishes anything.
         lint_view = self.query_one("#comms-lint", Static)
         lint_view.set_class(bool(self.findings), "-flagged")
         lint_view.update(lint_text(self.findings))
+        self._show_title()
         self._show_diff_text()
 
     def _show_title(self) -> None:
@@ -206,6 +238,7 @@ The cockpit never publishes anything.
             edited=self.purpose in editor.edited,
             ai_rewritten=self.purpose in editor.ai_rewritten,
             ai_status=ai_rewrite_status(os.environ),
+            findings=self.findings,
         )
         self.query_one("#comms-draft-title", Static).update(title)
 
@@ -236,6 +269,30 @@ The cockpit never publishes anything.
         # The editor has already noted whether the text is now a human's edit.
         self._show_title()
         self._lint()
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(DRAFT_SAVE_SECONDS, self.save_draft)
+
+    @on(DraftEditor.Blurred)
+    def _editor_left(self) -> None:
+        self.save_draft()
+
+    def save_draft(self) -> None:
+        """Record the draft on screen if a human's edit of it is not on the timeline yet (an
+        empty text when it went back to the one from the facts)."""
+        self._save_timer = None
+        editor = self.query_one(DraftEditor)
+        purpose = editor.purpose
+        text = editor.edited.get(purpose, "")
+        if text == self._saved_drafts.get(purpose, ""):
+            return
+        if text:
+            self._saved_drafts[purpose] = text
+        else:
+            self._saved_drafts.pop(purpose, None)
+        self.post_message(
+            RecordRequested(DRAFT_EDITED, draft_edited_payload(purpose, text), saved_message=None)
+        )
 
     # -- logs ---------------------------------------------------------------------------------
 
@@ -286,11 +343,13 @@ The cockpit never publishes anything.
         self.query_one(FactsList).set_fact(name, value)
 
     def action_toggle_draft(self) -> None:
+        self.save_draft()
         self.query_one(DraftEditor).switch()
         self._refresh()
 
     def action_regenerate(self) -> None:
         self.query_one(DraftEditor).regenerate()
+        self.save_draft()
         self._refresh()
 
     def action_toggle_diff(self) -> None:
@@ -318,6 +377,7 @@ The cockpit never publishes anything.
         }
         self.post_message(CopyRequested(text=text, purpose=self.purpose, detail=detail))
         self.query_one(DraftEditor).copied()
+        self._saved_drafts.pop(self.purpose, None)  # the copy consumes the edit
 
     def action_ai_rewrite(self) -> None:
         """Ask the model to reword the draft, in a worker; the template stays until it answers."""

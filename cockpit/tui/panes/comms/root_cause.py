@@ -76,21 +76,30 @@ def root_cause_text(stated: RootCause, check: CrossCheck, deploys_status: str) -
     shown.append(f"{hhmm(stated.at)} UTC")
     shown.append(": ")
     shown.append(visible(stated.text, max_len=500), style="italic")
-    sections: list[tuple[str, str, list[tuple[str, str]]]] = [
-        ("Supports", "+", [(item.source, item.text) for item in check.supporting]),
-        ("Contradicts", "-", [(item.source, item.text) for item in check.contradicting]),
-        ("Missing", "?", [("", gap) for gap in check.missing]),
+    sections: list[tuple[str, str, list[tuple[str, str, str]]]] = [
+        ("Supports", "+", [(item.source, item.text, item.why) for item in check.supporting]),
+        (
+            "Contradicts",
+            "-",
+            [(item.source, item.text, item.why) for item in check.contradicting],
+        ),
+        ("Missing", "?", [("", gap, "") for gap in check.missing]),
+        ("Unrelated", "·", [(item.source, item.text, item.why) for item in check.unrelated]),
     ]
     for heading, mark, items in sections:
+        if heading == "Unrelated" and not items:
+            continue  # only pins and verdicts that bear on nothing are listed here
         shown.append(f"\n{heading} ({len(items)})", style="bold")
         if not items:
             shown.append("\n  none", style="dim")
-        for source, text in items:
+        for source, text, why in items:
             shown.append(f"\n {mark} ")
             if source:
                 shown.append(visible(source, max_len=120), style="bold")
                 shown.append(": ")
             shown.append(visible(text, max_len=240))
+            if why:
+                shown.append(f" [{visible(why, max_len=160)}]", style="italic")
     shown.append(f"\n{visible(check.note, max_len=300)}; a human decides.", style="dim")
     shown.append(f"\n{visible(deploys_status, max_len=300)}", style="dim")
     return shown

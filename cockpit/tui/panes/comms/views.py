@@ -25,13 +25,26 @@ def lint_text(findings: Sequence[Finding]) -> Text:
     return shown
 
 
-def draft_title(purpose: str, *, edited: bool, ai_rewritten: bool, ai_status: str) -> Text:
-    """`Status update (edited) · t: email · AI rewrite: …`."""
+def draft_title(
+    purpose: str,
+    *,
+    edited: bool,
+    ai_rewritten: bool,
+    ai_status: str,
+    findings: Sequence[Finding] = (),
+) -> Text:
+    """`Status update (edited) · ⚠ 2 lint: promise: … · t: email · AI rewrite: …`: the lint
+    sits on the line above the draft, so it is on screen wherever the draft is (80x24)."""
     other = "email" if purpose == STATUS_UPDATE else "status update"
     mark = " (edited)" if edited else ""
     if ai_rewritten:
         mark = " (AI rewrite, UNVERIFIED: read every word)"
     title = Text(f"{purpose.capitalize()}{mark}", style="bold")
+    if findings:
+        title.append(f" · ⚠ {len(findings)} lint: ", style="bold reverse")
+        title.append(visible(findings[0].message, max_len=120), style="bold")
+    else:
+        title.append(" · lint clean", style="dim")
     title.append(f" · t: {other} · {ai_status}", style="dim")
     return title
 
