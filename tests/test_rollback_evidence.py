@@ -19,6 +19,7 @@ from cockpit.core.deploys.evidence import (
     _matching,
     _python_safe,
     labels_of_deploy,
+    new_signatures,
     read_detail,
 )
 from cockpit.core.deploys.health import HealthSeries, patterns_for, series_from_counts
@@ -230,6 +231,35 @@ def test_naming_alone_does_not_blame_an_old_deploy_of_the_named_callee():
 
 
 # -- new signatures --------------------------------------------------------------------------
+
+
+def test_a_new_signature_is_each_lines_own_template_whatever_was_read_before():
+    """A 503 after the deploy is a new signature beside the 500s before it, even right after
+    an analysis that read only 500s of the same shape (a cache keyed on the line without its
+    digits once merged them, and kept whichever it saw first)."""
+    deploy_at = NOW - timedelta(minutes=20)
+
+    def detail(status_after: int) -> LineDetail:
+        found = LineDetail("checkout", NOW - timedelta(hours=2), NOW)
+        for back in range(120, 0, -1):
+            minute = NOW - timedelta(minutes=back)
+            status = status_after if back <= 18 else 500
+            if back <= 18 or back % 10 == 0:
+                stamp = minute.strftime("%d/%b/%Y:%H:%M:%S +0000")
+                found.items.append(
+                    (
+                        minute,
+                        f'10.0.0.{back % 7} - - [{stamp}] "GET /api/orders/{back} HTTP/1.1" '
+                        f'{status} 12 "-" "curl/8.0" rt=0.0{back % 9} request_id=r{back}',
+                    )
+                )
+        return found
+
+    onset = NOW - timedelta(minutes=18)
+    deploys = [("bad", deploy_at)]
+    assert new_signatures(detail(500), onset, deploys, timedelta(minutes=1)) == ({}, 0)
+    shares, count = new_signatures(detail(503), onset, deploys, timedelta(minutes=1))
+    assert count == 1 and shares == {"bad": 1.0}
 
 
 def test_new_signatures_weigh_in_modestly_and_never_make_a_burst():

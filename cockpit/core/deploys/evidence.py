@@ -165,22 +165,6 @@ def name_matcher(names: list[str]) -> Any:
     return re.compile(rf"(?<![A-Za-z0-9])({alternation})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
-_SIGNATURE_KEY = re.compile(r"[0-9a-fA-F]{6,}|\d+")
-_signatures: dict[str, str] = {}
-
-
-def cached_signature(text: str) -> str:
-    """`signature`, remembered by a cheap key (digits and hex runs dropped): the same shape
-    of line is normalised once."""
-    key = _SIGNATURE_KEY.sub("", text)
-    found = _signatures.get(key)
-    if found is None:
-        if len(_signatures) > 20_000:
-            _signatures.clear()
-        found = _signatures[key] = signature(text)
-    return found
-
-
 def read_detail(
     config: Config,
     service: str,
@@ -425,13 +409,18 @@ def new_signatures(
     """Credit each error signature first seen after the window's first half hour to the last
     deploy before it appeared. Returns (deploy key -> share of the burst's error items whose
     signature that deploy introduced, number of new signatures)."""
+    from cockpit.core.patterns import template_of  # the clusterer loads with the evidence
+
     items = detail.items
     if not items:
         return {}, 0
     first: dict[str, datetime] = {}
     keys = []
     for ts, text in items:
-        key = cached_signature(text)
+        # The template itself, per line: a key cheaper than the template (digits dropped)
+        # would merge `... 503` with `... 200`, and which template it kept would depend on the
+        # lines seen before. The clusterer caches shapes, so a repeated shape is cheap.
+        key = template_of(text)
         keys.append(key)
         if key not in first:
             first[key] = ts
