@@ -45,6 +45,39 @@ SUBCOMMANDS: tuple[tuple[str, str, str], ...] = (
 EXIT_USAGE = 2
 
 
+def _terminal_columns() -> int:
+    """`shutil.get_terminal_size().columns`, without importing shutil."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, but the width is found without shutil: argparse makes a formatter for
+    every `add_argument`, and shutil (with its compression modules) cost every command a few
+    milliseconds although only `--help` prints."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its error line made inert: it quotes arguments, and a shell glob puts
     file names (anyone's, escape sequences included) among them."""
@@ -74,6 +107,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     """The parser. Only the selected subcommand's module is imported (`--help` stays fast)."""
     parser = _Parser(
         prog="cockpit",
+        formatter_class=_Formatter,
         description="Terminal incident cockpit. Reads in parallel, records everything, "
         "drafts the words; never executes a command.",
     )
@@ -88,7 +122,13 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--root", type=Path, metavar="DIR", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name, help_text in SUBCOMMANDS:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        if selected is not None and name != selected:
+            # Only `cockpit --help` (nothing selected) lists them all: each subparser costs
+            # argparse a formatter and gettext look-ups, a millisecond apiece at start-up.
+            continue
+        sub = commands.add_parser(
+            name, help=help_text, description=help_text, formatter_class=_Formatter
+        )
         sub.set_defaults(_module=module_name)
         if name == selected:
             importlib.import_module(f"cockpit.commands.{module_name}").add_arguments(sub)

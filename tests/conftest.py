@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -40,8 +42,18 @@ def _refuse_bare_python(original: Any) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Install the bare-python guard for the whole session (and every xdist worker)."""
+    """Install the bare-python guard for the whole session (and every xdist worker), and give
+    the session its own cache folder: config verdicts (config_file.py) and search caches written
+    by tests never land in, nor come from, the user's ~/.cache."""
     subprocess.Popen.__init__ = _refuse_bare_python(subprocess.Popen.__init__)  # type: ignore[method-assign]
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="cockpit-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's cache folder."""
+    folder = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.basename(folder).startswith("cockpit-test-cache-"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 FROZEN_NOW = datetime(2026, 11, 28, 14, 45, tzinfo=UTC)

@@ -3,11 +3,16 @@
 After harlequin's tests/unit_tests/test_import_hygiene.py, batched: one fresh interpreter
 imports the modules one at a time and checks `sys.modules` after each. `sys.modules` only
 grows, so the first module after which textual appears is the one that pulled it in.
+
+Then each start-up-critical command runs for real and lists what it loaded: `note`, `timeline`
+and `incidents` load the store and nothing heavier (no pydantic once their config was
+validated, no search engine); `search PATH` loads neither the config nor the store.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +93,113 @@ def test_probe_catches_a_module_that_imports_textual() -> None:
     report = _probe(["cockpit.core.store", "cockpit.tui.app"])
     assert list(report) == ["cockpit.tui.app"]
     assert report["cockpit.tui.app"].startswith("imports textual")
+
+
+# -- what each headless command loads ---------------------------------------------------------
+
+_RUN_AND_LIST = """
+import json, os, sys
+from cockpit.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+with open(os.environ["MODULES_OUT"], "w") as out:
+    json.dump(sorted(sys.modules), out)
+raise SystemExit(code)
+"""
+
+HEAVY_FOR_EVERY_HEADLESS_COMMAND = ("textual", "rich", "httpx", "anthropic", "psycopg")
+"""Never loaded by note, timeline, incidents or search over PATHs."""
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    # The store and the config's [cockpit] table, nothing else: no pydantic (the config text
+    # was validated before, see config_file.py), no search engine, no presence board.
+    "store": (
+        "pydantic",
+        "cockpit.core.config",
+        "cockpit.core.search",
+        "cockpit.core.presence",
+        "cockpit.core.readers",
+        "uuid",
+        "_strptime",
+        "shutil",  # argparse's formatter would load it for the terminal width (cli.py)
+        # ~9 ms of CPU with inspect, plus ~1 ms per class: the store's classes are Records.
+        "dataclasses",
+        "inspect",
+        "hashlib",  # OpenSSL's module; config_file.py hashes with the built-in SHA-256
+    ),
+    # Ad hoc PATHs need neither a config nor the store; plain files go to rg, so neither the
+    # in-process scan pool (concurrent.futures, logging) nor a private temporary folder.
+    "search": (
+        "pydantic",
+        "cockpit.core.config",
+        "cockpit.core.store",
+        "sqlite3",
+        "tomllib",
+        "concurrent.futures",
+        "logging",
+        "tempfile",
+        "dataclasses",  # the engine's queries, hits and statuses are Records
+        "inspect",
+        "shutil",  # git readers only
+    ),
+}
+
+
+def _loaded(tmp_path: Path, *argv: str) -> set[str]:
+    out = tmp_path / "modules.json"
+    env = {**os.environ, "MODULES_OUT": str(out), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST, *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return set(json.loads(out.read_text()))
+
+
+def _offending(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
+
+
+def test_note_timeline_and_incidents_load_only_the_store(tmp_path: Path) -> None:
+    config = tmp_path / "cockpit.toml"
+    config.write_text('[cockpit]\nstore = "incidents.db"\nauthor = "ana"\n')
+    first = _loaded(tmp_path, "--config", str(config), "incidents", "--new", "db down")
+    assert "pydantic" in first  # a config never seen is validated in full, then remembered
+    forbidden = FORBIDDEN["store"] + HEAVY_FOR_EVERY_HEADLESS_COMMAND
+    for argv in (("note", "restarted the primary"), ("timeline",), ("incidents",)):
+        modules = _loaded(tmp_path, "--config", str(config), *argv)
+        assert "cockpit.core.store" in modules, argv
+        assert _offending(modules, forbidden) == [], argv
+        if argv[0] == "note":
+            assert "cockpit.core.incident" not in modules  # appends; nothing to fold
+
+
+def test_search_over_paths_loads_no_config_and_no_store(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("status=500 boom\nstatus=200 ok\n")
+    forbidden = FORBIDDEN["search"] + HEAVY_FOR_EVERY_HEADLESS_COMMAND
+    for argv in (
+        ("search", r"status=5\d\d", str(log), "--count"),
+        ("search", "-F", "ok", str(log)),
+    ):
+        modules = _loaded(tmp_path, *argv)
+        assert "cockpit.core.search.engine" in modules
+        assert _offending(modules, forbidden) == [], argv
+
+
+def test_the_command_probe_sees_a_heavy_import(tmp_path: Path) -> None:
+    # Able to fail: a search of the config's sources does load the config (and pydantic).
+    log = tmp_path / "app.log"
+    log.write_text("status=500 boom\n")
+    config = tmp_path / "cockpit.toml"
+    config.write_text('[[sources]]\nkind = "files"\nname = "app"\npaths = ["app.log"]\n')
+    modules = _loaded(tmp_path, "--config", str(config), "search", "boom", "--count")
+    offending = _offending(modules, FORBIDDEN["search"])
+    assert "cockpit.core.config" in offending
+    assert "pydantic" in offending

@@ -475,6 +475,42 @@ def test_a_device_or_fifo_is_refused_and_never_chmodded(tmp_path: Path) -> None:
     assert stat.S_IMODE(fifo.stat().st_mode) == 0o644
 
 
+def test_opening_a_current_store_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No write transaction (and so no fsync) when the schema is all there: `timeline` reads.
+    path = tmp_path / "incidents.db"
+    EventStore(path).close()
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[call-overload]
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    EventStore(path).close()
+    assert statements  # the trace saw the open
+    assert not [s for s in statements if s.startswith(("BEGIN", "CREATE", "PRAGMA user_version="))]
+
+
+def test_opening_a_store_missing_part_of_the_schema_adds_it(tmp_path: Path) -> None:
+    # redaction_salts came without a version bump: a store from before it gets it on open.
+    path = tmp_path / "incidents.db"
+    EventStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE redaction_salts")
+    conn.execute("DROP TRIGGER events_append_only_delete")
+    conn.commit()
+    conn.close()
+    EventStore(path).close()
+    conn = sqlite3.connect(path)
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    conn.close()
+    assert {"redaction_salts", "events_append_only_delete"} <= names
+
+
 def test_text_that_is_not_utf8_is_stored_as_visible_escapes(store: IncidentStore) -> None:
     """A byte that is not UTF-8 in argv or $USER (a lone surrogate in Python) or a `\\ud800`
     escape in some JSON once failed the write with a traceback; it is kept, escaped."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from cockpit.core.config import Config, ConfigError, load_config
-from cockpit.core.store import IncidentStore, StoreError
-from cockpit.core.stores import open_store
+# Each helper imports what it uses: `note` must not pay for pydantic (config.py) nor `search
+# PATH` for the store.
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
+    from cockpit.core.config_file import StoreSettings
+    from cockpit.core.store import IncidentStore
 
 EXIT_USAGE = 2
 
@@ -28,6 +31,8 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The config named by `--config` or found in the search order, or exit 2 with one line."""
+    from cockpit.core.config import ConfigError, load_config
+
     try:
         return load_config(getattr(args, "config", None))
     except ConfigError as exc:
@@ -40,6 +45,7 @@ def effective_config(args: argparse.Namespace) -> Config:
 
     A config file that exists but is wrong is still one line and exit 2: never replaced by
     discovery."""
+    from cockpit.core.config import ConfigError
     from cockpit.core.discovery import config_or_discovery
 
     try:
@@ -49,9 +55,26 @@ def effective_config(args: argparse.Namespace) -> Config:
     return config
 
 
-def store_from_config(config: Config) -> IncidentStore:
+def store_settings_from_args(args: argparse.Namespace) -> StoreSettings:
+    """Where the store is and who writes, from the config in the search order, or exit 2 with
+    one line. Without pydantic when this exact config text passed full validation before;
+    otherwise the whole config is validated first (config_file.py says why that is as strict)."""
+    from cockpit.core.config_file import ConfigError, checked_store_settings
+
+    try:
+        settings = checked_store_settings(getattr(args, "config", None))
+    except ConfigError as exc:
+        fail(str(exc))
+    return settings if settings is not None else config_from_args(args).store_settings
+
+
+def store_from_config(config: Config | StoreSettings) -> IncidentStore:
     """The incident store the config points at (an SQLite file or a PostgreSQL server), or
     exit 2 with one line. On PostgreSQL, opening pushes writes saved while it was unreachable."""
+    from cockpit.core.config_file import ConfigError
+    from cockpit.core.store import StoreError
+    from cockpit.core.stores import open_store
+
     try:
         return open_store(config.store_target, mode=config.store_file_mode)
     except (StoreError, ConfigError) as exc:

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cockpit.core.config import Config
+    from cockpit.core.config_file import StoreSettings
     from cockpit.core.incident import IncidentState
     from cockpit.core.store import IncidentRecord, IncidentStore
 
@@ -33,7 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List incidents, or open one and print its id."""
-    from cockpit.commands._common import config_from_args, fail, say_if_offline, store_from_config
+    from cockpit.commands._common import (
+        fail,
+        say_if_offline,
+        store_from_config,
+        store_settings_from_args,
+    )
     from cockpit.core.store import StoreError
 
     if args.drill and args.new is None:
@@ -42,16 +47,16 @@ def run(args: argparse.Namespace) -> int:
         fail("--incident only goes with --rename TITLE")
     if args.new is not None and args.rename is not None:
         fail("--new and --rename do not go together")
-    config = config_from_args(args)
+    config = store_settings_from_args(args)
     try:
         with store_from_config(config) as store:
             if args.new is not None:
-                drill = args.drill or config.cockpit.drill
+                drill = args.drill or config.drill
                 return _open_incident(store, args.new, config.author, drill)
             if args.rename is not None:
                 return _rename_incident(store, args.incident, args.rename, config)
             records = store.incidents()
-            current = store.current_incident(drill=config.cockpit.drill)
+            current = store.current_incident(drill=config.drill)
             shown = [r for r in records if args.all or r.is_open]
             states = {r.id: _state(store, r.id) for r in shown}
             say_if_offline(store)
@@ -108,7 +113,9 @@ def _open_incident(store: IncidentStore, title: str, author: str, drill: bool) -
     return 0
 
 
-def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: Config) -> int:
+def _rename_incident(
+    store: IncidentStore, ref: str | None, title: str, config: StoreSettings
+) -> int:
     from cockpit.commands._common import fail
     from cockpit.core.incident import Kind
     from cockpit.core.sanitize import visible
@@ -116,7 +123,7 @@ def _rename_incident(store: IncidentStore, ref: str | None, title: str, config: 
     title = title.strip()
     if not title:
         fail('the new title is empty; use `cockpit incidents --rename "TITLE"`')
-    record = target_incident(store, ref, drill=config.cockpit.drill)
+    record = target_incident(store, ref, drill=config.drill)
     payload = {"title": title, "previous": record.title}
     event = store.append(record.id, Kind.RENAMED, payload, config.author)  # commits first
     from cockpit.commands._common import saved_word

@@ -31,9 +31,14 @@ def run(args: argparse.Namespace) -> int:
     """Append one `note.added` event; print "saved: ..." once it is committed."""
     import sys
 
-    from cockpit.commands._common import config_from_args, fail, saved_word, store_from_config
+    from cockpit.commands._common import (
+        fail,
+        saved_word,
+        store_from_config,
+        store_settings_from_args,
+    )
     from cockpit.commands.incidents import target_incident
-    from cockpit.core.incident import Kind
+    from cockpit.core.kinds import Kind  # not incident.py: no state to fold here
     from cockpit.core.sanitize import visible
     from cockpit.core.store import StoreError
 
@@ -41,11 +46,11 @@ def run(args: argparse.Namespace) -> int:
     text = text.strip()
     if not text:
         fail('the note is empty; write it as `cockpit note "TEXT"`')
-    config = config_from_args(args)
+    config = store_settings_from_args(args)
     author = (args.author or "").strip() or config.author
     try:
         with store_from_config(config) as store:
-            incident = target_incident(store, args.incident, drill=config.cockpit.drill)
+            incident = target_incident(store, args.incident, drill=config.drill)
             event = store.append(incident.id, Kind.NOTE_ADDED, {"text": text}, author)
             outage = store.sharing().error
     except StoreError as exc:

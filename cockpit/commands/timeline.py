@@ -33,19 +33,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the timeline of the chosen incident."""
     from cockpit.commands._common import (
-        config_from_args,
         fail,
         say_if_offline,
         store_from_config,
+        store_settings_from_args,
     )
     from cockpit.commands.incidents import target_incident
     from cockpit.core.store import StoreError
 
-    config = config_from_args(args)
+    config = store_settings_from_args(args)
     hint = "pass --incident ID for a closed one (`cockpit incidents --all` lists them)"
     try:
         with store_from_config(config) as store:
-            incident = target_incident(store, args.incident, drill=config.cockpit.drill, hint=hint)
+            incident = target_incident(store, args.incident, drill=config.drill, hint=hint)
             events = store.events(incident.id)
             say_if_offline(store)
     except StoreError as exc:

@@ -7,12 +7,8 @@ against the folder that holds that file, so a sandbox or a repo can carry its ow
 
 from __future__ import annotations
 
-import getpass
-import os
 import re
-import socket
 import string
-import tomllib
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -25,41 +21,71 @@ from pydantic import (
     PlainValidator,
     Strict,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
-from cockpit.core.store_target import PgTarget, StoreURL, check_store_url, is_store_url
+from cockpit.core.config_file import (
+    CONFIG_ENV_VAR,
+    CONFIG_FILE_NAME,
+    LOADER_ONLY_KEYS,
+    STORE_ENV_VAR,
+    ConfigError,
+    StoreSettings,
+    TomlPath,
+    check_found_config_is_yours,
+    default_author,
+    find_config_file,
+    found_in_cwd,
+    line_of,
+    locate_config,
+    parse_config_text,
+    read_config_text,
+    remember_checked,
+    store_setting,
+    xdg_config_file,
+)
+from cockpit.core.store_target import PgTarget, StoreURL
 
-CONFIG_ENV_VAR = "COCKPIT_CONFIG"
-STORE_ENV_VAR = "COCKPIT_STORE"
-"""The store (a path or a postgresql:// URL) when the config sets no `[cockpit] store`."""
-CONFIG_FILE_NAME = "cockpit.toml"
-
-
-class ConfigError(Exception):
-    """A config problem, phrased as one line that names the file, the key and what was expected."""
+__all__ = [
+    "CONFIG_ENV_VAR",
+    "CONFIG_FILE_NAME",
+    "STORE_ENV_VAR",
+    "Config",
+    "ConfigError",
+    "StoreSettings",
+    "check_found_config_is_yours",
+    "default_author",
+    "find_config_file",
+    "load_config",
+    "load_config_file",
+    "xdg_config_file",
+]
 
 
 class _Model(BaseModel):
     # Strict: TOML has real types, so `drill = "yes"` or `timeout = "5"` is a mistake to report,
     # not a value to coerce. Paths are the exception: TOML writes them as strings.
+    # A validator whose verdict depends on the host rather than on the value alone (a program
+    # found on PATH, the home folder) calls `_consults_host(info)`: see config_file.py.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+_HOST_CONSULTED = "host-consulted"
+"""Key set in the validation context when a validator's verdict depended on the host."""
+
+
+def _consults_host(info: ValidationInfo) -> None:
+    """Mark this validation as depending on the host: its verdict is never remembered."""
+    if isinstance(info.context, dict):
+        info.context[_HOST_CONSULTED] = True
 
 
 ConfigPath = Annotated[Path, Strict(False)]
 """A path written as a TOML string."""
 
 
-def _store_setting(value: Any) -> Path | StoreURL:
-    # A URL stays a string (Path would fold its `//`); anything else is a path.
-    if isinstance(value, StoreURL | Path):
-        return value
-    if isinstance(value, str):
-        return check_store_url(value) if is_store_url(value) else Path(value)
-    raise ValueError(f"expected a path or a postgresql:// URL (got {value!r:.60})")
-
-
-StoreSetting = Annotated[Path | StoreURL, PlainValidator(_store_setting), PlainSerializer(str)]
+StoreSetting = Annotated[Path | StoreURL, PlainValidator(store_setting), PlainSerializer(str)]
 """`[cockpit] store`: a path (SQLite) or a password-free `postgresql://` URL."""
 
 
@@ -89,9 +115,11 @@ class CockpitSection(_Model):
 
     @field_validator("trusted_binaries")
     @classmethod
-    def _absolute_reader_paths(cls, paths: list[Path]) -> list[Path]:
+    def _absolute_reader_paths(cls, paths: list[Path], info: ValidationInfo) -> list[Path]:
         from cockpit.core.readers import READ_ONLY_SUBCOMMANDS
 
+        if any(str(path).startswith("~") for path in paths):
+            _consults_host(info)  # `~` means this user's home: another host, another verdict
         paths = [path.expanduser() for path in paths]
         for path in paths:
             if not path.is_absolute():
@@ -335,10 +363,12 @@ class RollbackTemplates(_Model):
         return custom
 
 
-def _check_health_regex(pattern: str | None) -> str | None:
-    """The check the health reader's search runs (rg's own), but at load, naming the key."""
+def _check_health_regex(pattern: str | None, info: ValidationInfo) -> str | None:
+    """The check the health reader's search runs (rg's own), but at load, naming the key. The
+    rg found on PATH (or RE2 without it) decides, so the verdict belongs to this host."""
     if pattern is None:
         return None
+    _consults_host(info)
     from cockpit.core.search.matcher import PatternError, validate
     from cockpit.core.search.model import Query
 
@@ -349,11 +379,11 @@ def _check_health_regex(pattern: str | None) -> str | None:
     return pattern
 
 
-def _check_label_regex(pattern: str | None) -> str | None:
+def _check_label_regex(pattern: str | None, info: ValidationInfo) -> str | None:
     """A version or upstream regex: valid RE2 with a capture group (the label)."""
     if pattern is None:
         return None
-    _check_health_regex(pattern)
+    _check_health_regex(pattern, info)
     import re2
 
     if re2.compile(pattern).groups == 0:
@@ -381,8 +411,8 @@ class LabelFields(_Model):
 
     @field_validator("version_pattern", "upstream_pattern")
     @classmethod
-    def _label_regex(cls, pattern: str | None) -> str | None:
-        return _check_label_regex(pattern)
+    def _label_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        return _check_label_regex(pattern, info)
 
     @field_validator("version_field", "upstream_field")
     @classmethod
@@ -403,8 +433,8 @@ class ServiceHealth(LabelFields):
 
     @field_validator("request_pattern", "error_pattern")
     @classmethod
-    def _valid_regex(cls, pattern: str | None) -> str | None:
-        return _check_health_regex(pattern)
+    def _valid_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        return _check_health_regex(pattern, info)
 
 
 class ServiceConfig(_Model):
@@ -536,8 +566,8 @@ class HealthConfig(LabelFields):
 
     @field_validator("request_pattern", "error_pattern")
     @classmethod
-    def _valid_regex(cls, pattern: str) -> str:
-        _check_health_regex(pattern)
+    def _valid_regex(cls, pattern: str, info: ValidationInfo) -> str:
+        _check_health_regex(pattern, info)
         return pattern
 
 
@@ -635,19 +665,33 @@ class Config(_Model):
         return sources
 
     @property
+    def store_settings(self) -> StoreSettings:
+        """The `[cockpit]` keys about the store and its author (what `note` needs), shared with
+        the pydantic-free path in config_file.py."""
+        section = self.cockpit
+        return StoreSettings(
+            author_name=section.author,
+            store=section.store,
+            drill=section.drill,
+            store_mode=section.store_mode,
+            password_env=section.password_env,
+            store_outbox=section.store_outbox,
+            source_path=self.source_path,
+        )
+
+    @property
     def base_dir(self) -> Path:
         """Folder that relative paths in this config are resolved against."""
-        return self.source_path.parent if self.source_path else Path.cwd()
+        return self.store_settings.base_dir
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve a path from the config against the config file's folder."""
-        path = Path(path).expanduser()
-        return path if path.is_absolute() else self.base_dir / path
+        return self.store_settings.resolve(path)
 
     @property
     def author(self) -> str:
         """Who is recorded on events written by this process."""
-        return self.cockpit.author or default_author()
+        return self.store_settings.author
 
     @property
     def store_path(self) -> Path:
@@ -666,30 +710,12 @@ class Config(_Model):
 
         ConfigError (one line naming COCKPIT_STORE) for a bad URL in the variable.
         """
-        setting: Path | str | None = self.cockpit.store
-        if setting is None and os.environ.get(STORE_ENV_VAR):
-            setting = os.environ[STORE_ENV_VAR]
-            if is_store_url(setting):
-                try:
-                    setting = check_store_url(setting)
-                except ValueError as exc:
-                    raise ConfigError(f"{STORE_ENV_VAR}: {exc}") from None
-        if isinstance(setting, StoreURL):
-            outbox = self.cockpit.store_outbox
-            return PgTarget(
-                setting, self.cockpit.password_env, self.resolve(outbox) if outbox else None
-            )
-        if setting is not None:
-            return self.resolve(setting)
-        from platformdirs import user_data_path
-
-        return user_data_path("cockpit") / "incidents.db"
+        return self.store_settings.store_target
 
     @property
     def store_file_mode(self) -> int | None:
         """`[cockpit] store_mode` as a number for `EventStore(..., mode=...)`, None if unset."""
-        mode = self.cockpit.store_mode
-        return int(mode, 8) if mode is not None else None
+        return self.store_settings.store_file_mode
 
     @property
     def runbook_path(self) -> Path:
@@ -699,70 +725,6 @@ class Config(_Model):
         from cockpit.resources import data_dir
 
         return data_dir("config") / "runbook.md"
-
-
-def default_author() -> str:
-    """`user@host`, the default attribution for events."""
-    from cockpit.core.store import storable
-
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = "unknown"
-    # $USER or $LOGNAME may hold bytes that are not UTF-8: shown as `\xff`, never a crash.
-    return storable(f"{user}@{socket.gethostname()}")
-
-
-def xdg_config_file() -> Path:
-    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "cockpit" / CONFIG_FILE_NAME
-
-
-def find_config_file(explicit: Path | None = None) -> Path | None:
-    """The config file to load, in the documented search order, or None for defaults.
-
-    An explicit `--config` or `$COCKPIT_CONFIG` must exist; the other places are optional.
-    """
-    if explicit is not None:
-        return explicit
-    from_env = os.environ.get(CONFIG_ENV_VAR)
-    if from_env:
-        return Path(from_env)
-    found_here = Path.cwd() / CONFIG_FILE_NAME
-    if found_here.is_file():
-        check_found_config_is_yours(found_here)
-        return found_here
-    if xdg_config_file().is_file():
-        return xdg_config_file()
-    return None
-
-
-def check_found_config_is_yours(path: Path) -> None:
-    """Refuse a `./cockpit.toml` that someone else could have written, as git refuses a
-    repository it does not consider safe (`safe.directory`): it must be owned by the current
-    user and not group- or world-writable. `--config FILE` loads any file: that is a choice."""
-    try:
-        info = path.stat()
-    except OSError:
-        return  # gone: the loader reports it
-    _check_yours(path, info)
-
-
-def _check_yours(path: Path, info: os.stat_result) -> None:
-    me = os.geteuid()
-    if info.st_uid != me:
-        raise ConfigError(
-            f"{path}: not loaded: found in the current folder but owned by uid {info.st_uid},"
-            f" not you (uid {me}); anyone who can write it could run readers as you. Use"
-            " --config FILE to load it anyway"
-        )
-    if info.st_mode & 0o022:
-        raise ConfigError(
-            f"{path}: not loaded: found in the current folder and writable by"
-            f" {'others' if info.st_mode & 0o002 else 'its group'} (mode"
-            f" {info.st_mode & 0o777:04o}); chmod go-w it, or use --config FILE to load it anyway"
-        )
 
 
 def _check_found_config_trusts_nothing(path: Path, config: Config) -> None:
@@ -793,11 +755,6 @@ def _check_found_config_trusts_nothing(path: Path, config: Config) -> None:
 
 
 # -- error messages -------------------------------------------------------------------------
-
-_LOADER_ONLY_KEYS = frozenset({"source_path"})
-"""Config fields the loader sets; a config file may not set them."""
-
-TomlPath = tuple[str | int, ...]
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -874,63 +831,11 @@ def _dotted(toml_path: TomlPath) -> str:
     return text
 
 
-_ARRAY_HEADER = re.compile(r"^\[\[\s*(?P<name>[^\]]+?)\s*\]\]")
-_TABLE_HEADER = re.compile(r"^\[\s*(?P<name>[^\]]+?)\s*\]")
-_KEY_LINE = re.compile(r"^(?P<key>(?:\"[^\"]*\"|'[^']*'|[A-Za-z0-9_.\- ]+?))\s*=")
-
-
-def _split_key(key: str) -> tuple[str, ...]:
-    parts = re.findall(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_\-]+)", key)
-    return tuple(next(p for p in groups if p) if any(groups) else "" for groups in parts)
-
-
-def _line_of(text: str, toml_path: TomlPath) -> int | None:
-    """Best-effort line of `toml_path` in the TOML text: the key's line, else its table header.
-
-    Tracks `[table]` and `[[array]]` headers (counting array elements) and dotted keys; inline
-    tables point at the line of the key that opens them.
-    """
-    arrays: dict[TomlPath, int] = {}
-    section: TomlPath = ()
-    target = tuple(toml_path)
-    nearest: int | None = None
-    nearest_depth = -1
-
-    def resolve(name: str) -> TomlPath:
-        # `[services.deploys]` belongs to the latest `[[services]]` element: insert its index.
-        parts = _split_key(name)
-        resolved: TomlPath = ()
-        for number, part in enumerate(parts, start=1):
-            resolved += (part,)
-            if resolved in arrays and number < len(parts):
-                resolved += (arrays[resolved],)
-        return resolved
-
-    def consider(path: TomlPath, number: int) -> None:
-        nonlocal nearest, nearest_depth
-        if target[: len(path)] == path and len(path) > nearest_depth:
-            nearest, nearest_depth = number, len(path)
-
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if array := _ARRAY_HEADER.match(stripped):
-            base = resolve(array["name"])
-            arrays[base] = arrays.get(base, -1) + 1
-            section = (*base, arrays[base])
-            consider(section, number)
-        elif table := _TABLE_HEADER.match(stripped):
-            section = resolve(table["name"])
-            consider(section, number)
-        elif key := _KEY_LINE.match(stripped):
-            consider((*section, *_split_key(key["key"])), number)
-    return nearest
-
-
 def _expected_keys(parent: Any) -> str:
     model = _as_model(parent)
     if model is None:
         return ""
-    names = [name for name in model.model_fields if name not in _LOADER_ONLY_KEYS]
+    names = [name for name in model.model_fields if name not in LOADER_ONLY_KEYS]
     return "; expected one of: " + ", ".join(names)
 
 
@@ -970,23 +875,10 @@ def _describe_validation_error(path: Path, text: str, error: ValidationError) ->
     first = problems[0]
     toml_path, parent = _walk_location(tuple(first["loc"]))
     line_path = (*toml_path, "kind") if first["type"] == "union_tag_invalid" else toml_path
-    line = _line_of(text, line_path) if toml_path else None
+    line = line_of(text, line_path) if toml_path else None
     where = f"{path}:{line}" if line else str(path)
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{where}: {_problem(first, toml_path, parent)}{more}"
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (?P<line>\d+), column (?P<column>\d+)\)$")
-
-
-def _describe_syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> str:
-    """`FILE:LINE:COLUMN: TOML syntax error: ...` from tomllib's `(at line L, column C)`."""
-    message = str(error)
-    position = _TOML_POSITION.search(message)
-    if position is None:
-        return f"{path}: TOML syntax error: {message}"
-    reason = message[: position.start()]
-    return f"{path}:{position['line']}:{position['column']}: TOML syntax error: {reason}"
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -994,60 +886,33 @@ def _describe_syntax_error(path: Path, error: tomllib.TOMLDecodeError) -> str:
 
 def load_config(path: Path | None = None) -> Config:
     """Load and validate the config found in the search order; raise ConfigError on any problem."""
-    found = find_config_file(path)
+    found = locate_config(path)
     if found is None:
         return Config()
-    if path is None and not found.exists() and os.environ.get(CONFIG_ENV_VAR):
-        raise ConfigError(f"{found}: config file not found (named by ${CONFIG_ENV_VAR})")
-    found_here = (
-        path is None
-        and not os.environ.get(CONFIG_ENV_VAR)
-        and found == Path.cwd() / CONFIG_FILE_NAME
-    )
-    return load_config_file(found, found_here=found_here)
+    return load_config_file(found, found_here=found_in_cwd(path, found))
 
 
 def load_config_file(path: Path, *, found_here: bool = False) -> Config:
     """Load and validate one config file; raise ConfigError naming the file on any problem.
 
     `found_here`: it is the `./cockpit.toml` of the current folder, not named by the user: the
-    file read must be theirs (checked on the open file) and may not widen trust."""
-    from cockpit.core.safe_files import UnsafeFileError, read_regular_text
+    file read must be theirs (checked on the open file) and may not widen trust.
 
+    A file that passes is remembered as checked (config_file.py), unless its verdict depended
+    on the host, so `note` and `timeline` can trust its text without pydantic next time."""
     path = Path(path).expanduser()
+    text = read_config_text(path, found_here=found_here)
+    raw = parse_config_text(path, text)
+    context: dict[str, bool] = {}
     try:
-        # A regular file of at most 1 MB: a FIFO or /dev/zero is refused, never read.
-        text = read_regular_text(
-            path,
-            what="TOML config",
-            check=(lambda info: _check_yours(path, info)) if found_here else None,
-        )
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except UnsafeFileError as exc:
-        raise ConfigError(str(exc)) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})") from None
-    if not text.strip():
-        raise ConfigError(
-            f"{path}: config file is empty; expected TOML (see config/cockpit.example.toml)"
-        )
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(_describe_syntax_error(path, exc)) from None
-    except RecursionError:
-        raise ConfigError(f"{path}: TOML nested too deeply; not a cockpit config") from None
-    for key in _LOADER_ONLY_KEYS & raw.keys():
-        line = _line_of(text, (key,))
-        where = f"{path}:{line}" if line else str(path)
-        raise ConfigError(f"{where}: unknown key {key!r}; it is set by the loader, not the file")
-    try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, context=context)
     except ValidationError as exc:
         raise ConfigError(_describe_validation_error(path, text, exc)) from None
     except RecursionError:
         raise ConfigError(f"{path}: values nested too deeply; not a cockpit config") from None
     if found_here:
         _check_found_config_trusts_nothing(path, config)
+    if not context.get(_HOST_CONSULTED):
+        # Last: only a config that passed every check, trusts-nothing included, is remembered.
+        remember_checked(text, found_here=found_here)
     return config.model_copy(update={"source_path": path.resolve()})

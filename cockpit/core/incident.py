@@ -7,40 +7,14 @@ all folded from the event log, so two processes reading the same log see the sam
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from cockpit.core.kinds import Kind as Kind  # re-exported; kinds.py is `note`'s, alone
+from cockpit.core.records import Record
 from cockpit.core.runbook import Phase
 from cockpit.core.store import Event
-
-
-class Kind(StrEnum):
-    """Event kinds. Names are dotted and in the past tense: they record what happened."""
-
-    OPENED = "incident.opened"
-    RENAMED = "incident.renamed"
-    DECLARED = "incident.declared"
-    SEVERITY_CHANGED = "incident.severity_changed"
-    ROLE_ASSIGNED = "incident.role_assigned"
-    CONTAINED = "incident.contained"
-    RESOLVED = "incident.resolved"
-    PHASE_CHANGED = "phase.changed"
-    ITEM_CHECKED = "checklist.checked"
-    NOTE_ADDED = "note.added"
-    PIN_ADDED = "pin.added"
-    COMMAND_COPIED = "command.copied"
-    SEARCH_RUN = "search.run"
-    INJECT = "drill.inject"
-    ALERT_FIRED = "alert.fired"
-    """An alert summary recorded before alerts were objects (still read)."""
-    ALERT_ATTACHED = "alert.attached"
-    """An Alertmanager alert joined the incident (`opened_from`: the one it was opened from)."""
-    ALERT_RESOLVED = "alert.resolved"
-    ALERT_REFIRED = "alert.refired"
-    """An alert of the incident fired again after it resolved or the incident was contained."""
-
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 ROLES = {"incident_lead": "incident lead", "comms_lead": "comms lead"}
@@ -58,18 +32,32 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Record):
     """An explicit human decision: who made it and when."""
+
+    _fields = ("by", "at", "detail")
 
     by: str
     at: datetime
-    detail: str = ""
+    detail: str
+
+    def __init__(
+        self,
+        by: str,
+        at: datetime,
+        detail: str = "",
+    ) -> None:
+        self.__dict__.update(
+            by=by,
+            at=at,
+            detail=detail,
+        )
 
 
-@dataclass(frozen=True)
-class SeverityChange:
+class SeverityChange(Record):
     """The severity changed after declaring: from, to, why, who and when."""
+
+    _fields = ("from_severity", "to_severity", "reason", "by", "at")
 
     from_severity: str
     to_severity: str
@@ -77,71 +65,209 @@ class SeverityChange:
     by: str
     at: datetime
 
+    def __init__(
+        self,
+        from_severity: str,
+        to_severity: str,
+        reason: str,
+        by: str,
+        at: datetime,
+    ) -> None:
+        self.__dict__.update(
+            from_severity=from_severity,
+            to_severity=to_severity,
+            reason=reason,
+            by=by,
+            at=at,
+        )
 
-@dataclass(frozen=True)
-class RoleHolder:
+
+class RoleHolder(Record):
     """Who holds an incident role, who said so and when."""
+
+    _fields = ("who", "by", "at")
 
     who: str
     by: str
     at: datetime
 
+    def __init__(
+        self,
+        who: str,
+        by: str,
+        at: datetime,
+    ) -> None:
+        self.__dict__.update(
+            who=who,
+            by=by,
+            at=at,
+        )
 
-@dataclass(frozen=True)
-class Note:
+
+class Note(Record):
+    _fields = ("author", "at", "text")
+
     author: str
     at: datetime
     text: str
 
+    def __init__(
+        self,
+        author: str,
+        at: datetime,
+        text: str,
+    ) -> None:
+        self.__dict__.update(
+            author=author,
+            at=at,
+            text=text,
+        )
 
-@dataclass(frozen=True)
-class Pin:
+
+class Pin(Record):
     """A piece of evidence pinned to the timeline: a log line, a signature, a deploy, a diff."""
+
+    _fields = ("author", "at", "source", "text", "detail")
 
     author: str
     at: datetime
     source: str
     text: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: dict[str, Any]
+
+    def __init__(
+        self,
+        author: str,
+        at: datetime,
+        source: str,
+        text: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.__dict__.update(
+            author=author,
+            at=at,
+            source=source,
+            text=text,
+            detail={} if detail is None else detail,
+        )
 
 
-@dataclass(frozen=True)
-class CopiedCommand:
+class CopiedCommand(Record):
+    _fields = ("author", "at", "text", "purpose", "findings")
+
     author: str
     at: datetime
     text: str
     purpose: str
-    findings: tuple[str, ...] = ()
+    findings: tuple[str, ...]
+
+    def __init__(
+        self,
+        author: str,
+        at: datetime,
+        text: str,
+        purpose: str,
+        findings: tuple[str, ...] = (),
+    ) -> None:
+        self.__dict__.update(
+            author=author,
+            at=at,
+            text=text,
+            purpose=purpose,
+            findings=findings,
+        )
 
 
-@dataclass(frozen=True)
-class IncidentState:
+class IncidentState(Record):
     """One immutable snapshot of an incident, folded from its events.
 
     `apply` returns a new snapshot per batch of events and never changes one in place, so the
     app, its panes and their workers can all hold the same snapshot, in any thread.
     """
 
-    incident_id: str = ""
-    title: str = ""
-    drill: bool = False
-    opened_at: datetime | None = None
-    severity: str | None = None
-    declared: Decision | None = None
-    contained: Decision | None = None
-    resolved: Decision | None = None
-    severity_changes: tuple[SeverityChange, ...] = ()
-    roles: Mapping[str, RoleHolder] = field(default_factory=dict)
+    _fields = (
+        "incident_id",
+        "title",
+        "drill",
+        "opened_at",
+        "severity",
+        "declared",
+        "contained",
+        "resolved",
+        "severity_changes",
+        "roles",
+        "resolve_warnings",
+        "phase",
+        "checked",
+        "notes",
+        "pins",
+        "copies",
+        "events",
+        "last_seq",
+    )
+
+    incident_id: str
+    title: str
+    drill: bool
+    opened_at: datetime | None
+    severity: str | None
+    declared: Decision | None
+    contained: Decision | None
+    resolved: Decision | None
+    severity_changes: tuple[SeverityChange, ...]
+    roles: Mapping[str, RoleHolder]
     """Role name (`ROLES`) to its current holder; a role set to nobody is absent."""
-    resolve_warnings: tuple[str, ...] = ()
+    resolve_warnings: tuple[str, ...]
     """What was missing when the incident was resolved anyway ("no verification recorded")."""
-    phase: Phase = Phase.ASSESS
-    checked: Mapping[Phase, frozenset[str]] = field(default_factory=dict)
-    notes: tuple[Note, ...] = ()
-    pins: tuple[Pin, ...] = ()
-    copies: tuple[CopiedCommand, ...] = ()
-    events: tuple[Event, ...] = ()
-    last_seq: int = 0
+    phase: Phase
+    checked: Mapping[Phase, frozenset[str]]
+    notes: tuple[Note, ...]
+    pins: tuple[Pin, ...]
+    copies: tuple[CopiedCommand, ...]
+    events: tuple[Event, ...]
+    last_seq: int
+
+    def __init__(
+        self,
+        incident_id: str = "",
+        title: str = "",
+        drill: bool = False,
+        opened_at: datetime | None = None,
+        severity: str | None = None,
+        declared: Decision | None = None,
+        contained: Decision | None = None,
+        resolved: Decision | None = None,
+        severity_changes: tuple[SeverityChange, ...] = (),
+        roles: Mapping[str, RoleHolder] | None = None,
+        resolve_warnings: tuple[str, ...] = (),
+        phase: Phase = Phase.ASSESS,
+        checked: Mapping[Phase, frozenset[str]] | None = None,
+        notes: tuple[Note, ...] = (),
+        pins: tuple[Pin, ...] = (),
+        copies: tuple[CopiedCommand, ...] = (),
+        events: tuple[Event, ...] = (),
+        last_seq: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            incident_id=incident_id,
+            title=title,
+            drill=drill,
+            opened_at=opened_at,
+            severity=severity,
+            declared=declared,
+            contained=contained,
+            resolved=resolved,
+            severity_changes=severity_changes,
+            roles={} if roles is None else roles,
+            resolve_warnings=resolve_warnings,
+            phase=phase,
+            checked={} if checked is None else checked,
+            notes=notes,
+            pins=pins,
+            copies=copies,
+            events=events,
+            last_seq=last_seq,
+        )
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> IncidentState:
@@ -190,8 +316,7 @@ class _Fold:
         self.roles = dict(state.roles)
 
     def snapshot(self) -> IncidentState:
-        return replace(
-            self.state,
+        return self.state.replace(
             **self.changes,
             checked={phase: frozenset(items) for phase, items in self.checked.items()},
             notes=tuple(self.notes),

@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+from cockpit.core.records import Record
 
 # Read-only subcommands per program. git's list excludes anything that writes refs, the index,
 # the work tree or files (`format-patch`, `archive --output`, `bundle`...). A multi-word entry
@@ -284,9 +283,10 @@ def _bundled_dir() -> str:
     return os.path.realpath(Path(sys.executable).parent)
 
 
-@dataclass(frozen=True)
-class ProgramLocation:
+class ProgramLocation(Record):
     """Where a reader program resolves to, or why it does not (for `cockpit sources`)."""
+
+    _fields = ("command", "path", "how")
 
     command: str
     """The program as configured: a bare name (`helm`) or a path."""
@@ -295,6 +295,18 @@ class ProgramLocation:
     how: str
     """One line: how it was found (`PATH`, `trusted_binaries`, `installed with cockpit`) or,
     when `path` is None, why it will not run."""
+
+    def __init__(
+        self,
+        command: str,
+        path: str | None,
+        how: str,
+    ) -> None:
+        self.__dict__.update(
+            command=command,
+            path=path,
+            how=how,
+        )
 
 
 def _trusted_match(real: str, trusted_binaries: Iterable[str | os.PathLike[str]]) -> bool:
@@ -622,6 +634,9 @@ class IsolatedGitDir:
             head = b"ref: refs/heads/cockpit-unreadable-head\n"
         self.common = Path(os.path.realpath(common))
         _refuse_special_files(self.repo, self.common)
+        import shutil  # git readers only (with bz2 and lzma, ~2 ms at every start)
+        import tempfile  # git readers only: rg and journalctl need no private folder
+
         self.path = Path(tempfile.mkdtemp(prefix="cockpit-git-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.path), True)
         object_format = _object_format(self.common / "config")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from cockpit.core.records import Record
 
 
 class Phase(StrEnum):
@@ -44,12 +45,23 @@ class RunbookError(Exception):
     """A runbook problem, phrased as one line naming the file."""
 
 
-@dataclass(frozen=True)
-class Runbook:
+class Runbook(Record):
     """The checklist per phase, in runbook order."""
 
-    items: dict[Phase, tuple[str, ...]] = field(default_factory=dict)
-    source: Path | None = None
+    _fields = ("items", "source")
+
+    items: dict[Phase, tuple[str, ...]]
+    source: Path | None
+
+    def __init__(
+        self,
+        items: dict[Phase, tuple[str, ...]] | None = None,
+        source: Path | None = None,
+    ) -> None:
+        self.__dict__.update(
+            items={} if items is None else items,
+            source=source,
+        )
 
     def checklist(self, phase: Phase) -> tuple[str, ...]:
         return self.items.get(phase, ())

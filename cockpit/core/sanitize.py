@@ -22,9 +22,12 @@ markup, so ``[@click=app.quit]`` stays literal.
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.text import Text
 
 DEFAULT_MAX_LEN = 2000
 """Longest line (in displayed characters) shown before it is cut with a marker."""
@@ -93,12 +96,23 @@ def _char_class() -> str:
 
 
 # One regex finds every character that needs escaping; clean lines (the vast majority) cost a
-# single `search` and are returned as they are.
-_UNSAFE = re.compile(_char_class())
-_ESCAPES: dict[str, str] = {
-    chr(code): _escape_of(code) for first, last in _UNSAFE_RANGES for code in range(first, last + 1)
-}
-_ESCAPES["\t"] = TAB_REPLACEMENT
+# single `search` and are returned as they are. Compiled on first use, not at import: the three
+# patterns of this module cost every command about 2 ms, and printable ASCII never needs them.
+@functools.cache
+def _unsafe() -> re.Pattern[str]:
+    return re.compile(_char_class())
+
+
+class _EscapeTable(dict[str, str]):
+    """Each character `_unsafe()` matches -> its escape, filled on first sight: the full table
+    (2,500 entries) would cost every command a few milliseconds at start-up."""
+
+    def __missing__(self, char: str) -> str:
+        escape = self[char] = _escape_of(ord(char))
+        return escape
+
+
+_ESCAPES = _EscapeTable({"\t": TAB_REPLACEMENT})
 
 
 def _replace(match: re.Match[str]) -> str:
@@ -120,7 +134,7 @@ def _escape_capped(text: str, max_len: int) -> tuple[str, int]:
     pos = 0
     # At most max_len input characters can fit, since each yields at least one output character.
     window = min(len(text), max_len)
-    for match in _UNSAFE.finditer(text, 0, window):
+    for match in _unsafe().finditer(text, 0, window):
         plain = match.start() - pos
         if used + plain >= max_len:
             break
@@ -144,10 +158,10 @@ def _visible_parts(text: str, max_len: int | None) -> tuple[str, str]:
         shown, covered = _escape_capped(text, max_len)
         return shown, _marker(len(text) - covered)
     # Printable ASCII (most log lines) needs no escaping: two C-level checks, no regex scan.
-    if (text.isascii() and text.isprintable()) or not _UNSAFE.search(text):
+    if (text.isascii() and text.isprintable()) or not _unsafe().search(text):
         return text, ""
     if max_len is None:
-        return _UNSAFE.sub(_replace, text), ""
+        return _unsafe().sub(_replace, text), ""
     # Escapes can make a short line longer than max_len, so it may still need a cut.
     shown, covered = _escape_capped(text, max_len)
     return shown, (_marker(len(text) - covered) if covered < len(text) else "")
@@ -185,6 +199,8 @@ def safe_text(text: str, max_len: int | None = DEFAULT_MAX_LEN, style: str = "")
     `Text` never parses markup, so ``[bold]`` or ``[@click=...]`` stay literal; the cut marker,
     if any, is styled dim.
     """
+    from rich.text import Text  # only widgets need it; headless output is plain str
+
     shown, marker = _visible_parts(text, max_len)
     result = Text(shown, style=style, end="")
     if marker:
@@ -203,12 +219,18 @@ def _class_of(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
 
 # Everything `visible` escapes except the C0 controls, which JSON already escapes inside
 # strings (so a raw one in JSON text is structure: the newlines and indentation).
-_UNSAFE_IN_JSON = _class_of([(max(a, 0x20), b) for a, b in _UNSAFE_RANGES if b >= 0x20])
+@functools.cache
+def _unsafe_in_json() -> re.Pattern[str]:
+    return _class_of([(max(a, 0x20), b) for a, b in _UNSAFE_RANGES if b >= 0x20])
+
+
 # Streamed prose keeps its line breaks (and TABs); everything else `visible` escapes is escaped.
-_UNSAFE_IN_STREAM = _class_of(
-    [(a, b) for a, b in _UNSAFE_RANGES if not a <= 0x0A <= b]
-    + [(0x0B, 0x1F)]  # (0x0A, 0x1F) without the newline
-)
+@functools.cache
+def _unsafe_in_stream() -> re.Pattern[str]:
+    return _class_of(
+        [(a, b) for a, b in _UNSAFE_RANGES if not a <= 0x0A <= b]
+        + [(0x0B, 0x1F)]  # (0x0A, 0x1F) without the newline
+    )
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -224,7 +246,7 @@ def json_safe(dumped: str) -> str:
     characters `visible` escapes written as `\\uXXXX` escapes: the same JSON value, but nothing
     in it can act on a terminal. `json.dumps` alone leaves DEL and, without `ensure_ascii`,
     every non-ASCII control raw."""
-    return _UNSAFE_IN_JSON.sub(_json_escape, dumped)
+    return _unsafe_in_json().sub(_json_escape, dumped)
 
 
 def visible_stream(text: str) -> str:
@@ -232,9 +254,9 @@ def visible_stream(text: str) -> str:
     every other control, escape, bidi or invisible character becomes a visible escape, as in
     `visible`. Works chunk by chunk: an escape sequence split across chunks is still defused,
     since its ESC is escaped wherever it falls."""
-    if not _UNSAFE_IN_STREAM.search(text):
+    if not _unsafe_in_stream().search(text):
         return text
-    return _UNSAFE_IN_STREAM.sub(_replace, text)
+    return _unsafe_in_stream().sub(_replace, text)
 
 
 def hide_url_password(url: str, mask: str | None = "***") -> str:

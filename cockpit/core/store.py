@@ -10,18 +10,15 @@ so a crash, SIGKILL or dropped SSH session loses nothing that was acknowledged.
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import os
 import re
-import secrets
 import sqlite3
 import stat
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from cockpit.core.store_target import PgTarget
 
+from cockpit.core.records import Record
 from cockpit.core.safe_files import make_private_dir
 from cockpit.core.timefmt import format_ts, parse_ts
 
@@ -89,6 +87,12 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
+_SCHEMA_OBJECTS = frozenset(
+    line.split(" IF NOT EXISTS ", 1)[1].split()[0]
+    for line in _SCHEMA.splitlines()
+    if line.startswith("CREATE ") and " IF NOT EXISTS " in line
+)
+"""Every table, index and trigger `_SCHEMA` creates, by name."""
 
 
 class StoreError(Exception):
@@ -103,9 +107,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Event:
+def new_id() -> str:
+    """A random id: the hex of a version-4 UUID, as `uuid.uuid4().hex` (whose module imports
+    `platform` and costs every command a few ms at start-up)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return raw.hex()
+
+
+class Event(Record):
     """One committed event."""
+
+    _fields = ("seq", "id", "incident_id", "ts", "author", "kind", "payload", "pending")
+    _compared = _fields[:-1]
+    _hashable = False  # the payload is a dict
 
     seq: int
     """Global, strictly increasing sequence number (the commit order)."""
@@ -115,9 +131,32 @@ class Event:
     author: str
     kind: str
     payload: dict[str, Any]
-    pending: bool = field(default=False, compare=False)
+    pending: bool
     """Saved locally but not yet shared: the PostgreSQL server was unreachable, so the event
-    waits in the durable local outbox and `seq` is provisional (after every shared event)."""
+    waits in the durable local outbox and `seq` is provisional (after every shared event).
+    Not compared."""
+
+    def __init__(
+        self,
+        seq: int,
+        id: str,
+        incident_id: str,
+        ts: datetime,
+        author: str,
+        kind: str,
+        payload: dict[str, Any],
+        pending: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            seq=seq,
+            id=id,
+            incident_id=incident_id,
+            ts=ts,
+            author=author,
+            kind=kind,
+            payload=payload,
+            pending=pending,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The event as plain JSON types (timestamps in `format_ts` form)."""
@@ -132,9 +171,11 @@ class Event:
         }
 
 
-@dataclass(frozen=True)
-class IncidentRecord:
+class IncidentRecord(Record):
     """One incident's row: identity and lifecycle, not its state (that is the event projection)."""
+
+    _fields = ("id", "title", "created_at", "created_by", "drill", "closed_at", "pending")
+    _compared = _fields[:-1]
 
     id: str
     title: str
@@ -142,33 +183,71 @@ class IncidentRecord:
     created_by: str
     drill: bool
     closed_at: datetime | None
-    pending: bool = field(default=False, compare=False)
-    """Opened while the PostgreSQL server was unreachable: not yet shared."""
+    pending: bool
+    """Opened while the PostgreSQL server was unreachable: not yet shared. Not compared."""
+
+    def __init__(
+        self,
+        id: str,
+        title: str,
+        created_at: datetime,
+        created_by: str,
+        drill: bool,
+        closed_at: datetime | None,
+        pending: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            id=id,
+            title=title,
+            created_at=created_at,
+            created_by=created_by,
+            drill=drill,
+            closed_at=closed_at,
+            pending=pending,
+        )
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
 
 
-@dataclass(frozen=True)
-class Sharing:
+class Sharing(Record):
     """How this store's writes reach partners: the header and the CLI say it in words."""
+
+    _fields = ("shared", "online", "pending", "last_heard", "error", "rejected")
 
     shared: bool
     """False for a local SQLite file (partners on this host read the same file)."""
-    online: bool = True
+    online: bool
     """The server answered the last time it was asked."""
-    pending: int = 0
+    pending: int
     """Writes saved locally, not yet shared (the outbox)."""
-    last_heard: datetime | None = None
+    last_heard: datetime | None
     """When the server last answered (wall clock, UTC)."""
-    error: str | None = None
+    error: str | None
     """Why the server is unreachable, in one line."""
-    rejected: int = 0
+    rejected: int
     """Outbox entries the server refused (kept locally, never dropped)."""
 
+    def __init__(
+        self,
+        shared: bool,
+        online: bool = True,
+        pending: int = 0,
+        last_heard: datetime | None = None,
+        error: str | None = None,
+        rejected: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            shared=shared,
+            online=online,
+            pending=pending,
+            last_heard=last_heard,
+            error=error,
+            rejected=rejected,
+        )
 
-@dataclass
+
 class StoreDump:
     """Every incident, event and redaction salt of a store, for `cockpit store copy`."""
 
@@ -177,13 +256,40 @@ class StoreDump:
     """In commit order (seq), across incidents."""
     salts: dict[str, bytes]
 
+    def __init__(
+        self, incidents: list[IncidentRecord], events: list[Event], salts: dict[str, bytes]
+    ) -> None:
+        self.incidents = incidents
+        self.events = events
+        self.salts = salts
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, StoreDump)
+        return (self.incidents, self.events, self.salts) == (
+            other.incidents,
+            other.events,
+            other.salts,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (
+            f"StoreDump(incidents={self.incidents!r}, events={self.events!r}, salts={self.salts!r})"
+        )
+
     def digest(self) -> str:
         """sha256 of the events (without seq, which each store numbers itself), by event id:
         equal digests mean the same events with the same ids, times, authors and payloads."""
         return events_digest(self.events)
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+@functools.cache
+def _lone_surrogate() -> re.Pattern[str]:
+    # Compiled on the first non-ASCII text, not at every start.
+    return re.compile("[\ud800-\udfff]")
 
 
 def _surrogate_escape(match: re.Match[str]) -> str:
@@ -198,7 +304,7 @@ def storable(text: str) -> str:
     visible escape (`\\xff`, `\\ud800`). Everything else is kept exactly."""
     if text.isascii():
         return text
-    return _LONE_SURROGATE.sub(_surrogate_escape, text)
+    return _lone_surrogate().sub(_surrogate_escape, text)
 
 
 def storable_value(value: Any) -> Any:
@@ -233,20 +339,33 @@ def events_digest(events: Iterable[Event]) -> str:
         )
         for e in events
     )
+    import hashlib  # only `cockpit store copy` digests; OpenSSL's module costs ms at start-up
+
     digest = hashlib.sha256()
     for line in lines:
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class ImportCounts:
+class ImportCounts(Record):
     """What `import_dump` added and what was already there (matched by id)."""
+
+    _fields = ("incidents_added", "events_added", "events_present", "salts_added")
 
     incidents_added: int
     events_added: int
     events_present: int
     salts_added: int
+
+    def __init__(
+        self, incidents_added: int, events_added: int, events_present: int, salts_added: int
+    ) -> None:
+        self.__dict__.update(
+            incidents_added=incidents_added,
+            events_added=events_added,
+            events_present=events_present,
+            salts_added=salts_added,
+        )
 
 
 class IncidentStore(Protocol):
@@ -382,6 +501,9 @@ class EventStore:
                 raise StoreError(f"{self.path}: SQLite could not enable WAL mode (got {mode!r})")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            if self._schema_is_current(conn):
+                # Nothing to create: no write transaction, so no fsync for `timeline`.
+                return conn
             with self._write(conn):
                 self._check_is_ours(conn)
                 for statement in _SCHEMA.split(";\n"):
@@ -395,6 +517,16 @@ class EventStore:
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _schema_is_current(conn: sqlite3.Connection) -> bool:
+        """True when every table, index and trigger of `_SCHEMA` exists and the version is
+        this cockpit's: opening then writes nothing (read in one snapshot, committed state)."""
+        # Names first: the schema and its version commit together, so names all present
+        # means the version read after them is the committed one.
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        return version == SCHEMA_VERSION and names >= _SCHEMA_OBJECTS
 
     def _check_is_ours(self, conn: sqlite3.Connection) -> None:
         """Refuse another application's database or one written by a newer cockpit."""
@@ -464,7 +596,7 @@ class EventStore:
         with self._write(self._conn):
             # Read the clock inside the write lock, so times follow the commit order.
             now = self._clock()
-            record = IncidentRecord(uuid.uuid4().hex[:12], title, now, author, drill, None)
+            record = IncidentRecord(new_id()[:12], title, now, author, drill, None)
             self._conn.execute(
                 "INSERT INTO incidents (id, title, created_at, created_by, drill)"
                 " VALUES (?,?,?,?,?)",
@@ -541,7 +673,7 @@ class EventStore:
     def _insert_event(
         self, incident_id: str, kind: str, payload: dict[str, Any], author: str, ts: datetime
     ) -> Event:
-        event_id = uuid.uuid4().hex
+        event_id = new_id()
         author, payload = storable(author), storable_payload(payload)
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         try:
@@ -590,7 +722,7 @@ class EventStore:
                 try:
                     self._conn.execute(
                         "INSERT OR IGNORE INTO redaction_salts (incident_id, salt) VALUES (?,?)",
-                        (incident_id, secrets.token_bytes(REDACTION_SALT_BYTES)),
+                        (incident_id, os.urandom(REDACTION_SALT_BYTES)),
                     )
                 except sqlite3.IntegrityError:
                     raise StoreError(f"{self.path}: no incident with id {incident_id!r}") from None

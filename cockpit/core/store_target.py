@@ -7,12 +7,12 @@ libpq's own `PGPASSWORD` / `PGPASSFILE` (~/.pgpass), or from the variable named 
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from cockpit.core.records import Record
 
 SCHEMES = ("postgresql", "postgres")
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
@@ -70,15 +70,21 @@ def display_url(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-@dataclass(frozen=True)
-class PgTarget:
+class PgTarget(Record):
     """A PostgreSQL store: the server's URL, where the password comes from, and the local
     outbox file for writes made while the server is unreachable."""
 
+    _fields = ("url", "password_env", "outbox")
+
     url: StoreURL
-    password_env: str | None = None
-    outbox: Path | None = None
+    password_env: str | None
+    outbox: Path | None
     """The local outbox file; None puts it in the user's data folder, one file per server."""
+
+    def __init__(
+        self, url: StoreURL, password_env: str | None = None, outbox: Path | None = None
+    ) -> None:
+        self.__dict__.update(url=url, password_env=password_env, outbox=outbox)
 
     @property
     def location(self) -> str:
@@ -89,6 +95,8 @@ class PgTarget:
         """The outbox file: as configured, else `<data dir>/cockpit/outbox/<server>.db`."""
         if self.outbox is not None:
             return self.outbox
+        import hashlib  # only for a PostgreSQL store without a configured outbox
+
         from platformdirs import user_data_path
 
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]

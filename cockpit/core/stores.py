@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cockpit.core.presence import PresenceBoard
 from cockpit.core.store import Clock, EventStore, IncidentStore, utc_now
 from cockpit.core.store_target import PgTarget
 
 if TYPE_CHECKING:
     from cockpit.core.pg.presence import PgPresenceBoard
+    from cockpit.core.presence import PresenceBoard
 
 
 def open_store(
@@ -37,6 +37,8 @@ def open_board(
 ) -> PresenceBoard | PgPresenceBoard:
     """The presence board of a store: the SQLite file's table, or the PostgreSQL server's
     (timed by the server's clock there, so `clock` only applies to SQLite)."""
+    from cockpit.core.presence import PresenceBoard  # the TUI's; `note` needs only the store
+
     if isinstance(target, Path):
         return PresenceBoard(target, clock=clock, host=host, pid=pid)
     from cockpit.core.pg.presence import PgPresenceBoard

@@ -73,5 +73,17 @@ def format_ts(moment: datetime) -> str:
 
 
 def parse_ts(text: str) -> datetime:
-    """Inverse of `format_ts`."""
+    """Inverse of `format_ts`. Text of exactly the store's shape takes `fromisoformat` (a
+    hundred times faster than `strptime`, whose import alone costs start-up); anything else,
+    and any text `fromisoformat` refuses, gets `strptime`'s answer, so both accept the same."""
+    if (
+        len(text) == 27
+        and text.isascii()
+        and text[4] + text[7] + text[10] + text[13] + text[16] + text[19] + text[26] == "--T::.Z"
+        and text[20:26].isdigit()
+    ):
+        try:
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     return datetime.strptime(text, STORE_FORMAT).replace(tzinfo=UTC)

@@ -11,23 +11,38 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 
 from cockpit.core.incident import Kind, describe
+from cockpit.core.records import Record
 from cockpit.core.store import Event
 from cockpit.core.timefmt import hhmm, hhmm_z
 
 SEARCHES = Kind.SEARCH_RUN.value
 
 
-@dataclass(frozen=True)
-class TimelineRow:
+class TimelineRow(Record):
     """One row: an event, or a run of repeats of it (`first` .. `last`, `count` of them)."""
+
+    _fields = ("first", "last", "count", "key")
 
     first: Event
     last: Event
-    count: int = 1
-    key: tuple[str, ...] = ()
+    count: int
+    key: tuple[str, ...]
+
+    def __init__(
+        self,
+        first: Event,
+        last: Event,
+        count: int = 1,
+        key: tuple[str, ...] = (),
+    ) -> None:
+        self.__dict__.update(
+            first=first,
+            last=last,
+            count=count,
+            key=key,
+        )
 
     @property
     def kind(self) -> str:
@@ -62,7 +77,7 @@ def fold_repeats(
     for event in events:
         key = repeat_key(event, text_of)
         if rows and rows[-1].key == key:
-            rows[-1] = replace(rows[-1], last=event, count=rows[-1].count + 1)
+            rows[-1] = rows[-1].replace(last=event, count=rows[-1].count + 1)
         else:
             rows.append(TimelineRow(event, event, 1, key))
     return rows

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import events, on, work
@@ -32,7 +32,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
 from cockpit.core.config import Config, ConfigError, load_config_file
-from cockpit.core.discovery.model import Discovery
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -41,7 +40,6 @@ from cockpit.core.store import Clock, Event, EventStore, IncidentStore, Sharing,
 from cockpit.core.stores import open_store
 from cockpit.resources import data_dir
 from cockpit.tui.decisions import IncidentDecisions
-from cockpit.tui.help import HelpScreen, class_rows, help_markdown
 from cockpit.tui.keys import key_for
 from cockpit.tui.messages import (
     PROSE_KINDS,
@@ -57,6 +55,9 @@ from cockpit.tui.panes.slot import PaneSlot, PaneSpec
 from cockpit.tui.presence import PresenceBar
 from cockpit.tui.screens import ChoiceScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader, inject_toast
+
+if TYPE_CHECKING:
+    from cockpit.core.discovery.model import Discovery
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
 """DOM order of the panes: the wide layout's grid fills row by row (3 columns, 2 rows)."""
@@ -214,7 +215,7 @@ class StoreLink:
             if pending or self.had_pending:
                 self.had_pending = bool(pending)
                 base = self.last_seq
-                renumbered = [replace(e, seq=base + n) for n, e in enumerate(pending, start=1)]
+                renumbered = [e.replace(seq=base + n) for n, e in enumerate(pending, start=1)]
                 return Batch(self.confirmed + renumbered, replace=True)
             return Batch(shared)
 
@@ -286,10 +287,12 @@ class CockpitApp(IncidentDecisions):
     """The cockpit."""
 
     TITLE = "Cockpit"
-    CSS_PATH = [
-        data_dir("styles") / "cockpit.tcss",
-        *sorted(p for p in data_dir("styles").glob("*.tcss") if p.name != "cockpit.tcss"),
-    ]
+    CSS_PATH = [data_dir("styles") / "cockpit.tcss"]
+    PANE_CSS_PATH: ClassVar[list[Path]] = sorted(
+        p for p in data_dir("styles").glob("*.tcss") if p.name != "cockpit.tcss"
+    )
+    """The lazily mounted panes' sheets: parsed when the slots are filled, after the first
+    frame (parsing them first cost the first frame about 40 ms)."""
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     ENABLE_COMMAND_PALETTE = True
     ALLOW_IN_MAXIMIZED_VIEW = "IncidentHeader, CopyNotice, Footer"
@@ -559,12 +562,27 @@ class CockpitApp(IncidentDecisions):
         once discovery said what the panes read)."""
         if self.discovering:
             return
+        self._load_pane_styles()
         for slot in self.query(PaneSlot):
             slot.load()
         active = next((p for p in self.panes() if p.has_class("-active")), None)
         if active is not None and self.focused is None:
             self.call_after_refresh(self._focus_pane, active)
         self._check_keymap()
+
+    def _load_pane_styles(self) -> None:
+        """Add the panes' sheets (`PANE_CSS_PATH`) once, before the first pane is mounted.
+        After `CSS_PATH`'s, as when they were all read at start, so the same rules win."""
+        sheets = [
+            p for p in self.PANE_CSS_PATH if not self.stylesheet.has_source(os.path.abspath(p))
+        ]
+        if not sheets:
+            return
+        for sheet in sheets:
+            self.stylesheet.read(sheet)
+        self.stylesheet.parse()
+        for screen in self.screen_stack:
+            self.stylesheet.update(screen)
 
     def _check_keymap(self) -> None:
         """A `[keymap]` entry for a binding id that does not exist is a typo: say so."""
@@ -606,6 +624,7 @@ class CockpitApp(IncidentDecisions):
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
         if isinstance(pane, PaneSlot) and not self.discovering:
+            self._load_pane_styles()
             pane.load()  # a key pressed before the slots were filled
         self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
         self._focus_pane(pane)
@@ -1017,6 +1036,8 @@ class CockpitApp(IncidentDecisions):
             pane = next((p for p in self.panes() if p.has_class("-active")), None)
         inner = self.pane_content(pane.id) if pane is not None and pane.id else None
         prose = inner.HELP if inner is not None and inner.HELP else f"# Cockpit\n\n{APP_PROSE}"
+        from cockpit.tui.help import HelpScreen, help_markdown  # on `?`: not before the first frame
+
         markdown = help_markdown(self, inner, self.config.keymap, prose)
         self.push_screen(HelpScreen(markdown))
 
@@ -1024,6 +1045,8 @@ class CockpitApp(IncidentDecisions):
         """Every action by name, from the bindings: the app's, then each pane's. The help
         line shows the key the action has now (keymap applied); what does not apply now
         (`check_action`) is left out, as the footer dims it."""
+        from cockpit.tui.help import class_rows  # the palette opens after the first frame
+
         yield from super().get_system_commands(screen)
         keymap = self.config.keymap
         for row in class_rows(type(self), keymap, self):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cockpit.core.config import Config
@@ -62,7 +62,7 @@ def collect_errors(
         if hit.service is None:
             service_of[hit.source] = service  # the same for every line of a source
         elif hit.service != service:
-            hit = replace(hit, service=service)
+            hit = hit.replace(service=service)
         batch.append(hit)
         if len(batch) >= ADD_BATCH:
             index.add_many(batch)

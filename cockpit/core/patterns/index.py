@@ -178,8 +178,10 @@ class _Reader:
         """What a line reads as (its text cut to MAX_LINE_CHARS)."""
         if len(text) > MAX_LINE_CHARS:
             text = text[:MAX_LINE_CHARS]
+        raw = None
         if text.isascii():  # 20x faster than str.translate
-            skeleton = text.encode("ascii").translate(_ONES_ASCII).decode("ascii").rstrip()
+            raw = text.encode("ascii")
+            skeleton = raw.translate(_ONES_ASCII).decode("ascii").rstrip()
         else:
             skeleton = text.translate(_ONES).rstrip()
         lines = self._lines
@@ -187,8 +189,10 @@ class _Reader:
         if found is None:
             # Request and trace ids (long hex runs, UUIDs) as `1`s: every line that differs
             # only in them, and in digits, then reads the same (and is cached once).
-            skeleton = _long_ids(skeleton)
-            found = lines.get(skeleton)
+            normalized = _long_ids(skeleton, raw)
+            if normalized is not skeleton:
+                skeleton = normalized
+                found = lines.get(skeleton)
             if found is None:
                 found = self._read(skeleton)
                 if len(skeleton) <= _CACHED_CHARS:
@@ -242,11 +246,49 @@ host reads as a number: ids are what it holds): 16 hex characters or more, or a 
 _HEX_AS_ONES = bytes.maketrans(b"abcdef0123456789", b"1" * 16)
 _ONES_RUNS = re.compile(rb"1111111111111111+|11111111-1111-1111-1111-111111111111")
 _ONES_RUNS_8 = re.compile(rb"11111111+")
+_EIGHT = "1" * 8
+_SIXTEEN = "1" * 16
+_UUID_MIDDLE = "-1111-1111-1111-"
 
 
-def _long_ids(skeleton: str) -> str:
-    """`skeleton` with its long ids (`_LONG_IDS`, when they hold a digit) as `1`s."""
-    return _hex_ids(skeleton, _ONES_RUNS, _LONG_IDS)
+def _long_ids(skeleton: str, raw: bytes | None = None) -> str:
+    """`skeleton` with its long ids (`_LONG_IDS`, when they hold a digit) as `1`s. Returns
+    `skeleton` itself when nothing changed. `raw`: the line's ASCII bytes, when at hand."""
+    if raw is None:
+        if not skeleton.isascii():
+            return _hex_ids(skeleton, _ONES_RUNS, _LONG_IDS)
+        raw = skeleton.encode("ascii")
+    hexed = raw.translate(_HEX_AS_ONES).decode("ascii")
+    if _UUID_MIDDLE in hexed:
+        return _hex_ids(skeleton, _ONES_RUNS, _LONG_IDS)
+    # No UUID: what `_ONES_RUNS` finds is every run of sixteen `1`s or more, whole (runs
+    # are maximal: their neighbours are no hex digits). Found with `str.find`, faster than
+    # a regex scan of a text full of `1`s (a, c, e are frequent letters). (A str: `in` a
+    # bytes first tries its argument as an int, raising and clearing a TypeError each time.)
+    find = hexed.find
+    start = find(_SIXTEEN)
+    if start < 0:
+        return skeleton
+    pieces: list[str] = []
+    last = 0
+    size = len(skeleton)
+    while start >= 0:
+        end = start + 16
+        while end < size and hexed[end] == "1":
+            end += 1
+        alone = not (start and skeleton[start - 1].isalnum()) and not (
+            end < size and skeleton[end].isalnum()
+        )
+        # Not part of a longer word, and with a digit and a letter (all digits read alike
+        # already; no digit: a word).
+        if alone and 0 < skeleton.count("1", start, end) < end - start:
+            pieces += (skeleton[last:start], "1" * (end - start))
+            last = end
+        start = find(_SIXTEEN, end)
+    if not pieces:
+        return skeleton
+    pieces.append(skeleton[last:])
+    return "".join(pieces)
 
 
 def _hex_ids(skeleton: str, runs: re.Pattern[bytes], pattern: re.Pattern[str]) -> str:
@@ -256,10 +298,13 @@ def _hex_ids(skeleton: str, runs: re.Pattern[bytes], pattern: re.Pattern[str]) -
     if not skeleton.isascii():
         replaced = pattern.sub(_ones, skeleton)
         return skeleton if replaced == skeleton else replaced
+    hexed = skeleton.encode("ascii").translate(_HEX_AS_ONES)
+    if _EIGHT not in hexed.decode("ascii"):  # what `runs` finds starts with eight `1`s
+        return skeleton  # (a str: `in` a bytes tries an int first, raising inside)
     pieces: list[str] = []
     last = 0
     size = len(skeleton)
-    for found in runs.finditer(skeleton.encode("ascii").translate(_HEX_AS_ONES)):
+    for found in runs.finditer(hexed):
         start, end = found.span()
         if (start and skeleton[start - 1].isalnum()) or (end < size and skeleton[end].isalnum()):
             continue
@@ -593,6 +638,10 @@ class PatternIndex:
         service_of = self.service_of
         keep_members = self.keep_members
         mark = self._mark_t
+        # Lines come in runs with the same time (a second's lines): an equal time is read
+        # from the one before (comparing is much cheaper than `datetime.timestamp`).
+        previous: datetime | None = None
+        previous_t = 0.0
         for hit in hits:
             self.total += 1
             text = hit.text
@@ -614,7 +663,11 @@ class PatternIndex:
             stats.count += 1
             ts = hit.ts
             if ts is not None:
-                t = ts.timestamp()
+                if ts == previous:
+                    t = previous_t
+                else:
+                    t = previous_t = ts.timestamp()
+                    previous = ts
                 if t < stats.first_t:
                     stats.first, stats.first_t = ts, t
                 if t > stats.last_t:

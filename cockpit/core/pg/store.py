@@ -20,7 +20,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -336,11 +335,11 @@ class PostgresStore:
                 else:
                     # Known locally, so a write to it still works if the server goes away.
                     self.outbox.mirror_incidents([record])
-                    self.outbox.mirror_events([replace(event, seq=seq)])
+                    self.outbox.mirror_events([event.replace(seq=seq)])
                     return record
             body = {"incident": record_to_json(record), "event": event_to_json(event)}
             self.outbox.add("incident", f"incident:{record.id}", record.id, body)
-            return replace(record, pending=True)
+            return record.replace(pending=True)
 
     def close_incident(self, incident_id: str) -> None:
         """Mark an incident closed: an INSERT into `incident_closures` (the first one counts)."""
@@ -378,8 +377,7 @@ class PostgresStore:
         closures = closed_at_of(entries)
         titles = _pending_titles(entries)
         records = [
-            replace(
-                r,
+            r.replace(
                 closed_at=r.closed_at or closures.get(r.id),
                 title=titles.get(r.id, r.title),
             )
@@ -425,7 +423,7 @@ class PostgresStore:
                 try:
                     seq = self._server(lambda conn: _insert_events(conn, [event]))[0]
                     self._max_seq_seen = max(self._max_seq_seen, seq)
-                    shared = replace(event, seq=seq)
+                    shared = event.replace(seq=seq)
                     self.outbox.mirror_events([shared])
                     return shared
                 except Unreachable:
@@ -439,7 +437,7 @@ class PostgresStore:
             self.outbox.add("event", f"event:{event.id}", incident_id, event_to_json(event))
             pending = self.events(incident_id)
             seq = next((e.seq for e in pending if e.id == event.id), 0)
-            return replace(event, seq=seq, pending=True)
+            return event.replace(seq=seq, pending=True)
 
     def events(self, incident_id: str, *, after_seq: int = 0) -> list[Event]:
         """The incident's shared events after `after_seq` in commit order, then its writes
@@ -459,7 +457,7 @@ class PostgresStore:
         mirrored = self.outbox.mirrored_events(incident_id, base)
         base = max([base, *(e.seq for e in mirrored)])
         pending = [e for e in waiting if e.id not in seen]
-        return shared + [replace(e, seq=base + n) for n, e in enumerate(pending, start=1)]
+        return shared + [e.replace(seq=base + n) for n, e in enumerate(pending, start=1)]
 
     # -- redaction salt ------------------------------------------------------------------------
 
@@ -763,7 +761,7 @@ def _import(conn: psycopg.Connection[Any], dump: StoreDump) -> ImportCounts:
         for record in dump.incidents:
             if record.id not in known:
                 title = opened_titles.get(record.id, record.title)
-                _insert_record(conn, replace(record, title=title))
+                _insert_record(conn, record.replace(title=title))
                 incidents_added += 1
             if record.closed_at is not None:
                 conn.execute(

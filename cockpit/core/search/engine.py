@@ -16,17 +16,19 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cockpit.core.config import Config, FileSource
+from cockpit.core.records import Record
 from cockpit.core.search.files import Engine, FileLogSource
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
-from cockpit.core.search.pool import scan_pool
+from cockpit.core.search.pool import tune_gil
 from cockpit.core.timefmt import floor_minute
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 DEFAULT_MAX_HITS = 5000
 """Hits kept (the newest, by timestamp) when the caller does not say."""
@@ -45,31 +47,67 @@ REMOTE_SOURCES: dict[str, tuple[str, str]] = {
 _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class HitsFound:
+class HitsFound(Record):
     """A batch of hits, in the order they were found."""
 
+    _fields = ("hits", "dropped")
+
     hits: tuple[Hit, ...]
-    dropped: int = 0
+    dropped: int
     """Hits not streamed because the caller asked for a lossy stream and fell behind."""
 
+    def __init__(
+        self,
+        hits: tuple[Hit, ...],
+        dropped: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            hits=hits,
+            dropped=dropped,
+        )
 
-@dataclass(frozen=True)
-class StatusChanged:
+
+class StatusChanged(Record):
     """The sources whose status changed since the last event."""
+
+    _fields = ("statuses",)
 
     statuses: tuple[SourceStatus, ...]
 
+    def __init__(
+        self,
+        statuses: tuple[SourceStatus, ...],
+    ) -> None:
+        self.__dict__.update(
+            statuses=statuses,
+        )
 
-@dataclass
-class SearchResult:
+
+class SearchResult(Record):
     """The end of a search."""
+
+    _fields = ("statuses", "hits", "elapsed", "cancelled")
+    _mutable = True
 
     statuses: dict[str, SourceStatus]
     hits: list[Hit]
     """The newest `max_hits` hits, oldest first."""
     elapsed: float
-    cancelled: bool = False
+    cancelled: bool
+
+    def __init__(
+        self,
+        statuses: dict[str, SourceStatus],
+        hits: list[Hit],
+        elapsed: float,
+        cancelled: bool = False,
+    ) -> None:
+        self.__dict__.update(
+            statuses=statuses,
+            hits=hits,
+            elapsed=elapsed,
+            cancelled=cancelled,
+        )
 
     @property
     def total(self) -> int:
@@ -82,11 +120,20 @@ class SearchResult:
         return [s.error for s in self.statuses.values() if s.error]
 
 
-@dataclass(frozen=True)
-class SearchFinished:
+class SearchFinished(Record):
     """The last event of a search."""
 
+    _fields = ("result",)
+
     result: SearchResult
+
+    def __init__(
+        self,
+        result: SearchResult,
+    ) -> None:
+        self.__dict__.update(
+            result=result,
+        )
 
 
 SearchEvent = HitsFound | StatusChanged | SearchFinished
@@ -110,6 +157,9 @@ def make_sources(config: Config, *, engine: Engine = "auto") -> list[Source]:
     A remote source whose module is missing or whose constructor fails becomes a source that
     reports that error when searched, instead of breaking the others.
     """
+    # Not at module level: `cockpit search PATH` needs no config, and config.py loads pydantic.
+    from cockpit.core.config import FileSource
+
     sources: list[Source] = []
     for cfg in config.sources:
         if isinstance(cfg, FileSource):
@@ -149,14 +199,34 @@ def adhoc_sources(
     ]
 
 
-@dataclass
-class _SourceProgress:
+class _SourceProgress(Record):
+    _fields = ("name", "state", "count", "error", "warnings", "suppressed_warnings")
+    _mutable = True
+
     name: str
-    state: SourceState = SourceState.PENDING
-    count: int = 0
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    suppressed_warnings: int = 0
+    state: SourceState
+    count: int
+    error: str | None
+    warnings: list[str]
+    suppressed_warnings: int
+
+    def __init__(
+        self,
+        name: str,
+        state: SourceState = SourceState.PENDING,
+        count: int = 0,
+        error: str | None = None,
+        warnings: list[str] | None = None,
+        suppressed_warnings: int = 0,
+    ) -> None:
+        self.__dict__.update(
+            name=name,
+            state=state,
+            count=count,
+            error=error,
+            warnings=[] if warnings is None else warnings,
+            suppressed_warnings=suppressed_warnings,
+        )
 
     def status(self) -> SourceStatus:
         warnings = tuple(self.warnings)
@@ -362,7 +432,7 @@ def stream_search(
     searched. Raises PatternError for an invalid regex (on the first `next`).
     """
     validate(query)
-    scan_pool()  # made (once) before any source thread starts: that also tunes the GIL
+    tune_gil()  # before any source thread starts; the scan pool itself is made on first use
     cancel = cancel or threading.Event()
     selected = [
         s
@@ -462,7 +532,7 @@ def minute_counts(
     (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
     if services is not None:
-        query = replace(query, services=frozenset(services))
+        query = query.replace(services=frozenset(services))
     validate(query)
     chosen = list(sources) if sources is not None else make_sources(config)
     selected = [

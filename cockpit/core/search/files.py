@@ -27,12 +27,11 @@ import stat
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from cockpit.core.config import FileSource
+from cockpit.core.records import Record
 from cockpit.core.search.blocks import (
     _BlockTimestamps,
     _count_run,
@@ -62,6 +61,9 @@ from cockpit.core.search.textlog import (
     looks_binary,
 )
 from cockpit.core.search.timestamps import parse_timestamp_bytes
+
+if TYPE_CHECKING:
+    from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config
 
 Engine = Literal["auto", "rg", "inprocess"]
 
@@ -124,14 +126,28 @@ class _HitBatcher:
         self._batch = []
 
 
-@dataclass
-class _Plan:
+class _Plan(Record):
     """What to do with the files of one search."""
+
+    _fields = ("rg_files", "rg_filtered", "inprocess_files")
+    _mutable = True
 
     rg_files: list[Path]
     rg_filtered: list[Path]
     """Plain files searched by rg whose lines need the time filter."""
     inprocess_files: list[Path]
+
+    def __init__(
+        self,
+        rg_files: list[Path],
+        rg_filtered: list[Path],
+        inprocess_files: list[Path],
+    ) -> None:
+        self.__dict__.update(
+            rg_files=rg_files,
+            rg_filtered=rg_filtered,
+            inprocess_files=inprocess_files,
+        )
 
 
 class FileLogSource:
@@ -760,18 +776,42 @@ class _IgnoreSink:
             self.problems.append(message)
 
 
-@dataclass
-class _Verdict:
+class _Verdict(Record):
+    _fields = ("filtered", "warning")
+    _mutable = True
+
     filtered: bool
     """The file's lines need the time filter (it straddles the window or lacks timestamps)."""
-    warning: str | None = None
+    warning: str | None
     """Said once about a file that is searched all the same (NUL bytes in a text log)."""
 
+    def __init__(
+        self,
+        filtered: bool,
+        warning: str | None = None,
+    ) -> None:
+        self.__dict__.update(
+            filtered=filtered,
+            warning=warning,
+        )
 
-@dataclass
-class _Skip:
-    error: str | None = None
-    warning: str | None = None
+
+class _Skip(Record):
+    _fields = ("error", "warning")
+    _mutable = True
+
+    error: str | None
+    warning: str | None
+
+    def __init__(
+        self,
+        error: str | None = None,
+        warning: str | None = None,
+    ) -> None:
+        self.__dict__.update(
+            error=error,
+            warning=warning,
+        )
 
 
 class _FileFailure(Exception):

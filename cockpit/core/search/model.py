@@ -3,38 +3,77 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from cockpit.core.records import Record
 
-@dataclass(frozen=True)
-class Query:
+
+class Query(Record):
     """One search, as the engine and every source receive it."""
 
+    _fields = ("pattern", "regex", "ignore_case", "since", "until", "services")
+
     pattern: str
-    regex: bool = False
+    regex: bool
     """False: `pattern` is a literal string."""
-    ignore_case: bool = False
-    since: datetime | None = None
+    ignore_case: bool
+    since: datetime | None
     """Inclusive lower bound on a line's timestamp (UTC); None: no bound."""
-    until: datetime | None = None
+    until: datetime | None
     """Exclusive upper bound on a line's timestamp (UTC); None: no bound."""
-    services: frozenset[str] | None = None
+    services: frozenset[str] | None
     """Only sources of these services; None: all."""
 
+    def __init__(
+        self,
+        pattern: str,
+        regex: bool = False,
+        ignore_case: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        services: frozenset[str] | None = None,
+    ) -> None:
+        self.__dict__.update(
+            pattern=pattern,
+            regex=regex,
+            ignore_case=ignore_case,
+            since=since,
+            until=until,
+            services=services,
+        )
 
-@dataclass(frozen=True)
-class Hit:
+
+class Hit(Record):
     """One matching line. `text` is raw outside text: sanitize before display."""
+
+    _fields = ("source", "text", "service", "file", "line_no", "ts")
 
     source: str
     text: str
-    service: str | None = None
-    file: str | None = None
-    line_no: int | None = None
-    ts: datetime | None = None
+    service: str | None
+    file: str | None
+    line_no: int | None
+    ts: datetime | None
+
+    def __init__(
+        self,
+        source: str,
+        text: str,
+        service: str | None = None,
+        file: str | None = None,
+        line_no: int | None = None,
+        ts: datetime | None = None,
+    ) -> None:
+        self.__dict__.update(
+            source=source,
+            text=text,
+            service=service,
+            file=file,
+            line_no=line_no,
+            ts=ts,
+        )
 
 
 class SourceState(StrEnum):
@@ -44,18 +83,35 @@ class SourceState(StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class SourceStatus:
+class SourceStatus(Record):
     """Live progress of one source within one search."""
+
+    _fields = ("source", "state", "count", "error", "warnings")
 
     source: str
     state: SourceState
-    count: int = 0
+    count: int
     """Exact number of matching lines so far (never capped)."""
-    error: str | None = None
+    error: str | None
     """One line naming the source and what went wrong."""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
     """Non-fatal notes: a skipped binary file, a truncated .gz (named)."""
+
+    def __init__(
+        self,
+        source: str,
+        state: SourceState,
+        count: int = 0,
+        error: str | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self.__dict__.update(
+            source=source,
+            state=state,
+            count=count,
+            error=error,
+            warnings=warnings,
+        )
 
 
 class SourceError(Exception):

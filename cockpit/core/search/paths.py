@@ -10,10 +10,10 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cockpit.core.records import Record
 from cockpit.core.search.blocks import _first_timestamp
 
 
@@ -48,13 +48,27 @@ def _describe_type(mode: int) -> str:
     return "not a regular file"
 
 
-@dataclass
-class FileList:
+class FileList(Record):
     """The files a source will search, and what was wrong with the rest."""
+
+    _fields = ("files", "errors", "warnings")
+    _mutable = True
 
     files: list[Path]
     errors: list[str]
     warnings: list[str]
+
+    def __init__(
+        self,
+        files: list[Path],
+        errors: list[str],
+        warnings: list[str],
+    ) -> None:
+        self.__dict__.update(
+            files=files,
+            errors=errors,
+            warnings=warnings,
+        )
 
 
 def expand_paths(patterns: Iterable[str], base_dir: Path, *, explicit: bool = False) -> FileList:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 SCAN_THREADS = 2
 """In-process scans run on one shared pool of this many threads (one per core), whatever the
@@ -23,13 +26,23 @@ _scan_pool: ThreadPoolExecutor | None = None
 _scan_pool_lock = threading.Lock()
 
 
+def tune_gil() -> None:
+    """Shorten the GIL switch interval to `SWITCH_INTERVAL` for the rest of the process (once
+    a search starts, before any source thread does)."""
+    if sys.getswitchinterval() > SWITCH_INTERVAL:
+        sys.setswitchinterval(SWITCH_INTERVAL)  # the UI thread gets the GIL back sooner
+
+
 def scan_pool() -> ThreadPoolExecutor:
     """The shared pool that runs in-process scans (created on first use, which also shortens
     the GIL switch interval to `SWITCH_INTERVAL` for the rest of the process)."""
     global _scan_pool
     with _scan_pool_lock:
         if _scan_pool is None:
-            if sys.getswitchinterval() > SWITCH_INTERVAL:
-                sys.setswitchinterval(SWITCH_INTERVAL)  # the UI thread gets the GIL back sooner
+            # Imported here: concurrent.futures loads logging, and `search PATH` over plain
+            # files (rg's) never needs the pool.
+            from concurrent.futures import ThreadPoolExecutor
+
+            tune_gil()
             _scan_pool = ThreadPoolExecutor(SCAN_THREADS, thread_name_prefix="cockpit-scan")
         return _scan_pool
