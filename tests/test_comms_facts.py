@@ -297,3 +297,36 @@ def test_the_share_is_per_service_never_blended(tmp_path: Path) -> None:
     assert "about 30% of checkout requests have been failing" in customer_email(facts)
     # The deploy the top rollback candidate suspects, for the postmortem's timeline.
     assert log_facts.suspect == SuspectDeploy("checkout", "f6a4896", "luis.ortega", at("14:29:12"))
+
+
+def test_each_service_is_counted_with_its_own_health_patterns(tmp_path: Path) -> None:
+    """A service with `[services.health]` patterns is counted with them; every other service
+    the logs name, with `[health]`'s (one not listed in [[services]] included)."""
+    from cockpit.core.signals import read_signals
+
+    write_logs(tmp_path)
+    lines = []
+    for minute in range(40):
+        moment = at("14:00:00") + timedelta(minutes=minute)
+        for index in range(10):
+            code = 500 if minute >= 25 and index < 4 else 200
+            stamp = (moment + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            lines.append(f'{{"time": "{stamp}", "route": "/pay", "code": {code}}}')
+    (tmp_path / "payments.log").write_text("\n".join(lines) + "\n")
+    with (tmp_path / "cockpit.toml").open("a") as toml:
+        toml.write(
+            '[[sources]]\nkind = "files"\nname = "payments"\nservice = "payments"\n'
+            'paths = ["payments.log"]\n'
+            '[[services]]\nname = "payments"\n[services.health]\n'
+            "request_pattern = '\"code\": \\d{3}'\nerror_pattern = '\"code\": 5\\d\\d'\n"
+        )
+    config = load_config_file(tmp_path / "cockpit.toml")
+    signals = read_signals(config, at("14:00:00"), at("14:40:00"), suspect=False)
+    assert signals.counted and signals.notes == []
+    # [health]'s patterns never match payments' lines: its own do.
+    assert sum(signals.requests["payments"].values()) == 400
+    assert sum(signals.errors["payments"].values()) == 15 * 4
+    assert sum(signals.requests["checkout"].values()) == 800
+    assert sum(signals.errors["checkout"].values()) == 9 * 6
+    assert set(signals.bursts) == {"checkout", "payments"}
+    assert signals.bursts["payments"].onset == at("14:25:00")

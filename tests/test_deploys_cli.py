@@ -193,24 +193,40 @@ def test_rollback_for_an_unknown_service_fails_with_one_line(demo_config, capsys
 
 
 def test_rollback_for_one_service_prints_only_its_analysis(demo_config, capsys):
-    """`--service inventory` on a checkout incident: no checkout analysis, one line saying
-    where inventory's deploy is a candidate (issue 12, polish)."""
+    """`--service inventory` on a checkout incident: no checkout analysis, and a first line
+    saying inventory has no error burst of its own (issue 12, polish)."""
     path, truth = demo_config
-    assert main(["--config", str(path), "rollback"]) == 0
-    everything = capsys.readouterr().out
-    candidate = f" for {truth.bad_service}'s errors"
-    other = next(
-        line.split(". roll back ", 1)[1].split(" to ", 1)[0]
-        for line in everything.splitlines()
-        if ". roll back " in line and f"roll back {truth.bad_service} " not in line
-    )
-    assert main(["--config", str(path), "rollback", "--service", other]) == 0
+    assert main(["--config", str(path), "rollback", "--service", "inventory"]) == 0
     out = capsys.readouterr().out
     assert f"{truth.bad_service}: error burst" not in out
     assert f"roll back {truth.bad_service} to" not in out
-    assert out.startswith(f"{other}: no error burst of its own")
-    assert f"note: {other}'s deploy " in out and candidate in out
+    assert out.startswith("inventory: no error burst of its own")
     assert out.rstrip().endswith("A human checks and runs them.")
-    assert main(["--config", str(path), "rollback", "--service", other, "--json"]) == 0
+
+
+def test_a_service_whose_deploy_is_a_candidate_elsewhere_says_so(demo_config, capsys, monkeypatch):
+    """`--service payments` when payments' deploy is the candidate for orders-api's errors:
+    orders-api's analysis is left out, one note says where payments' deploy stands."""
+    import cockpit.core.deploys as deploys_package
+    from cockpit.core.deploys.model import DeployListing
+    from cockpit.core.deploys.rollback import rank_candidates
+    from tests.test_rollback_evidence import NOW, dependency_world
+
+    path, _truth = demo_config
+    deploys, series, config, bad, _before = dependency_world(declared=True)
+
+    def analyse(_config: object, *, now: datetime, service: str | None = None) -> object:
+        report = rank_candidates(deploys, series, config, now=NOW)
+        return DeployListing(deploys=deploys), report
+
+    monkeypatch.setattr(deploys_package, "analyse_rollback", analyse)
+    candidate = " for orders-api's errors"
+    assert main(["--config", str(path), "rollback", "--service", "payments"]) == 0
+    out = capsys.readouterr().out
+    assert "orders-api: error burst" not in out and "roll back payments to" not in out
+    assert out.startswith("payments: no error burst of its own")
+    assert f"note: payments's deploy {bad.label} is candidate 1{candidate}" in out
+    assert out.rstrip().endswith("A human checks and runs them.")
+    assert main(["--config", str(path), "rollback", "--service", "payments", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["analyses"] == [] and candidate in data["candidate_elsewhere"][0]

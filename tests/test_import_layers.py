@@ -42,7 +42,7 @@ def test_the_floors_are_the_documented_order_and_one_import_runs_up() -> None:
     config = tomllib.loads((PROJECT / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
     layers = [layer.split(" | ") for layer in contracts["floors"]["layers"]]
-    order = ["drills", "review", "comms", "ai", "signals", "deploys", "search"]
+    order = ["drills", "review", "comms", "ai", "signals", "deploys", "patterns", "search"]
     assert [layer[0] for layer in layers[: len(order)]] == [f"cockpit.core.{n}" for n in order]
 
     def floor(module: str) -> int | None:

@@ -183,3 +183,17 @@ async def test_the_comms_pane_shows_the_recovery_from_the_data_unverified(tmp_pa
         words = flowing_text(app)
         assert "Recovered 14:37 UTC from logs: errors back under the threshold" in words
         assert "UNVERIFIED: no human has verified recovery yet" in words
+
+
+def test_a_chronically_noisy_service_recovers_to_its_usual_level() -> None:
+    """Recovery is judged against the burst's own bar (the effect floors: the threshold, and
+    the jump over the service's usual ratio), not a fixed ratio: a service that always has one
+    error a minute in 60 requests (1.7%) recovers when it is back there."""
+    health = HealthConfig()
+    minutes = [at("12:00:00") + timedelta(minutes=n) for n in range(180)]
+    requests = {m: 60 for m in minutes}
+    errors = {m: 18 if 151 <= n < 161 else 1 for n, m in enumerate(minutes)}
+    series = series_from_counts("checkout", requests, errors)
+    burst = find_burst(series, health)
+    assert burst is not None and burst.usual > health.error_ratio_threshold
+    assert find_recovery(series, burst, health) == at("14:41:00")

@@ -24,16 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_report(report: RollbackReport) -> list[str]:
     """The report as text lines; outside text (versions, actors, subjects) made visible-safe."""
-    from cockpit.core.deploys.rollback import pct
+    from cockpit.core.deploys.rollback import NO_CORRELATION, pct
     from cockpit.core.sanitize import visible
     from cockpit.core.timefmt import hhmm
 
     lines: list[str] = []
     for analysis in report.analyses:
         burst = analysis.burst
+        ended = f", over since {hhmm(burst.ended_at)} UTC" if burst.ended_at else ""
         lines.append(
             f"{analysis.service}: error burst from {hhmm(burst.onset)} UTC "
-            f"({pct(burst.baseline)} -> {pct(burst.peak)}, from {burst.source})"
+            f"({pct(burst.baseline)} -> {pct(burst.peak)}, from {burst.source}{ended}; "
+            f"{burst.strength})"
         )
         if analysis.last_good is not None:
             good = analysis.last_good
@@ -43,8 +45,12 @@ def format_report(report: RollbackReport) -> list[str]:
             )
         if analysis.recovery:
             lines.append(f"  recovered: {visible(analysis.recovery, 300)}")
-        if not analysis.correlated:
-            lines.append(f"  {analysis.summary.split('; ')[-1]}")
+        if burst.ended_at is not None and analysis.recovered_by is None:
+            lines.append("  over on its own: nothing to roll back")
+        elif not analysis.correlated and not analysis.recovery:
+            lines.append(f"  {NO_CORRELATION}")
+            if analysis.checked:
+                lines.append(f"  checked: {visible('; '.join(analysis.checked), 400)}")
         for rank, candidate in enumerate(analysis.candidates, start=1):
             target = candidate.target
             goal = (
@@ -53,9 +59,9 @@ def format_report(report: RollbackReport) -> list[str]:
                 if target
                 else f"no earlier {candidate.service} deploy to roll back to"
             )
-            flag = "" if candidate.correlated else "  [weak: not correlated]"
+            flag = "" if candidate.correlated or analysis.ended else "  [weak: not correlated]"
             if candidate.applied is not None:
-                flag += "  [done: already rolled back]"
+                flag = "  [done: already rolled back]"
             lines.append(f"  {rank}. {goal}  score {candidate.score:.2f}{flag}")
             lines.append(f"     why: {visible(candidate.explanation, 400)}")
             lines.append(f"     score: {candidate.parts.describe()}")

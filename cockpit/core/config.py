@@ -363,6 +363,80 @@ class RollbackTemplates(_Model):
         return custom
 
 
+def _check_health_regex(pattern: str | None, info: ValidationInfo) -> str | None:
+    """The check the health reader's search runs (rg's own), but at load, naming the key. The
+    rg found on PATH (or RE2 without it) decides, so the verdict belongs to this host."""
+    if pattern is None:
+        return None
+    _consults_host(info)
+    from cockpit.core.search.matcher import PatternError, validate
+    from cockpit.core.search.model import Query
+
+    try:
+        validate(Query(pattern, regex=True))
+    except PatternError as exc:
+        raise ValueError(str(exc)) from None
+    return pattern
+
+
+def _check_label_regex(pattern: str | None, info: ValidationInfo) -> str | None:
+    """A version or upstream regex: valid RE2 with a capture group (the label)."""
+    if pattern is None:
+        return None
+    _check_health_regex(pattern, info)
+    import re2
+
+    if re2.compile(pattern).groups == 0:
+        raise ValueError("expected a capture group around the label, e.g. 'version=(\\S+)'")
+    return pattern
+
+
+class LabelFields(_Model):
+    """Where log lines name the version that served them and the service they called."""
+
+    version_field: str | None = None
+    """JSON key (dotted for nested or ECS keys: `service.version`) or logfmt key whose value
+    names the version, pod or canary track that served a request line; the health of a
+    deploy is then split by it (a canary's own error ratio, beside the rest)."""
+    version_pattern: str | None = None
+    """And/or a regex whose first group (or the group named `version`) is that label (tried
+    first; the field where it finds nothing), e.g.
+    `upstream_addr=(\\S+)` (nginx: the pod) or ` be_\\w+/(\\S+) ` (HAProxy: the server)."""
+    upstream_field: str | None = None
+    """JSON or logfmt key naming the service a request went to (`upstream_cluster`)."""
+    upstream_pattern: str | None = None
+    """And/or a regex whose first group (or group `upstream`) names it (tried first), e.g.
+    `proxy_host=(\\S+)` (nginx), `outbound\\|\\d+\\|\\|([\\w.-]+)` (Envoy/Istio):
+    caller -> callee pairs are learned from it."""
+
+    @field_validator("version_pattern", "upstream_pattern")
+    @classmethod
+    def _label_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        return _check_label_regex(pattern, info)
+
+    @field_validator("version_field", "upstream_field")
+    @classmethod
+    def _field_name(cls, name: str | None) -> str | None:
+        if name is not None and (not name.strip() or not name.isprintable() or " " in name):
+            raise ValueError("expected a key name such as 'version' or 'service.version'")
+        return name
+
+
+class ServiceHealth(LabelFields):
+    """Per-service health patterns (`[services.health]`), for services whose logs differ;
+    unset keys come from `[health]`."""
+
+    request_pattern: str | None = None
+    """Regex marking one of this service's log lines as a request."""
+    error_pattern: str | None = None
+    """Regex marking one of this service's request lines as failed."""
+
+    @field_validator("request_pattern", "error_pattern")
+    @classmethod
+    def _valid_regex(cls, pattern: str | None, info: ValidationInfo) -> str | None:
+        return _check_health_regex(pattern, info)
+
+
 class ServiceConfig(_Model):
     """One service: where its deploys come from and how it is rolled back."""
 
@@ -373,6 +447,10 @@ class ServiceConfig(_Model):
     diff lists only the commits and files that touch them (`f` shows the whole range)."""
     deploys: DeploySource = DeploySource()
     rollback: RollbackTemplates = RollbackTemplates()
+    depends_on: list[str] = []
+    """Services this one calls: a deploy of one of them is a suspect when this one fails."""
+    health: ServiceHealth = ServiceHealth()
+    """This service's own health patterns and label fields, over `[health]`'s."""
 
     @field_validator("paths")
     @classmethod
@@ -448,15 +526,17 @@ _WEEK_MINUTES = 7 * 24 * 60
 _DAY_SECONDS = 24 * 60 * 60
 
 
-class HealthConfig(_Model):
-    """How a deploy is judged healthy or unhealthy."""
+class HealthConfig(LabelFields):
+    """How a service's health is read and a deploy judged healthy or unhealthy."""
 
     window_minutes: int = 10
     """Minutes compared before and after each deploy."""
-    error_ratio_threshold: float = 0.05
-    """A deploy is unhealthy when the error ratio after it is above this..."""
-    error_ratio_jump: float = 5.0
-    """...and it jumped by at least this factor over the window before it (both must hold)."""
+    error_ratio_threshold: float = Field(default=0.005, ge=0, le=1)
+    """Effect floor: a rise is a burst only if its error ratio reaches this (or, where lines
+    carry a version, one version's does). Significance decides the rest; the floors matter at
+    high traffic, where almost any change is significant."""
+    error_ratio_jump: float = Field(default=2.0, ge=1)
+    """Effect floor: ...and at least this many times the service's usual error ratio."""
     request_pattern: str = r'(?:\bstatus=|"status":)\d{3}\b|" \d{3} \d+ "'
     """Regex that marks a log line as one request when health comes from logs (the denominator
     of the per-minute error ratio). The default matches `status=200` (logfmt, key=value),
@@ -487,16 +567,7 @@ class HealthConfig(_Model):
     @field_validator("request_pattern", "error_pattern")
     @classmethod
     def _valid_regex(cls, pattern: str, info: ValidationInfo) -> str:
-        # The check the search runs (rg's own), but at load, naming the key. The rg found on
-        # PATH (or RE2 without it) decides, so the verdict belongs to this host.
-        _consults_host(info)
-        from cockpit.core.search.matcher import PatternError, validate
-        from cockpit.core.search.model import Query
-
-        try:
-            validate(Query(pattern, regex=True))
-        except PatternError as exc:
-            raise ValueError(str(exc)) from None
+        _check_health_regex(pattern, info)
         return pattern
 
 
@@ -567,6 +638,21 @@ class Config(_Model):
 
     source_path: ConfigPath | None = None
     """The file this config was loaded from (set by the loader, not a config key)."""
+
+    @field_validator("services")
+    @classmethod
+    def _known_dependencies(cls, services: list[ServiceConfig]) -> list[ServiceConfig]:
+        names = [s.name for s in services]
+        for index, service in enumerate(services):
+            for other in service.depends_on:
+                if other == service.name:
+                    raise ValueError(f"services[{index}].depends_on: {other!r} is itself")
+                if other not in names:
+                    raise ValueError(
+                        f"services[{index}].depends_on names {other!r}, which is not a "
+                        f"[[services]] name (known: {', '.join(names)})"
+                    )
+        return services
 
     @field_validator("sources")
     @classmethod

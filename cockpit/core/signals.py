@@ -22,6 +22,7 @@ from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, local_sources_onl
 from cockpit.core.deploys.health import (
     Burst,
     HealthSeries,
+    count_lines,
     find_burst,
     find_recovery,
     series_from_counts,
@@ -86,9 +87,9 @@ class Signals:
     since: datetime
     until: datetime
     errors: dict[str, Counter[datetime]] = field(default_factory=dict)
-    """Error lines (`health.error_pattern`) per service per minute."""
+    """Error lines (`health.error_pattern`, or the service's own) per service per minute."""
     requests: dict[str, Counter[datetime]] = field(default_factory=dict)
-    """Request lines (`health.request_pattern`) per service per minute."""
+    """Request lines (`health.request_pattern`, or the service's own) per service per minute."""
     series: dict[str, HealthSeries] = field(default_factory=dict)
     """Per-service health from those counts, for every service that logged errors."""
     bursts: dict[str, Burst] = field(default_factory=dict)
@@ -120,14 +121,15 @@ def read_signals(
     """Read the incident's signals between `since` and `until`. Never raises for bad data.
 
     By default error and request lines are counted per service per minute (the engine's fast
-    counting path), each service's health series and burst found, and, when a service has a
-    burst, the suspect deploy ranked from local deploys. `health=False` reads errors only.
+    counting path; each service with its own `[services.health]` patterns, else `[health]`'s),
+    each service's health series and burst found, and, when a service has a burst, the suspect
+    deploy ranked from local deploys. `health=False` reads errors only.
     With `on_error_line`, the error lines are streamed instead (every one with its service, in
     no particular order, from the calling thread) so a caller can group them (the AI's error
     evidence), and the per-minute error counts come from that same pass. `sources` and
-    `error_pattern` override the configured sources and `health.error_pattern`. Counting
-    failures become
-    notes (`counted` stays False); a streamed read raises PatternError for a bad pattern.
+    `error_pattern` override the configured sources and the health patterns' error pattern.
+    Counting failures become notes (`counted` stays False); a streamed read raises
+    PatternError for a bad pattern.
     """
     signals = Signals(since, until)
     if sources is None and not config.sources:
@@ -140,10 +142,15 @@ def read_signals(
             config, sources, pattern, since, until, on_error_line, signals.source_errors
         )
     try:
-        if on_error_line is None:
-            signals.errors = _counts(config, sources, pattern, since, until)
-        if health:
-            signals.requests = _counts(config, sources, config.health.request_pattern, since, until)
+        if health and on_error_line is None and sources is None and error_pattern is None:
+            # Each service with its own patterns ([services.health]), as the Deploys pane reads it.
+            signals.requests, signals.errors = count_lines(config, since=since, until=until)
+        else:
+            if on_error_line is None:
+                signals.errors = _counts(config, sources, pattern, since, until)
+            if health:
+                request_pattern = config.health.request_pattern
+                signals.requests = _counts(config, sources, request_pattern, since, until)
     except Exception as exc:  # a bad pattern or a broken source: say so, keep the rest
         signals.notes.append(f"logs could not be counted: {exc}")
         return signals

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cockpit.core.config import Config
+from cockpit.core.deploys.evidence import LineDetail
 from cockpit.core.deploys.health import HealthSeries, health_from_logs, health_from_prometheus
 from cockpit.core.deploys.model import Deploy, DeployError, DeployListing
-from cockpit.core.deploys.rollback import NO_CORRELATION, RollbackReport, rank_candidates
+from cockpit.core.deploys.rollback import (
+    NO_CORRELATION,
+    DetailReader,
+    RollbackReport,
+    rank_candidates,
+)
 from cockpit.core.deploys.sources import list_deploys, list_repo_deploys, unknown_service
 
 __all__ = [
@@ -117,7 +123,13 @@ def rank_listing(
         until=now,
         prometheus_transport=prometheus_transport,
     )
-    report = rank_candidates(listing.deploys, health.series, config)
+    report = rank_candidates(
+        listing.deploys,
+        health.series,
+        config,
+        now=now,
+        details=_detail_reader(config, health.series),
+    )
     if service is not None:
         report.analyses = [
             a
@@ -128,6 +140,33 @@ def rank_listing(
     report.notes = listing.notes + health.notes
     report.errors = listing.errors + health.errors
     return report
+
+
+def _detail_reader(config: Config, series: dict[str, HealthSeries]) -> DetailReader | None:
+    """Reads a failing service's own lines around its burst (versions, callees, signatures),
+    when it has log sources."""
+    if not config.sources:
+        return None
+    from cockpit.core.deploys.evidence import read_detail
+
+    kept: dict[str, LineDetail] = {}
+
+    def read(
+        service: str, since: datetime, until: datetime, others: list[str]
+    ) -> LineDetail | None:
+        if not any(source.service == service for source in config.sources):
+            return None
+        cached = kept.get(service)
+        if cached is not None and cached.since <= since and cached.until == until:
+            return cached
+        one = series.get(service)
+        expected = one.counts(since, until)[1] if one is not None and one.source == "logs" else 0
+        kept[service] = read_detail(
+            config, service, since=since, until=until, others=others, expected_lines=expected
+        )
+        return kept[service]
+
+    return read
 
 
 def analyse_rollback(

@@ -3,11 +3,15 @@
 A series maps each minute (UTC, floored) to `(bad, total)`: from logs that is (5xx lines,
 request lines); from Prometheus it is (error ratio, 1), so the mean of ratios. Either way the
 ratio over a window is `sum(bad) / sum(total)`.
+
+A burst is decided by statistics on those counts, not by fixed ratios (see `changepoint`):
+the series is cut where its error ratio changes, a stretch significantly above the service's
+usual level (and past the effect floors) is elevated, and the latest run of elevated
+stretches is the burst, with a posterior over the minute it began.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,38 +19,24 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from cockpit.core.config import Config, HealthConfig
+from cockpit.core.deploys import changepoint as cp
 from cockpit.core.deploys.model import Deploy
+from cockpit.core.deploys.stats import excess_p_value, format_p, smoothed_ratio
 from cockpit.core.search.model import Query
 from cockpit.core.timefmt import floor_minute
 
 MINUTE = timedelta(minutes=1)
 RATIO_FLOOR = 0.001
 """Ratios below 0.1% count as 0.1% when computing a jump factor, so 0 -> 2% is not infinite."""
-BURST_MIN_MINUTES = 3
-"""Elevated minutes (one gap allowed) that make a burst rather than a blip."""
-SMOOTHING_MINUTES = 3
-"""Log series are judged on a trailing 3-minute sum: one error among few requests is noise."""
-BASELINE_WINDOW = timedelta(minutes=60)
-"""A burst's baseline is the error ratio over the hour before its onset."""
 PEAK_MINUTES = 5
 """A burst's peak is its worst 5-minute error ratio within the window after the onset."""
-RISE_SIGMAS = 3.0
-RAMP_APPROACH = timedelta(minutes=10)
-"""The stretch just before a crossing that must be above the baseline for a rise to be a ramp."""
-MIN_RISE = 0.005
-"""The least error ratio above the baseline that counts towards a rise (half a percent)."""
-"""Before the threshold crossing, a minute counts toward a rise by what its error ratio has
-beyond the quiet level plus this many standard errors (and at least double the quiet level):
-noise stays below that."""
-RISE_LOOKBACK = timedelta(minutes=180)
-"""How far before the threshold crossing a slow rise is traced back, at most; the quiet level
-it rises from comes from the same stretch."""
-QUIET_BLOCK = timedelta(minutes=10)
-"""The quiet level is the error ratio of the calmer half of the 10-minute blocks."""
 SLOW_ONSET = timedelta(minutes=4)
-"""A burst that takes at least this long from its onset to two thirds of its typical level is
-a slow onset (a ramp, such as a leak), told as "rising from ... to ..."; a step gets there at
-once (within a minute or two, noise included, on the drills' low-traffic logs)."""
+"""A burst that takes at least this long from its onset to most of its level is a slow onset
+(a ramp, such as a leak), told as "rising from ... to ..."; a step gets there at once."""
+RECENT = timedelta(minutes=60)
+"""A burst that ended longer ago than this is history: the service is healthy now."""
+STRENGTH_MINUTES = 30
+"""The strength shown is the test over the burst's first half hour (or all of it, if shorter)."""
 
 
 @dataclass
@@ -71,6 +61,18 @@ class HealthSeries:
         if total <= 0:
             return None
         return min(1.0, bad / total)
+
+    def counts(self, start: datetime, end: datetime) -> tuple[float, float]:
+        """(errors, requests) over [start, end)."""
+        bad = total = 0.0
+        minute = floor_minute(start)
+        while minute < end:
+            point = self.points.get(minute)
+            if point is not None:
+                bad += point[0]
+                total += point[1]
+            minute += MINUTE
+        return bad, total
 
     def ratio_trend(self, end: datetime, minutes: int = 60, width: int = 12) -> list[float | None]:
         """The error ratio in `width` equal buckets of the `minutes` before `end` (None where a
@@ -111,98 +113,230 @@ def series_from_ratios(
 
 @dataclass(frozen=True)
 class Burst:
-    """An error burst: when it began and how bad it got, next to the baseline before it."""
+    """An error burst: when it began, how bad it got, and how sure the test is."""
 
     service: str
     onset: datetime
-    """When the errors began to rise: for a slow onset, well before the threshold crossing."""
+    """When the errors began to rise: the most likely minute (see `onset_weights`)."""
     baseline: float
-    """Error ratio over the window before the onset."""
+    """Error ratio before the onset."""
     peak: float
-    """The worst 5-minute error ratio within the window after the crossing; for a slow onset,
+    """The worst 5-minute error ratio within the window after the onset; for a slow onset,
     the worst up to the end of the burst."""
     source: str
     crossed: datetime | None = None
-    """The first minute above the threshold (the same as `onset` for a step)."""
+    """The first minute of the first elevated stretch."""
     peak_at: datetime | None = None
     """First minute of the worst 5 minutes."""
     climbed_at: datetime | None = None
-    """First minute of the first 5 minutes at 2/3 of the burst's typical level, from the onset."""
+    """Where the burst reached most of its level (the onset itself for a step)."""
+    errors: float = 0.0
+    """Errors over the strength window (a ratio series: its mean ratio)."""
+    expected: float = 0.0
+    """Errors the usual level predicts over the same minutes (a ratio series: that level)."""
+    requests: float = 0.0
+    p_value: float = 1.0
+    """One-sided test of the strength window against the usual level, with overdispersion."""
+    strength_minutes: int = 0
+    usual: float = 0.0
+    """The service's usual error ratio over the lookback."""
+    phi: float = 1.0
+    """Overdispersion of the service's counts (1: as noisy as binomial counts can be)."""
+    ended_at: datetime | None = None
+    """When it stopped (None: still going)."""
+    onset_weights: tuple[tuple[datetime, float], ...] = ()
+    """Posterior weight of each minute being the onset (sums to 1)."""
+    earlier: int = 0
+    """Earlier bursts in the lookback at least about as bad (chronic flaps, an old incident)."""
+    observed_minutes: int = 0
+    """Minutes of the lookback with data."""
+    level: float = 0.0
+    """The error ratio over the whole burst so far."""
+    scope: str | None = None
+    """Set when the burst is on some versions only (a canary): which, in words."""
 
     @property
     def slow_onset(self) -> bool:
-        """True for a ramp: 2/3 of its typical level came SLOW_ONSET or more after the onset."""
+        """True for a ramp: most of its level came SLOW_ONSET or more after the onset."""
         return self.climbed_at is not None and self.climbed_at - self.onset >= SLOW_ONSET
 
+    @property
+    def ongoing(self) -> bool:
+        return self.ended_at is None
 
-def find_burst(series: HealthSeries, health: HealthConfig) -> Burst | None:
-    """The most recent error burst in `series`, or None when the service looks healthy.
+    @property
+    def strength(self) -> str:
+        """`p < 0.001 over 14 min; 37 errors vs 3 expected` (ratios: `4.1% vs 0.2% usual`)."""
+        over = f"{format_p(self.p_value)} over {self.strength_minutes} min"
+        if self.source == "logs":
+            expected = f"{self.expected:.1f}" if self.expected < 10 else f"{self.expected:.0f}"
+            return f"{over}; {self.errors:.0f} errors vs {expected} expected"
+        return f"{over}; {self.errors * 100:.1f}% vs {self.expected * 100:.1f}% usual"
 
-    A minute is elevated when its (trailing 3-minute, for logs) error ratio is above the
-    threshold; a burst is at least BURST_MIN_MINUTES elevated minutes with at most one gap, and
-    its level must be `error_ratio_jump` times the baseline (a chronic error rate is no burst).
-    The onset is where the rise began (see `_rise_start`): for a slow onset such as a memory
-    leak, minutes or more before the ratio crossed the threshold.
+
+def dense_minutes(series: HealthSeries, end: datetime) -> tuple[cp.Minutes, datetime]:
+    """`series` as dense per-minute lists up to `end` (exclusive), and the first minute."""
+    first = min(series.points)
+    size = max(1, int((floor_minute(end) - first) / MINUTE))
+    requests = [0.0] * size
+    errors = [0.0] * size
+    for minute, (bad, total) in series.points.items():
+        index = int((minute - first) / MINUTE)
+        if 0 <= index < size:
+            requests[index] += total
+            errors[index] += bad
+    return cp.Minutes(requests, errors, ratios=series.source != "logs"), first
+
+
+def find_burst(
+    series: HealthSeries,
+    health: HealthConfig,
+    *,
+    now: datetime | None = None,
+    recent: timedelta | None = None,
+) -> Burst | None:
+    """The service's current (or recently ended) error burst, or None when it looks healthy.
+
+    See the module docstring: significance on counts with overdispersion, a minimum count,
+    effect floors (`error_ratio_threshold`, `error_ratio_jump`), then the onset as a posterior.
+    `now` is the end of the data (default: just after the last minute with data). With
+    `recent`, a burst that ended longer ago than that is history (None: healthy now);
+    without, the latest burst is returned however old (a postmortem wants it).
     """
     if not series.points:
         return None
-    first, last = min(series.points), max(series.points)
-    smoothing = SMOOTHING_MINUTES if series.source == "logs" else 1
-    elevated: list[datetime] = []
-    minute = first
-    while minute <= last:
-        ratio = series.ratio(minute - (smoothing - 1) * MINUTE, minute + MINUTE)
-        if ratio is not None and ratio > health.error_ratio_threshold:
-            elevated.append(minute)
-        minute += MINUTE
-    runs: list[list[datetime]] = []
-    for minute in elevated:
-        if runs and minute - runs[-1][-1] <= 2 * MINUTE:
-            runs[-1].append(minute)
-        else:
-            runs.append([minute])
-    window = timedelta(minutes=health.window_minutes)
-    for run in reversed(runs):
-        long_enough = len(run) >= BURST_MIN_MINUTES or (len(run) >= 2 and run[-1] >= last - MINUTE)
-        if not long_enough:
-            continue
-        crossed = _onset(series, run, smoothing, health.error_ratio_threshold)
-        onset = _rise_start(series, crossed)
-        baseline = series.ratio(onset - BASELINE_WINDOW, onset)
-        peak, peak_at = _peak(series, crossed, crossed + window)
-        if peak <= health.error_ratio_threshold:
-            continue  # a few noisy minutes, not a burst in full swing
-        if baseline is not None and peak < health.error_ratio_jump * max(baseline, RATIO_FLOOR):
-            continue
-        climbed_at = _climb(series, onset, last + MINUTE)
-        if climbed_at is not None and climbed_at - onset >= SLOW_ONSET:
-            # A ramp keeps climbing after the first window: report how bad it got.
-            peak, peak_at = _peak(series, onset, last + MINUTE)
-        return Burst(
-            service=series.service,
-            onset=onset,
-            baseline=baseline or 0.0,
-            peak=peak,
-            source=series.source,
-            crossed=crossed,
-            peak_at=peak_at,
-            climbed_at=climbed_at,
+    end = floor_minute(now) + MINUTE if now is not None else max(series.points) + MINUTE
+    minutes, first = dense_minutes(series, end)
+    if len(minutes) < 3:
+        return None
+    at = lambda index: first + index * MINUTE  # noqa: E731
+    # Cut at every block alignment and keep the clearest account of the latest burst: where
+    # 5-minute boundaries happen to fall must not decide a borderline burst, nor its start.
+    best: tuple[float, list[cp.Episode], cp.Noise, float] | None = None
+    known: cp.Noise | None = None
+    every: list[cp.Episode] = []
+    for shift in range(cp.BLOCK_MINUTES):
+        blocks, starts = cp.blocks_of(minutes, shift=shift)
+        noise, cut = cp.noise_of(minutes, blocks, known)
+        known = noise
+        stretches = cp.in_minutes(cut, starts, len(minutes), minutes)
+        usual = cp.usual_level(stretches, minutes.ratios)
+        found = cp.find_episodes(
+            minutes, stretches, usual, noise, health.error_ratio_threshold, health.error_ratio_jump
         )
-    return None
+        every += found
+        if not found:
+            continue
+        latest = found[-1]
+        if not latest.ongoing and recent is not None and end - at(latest.end) > recent:
+            continue
+        # Going on beats over; then the latest start (the most specific account: a coarse
+        # cut can lump the burst with a flap an hour before it); then the stronger test.
+        rank = (0.0 if latest.ongoing else 1e9) - latest.start + latest.p_value
+        if best is None or rank < best[0]:
+            best = (rank, found, noise, usual)
+    if best is None:
+        return None
+    _rank, found, noise, usual = best
+    latest = found[-1]
+    ended_at = None if latest.ongoing else at(latest.end)
+    # The onset never reaches back past an earlier burst, as any alignment saw it.
+    floor = max((ep.end for ep in every if ep.end <= latest.start), default=0)
+    onset = cp.onset_of(minutes, latest, floor, noise)
+    onset_at = at(onset.best)
+    span = min(STRENGTH_MINUTES, max(latest.end - onset.best, 1))
+    p, errors, requests, expected = cp.test_above(
+        minutes, onset.best, onset.best + span, usual, noise
+    )
+    if not minutes.ratios and errors - expected < cp.MIN_EXCESS:
+        # A thin half hour (50 requests an hour): the test over the whole burst instead.
+        span = max(latest.end - onset.best, 1)
+        p, errors, requests, expected = cp.test_above(
+            minutes, onset.best, onset.best + span, usual, noise
+        )
+    window = timedelta(minutes=health.window_minutes)
+    climbed = at(onset.reached)
+    peak_end = at(latest.end)
+    if climbed - onset_at >= SLOW_ONSET:
+        peak, peak_at = _peak(series, onset_at, peak_end)
+    else:
+        peak, peak_at = _peak(series, onset_at, min(onset_at + max(window, 5 * MINUTE), peak_end))
+    # The level before: the hour before the earliest plausible onset (its 5% quantile), as a
+    # median for a ratio series (a few smoothed minutes of the rise must not lift it).
+    acc, early = 0.0, onset.best
+    for minute, weight in sorted(onset.weights.items()):
+        acc += weight
+        if acc >= 0.05:
+            early = minute
+            break
+    start_before = max(at(floor), at(early) - timedelta(minutes=60))
+    before = _level_before(series, start_before, at(early))
+    # Earlier bursts at least half as bad (excess errors, or excess ratio for a ratio series):
+    # chronic flaps or an old incident make "it happens anyway" likelier.
+    if minutes.ratios:
+        excess = latest.excess_ratio * min(latest.minutes, 60)
+        earlier = sum(
+            1 for ep in found[:-1] if ep.excess_ratio * min(ep.minutes, 60) >= 0.5 * excess
+        )
+    else:
+        excess = latest.errors - latest.expected
+        earlier = sum(1 for ep in found[:-1] if ep.errors - ep.expected >= 0.5 * excess)
+    return Burst(
+        service=series.service,
+        onset=onset_at,
+        baseline=before if before is not None else usual,
+        peak=max(peak, latest.level),
+        source=series.source,
+        crossed=at(latest.start),
+        peak_at=peak_at,
+        climbed_at=climbed,
+        errors=errors,
+        expected=expected,
+        requests=requests,
+        p_value=p,
+        strength_minutes=span,
+        usual=usual,
+        phi=noise.phi,
+        ended_at=ended_at,
+        onset_weights=tuple((at(t), w) for t, w in sorted(onset.weights.items())),
+        earlier=earlier,
+        observed_minutes=sum(1 for n in minutes.requests if n > 0),
+        level=latest.level,
+    )
+
+
+def _level_before(series: HealthSeries, start: datetime, end: datetime) -> float | None:
+    if series.source == "logs":
+        return series.ratio(start, end)
+    values = sorted(
+        bad / total
+        for minute, (bad, total) in series.points.items()
+        if start <= minute < end and total > 0
+    )
+    return values[len(values) // 2] if values else None
 
 
 RECOVERY_MINUTES = 5
-"""Minutes in a row back under the threshold that make a recovery rather than a lull."""
+"""Minutes in a row back under the burst's bar that make a recovery rather than a lull."""
+RECOVERY_SMOOTHING = 3
+"""Log series are judged for recovery on a trailing 3-minute sum: one error among few requests
+is noise."""
+
+
+def recovery_bar(burst: Burst, health: HealthConfig) -> float:
+    """The error ratio a burst must stay under to be over: the effect floors that made it a
+    burst (`error_ratio_threshold`, and `error_ratio_jump` times the service's usual ratio)."""
+    return max(health.error_ratio_threshold, health.error_ratio_jump * burst.usual)
 
 
 def find_recovery(series: HealthSeries, burst: Burst, health: HealthConfig) -> datetime | None:
-    """When `burst` ended: the first minute of a stretch of `RECOVERY_MINUTES` judged (as the
-    burst was) under the error-ratio threshold, or None while the errors go on. A trailing
-    window lags the raw minutes, so the moment walks back over minutes already healthy."""
+    """When `burst` ended: the first minute of a stretch of `RECOVERY_MINUTES` judged under
+    its bar (`recovery_bar`), or None while the errors go on. A trailing window lags the raw
+    minutes, so the moment walks back over minutes already healthy."""
     if not series.points:
         return None
-    smoothing = SMOOTHING_MINUTES if series.source == "logs" else 1
-    threshold = health.error_ratio_threshold
+    smoothing = RECOVERY_SMOOTHING if series.source == "logs" else 1
+    threshold = recovery_bar(burst, health)
     last = max(series.points)
     minute = (burst.crossed or burst.onset) + MINUTE
     run_start: datetime | None = None
@@ -233,155 +367,33 @@ def _raw_elevated(series: HealthSeries, minute: datetime, threshold: float) -> b
     return raw is not None and raw > threshold
 
 
-def _onset(series: HealthSeries, run: list[datetime], smoothing: int, threshold: float) -> datetime:
-    """The first minute of the burst. A trailing window turns elevated only once enough errors
-    pile up, so the errors may have begun up to `smoothing - 1` minutes earlier: walk back over
-    minutes that are themselves elevated. If the run's first minute is not (the window was
-    tipped by earlier minutes), step forward to the first one that is."""
-    first = run[0]
-    if _raw_elevated(series, first, threshold):
-        onset = first
-        for back in range(1, smoothing):
-            earlier = first - back * MINUTE
-            if not _raw_elevated(series, earlier, threshold):
-                break
-            onset = earlier
-        return onset
-    return next((m for m in run if _raw_elevated(series, m, threshold)), first)
+PEAK_REQUESTS = 20
+"""A peak window needs this many requests (widening past 5 minutes at low traffic): one error
+among two requests is not "50%"."""
 
 
 def _peak(series: HealthSeries, start: datetime, end: datetime) -> tuple[float, datetime | None]:
     """The worst PEAK_MINUTES-long error ratio in [start, end) and the minute it begins: what
-    "in full swing" means."""
+    "in full swing" means. At low traffic a window widens until it holds PEAK_REQUESTS."""
     worst, worst_at = 0.0, None
     minute = start
-    while minute + PEAK_MINUTES * MINUTE <= end:
-        ratio = series.ratio(minute, minute + PEAK_MINUTES * MINUTE) or 0.0
-        if worst_at is None or ratio > worst:
-            worst, worst_at = ratio, minute
+    need = PEAK_REQUESTS if series.source == "logs" else 0
+    while minute < end:
+        stop = minute + PEAK_MINUTES * MINUTE
+        bad, total = series.counts(minute, stop)
+        while total < need and stop < end:
+            stop += MINUTE
+            bad, total = series.counts(minute, stop)
+        if total > 0 and (total >= need or worst_at is None):
+            ratio = min(1.0, bad / total)
+            if worst_at is None or ratio > worst:
+                worst, worst_at = ratio, minute
+        if stop >= end and total < need:
+            break
         minute += MINUTE
+        if minute + PEAK_MINUTES * MINUTE > end and worst_at is not None:
+            break
     return worst, worst_at
-
-
-def _climb(series: HealthSeries, onset: datetime, end: datetime) -> datetime | None:
-    """The first minute from `onset` whose 5 minutes reach 2/3 of the burst's typical level (the
-    median 5 minutes before `end`; the worst is too noisy at low traffic): at once for a step,
-    minutes later for a ramp."""
-    windows: list[tuple[datetime, float]] = []
-    minute = onset
-    while minute + PEAK_MINUTES * MINUTE <= end:
-        windows.append((minute, series.ratio(minute, minute + PEAK_MINUTES * MINUTE) or 0.0))
-        minute += MINUTE
-    if not windows:
-        return None
-    typical = sorted(ratio for _minute, ratio in windows)[len(windows) // 2]
-    return next(minute for minute, ratio in windows if ratio >= typical * 2 / 3)
-
-
-def _rise_start(series: HealthSeries, crossed: datetime) -> datetime:
-    """Where the rise that crossed the threshold at `crossed` began.
-
-    A step is elevated from its first minute; a ramp (a leak) creeps up below the threshold
-    first, and at low traffic its first errors come with quiet minutes between them. So keep a
-    running excess of errors over the quiet level plus noise (a CUSUM, floored at zero): the
-    rise began just after it last stood at zero. One stray error is no rise: the excess must be
-    significant, or the crossing is the onset.
-    """
-    quiet = _quiet_level(series, crossed - RISE_LOOKBACK, crossed)
-    if quiet is None:
-        return crossed
-    baseline, spread = quiet
-    running, start = 0.0, crossed - RISE_LOOKBACK
-    minute = start
-    while minute < crossed:
-        point = series.points.get(minute)
-        if point is not None and point[1] > 0:
-            bad, total = point
-            margin = _margin(series, total, baseline, spread)
-            running = max(0.0, running + bad - (baseline + margin) * total)
-        if running <= 0:
-            start = minute + MINUTE
-        minute += MINUTE
-    # A ramp is still climbing just before it crosses; a step has only background there, and
-    # background noise on a quiet series must not pull the onset back before its deploy.
-    approach = series.ratio(crossed - RAMP_APPROACH, crossed)
-    if approach is None or approach < baseline + MIN_RISE:
-        return crossed
-    return start if _significant_rise(series, start, crossed, baseline, spread) else crossed
-
-
-def _significant_rise(
-    series: HealthSeries, start: datetime, end: datetime, baseline: float, spread: float
-) -> bool:
-    """True when [start, end) holds more errors than the baseline explains: three standard
-    errors, and at least two errors (two minutes at double the baseline for a ratio series)."""
-    excess = requests = 0.0
-    minutes = 0
-    for minute, (bad, total) in series.points.items():
-        if start <= minute < end:
-            excess += bad - baseline * total
-            requests += total
-            minutes += 1
-    if minutes == 0:
-        return False
-    level = max(baseline, RATIO_FLOOR)
-    if series.source == "logs":
-        return excess >= max(RISE_SIGMAS * math.sqrt(level * (1 - level) * requests), 2.0)
-    return excess >= max(RISE_SIGMAS * spread * math.sqrt(minutes), 2 * level)
-
-
-def _quiet_level(
-    series: HealthSeries, start: datetime, end: datetime
-) -> tuple[float, float] | None:
-    """The error ratio of the calmer half of the QUIET_BLOCK-long blocks in [start, end) (a ramp
-    that fills the hour before the crossing does not inflate it, as long as it fills less than
-    half the stretch), and the noise of a ratio series over the stretch (see `_spread`)."""
-    blocks: list[tuple[float, float, float, datetime]] = []
-    block = start
-    while block < end:
-        bad = total = 0.0
-        for offset in range(int(QUIET_BLOCK / MINUTE)):
-            point = series.points.get(block + offset * MINUTE)
-            if point is not None:
-                bad += point[0]
-                total += point[1]
-        if total > 0:
-            blocks.append((min(1.0, bad / total), bad, total, block))
-        block += QUIET_BLOCK
-    if not blocks:
-        return None
-    calm = sorted(blocks)[: (len(blocks) + 1) // 2]
-    level = min(1.0, sum(b[1] for b in calm) / sum(b[2] for b in calm))
-    return level, _spread(series, start, end)
-
-
-def _spread(series: HealthSeries, start: datetime, end: datetime) -> float:
-    """The noise of a ratio series (which has no request counts to tell it) in [start, end):
-    the mean absolute change over PEAK_MINUTES minutes, over 1.128 (which makes it the standard
-    deviation for independent noise). Changes over 5 minutes, not 1, because a Prometheus
-    rate() smears one error over its window; a steady climb barely moves it."""
-    lag = PEAK_MINUTES * MINUTE
-    changes = [
-        abs(point[0] / point[1] - earlier[0] / earlier[1])
-        for minute, point in series.points.items()
-        if start + lag <= minute < end
-        and point[1] > 0
-        and (earlier := series.points.get(minute - lag)) is not None
-        and earlier[1] > 0
-    ]
-    return sum(changes) / len(changes) / 1.128 if changes else 0.0
-
-
-def _margin(series: HealthSeries, total: float, baseline: float, spread: float) -> float:
-    """How far above the baseline a minute's error ratio must be to stand out: RISE_SIGMAS
-    standard errors, and at least the baseline again. From logs the standard error is the
-    binomial one of the minute's request count (one error among 8 requests is 12%, among 800 it
-    is noise); a ratio series has no counts, so it is the spread of its minutes."""
-    level = max(baseline, RATIO_FLOOR)
-    noise = math.sqrt(level * (1 - level) / total) if series.source == "logs" else spread
-    # A rise is at least MIN_RISE over the baseline: a quiet series whose calm half has no
-    # errors at all (baseline 0) must not count the usual background errors as a ramp.
-    return max(RISE_SIGMAS * noise, level, MIN_RISE)
 
 
 class Verdict(StrEnum):
@@ -408,10 +420,12 @@ class DeployHealth:
 
 
 def judge_deploy(deploy: Deploy, series: HealthSeries | None, health: HealthConfig) -> DeployHealth:
-    """Compare the window after the deploy with the window before it.
+    """Compare the window after the deploy with the window before it, by significance.
 
-    Both windows are shifted back by the clock-skew tolerance, so errors that the logs place
-    slightly before the recorded deploy time still count as after it.
+    Unhealthy when the after-window holds significantly more errors than the before-window's
+    ratio predicts (p < 0.001, at least five more) and past the effect floors. Both windows
+    are shifted back by the clock-skew tolerance, so errors that the logs place slightly
+    before the recorded deploy time still count as after it.
     """
     if series is None:
         return DeployHealth(Verdict.UNKNOWN, None, None)
@@ -423,11 +437,69 @@ def judge_deploy(deploy: Deploy, series: HealthSeries | None, health: HealthConf
     if after is None:
         return DeployHealth(Verdict.UNKNOWN, before, None, series.source)
     base = before if before is not None else 0.0
-    if after > health.error_ratio_threshold and after >= health.error_ratio_jump * max(
-        base, RATIO_FLOOR
-    ):
-        return DeployHealth(Verdict.UNHEALTHY, before, after, series.source)
-    return DeployHealth(Verdict.HEALTHY, before, after, series.source)
+    floor = max(health.error_ratio_threshold, health.error_ratio_jump * max(base, RATIO_FLOOR))
+    if after < floor:
+        return DeployHealth(Verdict.HEALTHY, before, after, series.source)
+    if series.source != "logs":
+        worse = after - base >= 0.005
+    else:
+        bad_before, total_before = series.counts(pivot - window, pivot)
+        bad_after, total_after = series.counts(pivot, floor_minute(deploy.time) + window)
+        expected = total_after * smoothed_ratio(bad_before, total_before)
+        worse = bad_after - expected >= cp.MIN_EXCESS and (
+            excess_p_value(bad_after, expected) < cp.ALPHA
+        )
+    verdict = Verdict.UNHEALTHY if worse else Verdict.HEALTHY
+    return DeployHealth(verdict, before, after, series.source)
+
+
+@dataclass(frozen=True)
+class ServicePatterns:
+    """The health patterns and label fields in force for one service: its own
+    `[services.health]` keys over `[health]`'s."""
+
+    request_pattern: str
+    error_pattern: str
+    version_field: str | None = None
+    version_pattern: str | None = None
+    upstream_field: str | None = None
+    upstream_pattern: str | None = None
+
+    @property
+    def labelled(self) -> bool:
+        """Lines carry a version (or pod) label."""
+        return bool(self.version_field or self.version_pattern)
+
+    @property
+    def routed(self) -> bool:
+        """Lines name the service a request went to."""
+        return bool(self.upstream_field or self.upstream_pattern)
+
+
+def patterns_for(config: Config, service: str) -> ServicePatterns:
+    """The patterns in force for `service` (a service not in the config gets `[health]`'s)."""
+    own = next((s.health for s in config.services if s.name == service), None)
+    health = config.health
+
+    def pick(name: str) -> str | None:
+        value = getattr(own, name, None) if own is not None else None
+        return value if value is not None else getattr(health, name)
+
+    # A service that names its own label (field or pattern) replaces [health]'s pair whole.
+    version_field, version_pattern = pick("version_field"), pick("version_pattern")
+    if own is not None and (own.version_field or own.version_pattern):
+        version_field, version_pattern = own.version_field, own.version_pattern
+    upstream_field, upstream_pattern = pick("upstream_field"), pick("upstream_pattern")
+    if own is not None and (own.upstream_field or own.upstream_pattern):
+        upstream_field, upstream_pattern = own.upstream_field, own.upstream_pattern
+    return ServicePatterns(
+        pick("request_pattern") or health.request_pattern,
+        pick("error_pattern") or health.error_pattern,
+        version_field,
+        version_pattern,
+        upstream_field,
+        upstream_pattern,
+    )
 
 
 def health_from_logs(
@@ -440,32 +512,21 @@ def health_from_logs(
 ) -> tuple[dict[str, HealthSeries], list[str]]:
     """Per-minute requests and errors per service from the log sources, via the search engine.
 
-    Returns (series by service, notes). Needs `health.request_pattern`; without it (or without
-    log sources) there is nothing to read and a note says so. `problems` receives each log
-    file or source that was skipped or failed, once: the health read from logs is incomplete.
+    Each service is counted with its own patterns (`[services.health]`, else `[health]`);
+    services sharing patterns share one pass. Returns (series by service, notes). Needs
+    `health.request_pattern`; without it (or without log sources) there is nothing to read and a
+    note says so. `problems` receives each log file or source that was skipped or failed, once:
+    the health read from logs is incomplete.
     """
     wanted = list(services)
-    notes: list[str] = []
-    request_pattern = config.health.request_pattern
     if not config.sources:
         return {}, ["no log sources configured: health from logs is off"]
-    if not request_pattern:
+    if not config.health.request_pattern:
         return {}, ["health.request_pattern is not set: health from logs is off"]
-    from cockpit.core.search.engine import minute_counts
-
-    services_filter = frozenset(wanted) if wanted else None
-
-    def counts(pattern: str) -> dict[str | None, Counter[datetime]]:
-        query = Query(
-            pattern=pattern, regex=True, since=since, until=until, services=services_filter
-        )
-        return minute_counts(config, query, services=services_filter, problems=found)
-
     found: list[str] = []
-    requests = counts(request_pattern)
-    errors = counts(config.health.error_pattern)
+    requests, errors = count_lines(config, wanted, since=since, until=until, problems=found)
     if problems is not None:
-        for problem in dict.fromkeys(found):  # both passes skip the same files: say it once
+        for problem in dict.fromkeys(found):  # every pass skips the same files: say it once
             problems.append(f"health from logs is incomplete: {problem}")
     result: dict[str, HealthSeries] = {}
     for service in wanted:
@@ -473,7 +534,58 @@ def health_from_logs(
         err = errors.get(service) or Counter()
         if req or err:
             result[service] = series_from_counts(service, req, err)
-    return result, notes
+    return result, []
+
+
+def count_lines(
+    config: Config,
+    services: Iterable[str] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    problems: list[str] | None = None,
+) -> tuple[dict[str, Counter[datetime]], dict[str, Counter[datetime]]]:
+    """(request lines, error lines) per service per minute, each service counted with its own
+    patterns. `services` None means every service the lines name (a source's service, else the
+    line's own): one pass with `[health]`'s patterns, and one for each service with its own.
+    `problems` receives one line per source or file a pass skipped or read in part. Raises
+    PatternError."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cockpit.core.search.engine import minute_counts
+
+    every = services is None
+    default = (config.health.request_pattern, config.health.error_pattern)
+    wanted = [s.name for s in config.services] if services is None else list(services)
+    groups: dict[tuple[str, str], frozenset[str] | None] = {default: None} if every else {}
+    own: set[str] = set()
+    for service in wanted:
+        patterns = patterns_for(config, service)
+        key = (patterns.request_pattern, patterns.error_pattern)
+        if every and key == default:
+            continue  # counted in the pass over every service
+        own.add(service)
+        groups[key] = (groups.get(key) or frozenset()) | {service}
+
+    def counts(pattern: str, members: frozenset[str] | None) -> dict[str | None, Counter[datetime]]:
+        query = Query(pattern=pattern, regex=True, since=since, until=until, services=members)
+        return minute_counts(config, query, services=members, problems=problems)
+
+    jobs = [(key, kind, members) for key, members in groups.items() for kind in (0, 1)]
+    with ThreadPoolExecutor(max_workers=min(4, len(jobs) or 1)) as pool:
+        done = list(pool.map(lambda job: counts(job[0][job[1]], job[2]), jobs))
+    requests: dict[str, Counter[datetime]] = {}
+    errors: dict[str, Counter[datetime]] = {}
+    for (_key, kind, members), found in zip(jobs, done, strict=True):
+        target = requests if kind == 0 else errors
+        for name, counted in found.items():
+            if name is None or not counted:
+                continue
+            if members is None and name in own:
+                continue  # counted with its own patterns
+            if members is None or name in members:
+                target[name] = counted
+    return requests, errors
 
 
 def health_from_prometheus(

@@ -12,6 +12,15 @@ from cockpit.core.sanitize import safe_text, visible
 from cockpit.tui.panes.command_picker import command_line
 
 HEALTH_STYLES = {"healthy": "green", "unhealthy": "bold red", "unknown": "dim"}
+EVIDENCE_STYLES = {
+    "strength": "bold",
+    "versions": "bold",
+    "calls": "bold",
+    "cascade": "bold",
+    "done": "bold green",
+}
+"""What a human checks first in a candidate's line: the test's strength, the version split,
+the dependency link."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,17 @@ def health_cell(report: RollbackReport | None, deploy: Deploy) -> Text:
     return Text(word if word != "unknown" else "?", style=HEALTH_STYLES[word])
 
 
+def evidence_line(candidate: Candidate) -> Text:
+    """The explanation, its checkable parts emphasised; outside text made visible-safe."""
+    parts = candidate.evidence or (("timing", candidate.explanation),)
+    line = Text()
+    for index, (kind, phrase) in enumerate(parts):
+        if index:
+            line.append(" " if kind == "strength" else "; ")
+        line.append(safe_text(phrase, 300, style=EVIDENCE_STYLES.get(kind, "")))
+    return line
+
+
 def detail_text(report: RollbackReport, chosen: CandidateRow | None) -> Text:
     """Why the chosen candidate, its score and its commands (copy only), or why none."""
     text = Text()
@@ -55,7 +75,7 @@ def detail_text(report: RollbackReport, chosen: CandidateRow | None) -> Text:
     if chosen is not None:
         candidate = chosen.candidate
         text.append("why: ", style="bold")
-        text.append(safe_text(candidate.explanation, 600))
+        text.append(evidence_line(candidate))
         text.append("\nscore: ", style="bold")
         text.append(candidate.parts.describe())
         if not candidate.correlated:
