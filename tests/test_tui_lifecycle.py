@@ -133,6 +133,30 @@ async def test_contained_offers_the_rollback_just_copied(tmp_path: Path) -> None
         assert app.state.contained.detail == offered
 
 
+async def test_resolving_before_the_health_data_is_read_says_so(tmp_path: Path) -> None:
+    """R pressed before Deploys has read the error ratios: the warning says they are not
+    read yet, instead of passing over them as if every service were healthy."""
+    config = config_with_runbook(tmp_path)
+    app = make_app(config, new_incident_title="Checkout 5xx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await declare(pilot)
+        app.service_errors = None  # as at start, before Deploys' first reading
+        await pilot.press("R")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        warning = str(app.screen.query_one(".dialog-warning").render())
+        assert warning.startswith("Missing: error ratios not read yet (3 Deploys reads them);")
+        await pilot.press("escape")
+        await pilot.pause()
+        app.post_message(ErrorsRead({"checkout": 0.001}))  # read: healthy
+        await settle(pilot)
+        await pilot.press("R")
+        await pilot.pause()
+        warning = str(app.screen.query_one(".dialog-warning").render())
+        assert "not read yet" not in warning and "checkout" not in warning
+
+
 async def test_resolving_without_verification_names_what_is_missing_and_records_it(
     tmp_path: Path,
 ) -> None:

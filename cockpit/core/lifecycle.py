@@ -57,17 +57,23 @@ class ServiceErrors:
 
 
 def resolve_gaps(
-    state: IncidentState, errors_now: Iterable[ServiceErrors], threshold: float
+    state: IncidentState,
+    errors_now: Iterable[ServiceErrors] | None,
+    threshold: float,
 ) -> list[str]:
     """What is missing before "resolved" is safe to say, one phrase each, e.g.
-    `checkout errors still 29%`, `no verification recorded`. Empty: nothing missing."""
+    `checkout errors still 29%`, `no verification recorded`. Empty: nothing missing.
+    `errors_now` None: the health data is not read yet, which is said (never taken as healthy)."""
     from cockpit.core.deploys.rollback import pct
 
-    gaps = [
-        f"{item.service} errors still {pct(item.ratio)}"
-        for item in sorted(errors_now, key=lambda e: -e.ratio)
-        if item.ratio > threshold
-    ]
+    if errors_now is None:
+        gaps = ["error ratios not read yet (3 Deploys reads them)"]
+    else:
+        gaps = [
+            f"{item.service} errors still {pct(item.ratio)}"
+            for item in sorted(errors_now, key=lambda e: -e.ratio)
+            if item.ratio > threshold
+        ]
     if not verification_recorded(state):
         gaps.append("no verification recorded")
     if state.contained is None:

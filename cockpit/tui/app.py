@@ -409,7 +409,8 @@ class CockpitApp(IncidentDecisions):
         self.link: StoreLink | None = None
         self.state: IncidentState | None = None
         self.runbook: Runbook | None = None
-        self.service_errors: dict[str, ServiceErrors] = {}
+        self.service_errors: dict[str, ServiceErrors] | None = None
+        """Each service's error ratio now, from Deploys; None until Deploys has read it."""
         self._poll_timer: Timer | None = None
         self.sharing_shown: Sharing | None = None
         """PostgreSQL: the sharing state the header shows (set on the UI thread only)."""
@@ -761,7 +762,7 @@ class CockpitApp(IncidentDecisions):
     async def _switch_incident(self) -> None:
         old, self.link = self.link, None
         self.state = None
-        self.service_errors = {}
+        self.service_errors = None
         self.screen_stack[0].minimize()  # a maximized pane of the old incident goes too
         await self.recompose()  # fresh panes: nothing of the old incident lingers in them
         if old is not None:

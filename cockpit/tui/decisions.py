@@ -107,7 +107,7 @@ class IncidentDecisions(App[int]):
     author: str
     state: IncidentState | None
     runbook: Runbook | None = None
-    service_errors: dict[str, ServiceErrors]
+    service_errors: dict[str, ServiceErrors] | None
     """Each failing service's error ratio now, as the Deploys pane last read it."""
 
     # -- provided by the app -----------------------------------------------------------------
@@ -262,7 +262,7 @@ class IncidentDecisions(App[int]):
             return
         gaps = resolve_gaps(
             self.state,
-            self.service_errors.values(),
+            None if self.service_errors is None else self.service_errors.values(),
             self.config.health.error_ratio_threshold,
         )
 
