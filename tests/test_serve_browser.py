@@ -144,11 +144,13 @@ def open_cockpit_tab(playwright: Any, port: int) -> tuple[Any, Any]:
 def test_closing_the_tab_ends_its_cockpit_process(serve_process) -> None:
     serve, port = serve_process
     me = os.getpid()
+    # Servers other tests left running in this worker (session fixtures) are ours too.
+    before = descendants(me)
     with sync_api.sync_playwright() as playwright:
         browser, page = open_cockpit_tab(playwright, port)
         tabs = cockpit_tabs(serve.pid)
         assert len(tabs) == 1, tabs
-        chromium = descendants(me) - descendants(serve.pid) - {serve.pid}
+        chromium = descendants(me) - before - descendants(serve.pid) - {serve.pid}
         assert chromium, "Chromium runs as our child"
         page.close()
         wait_until(gone(tabs), "the tab's cockpit process ended")
