@@ -166,6 +166,8 @@ and files touching them; the paths filter shows the whole range again.
             return
         error = event.worker.error
         self._status(f"error: {error}" if error else "error", style="bold red")
+        # The read is over: resolving no longer waits on it (the error is on screen here).
+        self.post_message(ErrorsRead({}))
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -437,6 +439,7 @@ and files touching them; the paths filter shows the whole range again.
                 "(see config/cockpit.example.toml)",
                 style="dim",
             )
+            self.post_message(ErrorsRead({}))  # nothing to read: resolving need not wait
             return
         self._generation += 1
         self._status("reading deploys…")
