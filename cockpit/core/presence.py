@@ -101,6 +101,16 @@ def current_driver(events: Iterable[Event]) -> str | None:
     return driver
 
 
+def handoff_target(payload_json: str) -> str | None:
+    """The `to` of a hand-off event's JSON payload; None when it names nobody (or is not JSON)."""
+    try:
+        payload = json.loads(payload_json)
+    except ValueError:
+        return None
+    to = str(payload.get("to", "")).strip() if isinstance(payload, dict) else ""
+    return to or None
+
+
 class PresenceBoard:
     """This process's presence row for one store, and a view of everyone else's.
 
@@ -186,14 +196,7 @@ class PresenceBoard:
             " ORDER BY seq DESC LIMIT 1",
             (incident_id, HANDOFF_KIND),
         )
-        if not rows:
-            return None
-        try:
-            payload = json.loads(rows[0][0])
-        except ValueError:
-            return None
-        to = str(payload.get("to", "")).strip() if isinstance(payload, dict) else ""
-        return to or None
+        return handoff_target(rows[0][0]) if rows else None
 
     def leave(self) -> None:
         """Remove this process's rows (on quit); a crash just lets them expire."""

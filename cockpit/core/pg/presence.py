@@ -5,7 +5,6 @@ agree on who is here. Changes NOTIFY `cockpit_presence`, so partners see a pane 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import threading
@@ -21,6 +20,7 @@ from cockpit.core.presence import (
     SWEEP_AFTER_SECONDS,
     Presence,
     PresenceError,
+    handoff_target,
 )
 from cockpit.core.store_target import PgTarget
 
@@ -93,14 +93,7 @@ class PgPresenceBoard:
             " ORDER BY seq DESC LIMIT 1",
             (incident_id, HANDOFF_KIND),
         )
-        if not rows:
-            return None
-        try:
-            payload = json.loads(rows[0][0])
-        except ValueError:
-            return None
-        to = str(payload.get("to", "")).strip() if isinstance(payload, dict) else ""
-        return to or None
+        return handoff_target(rows[0][0]) if rows else None
 
     def leave(self) -> None:
         """Remove this process's rows (on quit); a crash just lets them expire."""
