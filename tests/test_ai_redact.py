@@ -220,3 +220,62 @@ def test_json_bodies_keep_their_shape_even_when_a_key_block_runs_on() -> None:
     assert out["messages"][1] == {"role": "user", "content": mail, "n": 2}
     key = ph("aws-key", "AKIAIOSFODNN7EXAMPLE")
     assert out[key] == [f"password={ph('secret-value', 'hunter2pass')}"]
+
+
+JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+JWT_PAYLOAD = "eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+JWT_SIGNATURE = "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+AWS_SECRETS = [f"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE{c}" for c in "XYZW"]
+
+
+@pytest.mark.parametrize(
+    ("line", "secrets"),
+    [
+        # A name and its value separated by a tab (TSV logs), or by a full-width sign.
+        ("user=bob\tpassword\thunter2pass", ["hunter2pass"]),
+        ("password＝hunter2pass", ["hunter2pass"]),
+        ("api_key：Zx81qLm0PwErTy", ["Zx81qLm0PwErTy"]),
+        # An AWS key id glued to a word.
+        ("keyAKIAIOSFODNN7EXAMPLE rest", ["AKIAIOSFODNN7EXAMPLE"]),
+        # AWS secrets one character apart: each one, not every other one.
+        (",".join(AWS_SECRETS), AWS_SECRETS),
+        (" ".join(AWS_SECRETS[:3]), AWS_SECRETS[:3]),
+        # A JWT wrapped by the logger: before a dot, after a dot, inside the payload, and as the
+        # value of a name (`token:`), where the name's rule reaches the token first.
+        (f"auth {JWT_HEADER}.{JWT_PAYLOAD}\n.{JWT_SIGNATURE} end", [JWT_SIGNATURE, JWT_PAYLOAD]),
+        (f"auth {JWT_HEADER}.{JWT_PAYLOAD}.\n{JWT_SIGNATURE} end", [JWT_SIGNATURE, JWT_PAYLOAD]),
+        (
+            f"auth {JWT_HEADER}.{JWT_PAYLOAD[:12]}\n  {JWT_PAYLOAD[12:]}.{JWT_SIGNATURE}",
+            [JWT_SIGNATURE, JWT_PAYLOAD[12:]],
+        ),
+        (f"token: {JWT_HEADER}.{JWT_PAYLOAD}\n.{JWT_SIGNATURE}", [JWT_SIGNATURE, JWT_PAYLOAD]),
+    ],
+)
+@pytest.mark.parametrize("combined", [True, False], ids=["combined", "sequential"])
+def test_secrets_in_the_shapes_that_used_to_leak(
+    line: str, secrets: list[str], combined: bool
+) -> None:
+    from cockpit.core.ai.redact import RULES
+
+    redactor = (
+        Redactor({}, salt=SALT) if combined else Redactor({}, rules=tuple(list(RULES)), salt=SALT)
+    )
+    out = redactor.redact(line)
+    for secret in secrets:
+        assert secret not in out, out
+    assert "[REDACTED:" in out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # A wrapped token ends where the token does: the next line's words stay.
+        f"jwt={JWT_HEADER}.{JWT_PAYLOAD}.{JWT_SIGNATURE}\nnext line stays",
+        f"x {JWT_HEADER}.{JWT_PAYLOAD}\nnext line stays",
+        # Tab-separated columns that hold no secret name keep their values.
+        "bypass\ttrue\tmax_tokens\t4096",
+    ],
+)
+def test_what_follows_a_wrapped_token_or_a_tab_is_kept(line: str) -> None:
+    out = Redactor({}, salt=SALT).redact(line)
+    assert out.endswith(line.rsplit("\n", 1)[-1]) if "\n" in line else out == line

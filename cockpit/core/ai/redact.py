@@ -137,10 +137,30 @@ _SHORT_SECRET_WORDS = r"pass|sig"
 _QUOTE = r"(?:\\{1,3}[\"']|[\"']|%(?:25)?2[27])"
 """A quote as logged: plain, JSON-escaped inside another JSON string (`\\"`, `\\\\\\"`) or
 URL-encoded (`%22`, `%2522`)."""
-_ASSIGN = _QUOTE + r"?\s*(?:=>|[:=]|%(?:25)?3[AaDd])\s*"
-"""`=`, `:` or `=>` between a name and its value, also URL-encoded (`token%3D...`, `%253D`)."""
+_ASSIGN = _QUOTE + r"?\s*(?:=>|[:=：＝]|%(?:25)?3[AaDd]|\t)\s*"
+"""`=`, `:` or `=>` between a name and its value, also URL-encoded (`token%3D...`, `%253D`),
+full-width (`＝`, `：`, as CJK input methods type them) or a tab (TSV logs: `password<TAB>x`)."""
+_JWT_BREAK = r"(?:[ \t]*\r?\n[ \t]*)?"
+"""Where a logger may wrap a long token: spaces, one line break, the next line's indent."""
+_JWT_PART = r"[A-Za-z0-9_-]{5,}(?:[ \t]*\r?\n[ \t]*[A-Za-z0-9_-]+)?"
+"""A JWT's header or payload, wrapped at most once (a dot must follow, so a wrap is proven)."""
+_JWT_SIGNATURE = _JWT_BREAK + r"\." + _JWT_BREAK + r"[A-Za-z0-9_-]*"
+_JWT = (
+    r"eyJ"
+    + _JWT_PART
+    + r"\."
+    + _JWT_BREAK
+    + r"eyJ"
+    # A payload wrapped inside only when its signature's dot follows; else one line.
+    + r"(?:[A-Za-z0-9_-]{5,}[ \t]*\r?\n[ \t]*[A-Za-z0-9_-]+"
+    + _JWT_SIGNATURE
+    + r"|[A-Za-z0-9_-]{5,}(?:"
+    + _JWT_SIGNATURE
+    + r")?)"
+)
+"""A JWT (header.payload.signature), also wrapped onto two lines by a logger."""
 _VALUE = (
-    r"(?P<value>\\{1,3}\"(?:[^\"\\\r\n]|\\+[^\"\\\r\n])+\\{1,3}\""
+    r"(?P<value>" + _JWT + r"|\\{1,3}\"(?:[^\"\\\r\n]|\\+[^\"\\\r\n])+\\{1,3}\""
     r"|%22(?:[^%\s\"'&,;}<>]|%[013-9A-Fa-f][0-9A-Fa-f]|%2[013-9A-Fa-f])+%22"
     r"|\"(?:[^\"\\\r\n]|\\.)+\"|'[^'\r\n]+'|[\"']?[^\s\"'&,;}<>]{3,})"
 )
@@ -210,7 +230,13 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     # Also URL-encoded (`Authorization%3A%20Bearer%20...`).
     ("bearer", r"(?:\b|%20)(?i:bearer)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9\-._~+/]{8,}=*)", None),
     ("basic-auth", r"\b(?i:basic)(?:\s+|%20|\+)(?P<value>[A-Za-z0-9+/]{8,}={0,2})", None),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", None),
+    # A JWT, also when a logger wrapped it onto two lines: one break inside the header or the
+    # payload (the dot and `eyJ` that follow prove it is the token), or next to either dot.
+    (
+        "jwt",
+        r"\b" + _JWT,
+        None,
+    ),
     (
         "vendor-token",
         r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,}"
@@ -242,9 +268,10 @@ RULE_SPECS: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
         None,
     ),
     ("slack-webhook", r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+", None),
+    # No boundary before it: a key glued to a word (`keyAKIA...`) is still a key.
     (
         "aws-key",
-        r"(?:\b|_)(?P<value>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16})"
+        r"(?P<value>(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[A-Z0-9]{16})"
         r"(?:\b|_)",
         None,
     ),
@@ -551,6 +578,8 @@ class Redactor:
         if self._rules is not RULES:
             for kind, pattern, group, validator in self._rules:
                 text = pattern.sub(self._replacer(kind, group, validator), text)
+                if kind == "aws-secret":  # see the second pass below
+                    text = pattern.sub(self._replacer(kind, group, validator), text)
                 if kind == "private-key":
                     text = self._key_lines(text)
             return text
@@ -559,7 +588,12 @@ class Redactor:
         text = self._key_lines(text)
         if "PRIVATE KEY" in text or "Private-Lines:" in text:
             text = PRIVATE_KEY.sub(self._replacer("private-key", 0, None), text)
-        return COMBINED.sub(self._combined, text)
+        redacted = COMBINED.sub(self._combined, text)
+        if "[REDACTED:aws-secret:" in redacted:
+            # That rule takes the character after the secret too (RE2 has no lookahead), so
+            # the next secret one character on is found only by a second pass.
+            redacted = COMBINED.sub(self._combined, redacted)
+        return redacted
 
     def _key_lines(self, text: str) -> str:
         """Key material logged one line per entry (each body line its own search hit, the
