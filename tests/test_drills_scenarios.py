@@ -179,7 +179,7 @@ def test_debrief_scores_a_good_and_a_poor_run(tmp_path: Path, name: str) -> None
     )
     explained = {p.name: (p.points, p.explanation) for p in good.parts}
     assert good.score == good.max_score == 100, explained
-    assert good.times == {"declare": 2.0, "assess": 3.0, "contain": 7.0, "verify": 20.0}
+    assert good.times == {"declare": 2.0, "assess": 3.0, "contain": 7.0, "resolve": 20.0}
     assert "executed nothing" in good.executed_nothing
     culprit = scenario.truth.culprit_service
     assert (

@@ -66,7 +66,7 @@ class Debrief:
     incident_id: str
     speed: float
     times: dict[str, float | None]
-    """Drill minutes from the incident opening to declare, assess, contain and verify."""
+    """Drill minutes from the incident opening to declare, assess, contain and resolve."""
     parts: list[Part] = field(default_factory=list)
     executed_nothing: str = ""
     truth: str = ""
@@ -190,7 +190,8 @@ def debrief(
         "declare": minute(declared),
         "assess": minute(assessed),
         "contain": minute(contained),
-        "verify": minute(resolved_event),
+        # Marking resolved is timed; whether it was verified first is the verify part's call.
+        "resolve": minute(resolved_event),
     }
     result = Debrief(scenario.name, opened.incident_id, speed, times)
 
@@ -203,7 +204,7 @@ def debrief(
         result.parts.append(Part(name, got, points, why))
         if name == "declare":
             result.parts.append(_severity_part(events, truth))
-    result.parts.append(_verify_part(events, resolved_event, contained, times["verify"]))
+    result.parts.append(_verify_part(events, resolved_event, contained, times["resolve"]))
 
     verdict = containment_verdict(events, truth, resolved)
     if truth.rollback_is_right:
