@@ -402,3 +402,17 @@ async def test_a_pinned_suspect_diff_is_evidence_for_a_verdict(
     assert len(verified) == 1
     (reference,) = verified[0]["evidence"]
     assert reference.startswith("pin diff by alice") and f"{diff.base[:7]}.." in reference
+
+
+async def test_hypotheses_from_before_a_restart_are_counted_in_the_status(config: Config) -> None:
+    """Opened on an incident that already has hypotheses, the status line says so (it used to
+    say only "t runs triage", as if there were none)."""
+    seed_hypothesis(config, claim="the checkout deploy shrank the connection pool")
+    app = make_app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        status = str(app.query_one("#ai-status", Static).render())
+        assert "on record (t runs triage again)" in status
+        assert "1 hypothesis" in status and "UNVERIFIED" in status

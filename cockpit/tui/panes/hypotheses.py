@@ -196,6 +196,10 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         self._shown = shown
         if self._counts_prefix is not None:
             self._show_counts(self._counts_prefix)
+        elif self._last_run is None and self._views and self._status_is_idle():
+            # Hypotheses from before a restart (or a partner's): say they are there.
+            key = key_for(self.BINDINGS, "hypotheses-triage", self.config.keymap)
+            self._show_counts(f"on record ({key} runs triage again)")
         self.refresh_bindings()
         cards = self.query_one("#hypothesis-cards", ListView)
         index = min(cards.index or 0, len(self._views) - 1)
@@ -223,6 +227,9 @@ Secrets are redacted before anything leaves the machine; if redaction fails, not
         if cards.index is None or not 0 <= cards.index < len(self._views):
             return None
         return self._views[cards.index]
+
+    def _status_is_idle(self) -> bool:
+        return str(self.query_one("#ai-status", Static).render()) == self._idle_status()
 
     def _show_counts(self, prefix: str) -> None:
         """`heuristics only: 3 hypotheses: 1 verified, 2 UNVERIFIED`; kept up to date as
