@@ -49,7 +49,7 @@ def stored(config: Config) -> list[Any]:
 async def to_the_draft(pilot: Any) -> None:
     await pilot.press("5")
     await settle(pilot)
-    await pilot.press("tab", "tab")  # the facts, then the draft
+    await pilot.press("tab")  # `5` lands on the facts; one Tab reaches the draft
     await pilot.pause()
 
 

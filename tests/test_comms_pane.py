@@ -341,6 +341,10 @@ async def test_draft_and_lint_are_visible_at_80x24_and_160x48(
             await settle(pilot)
             await pilot.press("5")
             await settle(pilot)
+            # `5` lands on the facts, and one Tab reaches the draft.
+            assert app.focused is not None and app.focused.id == "comms-facts", size
+            await pilot.press("tab")
+            assert app.focused is not None and app.focused.id == "comms-draft", size
             body = app.query_one("#comms-body")
             visible_region = body.content_region
             for selector in ("#comms-cadence", "#comms-draft-title", "#comms-draft", "#comms-lint"):

@@ -134,7 +134,8 @@ The cockpit never publishes anything.
         self._show_diff = False
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="comms-body"):
+        # Not focusable itself: `5` lands on the facts, and Tab goes on to the draft.
+        with VerticalScroll(id="comms-body", can_focus=False):
             yield Static(id="comms-cadence")
             yield FactsList(id="comms-facts")
             yield Static(id="comms-draft-title")
