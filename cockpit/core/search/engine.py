@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cockpit.core.records import Record
-from cockpit.core.search.files import Engine, FileLogSource
+from cockpit.core.search.files import Engine, FileLogSource, count_file_sources
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
 from cockpit.core.search.pool import tune_gil
@@ -381,6 +381,29 @@ def _run_source(
     collector.set_state(name, SourceState.DONE)
 
 
+def _count_files_together(
+    sources: list[FileLogSource],
+    query: Query,
+    collector: _Collector,
+    cancel: threading.Event,
+) -> None:
+    """Count mode: the file sources counted together, so one rg counts all their plain files
+    (`count_file_sources`); each source still gets its own count, warnings and error."""
+    for source in sources:
+        collector.set_state(source.name, SourceState.RUNNING)
+    sinks = [_Sink(collector, source.name) for source in sources]
+    try:
+        outcomes = count_file_sources(sources, query, sinks, cancel)
+    except Exception as exc:  # a bug must not take the search down: every source says it
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        outcomes = [f"{source.name}: internal error: {reason}" for source in sources]
+    for source, error in zip(sources, outcomes, strict=True):
+        if error is None:
+            collector.set_state(source.name, SourceState.DONE)
+        else:
+            collector.set_state(source.name, SourceState.ERROR, error.splitlines()[0])
+
+
 def _batches(
     collector: _Collector,
     threads: list[threading.Thread],
@@ -447,6 +470,11 @@ def stream_search(
         lossless=lossless,
         cancel=cancel,
     )
+    together = (
+        [s for s in selected if type(s) is FileLogSource and s.engine != "inprocess"]
+        if count_only
+        else []
+    )
     threads = [
         threading.Thread(
             target=_run_source,
@@ -455,7 +483,17 @@ def stream_search(
             daemon=True,
         )
         for source in selected
+        if source not in together
     ]
+    if together:
+        threads.append(
+            threading.Thread(
+                target=_count_files_together,
+                args=(together, query, collector, cancel),
+                name="search-count-files",
+                daemon=True,
+            )
+        )
     for thread in threads:
         thread.start()
     done = False
