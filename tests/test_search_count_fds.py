@@ -5,7 +5,6 @@ after the check is refused or not followed); no file path reaches rg's command l
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 from pathlib import Path
@@ -16,8 +15,9 @@ from cockpit.core.search import files
 from cockpit.core.search.engine import adhoc_sources, run_search
 from cockpit.core.search.files import FileLogSource
 from cockpit.core.search.model import Query, SourceState
+from cockpit.core.search.paths import find_rg
 
-RG = shutil.which("rg")
+RG = find_rg()
 pytestmark = pytest.mark.skipif(RG is None, reason="ripgrep (rg) is not installed")
 
 CONTENTS = {
@@ -176,3 +176,53 @@ def test_rg_counts_the_file_that_was_checked_even_if_the_path_moves_on(
     monkeypatch.setattr(files, "_rg_count_batch", swap_then_count)
     result = run_search(adhoc_sources([str(path)]), Query("level=error"), count_only=True)
     assert result.statuses[str(path)].count == expected
+
+
+@pytest.mark.parametrize("target", ["crlf.log", "blob.log", "missing.log", "app.log.gz", "empty"])
+def test_a_bad_regex_is_one_line_and_exit_2_whatever_the_files(
+    logs: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The counting rg checks the regex; when none ran (every file skipped or missing), rg is
+    asked after the search: the same line as without --count."""
+    import gzip
+
+    from cockpit.cli import main
+
+    (logs / "blob.log").write_bytes(b"\x00\x01\x02" * 100)
+    (logs / "app.log.gz").write_bytes(gzip.compress(b"level=error\n"))
+    (logs / "empty").mkdir()
+    for argv in (["--count"], []):
+        with pytest.raises(SystemExit) as exited:
+            main(["search", *argv, "a(b", str(logs / target)])
+        assert exited.value.code == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err == "cockpit: invalid regex 'a(b': unclosed group\n", err
+
+
+def test_counting_starts_no_process_but_the_counting_rg(
+    logs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cockpit.cli import main
+    from cockpit.core import readers
+
+    started: list[list[str]] = []
+    real_start, real_run = readers.start_reader, readers.run_reader
+
+    def spy_start(argv, **kwargs):
+        started.append(list(argv))
+        return real_start(argv, **kwargs)
+
+    def spy_run(argv, **kwargs):
+        started.append(list(argv))
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(readers, "start_reader", spy_start)
+    monkeypatch.setattr(readers, "run_reader", spy_run)
+    pattern = r"level=error\s+(a|b)+ unique-to-this-test"
+    assert main(["search", "--count", pattern, str(logs / "crlf.log")]) == 1
+    assert len(started) == 1 and "--count" in started[0], started
+    # and the regex is known good from then on: no rg is asked about it again
+    assert main(["search", "--count", pattern, str(logs / "crlf.log")]) == 1
+    assert len(started) == 2, started
+    capsys.readouterr()

@@ -41,7 +41,13 @@ from cockpit.core.search.blocks import (
     _Window,
 )
 from cockpit.core.search.gz import _GzipSalvage, _read_block
-from cockpit.core.search.matcher import LineMatcher, MatchFailure, PatternError, validate
+from cockpit.core.search.matcher import (
+    LineMatcher,
+    MatchFailure,
+    PatternError,
+    rg_compiled,
+    validate,
+)
 from cockpit.core.search.model import Hit, HitSink, Query, SourceError
 from cockpit.core.search.paths import (
     _describe_type,
@@ -951,7 +957,11 @@ def _rg_count_batch(
     for index in involved:
         if counts[index]:
             sinks[index].add_count(counts[index])
-    if proc.returncode != 2 or cancel.is_set():
+    if cancel.is_set():
+        return
+    if proc.returncode != 2:
+        if query.regex:
+            rg_compiled(rg, query.pattern)  # it searched to the end: the regex compiles
         return
     # rg names a file it could not read by the descriptor's path: say the file's own name.
     blamed = False
