@@ -32,15 +32,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 from cockpit.core.records import Record
-from cockpit.core.search.blocks import (
-    _BlockTimestamps,
-    _count_run,
-    _first_timestamp,
-    _last_timestamp,
-    _PrecedingTimestamp,
-    _Window,
-)
-from cockpit.core.search.gz import _GzipSalvage, _read_block
 from cockpit.core.search.matcher import (
     LineMatcher,
     MatchFailure,
@@ -48,7 +39,7 @@ from cockpit.core.search.matcher import (
     rg_compiled,
     validate,
 )
-from cockpit.core.search.model import Hit, HitSink, Query, SourceError
+from cockpit.core.search.model import Hit, HitSink, Query, SourceError, TimeWindow
 from cockpit.core.search.paths import (
     _describe_type,
     _file_reference,
@@ -66,10 +57,15 @@ from cockpit.core.search.textlog import (
     _nul_note,
     looks_binary,
 )
-from cockpit.core.search.timestamps import parse_timestamp_bytes
 
+# Timestamp parsing (blocks, timestamps) and .gz reading (gz, zlib) load where a time window or
+# the in-process engine needs them: `search --count PATH` over plain files needs neither.
 if TYPE_CHECKING:
     from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config
+    from cockpit.core.search.blocks import _PrecedingTimestamp
+    from cockpit.core.search.gz import _GzipSalvage
+
+_Window = TimeWindow
 
 Engine = Literal["auto", "rg", "inprocess"]
 
@@ -385,6 +381,9 @@ class FileLogSource:
             if not window.active:
                 kept = keep_open
                 return _Verdict(filtered=False, warning=note, fd=fd if keep_open else None)
+            from cockpit.core.search.blocks import _first_timestamp, _last_timestamp
+            from cockpit.core.search.timestamps import parse_timestamp_bytes
+
             reference = _file_reference(path)
             first = _first_timestamp(head, reference)
             size = opened.st_size
@@ -515,6 +514,9 @@ class FileLogSource:
         cancel: threading.Event,
         count_sink: CountSink | None,
     ) -> None:
+        from cockpit.core.search.blocks import _PrecedingTimestamp
+        from cockpit.core.search.timestamps import parse_timestamp_bytes
+
         argv = self._rg_argv(rg, query, count=False) + [str(p) for p in files]
         resolvers: dict[bytes, _PrecedingTimestamp] = {}
         references: dict[bytes, datetime] = {}
@@ -579,6 +581,8 @@ class FileLogSource:
                 handle = open(path, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise _FileFailure(f"{path}: cannot read ({exc.strerror or exc})") from None
+        from cockpit.core.search.gz import _GzipSalvage
+
         carry = b""
         first = True
         salvage: _GzipSalvage | None = None
@@ -622,6 +626,8 @@ class FileLogSource:
     ) -> Iterator[bytes | _GzipSalvage]:
         """The file's bytes in blocks; for a damaged .gz, everything before the damage and
         then the `_GzipSalvage` that says what was wrong."""
+        from cockpit.core.search.gz import _GzipSalvage, _read_block
+
         block_size = FIRST_BLOCK_SIZE
         delivered = 0
         while not cancel.is_set():
@@ -710,6 +716,8 @@ class FileLogSource:
         cancel: threading.Event,
         sink: _IgnoreSink | None = None,
     ) -> Counter[datetime]:
+        from cockpit.core.search.blocks import _BlockTimestamps, _count_run
+
         counts: Counter[datetime] = Counter()
         reference = _file_reference(path)
         inherited: datetime | None = None
@@ -739,6 +747,8 @@ class FileLogSource:
         cancel: threading.Event,
         count_sink: CountSink | None,
     ) -> None:
+        from cockpit.core.search.blocks import _BlockTimestamps, _first_timestamp
+
         reference = _file_reference(path)
         name = str(path)
         inherited: datetime | None = None  # timestamp carried into the next block

@@ -45,6 +45,26 @@ class Query(Record):
         )
 
 
+class TimeWindow:
+    """The query's time window as a predicate."""
+
+    def __init__(self, query: Query) -> None:
+        self.since = query.since
+        self.until = query.until
+        self.active = self.since is not None or self.until is not None
+
+    def contains(self, ts: datetime | None) -> bool:
+        """Whether a line with timestamp `ts` is inside (a line without one is not, when a
+        window is set)."""
+        if not self.active:
+            return True
+        if ts is None:
+            return False
+        if self.since is not None and ts < self.since:
+            return False
+        return not (self.until is not None and ts >= self.until)
+
+
 class Hit(Record):
     """One matching line. `text` is raw outside text: sanitize before display."""
 

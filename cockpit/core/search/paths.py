@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cockpit.core.records import Record
-from cockpit.core.search.blocks import _first_timestamp
 
 
 def find_rg() -> str | None:
@@ -231,6 +230,9 @@ _ROTATION = re.compile(r"^(?P<base>.+?)(?:[.-]\d+)?(?:\.gz)?$")
 
 def _head_timestamp(path: Path) -> datetime | None:
     """The first timestamp in a file (decompressing only its start for .gz), or None."""
+    # Timestamp parsing loads only for a time window: `search --count PATH` never needs it.
+    from cockpit.core.search.blocks import _first_timestamp
+
     try:
         if not stat.S_ISREG(path.stat().st_mode):
             return None  # never open a FIFO or a device
