@@ -201,6 +201,8 @@ COUNT_PLAIN_FORBIDDEN = (
     "cockpit.core.search.gz",
     "zlib",
     "isal",
+    # Its modules import typing only for the type checker (`TYPE_CHECKING = False`): ~3 ms.
+    "typing",
 )
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
 from cockpit.commands._common import effective_config, fail
 
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from cockpit.core.search.model import Hit, Source
 
 EXIT_MATCH, EXIT_NO_MATCH, EXIT_ERROR = 0, 1, 2

@@ -18,7 +18,6 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from cockpit.core.records import Record
 from cockpit.core.search.files import Engine, FileLogSource, count_file_sources
@@ -27,7 +26,10 @@ from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceSta
 from cockpit.core.search.pool import tune_gil
 from cockpit.core.timefmt import floor_minute
 
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from cockpit.core.config import Config
 
 DEFAULT_MAX_HITS = 5000
