@@ -203,6 +203,9 @@ COUNT_PLAIN_FORBIDDEN = (
     "isal",
     # Its modules import typing only for the type checker (`TYPE_CHECKING = False`): ~3 ms.
     "typing",
+    # A count has no timestamps: datetime loads with the first hit or time window.
+    "datetime",
+    "cockpit.core.timefmt",
 )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
 
 from cockpit.commands._common import effective_config, fail
 
 TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 
     from cockpit.core.search.model import Hit, Source
@@ -82,6 +82,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _now() -> datetime:
+    from datetime import UTC, datetime  # only for --since/--until: `--count PATH` needs none
+
     return datetime.now(UTC)
 
 

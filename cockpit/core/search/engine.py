@@ -10,13 +10,11 @@ whatever the size of the corpus.
 from __future__ import annotations
 
 import functools
-import heapq
 import importlib
 import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cockpit.core.records import Record
@@ -24,10 +22,10 @@ from cockpit.core.search.files import Engine, FileLogSource, count_file_sources
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
 from cockpit.core.search.pool import tune_gil
-from cockpit.core.timefmt import floor_minute
 
 TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Any
 
     from cockpit.core.config import Config
@@ -45,8 +43,6 @@ REMOTE_SOURCES: dict[str, tuple[str, str]] = {
     "loki": ("cockpit.core.search.loki", "LokiLogSource"),
     "elasticsearch": ("cockpit.core.search.elasticsearch", "ElasticsearchLogSource"),
 }
-
-_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 class HitsFound(Record):
@@ -268,10 +264,15 @@ class _Collector:
             self.progress[name].count += len(hits)
             self.dirty.add(name)
             if self.max_hits > 0:
+                # Hits only (a count keeps none): what orders them loads with the first.
+                import heapq
+                from datetime import UTC, datetime
+
+                no_time = datetime.min.replace(tzinfo=UTC)
                 newest, push, pushpop = self.newest, heapq.heappush, heapq.heappushpop
                 for hit in hits:
                     self.sequence += 1
-                    entry = (hit.ts or _NO_TIME, self.sequence, hit)
+                    entry = (hit.ts or no_time, self.sequence, hit)
                     if len(newest) < self.max_hits:
                         push(newest, entry)
                     elif entry > newest[0]:
@@ -571,6 +572,8 @@ def minute_counts(
     failed source and per file skipped or read only in part, so whoever relies on the counts
     (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
+    from cockpit.core.timefmt import floor_minute  # not loaded by `search --count`
+
     if services is not None:
         query = query.replace(services=frozenset(services))
     validate(query)

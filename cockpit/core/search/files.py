@@ -27,7 +27,6 @@ import stat
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from cockpit.core.records import Record
@@ -61,6 +60,7 @@ from cockpit.core.search.textlog import (
 # the in-process engine needs them: `search --count PATH` over plain files needs neither.
 TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import IO, Literal, Protocol
 
     from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from enum import StrEnum
 
 from cockpit.core.records import Record
 
 TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from datetime import datetime
     from typing import Protocol
 else:
     Protocol = object  # the protocols below are for the type checker; plain classes at run time

@@ -10,10 +10,13 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cockpit.core.records import Record
+
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def find_rg() -> str | None:
@@ -219,6 +222,8 @@ def _age_key(path: Path) -> tuple[float, str]:
 
 def _file_reference(path: Path) -> datetime:
     """The syslog year reference for a file: when it was last written."""
+    from datetime import UTC, datetime  # timestamps only: counting plain files needs none
+
     try:
         return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     except OSError:
