@@ -420,6 +420,7 @@ def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str) -> in
         )
         rows = []
         worst = 0.0
+        mismatches = 0
         for pattern, flags in queries:
             series = Series()
             series.add("rg", [rg, *zflag, "-c", *flags, "--", pattern, *files])
@@ -432,6 +433,13 @@ def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str) -> in
             peak = max(peak, series.rss["cockpit"])
             ratio = series.ms("cockpit") / series.ms("rg")
             worst = max(worst, ratio)
+            counts = _rg_total([rg, *zflag, "-c", "--no-filename", *flags, "--", pattern, *files])
+            as_json = [*cockpit, "search", *flags, "--count", "--json", "--", pattern, *files]
+            counted = _cockpit_total(as_json)
+            if args.before is not None:  # and what the earlier checkout counted: the same
+                before = _cockpit_total(as_json, before_env)
+                counted = counted if before == counted else -1
+            mismatches += counts != counted
             shown = pattern if pattern != request_id else "<request id, 1 hit>"
             rows.append(
                 [
@@ -441,15 +449,30 @@ def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str) -> in
                     f"{series.ms('cockpit'):.0f}",
                     f"{ratio:.2f}x",
                     f"{series.cpu_ms('rg'):.0f} / {series.cpu_ms('cockpit'):.0f}",
+                    f"{counts}" if counts == counted else f"DIFFER: rg {counts}, cockpit {counted}",
                 ]
             )
         rg_name = "rg -z -c" if zflag else "rg -c"
         header = ["Pattern", f"{rg_name}, ms"]
         header += ["before, ms (ratio)"] if args.before is not None else []
-        table([*header, "cockpit, ms", "ratio", "CPU rg / cockpit, ms"], rows)
+        table([*header, "cockpit, ms", "ratio", "CPU rg / cockpit, ms", "count (both)"], rows)
         target = "1.00x (no slower)" if zflag else "1.3x"
-        print(f"\nworst ratio: {worst:.2f}x (target {target})")
+        print(f"\nworst ratio: {worst:.2f}x (target {target}); counts differing: {mismatches}")
     return peak
+
+
+def _rg_total(argv: list[str]) -> int:
+    """The matching lines rg counts over every file (`--no-filename`: one count per line)."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    return sum(int(line) for line in out.split())
+
+
+def _cockpit_total(argv: list[str], env: dict[str, str] | None = None) -> int:
+    """The total of `cockpit search --count --json`."""
+    import json
+
+    out = subprocess.run(argv, capture_output=True, text=True, check=False, env=env).stdout
+    return int(json.loads(out)["total"])
 
 
 def _with_ratio(series: Series, name: str) -> str:
