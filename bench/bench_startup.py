@@ -339,7 +339,8 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
                 TODAY.get(name, "-"),
                 *(
                     [
-                        f"{startup.ms(before):.0f} ({startup.ms(before) - bare:+.0f})"
+                        f"{startup.ms(before):.0f} ({startup.ms(before) - bare:+.0f}),"
+                        f" CPU {startup.cpu_ms(before):.0f}"
                         if before in startup.commands
                         else "-"
                     ]
@@ -354,7 +355,7 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
             ]
         )
     header = ["Command", "Today (issue), ms"]
-    header += ["Before, ms (over python)"] if before_env is not None else []
+    header += ["Before, ms (over python), CPU"] if before_env is not None else []
     header += ["Now, ms", "CPU, ms", "Over python", "Target", ""]
     table(header, rows)
 
