@@ -8,13 +8,21 @@ numbers to compare across runs.
 
     python bench/bench_startup.py                      # everything, 15 runs per command
     python bench/bench_startup.py --runs 9 --search-runs 3 --skip-gz   # a quicker look
+    python bench/bench_startup.py --before /tmp/old    # also an older checkout, same run
+    python bench/bench_startup.py --corpus /tmp/corpus-1g-plain --log-mb 2500  # 1 GB plain
+
+`--before DIR`: a checkout of an earlier commit (`git archive REV cockpit | tar -x -C DIR`)
+whose `cockpit` package is run the same way (`PYTHONPATH=DIR`), interleaved with today's, so
+the before/after table shares one run's load.
 
 - `python -c pass`, `rg -c PAT tiny.log`, `rg -c` / `rg -z -c` on the corpus: the baselines.
 - `cockpit note`, `timeline`, `incidents` on an SQLite store whose config was validated by an
   earlier run (as on any machine after the first start; see cockpit/core/config_file.py).
 - `cockpit search PAT PATH --count` on a tiny file (the fixed cost) and on the search
-  benchmark's corpus (/tmp/search-bench-1g if it exists, else --corpus, built with
-  bench_search.py's generator at --log-mb), every pattern of bench_search.py, plain and .gz.
+  benchmark's corpus (--corpus if given, else /tmp/search-bench-1g if it exists, else
+  /tmp/cockpit-bench-corpus; built with bench_search.py's generator at --log-mb, which is the
+  uncompressed size of every log: 2500 gives about 1 GB of plain files), every pattern of
+  bench_search.py, plain and .gz.
 - `cockpit rollback` and `cockpit triage` on the demo sandbox (measured, not a target here).
 - The TUI's first frame in an 80x24 pty against a bare five-pane Textual app; the TUI's RSS
   after it has idled on the demo for a few seconds; the peak RSS of the 1 GB searches.
@@ -75,10 +83,14 @@ Five().run()
 # -- one process -------------------------------------------------------------------------------
 
 
-def run_once(argv: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+def run_once(
+    argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, peak RSS KiB) of one run; output discarded."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, env=env
+    )
     assert proc.stderr is not None
     errors = proc.stderr.read()
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -93,21 +105,23 @@ class Series:
     """Runs of several commands, interleaved round by round; medians per command."""
 
     def __init__(self) -> None:
-        self.commands: dict[str, tuple[list[str], Path | None]] = {}
+        self.commands: dict[str, tuple[list[str], Path | None, dict[str, str] | None]] = {}
         self.wall: dict[str, list[float]] = {}
         self.cpu: dict[str, list[float]] = {}
         self.rss: dict[str, int] = {}
 
-    def add(self, name: str, argv: list[str], cwd: Path | None = None) -> None:
-        self.commands[name] = (argv, cwd)
+    def add(
+        self, name: str, argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.commands[name] = (argv, cwd, env)
         self.wall[name], self.cpu[name], self.rss[name] = [], [], 0
 
     def run(self, runs: int) -> None:
-        for argv, cwd in self.commands.values():
-            run_once(argv, cwd)  # warm the page cache and bytecode
+        for argv, cwd, env in self.commands.values():
+            run_once(argv, cwd, env)  # warm the page cache and bytecode
         for _ in range(runs):
-            for name, (argv, cwd) in self.commands.items():
-                wall, cpu, rss = run_once(argv, cwd)
+            for name, (argv, cwd, env) in self.commands.items():
+                wall, cpu, rss = run_once(argv, cwd, env)
                 self.wall[name].append(wall)
                 self.cpu[name].append(cpu)
                 self.rss[name] = max(self.rss[name], rss)
@@ -220,8 +234,25 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15, help="runs per start-up figure")
     parser.add_argument("--search-runs", type=int, default=3, help="runs per corpus search")
     parser.add_argument("--tui-runs", type=int, default=9)
-    parser.add_argument("--corpus", type=Path, default=Path("/tmp/cockpit-bench-corpus"))
-    parser.add_argument("--log-mb", type=float, default=200, help="corpus size when built")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="search corpus (default: /tmp/search-bench-1g if built, else "
+        "/tmp/cockpit-bench-corpus)",
+    )
+    parser.add_argument(
+        "--log-mb",
+        type=float,
+        default=200,
+        help="corpus size when built (uncompressed, all logs; 2500: ~1 GB of plain files)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="an earlier checkout (holding cockpit/) measured in the same run, as `before`",
+    )
     parser.add_argument("--skip-gz", action="store_true", help="plain files only")
     parser.add_argument("--skip-search", action="store_true")
     parser.add_argument("--skip-tui", action="store_true")
@@ -266,14 +297,22 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
     startup = Series()
     startup.add("python -c pass", [python, "-c", "pass"])
     startup.add("rg -c hi tiny.log", [rg, "-c", "hi", str(tiny)])
-    startup.add(
-        "cockpit search hi tiny.log --count", [*cockpit, "search", "hi", str(tiny), "--count"]
-    )
-    startup.add("cockpit note", [*with_config, "note", "bench note"])
-    startup.add("cockpit timeline", [*with_config, "timeline"])
-    startup.add("cockpit incidents", [*with_config, "incidents"])
-    startup.add("cockpit rollback (demo)", [*demo_config, "rollback"])
-    startup.add("cockpit triage (demo)", [*demo_config, "triage", "--now", "2026-11-28T14:45Z"])
+    measured = {
+        "cockpit search hi tiny.log --count": [*cockpit, "search", "hi", str(tiny), "--count"],
+        "cockpit note": [*with_config, "note", "bench note"],
+        "cockpit timeline": [*with_config, "timeline"],
+        "cockpit incidents": [*with_config, "incidents"],
+        "cockpit rollback (demo)": [*demo_config, "rollback"],
+        "cockpit triage (demo)": [*demo_config, "triage", "--now", "2026-11-28T14:45Z"],
+    }
+    before_env = None
+    if args.before is not None:
+        # The same entry point, importing the earlier checkout's package first.
+        before_env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+    for name, argv in measured.items():
+        startup.add(name, argv)
+        if before_env is not None:
+            startup.add(f"{name} (before)", argv, env=before_env)
     startup.run(args.runs)
     bare = startup.ms("python -c pass")
 
@@ -288,13 +327,26 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
     }
     rows = []
     for name in startup.commands:
+        if name.endswith(" (before)"):
+            continue
         over = startup.ms(name) - bare
         target, limit = targets.get(name, ("baseline", None))
         verdict = "" if limit is None else ("met" if over <= limit else "MISSED")
+        before = f"{name} (before)"
         rows.append(
             [
                 name,
                 TODAY.get(name, "-"),
+                *(
+                    [
+                        f"{startup.ms(before):.0f} ({startup.ms(before) - bare:+.0f}),"
+                        f" CPU {startup.cpu_ms(before):.0f}"
+                        if before in startup.commands
+                        else "-"
+                    ]
+                    if before_env is not None
+                    else []
+                ),
                 f"{startup.ms(name):.0f}",
                 f"{startup.cpu_ms(name):.0f}",
                 f"{over:+.0f}" if name != "python -c pass" else "0",
@@ -302,11 +354,14 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
                 verdict,
             ]
         )
-    table(["Command", "Today (issue), ms", "Now, ms", "CPU, ms", "Over python", "Target", ""], rows)
+    header = ["Command", "Today (issue), ms"]
+    header += ["Before, ms (over python), CPU"] if before_env is not None else []
+    header += ["Now, ms", "CPU, ms", "Over python", "Target", ""]
+    table(header, rows)
 
     peak_search_rss = 0
     if not args.skip_search:
-        peak_search_rss = corpus_searches(args, cockpit, rg)
+        peak_search_rss = corpus_searches(args, cockpit, rg, bare)
 
     if not args.skip_tui:
         tui(args, work, cockpit, python, with_config, demo)
@@ -315,18 +370,25 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
     print(f"\nload average at the end: {load()}")
     print(
         f"rerun: python bench/bench_startup.py --runs {args.runs} --search-runs {args.search_runs}"
+        + (f" --corpus {args.corpus} --log-mb {args.log_mb:g}" if args.corpus else "")
+        + (f" --before {args.before}" if args.before else "")
     )
     return 0
 
 
-def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str) -> int:
-    """`cockpit search --count` against `rg -c` / `rg -z -c` end to end, every pattern."""
+def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str, bare: float) -> int:
+    """`cockpit search --count` against `rg -c` / `rg -z -c` end to end, every pattern.
+
+    `bare`: `python -c pass` (ms) in the same run. "floor" is what no Python command that
+    starts rg can beat: Python's own start plus rg's run, over rg's run."""
     from bench_search import build_corpus, corpus_files, find_unique_request_id
 
     directory = Path("/tmp/search-bench-1g")
     log_mb = 1000.0
-    if not (directory / "bench-corpus.json").is_file():
+    if args.corpus is not None:
         directory, log_mb = args.corpus, args.log_mb
+    elif not (directory / "bench-corpus.json").is_file():
+        directory, log_mb = Path("/tmp/cockpit-bench-corpus"), args.log_mb
     corpus_config = build_corpus(directory, log_mb, 7)
     plain, gz = corpus_files(corpus_config)
     size = {
@@ -362,29 +424,65 @@ def corpus_searches(args: argparse.Namespace, cockpit: list[str], rg: str) -> in
         )
         rows = []
         worst = 0.0
+        mismatches = 0
         for pattern, flags in queries:
             series = Series()
             series.add("rg", [rg, *zflag, "-c", *flags, "--", pattern, *files])
-            series.add("cockpit", [*cockpit, "search", *flags, "--count", "--", pattern, *files])
+            search = [*cockpit, "search", *flags, "--count", "--", pattern, *files]
+            series.add("cockpit", search)
+            if args.before is not None:
+                before_env = {**os.environ, "PYTHONPATH": str(args.before.resolve())}
+                series.add("before", search, env=before_env)
             series.run(args.search_runs)
             peak = max(peak, series.rss["cockpit"])
             ratio = series.ms("cockpit") / series.ms("rg")
             worst = max(worst, ratio)
+            counts = _rg_total([rg, *zflag, "-c", "--no-filename", *flags, "--", pattern, *files])
+            as_json = [*cockpit, "search", *flags, "--count", "--json", "--", pattern, *files]
+            counted = _cockpit_total(as_json)
+            if args.before is not None:  # and what the earlier checkout counted: the same
+                before = _cockpit_total(as_json, before_env)
+                counted = counted if before == counted else -1
+            mismatches += counts != counted
             shown = pattern if pattern != request_id else "<request id, 1 hit>"
             rows.append(
                 [
                     f"{' '.join(flags)} {shown}".strip(),
                     f"{series.ms('rg'):.0f}",
+                    *([_with_ratio(series, "before")] if args.before is not None else []),
                     f"{series.ms('cockpit'):.0f}",
                     f"{ratio:.2f}x",
+                    f"{(bare + series.ms('rg')) / series.ms('rg'):.2f}x",
                     f"{series.cpu_ms('rg'):.0f} / {series.cpu_ms('cockpit'):.0f}",
+                    f"{counts}" if counts == counted else f"DIFFER: rg {counts}, cockpit {counted}",
                 ]
             )
         rg_name = "rg -z -c" if zflag else "rg -c"
-        table(["Pattern", f"{rg_name}, ms", "cockpit, ms", "ratio", "CPU rg / cockpit, ms"], rows)
+        header = ["Pattern", f"{rg_name}, ms"]
+        header += ["before, ms (ratio)"] if args.before is not None else []
+        header += ["cockpit, ms", "ratio", "floor", "CPU rg / cockpit, ms", "count (both)"]
+        table(header, rows)
         target = "1.00x (no slower)" if zflag else "1.3x"
-        print(f"\nworst ratio: {worst:.2f}x (target {target})")
+        print(f"\nworst ratio: {worst:.2f}x (target {target}); counts differing: {mismatches}")
     return peak
+
+
+def _rg_total(argv: list[str]) -> int:
+    """The matching lines rg counts over every file (`--no-filename`: one count per line)."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+    return sum(int(line) for line in out.split())
+
+
+def _cockpit_total(argv: list[str], env: dict[str, str] | None = None) -> int:
+    """The total of `cockpit search --count --json`."""
+    import json
+
+    out = subprocess.run(argv, capture_output=True, text=True, check=False, env=env).stdout
+    return int(json.loads(out)["total"])
+
+
+def _with_ratio(series: Series, name: str) -> str:
+    return f"{series.ms(name):.0f} ({series.ms(name) / series.ms('rg'):.2f}x)"
 
 
 def tui(

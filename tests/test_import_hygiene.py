@@ -193,6 +193,34 @@ def test_search_over_paths_loads_no_config_and_no_store(tmp_path: Path) -> None:
         assert _offending(modules, forbidden) == [], argv
 
 
+COUNT_PLAIN_FORBIDDEN = (
+    # Counting plain files is rg's: no timestamp parsing, no .gz reading, no time window.
+    "cockpit.core.search.blocks",
+    "cockpit.core.search.timestamps",
+    "cockpit.core.search.timewindow",
+    "cockpit.core.search.gz",
+    "zlib",
+    "isal",
+    # Its modules import typing only for the type checker (`TYPE_CHECKING = False`): ~3 ms.
+    "typing",
+    # A count has no timestamps: datetime loads with the first hit or time window.
+    "datetime",
+    "cockpit.core.timefmt",
+)
+
+
+def test_counting_plain_files_loads_no_in_process_engine(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("status=500 boom\nstatus=200 ok\n")
+    modules = _loaded(tmp_path, "search", r"status=5\d\d", str(log), "--count")
+    assert "cockpit.core.search.files" in modules
+    assert _offending(modules, COUNT_PLAIN_FORBIDDEN) == []
+    # Able to fail: a time window or a .gz file does need them.
+    windowed = _loaded(tmp_path, "search", "boom", str(log), "--count", "--since", "1h")
+    assert "cockpit.core.search.timewindow" in windowed
+    assert "cockpit.core.search.timestamps" in windowed
+
+
 def test_the_command_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     # Able to fail: a search of the config's sources does load the config (and pydantic).
     log = tmp_path / "app.log"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import gzip
 import os
 import random
@@ -162,23 +161,26 @@ def test_dev_zero_is_an_error_for_that_source_only(tmp_path: Path) -> None:
 def test_unreadable_file_is_an_error_for_that_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The suite runs as root, which reads chmod-000 files: simulate the refusal at open().
+    # The suite runs as root, which reads chmod-000 files: simulate the refusal at open()
+    # (files are opened with os.open, the descriptor checked and, to count, handed to rg).
     secret = tmp_path / "secret.log"
     secret.write_bytes(LINES)
     (tmp_path / "ok.log").write_bytes(LINES)
-    real_open = builtins.open
+    real_open = os.open
 
     def guarded_open(file, *args, **kwargs):
         if str(file) == str(secret):
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded_open)
-    result = run_search(adhoc_sources([str(secret), str(tmp_path / "ok.log")]), Query("error"))
-    status = result.statuses[str(secret)]
-    assert status.state == SourceState.ERROR
-    assert "secret.log" in (status.error or "") and "Permission denied" in (status.error or "")
-    assert result.statuses[str(tmp_path / "ok.log")].count == 60
+    monkeypatch.setattr(os, "open", guarded_open)
+    for count_only in (False, True):
+        sources = adhoc_sources([str(secret), str(tmp_path / "ok.log")])
+        result = run_search(sources, Query("error"), count_only=count_only)
+        status = result.statuses[str(secret)]
+        assert status.state == SourceState.ERROR
+        assert "secret.log" in (status.error or "") and "Permission denied" in (status.error or "")
+        assert result.statuses[str(tmp_path / "ok.log")].count == 60
 
 
 def test_missing_path_and_directory(tmp_path: Path) -> None:

@@ -714,11 +714,14 @@ def start_reader(
     git_dir: IsolatedGitDir | None = None,
     trusted_binaries: Iterable[str | os.PathLike[str]] = (),
     stdin: bool = False,
+    pass_fds: Sequence[int] = (),
 ) -> subprocess.Popen[bytes]:
     """Start a read-only reader whose stdout the caller streams; the caller must wait or kill it.
 
     `stdin=True`: the caller writes the reader's input (rg matching what the cockpit read or
-    decompressed itself).
+    decompressed itself). `pass_fds`: descriptors of files the cockpit opened and checked, that
+    the reader reads as `/dev/fd/N` (so it reads exactly those files, whatever their paths
+    point at by then).
     """
     process = subprocess.Popen(  # argv validated by reader_argv; never a shell
         reader_argv(argv, trusted_binaries=trusted_binaries),
@@ -727,6 +730,7 @@ def start_reader(
         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
         cwd=cwd,
         env=_spawn_env(argv, env, git_dir),
+        pass_fds=tuple(pass_fds),
     )
     # The isolated git directory must outlive the process reading through it.
     process.cockpit_git_dir = git_dir  # type: ignore[attr-defined]

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
     from rich.text import Text
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
+if TYPE_CHECKING:
+    from typing import Any
 
 STORE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """The store's timestamp text: ISO-8601 UTC with microseconds, sortable as text."""

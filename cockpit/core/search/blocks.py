@@ -11,9 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from cockpit.core.search.model import Query
+from cockpit.core.search.model import TimeWindow
 from cockpit.core.search.timestamps import parse_timestamp_bytes
 from cockpit.core.timefmt import floor_minute
+
+_Window = TimeWindow  # the window predicate lives with the query (files.py needs it light)
 
 BACKWARD_LIMIT = 8 << 20
 """How far back a continuation line's timestamp is looked for."""
@@ -195,21 +197,3 @@ class _BlockTimestamps:
                 return ts
             idx = newline
         return self._known_ts
-
-
-class _Window:
-    """The query's time window as a predicate."""
-
-    def __init__(self, query: Query) -> None:
-        self.since = query.since
-        self.until = query.until
-        self.active = self.since is not None or self.until is not None
-
-    def contains(self, ts: datetime | None) -> bool:
-        if not self.active:
-            return True
-        if ts is None:
-            return False
-        if self.since is not None and ts < self.since:
-            return False
-        return not (self.until is not None and ts >= self.until)

@@ -10,24 +10,24 @@ whatever the size of the corpus.
 from __future__ import annotations
 
 import functools
-import heapq
 import importlib
 import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from cockpit.core.records import Record
-from cockpit.core.search.files import Engine, FileLogSource
+from cockpit.core.search.files import Engine, FileLogSource, count_file_sources
 from cockpit.core.search.matcher import re2_options, regex_of, validate
 from cockpit.core.search.model import Hit, Query, Source, SourceError, SourceState, SourceStatus
 from cockpit.core.search.pool import tune_gil
-from cockpit.core.timefmt import floor_minute
 
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any
+
     from cockpit.core.config import Config
 
 DEFAULT_MAX_HITS = 5000
@@ -43,8 +43,6 @@ REMOTE_SOURCES: dict[str, tuple[str, str]] = {
     "loki": ("cockpit.core.search.loki", "LokiLogSource"),
     "elasticsearch": ("cockpit.core.search.elasticsearch", "ElasticsearchLogSource"),
 }
-
-_NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 class HitsFound(Record):
@@ -266,10 +264,15 @@ class _Collector:
             self.progress[name].count += len(hits)
             self.dirty.add(name)
             if self.max_hits > 0:
+                # Hits only (a count keeps none): what orders them loads with the first.
+                import heapq
+                from datetime import UTC, datetime
+
+                no_time = datetime.min.replace(tzinfo=UTC)
                 newest, push, pushpop = self.newest, heapq.heappush, heapq.heappushpop
                 for hit in hits:
                     self.sequence += 1
-                    entry = (hit.ts or _NO_TIME, self.sequence, hit)
+                    entry = (hit.ts or no_time, self.sequence, hit)
                     if len(newest) < self.max_hits:
                         push(newest, entry)
                     elif entry > newest[0]:
@@ -381,6 +384,29 @@ def _run_source(
     collector.set_state(name, SourceState.DONE)
 
 
+def _count_files_together(
+    sources: list[FileLogSource],
+    query: Query,
+    collector: _Collector,
+    cancel: threading.Event,
+) -> None:
+    """Count mode: the file sources counted together, so one rg counts all their plain files
+    (`count_file_sources`); each source still gets its own count, warnings and error."""
+    for source in sources:
+        collector.set_state(source.name, SourceState.RUNNING)
+    sinks = [_Sink(collector, source.name) for source in sources]
+    try:
+        outcomes = count_file_sources(sources, query, sinks, cancel)
+    except Exception as exc:  # a bug must not take the search down: every source says it
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        outcomes = [f"{source.name}: internal error: {reason}" for source in sources]
+    for source, error in zip(sources, outcomes, strict=True):
+        if error is None:
+            collector.set_state(source.name, SourceState.DONE)
+        else:
+            collector.set_state(source.name, SourceState.ERROR, error.splitlines()[0])
+
+
 def _batches(
     collector: _Collector,
     threads: list[threading.Thread],
@@ -447,6 +473,11 @@ def stream_search(
         lossless=lossless,
         cancel=cancel,
     )
+    together = (
+        [s for s in selected if type(s) is FileLogSource and s.engine != "inprocess"]
+        if count_only
+        else []
+    )
     threads = [
         threading.Thread(
             target=_run_source,
@@ -455,7 +486,17 @@ def stream_search(
             daemon=True,
         )
         for source in selected
+        if source not in together
     ]
+    if together:
+        threads.append(
+            threading.Thread(
+                target=_count_files_together,
+                args=(together, query, collector, cancel),
+                name="search-count-files",
+                daemon=True,
+            )
+        )
     for thread in threads:
         thread.start()
     done = False
@@ -531,6 +572,8 @@ def minute_counts(
     failed source and per file skipped or read only in part, so whoever relies on the counts
     (health, rollback) can say they are incomplete. Raises PatternError for an invalid regex.
     """
+    from cockpit.core.timefmt import floor_minute  # not loaded by `search --count`
+
     if services is not None:
         query = query.replace(services=frozenset(services))
     validate(query)

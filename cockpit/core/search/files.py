@@ -26,23 +26,18 @@ import os
 import stat
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 from cockpit.core.records import Record
-from cockpit.core.search.blocks import (
-    _BlockTimestamps,
-    _count_run,
-    _first_timestamp,
-    _last_timestamp,
-    _PrecedingTimestamp,
-    _Window,
+from cockpit.core.search.matcher import (
+    LineMatcher,
+    MatchFailure,
+    PatternError,
+    rg_compiled,
+    validate,
 )
-from cockpit.core.search.gz import _GzipSalvage, _read_block
-from cockpit.core.search.matcher import LineMatcher, MatchFailure, PatternError, validate
-from cockpit.core.search.model import Hit, HitSink, Query, SourceError
+from cockpit.core.search.model import Hit, HitSink, Query, SourceError, TimeWindow
 from cockpit.core.search.paths import (
     _describe_type,
     _file_reference,
@@ -60,12 +55,25 @@ from cockpit.core.search.textlog import (
     _nul_note,
     looks_binary,
 )
-from cockpit.core.search.timestamps import parse_timestamp_bytes
+
+# Timestamp parsing (blocks, timestamps) and .gz reading (gz, zlib) load where a time window or
+# the in-process engine needs them: `search --count PATH` over plain files needs neither.
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import IO, Literal, Protocol
+
+    from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config
+    from cockpit.core.search.blocks import _PrecedingTimestamp
+    from cockpit.core.search.gz import _GzipSalvage
+
+_Window = TimeWindow
 
 if TYPE_CHECKING:
-    from cockpit.core.config import FileSource  # only typed: `search PATH` needs no config
-
-Engine = Literal["auto", "rg", "inprocess"]
+    Engine = Literal["auto", "rg", "inprocess"]
+else:
+    Engine = str
+    Protocol = object  # `CountSink` is for the type checker; a plain class at run time
 
 BLOCK_SIZE = 2 << 20
 """Bytes read per block by the in-process engine."""
@@ -78,6 +86,11 @@ MAX_LINE_BYTES = 64 << 20
 """A "line" longer than this is split, so a file without newlines cannot exhaust memory."""
 EDGE_PROBE_BYTES = 256 << 10
 """Bytes read at a file's head and tail to find its first and last timestamps."""
+FDS_PER_RG = 256
+"""Files one counting rg reads through inherited descriptors; more files, more rg runs in turn
+(a `**` glob can match more files than a process may hold open)."""
+# Non-blocking: opening a FIFO (swapped in after the stat) returns at once instead of hanging.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 class CountSink(Protocol):
@@ -129,24 +142,29 @@ class _HitBatcher:
 class _Plan(Record):
     """What to do with the files of one search."""
 
-    _fields = ("rg_files", "rg_filtered", "inprocess_files")
+    _fields = ("rg_files", "rg_filtered", "inprocess_files", "rg_count")
     _mutable = True
 
     rg_files: list[Path]
     rg_filtered: list[Path]
     """Plain files searched by rg whose lines need the time filter."""
     inprocess_files: list[Path]
+    rg_count: list[Path]
+    """Plain files to count (no time window), not yet opened: `count_file_sources` opens and
+    checks each, and one rg counts them all through those descriptors."""
 
     def __init__(
         self,
         rg_files: list[Path],
         rg_filtered: list[Path],
         inprocess_files: list[Path],
+        rg_count: list[Path] | None = None,
     ) -> None:
         self.__dict__.update(
             rg_files=rg_files,
             rg_filtered=rg_filtered,
             inprocess_files=inprocess_files,
+            rg_count=[] if rg_count is None else rg_count,
         )
 
 
@@ -192,8 +210,45 @@ class FileLogSource:
     def _run(
         self, query: Query, sink: HitSink, cancel: threading.Event, count_sink: CountSink | None
     ) -> None:
-        if query.services is not None and self.service not in query.services:
+        if count_sink is not None:
+            error = count_file_sources([self], query, [count_sink], cancel)[0]
+            if error is not None:
+                raise SourceError(error)
             return
+        planned = self._plan(query, sink, cancel, count=False)
+        if planned is None:
+            return
+        plan, window, errors = planned
+        failures: list[str] = []
+        for job in self._start(plan, query, window, sink, cancel, None, failures):
+            job()
+        errors.extend(failures)
+        self._raise_errors(errors, cancel)
+
+    def _raise_errors(self, errors: list[str], cancel: threading.Event) -> None:
+        message = self._error_message(errors, cancel)
+        if message is not None:
+            raise SourceError(message)
+
+    def _error_message(self, errors: list[str], cancel: threading.Event) -> str | None:
+        """The source's one-line error for `errors` (the first, and how many more), or None."""
+        if not errors or cancel.is_set():
+            return None
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        # An ad hoc source is named by its path, which the message already names.
+        prefix = "" if self.explicit else f"{self.name}: "
+        return f"{prefix}{errors[0]}{more}"
+
+    def _plan(
+        self, query: Query, sink: HitSink, cancel: threading.Event, *, count: bool
+    ) -> tuple[_Plan, _Window, list[str]] | None:
+        """Which engine searches which file, and the errors found on the way; None when this
+        source is not searched (another service) or the search was cancelled.
+
+        `count`: plain files outside any time window go to `rg_count` unopened (counted
+        together with every other source's, see `count_file_sources`)."""
+        if query.services is not None and self.service not in query.services:
+            return None
         try:
             validate(query)
         except PatternError as exc:
@@ -210,8 +265,13 @@ class FileLogSource:
         before_window = rotated_before(listing.files, window.since)
         for path in listing.files:
             if cancel.is_set():
-                return
+                return None
             if path in before_window:
+                continue
+            if count and rg is not None and not window.active and not is_gzip(path):
+                # Checked when opened (`_check_file(keep_open=True)`): rg then reads the very
+                # file that was checked, through its descriptor.
+                plan.rg_count.append(path)
                 continue
             verdict = self._check_file(path, window)
             if isinstance(verdict, _Skip):
@@ -236,10 +296,23 @@ class FileLogSource:
                 plan.rg_filtered.append(path)
             else:
                 plan.rg_files.append(path)
+        return plan, window, errors
 
-        failures: list[str] = []
-        threads = []
+    def _start(
+        self,
+        plan: _Plan,
+        query: Query,
+        window: _Window,
+        sink: HitSink,
+        cancel: threading.Event,
+        count_sink: CountSink | None,
+        failures: list[str],
+    ) -> list[Callable[[], None]]:
+        """Start searching the files of `plan` (not `rg_count`): rg in a thread, the rest on the
+        scan pool. Returns what waits for each to finish; failures land in `failures`."""
+        waits: list[Callable[[], None]] = []
         if plan.rg_files or plan.rg_filtered:
+            rg = find_rg()
             assert rg is not None
             thread = threading.Thread(
                 target=self._guard,
@@ -247,11 +320,11 @@ class FileLogSource:
                 args=(failures, self._run_rg, rg, plan, query, window, sink, cancel, count_sink),
             )
             thread.start()
-            threads.append(thread)
+            waits.append(thread.join)
         if plan.inprocess_files:
             matcher = _matcher_for(query)  # compiled only when needed: rg takes plain files
-            futures = [
-                scan_pool().submit(
+            for path in plan.inprocess_files:
+                future = scan_pool().submit(
                     self._guard,
                     failures,
                     self._scan_file,
@@ -262,18 +335,8 @@ class FileLogSource:
                     cancel,
                     count_sink,
                 )
-                for path in plan.inprocess_files
-            ]
-            for future in futures:
-                future.result()
-        for thread in threads:
-            thread.join()
-        errors.extend(failures)
-        if errors and not cancel.is_set():
-            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-            # An ad hoc source is named by its path, which the message already names.
-            prefix = "" if self.explicit else f"{self.name}: "
-            raise SourceError(f"{prefix}{errors[0]}{more}")
+                waits.append(future.result)
+        return waits
 
     @staticmethod
     def _guard(failures: list[str], func: Callable[..., None], *args: object) -> None:
@@ -284,43 +347,62 @@ class FileLogSource:
         except Exception as exc:  # a bug: still reported as this source's error, not lost
             failures.append(f"internal error: {type(exc).__name__}: {exc}")
 
-    def _check_file(self, path: Path, window: _Window) -> _Verdict | _Skip:
-        """Decide, from stat and the file's first bytes, whether and how to search it."""
+    def _check_file(
+        self, path: Path, window: _Window, *, keep_open: bool = False
+    ) -> _Verdict | _Skip:
+        """Decide, from stat and the file's first bytes, whether and how to search it.
+
+        The file is opened without blocking (a FIFO swapped in after the stat cannot hang the
+        open) and the open file is checked again: still a regular file, the same one.
+        `keep_open`: a plain file to search whole comes back with its descriptor in
+        `verdict.fd` (the caller closes it), so rg reads exactly the file checked here.
+        """
         try:
             info = path.stat()
         except OSError as exc:
             return _Skip(error=f"{path}: {exc.strerror or exc}")
         if not stat.S_ISREG(info.st_mode):
             return _Skip(error=f"{path}: is {_describe_type(info.st_mode)}, not a log file")
-        if is_gzip(path):
-            try:
-                with open(path, "rb"):
-                    pass
-            except OSError as exc:
-                return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
-            # Binary content and the time window are checked while decompressing.
-            return _Verdict(filtered=window.active)
-        note = None
         try:
-            with open(path, "rb") as handle:
-                head = handle.read(EDGE_PROBE_BYTES if window.active else BINARY_PROBE_BYTES)
-                if b"\0" in head[:BINARY_PROBE_BYTES]:
-                    if looks_binary(head[:BINARY_PROBE_BYTES]):
-                        return _Skip(warning=_binary_note(path))
-                    note = _nul_note(path)
-                if not window.active:
-                    return _Verdict(filtered=False, warning=note)
-                reference = _file_reference(path)
-                first = _first_timestamp(head, reference)
-                size = info.st_size
-                if size > EDGE_PROBE_BYTES:
-                    handle.seek(size - EDGE_PROBE_BYTES)
-                    tail = handle.read(EDGE_PROBE_BYTES)
-                else:
-                    tail = b"\n" + head
-                last = _last_timestamp(tail, reference)
+            fd = os.open(path, _OPEN_FLAGS)
         except OSError as exc:
             return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
+        kept = False
+        try:
+            opened = os.fstat(fd)
+            if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (
+                info.st_dev,
+                info.st_ino,
+            ):
+                return _Skip(error=f"{path}: changed while it was being opened; not searched")
+            if is_gzip(path):
+                # Binary content and the time window are checked while decompressing.
+                return _Verdict(filtered=window.active)
+            note = None
+            head = os.pread(fd, EDGE_PROBE_BYTES if window.active else BINARY_PROBE_BYTES, 0)
+            if b"\0" in head[:BINARY_PROBE_BYTES]:
+                if looks_binary(head[:BINARY_PROBE_BYTES]):
+                    return _Skip(warning=_binary_note(path))
+                note = _nul_note(path)
+            if not window.active:
+                kept = keep_open
+                return _Verdict(filtered=False, warning=note, fd=fd if keep_open else None)
+            from cockpit.core.search.blocks import _first_timestamp, _last_timestamp
+            from cockpit.core.search.timestamps import parse_timestamp_bytes
+
+            reference = _file_reference(path)
+            first = _first_timestamp(head, reference)
+            size = opened.st_size
+            if size > EDGE_PROBE_BYTES:
+                tail = os.pread(fd, EDGE_PROBE_BYTES, size - EDGE_PROBE_BYTES)
+            else:
+                tail = b"\n" + head
+            last = _last_timestamp(tail, reference)
+        except OSError as exc:
+            return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
+        finally:
+            if not kept:
+                os.close(fd)
         if first is None or last is None:
             return _Verdict(filtered=True, warning=note)
         if (window.until is not None and first >= window.until) or (
@@ -340,32 +422,8 @@ class FileLogSource:
     # -- ripgrep ---------------------------------------------------------------------------
 
     def _rg_argv(self, rg: str, query: Query, *, count: bool) -> list[str]:
-        argv = [rg, "--no-config", "--text", "--color=never", "--with-filename", "--null"]
-        argv += (
-            ["--count"]
-            if count
-            else [
-                # One thread streams as it finds; with more, rg holds each file's whole output
-                # in memory until the file is done (270 MB for 250 MB of matching lines).
-                "--threads=1",
-                "--no-heading",
-                "--line-number",
-                "--byte-offset",
-                f"--max-columns={MAX_HIT_BYTES}",
-                "--max-columns-preview",
-            ]
-        )
-        if query.ignore_case:
-            argv.append("--ignore-case")
-        else:
-            argv.append("--case-sensitive")
-        if not query.regex:
-            argv.append("--fixed-strings")
-        if self.engine == "rg":
-            argv.append("--search-zip")  # only the forced-rg engine hands .gz files to rg
-        argv.append(f"--regexp={query.pattern}")
-        argv.append("--")
-        return argv
+        # Only the forced-rg engine hands .gz files to rg.
+        return _rg_argv(rg, query, count=count, search_zip=self.engine == "rg")
 
     def _run_rg(
         self,
@@ -462,6 +520,9 @@ class FileLogSource:
         cancel: threading.Event,
         count_sink: CountSink | None,
     ) -> None:
+        from cockpit.core.search.blocks import _PrecedingTimestamp
+        from cockpit.core.search.timestamps import parse_timestamp_bytes
+
         argv = self._rg_argv(rg, query, count=False) + [str(p) for p in files]
         resolvers: dict[bytes, _PrecedingTimestamp] = {}
         references: dict[bytes, datetime] = {}
@@ -526,6 +587,8 @@ class FileLogSource:
                 handle = open(path, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise _FileFailure(f"{path}: cannot read ({exc.strerror or exc})") from None
+        from cockpit.core.search.gz import _GzipSalvage
+
         carry = b""
         first = True
         salvage: _GzipSalvage | None = None
@@ -569,6 +632,8 @@ class FileLogSource:
     ) -> Iterator[bytes | _GzipSalvage]:
         """The file's bytes in blocks; for a damaged .gz, everything before the damage and
         then the `_GzipSalvage` that says what was wrong."""
+        from cockpit.core.search.gz import _GzipSalvage, _read_block
+
         block_size = FIRST_BLOCK_SIZE
         delivered = 0
         while not cancel.is_set():
@@ -657,6 +722,8 @@ class FileLogSource:
         cancel: threading.Event,
         sink: _IgnoreSink | None = None,
     ) -> Counter[datetime]:
+        from cockpit.core.search.blocks import _BlockTimestamps, _count_run
+
         counts: Counter[datetime] = Counter()
         reference = _file_reference(path)
         inherited: datetime | None = None
@@ -686,6 +753,8 @@ class FileLogSource:
         cancel: threading.Event,
         count_sink: CountSink | None,
     ) -> None:
+        from cockpit.core.search.blocks import _BlockTimestamps, _first_timestamp
+
         reference = _file_reference(path)
         name = str(path)
         inherited: datetime | None = None  # timestamp carried into the next block
@@ -744,6 +813,195 @@ class FileLogSource:
                 count_sink.add_count(counted)
 
 
+def _rg_argv(rg: str, query: Query, *, count: bool, search_zip: bool) -> list[str]:
+    """rg's options for `query`: config neutralised, every file treated as text, file names
+    ended by NUL; `count`: `--count`, else one line per hit with its line and offset."""
+    argv = [rg, "--no-config", "--text", "--color=never", "--with-filename", "--null"]
+    argv += (
+        ["--count"]
+        if count
+        else [
+            # One thread streams as it finds; with more, rg holds each file's whole output
+            # in memory until the file is done (270 MB for 250 MB of matching lines).
+            "--threads=1",
+            "--no-heading",
+            "--line-number",
+            "--byte-offset",
+            f"--max-columns={MAX_HIT_BYTES}",
+            "--max-columns-preview",
+        ]
+    )
+    if query.ignore_case:
+        argv.append("--ignore-case")
+    else:
+        argv.append("--case-sensitive")
+    if not query.regex:
+        argv.append("--fixed-strings")
+    if search_zip:
+        argv.append("--search-zip")
+    argv.append(f"--regexp={query.pattern}")
+    argv.append("--")
+    return argv
+
+
+def count_file_sources(
+    sources: Sequence[FileLogSource],
+    query: Query,
+    sinks: Sequence[CountSink],
+    cancel: threading.Event,
+) -> list[str | None]:
+    """Count the matching lines of several file sources at once (`cockpit search --count`):
+    each source's count goes to its sink (`sinks[i]` for `sources[i]`). Returns each source's
+    one-line error, or None.
+
+    ONE rg counts every plain file outside a time window, of every source (rg parallelises
+    across files): each file is opened and checked here (a regular file, the same one that was
+    stat'ed, not binary), and rg reads it through the inherited descriptor as `/dev/fd/N`, so
+    it reads exactly the file that was checked (no swapped symlink, no FIFO to hang on), and a
+    path rg could misread never reaches its command line. .gz files and files cut by a time
+    window are counted as by `count`, per file, meanwhile.
+    """
+    outcomes: list[str | None] = [None] * len(sources)
+    errors: list[list[str]] = [[] for _ in sources]
+    failures: list[list[str]] = [[] for _ in sources]
+    waits: list[Callable[[], None]] = []
+    to_count: list[tuple[int, Path, _Window]] = []
+    for index, (source, sink) in enumerate(zip(sources, sinks, strict=True)):
+        try:
+            planned = source._plan(query, sink, cancel, count=True)
+        except SourceError as exc:
+            outcomes[index] = str(exc)
+            continue
+        if planned is None:
+            continue
+        plan, window, plan_errors = planned
+        errors[index].extend(plan_errors)
+        waits += source._start(plan, query, window, sink, cancel, sink, failures[index])
+        to_count += [(index, path, window) for path in plan.rg_count]
+    if to_count:
+        rg = find_rg()
+        assert rg is not None  # `_plan` counts with rg only when there is one
+        _count_descriptors(rg, sources, query, to_count, sinks, failures, cancel)
+    for wait in waits:
+        wait()
+    for index, source in enumerate(sources):
+        if outcomes[index] is None:
+            outcomes[index] = source._error_message(errors[index] + failures[index], cancel)
+    return outcomes
+
+
+def _count_descriptors(
+    rg: str,
+    sources: Sequence[FileLogSource],
+    query: Query,
+    files: list[tuple[int, Path, _Window]],
+    sinks: Sequence[CountSink],
+    failures: list[list[str]],
+    cancel: threading.Event,
+) -> None:
+    """Open and check `files` (source index, path, window), and count them with one rg per
+    `FDS_PER_RG` descriptors."""
+    batch: dict[int, tuple[int, Path]] = {}  # descriptor -> (source index, path)
+    try:
+        for index, path, window in files:
+            if cancel.is_set():
+                return
+            source, sink = sources[index], sinks[index]
+            verdict = source._check_file(path, window, keep_open=True)
+            if isinstance(verdict, _Skip):
+                if verdict.warning:
+                    source._warn(sink, verdict.warning)
+                if verdict.error:
+                    failures[index].append(verdict.error)
+                continue
+            if verdict.warning:
+                source._warn(sink, verdict.warning)
+            assert verdict.fd is not None
+            batch[verdict.fd] = (index, path)
+            if len(batch) >= FDS_PER_RG:
+                _rg_count_batch(rg, query, batch, sinks, failures, cancel)
+                _close_all(batch)
+        if batch:
+            _rg_count_batch(rg, query, batch, sinks, failures, cancel)
+    finally:
+        _close_all(batch)
+
+
+def _close_all(batch: dict[int, tuple[int, Path]]) -> None:
+    for fd in batch:
+        os.close(fd)
+    batch.clear()
+
+
+def _rg_count_batch(
+    rg: str,
+    query: Query,
+    batch: dict[int, tuple[int, Path]],
+    sinks: Sequence[CountSink],
+    failures: list[list[str]],
+    cancel: threading.Event,
+) -> None:
+    """`rg --count` over the descriptors of `batch`; counts and errors go to their source."""
+    import subprocess
+
+    from cockpit.core.readers import ReaderRefused, start_reader
+
+    argv = _rg_argv(rg, query, count=True, search_zip=False)
+    argv += [f"/dev/fd/{fd}" for fd in batch]
+    involved = sorted({index for index, _path in batch.values()})
+    try:
+        proc = start_reader(argv, pass_fds=list(batch))
+    except (ReaderRefused, OSError) as exc:
+        for index in involved:
+            failures[index].append(f"cannot start ripgrep: {exc}")
+        return
+    while True:
+        try:
+            output, stderr = proc.communicate(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel.is_set():
+                proc.kill()
+                proc.communicate()
+                return
+    counts = [0] * len(sinks)
+    for line in output.split(b"\n"):
+        name, sep, number = line.rpartition(b"\0")
+        fd = _descriptor_of(name)
+        if sep and number.isdigit() and fd in batch:
+            counts[batch[fd][0]] += int(number)
+    for index in involved:
+        if counts[index]:
+            sinks[index].add_count(counts[index])
+    if cancel.is_set():
+        return
+    if proc.returncode != 2:
+        if query.regex:
+            rg_compiled(rg, query.pattern)  # it searched to the end: the regex compiles
+        return
+    # rg names a file it could not read by the descriptor's path: say the file's own name.
+    blamed = False
+    for raw in stderr.decode("utf-8", "replace").splitlines():
+        message = raw.removeprefix("rg: ").strip()
+        culprit, colon, rest = message.partition(": ")
+        fd = _descriptor_of(os.fsencode(culprit))
+        if colon and fd in batch:
+            index, path = batch[fd]
+            failures[index].append(f"{path}: {rest}")
+            blamed = True
+    if not blamed:
+        lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+        reason = lines[0].removeprefix("rg: ") if lines else "ripgrep failed"
+        for index in involved:
+            failures[index].append(reason)
+
+
+def _descriptor_of(name: bytes) -> int:
+    """N for rg's `/dev/fd/N`, else -1."""
+    number = name.removeprefix(b"/dev/fd/")
+    return int(number) if number != name and number.isdigit() else -1
+
+
 _MATCHERS: dict[Query, LineMatcher] = {}
 _MATCHERS_LOCK = threading.Lock()
 
@@ -777,22 +1035,26 @@ class _IgnoreSink:
 
 
 class _Verdict(Record):
-    _fields = ("filtered", "warning")
+    _fields = ("filtered", "warning", "fd")
     _mutable = True
 
     filtered: bool
     """The file's lines need the time filter (it straddles the window or lacks timestamps)."""
     warning: str | None
     """Said once about a file that is searched all the same (NUL bytes in a text log)."""
+    fd: int | None
+    """The checked file, still open (`_check_file(keep_open=True)`); the caller closes it."""
 
     def __init__(
         self,
         filtered: bool,
         warning: str | None = None,
+        fd: int | None = None,
     ) -> None:
         self.__dict__.update(
             filtered=filtered,
             warning=warning,
+            fd=fd,
         )
 
 

@@ -23,17 +23,18 @@ line by line, with RE2's semantics: the README says so.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import functools
 import re
 import subprocess
 import threading
 from collections.abc import Iterable
-from typing import Any
 
 from cockpit.core.search.model import Query
 from cockpit.core.search.paths import find_rg
+
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
+if TYPE_CHECKING:
+    from typing import Any
 
 UTF8_BOM = b"\xef\xbb\xbf"
 # rg's output line for a matching line, with --byte-offset and --max-columns=1: "OFFSET:...".
@@ -95,7 +96,7 @@ def validate(query: Query) -> None:
     if "\n" in pattern:
         # rg's own words; \r is allowed, as in rg.
         raise PatternError(f'invalid {kind} {pattern!r}: the literal "\\n" is not allowed')
-    if not query.regex:
+    if not query.regex or pattern in _LEFT_TO_RG:
         return
     rg = find_rg()
     reason = _rg_rejects(rg, pattern) if rg is not None else _re2_rejects(pattern)
@@ -103,12 +104,56 @@ def validate(query: Query) -> None:
         raise PatternError(f"invalid regex {pattern!r}: {reason}")
 
 
-@functools.lru_cache(maxsize=512)
-def _rg_rejects(rg: str, pattern: str) -> str | None:
-    """rg's one-line reason for refusing `pattern`, or None when it compiles.
+# Regexes whose compile check is left to the rg that runs them (`leave_check_to_rg`), and rg's
+# verdicts: (rg, pattern) -> its reason for refusing, or None when it compiled.
+_LEFT_TO_RG: set[str] = set()
+_RG_VERDICTS: dict[tuple[str, str], str | None] = {}
 
-    rg reads an empty stdin, so this costs one short process; answers are cached.
-    """
+
+def leave_check_to_rg(query: Query) -> bool:
+    """Check the query now except for rg's compile check, left to the search's own rg run:
+    one process fewer before a count starts. Raises PatternError for what needs no rg.
+
+    Returns whether the check was left over (a regex, and rg is there); the caller must then
+    call `confirm_checked(query)` once the search is over, which costs nothing when a search
+    rg ran the pattern (`rg_compiled`), and otherwise asks rg as `validate` does."""
+    if not query.regex or find_rg() is None:
+        validate(query)
+        return False
+    _LEFT_TO_RG.add(query.pattern)
+    try:
+        validate(query)  # the checks that need no rg
+    except PatternError:
+        _LEFT_TO_RG.discard(query.pattern)
+        raise
+    return True
+
+
+def confirm_checked(query: Query, *, check: bool = True) -> None:
+    """The check `leave_check_to_rg` left over: raise PatternError when rg refuses the regex.
+    `check=False`: the search was interrupted; only stop leaving the check to rg."""
+    _LEFT_TO_RG.discard(query.pattern)
+    if check:
+        validate(query)
+
+
+def rg_compiled(rg: str, pattern: str) -> None:
+    """Remember that `rg` ran `pattern` as a regex to the end (exit status 0 or 1): it compiles."""
+    _RG_VERDICTS[(rg, pattern)] = None
+
+
+def _rg_rejects(rg: str, pattern: str) -> str | None:
+    """rg's one-line reason for refusing `pattern`, or None when it compiles (cached)."""
+    key = (rg, pattern)
+    if key not in _RG_VERDICTS:
+        if len(_RG_VERDICTS) >= 512:
+            _RG_VERDICTS.clear()
+        _RG_VERDICTS[key] = _ask_rg(rg, pattern)
+    return _RG_VERDICTS[key]
+
+
+def _ask_rg(rg: str, pattern: str) -> str | None:
+    """rg's verdict on `pattern`: it reads an empty stdin, so this costs one short process."""
     from cockpit.core.readers import ReaderRefused, run_reader
 
     try:
@@ -205,6 +250,8 @@ class LineMatcher:
         if self.rg is None:
             return sum(len(self._spans_re2(block)) for block in blocks)
         output = _run_rg(self._argv("--count"), blocks, cancel)
+        if self.query.regex and not cancel.is_set():
+            rg_compiled(self.rg, self.query.pattern)  # it ran to the end: the regex compiles
         text = output.strip()
         return int(text) if text.isdigit() else 0
 
@@ -226,6 +273,8 @@ def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | No
     A thread writes while this one reads, so neither pipe can fill up and stall rg; an empty
     result comes back when `cancel` is set.
     """
+    import contextlib  # only the in-process engine pipes blocks into rg
+
     from cockpit.core.readers import ReaderRefused, start_reader
 
     try:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from cockpit.core.records import Record
+
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Protocol
+else:
+    Protocol = object  # the protocols below are for the type checker; plain classes at run time
 
 
 class Query(Record):
@@ -43,6 +48,26 @@ class Query(Record):
             until=until,
             services=services,
         )
+
+
+class TimeWindow:
+    """The query's time window as a predicate."""
+
+    def __init__(self, query: Query) -> None:
+        self.since = query.since
+        self.until = query.until
+        self.active = self.since is not None or self.until is not None
+
+    def contains(self, ts: datetime | None) -> bool:
+        """Whether a line with timestamp `ts` is inside (a line without one is not, when a
+        window is set)."""
+        if not self.active:
+            return True
+        if ts is None:
+            return False
+        if self.since is not None and ts < self.since:
+            return False
+        return not (self.until is not None and ts >= self.until)
 
 
 class Hit(Record):

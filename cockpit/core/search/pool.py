@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # typing's own, without importing typing (~3 ms at every start)
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
