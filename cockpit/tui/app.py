@@ -31,7 +31,7 @@ from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
-from cockpit.core.config import Config, ConfigError, load_config_file
+from cockpit.core.config_file import CheckedConfig, ConfigError
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -57,6 +57,7 @@ from cockpit.tui.screens import ChoiceScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader, inject_toast
 
 if TYPE_CHECKING:
+    from cockpit.core.config import Config
     from cockpit.core.discovery.model import Discovery
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
@@ -136,6 +137,11 @@ class IncidentOpenedElsewhere(Message):
     """A new incident was created (from an alert): the app switches to it."""
 
     incident_id: str
+
+
+@dataclass
+class ConfigValidated(Message):
+    """The typed config is built (started from a config text checked before)."""
 
 
 @dataclass
@@ -390,7 +396,7 @@ class CockpitApp(IncidentDecisions):
 
     def __init__(
         self,
-        config: Config,
+        config: Config | CheckedConfig,
         *,
         clock: Clock = utc_now,
         incident_id: str | None = None,
@@ -398,12 +404,22 @@ class CockpitApp(IncidentDecisions):
         discover: bool = False,
     ) -> None:
         super().__init__()
-        self.config = config
+        self._config_lock = threading.Lock()
+        self._checked: CheckedConfig | None = None
+        self._config: Config | None = None
+        if isinstance(config, CheckedConfig):
+            # Checked before: the first frame needs only what the TOML says (no pydantic);
+            # the typed model is built right after it (`_validate_config`).
+            self._checked = config
+            self.settings = config.start_settings
+        else:
+            self._config = config
+            self.settings = config.start_settings
         self.discovering = discover
         """No config file was found: the panes wait for discovery (a worker) to fill it."""
         self.discovery: Discovery | None = None
         self.clock = clock
-        self.author = config.author
+        self.author = self.settings.author
         self._incident_id = incident_id
         self._new_incident_title = new_incident_title
         self.link: StoreLink | None = None
@@ -414,8 +430,25 @@ class CockpitApp(IncidentDecisions):
         self._poll_timer: Timer | None = None
         self.sharing_shown: Sharing | None = None
         """PostgreSQL: the sharing state the header shows (set on the UI thread only)."""
-        if config.keymap:
-            self.set_keymap(config.keymap)
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+
+    @property
+    def config(self) -> Config:
+        """The validated, typed config. Started from a `CheckedConfig`, it is built after the
+        first frame by a worker; whatever needs it sooner builds it here (same lock)."""
+        with self._config_lock:
+            if self._config is None:
+                from cockpit.core.config import validate_checked  # pydantic: not before
+
+                assert self._checked is not None
+                self._config = validate_checked(self._checked)
+            return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        with self._config_lock:
+            self._config = config
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -429,10 +462,11 @@ class CockpitApp(IncidentDecisions):
         specs = {spec.pane_id: spec for spec in PANES}
         with Container(id="panes"):
             for pane_id in GRID_ORDER:
+                # Before the typed config exists, a pane reads the app's when it needs it.
                 if pane_id == "phases":
-                    yield PhaseChecklist(self.config, self.clock, id=pane_id)
+                    yield PhaseChecklist(self._config, self.clock, id=pane_id)
                 else:
-                    yield PaneSlot(specs[pane_id], self.config, self.clock)
+                    yield PaneSlot(specs[pane_id], self._config, self.clock)
         yield CopyNotice(id="copy-notice")
         yield CockpitFooter()
 
@@ -443,14 +477,29 @@ class CockpitApp(IncidentDecisions):
     def _start(self) -> None:
         """Open the incident into freshly composed panes (at start, and for a new incident)."""
         self.query_one("#phases").add_class("-active")
-        self.query_one(IncidentHeader).drill = self.config.cockpit.drill
+        self.query_one(IncidentHeader).drill = self.settings.drill
         self._open_incident()
+        if self._config is None:
+            # Once the first frame is painted, so pydantic never delays it.
+            self.call_after_refresh(self._validate_config)
+        else:
+            self._config_ready()
+
+    def _config_ready(self) -> None:
         if self.discovering:
             # Started once the first frame is painted, so it never competes with it.
             self.call_after_refresh(self._discover_sources)
         else:
             self.query_one(PhaseChecklist).alertmanagers = tuple(self.config.alertmanagers)
         self.call_after_refresh(self._load_slots)
+
+    @work(thread=True, exclusive=True, group="config", exit_on_error=False)
+    def _validate_config(self) -> None:
+        self.config  # noqa: B018 - builds it (pydantic) off the UI thread
+        self.post_message(ConfigValidated())
+
+    def on_config_validated(self, _message: ConfigValidated) -> None:
+        self._config_ready()
 
     # -- discovery (no config file) ----------------------------------------------------------
 
@@ -478,7 +527,9 @@ class CockpitApp(IncidentDecisions):
         phases = self.query_one(PhaseChecklist)
         phases.config = self.config
         phases.alertmanagers = tuple(self.config.alertmanagers)
-        sources_key = key_for(self.BINDINGS, "sources", self.config.keymap, self.get_key_display)
+        sources_key = key_for(
+            self.BINDINGS, "sources", dict(self.settings.keymap), self.get_key_display
+        )
         if not self.config.alertmanagers:
             reason = next(
                 (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
@@ -543,7 +594,7 @@ class CockpitApp(IncidentDecisions):
             raise StoreError("the incident store is not open yet; nothing was saved")
         with self.link.lock:
             store = self.link.store
-            record = store.create_incident(title, self.author, drill=self.config.cockpit.drill)
+            record = store.create_incident(title, self.author, drill=self.settings.drill)
             store.append(record.id, Kind.ALERT_ATTACHED, payload, self.author)
         self.post_message(IncidentOpenedElsewhere(record.id))
 
@@ -561,7 +612,7 @@ class CockpitApp(IncidentDecisions):
     def _load_slots(self) -> None:
         """Fill every pane slot, once the first frame is on screen (and, with no config file,
         once discovery said what the panes read)."""
-        if self.discovering:
+        if self.discovering or self._config is None:
             return
         self._load_pane_styles()
         for slot in self.query(PaneSlot):
@@ -587,9 +638,9 @@ class CockpitApp(IncidentDecisions):
 
     def _check_keymap(self) -> None:
         """A `[keymap]` entry for a binding id that does not exist is a typo: say so."""
-        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        unknown = sorted(set(self.settings.keymap) - known_binding_ids())
         if unknown:
-            where = self.config.source_path or "the config"
+            where = self.settings.source_path or "the config"
             self.notify(
                 f"{where}: [keymap] has no binding id {', '.join(unknown)} "
                 "(`cockpit keys` lists every id)",
@@ -624,7 +675,7 @@ class CockpitApp(IncidentDecisions):
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
-        if isinstance(pane, PaneSlot) and not self.discovering:
+        if isinstance(pane, PaneSlot) and not self.discovering and self._config is not None:
             self._load_pane_styles()
             pane.load()  # a key pressed before the slots were filled
         self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
@@ -675,11 +726,11 @@ class CockpitApp(IncidentDecisions):
     )
     def _open_incident(self) -> None:
         try:
-            target = self.config.store_target
+            target = self.settings.store_target
         except ConfigError as exc:
             raise StoreError(str(exc)) from None
-        store = open_store(target, clock=self.clock, mode=self.config.store_file_mode)
-        drill = self.config.cockpit.drill
+        store = open_store(target, clock=self.clock, mode=self.settings.store_file_mode)
+        drill = self.settings.drill
         record = store.incident(self._incident_id) if self._incident_id else None
         if self._incident_id and record is None:
             raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
@@ -695,7 +746,7 @@ class CockpitApp(IncidentDecisions):
         runbook: Runbook | None = None
         runbook_error = None
         try:
-            runbook = load_runbook(self.config.runbook_path)
+            runbook = load_runbook(self.settings.runbook_path)
         except RunbookError as exc:
             runbook_error = str(exc)
         self.link = link
@@ -712,7 +763,7 @@ class CockpitApp(IncidentDecisions):
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
-        target = self.config.store_target
+        target = self.settings.store_target
         self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
         if self.link is not None and self.link.shared:
             self.sharing_shown = self.link.sharing()
@@ -868,6 +919,13 @@ class CockpitApp(IncidentDecisions):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "config":
+            # The text passed this validation before (its verdict is keyed on the code too):
+            # a failure now is a bug, said as one line rather than used unchecked.
+            error = event.worker.error
+            text = str(error) if isinstance(error, ConfigError) else f"config error: {error!r}"
+            self.exit(return_code=2, message=f"cockpit: {text}")
+            return
         if event.state == WorkerState.ERROR and event.worker.group == "discovery":
             # Discovery is best effort: say so and open with what a config-less run has.
             self.notify(f"discovery failed: {event.worker.error!r}", severity="error", timeout=15)
@@ -1039,7 +1097,7 @@ class CockpitApp(IncidentDecisions):
         prose = inner.HELP if inner is not None and inner.HELP else f"# Cockpit\n\n{APP_PROSE}"
         from cockpit.tui.help import HelpScreen, help_markdown  # on `?`: not before the first frame
 
-        markdown = help_markdown(self, inner, self.config.keymap, prose)
+        markdown = help_markdown(self, inner, dict(self.settings.keymap), prose)
         self.push_screen(HelpScreen(markdown))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -1049,7 +1107,7 @@ class CockpitApp(IncidentDecisions):
         from cockpit.tui.help import class_rows  # the palette opens after the first frame
 
         yield from super().get_system_commands(screen)
-        keymap = self.config.keymap
+        keymap = dict(self.settings.keymap)
         for row in class_rows(type(self), keymap, self):
             name, params = _parsed(row.action)
             if name in ("show_pane", "command_palette") or not self.check_action(name, params):
@@ -1116,7 +1174,7 @@ def known_binding_ids() -> set[str]:
 def run_tui(
     config_path: Path | None,
     *,
-    config: Config | None = None,
+    config: Config | CheckedConfig | None = None,
     incident_id: str | None = None,
     new_incident_title: str | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -1129,10 +1187,13 @@ def run_tui(
 
     try:
         if config is None:
+            from cockpit.core.config import Config, load_config_file
+
             config = load_config_file(config_path) if config_path else Config()
         # Fail fast, before the screen switches (an unreachable server is not a failure: the
         # cockpit works from the outbox until it is back).
-        open_store(config.store_target, mode=config.store_file_mode).close()
+        settings = config.start_settings
+        open_store(settings.store_target, mode=settings.store_file_mode).close()
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2

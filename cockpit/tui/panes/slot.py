@@ -11,13 +11,16 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.core.config import Config
 from cockpit.tui.panes.base import Pane
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class PaneSpec:
 class PaneSlot(Pane):
     """Holds the border, title and incident for a pane until `load` mounts the real one."""
 
-    def __init__(self, spec: PaneSpec, config: Config, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, spec: PaneSpec, config: Config | None, clock: Callable[[], datetime]
+    ) -> None:
         super().__init__(config, clock, id=spec.pane_id)
         self.spec = spec
         self.border_title = spec.title
