@@ -6,6 +6,7 @@ screen. Panes get the incident state pushed down and post requests up; only the 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,7 @@ from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
-from cockpit.core.config_file import CheckedConfig, ConfigError
+from cockpit.core.config_file import CheckedConfig, ConfigError, StartSettings
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -257,6 +258,12 @@ class CockpitFooter(Footer):
 
     _shown: tuple[Any, ...] | None = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The keys known at compose (the app's) are in the first frame; Footer would wait
+        # for the screen's first bindings update, a frame or more later.
+        self.set_reactive(Footer._bindings_ready, True)
+
     async def recompose(self) -> None:
         # Each pane refreshes its bindings when a partner's event lands, and Footer rebuilds
         # every key each time: rebuild only when what it shows changed (a partner's event
@@ -402,8 +409,11 @@ class CockpitApp(IncidentDecisions):
         incident_id: str | None = None,
         new_incident_title: str | None = None,
         discover: bool = False,
+        opened: tuple[StoreLink, IncidentLoaded] | None = None,
     ) -> None:
         super().__init__()
+        self._opened = opened
+        """The incident, already read from the store (see `run_tui`)."""
         self._config_lock = threading.Lock()
         self._checked: CheckedConfig | None = None
         self._config: Config | None = None
@@ -453,6 +463,11 @@ class CockpitApp(IncidentDecisions):
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class Textual sets on the first resize, set before anything is
+        # styled: the first frame has the right layout, and nothing is styled twice.
+        current = _breakpoint_class(self.HORIZONTAL_BREAKPOINTS, self.size.width)
+        for _width, name in self.HORIZONTAL_BREAKPOINTS:
+            self.screen.set_class(name == current, name)
         yield IncidentHeader(self.clock, id="incident-header")
         yield PresenceBar(clock=self.clock, id="presence-bar")
         yield Tabs(
@@ -464,7 +479,9 @@ class CockpitApp(IncidentDecisions):
             for pane_id in GRID_ORDER:
                 # Before the typed config exists, a pane reads the app's when it needs it.
                 if pane_id == "phases":
-                    yield PhaseChecklist(self._config, self.clock, id=pane_id)
+                    phases = PhaseChecklist(self._config, self.clock, id=pane_id)
+                    phases.add_class("-active")  # before it is styled: once, not twice
+                    yield phases
                 else:
                     yield PaneSlot(specs[pane_id], self._config, self.clock)
         yield CopyNotice(id="copy-notice")
@@ -476,9 +493,16 @@ class CockpitApp(IncidentDecisions):
 
     def _start(self) -> None:
         """Open the incident into freshly composed panes (at start, and for a new incident)."""
-        self.query_one("#phases").add_class("-active")
         self.query_one(IncidentHeader).drill = self.settings.drill
-        self._open_incident()
+        if self._opened is not None:
+            # Read by run_tui before the app started (a local store, a few ms): the first
+            # frame shows the incident.
+            link, loaded = self._opened
+            self._opened = None
+            self._incident_opened(link)
+            self.on_incident_loaded(loaded)
+        else:
+            self._open_incident()
         if self._config is None:
             # Once the first frame is painted, so pydantic never delays it.
             self.call_after_refresh(self._validate_config)
@@ -725,33 +749,19 @@ class CockpitApp(IncidentDecisions):
         description="Opening the incident store",
     )
     def _open_incident(self) -> None:
-        try:
-            target = self.settings.store_target
-        except ConfigError as exc:
-            raise StoreError(str(exc)) from None
-        store = open_store(target, clock=self.clock, mode=self.settings.store_file_mode)
-        drill = self.settings.drill
-        record = store.incident(self._incident_id) if self._incident_id else None
-        if self._incident_id and record is None:
-            raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
-        resumed = False
-        if record is None and self._new_incident_title is None:
-            record = store.current_incident(drill=drill)
-            resumed = record is not None
-        if record is None:
-            title = self._new_incident_title or UNTITLED
-            record = store.create_incident(title, self.author, drill=drill)
-        link = StoreLink(store, record.id)
-        state = IncidentState.from_events(link.read(force=True).events)
-        runbook: Runbook | None = None
-        runbook_error = None
-        try:
-            runbook = load_runbook(self.settings.runbook_path)
-        except RunbookError as exc:
-            runbook_error = str(exc)
+        link, loaded = open_incident(
+            self.settings,
+            clock=self.clock,
+            incident_id=self._incident_id,
+            new_incident_title=self._new_incident_title,
+            author=self.author,
+        )
+        self._incident_opened(link)
+        self.post_message(loaded)
+
+    def _incident_opened(self, link: StoreLink) -> None:
         self.link = link
-        self._incident_id = record.id  # from now on, this incident, whatever else opens
-        self.post_message(IncidentLoaded(state, runbook, runbook_error, resumed))
+        self._incident_id = link.incident_id  # from now on, this incident, whatever else opens
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         self.state = message.state
@@ -1147,6 +1157,13 @@ class CockpitApp(IncidentDecisions):
         await self.run_action(action, self.pane_content(pane_id))
 
 
+def _breakpoint_class(breakpoints: Sequence[tuple[int, str]], width: int) -> str | None:
+    """The class Textual gives the screen at `width` (the widest breakpoint it reaches)."""
+    return next(
+        (name for minimum, name in sorted(breakpoints, reverse=True) if width >= minimum), None
+    )
+
+
 def _sharing_key(sharing: Sharing | None) -> tuple[object, ...] | None:
     """What the header says about sharing: equal keys read the same."""
     if sharing is None:
@@ -1171,6 +1188,43 @@ def known_binding_ids() -> set[str]:
     return ids
 
 
+def open_incident(
+    settings: StartSettings,
+    *,
+    clock: Clock,
+    incident_id: str | None,
+    new_incident_title: str | None,
+    author: str,
+) -> tuple[StoreLink, IncidentLoaded]:
+    """Open the store and the incident (by id; else a new one titled `new_incident_title`;
+    else the current one, or a new untitled one) and read its events and the runbook.
+    StoreError (one line) when the store cannot be opened or has no such incident."""
+    try:
+        target = settings.store_target
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from None
+    store = open_store(target, clock=clock, mode=settings.store_file_mode)
+    drill = settings.drill
+    record = store.incident(incident_id) if incident_id else None
+    if incident_id and record is None:
+        raise StoreError(f"{store.location}: no incident with id {incident_id!r}")
+    resumed = False
+    if record is None and new_incident_title is None:
+        record = store.current_incident(drill=drill)
+        resumed = record is not None
+    if record is None:
+        record = store.create_incident(new_incident_title or UNTITLED, author, drill=drill)
+    link = StoreLink(store, record.id)
+    state = IncidentState.from_events(link.read(force=True).events)
+    runbook: Runbook | None = None
+    runbook_error = None
+    try:
+        runbook = load_runbook(settings.runbook_path)
+    except RunbookError as exc:
+        runbook_error = str(exc)
+    return link, IncidentLoaded(state, runbook, runbook_error, resumed)
+
+
 def run_tui(
     config_path: Path | None,
     *,
@@ -1191,9 +1245,20 @@ def run_tui(
 
             config = load_config_file(config_path) if config_path else Config()
         # Fail fast, before the screen switches (an unreachable server is not a failure: the
-        # cockpit works from the outbox until it is back).
+        # cockpit works from the outbox until it is back). A local SQLite store is read here
+        # at once (a few ms), so the first frame shows the incident; a server, in a worker.
         settings = config.start_settings
-        open_store(settings.store_target, mode=settings.store_file_mode).close()
+        opened = None
+        if isinstance(settings.store_target, Path):
+            opened = open_incident(
+                settings,
+                clock=clock,
+                incident_id=incident_id,
+                new_incident_title=new_incident_title,
+                author=settings.author,
+            )
+        else:
+            open_store(settings.store_target, mode=settings.store_file_mode).close()
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
@@ -1203,6 +1268,13 @@ def run_tui(
         incident_id=incident_id,
         new_incident_title=new_incident_title,
         discover=discover,
+        opened=opened,
     )
+    # What is loaded by now (modules, classes, the config) lives as long as the process: out
+    # of the collector's sight, the first frame's collections scan only its own widgets
+    # (a full collection over every module cost it about 20 ms). `cockpit open` turned the
+    # collector off while it imported (see there).
+    gc.freeze()
+    gc.enable()
     app.run()
     return app.return_code or 0
