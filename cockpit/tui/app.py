@@ -83,6 +83,7 @@ PANES: tuple[PaneSpec, ...] = (
 sit in slots until their modules are imported right after the first frame."""
 
 TITLES = {spec.pane_id: spec.title for spec in PANES}
+SPECS = {spec.pane_id: spec for spec in PANES}
 
 APP_PROSE = """\
 A terminal incident cockpit. It reads in parallel, records everything, drafts the words,
@@ -474,7 +475,8 @@ class CockpitApp(IncidentDecisions):
             *[Tab(f"{spec.key} {spec.title}", id=f"tab-{spec.pane_id}") for spec in PANES],
             id="pane-tabs",
         )
-        specs = {spec.pane_id: spec for spec in PANES}
+        # Narrow, only Phases shows: the other slots are mounted right after the first frame.
+        self._slots_mounted = current != "-narrow"
         with Container(id="panes"):
             for pane_id in GRID_ORDER:
                 # Before the typed config exists, a pane reads the app's when it needs it.
@@ -482,8 +484,8 @@ class CockpitApp(IncidentDecisions):
                     phases = PhaseChecklist(self._config, self.clock, id=pane_id)
                     phases.add_class("-active")  # before it is styled: once, not twice
                     yield phases
-                else:
-                    yield PaneSlot(specs[pane_id], self._config, self.clock)
+                elif self._slots_mounted:
+                    yield PaneSlot(SPECS[pane_id], self._config, self.clock)
         yield CopyNotice(id="copy-notice")
         yield CockpitFooter()
 
@@ -494,6 +496,8 @@ class CockpitApp(IncidentDecisions):
     def _start(self) -> None:
         """Open the incident into freshly composed panes (at start, and for a new incident)."""
         self.query_one(IncidentHeader).drill = self.settings.drill
+        if not self._slots_mounted:
+            self.call_after_refresh(self._mount_slots)
         if self._opened is not None:
             # Read by run_tui before the app started (a local store, a few ms): the first
             # frame shows the incident.
@@ -638,6 +642,10 @@ class CockpitApp(IncidentDecisions):
         once discovery said what the panes read)."""
         if self.discovering or self._config is None:
             return
+        if not self._slots_mounted:
+            self._mount_slots()
+            self.call_after_refresh(self._load_slots)  # once they run
+            return
         self._load_pane_styles()
         for slot in self.query(PaneSlot):
             slot.load()
@@ -677,12 +685,25 @@ class CockpitApp(IncidentDecisions):
         if focusable:
             focusable[0].focus()
 
+    def _mount_slots(self) -> None:
+        """Mount the slots left out of the first frame (narrow: hidden), in grid order."""
+        if self._slots_mounted:
+            return
+        self._slots_mounted = True
+        slots = [PaneSlot(SPECS[pane_id], self._config, self.clock) for pane_id in GRID_ORDER[1:]]
+        # The incident as the other panes have it (a reactive set before mount reaches the
+        # slot's watcher once it is mounted: PaneSlot.load hands it on).
+        for slot in slots:
+            slot.incident = self.state
+        self.query_one("#panes").mount(*slots)
+
     def panes(self) -> Iterable[Pane]:
-        """The top-level panes (or their slots), in screen order."""
+        """The top-level panes (or their slots) mounted so far, in screen order."""
         return self.query("#panes > Pane").results(Pane)
 
     def pane_content(self, pane_id: str) -> Pane:
         """The pane itself, inside its slot once loaded."""
+        self._mount_slots()
         pane = self.query_one(f"#{pane_id}", Pane)
         return pane.inner if isinstance(pane, PaneSlot) and pane.inner else pane
 
@@ -696,6 +717,7 @@ class CockpitApp(IncidentDecisions):
         if event.tab.id is None:
             return
         pane_id = event.tab.id.removeprefix("tab-")
+        self._mount_slots()
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
