@@ -642,10 +642,7 @@ class CockpitApp(IncidentDecisions):
         once discovery said what the panes read)."""
         if self.discovering or self._config is None:
             return
-        if not self._slots_mounted:
-            self._mount_slots()
-            self.call_after_refresh(self._load_slots)  # once they run
-            return
+        self._mount_slots()  # narrow: those left out of the first frame (they load once mounted)
         self._load_pane_styles()
         for slot in self.query(PaneSlot):
             slot.load()

@@ -57,9 +57,21 @@ class PaneSlot(Pane):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"loading {self.spec.title}…", style="dim"), classes="pane-loading")
 
+    _load_on_mount = False
+
+    def on_mount(self) -> None:
+        if self._load_on_mount:
+            self.load()
+
     def load(self) -> None:
-        """Import the pane's module and mount it here (on the UI thread, once)."""
-        if self.inner is not None or not (self.is_running and self.is_parent_active):
+        """Import the pane's module and mount it here (on the UI thread, once); asked before
+        the slot itself is mounted (slots mounted after the first frame), once it is."""
+        if self.inner is None and not self.is_mounted:
+            self._load_on_mount = True
+            return
+        if self.inner is not None or not (
+            self.is_attached and self.is_running and self.is_parent_active
+        ):
             return  # loaded already, or the app is shutting down
         self.inner = self.spec.load_class()(self.config, self.clock)
         self.query(".pane-loading").remove()
