@@ -61,7 +61,7 @@ class PaneSlot(Pane):
 
     def on_mount(self) -> None:
         if self._load_on_mount:
-            self.load()
+            self.call_later(self.load)  # once mounted: `is_mounted` turns true after on_mount
 
     def load(self) -> None:
         """Import the pane's module and mount it here (on the UI thread, once); asked before
