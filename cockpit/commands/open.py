@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import gc
 
     # Imports make long-lived objects only, and collecting them cost the first frame about
-    # 15 ms: the collector is off until run_tui freezes them and turns it back on.
+    # 15 ms: the collector is off until the TUI's first frame is painted (run_tui).
     gc.disable()
     from cockpit.commands._common import config_from_args, fail, store_from_config
     from cockpit.commands.incidents import target_incident

@@ -490,6 +490,10 @@ class CockpitApp(IncidentDecisions):
         yield CockpitFooter()
 
     def on_mount(self) -> None:
+        if not gc.isenabled():
+            # Off for start-up (run_tui): start-up makes few cycles, and the first frame waits
+            # for no collection.
+            self.call_after_refresh(gc.enable)
         self.watch(self.screen, "maximized", self._maximized_changed, init=False)
         self._start()
 
@@ -793,7 +797,9 @@ class CockpitApp(IncidentDecisions):
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
         target = self.settings.store_target
-        self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
+        # Announced once the first frame is painted: its thread would compete with it.
+        bar = self.query_one(PresenceBar)
+        self.call_after_refresh(bar.join, target, message.state.incident_id, self.author)
         if self.link is not None and self.link.shared:
             self.sharing_shown = self.link.sharing()
             self.query_one(IncidentHeader).sharing = self.sharing_shown
@@ -1290,10 +1296,10 @@ def run_tui(
         opened=opened,
     )
     # What is loaded by now (modules, classes, the config) lives as long as the process: out
-    # of the collector's sight, the first frame's collections scan only its own widgets
-    # (a full collection over every module cost it about 20 ms). `cockpit open` turned the
-    # collector off while it imported (see there).
+    # of the collector's sight (a full collection over every module cost the first frame about
+    # 20 ms). The collector stays off until the first frame is painted (`on_mount`); `cockpit
+    # open` turned it off before its imports.
     gc.freeze()
-    gc.enable()
+    gc.disable()
     app.run()
     return app.return_code or 0
