@@ -16,8 +16,11 @@ numbers to compare across runs.
   benchmark's corpus (/tmp/search-bench-1g if it exists, else --corpus, built with
   bench_search.py's generator at --log-mb), every pattern of bench_search.py, plain and .gz.
 - `cockpit rollback` and `cockpit triage` on the demo sandbox (measured, not a target here).
-- The TUI's first frame in an 80x24 pty against a bare five-pane Textual app; the TUI's RSS
-  after it has idled on the demo for a few seconds; the peak RSS of the 1 GB searches.
+- The TUI's first frame in an 80x24 pty against a bare five-pane Textual app: the first paint
+  of each, and each one's whole first frame (the cockpit's incident title, Phases checklist and
+  footer keys; the bare app's panes and its footer key), the config validated by an earlier
+  run. Then the TUI's RSS after it has idled on the demo for a few seconds; the peak RSS of
+  the 1 GB searches.
 """
 
 from __future__ import annotations
