@@ -231,3 +231,69 @@ def test_the_command_probe_sees_a_heavy_import(tmp_path: Path) -> None:
     offending = _offending(modules, FORBIDDEN["search"])
     assert "cockpit.core.config" in offending
     assert "pydantic" in offending
+
+
+# -- what the TUI's first frame loads ---------------------------------------------------------
+
+_FIRST_FRAME = """
+import json, os, sys
+from cockpit.tui import app as tui_app
+
+def snapshot(app):
+    # Queued before the app's own after-the-first-frame work, so it runs first after it.
+    with open(os.environ["MODULES_OUT"], "w") as out:
+        json.dump(sorted(sys.modules), out)
+    app.exit()
+
+mount = tui_app.CockpitApp.on_mount
+def on_mount(self):
+    self.call_after_refresh(snapshot, self)
+    mount(self)
+tui_app.CockpitApp.on_mount = on_mount
+run = tui_app.CockpitApp.run
+tui_app.CockpitApp.run = lambda self, **kw: run(self, headless=True, size=(80, 24))
+from cockpit.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def _first_frame_modules(tmp_path: Path, config: Path) -> set[str]:
+    out = tmp_path / "first-frame.json"
+    out.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "MODULES_OUT": str(out),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_FRAME, "--config", str(config), "open", "--new", "db"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(out.read_text()))
+
+
+def test_the_tuis_first_frame_loads_no_pydantic_once_its_config_was_validated(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "cockpit.toml"
+    config.write_text(
+        '[cockpit]\nstore = "incidents.db"\nauthor = "ana"\n[keymap]\nadd-note = "N"\n'
+    )
+    # Able to fail: a config never seen is validated in full before the first frame...
+    first = _first_frame_modules(tmp_path, config)
+    assert "textual.app" in first
+    assert "pydantic" in first and "cockpit.core.config" in first
+    # ... and remembered: from then on the first frame comes from its TOML alone, and the
+    # typed config (pydantic) is built after it. Nor does it wait for a pane's engine.
+    forbidden = ("pydantic", "cockpit.core.config", "cockpit.core.search", "cockpit.core.deploys")
+    assert _offending(_first_frame_modules(tmp_path, config), forbidden) == []
+    # An edited file is a new text: validated in full again before anything uses it.
+    config.write_text(config.read_text() + "# edited\n")
+    assert "pydantic" in _first_frame_modules(tmp_path, config)

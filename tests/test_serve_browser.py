@@ -132,7 +132,9 @@ def open_cockpit_tab(playwright: Any, port: int) -> tuple[Any, Any]:
 
     def drawn(payload: bytes | str) -> bool:
         screen.extend(payload if isinstance(payload, bytes) else payload.encode())
-        return b"6 Timeline" in screen  # the cockpit's tab bar, drawn by `cockpit open`
+        # A pane title, drawn at any width: a wide page has no tab bar (the first frame is laid
+        # out for its width, not first drawn at 80 columns).
+        return b"Hypotheses" in screen
 
     with page.expect_websocket(timeout=DEADLINE * 1000) as opened:
         page.goto(f"http://127.0.0.1:{port}/")

@@ -30,7 +30,9 @@ from cockpit.core.config_file import (
     CONFIG_FILE_NAME,
     LOADER_ONLY_KEYS,
     STORE_ENV_VAR,
+    CheckedConfig,
     ConfigError,
+    StartSettings,
     StoreSettings,
     TomlPath,
     check_found_config_is_yours,
@@ -720,11 +722,13 @@ class Config(_Model):
     @property
     def runbook_path(self) -> Path:
         """The Markdown runbook."""
-        if self.cockpit.runbook is not None:
-            return self.resolve(self.cockpit.runbook)
-        from cockpit.resources import data_dir
+        return self.start_settings.runbook_path
 
-        return data_dir("config") / "runbook.md"
+    @property
+    def start_settings(self) -> StartSettings:
+        """What the TUI's first frame needs, shared with the pydantic-free path in
+        config_file.py (`CheckedConfig.start_settings`)."""
+        return StartSettings(self.store_settings, keymap=self.keymap, runbook=self.cockpit.runbook)
 
 
 def _check_found_config_trusts_nothing(path: Path, config: Config) -> None:
@@ -901,7 +905,22 @@ def load_config_file(path: Path, *, found_here: bool = False) -> Config:
     A file that passes is remembered as checked (config_file.py), unless its verdict depended
     on the host, so `note` and `timeline` can trust its text without pydantic next time."""
     path = Path(path).expanduser()
-    text = read_config_text(path, found_here=found_here)
+    return validate_config_text(
+        path, read_config_text(path, found_here=found_here), found_here=found_here
+    )
+
+
+def validate_checked(checked: CheckedConfig) -> Config:
+    """The typed config of a `CheckedConfig` (a text that passed this validation before),
+    from the same text it was read with: validated in full again, never trusted."""
+    if checked.path is None:
+        return Config()
+    return validate_config_text(checked.path, checked.text, found_here=checked.found_here)
+
+
+def validate_config_text(path: Path, text: str, *, found_here: bool = False) -> Config:
+    """Validate the text read from config file `path` (see `load_config_file`), and remember
+    it as checked when it passes."""
     raw = parse_config_text(path, text)
     context: dict[str, bool] = {}
     try:

@@ -387,9 +387,114 @@ def checked_store_settings(explicit: Path | None = None) -> StoreSettings | None
 
     Raises the same ConfigError as `load_config` for a file that cannot be found, read or
     parsed."""
+    checked = checked_config(explicit)
+    return checked.store_settings if checked is not None else None
+
+
+class StartSettings(Record):
+    """What the TUI needs from the config before its first frame (the store, the author, the
+    drill flag, the key map, the runbook), without pydantic. `Config.start_settings` gives the
+    same object for a fully loaded config."""
+
+    _fields = ("store", "keymap", "runbook")
+    _hashable = False
+
+    store: StoreSettings
+    keymap: Mapping[str, str]
+    """`[keymap]`: binding id to keys."""
+    runbook: Path | None
+    """`[cockpit] runbook` as written (None: the shipped runbook)."""
+
+    def __init__(
+        self,
+        store: StoreSettings | None = None,
+        keymap: Mapping[str, str] | None = None,
+        runbook: Path | None = None,
+    ) -> None:
+        self.__dict__.update(
+            store=store or StoreSettings(), keymap=dict(keymap or {}), runbook=runbook
+        )
+
+    @property
+    def drill(self) -> bool:
+        return self.store.drill
+
+    @property
+    def author(self) -> str:
+        return self.store.author
+
+    @property
+    def source_path(self) -> Path | None:
+        return self.store.source_path
+
+    @property
+    def store_target(self) -> Path | PgTarget:
+        return self.store.store_target
+
+    @property
+    def store_file_mode(self) -> int | None:
+        return self.store.store_file_mode
+
+    @property
+    def runbook_path(self) -> Path:
+        """The Markdown runbook."""
+        if self.runbook is not None:
+            return self.store.resolve(self.runbook)
+        from cockpit.resources import data_dir
+
+        return data_dir("config") / "runbook.md"
+
+
+class CheckedConfig(Record):
+    """A config file (or none) whose exact text passed full validation before: its values can
+    be read without pydantic. `config.validate_checked` builds the typed `Config` from the
+    same text."""
+
+    _fields = ("path", "text", "raw", "found_here")
+    _hashable = False
+
+    path: Path | None
+    """The file (None: no config file in the search order, the defaults)."""
+    text: str
+    raw: Mapping[str, Any]
+    found_here: bool
+
+    def __init__(
+        self,
+        path: Path | None,
+        text: str = "",
+        raw: Mapping[str, Any] | None = None,
+        found_here: bool = False,
+    ) -> None:
+        self.__dict__.update(path=path, text=text, raw=raw or {}, found_here=found_here)
+
+    @property
+    def store_settings(self) -> StoreSettings:
+        if self.path is None:
+            return StoreSettings()
+        section = self.raw.get("cockpit", {})
+        return StoreSettings.from_checked_table(section, source_path=self.path.resolve())
+
+    @property
+    def start_settings(self) -> StartSettings:
+        runbook = self.raw.get("cockpit", {}).get("runbook")
+        return StartSettings(
+            self.store_settings,
+            keymap=self.raw.get("keymap", {}),
+            runbook=Path(runbook) if runbook is not None else None,
+        )
+
+
+def checked_config(explicit: Path | None = None) -> CheckedConfig | None:
+    """The config in the search order, read and parsed without pydantic, when its exact text
+    has been fully validated before (or there is no config file); None when it has not: the
+    caller then loads it with `load_config`, which validates and remembers it.
+
+    Raises the same ConfigError as `load_config` for a file that cannot be found, read or
+    parsed."""
     found = locate_config(explicit)
     if found is None:
-        return StoreSettings()
+        return CheckedConfig(None)
     # The owner and mode of a found ./cockpit.toml are checked on every run (they are the
     # file's, not its text's); whether its text trusts nothing is part of the verdict's key.
     found_here = found_in_cwd(explicit, found)
@@ -398,8 +503,7 @@ def checked_store_settings(explicit: Path | None = None) -> StoreSettings | None
     raw = parse_config_text(path, text)
     if not was_checked(text, found_here=found_here):
         return None
-    section = raw.get("cockpit", {})
-    return StoreSettings.from_checked_table(section, source_path=path.resolve())
+    return CheckedConfig(path, text, raw, found_here)
 
 
 # -- remembered verdicts ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ screen. Panes get the incident state pushed down and post requests up; only the 
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -31,7 +32,7 @@ from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cockpit.core.clipboard import check_command, check_prose, osc52_sequences
-from cockpit.core.config import Config, ConfigError, load_config_file
+from cockpit.core.config_file import CheckedConfig, ConfigError, StartSettings
 from cockpit.core.incident import UNTITLED, IncidentState, Kind
 from cockpit.core.lifecycle import ServiceErrors
 from cockpit.core.runbook import Runbook, RunbookError, load_runbook
@@ -57,6 +58,7 @@ from cockpit.tui.screens import ChoiceScreen
 from cockpit.tui.widgets import CopiedText, CopyNotice, IncidentHeader, inject_toast
 
 if TYPE_CHECKING:
+    from cockpit.core.config import Config
     from cockpit.core.discovery.model import Discovery
 
 GRID_ORDER = ("phases", "logs", "hypotheses", "timeline", "deploys", "comms")
@@ -81,6 +83,7 @@ PANES: tuple[PaneSpec, ...] = (
 sit in slots until their modules are imported right after the first frame."""
 
 TITLES = {spec.pane_id: spec.title for spec in PANES}
+SPECS = {spec.pane_id: spec for spec in PANES}
 
 APP_PROSE = """\
 A terminal incident cockpit. It reads in parallel, records everything, drafts the words,
@@ -136,6 +139,11 @@ class IncidentOpenedElsewhere(Message):
     """A new incident was created (from an alert): the app switches to it."""
 
     incident_id: str
+
+
+@dataclass
+class ConfigValidated(Message):
+    """The typed config is built (started from a config text checked before)."""
 
 
 @dataclass
@@ -250,6 +258,12 @@ class CockpitFooter(Footer):
     pane's keys may be cut, but `? Help` always shows."""
 
     _shown: tuple[Any, ...] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The keys known at compose (the app's) are in the first frame; Footer would wait
+        # for the screen's first bindings update, a frame or more later.
+        self.set_reactive(Footer._bindings_ready, True)
 
     async def recompose(self) -> None:
         # Each pane refreshes its bindings when a partner's event lands, and Footer rebuilds
@@ -390,20 +404,33 @@ class CockpitApp(IncidentDecisions):
 
     def __init__(
         self,
-        config: Config,
+        config: Config | CheckedConfig,
         *,
         clock: Clock = utc_now,
         incident_id: str | None = None,
         new_incident_title: str | None = None,
         discover: bool = False,
+        opened: tuple[StoreLink, IncidentLoaded] | None = None,
     ) -> None:
         super().__init__()
-        self.config = config
+        self._opened = opened
+        """The incident, already read from the store (see `run_tui`)."""
+        self._config_lock = threading.Lock()
+        self._checked: CheckedConfig | None = None
+        self._config: Config | None = None
+        if isinstance(config, CheckedConfig):
+            # Checked before: the first frame needs only what the TOML says (no pydantic);
+            # the typed model is built right after it (`_validate_config`).
+            self._checked = config
+            self.settings = config.start_settings
+        else:
+            self._config = config
+            self.settings = config.start_settings
         self.discovering = discover
         """No config file was found: the panes wait for discovery (a worker) to fill it."""
         self.discovery: Discovery | None = None
         self.clock = clock
-        self.author = config.author
+        self.author = self.settings.author
         self._incident_id = incident_id
         self._new_incident_title = new_incident_title
         self.link: StoreLink | None = None
@@ -414,43 +441,97 @@ class CockpitApp(IncidentDecisions):
         self._poll_timer: Timer | None = None
         self.sharing_shown: Sharing | None = None
         """PostgreSQL: the sharing state the header shows (set on the UI thread only)."""
-        if config.keymap:
-            self.set_keymap(config.keymap)
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
+
+    @property
+    def config(self) -> Config:
+        """The validated, typed config. Started from a `CheckedConfig`, it is built after the
+        first frame by a worker; whatever needs it sooner builds it here (same lock)."""
+        with self._config_lock:
+            if self._config is None:
+                from cockpit.core.config import validate_checked  # pydantic: not before
+
+                assert self._checked is not None
+                self._config = validate_checked(self._checked)
+            return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        with self._config_lock:
+            self._config = config
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class Textual sets on the first resize, set before anything is
+        # styled: the first frame has the right layout, and nothing is styled twice.
+        current = _breakpoint_class(self.HORIZONTAL_BREAKPOINTS, self.size.width)
+        for _width, name in self.HORIZONTAL_BREAKPOINTS:
+            self.screen.set_class(name == current, name)
         yield IncidentHeader(self.clock, id="incident-header")
         yield PresenceBar(clock=self.clock, id="presence-bar")
         yield Tabs(
             *[Tab(f"{spec.key} {spec.title}", id=f"tab-{spec.pane_id}") for spec in PANES],
             id="pane-tabs",
         )
-        specs = {spec.pane_id: spec for spec in PANES}
+        # Narrow, only Phases shows: the other slots are mounted right after the first frame.
+        self._slots_mounted = current != "-narrow"
         with Container(id="panes"):
             for pane_id in GRID_ORDER:
+                # Before the typed config exists, a pane reads the app's when it needs it.
                 if pane_id == "phases":
-                    yield PhaseChecklist(self.config, self.clock, id=pane_id)
-                else:
-                    yield PaneSlot(specs[pane_id], self.config, self.clock)
+                    phases = PhaseChecklist(self._config, self.clock, id=pane_id)
+                    phases.add_class("-active")  # before it is styled: once, not twice
+                    yield phases
+                elif self._slots_mounted:
+                    yield PaneSlot(SPECS[pane_id], self._config, self.clock)
         yield CopyNotice(id="copy-notice")
         yield CockpitFooter()
 
     def on_mount(self) -> None:
+        if not gc.isenabled():
+            # Off for start-up (run_tui): start-up makes few cycles, and the first frame waits
+            # for no collection.
+            self.call_after_refresh(gc.enable)
         self.watch(self.screen, "maximized", self._maximized_changed, init=False)
         self._start()
 
     def _start(self) -> None:
         """Open the incident into freshly composed panes (at start, and for a new incident)."""
-        self.query_one("#phases").add_class("-active")
-        self.query_one(IncidentHeader).drill = self.config.cockpit.drill
-        self._open_incident()
+        self.query_one(IncidentHeader).drill = self.settings.drill
+        if not self._slots_mounted:
+            self.call_after_refresh(self._mount_slots)
+        if self._opened is not None:
+            # Read by run_tui before the app started (a local store, a few ms): the first
+            # frame shows the incident.
+            link, loaded = self._opened
+            self._opened = None
+            self._incident_opened(link)
+            self.on_incident_loaded(loaded)
+        else:
+            self._open_incident()
+        if self._config is None:
+            # Once the first frame is painted, so pydantic never delays it.
+            self.call_after_refresh(self._validate_config)
+        else:
+            self._config_ready()
+
+    def _config_ready(self) -> None:
         if self.discovering:
             # Started once the first frame is painted, so it never competes with it.
             self.call_after_refresh(self._discover_sources)
         else:
             self.query_one(PhaseChecklist).alertmanagers = tuple(self.config.alertmanagers)
         self.call_after_refresh(self._load_slots)
+
+    @work(thread=True, exclusive=True, group="config", exit_on_error=False)
+    def _validate_config(self) -> None:
+        self.config  # noqa: B018 - builds it (pydantic) off the UI thread
+        self.post_message(ConfigValidated())
+
+    def on_config_validated(self, _message: ConfigValidated) -> None:
+        self._config_ready()
 
     # -- discovery (no config file) ----------------------------------------------------------
 
@@ -478,7 +559,9 @@ class CockpitApp(IncidentDecisions):
         phases = self.query_one(PhaseChecklist)
         phases.config = self.config
         phases.alertmanagers = tuple(self.config.alertmanagers)
-        sources_key = key_for(self.BINDINGS, "sources", self.config.keymap, self.get_key_display)
+        sources_key = key_for(
+            self.BINDINGS, "sources", dict(self.settings.keymap), self.get_key_display
+        )
         if not self.config.alertmanagers:
             reason = next(
                 (r.detail for r in found.reports if r.kind == "alertmanager"), "none found"
@@ -543,7 +626,7 @@ class CockpitApp(IncidentDecisions):
             raise StoreError("the incident store is not open yet; nothing was saved")
         with self.link.lock:
             store = self.link.store
-            record = store.create_incident(title, self.author, drill=self.config.cockpit.drill)
+            record = store.create_incident(title, self.author, drill=self.settings.drill)
             store.append(record.id, Kind.ALERT_ATTACHED, payload, self.author)
         self.post_message(IncidentOpenedElsewhere(record.id))
 
@@ -561,8 +644,9 @@ class CockpitApp(IncidentDecisions):
     def _load_slots(self) -> None:
         """Fill every pane slot, once the first frame is on screen (and, with no config file,
         once discovery said what the panes read)."""
-        if self.discovering:
+        if self.discovering or self._config is None:
             return
+        self._mount_slots()  # narrow: those left out of the first frame (they load once mounted)
         self._load_pane_styles()
         for slot in self.query(PaneSlot):
             slot.load()
@@ -587,9 +671,9 @@ class CockpitApp(IncidentDecisions):
 
     def _check_keymap(self) -> None:
         """A `[keymap]` entry for a binding id that does not exist is a typo: say so."""
-        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        unknown = sorted(set(self.settings.keymap) - known_binding_ids())
         if unknown:
-            where = self.config.source_path or "the config"
+            where = self.settings.source_path or "the config"
             self.notify(
                 f"{where}: [keymap] has no binding id {', '.join(unknown)} "
                 "(`cockpit keys` lists every id)",
@@ -602,12 +686,25 @@ class CockpitApp(IncidentDecisions):
         if focusable:
             focusable[0].focus()
 
+    def _mount_slots(self) -> None:
+        """Mount the slots left out of the first frame (narrow: hidden), in grid order."""
+        if self._slots_mounted:
+            return
+        self._slots_mounted = True
+        slots = [PaneSlot(SPECS[pane_id], self._config, self.clock) for pane_id in GRID_ORDER[1:]]
+        # The incident as the other panes have it (a reactive set before mount reaches the
+        # slot's watcher once it is mounted: PaneSlot.load hands it on).
+        for slot in slots:
+            slot.incident = self.state
+        self.query_one("#panes").mount(*slots)
+
     def panes(self) -> Iterable[Pane]:
-        """The top-level panes (or their slots), in screen order."""
+        """The top-level panes (or their slots) mounted so far, in screen order."""
         return self.query("#panes > Pane").results(Pane)
 
     def pane_content(self, pane_id: str) -> Pane:
         """The pane itself, inside its slot once loaded."""
+        self._mount_slots()
         pane = self.query_one(f"#{pane_id}", Pane)
         return pane.inner if isinstance(pane, PaneSlot) and pane.inner else pane
 
@@ -621,10 +718,11 @@ class CockpitApp(IncidentDecisions):
         if event.tab.id is None:
             return
         pane_id = event.tab.id.removeprefix("tab-")
+        self._mount_slots()
         for pane in self.panes():
             pane.set_class(pane.id == pane_id, "-active")
         pane = self.query_one(f"#{pane_id}", Pane)
-        if isinstance(pane, PaneSlot) and not self.discovering:
+        if isinstance(pane, PaneSlot) and not self.discovering and self._config is not None:
             self._load_pane_styles()
             pane.load()  # a key pressed before the slots were filled
         self.query_one(PresenceBar).pane_changed(TITLES[pane_id])
@@ -674,33 +772,19 @@ class CockpitApp(IncidentDecisions):
         description="Opening the incident store",
     )
     def _open_incident(self) -> None:
-        try:
-            target = self.config.store_target
-        except ConfigError as exc:
-            raise StoreError(str(exc)) from None
-        store = open_store(target, clock=self.clock, mode=self.config.store_file_mode)
-        drill = self.config.cockpit.drill
-        record = store.incident(self._incident_id) if self._incident_id else None
-        if self._incident_id and record is None:
-            raise StoreError(f"{store.location}: no incident with id {self._incident_id!r}")
-        resumed = False
-        if record is None and self._new_incident_title is None:
-            record = store.current_incident(drill=drill)
-            resumed = record is not None
-        if record is None:
-            title = self._new_incident_title or UNTITLED
-            record = store.create_incident(title, self.author, drill=drill)
-        link = StoreLink(store, record.id)
-        state = IncidentState.from_events(link.read(force=True).events)
-        runbook: Runbook | None = None
-        runbook_error = None
-        try:
-            runbook = load_runbook(self.config.runbook_path)
-        except RunbookError as exc:
-            runbook_error = str(exc)
+        link, loaded = open_incident(
+            self.settings,
+            clock=self.clock,
+            incident_id=self._incident_id,
+            new_incident_title=self._new_incident_title,
+            author=self.author,
+        )
+        self._incident_opened(link)
+        self.post_message(loaded)
+
+    def _incident_opened(self, link: StoreLink) -> None:
         self.link = link
-        self._incident_id = record.id  # from now on, this incident, whatever else opens
-        self.post_message(IncidentLoaded(state, runbook, runbook_error, resumed))
+        self._incident_id = link.incident_id  # from now on, this incident, whatever else opens
 
     def on_incident_loaded(self, message: IncidentLoaded) -> None:
         self.state = message.state
@@ -712,8 +796,10 @@ class CockpitApp(IncidentDecisions):
         if message.runbook_error:
             self.notify(message.runbook_error, severity="error", timeout=10)
         self._push_state()
-        target = self.config.store_target
-        self.query_one(PresenceBar).join(target, message.state.incident_id, self.author)
+        target = self.settings.store_target
+        # Announced once the first frame is painted: its thread would compete with it.
+        bar = self.query_one(PresenceBar)
+        self.call_after_refresh(bar.join, target, message.state.incident_id, self.author)
         if self.link is not None and self.link.shared:
             self.sharing_shown = self.link.sharing()
             self.query_one(IncidentHeader).sharing = self.sharing_shown
@@ -868,6 +954,13 @@ class CockpitApp(IncidentDecisions):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group == "config":
+            # The text passed this validation before (its verdict is keyed on the code too):
+            # a failure now is a bug, said as one line rather than used unchecked.
+            error = event.worker.error
+            text = str(error) if isinstance(error, ConfigError) else f"config error: {error!r}"
+            self.exit(return_code=2, message=f"cockpit: {text}")
+            return
         if event.state == WorkerState.ERROR and event.worker.group == "discovery":
             # Discovery is best effort: say so and open with what a config-less run has.
             self.notify(f"discovery failed: {event.worker.error!r}", severity="error", timeout=15)
@@ -1039,7 +1132,7 @@ class CockpitApp(IncidentDecisions):
         prose = inner.HELP if inner is not None and inner.HELP else f"# Cockpit\n\n{APP_PROSE}"
         from cockpit.tui.help import HelpScreen, help_markdown  # on `?`: not before the first frame
 
-        markdown = help_markdown(self, inner, self.config.keymap, prose)
+        markdown = help_markdown(self, inner, dict(self.settings.keymap), prose)
         self.push_screen(HelpScreen(markdown))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
@@ -1049,7 +1142,7 @@ class CockpitApp(IncidentDecisions):
         from cockpit.tui.help import class_rows  # the palette opens after the first frame
 
         yield from super().get_system_commands(screen)
-        keymap = self.config.keymap
+        keymap = dict(self.settings.keymap)
         for row in class_rows(type(self), keymap, self):
             name, params = _parsed(row.action)
             if name in ("show_pane", "command_palette") or not self.check_action(name, params):
@@ -1089,6 +1182,13 @@ class CockpitApp(IncidentDecisions):
         await self.run_action(action, self.pane_content(pane_id))
 
 
+def _breakpoint_class(breakpoints: Sequence[tuple[int, str]], width: int) -> str | None:
+    """The class Textual gives the screen at `width` (the widest breakpoint it reaches)."""
+    return next(
+        (name for minimum, name in sorted(breakpoints, reverse=True) if width >= minimum), None
+    )
+
+
 def _sharing_key(sharing: Sharing | None) -> tuple[object, ...] | None:
     """What the header says about sharing: equal keys read the same."""
     if sharing is None:
@@ -1113,10 +1213,47 @@ def known_binding_ids() -> set[str]:
     return ids
 
 
+def open_incident(
+    settings: StartSettings,
+    *,
+    clock: Clock,
+    incident_id: str | None,
+    new_incident_title: str | None,
+    author: str,
+) -> tuple[StoreLink, IncidentLoaded]:
+    """Open the store and the incident (by id; else a new one titled `new_incident_title`;
+    else the current one, or a new untitled one) and read its events and the runbook.
+    StoreError (one line) when the store cannot be opened or has no such incident."""
+    try:
+        target = settings.store_target
+    except ConfigError as exc:
+        raise StoreError(str(exc)) from None
+    store = open_store(target, clock=clock, mode=settings.store_file_mode)
+    drill = settings.drill
+    record = store.incident(incident_id) if incident_id else None
+    if incident_id and record is None:
+        raise StoreError(f"{store.location}: no incident with id {incident_id!r}")
+    resumed = False
+    if record is None and new_incident_title is None:
+        record = store.current_incident(drill=drill)
+        resumed = record is not None
+    if record is None:
+        record = store.create_incident(new_incident_title or UNTITLED, author, drill=drill)
+    link = StoreLink(store, record.id)
+    state = IncidentState.from_events(link.read(force=True).events)
+    runbook: Runbook | None = None
+    runbook_error = None
+    try:
+        runbook = load_runbook(settings.runbook_path)
+    except RunbookError as exc:
+        runbook_error = str(exc)
+    return link, IncidentLoaded(state, runbook, runbook_error, resumed)
+
+
 def run_tui(
     config_path: Path | None,
     *,
-    config: Config | None = None,
+    config: Config | CheckedConfig | None = None,
     incident_id: str | None = None,
     new_incident_title: str | None = None,
     clock: Callable[[], datetime] = utc_now,
@@ -1129,10 +1266,24 @@ def run_tui(
 
     try:
         if config is None:
+            from cockpit.core.config import Config, load_config_file
+
             config = load_config_file(config_path) if config_path else Config()
         # Fail fast, before the screen switches (an unreachable server is not a failure: the
-        # cockpit works from the outbox until it is back).
-        open_store(config.store_target, mode=config.store_file_mode).close()
+        # cockpit works from the outbox until it is back). A local SQLite store is read here
+        # at once (a few ms), so the first frame shows the incident; a server, in a worker.
+        settings = config.start_settings
+        opened = None
+        if isinstance(settings.store_target, Path):
+            opened = open_incident(
+                settings,
+                clock=clock,
+                incident_id=incident_id,
+                new_incident_title=new_incident_title,
+                author=settings.author,
+            )
+        else:
+            open_store(settings.store_target, mode=settings.store_file_mode).close()
     except (ConfigError, StoreError) as exc:
         print(f"cockpit: {exc}", file=sys.stderr)
         return 2
@@ -1142,6 +1293,13 @@ def run_tui(
         incident_id=incident_id,
         new_incident_title=new_incident_title,
         discover=discover,
+        opened=opened,
     )
+    # What is loaded by now (modules, classes, the config) lives as long as the process: out
+    # of the collector's sight (a full collection over every module cost the first frame about
+    # 20 ms). The collector stays off until the first frame is painted (`on_mount`); `cockpit
+    # open` turned it off before its imports.
+    gc.freeze()
+    gc.disable()
     app.run()
     return app.return_code or 0

@@ -8,12 +8,12 @@ The `CockpitApp` below this class does the writing (`record`, `record_batch`).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from cockpit.core.config import Config
+from cockpit.core.config_file import StartSettings
 from cockpit.core.incident import ROLES, UNTITLED, IncidentState, Kind
 from cockpit.core.lifecycle import ServiceErrors, matching_item, resolve_gaps, status_line
 from cockpit.core.presence import HANDOFF_KIND
@@ -32,6 +32,9 @@ from cockpit.tui.screens import (
 
 DECISION_KEYS = Binding.Group("Contain/Resolve")
 """The two closing decisions share one footer entry (each still asks for confirmation)."""
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 
 class IncidentDecisions(App[int]):
@@ -104,6 +107,7 @@ class IncidentDecisions(App[int]):
     ]
 
     config: Config
+    settings: StartSettings
     author: str
     state: IncidentState | None
     runbook: Runbook | None = None
@@ -145,7 +149,7 @@ class IncidentDecisions(App[int]):
         if action == "mark_resolved":
             return None if state is None or state.resolved else True
         if action == "new_incident":
-            return not self.config.cockpit.drill  # a drill has exactly one incident
+            return not self.settings.drill  # a drill has exactly one incident
         if action in ("rename", "roles", "add_note"):
             return True if state is not None else None
         return True
@@ -335,7 +339,7 @@ class IncidentDecisions(App[int]):
 
     async def action_quit(self) -> None:
         """`q`: quits at once (everything saved is on disk), but asks first during a drill."""
-        if not self.config.cockpit.drill:
+        if not self.settings.drill:
             self.exit()
             return
 

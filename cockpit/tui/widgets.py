@@ -42,6 +42,9 @@ class IncidentHeader(Static):
         self.set_interval(1.0, self.refresh_header)
         self.refresh_header()
 
+    def on_resize(self) -> None:
+        self.refresh_header()  # the title gets what is left of the new width
+
     def watch_incident(self) -> None:
         self.refresh_header()
 
@@ -74,7 +77,10 @@ class IncidentHeader(Static):
             roles_text = f" · {visible(roles, max_len=60)}" if roles else ""
             # The title gets what is left of the line; status, phase and roles never move.
             used = line.cell_len + len(roles_text) + len(clock) + tail.cell_len
-            room = max(12, self.size.width - used - 3)
+            # Before its first layout (the incident can arrive first) the header has no size
+            # yet: it will be as wide as the screen.
+            width = self.size.width or self.app.size.width
+            room = max(12, width - used - 3)
             title = Text(" " + visible(state.title, max_len=200))
             title.truncate(room, overflow="ellipsis")
             line.append_text(title)

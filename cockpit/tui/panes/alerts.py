@@ -30,13 +30,13 @@ from textual.widgets.option_list import Option
 
 from cockpit.core.alerts.incident import IncidentAlerts, TrackedAlert, incident_alerts, reconcile
 from cockpit.core.alerts.model import Alert
-from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import IncidentState, Kind
 from cockpit.core.sanitize import safe_text, visible
 from cockpit.tui.messages import CopyRequested, RecordRequested
 
 if TYPE_CHECKING:
     from cockpit.core.alerts.alertmanager import AlertsReport
+    from cockpit.core.config import AlertmanagerConfig
 
 MAX_ROWS = 50
 """Rows listed in the panel: the incident's alerts, then the rest (firing first, by severity).

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from cockpit.core.config import Config
 from cockpit.core.incident import IncidentState
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 
 class Pane(Widget, can_focus=False):
@@ -28,9 +30,21 @@ class Pane(Widget, can_focus=False):
     incident: reactive[IncidentState | None] = reactive(None)
 
     def __init__(
-        self, config: Config, clock: Callable[[], datetime], *, id: str | None = None
+        self, config: Config | None, clock: Callable[[], datetime], *, id: str | None = None
     ) -> None:
         super().__init__(id=id)
-        self.config = config
+        self._config = config
         self.clock = clock
         self.border_title = self.PANE_TITLE
+
+    @property
+    def config(self) -> Config:
+        """The validated config. None was given when the app composed this pane before its
+        typed config was built (see `CockpitApp.config`): then it is the app's."""
+        if self._config is None:
+            return self.app.config  # type: ignore[attr-defined]
+        return self._config
+
+    @config.setter
+    def config(self, config: Config) -> None:
+        self._config = config

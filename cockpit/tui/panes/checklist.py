@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -12,13 +12,15 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.core.config import AlertmanagerConfig
 from cockpit.core.incident import Kind, describe
 from cockpit.core.runbook import Phase, Runbook
 from cockpit.core.sanitize import visible
 from cockpit.tui.messages import RecordRequested
 from cockpit.tui.panes.alerts import AlertsPanel
 from cockpit.tui.panes.base import Pane
+
+if TYPE_CHECKING:
+    from cockpit.core.config import AlertmanagerConfig
 
 PHASES = list(Phase)
 

@@ -11,13 +11,16 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from cockpit.core.config import Config
 from cockpit.tui.panes.base import Pane
+
+if TYPE_CHECKING:
+    from cockpit.core.config import Config
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class PaneSpec:
 class PaneSlot(Pane):
     """Holds the border, title and incident for a pane until `load` mounts the real one."""
 
-    def __init__(self, spec: PaneSpec, config: Config, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, spec: PaneSpec, config: Config | None, clock: Callable[[], datetime]
+    ) -> None:
         super().__init__(config, clock, id=spec.pane_id)
         self.spec = spec
         self.border_title = spec.title
@@ -52,9 +57,21 @@ class PaneSlot(Pane):
     def compose(self) -> ComposeResult:
         yield Static(Text(f"loading {self.spec.title}…", style="dim"), classes="pane-loading")
 
+    _load_on_mount = False
+
+    def on_mount(self) -> None:
+        if self._load_on_mount:
+            self.call_later(self.load)  # once mounted: `is_mounted` turns true after on_mount
+
     def load(self) -> None:
-        """Import the pane's module and mount it here (on the UI thread, once)."""
-        if self.inner is not None or not (self.is_running and self.is_parent_active):
+        """Import the pane's module and mount it here (on the UI thread, once); asked before
+        the slot itself is mounted (slots mounted after the first frame), once it is."""
+        if self.inner is None and not self.is_mounted:
+            self._load_on_mount = True
+            return
+        if self.inner is not None or not (
+            self.is_attached and self.is_running and self.is_parent_active
+        ):
             return  # loaded already, or the app is shutting down
         self.inner = self.spec.load_class()(self.config, self.clock)
         self.query(".pane-loading").remove()
