@@ -1,0 +1,445 @@
+"""One read of the local log files for a command that asks them several questions.
+
+Rollback and triage ask the same files for request and error lines per minute, for the error
+lines themselves (signatures), and for a failing service's own lines around its burst. Asked
+one at a time, each question read, decompressed and matched every file again, with one rg
+process per block. A `LogPass` reads each file once (in the shared scan pool), keeps the
+blocks inside its window, and finds a pattern's lines with one rg process over every kept
+block at once (fed as one stream), once per pattern: each later question costs only what it
+adds. The answers are exactly those of `FileLogSource.minute_counts` and of a search: the same
+files (globs, rotations, `_check_file`), the same blocks, the same timestamp rules
+(`_count_run`, `_BlockTimestamps`), the same warnings and errors.
+
+Only local text files (`FileLogSource`) are read this way; `covers` says when a question can
+be answered here, and a caller asks the engine otherwise. Blocking I/O: call from a worker or
+a headless command.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from cockpit.core.search.blocks import _BlockTimestamps, _count_run, _first_timestamp, _Window
+from cockpit.core.search.files import (
+    FileLogSource,
+    _decode,
+    _FileFailure,
+    _matcher_for,
+    _Skip,
+)
+from cockpit.core.search.matcher import UTF8_BOM, LineMatcher, PatternError, _run_rg
+from cockpit.core.search.model import Hit, Query, Source, SourceError
+from cockpit.core.search.paths import _file_reference, expand_paths, rotated_before
+from cockpit.core.search.textlog import _SEARCHED_AS_TEXT
+
+MAX_KEPT_BYTES = 512 << 20
+"""Most bytes of log text a pass keeps in memory; past it, `covers` says no and the caller
+reads the usual way (slower, same answers)."""
+
+
+class _File:
+    """One file's blocks that end inside the pass's window, with what each block inherits."""
+
+    def __init__(self, source: FileLogSource, path: Path) -> None:
+        self.source = source
+        self.path = path
+        self.reference = _file_reference(path)
+        self.blocks: list[bytes] = []
+        self.inherited: list[datetime | None] = []
+        """The timestamp carried into each kept block (the previous block's last)."""
+        self.ends: list[datetime | None] = []
+        """Each kept block's last timestamp."""
+        self.line_bases: list[int] = []
+        """The line number of each kept block's first line."""
+        self.first_kept = False
+        """The first kept block is the file's first block (where rg skips a BOM)."""
+        self.warnings: list[str] = []
+        """What reading it said (a damaged .gz, binary content), named as `_warn` names it."""
+        self.failure: str | None = None
+        self.offsets: dict[Query, list[list[int]]] = {}
+        """Pattern -> per kept block, the starts of its matching lines."""
+        self.size = 0
+        self.loaded = False
+
+    def load(self, since: datetime | None) -> None:
+        """Read the file once, keeping the blocks that end at or after `since`."""
+        sink = _WarningSink(self.warnings)
+        inherited: datetime | None = None
+        line_base = 1
+        first = True
+        try:
+            for block in self.source._blocks(self.path, threading.Event(), sink):
+                at_start, first = first, False
+                end = _BlockTimestamps(block, inherited, self.reference).at(len(block))
+                if not (since is not None and end is not None and end < since):
+                    if not self.blocks:
+                        self.first_kept = at_start
+                    self.blocks.append(block)
+                    self.inherited.append(inherited)
+                    self.ends.append(end)
+                    self.line_bases.append(line_base)
+                    self.size += len(block)
+                line_base += block.count(b"\n")
+                inherited = end
+        except _FileFailure as exc:
+            self.failure = str(exc)
+
+
+class _WarningSink:
+    """Keeps the warnings `FileLogSource._blocks` gives (hits never come here)."""
+
+    def __init__(self, warnings: list[str]) -> None:
+        self.warnings = warnings
+
+    def hit(self, hit: Hit) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+
+class _Selection:
+    """The files of one source a question reads, and what choosing them said."""
+
+    def __init__(self) -> None:
+        self.files: list[_File] = []
+        self.errors: list[str] = []
+        self.skip_warnings: list[str] = []
+        """Warnings of files skipped whole (binary content)."""
+
+
+class LogPass:
+    """Every local log file read once for [since, until); see the module docstring."""
+
+    def __init__(
+        self, sources: Sequence[Source], *, since: datetime | None, until: datetime | None
+    ) -> None:
+        self.sources = list(sources)
+        self.since = since
+        self.until = until
+        self._files: dict[tuple[str, Path], _File] = {}
+        self._lock = threading.Lock()
+        self._kept = 0
+
+    @classmethod
+    def for_config(cls, config: object, *, since: datetime, until: datetime) -> LogPass | None:
+        """A pass over `config`'s sources, or None when any of them is not local text files
+        (those are read the usual way, and so is everything else then)."""
+        from cockpit.core.search.engine import make_sources
+
+        sources = make_sources(config)  # type: ignore[arg-type]
+        if not sources or not all(type(s) is FileLogSource for s in sources):
+            return None
+        return cls(sources, since=since, until=until)
+
+    def covers(self, since: datetime | None, until: datetime | None) -> bool:
+        """Whether a question about [since, until) can be answered from this pass."""
+        if self._kept > MAX_KEPT_BYTES:
+            return False
+        early = self.since is None or (since is not None and since >= self.since)
+        late = self.until is None or (until is not None and until <= self.until)
+        return early and late
+
+    # -- questions -------------------------------------------------------------------------
+
+    def minute_counts(
+        self,
+        pattern: str,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        services: Iterable[str] | None = None,
+        problems: list[str] | None = None,
+    ) -> dict[str | None, Counter[datetime]]:
+        """What `engine.minute_counts` returns for a regex `pattern` over these sources."""
+        return self.minute_counts_many(
+            [pattern], since=since, until=until, services=services, problems=problems
+        )[0]
+
+    def minute_counts_many(
+        self,
+        patterns: Sequence[str],
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        services: Iterable[str] | None = None,
+        problems: list[str] | None = None,
+    ) -> list[dict[str | None, Counter[datetime]]]:
+        """`minute_counts` for each pattern, the files read and matched together."""
+        wanted = frozenset(services) if services is not None else None
+        queries = [self._query(p, since, until, wanted) for p in patterns]
+        window = _Window(queries[0])
+        chosen = self._chosen(wanted)
+        selections = {s.name: self._select(s, window) for s in chosen}
+        files = [f for sel in selections.values() for f in sel.files]
+        self._load(files)
+        self._match(files, queries)
+        results: list[dict[str | None, Counter[datetime]]] = []
+        for query in queries:
+            counts: dict[str | None, Counter[datetime]] = {}
+            for source in chosen:
+                found = self._count_source(source, selections[source.name], query, window, problems)
+                if found is not None:
+                    counts.setdefault(source.service, Counter()).update(found)
+            results.append({service: c for service, c in counts.items() if c})
+        return results
+
+    def lines(
+        self,
+        patterns: Sequence[str],
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        services: Iterable[str] | None = None,
+        errors: list[str] | None = None,
+    ) -> list[Hit]:
+        """The lines matching any of `patterns` (regexes) as a lossless search gives them, file
+        by file in order; `errors` receives one line per failed source, as a search says it."""
+        wanted = frozenset(services) if services is not None else None
+        queries = [self._query(p, since, until, wanted) for p in patterns]
+        window = _Window(queries[0])
+        chosen = self._chosen(wanted)
+        selections = {s.name: self._select(s, window) for s in chosen}
+        files = [f for sel in selections.values() for f in sel.files]
+        self._load(files)
+        self._match(files, queries)
+        hits: list[Hit] = []
+        for source in chosen:
+            selection = selections[source.name]
+            failed = list(selection.errors)
+            for file in selection.files:
+                if file.failure is not None:
+                    failed.append(file.failure)
+                    continue
+                hits += self._hits(file, queries, window)
+            if failed and errors is not None:
+                more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+                prefix = "" if source.explicit else f"{source.name}: "
+                errors.append(f"{prefix}{failed[0]}{more}".splitlines()[0])
+        return hits
+
+    # -- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _query(
+        pattern: str,
+        since: datetime | None,
+        until: datetime | None,
+        services: frozenset[str] | None,
+    ) -> Query:
+        query = Query(pattern=pattern, regex=True, since=since, until=until, services=services)
+        _matcher_for(query)  # raises PatternError as a search would
+        return query
+
+    def _chosen(self, services: frozenset[str] | None) -> list[FileLogSource]:
+        # As a search: a source outside `services` is not read (one without a service neither).
+        found = [s for s in self.sources if isinstance(s, FileLogSource)]
+        return [s for s in found if services is None or s.service in services]
+
+    def _select(self, source: FileLogSource, window: _Window) -> _Selection:
+        """The files `source` reads for `window`, chosen exactly as `FileLogSource` chooses."""
+        selection = _Selection()
+        listing = expand_paths(source.paths, source.base_dir, explicit=source.explicit)
+        selection.errors += listing.errors
+        before = rotated_before(listing.files, window.since)
+        for path in listing.files:
+            if path in before:
+                continue
+            verdict = source._check_file(path, window)
+            if isinstance(verdict, _Skip):
+                if verdict.error:
+                    selection.errors.append(verdict.error)
+                if verdict.warning:
+                    named = (
+                        verdict.warning if source.explicit else f"{source.name}: {verdict.warning}"
+                    )
+                    selection.skip_warnings.append(named)
+                continue
+            selection.files.append(self._file(source, path))
+        return selection
+
+    def _file(self, source: FileLogSource, path: Path) -> _File:
+        with self._lock:
+            key = (source.name, path)
+            file = self._files.get(key)
+            if file is None:
+                file = self._files[key] = _File(source, path)
+            return file
+
+    def _load(self, files: list[_File]) -> None:
+        """Read the files not read yet, in the scan pool (isal releases the GIL)."""
+        from cockpit.core.search.pool import scan_pool
+
+        todo = [f for f in dict.fromkeys(files) if not f.loaded]
+        for file in todo:
+            file.loaded = True
+        for job in [scan_pool().submit(f.load, self.since) for f in todo]:
+            job.result()
+        self._kept = sum(f.size for f in self._files.values())
+
+    def _match(self, files: list[_File], queries: list[Query]) -> None:
+        """Find each pattern's lines in every file that lacks them: one rg process per pattern
+        over all those files' blocks, the patterns' processes side by side."""
+        jobs = []
+        for query in dict.fromkeys(self._key(q) for q in queries):
+            todo = [f for f in dict.fromkeys(files) if f.failure is None and query not in f.offsets]
+            if todo:
+                jobs.append((query, todo))
+        if not jobs:
+            return
+        if len(jobs) == 1:
+            self._match_one(*jobs[0])
+            return
+        failures: list[BaseException] = []
+
+        def run(query: Query, todo: list[_File]) -> None:
+            try:
+                self._match_one(query, todo)
+            except BaseException as exc:  # re-raised in the calling thread
+                failures.append(exc)
+
+        threads = [threading.Thread(target=run, args=job, name="logpass-rg") for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if failures:
+            raise failures[0]
+
+    @staticmethod
+    def _key(query: Query) -> Query:
+        return Query(query.pattern, regex=True)
+
+    def _match_one(self, query: Query, files: list[_File]) -> None:
+        matcher = _matcher_for(query)
+        if matcher.rg is None:  # RE2 stands in, line by line, as `spans` does
+            for file in files:
+                file.offsets[query] = [
+                    [s for s, _e in matcher.spans(b, file_start=file.first_kept and i == 0)]
+                    for i, b in enumerate(file.blocks)
+                ]
+            return
+        # A BOM at a file's start is skipped by rg only there: that block is matched alone.
+        pieces: list[tuple[_File, int]] = []
+        alone: list[tuple[_File, int]] = []
+        for file in files:
+            for index, block in enumerate(file.blocks):
+                bom = index == 0 and file.first_kept and block.startswith(UTF8_BOM)
+                (alone if bom else pieces).append((file, index))
+        starts: list[int] = []
+        position = 0
+        for file, index in pieces:
+            starts.append(position)
+            position += len(file.blocks[index])
+        found: dict[tuple[int, int], list[int]] = {}
+        if pieces:
+            offsets = _stream_offsets(matcher, (f.blocks[i] for f, i in pieces))
+            cursor = 0
+            for number, (file, index) in enumerate(pieces):
+                start = starts[number]
+                stop = start + len(file.blocks[index])
+                end = bisect.bisect_left(offsets, stop, cursor)
+                found[(id(file), index)] = [o - start for o in offsets[cursor:end]]
+                cursor = end
+        for file, index in alone:
+            spans = matcher.spans(file.blocks[index], file_start=True)
+            found[(id(file), index)] = [s for s, _e in spans]
+        for file in files:
+            file.offsets[query] = [found[(id(file), i)] for i in range(len(file.blocks))]
+
+    def _count_source(
+        self,
+        source: FileLogSource,
+        selection: _Selection,
+        query: Query,
+        window: _Window,
+        problems: list[str] | None,
+    ) -> Counter[datetime] | None:
+        """`source.minute_counts(query)` from the pass; None where it would have failed."""
+        if problems is not None:
+            problems += selection.skip_warnings
+        counts: Counter[datetime] = Counter()
+        errors = list(selection.errors)
+        key = self._key(query)
+        for file in selection.files:
+            if problems is not None:
+                # A text log with stray NULs is counted in full: that note is no problem here.
+                for message in file.warnings:
+                    named = message if source.explicit else f"{source.name}: {message}"
+                    if not named.endswith(_SEARCHED_AS_TEXT):
+                        problems.append(named)
+            if file.failure is not None:
+                errors.append(file.failure)
+                continue
+            for index, block in enumerate(file.blocks):
+                end = file.ends[index]
+                if window.since is not None and end is not None and end < window.since:
+                    continue
+                starts = file.offsets[key][index]
+                if starts:
+                    _count_run(block, starts, file.inherited[index], file.reference, window, counts)
+        if errors:
+            if problems is not None:
+                prefix = "" if source.explicit else f"{source.name}: "
+                problems.append(f"{prefix}{errors[0]}")
+            return None
+        return counts
+
+    def _hits(self, file: _File, queries: list[Query], window: _Window) -> list[Hit]:
+        """The file's lines matching any query inside `window`, as `_scan_file` gives them."""
+        source = file.source
+        name = str(file.path)
+        keys = [self._key(q) for q in queries]
+        hits: list[Hit] = []
+        for index, block in enumerate(file.blocks):
+            if window.until is not None:
+                first_ts = _first_timestamp(block[:4096], file.reference)
+                if first_ts is not None and first_ts >= window.until:
+                    break  # logs are written in order: the rest is later still
+            end = file.ends[index]
+            if window.since is not None and end is not None and end < window.since:
+                continue
+            if len(keys) == 1:
+                starts = file.offsets[keys[0]][index]
+            else:
+                starts = sorted(set().union(*(file.offsets[k][index] for k in keys)))
+            if not starts:
+                continue
+            timeline = _BlockTimestamps(block, file.inherited[index], file.reference)
+            previous = 0
+            line_no = file.line_bases[index]
+            for start in starts:
+                ts = timeline.at(start)
+                if not window.contains(ts):
+                    continue
+                line_no += block.count(b"\n", previous, start)
+                previous = start
+                stop = block.find(b"\n", start)
+                hits.append(
+                    Hit(
+                        source=source.name,
+                        text=_decode(block[start:stop]),
+                        service=source.service,
+                        file=name,
+                        line_no=line_no,
+                        ts=ts,
+                    )
+                )
+        return hits
+
+
+def _stream_offsets(matcher: LineMatcher, blocks: Iterable[bytes]) -> list[int]:
+    """Starts of the matching lines of the stream `blocks` (one rg process), in order."""
+    import re
+
+    options = ["--byte-offset", "--no-line-number", "--max-columns=1", "--encoding=none"]
+    output = _run_rg(matcher._argv(*options), blocks)  # raises MatchFailure
+    return [int(number) for number in re.findall(rb"^(\d+):", output, re.MULTILINE)]
+
+
+__all__ = ["MAX_KEPT_BYTES", "LogPass", "PatternError", "SourceError"]
