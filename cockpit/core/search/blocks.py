@@ -7,13 +7,13 @@ before it, in the same block or, reading backwards, in the file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from cockpit.core.search.model import Query
 from cockpit.core.search.timestamps import parse_timestamp_bytes
-from cockpit.core.timefmt import floor_minute
 
 BACKWARD_LIMIT = 8 << 20
 """How far back a continuation line's timestamp is looked for."""
@@ -85,48 +85,44 @@ class _PrecedingTimestamp:
 
 def _count_run(
     block: bytes,
-    starts: list[int],
+    starts: Sequence[int],
     inherited: datetime | None,
     reference: datetime,
     window: _Window,
     counts: Counter[datetime],
 ) -> None:
     """Count the matching lines starting at `starts` (sorted) per minute, halving runs."""
-    known: dict[int, datetime | None] = {}
+    # Every timestamp here is aware UTC (the parser's), so its minute is a plain `replace`;
+    # each probed line is parsed and floored once. Health counts call this for every block.
+    known: dict[int, tuple[datetime, datetime] | None] = {}
+    since, until = window.since, window.until
 
-    def ts_of(index: int) -> datetime | None:
-        if index not in known:
-            known[index] = _timestamp_at(block, starts[index], inherited, reference)
-        return known[index]
+    def probe(index: int) -> tuple[datetime, datetime] | None:
+        if index in known:
+            return known[index]
+        ts = _timestamp_at(block, starts[index], inherited, reference)
+        found = None if ts is None else (ts, ts.replace(second=0, microsecond=0))
+        known[index] = found
+        return found
+
+    def inside(ts: datetime) -> bool:
+        return (since is None or ts >= since) and (until is None or ts < until)
 
     pending = [(0, len(starts) - 1)]
     while pending:
         first, last = pending.pop()
-        low, high = ts_of(first), ts_of(last)
-        if (
-            low is not None
-            and high is not None
-            and low <= high
-            and (
-                (window.since is not None and high < window.since)
-                or (window.until is not None and low >= window.until)
-            )
-        ):
-            continue  # the whole run lies outside the window
-        if (
-            low is not None
-            and high is not None
-            and low <= high
-            and floor_minute(low) == floor_minute(high)
-            and window.contains(low)
-            and window.contains(high)
-        ):
-            counts[floor_minute(low)] += last - first + 1
-        elif last - first < 8:
+        low, high = probe(first), probe(last)
+        if low is not None and high is not None and low[0] <= high[0]:
+            if (since is not None and high[0] < since) or (until is not None and low[0] >= until):
+                continue  # the whole run lies outside the window
+            if low[1] == high[1] and inside(low[0]) and inside(high[0]):
+                counts[low[1]] += last - first + 1
+                continue
+        if last - first < 8:
             for index in range(first, last + 1):
-                ts = ts_of(index)
-                if ts is not None and window.contains(ts):
-                    counts[floor_minute(ts)] += 1
+                found = probe(index)
+                if found is not None and inside(found[0]):
+                    counts[found[1]] += 1
         else:
             middle = (first + last) // 2
             pending.append((first, middle))

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import overload
 
 from cockpit.core.search.blocks import _BlockTimestamps, _count_run, _first_timestamp, _Window
 from cockpit.core.search.files import (
@@ -61,7 +62,7 @@ class _File:
         self.warnings: list[str] = []
         """What reading it said (a damaged .gz, binary content), named as `_warn` names it."""
         self.failure: str | None = None
-        self.offsets: dict[Query, list[list[int]]] = {}
+        self.offsets: dict[Query, list[Sequence[int]]] = {}
         """Pattern -> per kept block, the starts of its matching lines."""
         self.size = 0
         self.loaded = False
@@ -331,20 +332,15 @@ class LogPass:
             for index, block in enumerate(file.blocks):
                 bom = index == 0 and file.first_kept and block.startswith(UTF8_BOM)
                 (alone if bom else pieces).append((file, index))
-        starts: list[int] = []
-        position = 0
-        for file, index in pieces:
-            starts.append(position)
-            position += len(file.blocks[index])
-        found: dict[tuple[int, int], list[int]] = {}
+        found: dict[tuple[int, int], Sequence[int]] = {}
         if pieces:
-            offsets = _stream_offsets(matcher, (f.blocks[i] for f, i in pieces))
+            lines = _stream_matches(matcher, (f.blocks[i] for f, i in pieces))
             cursor = 0
-            for number, (file, index) in enumerate(pieces):
-                start = starts[number]
-                stop = start + len(file.blocks[index])
-                end = bisect.bisect_left(offsets, stop, cursor)
-                found[(id(file), index)] = [o - start for o in offsets[cursor:end]]
+            stop = 0
+            for file, index in pieces:
+                start, stop = stop, stop + len(file.blocks[index])
+                end = bisect.bisect_left(lines, stop, cursor, key=_offset_of)
+                found[(id(file), index)] = _Starts(lines, cursor, end, start)
                 cursor = end
         for file, index in alone:
             spans = matcher.spans(file.blocks[index], file_start=True)
@@ -433,13 +429,47 @@ class LogPass:
         return hits
 
 
-def _stream_offsets(matcher: LineMatcher, blocks: Iterable[bytes]) -> list[int]:
-    """Starts of the matching lines of the stream `blocks` (one rg process), in order."""
-    import re
-
+def _stream_matches(matcher: LineMatcher, blocks: Iterable[bytes]) -> list[bytes]:
+    """rg's output line (`OFFSET:...`) for each matching line of the stream `blocks` (one rg
+    process), in order; offsets are parsed only where they are read (`_Starts`)."""
     options = ["--byte-offset", "--no-line-number", "--max-columns=1", "--encoding=none"]
     output = _run_rg(matcher._argv(*options), blocks)  # raises MatchFailure
-    return [int(number) for number in re.findall(rb"^(\d+):", output, re.MULTILINE)]
+    lines = output.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _offset_of(line: bytes) -> int:
+    return int(line.partition(b":")[0])
+
+
+class _Starts(Sequence[int]):
+    """The starts of one block's matching lines, read from rg's output lines for the whole
+    stream: a request pattern matches most lines, and the counting reads few of them."""
+
+    __slots__ = ("_base", "_high", "_lines", "_low")
+
+    def __init__(self, lines: list[bytes], low: int, high: int, base: int) -> None:
+        self._lines, self._low, self._high, self._base = lines, low, high, base
+
+    def __len__(self) -> int:
+        return self._high - self._low
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return int(self._lines[self._low + index].partition(b":")[0]) - self._base
 
 
 __all__ = ["MAX_KEPT_BYTES", "LogPass", "PatternError", "SourceError"]
