@@ -18,6 +18,7 @@ a headless command.
 from __future__ import annotations
 
 import bisect
+import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -35,7 +36,13 @@ from cockpit.core.search.files import (
 )
 from cockpit.core.search.matcher import UTF8_BOM, LineMatcher, PatternError, _run_rg
 from cockpit.core.search.model import Hit, Query, Source, SourceError
-from cockpit.core.search.paths import _file_reference, expand_paths, rotated_before
+from cockpit.core.search.paths import (
+    _file_reference,
+    expand_paths,
+    find_rg,
+    is_gzip,
+    rotated_before,
+)
 from cockpit.core.search.textlog import _SEARCHED_AS_TEXT
 
 MAX_KEPT_BYTES = 512 << 20
@@ -112,6 +119,8 @@ class _Selection:
         self.errors: list[str] = []
         self.skip_warnings: list[str] = []
         """Warnings of files skipped whole (binary content)."""
+        self.by_rg: set[Path] = set()
+        """Files a search hands to rg itself, which gives a first line without its BOM."""
 
 
 class LogPass:
@@ -217,7 +226,7 @@ class LogPass:
                 if file.failure is not None:
                     failed.append(file.failure)
                     continue
-                hits += self._hits(file, queries, window)
+                hits += self._hits(file, queries, window, file.path in selection.by_rg)
             if failed and errors is not None:
                 more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
                 prefix = "" if source.explicit else f"{source.name}: "
@@ -262,6 +271,13 @@ class LogPass:
                     selection.skip_warnings.append(named)
                 continue
             selection.files.append(self._file(source, path))
+            rg = source.engine in ("auto", "rg") and find_rg() is not None
+            if (
+                rg
+                and b"\n" not in os.fsencode(path)
+                and (source.engine == "rg" or not (is_gzip(path) or verdict.filtered))
+            ):
+                selection.by_rg.add(path)
         return selection
 
     def _file(self, source: FileLogSource, path: Path) -> _File:
@@ -365,10 +381,8 @@ class LogPass:
         for file in selection.files:
             if problems is not None:
                 # A text log with stray NULs is counted in full: that note is no problem here.
-                for message in file.warnings:
-                    named = message if source.explicit else f"{source.name}: {message}"
-                    if not named.endswith(_SEARCHED_AS_TEXT):
-                        problems.append(named)
+                # (`_blocks` named the source in its warnings already.)
+                problems += [m for m in file.warnings if not m.endswith(_SEARCHED_AS_TEXT)]
             if file.failure is not None:
                 errors.append(file.failure)
                 continue
@@ -386,8 +400,11 @@ class LogPass:
             return None
         return counts
 
-    def _hits(self, file: _File, queries: list[Query], window: _Window) -> list[Hit]:
-        """The file's lines matching any query inside `window`, as `_scan_file` gives them."""
+    def _hits(
+        self, file: _File, queries: list[Query], window: _Window, by_rg: bool = False
+    ) -> list[Hit]:
+        """The file's lines matching any query inside `window`, as `_scan_file` gives them
+        (`by_rg`: as rg gives them, the file's first line without a UTF-8 BOM)."""
         source = file.source
         name = str(file.path)
         keys = [self._key(q) for q in queries]
@@ -416,10 +433,13 @@ class LogPass:
                 line_no += block.count(b"\n", previous, start)
                 previous = start
                 stop = block.find(b"\n", start)
+                begin = start
+                if by_rg and start == 0 and index == 0 and file.first_kept:
+                    begin = len(UTF8_BOM) if block.startswith(UTF8_BOM) else 0
                 hits.append(
                     Hit(
                         source=source.name,
-                        text=_decode(block[start:stop]),
+                        text=_decode(block[begin:stop]),
                         service=source.service,
                         file=name,
                         line_no=line_no,
