@@ -20,19 +20,28 @@ BACKWARD_LIMIT = 8 << 20
 
 
 def _first_timestamp(data: bytes, reference: datetime) -> datetime | None:
-    for line in data.split(b"\n")[:-1] or [data]:
-        ts = parse_timestamp_bytes(line, reference)
+    """The first timestamp of the complete lines of `data` (of `data` itself if it holds no
+    newline). Lines are found one at a time: the answer is usually in the first."""
+    end = data.find(b"\n")
+    if end < 0:
+        return parse_timestamp_bytes(data, reference)
+    start = 0
+    while end >= 0:
+        ts = parse_timestamp_bytes(data[start:end], reference)
         if ts is not None:
             return ts
+        start, end = end + 1, data.find(b"\n", end + 1)
     return None
 
 
 def _last_timestamp(data: bytes, reference: datetime) -> datetime | None:
-    lines = data.split(b"\n")
-    for line in reversed(lines[1:]):  # lines[0] may be cut
-        ts = parse_timestamp_bytes(line, reference)
+    """The last timestamp of `data`, whose first line may be cut (never read)."""
+    end = len(data)
+    while (newline := data.rfind(b"\n", 0, end)) >= 0:
+        ts = parse_timestamp_bytes(data[newline + 1 : end], reference)
         if ts is not None:
             return ts
+        end = newline
     return None
 
 

@@ -18,13 +18,15 @@ a headless command.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import fcntl
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 from cockpit.core.search.blocks import _BlockTimestamps, _count_run, _first_timestamp, _Window
 from cockpit.core.search.files import (
@@ -34,7 +36,14 @@ from cockpit.core.search.files import (
     _matcher_for,
     _Skip,
 )
-from cockpit.core.search.matcher import UTF8_BOM, LineMatcher, PatternError, _run_rg
+from cockpit.core.search.matcher import (
+    _F_SETPIPE_SZ,
+    UTF8_BOM,
+    LineMatcher,
+    MatchFailure,
+    PatternError,
+    _rg_reason,
+)
 from cockpit.core.search.model import Hit, Query, Source, SourceError
 from cockpit.core.search.paths import (
     _file_reference,
@@ -44,6 +53,9 @@ from cockpit.core.search.paths import (
     rotated_before,
 )
 from cockpit.core.search.textlog import _SEARCHED_AS_TEXT
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 MAX_KEPT_BYTES = 512 << 20
 """Most bytes of log text a pass keeps in memory; past it, `covers` says no and the caller
@@ -187,16 +199,41 @@ class LogPass:
         chosen = self._chosen(wanted)
         selections = {s.name: self._select(s, window) for s in chosen}
         files = [f for sel in selections.values() for f in sel.files]
-        self._load(files)
-        self._match(files, queries)
+        keys = [self._key(q) for q in queries]
+        per_file: dict[tuple[Query, int], Counter[datetime]] = {
+            (key, id(f)): Counter() for key in keys for f in files
+        }
+        counted: set[tuple[Query, int, int]] = set()
+
+        def count(key: Query, file: _File, index: int) -> None:
+            # Runs as soon as the block's lines are known (in the pattern's rg thread).
+            if (key, id(file), index) in counted or (key, id(file)) not in per_file:
+                return
+            counted.add((key, id(file), index))
+            end = file.ends[index]
+            if window.since is not None and end is not None and end < window.since:
+                return
+            starts = file.offsets[key][index]
+            if starts:
+                block, inherited = file.blocks[index], file.inherited[index]
+                counts = per_file[(key, id(file))]
+                _count_run(block, starts, inherited, file.reference, window, counts)
+
+        self._prepare(files, queries, count)
+        for key in keys:  # blocks whose lines an earlier question found
+            for file in dict.fromkeys(files):
+                if file.failure is None:
+                    for index in range(len(file.blocks)):
+                        count(key, file, index)
         results: list[dict[str | None, Counter[datetime]]] = []
-        for query in queries:
-            counts: dict[str | None, Counter[datetime]] = {}
+        for key in keys:
+            totals: dict[str | None, Counter[datetime]] = {}
             for source in chosen:
-                found = self._count_source(source, selections[source.name], query, window, problems)
+                selection = selections[source.name]
+                found = self._source_counts(source, selection, key, per_file, problems)
                 if found is not None:
-                    counts.setdefault(source.service, Counter()).update(found)
-            results.append({service: c for service, c in counts.items() if c})
+                    totals.setdefault(source.service, Counter()).update(found)
+            results.append({service: c for service, c in totals.items() if c})
         return results
 
     def lines(
@@ -216,8 +253,7 @@ class LogPass:
         chosen = self._chosen(wanted)
         selections = {s.name: self._select(s, window) for s in chosen}
         files = [f for sel in selections.values() for f in sel.files]
-        self._load(files)
-        self._match(files, queries)
+        self._prepare(files, queries)
         hits: list[Hit] = []
         for source in chosen:
             selection = selections[source.name]
@@ -288,43 +324,46 @@ class LogPass:
                 file = self._files[key] = _File(source, path)
             return file
 
-    def _load(self, files: list[_File]) -> None:
-        """Read the files not read yet, in the scan pool (isal releases the GIL)."""
+    def _prepare(
+        self,
+        files: list[_File],
+        queries: list[Query],
+        on_block: Callable[[Query, _File, int], None] | None = None,
+    ) -> None:
+        """Read the files not read yet and find each pattern's lines where they are not known,
+        as a pipeline: files are read in the scan pool (isal releases the GIL), each pattern's
+        rg process takes a file's blocks as soon as it is read, and `on_block(pattern, file,
+        index)` runs as soon as a block's lines are known, while rg goes on with the next."""
         from cockpit.core.search.pool import scan_pool
 
-        todo = [f for f in dict.fromkeys(files) if not f.loaded]
+        unique = list(dict.fromkeys(files))
+        todo = [f for f in unique if not f.loaded]
         for file in todo:
             file.loaded = True
-        for job in [scan_pool().submit(f.load, self.since) for f in todo]:
-            job.result()
-        self._kept = sum(f.size for f in self._files.values())
-
-    def _match(self, files: list[_File], queries: list[Query]) -> None:
-        """Find each pattern's lines in every file that lacks them: one rg process per pattern
-        over all those files' blocks, the patterns' processes side by side."""
+        loading = {id(f): scan_pool().submit(f.load, self.since) for f in todo}
         jobs = []
-        for query in dict.fromkeys(self._key(q) for q in queries):
-            todo = [f for f in dict.fromkeys(files) if f.failure is None and query not in f.offsets]
-            if todo:
-                jobs.append((query, todo))
-        if not jobs:
-            return
-        if len(jobs) == 1:
-            self._match_one(*jobs[0])
-            return
+        for key in dict.fromkeys(self._key(q) for q in queries):
+            missing = [f for f in unique if key not in f.offsets]
+            if missing:
+                jobs.append((key, missing))
         failures: list[BaseException] = []
 
-        def run(query: Query, todo: list[_File]) -> None:
+        def run(key: Query, missing: list[_File]) -> None:
             try:
-                self._match_one(query, todo)
+                self._match_one(key, missing, loading, on_block)
             except BaseException as exc:  # re-raised in the calling thread
                 failures.append(exc)
 
-        threads = [threading.Thread(target=run, args=job, name="logpass-rg") for job in jobs]
+        threads = [threading.Thread(target=run, args=job, name="logpass-rg") for job in jobs[1:]]
         for thread in threads:
             thread.start()
+        if jobs:
+            run(*jobs[0])
         for thread in threads:
             thread.join()
+        for job in loading.values():
+            job.result()
+        self._kept = sum(f.size for f in self._files.values())
         if failures:
             raise failures[0]
 
@@ -332,52 +371,86 @@ class LogPass:
     def _key(query: Query) -> Query:
         return Query(query.pattern, regex=True)
 
-    def _match_one(self, query: Query, files: list[_File]) -> None:
-        matcher = _matcher_for(query)
+    def _match_one(
+        self,
+        key: Query,
+        files: list[_File],
+        loading: dict[int, Future[None]],
+        on_block: Callable[[Query, _File, int], None] | None,
+    ) -> None:
+        """`key`'s matching lines in every block of `files` (one rg process over all of them)."""
+        matcher = _matcher_for(key)
+
+        def ready(file: _File) -> bool:
+            job = loading.get(id(file))
+            if job is not None:
+                job.result()
+            return file.failure is None
+
+        def done(file: _File, index: int, starts: Sequence[int]) -> None:
+            file.offsets[key][index] = starts
+            if on_block is not None:
+                on_block(key, file, index)
+
         if matcher.rg is None:  # RE2 stands in, line by line, as `spans` does
             for file in files:
-                file.offsets[query] = [
-                    [s for s, _e in matcher.spans(b, file_start=file.first_kept and i == 0)]
-                    for i, b in enumerate(file.blocks)
-                ]
+                if ready(file):
+                    file.offsets[key] = [[] for _ in file.blocks]
+                    for index, block in enumerate(file.blocks):
+                        first = file.first_kept and index == 0
+                        done(file, index, [s for s, _e in matcher.spans(block, file_start=first)])
             return
         # A BOM at a file's start is skipped by rg only there: that block is matched alone.
-        pieces: list[tuple[_File, int]] = []
+        pieces: list[tuple[_File, int, int, int]] = []
         alone: list[tuple[_File, int]] = []
-        for file in files:
-            for index, block in enumerate(file.blocks):
-                bom = index == 0 and file.first_kept and block.startswith(UTF8_BOM)
-                (alone if bom else pieces).append((file, index))
-        found: dict[tuple[int, int], Sequence[int]] = {}
-        if pieces:
-            lines = _stream_matches(matcher, (f.blocks[i] for f, i in pieces))
-            cursor = 0
-            stop = 0
-            for file, index in pieces:
-                start, stop = stop, stop + len(file.blocks[index])
-                end = bisect.bisect_left(lines, stop, cursor, key=_offset_of)
-                found[(id(file), index)] = _Starts(lines, cursor, end, start)
-                cursor = end
-        for file, index in alone:
-            spans = matcher.spans(file.blocks[index], file_start=True)
-            found[(id(file), index)] = [s for s, _e in spans]
-        for file in files:
-            file.offsets[query] = [found[(id(file), i)] for i in range(len(file.blocks))]
+        fed: list[_File] = []
 
-    def _count_source(
+        def blocks() -> Iterator[bytes]:
+            position = 0
+            for file in files:
+                if not ready(file):
+                    continue
+                file.offsets[key] = [[] for _ in file.blocks]
+                fed.append(file)
+                for index, block in enumerate(file.blocks):
+                    if index == 0 and file.first_kept and block.startswith(UTF8_BOM):
+                        alone.append((file, index))
+                        continue
+                    pieces.append((file, index, position, position + len(block)))
+                    position += len(block)
+                    yield block
+
+        try:
+            lines: list[bytes] = []
+            cursor = finished = 0
+            for seen in _stream_matches(matcher, blocks(), lines):
+                # rg reports in order: a block is complete once a later line is reported.
+                while finished < len(pieces) and (seen is None or pieces[finished][3] <= seen):
+                    file, index, start, stop = pieces[finished]
+                    end = bisect.bisect_left(lines, stop, cursor, key=_offset_of)
+                    done(file, index, _Starts(lines, cursor, end, start))
+                    cursor, finished = end, finished + 1
+            for file, index in alone:
+                spans = matcher.spans(file.blocks[index], file_start=True)
+                done(file, index, [s for s, _e in spans])
+        except BaseException:
+            for file in fed:  # half-known lines are never taken for known ones
+                file.offsets.pop(key, None)
+            raise
+
+    def _source_counts(
         self,
         source: FileLogSource,
         selection: _Selection,
-        query: Query,
-        window: _Window,
+        key: Query,
+        per_file: dict[tuple[Query, int], Counter[datetime]],
         problems: list[str] | None,
     ) -> Counter[datetime] | None:
-        """`source.minute_counts(query)` from the pass; None where it would have failed."""
+        """`source.minute_counts` from its files' counts; None where it would have failed."""
         if problems is not None:
             problems += selection.skip_warnings
         counts: Counter[datetime] = Counter()
         errors = list(selection.errors)
-        key = self._key(query)
         for file in selection.files:
             if problems is not None:
                 # A text log with stray NULs is counted in full: that note is no problem here.
@@ -386,13 +459,7 @@ class LogPass:
             if file.failure is not None:
                 errors.append(file.failure)
                 continue
-            for index, block in enumerate(file.blocks):
-                end = file.ends[index]
-                if window.since is not None and end is not None and end < window.since:
-                    continue
-                starts = file.offsets[key][index]
-                if starts:
-                    _count_run(block, starts, file.inherited[index], file.reference, window, counts)
+            counts.update(per_file[(key, id(file))])
         if errors:
             if problems is not None:
                 prefix = "" if source.explicit else f"{source.name}: "
@@ -449,15 +516,67 @@ class LogPass:
         return hits
 
 
-def _stream_matches(matcher: LineMatcher, blocks: Iterable[bytes]) -> list[bytes]:
-    """rg's output line (`OFFSET:...`) for each matching line of the stream `blocks` (one rg
-    process), in order; offsets are parsed only where they are read (`_Starts`)."""
+def _stream_matches(
+    matcher: LineMatcher, blocks: Iterator[bytes], lines: list[bytes]
+) -> Iterator[int | None]:
+    """Run one rg process over the stream `blocks` (fed by a thread), appending its output
+    line (`OFFSET:...`) for each matching line to `lines` as it comes; yields the offset of
+    the latest line after each read, then None at the end. Raises MatchFailure."""
+    from cockpit.core.readers import ReaderRefused, start_reader
+
     options = ["--byte-offset", "--no-line-number", "--max-columns=1", "--encoding=none"]
-    output = _run_rg(matcher._argv(*options), blocks)  # raises MatchFailure
-    lines = output.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
-    return lines
+    try:
+        proc = start_reader(matcher._argv(*options), stdin=True)
+    except (ReaderRefused, OSError) as exc:
+        raise MatchFailure(f"cannot start ripgrep: {exc}") from None
+    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
+    assert stdin is not None and stdout is not None and stderr is not None
+    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between us and rg
+        fcntl.fcntl(stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
+    failed: list[BaseException] = []
+
+    def feed() -> None:
+        try:
+            for block in blocks:
+                stdin.write(block)
+        except BrokenPipeError:
+            pass  # rg stopped early: its exit status and stderr say why
+        except BaseException as exc:  # reading failed: rg must not count a part
+            failed.append(exc)
+            proc.kill()
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    writer = threading.Thread(target=feed, name="logpass-feed", daemon=True)
+    writer.start()
+    try:
+        carry = b""
+        while chunk := stdout.read1(1 << 20):  # type: ignore[attr-defined]
+            parts = (carry + chunk).split(b"\n")
+            carry = parts.pop()
+            if parts:
+                lines += parts
+                yield _offset_of(parts[-1])
+        if carry:
+            lines.append(carry)
+        errors = stderr.read()
+        writer.join()
+        returncode = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        writer.join()
+        stdout.close()
+        stderr.close()
+    if failed:
+        raise failed[0]
+    if returncode < 0:
+        raise MatchFailure(f"ripgrep was stopped by signal {-returncode}")
+    if returncode == 2:
+        raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
+    yield None
 
 
 def _offset_of(line: bytes) -> int:
