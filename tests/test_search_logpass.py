@@ -211,3 +211,38 @@ def test_a_fifo_among_the_logs_is_an_error_not_a_hang(tmp_path: Path) -> None:
     query = Query(ERRORS, regex=True, since=NOW - timedelta(hours=1), until=NOW)
     assert counts == minute_counts(config, query, problems=expected_problems) == {}
     assert problems == expected_problems and "not a log file" in problems[0]
+
+
+def test_logs_that_could_outgrow_the_memory_budget_are_asked_the_usual_way(
+    config: Config, monkeypatch
+) -> None:
+    from cockpit.core.search import logpass
+
+    assert a_pass(config, NOW - timedelta(hours=1), NOW).covers(NOW - timedelta(minutes=5), NOW)
+    monkeypatch.setattr(logpass, "MAX_KEPT_BYTES", 100_000)  # the corpus is about 2 MB
+    assert not a_pass(config, NOW - timedelta(hours=1), NOW).covers(NOW - timedelta(minutes=5), NOW)
+
+
+def test_first_and_last_timestamps_are_those_of_the_obvious_reading() -> None:
+    """Found line by line without splitting the whole head: the same answers as splitting."""
+    import random
+
+    from cockpit.core.search.blocks import _first_timestamp, _last_timestamp
+    from cockpit.core.search.timestamps import parse_timestamp_bytes
+
+    def first(data: bytes) -> datetime | None:
+        parsed = (parse_timestamp_bytes(line, NOW) for line in data.split(b"\n")[:-1] or [data])
+        return next((ts for ts in parsed if ts is not None), None)
+
+    def last(data: bytes) -> datetime | None:
+        parsed = (parse_timestamp_bytes(line, NOW) for line in reversed(data.split(b"\n")[1:]))
+        return next((ts for ts in parsed if ts is not None), None)
+
+    parts = [b"", b"x", b"  at frame", b"2026-11-28T10:00:00Z a", b"Nov 28 10:00:01 host b"]
+    rng = random.Random(4)
+    for _ in range(5000):
+        data = b"".join(
+            rng.choice(parts) + rng.choice([b"", b"\n", b"\n\n"]) for _ in range(rng.randint(0, 6))
+        )
+        assert _first_timestamp(data, NOW) == first(data), data
+        assert _last_timestamp(data, NOW) == last(data), data

@@ -57,9 +57,12 @@ from cockpit.core.search.textlog import _SEARCHED_AS_TEXT
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-MAX_KEPT_BYTES = 512 << 20
-"""Most bytes of log text a pass keeps in memory; past it, `covers` says no and the caller
-reads the usual way (slower, same answers)."""
+MAX_KEPT_BYTES = 256 << 20
+"""Most bytes of log text a pass may keep in memory. Where the files could hold more (see
+`GZIP_RATIO`), `covers` says no before anything is read, and every question is asked the usual
+way: streamed, slower, the same answers."""
+GZIP_RATIO = 10
+"""A .gz file is budgeted at this many times its size on disk (logs compress 5-10x)."""
 
 
 class _File:
@@ -83,7 +86,6 @@ class _File:
         self.failure: str | None = None
         self.offsets: dict[Query, list[Sequence[int]]] = {}
         """Pattern -> per kept block, the starts of its matching lines."""
-        self.size = 0
         self.loaded = False
 
     def load(self, since: datetime | None) -> None:
@@ -103,7 +105,6 @@ class _File:
                     self.inherited.append(inherited)
                     self.ends.append(end)
                     self.line_bases.append(line_base)
-                    self.size += len(block)
                 line_base += block.count(b"\n")
                 inherited = end
         except _FileFailure as exc:
@@ -146,7 +147,7 @@ class LogPass:
         self.until = until
         self._files: dict[tuple[str, Path], _File] = {}
         self._lock = threading.Lock()
-        self._kept = 0
+        self._budget_ok: bool | None = None
 
     @classmethod
     def for_config(cls, config: object, *, since: datetime, until: datetime) -> LogPass | None:
@@ -161,11 +162,28 @@ class LogPass:
 
     def covers(self, since: datetime | None, until: datetime | None) -> bool:
         """Whether a question about [since, until) can be answered from this pass."""
-        if self._kept > MAX_KEPT_BYTES:
+        if self._budget_ok is None:
+            self._budget_ok = self._estimate() <= MAX_KEPT_BYTES
+        if not self._budget_ok:
             return False
         early = self.since is None or (since is not None and since >= self.since)
         late = self.until is None or (until is not None and until <= self.until)
         return early and late
+
+    def _estimate(self) -> int:
+        """The most bytes the sources' files could put in memory (window or not)."""
+        total = 0
+        for source in self.sources:
+            if not isinstance(source, FileLogSource):
+                continue
+            listing = expand_paths(source.paths, source.base_dir, explicit=source.explicit)
+            for path in listing.files:
+                try:
+                    size = path.stat().st_size
+                except OSError:
+                    continue  # the question that reads it will say why
+                total += size * GZIP_RATIO if is_gzip(path) else size
+        return total
 
     # -- questions -------------------------------------------------------------------------
 
@@ -363,7 +381,6 @@ class LogPass:
             thread.join()
         for job in loading.values():
             job.result()
-        self._kept = sum(f.size for f in self._files.values())
         if failures:
             raise failures[0]
 
