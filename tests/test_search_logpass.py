@@ -246,3 +246,24 @@ def test_first_and_last_timestamps_are_those_of_the_obvious_reading() -> None:
         )
         assert _first_timestamp(data, NOW) == first(data), data
         assert _last_timestamp(data, NOW) == last(data), data
+
+
+def test_rollback_reads_each_file_once_and_ranks_as_before(demo: Config, monkeypatch) -> None:
+    from cockpit.core.deploys import analyse_rollback
+
+    read: Counter[str] = Counter()
+    original = FileLogSource._blocks
+
+    def counting(self, path, cancel, sink):
+        read[str(path)] += 1
+        return original(self, path, cancel, sink)
+
+    monkeypatch.setattr(FileLogSource, "_blocks", counting)
+    _listing, with_pass = analyse_rollback(demo, now=NOW)
+    assert read and max(read.values()) == 1, read
+    assert with_pass.analyses and with_pass.analyses[0].candidates
+    monkeypatch.setattr(LogPass, "for_config", classmethod(lambda cls, *a, **k: None))
+    _listing, without = analyse_rollback(demo, now=NOW)
+    assert json.dumps(with_pass.to_json(), default=str) == json.dumps(
+        without.to_json(), default=str
+    )

@@ -127,7 +127,8 @@ def rank_listing(
     share."""
     services = sorted({s.name for s in config.services} | {d.service for d in listing.deploys})
     if logs is None:
-        logs = log_pass(config, since=now - lookback, until=now)
+        # Evidence is read up to the end of the current minute (`rank_candidates`' end).
+        logs = log_pass(config, since=now - lookback, until=now + timedelta(minutes=1))
     health = collect_health(
         config,
         services,
