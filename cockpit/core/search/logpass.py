@@ -5,8 +5,9 @@ lines themselves (signatures), and for a failing service's own lines around its 
 one at a time, each question read, decompressed and matched every file again, with one rg
 process per block. A `LogPass` reads each file once (in the shared scan pool), keeps the
 blocks inside its window, and finds a pattern's lines with one rg process over every kept
-block at once (fed as one stream), once per pattern: each later question costs only what it
-adds. The answers are exactly those of `FileLogSource.minute_counts` and of a search: the same
+block at once (fed as one stream while the next files are read; a block is counted as soon as
+rg has reported past it), once per pattern: each later question costs only what it adds.
+The answers are exactly those of `FileLogSource.minute_counts` and of a search: the same
 files (globs, rotations, `_check_file`), the same blocks, the same timestamp rules
 (`_count_run`, `_BlockTimestamps`), the same warnings and errors.
 
@@ -41,10 +42,9 @@ from cockpit.core.search.matcher import (
     UTF8_BOM,
     LineMatcher,
     MatchFailure,
-    PatternError,
     _rg_reason,
 )
-from cockpit.core.search.model import Hit, Query, Source, SourceError
+from cockpit.core.search.model import Hit, Query, Source
 from cockpit.core.search.paths import (
     _file_reference,
     expand_paths,
@@ -628,4 +628,4 @@ class _Starts(Sequence[int]):
         return int(self._lines[self._low + index].partition(b":")[0]) - self._base
 
 
-__all__ = ["MAX_KEPT_BYTES", "LogPass", "PatternError", "SourceError"]
+__all__ = ["MAX_KEPT_BYTES", "LogPass"]
