@@ -104,12 +104,13 @@ def _count_run(
     # Every timestamp here is aware UTC (the parser's), so its minute is a plain `replace`;
     # each probed line is parsed and floored once. Health counts call this for every block.
     known: dict[int, tuple[datetime, datetime] | None] = {}
+    lines: dict[int, datetime | None] = {}  # line start -> its timestamp, own or inherited
     since, until = window.since, window.until
 
     def probe(index: int) -> tuple[datetime, datetime] | None:
         if index in known:
             return known[index]
-        ts = _timestamp_at(block, starts[index], inherited, reference)
+        ts = _timestamp_at(block, starts[index], inherited, reference, lines)
         found = None if ts is None else (ts, ts.replace(second=0, microsecond=0))
         known[index] = found
         return found
@@ -139,18 +140,35 @@ def _count_run(
 
 
 def _timestamp_at(
-    block: bytes, pos: int, inherited: datetime | None, reference: datetime
+    block: bytes,
+    pos: int,
+    inherited: datetime | None,
+    reference: datetime,
+    known: dict[int, datetime | None] | None = None,
 ) -> datetime | None:
-    """Timestamp of the line starting at `pos`: its own, or the nearest one before it."""
+    """Timestamp of the line starting at `pos`: its own, or the nearest one before it.
+
+    `known` (line start -> answer) remembers every line the walk back passed, so a block of
+    lines without timestamps (a CSV, a stack trace) is walked once, not once per question."""
     end = block.find(b"\n", pos)
+    walked: list[int] = []
     while True:
+        if known is not None and pos in known:
+            ts = known[pos]
+            break
+        walked.append(pos)
         ts = parse_timestamp_bytes(block[pos:end], reference)
         if ts is not None:
-            return ts
+            break
         if pos == 0:
-            return inherited
+            ts = inherited
+            break
         end = pos - 1
         pos = block.rfind(b"\n", 0, end) + 1
+    if known is not None:
+        for line in walked:
+            known[line] = ts
+    return ts
 
 
 class _BlockTimestamps:
