@@ -23,7 +23,9 @@ the before/after table shares one run's load.
   /tmp/cockpit-bench-corpus; built with bench_search.py's generator at --log-mb, which is the
   uncompressed size of every log: 2500 gives about 1 GB of plain files), every pattern of
   bench_search.py, plain and .gz.
-- `cockpit rollback` and `cockpit triage` on the demo sandbox (measured, not a target here).
+- `cockpit rollback` and `cockpit triage` on a demo sandbox built at the present time (no
+  `--now`: rollback reads the hours before the present), checked once before timing to name a
+  rollback candidate, so an empty run is never timed.
 - The TUI's first frame in an 80x24 pty against a bare five-pane Textual app: the first paint
   of each, and each one's whole first frame (the cockpit's incident title, Phases checklist and
   footer keys; the bare app's panes and its footer key), the config validated by an earlier
@@ -60,8 +62,10 @@ TODAY = {
     "cockpit note": "194",
     "cockpit timeline": "173",
     "cockpit incidents": "-",
-    "cockpit rollback (demo)": "864",
-    "cockpit triage (demo)": "-",
+    # The issue's 864 ms timed a demo built at a fixed --now and read at the present time: no
+    # logs in rollback's window, nothing printed. Measured on a present-time demo instead:
+    "cockpit rollback (demo)": "1560-1850",
+    "cockpit triage (demo)": "2100-2200",
     "TUI first frame (80x24 pty)": "420",
 }
 
@@ -102,6 +106,16 @@ def run_once(
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(argv)[:200]}: exit {proc.returncode}: {errors[-500:]!r}")
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def check_names_candidate(argv: list[str]) -> None:
+    """Refuse to time a rollback that finds nothing: its output must name a candidate."""
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or "  1. roll back " not in proc.stdout:
+        raise SystemExit(
+            f"{' '.join(argv)}: names no rollback candidate (exit {proc.returncode});"
+            f" the benchmark would time an empty run: {proc.stdout[-300:]!r} {proc.stderr[-300:]!r}"
+        )
 
 
 class Series:
@@ -320,7 +334,11 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
     run_once([*with_config, "incidents", "--new", "bench incident"])
     demo = work / "demo"
     run_once([*cockpit, "demo", "--dir", str(demo), "--build-only", "--now", "2026-11-28T14:45Z"])
-    demo_config = [*cockpit, "--config", str(demo / "cockpit.toml")]
+    # Rollback and triage read the hours before the present: their demo is built now.
+    demo_now = work / "demo-now"
+    run_once([*cockpit, "demo", "--dir", str(demo_now), "--build-only"])
+    demo_config = [*cockpit, "--config", str(demo_now / "cockpit.toml")]
+    check_names_candidate([*demo_config, "rollback"])
 
     startup = Series()
     startup.add("python -c pass", [python, "-c", "pass"])
@@ -331,7 +349,7 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
         "cockpit timeline": [*with_config, "timeline"],
         "cockpit incidents": [*with_config, "incidents"],
         "cockpit rollback (demo)": [*demo_config, "rollback"],
-        "cockpit triage (demo)": [*demo_config, "triage", "--now", "2026-11-28T14:45Z"],
+        "cockpit triage (demo)": [*demo_config, "triage"],
     }
     before_env = None
     if args.before is not None:
@@ -350,9 +368,10 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
         "cockpit note": ("<= 50 ms over python", 50),
         "cockpit timeline": ("<= 50 ms over python", 50),
         "cockpit incidents": ("<= 50 ms over python", 50),
-        "cockpit rollback (demo)": ("< 300 ms (Rollback branch)", None),
-        "cockpit triage (demo)": ("< 300 ms (Rollback branch)", None),
+        "cockpit rollback (demo)": ("< 300 ms wall", None),
+        "cockpit triage (demo)": ("< 300 ms wall", None),
     }
+    wall_limits = {"cockpit rollback (demo)": 300, "cockpit triage (demo)": 300}
     rows = []
     for name in startup.commands:
         if name.endswith(" (before)"):
@@ -360,6 +379,8 @@ def measure(args: argparse.Namespace, work: Path, cockpit: list[str], python: st
         over = startup.ms(name) - bare
         target, limit = targets.get(name, ("baseline", None))
         verdict = "" if limit is None else ("met" if over <= limit else "MISSED")
+        if name in wall_limits:
+            verdict = "met" if startup.ms(name) < wall_limits[name] else "MISSED"
         before = f"{name} (before)"
         rows.append(
             [

@@ -9,7 +9,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cockpit.commands._common import effective_config
+from cockpit.commands._args import utc_time_arg
+from cockpit.commands._common import effective_config, fail
 
 if TYPE_CHECKING:
     from cockpit.core.deploys.rollback import RollbackReport
@@ -20,6 +21,7 @@ NOT_EXECUTED = "Commands are printed only: not executed. A human checks and runs
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--service", metavar="S", help="only this service")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--now", help=argparse.SUPPRESS)  # ISO time, for tests and benchmarks
 
 
 def format_report(report: RollbackReport) -> list[str]:
@@ -119,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
     from cockpit.core.deploys import analyse_rollback
 
     config = effective_config(args)
-    listing, report = analyse_rollback(config, now=datetime.now(UTC), service=args.service)
+    try:
+        now = utc_time_arg(args.now) if args.now else datetime.now(UTC)
+    except argparse.ArgumentTypeError as exc:
+        fail(str(exc))
+    listing, report = analyse_rollback(config, now=now, service=args.service)
     elsewhere = only_service(report, args.service) if args.service else []
     if args.json:
         emit_json(report.to_json() | {"note": NOT_EXECUTED, "candidate_elsewhere": elsewhere})

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cockpit.core.config import Config
 from cockpit.core.deploys import DEPLOY_HISTORY, list_deploys, local_sources_only
@@ -38,6 +39,9 @@ from cockpit.core.search.engine import (
 )
 from cockpit.core.search.model import Hit, Query, Source
 from cockpit.core.timefmt import floor_minute
+
+if TYPE_CHECKING:
+    from cockpit.core.search.logpass import LogPass
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ def read_signals(
     sources: Sequence[Source] | None = None,
     error_pattern: str | None = None,
     on_error_line: Callable[[Hit, str], None] | None = None,
+    logs: LogPass | None = None,
 ) -> Signals:
     """Read the incident's signals between `since` and `until`. Never raises for bad data.
 
@@ -129,7 +134,8 @@ def read_signals(
     evidence), and the per-minute error counts come from that same pass. `sources` and
     `error_pattern` override the configured sources and the health patterns' error pattern.
     Counting failures become notes (`counted` stays False); a streamed read raises
-    PatternError for a bad pattern.
+    PatternError for a bad pattern. `logs`: the command's one read of the log files, which
+    answers the streamed error lines where it covers the window.
     """
     signals = Signals(since, until)
     if sources is None and not config.sources:
@@ -139,7 +145,7 @@ def read_signals(
     if on_error_line is not None:
         # Streamed to a caller that groups the lines: a bad pattern raises, as a search does.
         signals.errors = _stream_errors(
-            config, sources, pattern, since, until, on_error_line, signals.source_errors
+            config, sources, pattern, since, until, on_error_line, signals.source_errors, logs
         )
     try:
         if health and on_error_line is None and sources is None and error_pattern is None:
@@ -190,12 +196,21 @@ def _stream_errors(
     until: datetime,
     on_line: Callable[[Hit, str], None],
     source_errors: list[str],
+    logs: LogPass | None = None,
 ) -> dict[str, Counter[datetime]]:
     """Every error line to `on_line` with its service (the line's, else its source's, else the
     source's name); returns the lines per service per minute."""
+    counts: dict[str, Counter[datetime]] = {}
+    if sources is None and logs is not None and logs.covers(since, until):
+        service_of = {source.name: source.service for source in logs.sources}
+        for hit in logs.lines([pattern], since=since, until=until, errors=source_errors):
+            service = hit.service or service_of.get(hit.source) or hit.source
+            on_line(hit, service)
+            if hit.ts is not None:
+                counts.setdefault(service, Counter())[floor_minute(hit.ts)] += 1
+        return counts
     chosen = list(sources) if sources is not None else make_sources(config)
     service_of = {source.name: source.service for source in chosen}
-    counts: dict[str, Counter[datetime]] = {}
     query = Query(pattern, regex=True, since=since, until=until)
     for event in stream_search(chosen, query, max_hits=0, lossless=True):
         if isinstance(event, HitsFound):

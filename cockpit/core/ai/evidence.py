@@ -12,11 +12,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cockpit.core.config import Config
 from cockpit.core.patterns import PatternIndex, Signature
 from cockpit.core.search.model import Hit, Source
 from cockpit.core.signals import read_signals
+
+if TYPE_CHECKING:
+    from cockpit.core.search.logpass import LogPass
 
 __all__ = ["ErrorEvidence", "Signature", "collect_errors", "minutes_between"]
 
@@ -49,8 +53,10 @@ def collect_errors(
     until: datetime,
     sources: Sequence[Source] | None = None,
     pattern: str | None = None,
+    logs: LogPass | None = None,
 ) -> ErrorEvidence:
-    """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them."""
+    """Read error lines (HealthConfig.error_pattern unless `pattern`) and group them. `logs`:
+    the command's one read of the log files, where it covers the window."""
     # A line's service is the one read_signals gives: its own, else its source's, else the
     # source's name (never the process a header names: deploys and health are per configured
     # service). Lines are grouped in batches: the index's loop is cheapest per batch.
@@ -76,6 +82,7 @@ def collect_errors(
         sources=sources,
         error_pattern=pattern,
         on_error_line=add,
+        logs=logs,
     )
     index.add_many(batch)
     return ErrorEvidence(

@@ -15,7 +15,7 @@ from cockpit.core.ai.evidence import ErrorEvidence, collect_errors
 from cockpit.core.ai.heuristics import propose
 from cockpit.core.ai.hypotheses import UNVERIFIED_LABEL, Hypothesis
 from cockpit.core.config import Config
-from cockpit.core.deploys import analyse_rollback
+from cockpit.core.deploys import analyse_rollback, log_pass
 from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.rollback import Candidate, RollbackReport
 from cockpit.core.sanitize import visible
@@ -174,8 +174,13 @@ def gather(
 ) -> TriageReport:
     """The offline triage: deploys, error patterns, rollback targets, heuristic hypotheses."""
     since = now - window
-    listing, report = analyse_rollback(config, now=now, lookback=max(BASELINE, window))
-    errors = collect_errors(config, since=since - BASELINE, until=now + timedelta(minutes=1))
+    lookback = max(BASELINE, window)
+    until = now + timedelta(minutes=1)
+    # One read of the log files answers the health counts, the rollback evidence and the
+    # error lines of the signatures.
+    logs = log_pass(config, since=min(now - lookback, since - BASELINE), until=until)
+    listing, report = analyse_rollback(config, now=now, lookback=lookback, logs=logs)
+    errors = collect_errors(config, since=since - BASELINE, until=until, logs=logs)
     recent = [d for d in listing.deploys if since - timedelta(hours=1) <= d.time <= now]
     hypotheses = propose(
         listing.deploys, errors, config=config, now=now, recent_since=since, rollback=report

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from cockpit.core.config import Config
 from cockpit.core.deploys.evidence import LineDetail
@@ -22,6 +23,9 @@ from cockpit.core.deploys.rollback import (
 )
 from cockpit.core.deploys.sources import list_deploys, list_repo_deploys, unknown_service
 
+if TYPE_CHECKING:
+    from cockpit.core.search.logpass import LogPass
+
 __all__ = [
     "NO_CORRELATION",
     "Deploy",
@@ -34,6 +38,7 @@ __all__ = [
     "list_deploys",
     "list_repo_deploys",
     "local_sources_only",
+    "log_pass",
     "rank_listing",
 ]
 
@@ -74,8 +79,10 @@ def collect_health(
     since: datetime,
     until: datetime,
     prometheus_transport: object | None = None,
+    logs: LogPass | None = None,
 ) -> HealthData:
-    """Read health for `services`; an unreachable Prometheus becomes one error line."""
+    """Read health for `services`; an unreachable Prometheus becomes one error line. `logs`:
+    the command's one read of the log files (see `log_pass`)."""
     from cockpit.core.deploys.prometheus import PrometheusError
 
     notes: list[str] = []
@@ -95,7 +102,7 @@ def collect_health(
         try:
             # A skipped or failed log source is an error, not a note: a burst in it is invisible.
             found, more = health_from_logs(
-                config, missing, since=since, until=until, problems=errors
+                config, missing, since=since, until=until, problems=errors, logs=logs
             )
         except Exception as exc:  # a broken log source must not hide the deploy list
             errors.append(f"health from logs failed: {exc}")
@@ -113,22 +120,29 @@ def rank_listing(
     service: str | None = None,
     lookback: timedelta = DEFAULT_LOOKBACK,
     prometheus_transport: object | None = None,
+    logs: LogPass | None = None,
 ) -> RollbackReport:
-    """Health of the last `lookback` for every service, ranked into rollback candidates."""
+    """Health of the last `lookback` for every service, ranked into rollback candidates.
+    `logs` (made here when not given): the one read of the log files health and evidence
+    share."""
     services = sorted({s.name for s in config.services} | {d.service for d in listing.deploys})
+    if logs is None:
+        # Evidence is read up to the end of the current minute (`rank_candidates`' end).
+        logs = log_pass(config, since=now - lookback, until=now + timedelta(minutes=1))
     health = collect_health(
         config,
         services,
         since=now - lookback,
         until=now,
         prometheus_transport=prometheus_transport,
+        logs=logs,
     )
     report = rank_candidates(
         listing.deploys,
         health.series,
         config,
         now=now,
-        details=_detail_reader(config, health.series),
+        details=_detail_reader(config, health.series, logs),
     )
     if service is not None:
         report.analyses = [
@@ -142,7 +156,21 @@ def rank_listing(
     return report
 
 
-def _detail_reader(config: Config, series: dict[str, HealthSeries]) -> DetailReader | None:
+def log_pass(config: Config, *, since: datetime, until: datetime) -> LogPass | None:
+    """One read of the configured log files for [since, until), shared by every question a
+    command asks them (counts, error lines, a service's evidence); None where the sources are
+    not all local text files (those are asked the usual way)."""
+    if not config.sources:
+        return None
+    # Deferred: the search engine's file modules are needed only once logs are read.
+    from cockpit.core.search.logpass import LogPass
+
+    return LogPass.for_config(config, since=since, until=until)
+
+
+def _detail_reader(
+    config: Config, series: dict[str, HealthSeries], logs: LogPass | None = None
+) -> DetailReader | None:
     """Reads a failing service's own lines around its burst (versions, callees, signatures),
     when it has log sources."""
     if not config.sources:
@@ -162,7 +190,13 @@ def _detail_reader(config: Config, series: dict[str, HealthSeries]) -> DetailRea
         one = series.get(service)
         expected = one.counts(since, until)[1] if one is not None and one.source == "logs" else 0
         kept[service] = read_detail(
-            config, service, since=since, until=until, others=others, expected_lines=expected
+            config,
+            service,
+            since=since,
+            until=until,
+            others=others,
+            expected_lines=expected,
+            logs=logs,
         )
         return kept[service]
 
@@ -176,8 +210,11 @@ def analyse_rollback(
     service: str | None = None,
     lookback: timedelta = DEFAULT_LOOKBACK,
     prometheus_transport: object | None = None,
+    logs: LogPass | None = None,
 ) -> tuple[DeployListing, RollbackReport]:
-    """Deploys of the last week plus health of the last `lookback`, ranked into candidates."""
+    """Deploys of the last week plus health of the last `lookback`, ranked into candidates.
+    `logs`: a read of the log files the caller shares with its own questions (see
+    `log_pass`); made here when not given."""
     if (unknown := unknown_service(config, service)) is not None:
         return DeployListing(errors=[unknown]), RollbackReport(errors=[unknown])
     # Every service's deploys: another service's deploy can be the culprit.
@@ -189,5 +226,6 @@ def analyse_rollback(
         service=service,
         lookback=lookback,
         prometheus_transport=prometheus_transport,
+        logs=logs,
     )
     return listing, report

@@ -20,11 +20,14 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cockpit.core.config import Config
 from cockpit.core.deploys.health import ServicePatterns, patterns_for
 from cockpit.core.search.model import Hit, Query
+
+if TYPE_CHECKING:
+    from cockpit.core.search.logpass import LogPass
 
 ERROR_WORDS = (
     r"(?i:\berror|exception|fatal|panic|traceback|timed? ?out|refused|unavailable"
@@ -173,11 +176,12 @@ def read_detail(
     until: datetime,
     others: list[str],
     expected_lines: float = 0.0,
+    logs: LogPass | None = None,
 ) -> LineDetail:
     """Read `service`'s lines in [since, until) (later start if the window would hold more
     than LINE_BUDGET request lines) and keep them as evidence. Blocking I/O; a broken source
-    yields what the others gave."""
-    from cockpit.core.search.engine import HitsFound, SearchEvent, make_sources, run_search
+    yields what the others gave. `logs`: the command's one read of the files, where it covers
+    the window."""
 
     patterns = patterns_for(config, service)
     if expected_lines > LINE_BUDGET and (patterns.labelled or patterns.routed):
@@ -190,11 +194,26 @@ def read_detail(
         wanted.insert(0, f"(?:{patterns.request_pattern})")
     if patterns.routed and patterns.upstream_pattern:
         wanted.append(f"(?:{patterns.upstream_pattern})")
+    hits: list[Hit] = []
+    if logs is not None and logs.covers(since, until):
+        # The same lines as the search below: a line matches the alternation when it matches
+        # one of its parts; each part is matched once per command (health matched most).
+        parts = [patterns.error_pattern, ERROR_WORDS]
+        if patterns.labelled or patterns.routed:
+            parts.append(patterns.request_pattern)
+        if patterns.routed and patterns.upstream_pattern:
+            parts.append(patterns.upstream_pattern)
+        found = logs.lines(parts, since=since, until=until, services=[service])
+        hits = [hit for hit in found if hit.ts is not None]
+        hits.sort(key=lambda hit: hit.ts or since)
+        _classify(detail, hits, patterns, others)
+        return detail
+    from cockpit.core.search.engine import HitsFound, SearchEvent, make_sources, run_search
+
     query = Query(
         "|".join(wanted), regex=True, since=since, until=until, services=frozenset({service})
     )
     sources = [s for s in make_sources(config) if s.service == service]
-    hits: list[Hit] = []
 
     def on_event(event: SearchEvent) -> None:
         if isinstance(event, HitsFound):

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from cockpit.core.config import Config, HealthConfig
 from cockpit.core.deploys import changepoint as cp
@@ -24,6 +25,9 @@ from cockpit.core.deploys.model import Deploy
 from cockpit.core.deploys.stats import excess_p_value, format_p, smoothed_ratio
 from cockpit.core.search.model import Query
 from cockpit.core.timefmt import floor_minute
+
+if TYPE_CHECKING:
+    from cockpit.core.search.logpass import LogPass
 
 MINUTE = timedelta(minutes=1)
 RATIO_FLOOR = 0.001
@@ -509,8 +513,10 @@ def health_from_logs(
     since: datetime | None = None,
     until: datetime | None = None,
     problems: list[str] | None = None,
+    logs: LogPass | None = None,
 ) -> tuple[dict[str, HealthSeries], list[str]]:
-    """Per-minute requests and errors per service from the log sources, via the search engine.
+    """Per-minute requests and errors per service from the log sources, via the search engine
+    (or `logs`, the command's one read of the files, where it covers the window).
 
     Each service is counted with its own patterns (`[services.health]`, else `[health]`);
     services sharing patterns share one pass. Returns (series by service, notes). Needs
@@ -524,7 +530,9 @@ def health_from_logs(
     if not config.health.request_pattern:
         return {}, ["health.request_pattern is not set: health from logs is off"]
     found: list[str] = []
-    requests, errors = count_lines(config, wanted, since=since, until=until, problems=found)
+    requests, errors = count_lines(
+        config, wanted, since=since, until=until, problems=found, logs=logs
+    )
     if problems is not None:
         for problem in dict.fromkeys(found):  # every pass skips the same files: say it once
             problems.append(f"health from logs is incomplete: {problem}")
@@ -544,15 +552,13 @@ def count_lines(
     since: datetime | None = None,
     until: datetime | None = None,
     problems: list[str] | None = None,
+    logs: LogPass | None = None,
 ) -> tuple[dict[str, Counter[datetime]], dict[str, Counter[datetime]]]:
     """(request lines, error lines) per service per minute, each service counted with its own
     patterns. `services` None means every service the lines name (a source's service, else the
     line's own): one pass with `[health]`'s patterns, and one for each service with its own.
     `problems` receives one line per source or file a pass skipped or read in part. Raises
-    PatternError."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cockpit.core.search.engine import minute_counts
+    PatternError. With `logs` covering the window, both patterns come from its one read."""
 
     every = services is None
     default = (config.health.request_pattern, config.health.error_pattern)
@@ -568,12 +574,23 @@ def count_lines(
         groups[key] = (groups.get(key) or frozenset()) | {service}
 
     def counts(pattern: str, members: frozenset[str] | None) -> dict[str | None, Counter[datetime]]:
+        from cockpit.core.search.engine import minute_counts
+
         query = Query(pattern=pattern, regex=True, since=since, until=until, services=members)
         return minute_counts(config, query, services=members, problems=problems)
 
     jobs = [(key, kind, members) for key, members in groups.items() for kind in (0, 1)]
-    with ThreadPoolExecutor(max_workers=min(4, len(jobs) or 1)) as pool:
-        done = list(pool.map(lambda job: counts(job[0][job[1]], job[2]), jobs))
+    if logs is not None and logs.covers(since, until):
+        done = []
+        for key, members in groups.items():
+            done += logs.minute_counts_many(
+                key, since=since, until=until, services=members, problems=problems
+            )
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(4, len(jobs) or 1)) as pool:
+            done = list(pool.map(lambda job: counts(job[0][job[1]], job[2]), jobs))
     requests: dict[str, Counter[datetime]] = {}
     errors: dict[str, Counter[datetime]] = {}
     for (_key, kind, members), found in zip(jobs, done, strict=True):

@@ -7,13 +7,13 @@ before it, in the same block or, reading backwards, in the file.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from cockpit.core.search.model import TimeWindow
 from cockpit.core.search.timestamps import parse_timestamp_bytes
-from cockpit.core.timefmt import floor_minute
 
 _Window = TimeWindow  # the window predicate lives with the query (files.py needs it light)
 
@@ -22,19 +22,28 @@ BACKWARD_LIMIT = 8 << 20
 
 
 def _first_timestamp(data: bytes, reference: datetime) -> datetime | None:
-    for line in data.split(b"\n")[:-1] or [data]:
-        ts = parse_timestamp_bytes(line, reference)
+    """The first timestamp of the complete lines of `data` (of `data` itself if it holds no
+    newline). Lines are found one at a time: the answer is usually in the first."""
+    end = data.find(b"\n")
+    if end < 0:
+        return parse_timestamp_bytes(data, reference)
+    start = 0
+    while end >= 0:
+        ts = parse_timestamp_bytes(data[start:end], reference)
         if ts is not None:
             return ts
+        start, end = end + 1, data.find(b"\n", end + 1)
     return None
 
 
 def _last_timestamp(data: bytes, reference: datetime) -> datetime | None:
-    lines = data.split(b"\n")
-    for line in reversed(lines[1:]):  # lines[0] may be cut
-        ts = parse_timestamp_bytes(line, reference)
+    """The last timestamp of `data`, whose first line may be cut (never read)."""
+    end = len(data)
+    while (newline := data.rfind(b"\n", 0, end)) >= 0:
+        ts = parse_timestamp_bytes(data[newline + 1 : end], reference)
         if ts is not None:
             return ts
+        end = newline
     return None
 
 
@@ -87,48 +96,45 @@ class _PrecedingTimestamp:
 
 def _count_run(
     block: bytes,
-    starts: list[int],
+    starts: Sequence[int],
     inherited: datetime | None,
     reference: datetime,
     window: _Window,
     counts: Counter[datetime],
 ) -> None:
     """Count the matching lines starting at `starts` (sorted) per minute, halving runs."""
-    known: dict[int, datetime | None] = {}
+    # Every timestamp here is aware UTC (the parser's), so its minute is a plain `replace`;
+    # each probed line is parsed and floored once. Health counts call this for every block.
+    known: dict[int, tuple[datetime, datetime] | None] = {}
+    lines: dict[int, datetime | None] = {}  # line start -> its timestamp, own or inherited
+    since, until = window.since, window.until
 
-    def ts_of(index: int) -> datetime | None:
-        if index not in known:
-            known[index] = _timestamp_at(block, starts[index], inherited, reference)
-        return known[index]
+    def probe(index: int) -> tuple[datetime, datetime] | None:
+        if index in known:
+            return known[index]
+        ts = _timestamp_at(block, starts[index], inherited, reference, lines)
+        found = None if ts is None else (ts, ts.replace(second=0, microsecond=0))
+        known[index] = found
+        return found
+
+    def inside(ts: datetime) -> bool:
+        return (since is None or ts >= since) and (until is None or ts < until)
 
     pending = [(0, len(starts) - 1)]
     while pending:
         first, last = pending.pop()
-        low, high = ts_of(first), ts_of(last)
-        if (
-            low is not None
-            and high is not None
-            and low <= high
-            and (
-                (window.since is not None and high < window.since)
-                or (window.until is not None and low >= window.until)
-            )
-        ):
-            continue  # the whole run lies outside the window
-        if (
-            low is not None
-            and high is not None
-            and low <= high
-            and floor_minute(low) == floor_minute(high)
-            and window.contains(low)
-            and window.contains(high)
-        ):
-            counts[floor_minute(low)] += last - first + 1
-        elif last - first < 8:
+        low, high = probe(first), probe(last)
+        if low is not None and high is not None and low[0] <= high[0]:
+            if (since is not None and high[0] < since) or (until is not None and low[0] >= until):
+                continue  # the whole run lies outside the window
+            if low[1] == high[1] and inside(low[0]) and inside(high[0]):
+                counts[low[1]] += last - first + 1
+                continue
+        if last - first < 8:
             for index in range(first, last + 1):
-                ts = ts_of(index)
-                if ts is not None and window.contains(ts):
-                    counts[floor_minute(ts)] += 1
+                found = probe(index)
+                if found is not None and inside(found[0]):
+                    counts[found[1]] += 1
         else:
             middle = (first + last) // 2
             pending.append((first, middle))
@@ -136,18 +142,35 @@ def _count_run(
 
 
 def _timestamp_at(
-    block: bytes, pos: int, inherited: datetime | None, reference: datetime
+    block: bytes,
+    pos: int,
+    inherited: datetime | None,
+    reference: datetime,
+    known: dict[int, datetime | None] | None = None,
 ) -> datetime | None:
-    """Timestamp of the line starting at `pos`: its own, or the nearest one before it."""
+    """Timestamp of the line starting at `pos`: its own, or the nearest one before it.
+
+    `known` (line start -> answer) remembers every line the walk back passed, so a block of
+    lines without timestamps (a CSV, a stack trace) is walked once, not once per question."""
     end = block.find(b"\n", pos)
+    walked: list[int] = []
     while True:
+        if known is not None and pos in known:
+            ts = known[pos]
+            break
+        walked.append(pos)
         ts = parse_timestamp_bytes(block[pos:end], reference)
         if ts is not None:
-            return ts
+            break
         if pos == 0:
-            return inherited
+            ts = inherited
+            break
         end = pos - 1
         pos = block.rfind(b"\n", 0, end) + 1
+    if known is not None:
+        for line in walked:
+            known[line] = ts
+    return ts
 
 
 class _BlockTimestamps:
