@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from collections import Counter
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 import pytest
@@ -726,3 +726,50 @@ def test_a_proxy_can_be_the_bad_service(tmp_path: Path) -> None:
     ratios = minute_ratios(box.directory, "gateway")
     assert window_ratio(ratios, "gateway", box.truth.burst_start + timedelta(minutes=2), 10) > 0.15
     assert window_ratio(ratios, "gateway", box.truth.burst_start - timedelta(minutes=60), 50) < 0.02
+
+
+def test_an_older_sandbox_whose_incident_was_worked_on_is_reused_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ten minutes after the build, a rebuild would close the incident someone is working on:
+    the sandbox is reused while its incident has their entries; an untouched one is rebuilt."""
+    import cockpit.commands.demo as demo_command
+    import cockpit.tui.app
+    from cockpit.cli import main
+    from cockpit.core.store import EventStore
+
+    opened: list[str | None] = []
+
+    def fake_run_tui(config_path: Path, *, incident_id: str | None = None, **_: object) -> int:
+        opened.append(incident_id)
+        return 0
+
+    monkeypatch.setattr(cockpit.tui.app, "run_tui", fake_run_tui)
+
+    class Later(datetime):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
+            return datetime.now(tz or UTC) + timedelta(minutes=demo_command.REUSE_MINUTES + 1)
+
+    worked, untouched = tmp_path / "worked", tmp_path / "untouched"
+    for directory in (worked, untouched):
+        assert main(["demo", "--dir", str(directory), "--log-mb", "0.3"]) == 0
+    worked_id, untouched_id = opened
+    with EventStore(worked / "incidents.db") as store:
+        assert worked_id is not None
+        store.append(worked_id, "note.added", {"text": "looking at checkout"}, "alice")
+    capsys.readouterr()
+
+    monkeypatch.setattr(demo_command, "datetime", Later)
+    assert main(["demo", "--dir", str(worked), "--log-mb", "0.3"]) == 0
+    err = capsys.readouterr().err
+    assert "reusing the sandbox" in err and "has your entries" in err and "done" not in err
+    assert opened[-1] == worked_id
+    with EventStore(worked / "incidents.db") as store:
+        assert [(i.id, i.is_open) for i in store.incidents()] == [(worked_id, True)]
+
+    assert main(["demo", "--dir", str(untouched), "--log-mb", "0.3"]) == 0
+    assert "100% done" in capsys.readouterr().err  # rebuilt for the present
+    assert opened[-1] != untouched_id
+    with EventStore(untouched / "incidents.db") as store:
+        assert [i.is_open for i in store.incidents()] == [True, False]

@@ -2,8 +2,10 @@
 
 The sandbox is rebuilt unless DIR already holds one built with the same seed, scenario and
 log size whose `now` is either the `--now` given or, without `--now`, less than ten minutes
-old (so the incident stays live). A rebuild keeps the sandbox's incident store: entries are
-never lost; a demo incident left open from an older build is closed with a note saying why.
+old (so the incident stays live) or older but with an open incident someone has worked on
+(declared, noted...: a rebuild would close it under them). A rebuild keeps the sandbox's
+incident store: entries are never lost; a demo incident left open from an older build is
+closed with a note saying why.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "histories, rotated logs with an error burst, metrics, cockpit.toml) and open the "
         "cockpit on it. DIR is reused when it holds a sandbox built with the same --seed, "
         "--scenario and --log-mb whose time is the --now given or, without --now, less than "
-        f"{REUSE_MINUTES} minutes old; otherwise it is rebuilt (its incident store is kept)."
+        f"{REUSE_MINUTES} minutes old, or older with an open incident that has your entries; "
+        "otherwise it is rebuilt (its incident store is kept)."
     )
     parser.add_argument(
         "--dir",
@@ -97,6 +100,8 @@ def _reusable(
     expected: dict[str, Any],
     now_given: datetime | None,
     wall: datetime,
+    *,
+    any_age: bool = False,
 ) -> bool:
     from cockpit.core.demo.sandbox import CONFIG_NAME
 
@@ -110,7 +115,42 @@ def _reusable(
         return False
     if now_given is not None:
         return built_for == now_given.replace(microsecond=0)
+    if any_age:
+        return timedelta(0) <= wall - built_for
     return timedelta(0) <= wall - built_for < timedelta(minutes=REUSE_MINUTES)
+
+
+def _build_id(marker: dict[str, Any]) -> str:
+    """Identifies a build (seed, scenario, now, size) without revealing anything of it."""
+    return hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _worked_on(config_path: Path, marker: dict[str, Any]) -> bool:
+    """Whether the open incident of this build holds entries by anyone but the demo itself
+    (a declaration, a note, a copied command). Any doubt reads as no: the rebuild then
+    closes it with a note, as before."""
+    from cockpit.core.config import ConfigError, load_config_file
+    from cockpit.core.incident import Kind
+    from cockpit.core.store import EventStore, StoreError, store_exists
+
+    try:
+        config = load_config_file(config_path)
+        if not store_exists(config.store_path):
+            return False
+        with EventStore(config.store_path) as store:
+            current = store.current_incident(drill=config.cockpit.drill)
+            if current is None:
+                return False
+            events = store.events(current.id)
+    except (ConfigError, StoreError, OSError):
+        return False
+    build_id = _build_id(marker)
+    ours = any(
+        e.kind in (Kind.ALERT_FIRED, Kind.ALERT_ATTACHED)
+        and e.payload.get("sandbox_build") == build_id
+        for e in events
+    )
+    return ours and any(e.author not in (ALERT_AUTHOR, DEMO_AUTHOR) for e in events)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,7 +178,16 @@ def run(args: argparse.Namespace) -> int:
         "log_mb": args.log_mb,
     }
     marker = read_marker(directory)
-    if args.rebuild or not _reusable(directory, marker, expected, args.now, wall):
+    reusable = _reusable(directory, marker, expected, args.now, wall)
+    kept = False
+    if not (reusable or args.rebuild or args.now) and _reusable(
+        directory, marker, expected, None, wall, any_age=True
+    ):
+        # Older than REUSE_MINUTES, but someone is working its incident: a rebuild would close
+        # it under them. The logs stop where they were; --rebuild starts afresh.
+        assert marker is not None
+        kept = _worked_on(directory / "cockpit.toml", marker)
+    if args.rebuild or not (reusable or kept):
         try:
             build_sandbox(
                 directory,
@@ -153,6 +202,12 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             fail(f"{directory}: cannot build the demo sandbox ({exc.strerror or exc})")
         marker = read_marker(directory)
+    elif kept:
+        print(
+            f"cockpit demo: reusing the sandbox in {directory}: its open incident has your"
+            " entries (--rebuild for a fresh one, which closes it)",
+            file=sys.stderr,
+        )
     else:
         print(f"cockpit demo: reusing the sandbox in {directory}", file=sys.stderr)
     config_path = directory / "cockpit.toml"
@@ -183,8 +238,7 @@ def ensure_demo_incident(
     from cockpit.core.store import EventStore, StoreError
 
     scenario = SCENARIOS[scenario_name]
-    # Identifies this build (seed, scenario, now, size) without revealing anything of it.
-    build_id = hashlib.sha256(json.dumps(marker, sort_keys=True).encode()).hexdigest()[:16]
+    build_id = _build_id(marker)
     burst_start = utc_time_arg(str(marker["now"])).replace(second=0) - timedelta(
         minutes=scenario.burst_minutes_before_now
     )
