@@ -435,6 +435,12 @@ def test_a_note_taken_while_the_server_is_down_reaches_the_partner_exactly_once(
         assert "Connection refused" in read.stderr or "server unreachable" in read.stderr
         assert "this machine's copy (1 not yet shared)" in read.stderr
         assert "partners' newer entries are missing" in read.stderr
+        # Bob's machine never read the incident: offline, it cannot know it, and says why.
+        stranger = _cli(*configs["bob"], "note", "--incident", incident, "from bob")
+        assert stranger.returncode == 2, stranger.stderr
+        assert "as this machine last read it" in stranger.stderr, stranger.stderr
+        assert "not known here until the server answers" in stranger.stderr
+        assert len(stranger.stderr.strip().splitlines()) == 1
     finally:
         pg_server.start()
     before = _cli(*configs["bob"], "timeline", "--incident", incident, "--json")

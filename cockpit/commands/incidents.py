@@ -187,11 +187,26 @@ def target_incident(
             fail(str(exc))
         if found is None:
             listing = "`cockpit incidents --all` lists them"
-            fail(f"no incident '{visible(ref, 80)}' in {store.location}; {listing}")
+            where = f"{store.location}{_offline(store)}"
+            fail(f"no incident '{visible(ref, 80)}' in {where}; {listing}")
         return found
     current = store.current_incident(drill=drill)
     if current is None:
         what = "open drill" if drill else "open incident"
         advice = hint or "open one with `cockpit incidents --new TITLE` or `cockpit`"
-        fail(f"no {what} in {store.location}; {advice}")
+        fail(f"no {what} in {store.location}{_offline(store)}; {advice}")
     return current
+
+
+def _offline(store: IncidentStore) -> str:
+    """Why a shared store may not know an incident: only this machine's copy was looked in."""
+    from cockpit.core.sanitize import visible
+
+    sharing = store.sharing()
+    if not sharing.shared or sharing.online:
+        return ""
+    reason = visible(sharing.error or "server unreachable", 200)
+    return (
+        f" as this machine last read it ({reason}: an incident it never read is not"
+        " known here until the server answers)"
+    )
