@@ -298,3 +298,50 @@ def test_lines_without_timestamps_are_walked_back_once_per_block(monkeypatch) ->
     assert counts == Counter({NOW - timedelta(minutes=1): rows + 1, NOW: 1})
     # Halving probes ~15 lines, each of which walked back to the header: ~15 x 10,000 parses.
     assert parsed <= 2 * (rows + 2), parsed
+
+
+def test_a_gz_that_inflates_past_the_budget_is_let_go_and_asked_the_usual_way(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A .gz is budgeted at 10x its size before it is read, but repetitive logs compress 250x:
+    the budget holds while reading too. The pass that would keep more lets go of what it
+    kept, answers as the engine does, and is not asked again."""
+    from cockpit.core.search import logpass
+
+    lines = b"".join(
+        f"2026-11-28T13:{m:02d}:{s:02d}Z status={503 if s == 7 else 200} path=/health ok\n".encode()
+        * 20
+        for m in range(60)
+        for s in range(60)
+    )
+    (tmp_path / "app.log.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "other.log").write_bytes(lines)
+    config = Config(
+        sources=[
+            FileSource(name="app", service="app", paths=[f"{tmp_path}/app.log.gz"]),
+            FileSource(name="other", service="other", paths=[f"{tmp_path}/other.log"]),
+        ]
+    )
+    estimate = len(lines) + 10 * (tmp_path / "app.log.gz").stat().st_size
+    budget = 3 * len(lines) // 2  # above the estimate, below both files inflated
+    assert estimate < budget < 2 * len(lines)
+    monkeypatch.setattr(logpass, "MAX_KEPT_BYTES", budget)
+    since, until = NOW - timedelta(hours=1), NOW
+    logs = a_pass(config, since, until)
+    assert logs.covers(since, until)  # the estimate (10x on disk) fits
+    problems: list[str] = []
+    counts = logs.minute_counts_many(
+        [REQUESTS, ERRORS], since=since, until=until, problems=problems
+    )
+    expected = [
+        minute_counts(config, Query(p, regex=True, since=since, until=until))
+        for p in (REQUESTS, ERRORS)
+    ]
+    assert counts == expected and sum(counts[1]["app"].values()) == 60 * 20
+    assert problems == []
+    assert not logs.covers(since, until)  # let go: callers ask the engine from now on
+    assert sum(len(b) for f in logs._files.values() for b in f.blocks) == 0
+    errors: list[str] = []
+    found = logs.lines([ERRORS], since=since, until=until, errors=errors)
+    hits, expected_errors = searched(config, ERRORS, since, until)
+    assert keys(found) == keys(hits) and len(found) == 2 * 60 * 20 and errors == expected_errors

@@ -60,9 +60,17 @@ if TYPE_CHECKING:
 MAX_KEPT_BYTES = 256 << 20
 """Most bytes of log text a pass may keep in memory. Where the files could hold more (see
 `GZIP_RATIO`), `covers` says no before anything is read, and every question is asked the usual
-way: streamed, slower, the same answers."""
+way: streamed, slower, the same answers. The budget also holds while reading: a .gz can
+inflate far beyond its estimate (repetitive access logs compress 250x), so a pass that would
+keep more stops reading, lets go of what it kept, answers the question it was asked the usual
+way, and `covers` says no from then on."""
 GZIP_RATIO = 10
-"""A .gz file is budgeted at this many times its size on disk (logs compress 5-10x)."""
+"""A .gz file is budgeted at this many times its size on disk (logs compress 5-10x) before
+anything is read; what it really inflates to is counted as it is read."""
+
+
+class _OverBudget(Exception):
+    """The pass would keep more than `MAX_KEPT_BYTES` of log text."""
 
 
 class _File:
@@ -88,17 +96,24 @@ class _File:
         """Pattern -> per kept block, the starts of its matching lines."""
         self.loaded = False
 
-    def load(self, since: datetime | None) -> None:
-        """Read the file once, keeping the blocks that end at or after `since`."""
+    def load(
+        self, since: datetime | None, keep: Callable[[int], bool], over: threading.Event
+    ) -> None:
+        """Read the file once, keeping the blocks that end at or after `since`. `keep(size)`
+        says whether the pass may keep `size` more bytes; when it may not, `over` is set (and
+        stops every other read) and _OverBudget is raised."""
         sink = _WarningSink(self.warnings)
         inherited: datetime | None = None
         line_base = 1
         first = True
         try:
-            for block in self.source._blocks(self.path, threading.Event(), sink):
+            for block in self.source._blocks(self.path, over, sink):
                 at_start, first = first, False
                 end = _BlockTimestamps(block, inherited, self.reference).at(len(block))
                 if not (since is not None and end is not None and end < since):
+                    if not keep(len(block)):
+                        over.set()
+                        break
                     if not self.blocks:
                         self.first_kept = at_start
                     self.blocks.append(block)
@@ -109,6 +124,9 @@ class _File:
                 inherited = end
         except _FileFailure as exc:
             self.failure = str(exc)
+        if over.is_set():
+            self.blocks, self.inherited, self.ends, self.line_bases = [], [], [], []
+            raise _OverBudget(str(self.path))
 
 
 class _WarningSink:
@@ -148,6 +166,8 @@ class LogPass:
         self._files: dict[tuple[str, Path], _File] = {}
         self._lock = threading.Lock()
         self._budget_ok: bool | None = None
+        self._kept = 0
+        self._over = threading.Event()
 
     @classmethod
     def for_config(cls, config: object, *, since: datetime, until: datetime) -> LogPass | None:
@@ -237,7 +257,11 @@ class LogPass:
                 counts = per_file[(key, id(file))]
                 _count_run(block, starts, inherited, file.reference, window, counts)
 
-        self._prepare(files, queries, count)
+        try:
+            self._prepare(files, queries, count)
+        except _OverBudget:
+            self._give_up()
+            return [self._engine_counts(query, wanted, problems) for query in queries]
         for key in keys:  # blocks whose lines an earlier question found
             for file in dict.fromkeys(files):
                 if file.failure is None:
@@ -271,7 +295,11 @@ class LogPass:
         chosen = self._chosen(wanted)
         selections = {s.name: self._select(s, window) for s in chosen}
         files = [f for sel in selections.values() for f in sel.files]
-        self._prepare(files, queries)
+        try:
+            self._prepare(files, queries)
+        except _OverBudget:
+            self._give_up()
+            return self._engine_lines(patterns, chosen, since, until, wanted, errors)
         hits: list[Hit] = []
         for source in chosen:
             selection = selections[source.name]
@@ -285,6 +313,55 @@ class LogPass:
                 more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
                 prefix = "" if source.explicit else f"{source.name}: "
                 errors.append(f"{prefix}{failed[0]}{more}".splitlines()[0])
+        return hits
+
+    # -- over budget: the usual way --------------------------------------------------------
+
+    def _keep(self, size: int) -> bool:
+        """Whether the pass may keep `size` more bytes (counted when it may)."""
+        with self._lock:
+            self._kept += size
+            return self._kept <= MAX_KEPT_BYTES
+
+    def _give_up(self) -> None:
+        """Let go of every kept block: from now on `covers` says no."""
+        with self._lock:
+            self._budget_ok = False
+            self._files.clear()
+            self._kept = 0
+
+    def _engine_counts(
+        self, query: Query, services: frozenset[str] | None, problems: list[str] | None
+    ) -> dict[str | None, Counter[datetime]]:
+        from cockpit.core.config import Config
+        from cockpit.core.search.engine import minute_counts
+
+        return minute_counts(
+            Config(), query, services=services, sources=self.sources, problems=problems
+        )
+
+    def _engine_lines(
+        self,
+        patterns: Sequence[str],
+        chosen: list[FileLogSource],
+        since: datetime | None,
+        until: datetime | None,
+        services: frozenset[str] | None,
+        errors: list[str] | None,
+    ) -> list[Hit]:
+        from cockpit.core.search.engine import HitsFound, SearchEvent, run_search
+
+        pattern = patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns)
+        query = Query(pattern, regex=True, since=since, until=until, services=services)
+        hits: list[Hit] = []
+
+        def on_event(event: SearchEvent) -> None:
+            if isinstance(event, HitsFound):
+                hits.extend(event.hits)
+
+        result = run_search(chosen, query, on_event, max_hits=0, lossless=True)
+        if errors is not None:
+            errors += result.errors
         return hits
 
     # -- internals -------------------------------------------------------------------------
@@ -358,7 +435,9 @@ class LogPass:
         todo = [f for f in unique if not f.loaded]
         for file in todo:
             file.loaded = True
-        loading = {id(f): scan_pool().submit(f.load, self.since) for f in todo}
+        loading = {
+            id(f): scan_pool().submit(f.load, self.since, self._keep, self._over) for f in todo
+        }
         jobs = []
         for key in dict.fromkeys(self._key(q) for q in queries):
             missing = [f for f in unique if key not in f.offsets]
@@ -380,7 +459,10 @@ class LogPass:
         for thread in threads:
             thread.join()
         for job in loading.values():
-            job.result()
+            with contextlib.suppress(_OverBudget):
+                job.result()
+        if self._over.is_set():
+            raise _OverBudget
         if failures:
             raise failures[0]
 
