@@ -345,3 +345,36 @@ def test_a_gz_that_inflates_past_the_budget_is_let_go_and_asked_the_usual_way(
     found = logs.lines([ERRORS], since=since, until=until, errors=errors)
     hits, expected_errors = searched(config, ERRORS, since, until)
     assert keys(found) == keys(hits) and len(found) == 2 * 60 * 20 and errors == expected_errors
+
+
+def test_a_file_rotated_or_truncated_between_questions_is_read_again(tmp_path: Path) -> None:
+    """The pass keeps what it read by file, not by name: a log rotated (renamed, a new one
+    started) or truncated between two questions of one command is read again, so its old
+    lines are not counted twice (once under each name) or kept after they are gone."""
+
+    def minute(m: int, status: int) -> bytes:
+        return "".join(
+            f"2026-11-28T13:{m:02d}:{s:02d}Z status={status} n={s}\n" for s in range(0, 60, 5)
+        ).encode()
+
+    log = tmp_path / "app.log"
+    log.write_bytes(minute(40, 500) + minute(41, 200))
+    config = Config(sources=[FileSource(name="app", service="app", paths=[f"{log}*"])])
+    since, until = NOW - timedelta(hours=1), NOW
+    logs = a_pass(config, since, until)
+
+    def same_as_the_engine() -> int:
+        found = logs.lines([ERRORS], since=since, until=until)
+        hits, _errors = searched(config, ERRORS, since, until)
+        assert keys(found) == keys(hits)
+        counted = logs.minute_counts(ERRORS, since=since, until=until)
+        assert counted == minute_counts(config, Query(ERRORS, regex=True, since=since, until=until))
+        return len(found)
+
+    assert same_as_the_engine() == 12
+    log.rename(tmp_path / "app.log.1")  # rotated: a new app.log starts
+    log.write_bytes(minute(50, 503))
+    assert same_as_the_engine() == 24
+    log.write_bytes(b"")  # copytruncate
+    (tmp_path / "app.log.1").write_bytes(minute(55, 200))  # and the rotation rewritten
+    assert same_as_the_engine() == 0

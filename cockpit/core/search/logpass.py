@@ -76,9 +76,14 @@ class _OverBudget(Exception):
 class _File:
     """One file's blocks that end inside the pass's window, with what each block inherits."""
 
-    def __init__(self, source: FileLogSource, path: Path) -> None:
+    def __init__(
+        self, source: FileLogSource, path: Path, identity: tuple[int, int, int] | None = None
+    ) -> None:
         self.source = source
         self.path = path
+        self.identity = identity
+        """(device, inode, size) of the file when it was chosen: what was read is valid for
+        that file as long as it is the same one, not shorter (see `LogPass._file`)."""
         self.reference = _file_reference(path)
         self.blocks: list[bytes] = []
         self.inherited: list[datetime | None] = []
@@ -412,11 +417,23 @@ class LogPass:
         return selection
 
     def _file(self, source: FileLogSource, path: Path) -> _File:
+        """The pass's read of `path`, or a new one where the name now holds another file (a
+        rotation renamed it and a new one started) or a shorter one (truncated): what was read
+        then would be counted twice or no longer be there. A file only appended to keeps its
+        first read: every question sees the same lines."""
+        try:
+            info = path.stat()
+            identity: tuple[int, int, int] | None = (info.st_dev, info.st_ino, info.st_size)
+        except OSError:
+            identity = None  # reading it will say why
         with self._lock:
             key = (source.name, path)
             file = self._files.get(key)
+            if file is not None and not _same_file(file.identity, identity):
+                self._kept -= sum(len(block) for block in file.blocks)
+                file = None
             if file is None:
-                file = self._files[key] = _File(source, path)
+                file = self._files[key] = _File(source, path, identity)
             return file
 
     def _prepare(
@@ -613,6 +630,14 @@ class LogPass:
                     )
                 )
         return hits
+
+
+def _same_file(read: tuple[int, int, int] | None, now: tuple[int, int, int] | None) -> bool:
+    """Whether a file read as `read` (device, inode, size) is still the one named: the same
+    device and inode, no shorter."""
+    if read is None or now is None:
+        return read == now
+    return read[:2] == now[:2] and now[2] >= read[2]
 
 
 def _stream_matches(
