@@ -378,3 +378,36 @@ def test_a_file_rotated_or_truncated_between_questions_is_read_again(tmp_path: P
     log.write_bytes(b"")  # copytruncate
     (tmp_path / "app.log.1").write_bytes(minute(55, 200))  # and the rotation rewritten
     assert same_as_the_engine() == 0
+
+
+def test_ripgrep_dying_is_each_source_s_error_not_the_command_s(
+    config: Config, monkeypatch
+) -> None:
+    """rg killed (the OOM killer) or failing under the pass is one line per source it was to
+    read, as a search says it, and those sources count nothing; a later question asks again."""
+    from cockpit.core.search import logpass
+    from cockpit.core.search.matcher import MatchFailure
+
+    real = logpass._stream_matches
+
+    def killed(matcher, blocks, lines):
+        for _block in blocks:
+            raise MatchFailure("ripgrep was stopped by signal 9")
+        yield None
+
+    since, until = WINDOWS[0]
+    logs = a_pass(config, since, until)
+    monkeypatch.setattr(logpass, "_stream_matches", killed)
+    problems: list[str] = []
+    counts = logs.minute_counts(ERRORS, since=since, until=until, problems=problems)
+    assert counts == {}
+    assert "checkout-logs: ripgrep was stopped by signal 9" in problems
+    assert "payments-logs: ripgrep was stopped by signal 9" in problems
+    errors: list[str] = []
+    assert logs.lines(["Traceback"], since=since, until=until, errors=errors) == []
+    assert "checkout-logs: ripgrep was stopped by signal 9" in errors
+    monkeypatch.setattr(logpass, "_stream_matches", real)
+    expected = minute_counts(config, Query(ERRORS, regex=True, since=since, until=until))
+    assert logs.minute_counts(ERRORS, since=since, until=until) == expected
+    hits, _errors = searched(config, "Traceback", since, until)
+    assert keys(logs.lines(["Traceback"], since=since, until=until)) == keys(hits) != []

@@ -129,6 +129,8 @@ class _File:
                 inherited = end
         except _FileFailure as exc:
             self.failure = str(exc)
+        except Exception as exc:  # a bug: this file's error, naming it, never the command's
+            self.failure = f"{self.path}: internal error: {type(exc).__name__}: {exc}"
         if over.is_set():
             self.blocks, self.inherited, self.ends, self.line_bases = [], [], [], []
             raise _OverBudget(str(self.path))
@@ -263,11 +265,13 @@ class LogPass:
                 _count_run(block, starts, inherited, file.reference, window, counts)
 
         try:
-            self._prepare(files, queries, count)
+            failed = self._prepare(files, queries, count)
         except _OverBudget:
             self._give_up()
             return [self._engine_counts(query, wanted, problems) for query in queries]
         for key in keys:  # blocks whose lines an earlier question found
+            if key in failed:
+                continue
             for file in dict.fromkeys(files):
                 if file.failure is None:
                     for index in range(len(file.blocks)):
@@ -277,7 +281,9 @@ class LogPass:
             totals: dict[str | None, Counter[datetime]] = {}
             for source in chosen:
                 selection = selections[source.name]
-                found = self._source_counts(source, selection, key, per_file, problems)
+                found = self._source_counts(
+                    source, selection, key, per_file, problems, failed.get(key)
+                )
                 if found is not None:
                     totals.setdefault(source.service, Counter()).update(found)
             results.append({service: c for service, c in totals.items() if c})
@@ -301,23 +307,26 @@ class LogPass:
         selections = {s.name: self._select(s, window) for s in chosen}
         files = [f for sel in selections.values() for f in sel.files]
         try:
-            self._prepare(files, queries)
+            failed = self._prepare(files, queries)
         except _OverBudget:
             self._give_up()
             return self._engine_lines(patterns, chosen, since, until, wanted, errors)
+        unmatched = next((failed[k] for k in map(self._key, queries) if k in failed), None)
         hits: list[Hit] = []
         for source in chosen:
             selection = selections[source.name]
-            failed = list(selection.errors)
+            problems = list(selection.errors)
             for file in selection.files:
                 if file.failure is not None:
-                    failed.append(file.failure)
-                    continue
-                hits += self._hits(file, queries, window, file.path in selection.by_rg)
-            if failed and errors is not None:
-                more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+                    problems.append(file.failure)
+                elif unmatched is None:
+                    hits += self._hits(file, queries, window, file.path in selection.by_rg)
+            if unmatched is not None and any(f.failure is None for f in selection.files):
+                problems.append(unmatched)
+            if problems and errors is not None:
+                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
                 prefix = "" if source.explicit else f"{source.name}: "
-                errors.append(f"{prefix}{failed[0]}{more}".splitlines()[0])
+                errors.append(f"{prefix}{problems[0]}{more}".splitlines()[0])
         return hits
 
     # -- over budget: the usual way --------------------------------------------------------
@@ -441,11 +450,15 @@ class LogPass:
         files: list[_File],
         queries: list[Query],
         on_block: Callable[[Query, _File, int], None] | None = None,
-    ) -> None:
+    ) -> dict[Query, str]:
         """Read the files not read yet and find each pattern's lines where they are not known,
         as a pipeline: files are read in the scan pool (isal releases the GIL), each pattern's
         rg process takes a file's blocks as soon as it is read, and `on_block(pattern, file,
-        index)` runs as soon as a block's lines are known, while rg goes on with the next."""
+        index)` runs as soon as a block's lines are known, while rg goes on with the next.
+
+        Returns the patterns whose lines could not be found (rg failed or was killed), each
+        with the one line a search says for it: every source it was to read failed, as each
+        source's search would have. Raises _OverBudget."""
         from cockpit.core.search.pool import scan_pool
 
         unique = list(dict.fromkeys(files))
@@ -461,10 +474,17 @@ class LogPass:
             if missing:
                 jobs.append((key, missing))
         failures: list[BaseException] = []
+        failed: dict[Query, str] = {}
 
         def run(key: Query, missing: list[_File]) -> None:
             try:
                 self._match_one(key, missing, loading, on_block)
+            except _OverBudget:
+                pass  # said below
+            except MatchFailure as exc:
+                failed[key] = str(exc)
+            except Exception as exc:  # a bug: still each source's error, as `_guard` says it
+                failed[key] = f"internal error: {type(exc).__name__}: {exc}"
             except BaseException as exc:  # re-raised in the calling thread
                 failures.append(exc)
 
@@ -482,6 +502,7 @@ class LogPass:
             raise _OverBudget
         if failures:
             raise failures[0]
+        return failed
 
     @staticmethod
     def _key(query: Query) -> Query:
@@ -508,18 +529,25 @@ class LogPass:
             if on_block is not None:
                 on_block(key, file, index)
 
+        fed: list[_File] = []
         if matcher.rg is None:  # RE2 stands in, line by line, as `spans` does
-            for file in files:
-                if ready(file):
-                    file.offsets[key] = [[] for _ in file.blocks]
-                    for index, block in enumerate(file.blocks):
-                        first = file.first_kept and index == 0
-                        done(file, index, [s for s, _e in matcher.spans(block, file_start=first)])
+            try:
+                for file in files:
+                    if ready(file):
+                        file.offsets[key] = [[] for _ in file.blocks]
+                        fed.append(file)
+                        for index, block in enumerate(file.blocks):
+                            first = file.first_kept and index == 0
+                            spans = matcher.spans(block, file_start=first)
+                            done(file, index, [s for s, _e in spans])
+            except BaseException:
+                for file in fed:  # half-known lines are never taken for known ones
+                    file.offsets.pop(key, None)
+                raise
             return
         # A BOM at a file's start is skipped by rg only there: that block is matched alone.
         pieces: list[tuple[_File, int, int, int]] = []
         alone: list[tuple[_File, int]] = []
-        fed: list[_File] = []
 
         def blocks() -> Iterator[bytes]:
             position = 0
@@ -561,8 +589,10 @@ class LogPass:
         key: Query,
         per_file: dict[tuple[Query, int], Counter[datetime]],
         problems: list[str] | None,
+        match_failure: str | None = None,
     ) -> Counter[datetime] | None:
-        """`source.minute_counts` from its files' counts; None where it would have failed."""
+        """`source.minute_counts` from its files' counts; None where it would have failed
+        (`match_failure`: why the pattern's lines could not be found in its files)."""
         if problems is not None:
             problems += selection.skip_warnings
         counts: Counter[datetime] = Counter()
@@ -576,6 +606,8 @@ class LogPass:
                 errors.append(file.failure)
                 continue
             counts.update(per_file[(key, id(file))])
+        if match_failure is not None and any(f.failure is None for f in selection.files):
+            errors.append(match_failure)
         if errors:
             if problems is not None:
                 prefix = "" if source.explicit else f"{source.name}: "
