@@ -411,3 +411,31 @@ def test_ripgrep_dying_is_each_source_s_error_not_the_command_s(
     assert logs.minute_counts(ERRORS, since=since, until=until) == expected
     hits, _errors = searched(config, "Traceback", since, until)
     assert keys(logs.lines(["Traceback"], since=since, until=until)) == keys(hits) != []
+
+
+def test_the_matching_lines_a_pass_keeps_count_in_its_memory_budget(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A request pattern matches nearly every line, and the pass keeps where each match is:
+    for short lines that weighs more than the text. Text and matches together stay within the
+    budget; past it the pass lets go and answers the usual way."""
+    from cockpit.core.search import logpass
+
+    lines = b"".join(
+        f"2026-11-28T13:{m:02d}:{s:02d}Z status=200\n".encode()
+        for m in range(60)
+        for s in range(60)
+    )
+    (tmp_path / "app.log").write_bytes(lines)
+    config = Config(sources=[FileSource(name="app", service="app", paths=[f"{tmp_path}/app.log"])])
+    monkeypatch.setattr(logpass, "MAX_KEPT_BYTES", 2 * len(lines))  # the text fits, twice
+    since, until = NOW - timedelta(hours=1), NOW
+    logs = a_pass(config, since, until)
+    assert logs.covers(since, until)
+    counts = logs.minute_counts_many(["status", "200"], since=since, until=until)
+    assert counts == [
+        minute_counts(config, Query(p, regex=True, since=since, until=until))
+        for p in ("status", "200")
+    ]
+    assert sum(counts[1]["app"].values()) == 3600
+    assert not logs.covers(since, until)  # 3600 matches x 2 patterns outweigh the text

@@ -69,6 +69,13 @@ GZIP_RATIO = 10
 anything is read; what it really inflates to is counted as it is read."""
 
 
+MATCH_LINE_BYTES = 88
+"""What the pass keeps per matching line (rg's `OFFSET:[Omitted long matching line]` and its
+list slot, as measured), counted in the budget: a request pattern matches nearly every line,
+so for short lines the matches weigh more than the text (50 MB of 35-byte lines, two
+patterns: 260 MB)."""
+
+
 class _OverBudget(Exception):
     """The pass would keep more than `MAX_KEPT_BYTES` of log text."""
 
@@ -337,6 +344,12 @@ class LogPass:
             self._kept += size
             return self._kept <= MAX_KEPT_BYTES
 
+    def _charge(self, matches: int) -> None:
+        """Count `matches` more matching lines kept; raises _OverBudget past the budget."""
+        if matches and not self._keep(matches * MATCH_LINE_BYTES):
+            self._over.set()
+            raise _OverBudget
+
     def _give_up(self) -> None:
         """Let go of every kept block: from now on `covers` says no."""
         with self._lock:
@@ -539,6 +552,7 @@ class LogPass:
                         for index, block in enumerate(file.blocks):
                             first = file.first_kept and index == 0
                             spans = matcher.spans(block, file_start=first)
+                            self._charge(len(spans))
                             done(file, index, [s for s, _e in spans])
             except BaseException:
                 for file in fed:  # half-known lines are never taken for known ones
@@ -566,8 +580,10 @@ class LogPass:
 
         try:
             lines: list[bytes] = []
-            cursor = finished = 0
+            cursor = finished = charged = 0
             for seen in _stream_matches(matcher, blocks(), lines):
+                charged, grown = len(lines), len(lines) - charged
+                self._charge(grown)
                 # rg reports in order: a block is complete once a later line is reported.
                 while finished < len(pieces) and (seen is None or pieces[finished][3] <= seen):
                     file, index, start, stop = pieces[finished]
