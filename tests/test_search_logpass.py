@@ -439,3 +439,70 @@ def test_the_matching_lines_a_pass_keeps_count_in_its_memory_budget(
     ]
     assert sum(counts[1]["app"].values()) == 3600
     assert not logs.covers(since, until)  # 3600 matches x 2 patterns outweigh the text
+
+
+def test_two_threads_asking_one_pass_at_once_get_whole_answers(tmp_path: Path, monkeypatch) -> None:
+    """A question asked while another thread's question is still reading a file waits for
+    it, rather than taking the blocks read so far (or lines half found) for the whole file."""
+    import threading
+
+    lines = b"".join(
+        f"2026-11-28T13:{m:02d}:{s:02d}Z status={503 if s == 7 else 200} {'x' * 60}\n".encode()
+        for m in range(60)
+        for s in range(60)
+    )
+    (tmp_path / "app.log").write_bytes(lines * 2)  # more than one block
+    config = Config(sources=[FileSource(name="app", service="app", paths=[f"{tmp_path}/app.log"])])
+    since, until = NOW - timedelta(hours=1), NOW
+    logs = a_pass(config, since, until)
+    paused, go, waiting = threading.Event(), threading.Event(), threading.Event()
+    original = FileLogSource._blocks
+
+    def slow(self, path, cancel, sink):
+        for index, block in enumerate(original(self, path, cancel, sink)):
+            if index == 1:
+                paused.set()  # the first question has read one block of two
+                assert go.wait(30)
+            yield block
+
+    monkeypatch.setattr(FileLogSource, "_blocks", slow)
+
+    class Watched:
+        """The pass's question lock, saying when a second question is about to wait on it."""
+
+        def __init__(self, lock) -> None:
+            self.lock, self.inside = lock, 0
+
+        def __enter__(self):
+            self.inside += 1
+            if self.inside > 1:
+                waiting.set()
+            return self.lock.__enter__()
+
+        def __exit__(self, *exc):
+            self.inside -= 1
+            return self.lock.__exit__(*exc)
+
+    lock = getattr(logs, "_asking", threading.RLock())
+    monkeypatch.setattr(logs, "_asking", Watched(lock), raising=False)
+    results: dict[str, list] = {}
+
+    def count() -> None:
+        results["counts"] = [logs.minute_counts(REQUESTS, since=since, until=until)]
+
+    def ask() -> None:
+        results["lines"] = logs.lines(["status=503"], since=since, until=until)
+        waiting.set()  # answered without waiting (what an unguarded pass does)
+
+    first, asker = threading.Thread(target=count), threading.Thread(target=ask)
+    first.start()
+    assert paused.wait(30)
+    asker.start()
+    assert waiting.wait(30)  # on the lock, or answered already
+    go.set()
+    first.join(30)
+    asker.join(30)
+    hits, _errors = searched(config, "status=503", since, until)
+    assert keys(results["lines"]) == keys(hits) and len(hits) == 120
+    expected = minute_counts(config, Query(REQUESTS, regex=True, since=since, until=until))
+    assert results["counts"] == [expected]

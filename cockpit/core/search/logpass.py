@@ -21,13 +21,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import fcntl
+import functools
 import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar, overload
 
 from cockpit.core.search.blocks import _BlockTimestamps, _count_run, _first_timestamp, _Window
 from cockpit.core.search.files import (
@@ -168,6 +169,23 @@ class _Selection:
         """Files a search hands to rg itself, which gives a first line without its BOM."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _asked_alone(
+    question: Callable[Concatenate[LogPass, _P], _R],
+) -> Callable[Concatenate[LogPass, _P], _R]:
+    """One question of a pass at a time (see `LogPass._asking`)."""
+
+    @functools.wraps(question)
+    def asked(self: LogPass, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._asking:
+            return question(self, *args, **kwargs)
+
+    return asked
+
+
 class LogPass:
     """Every local log file read once for [since, until); see the module docstring."""
 
@@ -182,6 +200,9 @@ class LogPass:
         self._budget_ok: bool | None = None
         self._kept = 0
         self._over = threading.Event()
+        self._asking = threading.RLock()
+        """Held for a whole question: two threads asking at once would take blocks another is
+        still reading, or lines another is still finding, for the whole file."""
 
     @classmethod
     def for_config(cls, config: object, *, since: datetime, until: datetime) -> LogPass | None:
@@ -235,6 +256,7 @@ class LogPass:
             [pattern], since=since, until=until, services=services, problems=problems
         )[0]
 
+    @_asked_alone
     def minute_counts_many(
         self,
         patterns: Sequence[str],
@@ -296,6 +318,7 @@ class LogPass:
             results.append({service: c for service, c in totals.items() if c})
         return results
 
+    @_asked_alone
     def lines(
         self,
         patterns: Sequence[str],
