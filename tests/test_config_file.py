@@ -305,3 +305,20 @@ def test_a_config_trusted_by_name_is_not_trusted_when_found_in_the_folder(
         assert refused.returncode == 2, (argv, refused.stderr)
         assert refused.stderr.startswith(f"cockpit: {path}: not loaded: found in the current")
         assert "it sets [cockpit]" in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
+def test_verdicts_are_kept_and_trusted_under_a_group_writable_umask(
+    tmp_path: Path, cache: Path
+) -> None:
+    """`umask 002` (user private groups): the folders the verdict is kept in are made private
+    anyway, so the next start trusts it instead of validating again forever."""
+    path = _write(tmp_path, GOOD)
+    previous = os.umask(0o002)
+    try:
+        load_config_file(path)
+    finally:
+        os.umask(previous)
+    assert checked_store_settings(path) is not None
+    folder = verdicts_dir()
+    assert folder is not None
+    assert (folder.parent.stat().st_mode & 0o777, folder.stat().st_mode & 0o777) == (0o700, 0o700)

@@ -612,7 +612,11 @@ def remember_checked(text: str, *, found_here: bool = False) -> None:
     if folder is None or key is None:
         return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Both levels private whatever the umask (under a common `umask 002` a folder made with
+        # mkdir's default mode is group-writable, and its verdicts would never be trusted).
+        folder.parent.parent.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
         if _trusted_verdicts_dir() is None or os.path.lexists(folder / key):
             return
         temporary = folder / f".{key}.{os.getpid()}"
