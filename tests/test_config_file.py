@@ -322,3 +322,27 @@ def test_verdicts_are_kept_and_trusted_under_a_group_writable_umask(
     folder = verdicts_dir()
     assert folder is not None
     assert (folder.parent.stat().st_mode & 0o777, folder.stat().st_mode & 0o777) == (0o700, 0o700)
+
+
+@pytest.mark.parametrize("command", [["incidents"], ["open"], ["note", "hi"]])
+def test_a_deleted_current_folder_is_one_line_and_exit_2(
+    tmp_path: Path, cache: Path, command: list[str]
+) -> None:
+    """No --config, and the folder the command runs in was deleted: its ./cockpit.toml can be
+    neither found nor ruled out, which is one line and exit 2, not a traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from cockpit.cli import main\n"
+        f"sys.exit(main({command!r}))\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    env.pop("COCKPIT_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "current folder" in done.stderr and "--config" in done.stderr

@@ -79,13 +79,26 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
         return Path(from_env)
-    found_here = Path.cwd() / CONFIG_FILE_NAME
+    found_here = current_folder() / CONFIG_FILE_NAME
     if found_here.is_file():
         check_found_config_is_yours(found_here)
         return found_here
     if xdg_config_file().is_file():
         return xdg_config_file()
     return None
+
+
+def current_folder() -> Path:
+    """`Path.cwd()`; ConfigError (one line) when the current folder was deleted, since its
+    `./cockpit.toml` can then be neither looked for nor ruled out."""
+    try:
+        return Path.cwd()
+    except OSError as exc:
+        raise ConfigError(
+            f"the current folder cannot be read ({exc.strerror or exc}), so its"
+            f" ./{CONFIG_FILE_NAME} cannot be looked for; cd to a folder that exists, or name"
+            " the config with --config FILE"
+        ) from None
 
 
 def check_found_config_is_yours(path: Path) -> None:
@@ -138,7 +151,7 @@ def found_in_cwd(explicit: Path | None, found: Path) -> bool:
     return (
         explicit is None
         and not os.environ.get(CONFIG_ENV_VAR)
-        and found == Path.cwd() / CONFIG_FILE_NAME
+        and found == current_folder() / CONFIG_FILE_NAME
     )
 
 
