@@ -346,3 +346,20 @@ def test_a_deleted_current_folder_is_one_line_and_exit_2(
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert "current folder" in done.stderr and "--config" in done.stderr
+
+
+def test_a_relative_xdg_config_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`XDG_CONFIG_HOME=.`: a folder's `cockpit/cockpit.toml` is not taken for the user's own
+    config (which may widen trust); the XDG spec says to ignore a relative value."""
+    from cockpit.core.config_file import find_config_file, xdg_config_file
+
+    (tmp_path / "cockpit").mkdir()
+    (tmp_path / "cockpit" / "cockpit.toml").write_text('[cockpit]\ntrusted_binaries = ["/x/rg"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", ".")
+    assert xdg_config_file() == tmp_path / "home" / ".config" / "cockpit" / "cockpit.toml"
+    assert find_config_file() is None

@@ -64,8 +64,12 @@ def default_author() -> str:
 
 
 def xdg_config_file() -> Path:
-    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched). A relative
+    `$XDG_CONFIG_HOME` is ignored, as the XDG spec says: it would name a file in whatever folder
+    the command runs in (a cloned repository's `cockpit/cockpit.toml`), trusted as the user's."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".config")
     return Path(base) / "cockpit" / CONFIG_FILE_NAME
 
 
