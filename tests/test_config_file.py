@@ -305,3 +305,61 @@ def test_a_config_trusted_by_name_is_not_trusted_when_found_in_the_folder(
         assert refused.returncode == 2, (argv, refused.stderr)
         assert refused.stderr.startswith(f"cockpit: {path}: not loaded: found in the current")
         assert "it sets [cockpit]" in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
+def test_verdicts_are_kept_and_trusted_under_a_group_writable_umask(
+    tmp_path: Path, cache: Path
+) -> None:
+    """`umask 002` (user private groups): the folders the verdict is kept in are made private
+    anyway, so the next start trusts it instead of validating again forever."""
+    path = _write(tmp_path, GOOD)
+    previous = os.umask(0o002)
+    try:
+        load_config_file(path)
+    finally:
+        os.umask(previous)
+    assert checked_store_settings(path) is not None
+    folder = verdicts_dir()
+    assert folder is not None
+    assert (folder.parent.stat().st_mode & 0o777, folder.stat().st_mode & 0o777) == (0o700, 0o700)
+
+
+@pytest.mark.parametrize("command", [["incidents"], ["open"], ["note", "hi"]])
+def test_a_deleted_current_folder_is_one_line_and_exit_2(
+    tmp_path: Path, cache: Path, command: list[str]
+) -> None:
+    """No --config, and the folder the command runs in was deleted: its ./cockpit.toml can be
+    neither found nor ruled out, which is one line and exit 2, not a traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from cockpit.cli import main\n"
+        f"sys.exit(main({command!r}))\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "no-config")}
+    env.pop("COCKPIT_CONFIG", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "current folder" in done.stderr and "--config" in done.stderr
+
+
+def test_a_relative_xdg_config_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`XDG_CONFIG_HOME=.`: a folder's `cockpit/cockpit.toml` is not taken for the user's own
+    config (which may widen trust); the XDG spec says to ignore a relative value."""
+    from cockpit.core.config_file import find_config_file, xdg_config_file
+
+    (tmp_path / "cockpit").mkdir()
+    (tmp_path / "cockpit" / "cockpit.toml").write_text('[cockpit]\ntrusted_binaries = ["/x/rg"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COCKPIT_CONFIG", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", ".")
+    assert xdg_config_file() == tmp_path / "home" / ".config" / "cockpit" / "cockpit.toml"
+    assert find_config_file() is None

@@ -226,3 +226,29 @@ def test_counting_starts_no_process_but_the_counting_rg(
     assert main(["search", "--count", pattern, str(logs / "crlf.log")]) == 1
     assert len(started) == 2, started
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("limit", [64, 24])
+def test_more_files_than_the_descriptor_limit_are_all_counted(tmp_path: Path, limit: int) -> None:
+    """`ulimit -n 64` and 300 files (more than one batch, more than the process may hold):
+    each batch fits what is left, and every file is counted as rg counts it."""
+    import resource
+    import sys
+
+    for number in range(300):
+        (tmp_path / f"f{number:03}.log").write_bytes(b"level=error a\nok\nlevel=error b\n")
+    paths = sorted(str(path) for path in tmp_path.iterdir())
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "cockpit", "search", "--count", "--json", "level=error", *paths],
+        capture_output=True,
+        text=True,
+        preexec_fn=low_limit,
+        timeout=120,
+    )
+    assert done.stderr == ""
+    assert done.returncode == 0
+    assert '"total": 600' in done.stdout

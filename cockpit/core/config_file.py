@@ -64,8 +64,12 @@ def default_author() -> str:
 
 
 def xdg_config_file() -> Path:
-    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    """`$XDG_CONFIG_HOME/cockpit/cockpit.toml` (the last place searched). A relative
+    `$XDG_CONFIG_HOME` is ignored, as the XDG spec says: it would name a file in whatever folder
+    the command runs in (a cloned repository's `cockpit/cockpit.toml`), trusted as the user's."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    if not os.path.isabs(base):
+        base = str(Path.home() / ".config")
     return Path(base) / "cockpit" / CONFIG_FILE_NAME
 
 
@@ -79,13 +83,26 @@ def find_config_file(explicit: Path | None = None) -> Path | None:
     from_env = os.environ.get(CONFIG_ENV_VAR)
     if from_env:
         return Path(from_env)
-    found_here = Path.cwd() / CONFIG_FILE_NAME
+    found_here = current_folder() / CONFIG_FILE_NAME
     if found_here.is_file():
         check_found_config_is_yours(found_here)
         return found_here
     if xdg_config_file().is_file():
         return xdg_config_file()
     return None
+
+
+def current_folder() -> Path:
+    """`Path.cwd()`; ConfigError (one line) when the current folder was deleted, since its
+    `./cockpit.toml` can then be neither looked for nor ruled out."""
+    try:
+        return Path.cwd()
+    except OSError as exc:
+        raise ConfigError(
+            f"the current folder cannot be read ({exc.strerror or exc}), so its"
+            f" ./{CONFIG_FILE_NAME} cannot be looked for; cd to a folder that exists, or name"
+            " the config with --config FILE"
+        ) from None
 
 
 def check_found_config_is_yours(path: Path) -> None:
@@ -138,7 +155,7 @@ def found_in_cwd(explicit: Path | None, found: Path) -> bool:
     return (
         explicit is None
         and not os.environ.get(CONFIG_ENV_VAR)
-        and found == Path.cwd() / CONFIG_FILE_NAME
+        and found == current_folder() / CONFIG_FILE_NAME
     )
 
 
@@ -612,7 +629,11 @@ def remember_checked(text: str, *, found_here: bool = False) -> None:
     if folder is None or key is None:
         return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Both levels private whatever the umask (under a common `umask 002` a folder made with
+        # mkdir's default mode is group-writable, and its verdicts would never be trusted).
+        folder.parent.parent.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
         if _trusted_verdicts_dir() is None or os.path.lexists(folder / key):
             return
         temporary = folder / f".{key}.{os.getpid()}"

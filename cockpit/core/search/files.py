@@ -22,6 +22,7 @@ are skipped whole; blocks that end before the window starts are not examined lin
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -366,7 +367,10 @@ class FileLogSource:
         try:
             fd = os.open(path, _OPEN_FLAGS)
         except OSError as exc:
-            return _Skip(error=f"{path}: cannot read ({exc.strerror or exc})")
+            return _Skip(
+                error=f"{path}: cannot read ({exc.strerror or exc})",
+                out_of_descriptors=exc.errno in (errno.EMFILE, errno.ENFILE),
+            )
         kept = False
         try:
             opened = os.fstat(fd)
@@ -902,12 +906,20 @@ def _count_descriptors(
     """Open and check `files` (source index, path, window), and count them with one rg per
     `FDS_PER_RG` descriptors."""
     batch: dict[int, tuple[int, Path]] = {}  # descriptor -> (source index, path)
+    per_rg = _descriptors_per_rg()
     try:
         for index, path, window in files:
             if cancel.is_set():
                 return
             source, sink = sources[index], sinks[index]
             verdict = source._check_file(path, window, keep_open=True)
+            if isinstance(verdict, _Skip) and verdict.out_of_descriptors and batch:
+                # Out of descriptors (a low `ulimit -n`, or the .gz files counted meanwhile
+                # hold some): count what is open, close it, and open this file again.
+                _rg_count_batch(rg, query, batch, sinks, failures, cancel)
+                _close_all(batch)
+                per_rg = max(1, per_rg // 2)
+                verdict = source._check_file(path, window, keep_open=True)
             if isinstance(verdict, _Skip):
                 if verdict.warning:
                     source._warn(sink, verdict.warning)
@@ -918,13 +930,31 @@ def _count_descriptors(
                 source._warn(sink, verdict.warning)
             assert verdict.fd is not None
             batch[verdict.fd] = (index, path)
-            if len(batch) >= FDS_PER_RG:
+            if len(batch) >= per_rg:
                 _rg_count_batch(rg, query, batch, sinks, failures, cancel)
                 _close_all(batch)
         if batch:
             _rg_count_batch(rg, query, batch, sinks, failures, cancel)
     finally:
         _close_all(batch)
+
+
+def _descriptors_per_rg() -> int:
+    """`FDS_PER_RG`, or fewer under a low `ulimit -n`: half the descriptors the process may
+    still open, so starting rg (its pipes) and the other files counted meanwhile find some."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return FDS_PER_RG
+    if soft == resource.RLIM_INFINITY or soft >= 4 * FDS_PER_RG:
+        return FDS_PER_RG
+    try:
+        in_use = len(os.listdir("/proc/self/fd"))
+    except OSError:
+        in_use = 16
+    return max(1, min(FDS_PER_RG, (soft - in_use) // 2))
 
 
 def _close_all(batch: dict[int, tuple[int, Path]]) -> None:
@@ -1059,20 +1089,25 @@ class _Verdict(Record):
 
 
 class _Skip(Record):
-    _fields = ("error", "warning")
+    _fields = ("error", "warning", "out_of_descriptors")
     _mutable = True
 
     error: str | None
     warning: str | None
+    out_of_descriptors: bool
+    """The file could not be opened because the process holds as many descriptors as it may
+    (EMFILE, ENFILE): worth trying again once some are closed."""
 
     def __init__(
         self,
         error: str | None = None,
         warning: str | None = None,
+        out_of_descriptors: bool = False,
     ) -> None:
         self.__dict__.update(
             error=error,
             warning=warning,
+            out_of_descriptors=out_of_descriptors,
         )
 
 
