@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     gc.disable()
     from cockpit.commands._common import config_from_args, fail, store_from_config
     from cockpit.commands.incidents import target_incident
-    from cockpit.core.config_file import ConfigError, checked_config, find_config_file
+    from cockpit.core.config_file import ConfigError, checked_config
 
     die_with_parent()
     # A config text validated before (or none at all) opens without pydantic: the typed
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             incident_id = target_incident(store, incident_id, drill=settings.drill).id
     # No config file anywhere in the search order: the app discovers the host's sources
     # in the background (the first frame does not wait for it).
-    discover = find_config_file(getattr(args, "config", None)) is None
+    discover = settings.source_path is None  # the lookup above found no file
     from cockpit.tui.app import run_tui
 
     return run_tui(

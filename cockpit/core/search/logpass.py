@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import fcntl
 import functools
 import os
 import threading
@@ -39,11 +38,10 @@ from cockpit.core.search.files import (
     _Skip,
 )
 from cockpit.core.search.matcher import (
-    _F_SETPIPE_SZ,
     UTF8_BOM,
     LineMatcher,
     MatchFailure,
-    _rg_reason,
+    stream_rg,
 )
 from cockpit.core.search.model import Hit, Query, Source
 from cockpit.core.search.paths import (
@@ -717,60 +715,16 @@ def _stream_matches(
     """Run one rg process over the stream `blocks` (fed by a thread), appending its output
     line (`OFFSET:...`) for each matching line to `lines` as it comes; yields the offset of
     the latest line after each read, then None at the end. Raises MatchFailure."""
-    from cockpit.core.readers import ReaderRefused, start_reader
-
     options = ["--byte-offset", "--no-line-number", "--max-columns=1", "--encoding=none"]
-    try:
-        proc = start_reader(matcher._argv(*options), stdin=True)
-    except (ReaderRefused, OSError) as exc:
-        raise MatchFailure(f"cannot start ripgrep: {exc}") from None
-    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
-    assert stdin is not None and stdout is not None and stderr is not None
-    with contextlib.suppress(OSError):  # a bigger pipe: fewer switches between us and rg
-        fcntl.fcntl(stdin.fileno(), _F_SETPIPE_SZ, 1 << 20)
-    failed: list[BaseException] = []
-
-    def feed() -> None:
-        try:
-            for block in blocks:
-                stdin.write(block)
-        except BrokenPipeError:
-            pass  # rg stopped early: its exit status and stderr say why
-        except BaseException as exc:  # reading failed: rg must not count a part
-            failed.append(exc)
-            proc.kill()
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
-
-    writer = threading.Thread(target=feed, name="logpass-feed", daemon=True)
-    writer.start()
-    try:
-        carry = b""
-        while chunk := stdout.read1(1 << 20):  # type: ignore[attr-defined]
-            parts = (carry + chunk).split(b"\n")
-            carry = parts.pop()
-            if parts:
-                lines += parts
-                yield _offset_of(parts[-1])
-        if carry:
-            lines.append(carry)
-        errors = stderr.read()
-        writer.join()
-        returncode = proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        writer.join()
-        stdout.close()
-        stderr.close()
-    if failed:
-        raise failed[0]
-    if returncode < 0:
-        raise MatchFailure(f"ripgrep was stopped by signal {-returncode}")
-    if returncode == 2:
-        raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
+    carry = b""
+    for chunk in stream_rg(matcher._argv(*options), blocks):
+        parts = (carry + chunk).split(b"\n")
+        carry = parts.pop()
+        if parts:
+            lines += parts
+            yield _offset_of(parts[-1])
+    if carry:
+        lines.append(carry)
     yield None
 
 

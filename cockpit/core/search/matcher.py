@@ -27,7 +27,7 @@ import fcntl
 import re
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from cockpit.core.search.model import Query
 from cockpit.core.search.paths import find_rg
@@ -268,12 +268,22 @@ class LineMatcher:
 
 
 def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | None = None) -> bytes:
-    """rg's stdout for `data` on its stdin; raises MatchFailure when rg fails.
+    """rg's stdout for `data` on its stdin; raises MatchFailure when rg fails. An empty result
+    comes back when `cancel` is set."""
+    output = b"".join(stream_rg(argv, data, cancel))
+    return b"" if cancel is not None and cancel.is_set() else output
 
-    A thread writes while this one reads, so neither pipe can fill up and stall rg; an empty
-    result comes back when `cancel` is set.
+
+def stream_rg(
+    argv: list[str], data: Iterable[bytes], cancel: threading.Event | None = None
+) -> Iterator[bytes]:
+    """rg's stdout for `data` on its stdin, chunk by chunk as rg writes it; raises MatchFailure
+    when rg fails (after its last chunk). Once `cancel` is set, nothing more is fed and no
+    failure is raised.
+
+    A thread writes while this one reads, so neither pipe can fill up and stall rg.
     """
-    import contextlib  # only the in-process engine pipes blocks into rg
+    import contextlib  # only the in-process engine and the log pass pipe blocks into rg
 
     from cockpit.core.readers import ReaderRefused, start_reader
 
@@ -306,7 +316,8 @@ def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | No
     writer = threading.Thread(target=feed, name="rg-feed", daemon=True)
     writer.start()
     try:
-        output = stdout.read()
+        while chunk := stdout.read1(1 << 20):  # type: ignore[attr-defined]
+            yield chunk
         errors = stderr.read()
         writer.join()
         returncode = proc.wait()
@@ -320,9 +331,8 @@ def _run_rg(argv: list[str], data: Iterable[bytes], cancel: threading.Event | No
     if failed:
         raise failed[0]
     if cancel is not None and cancel.is_set():
-        return b""
+        return
     if returncode < 0:
         raise MatchFailure(f"ripgrep was stopped by signal {-returncode}")
     if returncode == 2:
         raise MatchFailure(f"ripgrep failed: {_rg_reason(errors)}")
-    return output
